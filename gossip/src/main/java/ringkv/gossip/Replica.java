@@ -1,0 +1,153 @@
+package ringkv.gossip;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.Collection;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The protocol core of one replica: it versions client writes with its Lamport clock, stores them,
+ * queues them for the other replicas of its shard, merges replicated writes (higher version wins,
+ * tombstones included) and decides whether a client's causal context lets it serve a key.
+ *
+ * <p>Order of effects (etcd's rule): a write is applied to the store before it is queued, and the
+ * caller acknowledges the client only after {@link #put}/{@link #delete} return. Reads and writes
+ * are served only when {@link #missing} is empty, i.e. this replica holds at least the version of
+ * the key the client has already seen.
+ *
+ * <p>Not thread-safe; confine to one event loop.
+ */
+public final class Replica {
+
+  /** The outcome of a read: the stored entry (null if never seen) and the reader's new context. */
+  public record ReadResult(Entry entry, CausalContext context) {
+    public boolean found() {
+      return entry != null && !entry.isTombstone();
+    }
+  }
+
+  /**
+   * The outcome of a write: the entry written (null when a delete found nothing to delete),
+   * whether the key held a value before, and the writer's new context.
+   */
+  public record WriteResult(Entry entry, boolean existed, CausalContext context) {}
+
+  private final String self;
+  private final Store store;
+  private final ReplicationQueue queue;
+  private final LamportClock clock;
+
+  public Replica(String self, Store store, ReplicationQueue queue, LamportClock clock) {
+    checkArgument(self != null && !self.isEmpty(), "self");
+    this.self = self;
+    this.store = Objects.requireNonNull(store, "store");
+    this.queue = Objects.requireNonNull(queue, "queue");
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  public String self() {
+    return self;
+  }
+
+  public Store store() {
+    return store;
+  }
+
+  public ReplicationQueue queue() {
+    return queue;
+  }
+
+  public LamportClock clock() {
+    return clock;
+  }
+
+  /** Lamport's receive rule for a client's context: later local writes order after it. */
+  public void observe(CausalContext context) {
+    clock.observe(context.maxCounter());
+  }
+
+  /** The version of {@code key} the client has seen that this replica lacks, if any. */
+  public Optional<Version> missing(String key, CausalContext context) {
+    Version needed = context.get(key);
+    if (needed.equals(Version.ZERO)) {
+      return Optional.empty();
+    }
+    return held(key).isAtLeast(needed) ? Optional.empty() : Optional.of(needed);
+  }
+
+  /** The version this replica holds for {@code key} ({@link Version#ZERO} if none). */
+  public Version held(String key) {
+    Entry e = store.get(key);
+    return e == null ? Version.ZERO : e.version();
+  }
+
+  /** Reads {@code key}; the reader's context absorbs the entry's version and dependencies. */
+  public ReadResult read(String key, CausalContext context) {
+    observe(context);
+    Entry e = store.get(key);
+    if (e == null) {
+      return new ReadResult(null, context);
+    }
+    return new ReadResult(e, context.merge(e.deps()).with(key, e.version()));
+  }
+
+  /** Whether a write of {@code key} can be queued for every peer (else answer 503). */
+  public boolean hasRoomFor(String key, Collection<String> peers) {
+    return queue.hasRoomFor(key, peers);
+  }
+
+  /** Writes {@code valueJson} to {@code key}, versioned above everything the client has seen. */
+  public WriteResult put(
+      String key, String valueJson, CausalContext context, Collection<String> peers, long nowMs) {
+    Objects.requireNonNull(valueJson, "valueJson");
+    return write(key, valueJson, context, peers, nowMs);
+  }
+
+  /** Deletes {@code key} with a versioned tombstone; a no-op when it holds no value. */
+  public WriteResult delete(
+      String key, CausalContext context, Collection<String> peers, long nowMs) {
+    Entry current = store.get(key);
+    if (current == null || current.isTombstone()) {
+      observe(context);
+      CausalContext out = current == null ? context : context.with(key, current.version());
+      return new WriteResult(null, false, out);
+    }
+    return write(key, null, context, peers, nowMs);
+  }
+
+  private WriteResult write(
+      String key, String valueJson, CausalContext context, Collection<String> peers, long nowMs) {
+    Entry current = store.get(key);
+    observe(context);
+    if (current != null) {
+      clock.observe(current.version().counter());
+    }
+    Version version = clock.tick(self, nowMs);
+    Entry entry = new Entry(key, valueJson, version, context.without((k, v) -> k.equals(key)));
+    store.put(entry);
+    queue.enqueue(entry, peers);
+    boolean existed = current != null && !current.isTombstone();
+    return new WriteResult(entry, existed, context.with(key, version));
+  }
+
+  /**
+   * Merges a write replicated from a peer (or pulled from one): kept only if newer than what this
+   * replica holds. Returns whether it was applied.
+   */
+  public boolean apply(Entry incoming) {
+    clock.observe(incoming.version().counter());
+    Entry current = store.get(incoming.key());
+    if (!incoming.supersedes(current)) {
+      return false;
+    }
+    store.put(incoming);
+    return true;
+  }
+
+  @Override
+  public String toString() {
+    return "Replica{" + self + " clock=" + clock.current() + " keys=" + store.size()
+        + " queued=" + queue.pendingTotal() + "}";
+  }
+}

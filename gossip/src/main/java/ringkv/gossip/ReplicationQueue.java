@@ -1,0 +1,230 @@
+package ringkv.gossip;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkState;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The asynchronous outbox of one replica: for every peer of its shard, the writes that peer has
+ * not acknowledged yet. Writes go out in batches, one batch in flight per peer; a failed batch is
+ * retried after a capped exponential backoff, forever, until the peer acknowledges it.
+ *
+ * <p>Only the newest version of a key matters under last-writer-wins, so a peer's queue holds at
+ * most one entry per key: a newer write replaces a queued older one in place. Duplicated and
+ * reordered deliveries are harmless because the receiver keeps the higher version. Each peer's
+ * queue (pending plus in flight) is bounded by {@link Limits#queueEntriesMax()}; the caller asks
+ * {@link #hasRoomFor} before accepting a client write and answers 503 when there is none.
+ *
+ * <p>Inputs are method calls ({@link #enqueue}, {@link #onTick}, {@link #onAck},
+ * {@link #onSendFailed}); outputs are the {@link Batch} values {@code onTick} returns. No clock,
+ * no I/O. Not thread-safe; confine to one event loop.
+ */
+public final class ReplicationQueue {
+
+  /** Bounds of the queue; units last. */
+  public record Limits(
+      int queueEntriesMax, int batchEntriesMax, long retryDelayMsMin, long retryDelayMsMax) {
+    public Limits {
+      checkArgument(queueEntriesMax >= 1, "queueEntriesMax must be >= 1");
+      checkArgument(batchEntriesMax >= 1, "batchEntriesMax must be >= 1");
+      checkArgument(retryDelayMsMin >= 1, "retryDelayMsMin must be >= 1");
+      checkArgument(retryDelayMsMax >= retryDelayMsMin, "retryDelayMsMax < retryDelayMsMin");
+    }
+
+    public static Limits defaults() {
+      return new Limits(100_000, 512, 20, 2_000);
+    }
+  }
+
+  /** A batch of entries to send to one peer; acknowledge or fail it by {@link #id()}. */
+  public record Batch(String peer, long id, List<Entry> entries) {
+    public Batch {
+      Objects.requireNonNull(peer, "peer");
+      entries = List.copyOf(entries);
+      checkArgument(!entries.isEmpty(), "empty batch");
+    }
+  }
+
+  private static final class PeerQueue {
+    final LinkedHashMap<String, Entry> pending = new LinkedHashMap<>();
+    /**
+     * For each pending key, the lowest counter among the versions its slot stands for: when a
+     * newer write replaces a queued one, the peer still lacks the older one until the newer is
+     * acknowledged, and stability must not pass it.
+     */
+    final HashMap<String, Long> pendingSince = new HashMap<>();
+    Batch inFlight;
+    Map<String, Long> inFlightSince = Map.of();
+    long nextAttemptMs;
+    int failures;
+
+    int size() {
+      return pending.size() + (inFlight == null ? 0 : inFlight.entries().size());
+    }
+  }
+
+  private final Limits limits;
+  private final Map<String, PeerQueue> peers = new TreeMap<>();
+  private long nextBatchId = 1;
+
+  public ReplicationQueue(Limits limits) {
+    this.limits = Objects.requireNonNull(limits, "limits");
+  }
+
+  public Limits limits() {
+    return limits;
+  }
+
+  /** Can {@code key} be queued for every one of {@code targets} without passing the bound? */
+  public boolean hasRoomFor(String key, Collection<String> targets) {
+    for (String peer : targets) {
+      PeerQueue q = peers.get(peer);
+      if (q != null && q.size() >= limits.queueEntriesMax() && !q.pending.containsKey(key)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Queues {@code entry} for each of {@code targets}, replacing an older queued version of the
+   * same key. Callers check {@link #hasRoomFor} first; enqueueing past the bound is a bug.
+   */
+  public void enqueue(Entry entry, Collection<String> targets) {
+    checkState(hasRoomFor(entry.key(), targets), "queue full for %s", entry.key());
+    for (String peer : targets) {
+      PeerQueue q = peers.computeIfAbsent(peer, p -> new PeerQueue());
+      Entry queued = q.pending.get(entry.key());
+      if (entry.supersedes(queued)) {
+        q.pending.put(entry.key(), entry);
+      }
+      q.pendingSince.merge(entry.key(), entry.version().counter(), Math::min);
+    }
+  }
+
+  /** The batches due at {@code nowMs}: one per peer with no batch in flight and work pending. */
+  public List<Batch> onTick(long nowMs) {
+    List<Batch> due = new ArrayList<>();
+    for (Map.Entry<String, PeerQueue> e : peers.entrySet()) {
+      PeerQueue q = e.getValue();
+      if (q.inFlight != null || q.pending.isEmpty() || nowMs < q.nextAttemptMs) {
+        continue;
+      }
+      List<Entry> entries = new ArrayList<>(Math.min(q.pending.size(), limits.batchEntriesMax()));
+      Map<String, Long> since = new HashMap<>();
+      Iterator<Entry> it = q.pending.values().iterator();
+      while (it.hasNext() && entries.size() < limits.batchEntriesMax()) {
+        Entry next = it.next();
+        entries.add(next);
+        since.put(next.key(), q.pendingSince.remove(next.key()));
+        it.remove();
+      }
+      q.inFlight = new Batch(e.getKey(), nextBatchId++, entries);
+      q.inFlightSince = since;
+      due.add(q.inFlight);
+    }
+    return due;
+  }
+
+  /** {@code peer} stored batch {@code batchId}; its next batch may go at once. */
+  public void onAck(String peer, long batchId, long nowMs) {
+    PeerQueue q = peers.get(peer);
+    if (q == null || q.inFlight == null || q.inFlight.id() != batchId) {
+      return; // a late ack for a batch already retried or a peer already removed
+    }
+    q.inFlight = null;
+    q.inFlightSince = Map.of();
+    q.failures = 0;
+    q.nextAttemptMs = nowMs;
+  }
+
+  /** Batch {@code batchId} did not reach {@code peer}: requeue it and back off. */
+  public void onSendFailed(String peer, long batchId, long nowMs) {
+    PeerQueue q = peers.get(peer);
+    if (q == null || q.inFlight == null || q.inFlight.id() != batchId) {
+      return;
+    }
+    LinkedHashMap<String, Entry> requeued = new LinkedHashMap<>();
+    for (Entry entry : q.inFlight.entries()) {
+      requeued.put(entry.key(), entry);
+    }
+    // Entries queued while the batch was out are newer or for other keys; keep the newest.
+    q.pending.forEach((key, entry) -> requeued.merge(key, entry, (a, b) -> b.supersedes(a) ? b : a));
+    q.pending.clear();
+    q.pending.putAll(requeued);
+    q.inFlightSince.forEach((key, since) -> q.pendingSince.merge(key, since, Math::min));
+    q.inFlight = null;
+    q.inFlightSince = Map.of();
+    q.failures++;
+    q.nextAttemptMs = nowMs + retryDelayMs(q.failures);
+  }
+
+  /** Capped exponential backoff: min, 2·min, 4·min, … up to max. */
+  long retryDelayMs(int failures) {
+    int shift = Math.min(failures - 1, 30);
+    return Math.min(limits.retryDelayMsMax(), limits.retryDelayMsMin() << shift);
+  }
+
+  /** Drops the queues of peers that are no longer replicas of this shard. */
+  public void retainPeers(Set<String> current) {
+    peers.keySet().retainAll(current);
+  }
+
+  /** Entries not yet acknowledged by {@code peer} (pending and in flight). */
+  public int pending(String peer) {
+    PeerQueue q = peers.get(peer);
+    return q == null ? 0 : q.size();
+  }
+
+  public long pendingTotal() {
+    long total = 0;
+    for (PeerQueue q : peers.values()) {
+      total += q.size();
+    }
+    return total;
+  }
+
+  public boolean isDrained() {
+    return pendingTotal() == 0;
+  }
+
+  /**
+   * The lowest Lamport counter of a queued write {@code peer} has not acknowledged, if any —
+   * including writes a newer queued version of the same key replaced.
+   */
+  public OptionalLong oldestUnackedCounter(String peer) {
+    PeerQueue q = peers.get(peer);
+    if (q == null || q.size() == 0) {
+      return OptionalLong.empty();
+    }
+    long min = Long.MAX_VALUE;
+    for (long since : q.pendingSince.values()) {
+      min = Math.min(min, since);
+    }
+    for (long since : q.inFlightSince.values()) {
+      min = Math.min(min, since);
+    }
+    return OptionalLong.of(min);
+  }
+
+  /** One status line per peer, for logs and failing simulations. */
+  public String describe() {
+    StringBuilder sb = new StringBuilder();
+    peers.forEach((peer, q) -> sb.append(peer).append(" pending=").append(q.pending.size())
+        .append(" inFlight=").append(q.inFlight == null ? 0 : q.inFlight.entries().size())
+        .append(" failures=").append(q.failures).append(" next=").append(q.nextAttemptMs)
+        .append('\n'));
+    return sb.toString();
+  }
+}

@@ -1,0 +1,29 @@
+package ringkv.gossip;
+
+import java.util.function.Consumer;
+
+/**
+ * Where a replica keeps its entries (values and tombstones). Implementations: {@link MemoryStore};
+ * the node adds a durable one. Calls are synchronous and short; the caller confines them to one
+ * thread.
+ */
+public interface Store {
+
+  /** The entry for {@code key} (value or tombstone), or null if the key was never seen. */
+  Entry get(String key);
+
+  /** Stores {@code entry}, replacing whatever the key had. */
+  void put(Entry entry);
+
+  /** Forgets {@code key} entirely (used to collect tombstones every replica has). */
+  void remove(String key);
+
+  /** Number of keys holding a value (tombstones excluded). */
+  long liveCount();
+
+  /** Number of entries, tombstones included. */
+  long size();
+
+  /** Visits every entry, tombstones included, in no particular order. */
+  void forEach(Consumer<Entry> visitor);
+}

@@ -1,0 +1,223 @@
+package ringkv.node;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import ringkv.ring.NodeAddress;
+import ringkv.ring.Ring;
+
+/**
+ * Everything a node is configured with, parsed once at start from the environment (and flags of
+ * the same meaning: {@code --shard-count 2} is {@code SHARD_COUNT=2}). Units are last in names.
+ * Nothing else in the node reads the environment.
+ *
+ * @param dialect the dialect whose conventions (shard id type) shared endpoints such as
+ *     {@code /ring} follow: view-change when started with {@code ADDRESS}, else shard
+ * @param address this node's {@code host:port}; it listens on exactly that
+ * @param view every node of the cluster as configured at start
+ * @param shardCount {@code SHARD_COUNT}, if given (shard dialect)
+ * @param replFactor {@code REPL_FACTOR}, if given (view-change dialect)
+ * @param dataDir {@code DATA_DIR}, if given (durable storage)
+ */
+public record NodeConfig(
+    Dialect dialect,
+    NodeAddress address,
+    List<NodeAddress> view,
+    OptionalInt shardCount,
+    OptionalInt replFactor,
+    Optional<Path> dataDir,
+    int vnodesPerShard,
+    long causalWaitMs,
+    long forwardTimeoutMs,
+    long connectTimeoutMs,
+    long replicationTickMs,
+    long heartbeatIntervalMs,
+    long failureTimeoutMs,
+    long retryDelayMsMin,
+    long retryDelayMsMax,
+    int queueEntriesMax,
+    int batchEntriesMax,
+    int waitersMax,
+    int bodyBytesMax) {
+
+  /** The two HTTP dialects; every node serves both, this picks shared conventions. */
+  public enum Dialect {
+    SHARD,
+    VIEW_CHANGE
+  }
+
+  /** Thrown for a bad setting; the message is the one line printed before exiting. */
+  public static final class BadConfigException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    BadConfigException(String message) {
+      super(message);
+    }
+  }
+
+  /** Tunables with their defaults, in the order they are printed at start. */
+  static final Map<String, Long> DEFAULTS = defaults();
+
+  private static Map<String, Long> defaults() {
+    Map<String, Long> d = new LinkedHashMap<>();
+    d.put("VNODES_PER_SHARD", (long) Ring.DEFAULT_VNODES_PER_SHARD);
+    d.put("CAUSAL_WAIT_MS", 3_000L);
+    d.put("FORWARD_TIMEOUT_MS", 4_500L);
+    d.put("CONNECT_TIMEOUT_MS", 500L);
+    d.put("REPLICATION_TICK_MS", 25L);
+    d.put("HEARTBEAT_INTERVAL_MS", 250L);
+    d.put("FAILURE_TIMEOUT_MS", 1_500L);
+    d.put("RETRY_DELAY_MS_MIN", 20L);
+    d.put("RETRY_DELAY_MS_MAX", 2_000L);
+    d.put("QUEUE_ENTRIES_MAX", 100_000L);
+    d.put("BATCH_ENTRIES_MAX", 512L);
+    d.put("WAITERS_MAX", 10_000L);
+    d.put("BODY_BYTES_MAX", 1_048_576L);
+    return java.util.Collections.unmodifiableMap(d);
+  }
+
+  /** Parses flags ({@code --name value} or {@code --name=value}) over the environment. */
+  public static NodeConfig parse(Map<String, String> environment, String[] args) {
+    Map<String, String> settings = new LinkedHashMap<>(environment);
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (!arg.startsWith("--") || arg.length() == 2) {
+        throw new BadConfigException("unexpected argument \"" + arg + "\" (flags look like --view)");
+      }
+      String name = arg.substring(2);
+      String value;
+      int eq = name.indexOf('=');
+      if (eq >= 0) {
+        value = name.substring(eq + 1);
+        name = name.substring(0, eq);
+      } else if (i + 1 < args.length) {
+        value = args[++i];
+      } else {
+        throw new BadConfigException("flag --" + name + " needs a value");
+      }
+      String variable = name.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+      if (!isKnown(variable)) {
+        throw new BadConfigException("unknown flag --" + name);
+      }
+      settings.put(variable, value);
+    }
+    return fromSettings(settings);
+  }
+
+  private static boolean isKnown(String variable) {
+    return DEFAULTS.containsKey(variable) || List.of("SOCKET_ADDRESS", "ADDRESS", "VIEW",
+        "SHARD_COUNT", "REPL_FACTOR", "DATA_DIR").contains(variable);
+  }
+
+  private static NodeConfig fromSettings(Map<String, String> s) {
+    NodeAddress address = address(s);
+    List<NodeAddress> view = view(s);
+    OptionalInt shardCount = optionalInt(s, "SHARD_COUNT", 1, 4096);
+    OptionalInt replFactor = optionalInt(s, "REPL_FACTOR", 1, 4096);
+    Optional<Path> dataDir = Optional.ofNullable(blankToNull(s.get("DATA_DIR"))).map(Path::of);
+    if (shardCount.isPresent() && view.contains(address)
+        && shardCount.getAsInt() > view.size()) {
+      throw new BadConfigException("SHARD_COUNT=" + shardCount.getAsInt()
+          + " is more than the " + view.size() + " nodes in VIEW");
+    }
+    long retryMin = number(s, "RETRY_DELAY_MS_MIN", 1, 60_000);
+    long retryMax = number(s, "RETRY_DELAY_MS_MAX", 1, 600_000);
+    if (retryMax < retryMin) {
+      throw new BadConfigException("RETRY_DELAY_MS_MAX must be >= RETRY_DELAY_MS_MIN");
+    }
+    Dialect dialect = blankToNull(s.get("SOCKET_ADDRESS")) == null
+        ? Dialect.VIEW_CHANGE : Dialect.SHARD;
+    return new NodeConfig(dialect, address, view, shardCount, replFactor, dataDir,
+        (int) number(s, "VNODES_PER_SHARD", 1, 1024),
+        number(s, "CAUSAL_WAIT_MS", 1, 60_000),
+        number(s, "FORWARD_TIMEOUT_MS", 1, 120_000),
+        number(s, "CONNECT_TIMEOUT_MS", 1, 60_000),
+        number(s, "REPLICATION_TICK_MS", 1, 60_000),
+        number(s, "HEARTBEAT_INTERVAL_MS", 1, 60_000),
+        number(s, "FAILURE_TIMEOUT_MS", 1, 600_000),
+        retryMin, retryMax,
+        (int) number(s, "QUEUE_ENTRIES_MAX", 1, 10_000_000),
+        (int) number(s, "BATCH_ENTRIES_MAX", 1, 100_000),
+        (int) number(s, "WAITERS_MAX", 1, 1_000_000),
+        (int) number(s, "BODY_BYTES_MAX", 1024, 64 * 1024 * 1024));
+  }
+
+  private static NodeAddress address(Map<String, String> s) {
+    String socket = blankToNull(s.get("SOCKET_ADDRESS"));
+    String plain = blankToNull(s.get("ADDRESS"));
+    if (socket == null && plain == null) {
+      throw new BadConfigException("SOCKET_ADDRESS (or ADDRESS) is required, e.g. 127.0.0.1:8085");
+    }
+    if (socket != null && plain != null && !socket.equals(plain)) {
+      throw new BadConfigException("SOCKET_ADDRESS and ADDRESS disagree: " + socket + " vs " + plain);
+    }
+    String name = socket != null ? "SOCKET_ADDRESS" : "ADDRESS";
+    try {
+      return NodeAddress.parse(socket != null ? socket : plain);
+    } catch (IllegalArgumentException e) {
+      throw new BadConfigException(name + ": " + e.getMessage());
+    }
+  }
+
+  private static List<NodeAddress> view(Map<String, String> s) {
+    String raw = blankToNull(s.get("VIEW"));
+    if (raw == null) {
+      throw new BadConfigException("VIEW is required: the comma-separated addresses of all nodes");
+    }
+    try {
+      return NodeAddress.parseList(raw).stream().sorted().toList();
+    } catch (IllegalArgumentException e) {
+      throw new BadConfigException("VIEW: " + e.getMessage());
+    }
+  }
+
+  private static OptionalInt optionalInt(Map<String, String> s, String name, long min, long max) {
+    String raw = blankToNull(s.get(name));
+    return raw == null ? OptionalInt.empty() : OptionalInt.of((int) parseNumber(name, raw, min, max));
+  }
+
+  private static long number(Map<String, String> s, String name, long min, long max) {
+    String raw = blankToNull(s.get(name));
+    return raw == null ? DEFAULTS.get(name) : parseNumber(name, raw, min, max);
+  }
+
+  private static long parseNumber(String name, String raw, long min, long max) {
+    long value;
+    try {
+      value = Long.parseLong(raw.trim());
+    } catch (NumberFormatException e) {
+      throw new BadConfigException(name + "=\"" + raw + "\" is not a whole number");
+    }
+    if (value < min || value > max) {
+      throw new BadConfigException(name + "=" + value + " is out of range [" + min + ", " + max + "]");
+    }
+    return value;
+  }
+
+  private static String blankToNull(String value) {
+    return value == null || value.isBlank() ? null : value.trim();
+  }
+
+  public boolean inView() {
+    return view.contains(address);
+  }
+
+  /** The one line printed at start: every tunable with its effective value. */
+  public String describe() {
+    return "config address=" + address + " view=" + view.size() + " nodes"
+        + " shard-count=" + (shardCount.isPresent() ? shardCount.getAsInt() : "from-cluster")
+        + " repl-factor=" + (replFactor.isPresent() ? replFactor.getAsInt() : "-")
+        + " data-dir=" + dataDir.map(Path::toString).orElse("(memory)")
+        + " VNODES_PER_SHARD=" + vnodesPerShard + " CAUSAL_WAIT_MS=" + causalWaitMs
+        + " FORWARD_TIMEOUT_MS=" + forwardTimeoutMs + " CONNECT_TIMEOUT_MS=" + connectTimeoutMs
+        + " REPLICATION_TICK_MS=" + replicationTickMs
+        + " HEARTBEAT_INTERVAL_MS=" + heartbeatIntervalMs + " FAILURE_TIMEOUT_MS=" + failureTimeoutMs
+        + " RETRY_DELAY_MS_MIN=" + retryDelayMsMin
+        + " RETRY_DELAY_MS_MAX=" + retryDelayMsMax + " QUEUE_ENTRIES_MAX=" + queueEntriesMax
+        + " BATCH_ENTRIES_MAX=" + batchEntriesMax + " WAITERS_MAX=" + waitersMax
+        + " BODY_BYTES_MAX=" + bodyBytesMax;
+  }
+}

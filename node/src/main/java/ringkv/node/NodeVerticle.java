@@ -1,0 +1,87 @@
+package ringkv.node;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ringkv.gossip.LamportClock;
+import ringkv.gossip.MemoryStore;
+import ringkv.gossip.Replica;
+import ringkv.gossip.ReplicationQueue;
+import ringkv.node.api.HttpErrors;
+import ringkv.node.api.InternalRoutes;
+import ringkv.node.api.RingRoutes;
+import ringkv.node.api.ShardDialect;
+import ringkv.node.engine.Engine;
+import ringkv.node.engine.Peers;
+import ringkv.ring.ClusterConfig;
+
+/**
+ * The node: one verticle owns all state (cluster configuration, replica, queues, waiters) on its
+ * event loop, so nothing needs a lock. It wires the HTTP dialects to the {@link Engine}.
+ */
+public final class NodeVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(NodeVerticle.class);
+
+  private final NodeConfig config;
+  private Engine engine;
+  private Peers peers;
+  private HttpServer server;
+
+  public NodeVerticle(NodeConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    ClusterConfig cluster = initialCluster();
+    ReplicationQueue queue = new ReplicationQueue(new ReplicationQueue.Limits(
+        config.queueEntriesMax(), config.batchEntriesMax(), config.retryDelayMsMin(),
+        config.retryDelayMsMax()));
+    Replica replica = new Replica(config.address().toString(), new MemoryStore(), queue,
+        new LamportClock());
+    peers = new Peers(vertx, config.connectTimeoutMs());
+    engine = new Engine(vertx, context, config, cluster, replica, peers);
+
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(config.bodyBytesMax()));
+    new ShardDialect(engine, config).mount(router);
+    new RingRoutes(engine, config).mount(router);
+    new InternalRoutes(engine).mount(router);
+    router.route().failureHandler(HttpErrors::handle);
+    for (int status : new int[] {400, 404, 405, 413, 500}) {
+      router.errorHandler(status, HttpErrors::handle);
+    }
+
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(config.address().host())
+        .setPort(config.address().port())
+        .setMaxInitialLineLength(64 * 1024)
+        .setTcpNoDelay(true);
+    server = vertx.createHttpServer(options).requestHandler(router);
+    return server.listen().onSuccess(s -> {
+      engine.start();
+      LOG.info("event=ready node={} epoch={} shard={} shards={}", config.address(),
+          cluster.epoch(), cluster.shardOfNode(config.address()), cluster.layout().asMap());
+    });
+  }
+
+  /** The layout every node computes alike from VIEW and SHARD_COUNT (one shard if unset). */
+  private ClusterConfig initialCluster() {
+    int shards = config.shardCount().orElse(1);
+    return ClusterConfig.initial(config.view(), shards, config.vnodesPerShard());
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (engine != null) {
+      engine.stop();
+    }
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return closed.compose(v -> peers == null ? Future.succeededFuture() : peers.close());
+  }
+}

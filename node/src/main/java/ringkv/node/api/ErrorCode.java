@@ -1,0 +1,43 @@
+package ringkv.node.api;
+
+/**
+ * Every operating error a client can see, with its HTTP status and the exact {@code "error"}
+ * string of the spec. Dialect-specific statuses (a causal wait that times out is 503 in the shard
+ * dialect and 400 in the view-change dialect) are decided by the dialect, not here.
+ */
+public enum ErrorCode {
+  KEY_TOO_LONG(400, "Key is too long"),
+  KEY_MISSING(400, "Key is missing"),
+  VALUE_MISSING(400, "Value is missing"),
+  BAD_METADATA(400, "Invalid causal metadata"),
+  BAD_JSON(400, "Invalid JSON"),
+  BAD_REQUEST(400, "Bad request"),
+  UNKNOWN_SHARD(404, "Shard ID does not exist"),
+  NOT_IN_SHARD(404, "Node is not a member of any shard"),
+  ROUTE_NOT_FOUND(404, "Not found"),
+  METHOD_NOT_ALLOWED(405, "Method not allowed"),
+  PAYLOAD_TOO_LARGE(413, "Request body is too large"),
+  /** A causal dependency did not arrive in time; the dialect picks the status. */
+  CAUSAL_TIMEOUT(503, "Unable to satisfy request"),
+  UNAVAILABLE(503, "Unable to satisfy request"),
+  OVERLOADED(503, "Too many requests in flight"),
+  QUEUE_FULL(503, "Replication queue is full"),
+  VIEW_CHANGE(500, "View change in progress"),
+  INTERNAL(500, "Internal error");
+
+  private final int status;
+  private final String error;
+
+  ErrorCode(int status, String error) {
+    this.status = status;
+    this.error = error;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String error() {
+    return error;
+  }
+}

@@ -1,0 +1,84 @@
+package ringkv.node.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single place that renders failures as JSON: {@code {"error": ..., "message": "Error in
+ * <METHOD>"}} with content-type application/json — for operating errors ({@link KvException}),
+ * for the router's own 400/404/405/413, and for bugs (logged at ERROR, answered 500). Requests
+ * between nodes ({@code /internal/...}) also get the error code so the forwarding node can render
+ * the owner's answer in its own dialect.
+ */
+public final class HttpErrors {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpErrors.class);
+  /** Seconds a client should wait before retrying during a view change. */
+  public static final int RETRY_AFTER_S = 1;
+
+  private HttpErrors() {}
+
+  /** Router failure handler and error handler for every status. */
+  public static void handle(RoutingContext ctx) {
+    if (ctx.response().headWritten()) {
+      LOG.warn("event=failure-after-response path={} cause={}", ctx.request().path(),
+          String.valueOf(ctx.failure()));
+      return;
+    }
+    render(ctx, toKvException(ctx));
+  }
+
+  private static KvException toKvException(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure instanceof KvException k) {
+      return k;
+    }
+    if (failure == null || failure instanceof io.vertx.ext.web.handler.HttpException) {
+      int status = failure instanceof io.vertx.ext.web.handler.HttpException h
+          ? h.getStatusCode() : ctx.statusCode();
+      return switch (status) {
+        case 400 -> new KvException(ErrorCode.BAD_REQUEST);
+        case 404 -> new KvException(ErrorCode.ROUTE_NOT_FOUND);
+        case 405 -> new KvException(ErrorCode.METHOD_NOT_ALLOWED);
+        case 413 -> new KvException(ErrorCode.PAYLOAD_TOO_LARGE);
+        default -> {
+          LOG.error("event=unexpected-status status={} path={}", status, ctx.request().path());
+          yield new KvException(ErrorCode.INTERNAL);
+        }
+      };
+    }
+    LOG.error("event=bug method={} path={}", ctx.request().method(), ctx.request().path(),
+        failure);
+    return new KvException(ErrorCode.INTERNAL, failure.toString());
+  }
+
+  /** Renders {@code e} for the request in {@code ctx}. */
+  public static void render(RoutingContext ctx, KvException e) {
+    String path = ctx.request().path();
+    int status = e.code().status();
+    if (e.code() == ErrorCode.CAUSAL_TIMEOUT && path.startsWith("/kvs/")) {
+      status = 400; // the view-change dialect reports an unsatisfiable context as 400
+    }
+    ObjectNode body = Json.object();
+    body.put("message", "Error in " + ctx.request().method().name());
+    body.put("error", e.clientError());
+    if (path.startsWith("/internal/")) {
+      body.put("code", e.code().name());
+      body.put("detail", e.getMessage());
+    }
+    if (e.code() == ErrorCode.VIEW_CHANGE) {
+      ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_S));
+    }
+    send(ctx, status, body);
+  }
+
+  /** Sends a JSON body. */
+  public static void send(RoutingContext ctx, int status, ObjectNode body) {
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .end(Buffer.buffer(Json.bytes(body)));
+  }
+}

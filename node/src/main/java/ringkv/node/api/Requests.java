@@ -1,0 +1,75 @@
+package ringkv.node.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+
+/** Small helpers shared by the dialects to read requests. */
+public final class Requests {
+  private Requests() {}
+
+  /** The request body as a JSON object ({@code {}} when absent). */
+  public static ObjectNode body(RoutingContext ctx) {
+    Buffer b = ctx.body() == null ? null : ctx.body().buffer();
+    return Json.parseObject(b == null ? null : b.getBytes());
+  }
+
+  /** The raw path after {@code prefix}, percent-decoded as UTF-8 ({@code +} stays a plus). */
+  public static String pathRest(RoutingContext ctx, String prefix) {
+    String path = ctx.request().path();
+    int at = path.indexOf(prefix);
+    String raw = at < 0 ? "" : path.substring(at + prefix.length());
+    return percentDecode(raw);
+  }
+
+  static String percentDecode(String raw) {
+    if (raw.indexOf('%') < 0) {
+      return raw;
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length());
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c == '%') {
+        if (i + 2 >= raw.length()) {
+          throw new KvException(ErrorCode.BAD_REQUEST, "bad percent-encoding in the path");
+        }
+        int hi = Character.digit(raw.charAt(i + 1), 16);
+        int lo = Character.digit(raw.charAt(i + 2), 16);
+        if (hi < 0 || lo < 0) {
+          throw new KvException(ErrorCode.BAD_REQUEST, "bad percent-encoding in the path");
+        }
+        out.write(hi * 16 + lo);
+        i += 2;
+      } else {
+        byte[] bytes = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+        out.write(bytes, 0, bytes.length);
+      }
+    }
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(out.toByteArray())).toString();
+    } catch (CharacterCodingException e) {
+      throw new KvException(ErrorCode.BAD_REQUEST, "the path is not valid UTF-8");
+    }
+  }
+
+  /** A positive shard id from the path, or 400. */
+  public static int shardId(String text) {
+    try {
+      int id = Integer.parseInt(text);
+      if (id >= 1) {
+        return id;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the error below
+    }
+    throw new KvException(ErrorCode.BAD_REQUEST, "shard id \"" + text + "\" is not a positive integer");
+  }
+}

@@ -1,0 +1,93 @@
+package ringkv.node.api;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Future;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import ringkv.node.NodeConfig;
+import ringkv.node.engine.Engine;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.KeyHash;
+
+/**
+ * Ring inspection (SPEC §5), for both dialects: {@code GET /ring} (epoch, hash function, vnodes
+ * per shard, shards with members, live members, key counts and owned fractions, and the sorted
+ * token table) and {@code GET /ring/key/<key>}. Shard ids are typed as in the node's dialect.
+ */
+public final class RingRoutes {
+  private final Engine engine;
+  private final NodeConfig config;
+
+  public RingRoutes(Engine engine, NodeConfig config) {
+    this.engine = engine;
+    this.config = config;
+  }
+
+  public void mount(Router router) {
+    router.get("/ring").handler(this::ring);
+    router.get("/ring/key/*").handler(this::key);
+  }
+
+  private void putShardId(ObjectNode o, int id) {
+    if (config.dialect() == NodeConfig.Dialect.VIEW_CHANGE) {
+      o.put("shard-id", Integer.toString(id));
+    } else {
+      o.put("shard-id", id);
+    }
+  }
+
+  private void ring(RoutingContext ctx) {
+    ClusterConfig c = engine.cluster();
+    List<Integer> ids = new ArrayList<>(c.ring().shardIds());
+    List<Future<Long>> counts = new ArrayList<>();
+    for (int id : ids) {
+      counts.add(engine.keyCount(id));
+    }
+    Future.join(counts).onComplete(done -> {
+      ObjectNode body = Json.object();
+      body.put("epoch", c.epoch());
+      body.put("hash-function", c.ring().hashFunction());
+      body.put("vnodes-per-shard", c.ring().vnodesPerShard());
+      ArrayNode shards = body.putArray("shards");
+      for (int i = 0; i < ids.size(); i++) {
+        int id = ids.get(i);
+        ObjectNode s = shards.addObject();
+        putShardId(s, id);
+        ArrayNode members = s.putArray("members");
+        c.membersOf(id).forEach(a -> members.add(a.toString()));
+        ArrayNode live = s.putArray("live-members");
+        engine.liveMembersOf(id).forEach(a -> live.add(a.toString()));
+        Future<Long> count = counts.get(i);
+        if (count.succeeded()) {
+          s.put("key-count", count.result());
+        } else {
+          s.putNull("key-count");
+        }
+        s.put("owned-fraction", c.ring().share(id));
+      }
+      ArrayNode tokens = body.putArray("tokens");
+      c.ring().tokens().forEach(t -> {
+        ObjectNode o = tokens.addObject();
+        o.put("token", t.token());
+        putShardId(o, t.shardId());
+      });
+      HttpErrors.send(ctx, 200, body);
+    });
+  }
+
+  private void key(RoutingContext ctx) {
+    String key = Requests.pathRest(ctx, "/ring/key/");
+    ClusterConfig c = engine.cluster();
+    int shard = c.shardOf(key);
+    ObjectNode body = Json.object();
+    body.put("key", key);
+    body.put("token", KeyHash.tokenOf(key));
+    putShardId(body, shard);
+    ArrayNode members = body.putArray("members");
+    c.membersOf(shard).forEach(a -> members.add(a.toString()));
+    HttpErrors.send(ctx, 200, body);
+  }
+}

@@ -1,0 +1,397 @@
+package ringkv.node.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ringkv.gossip.CausalContext;
+import ringkv.gossip.Entry;
+import ringkv.gossip.FailureDetector;
+import ringkv.gossip.Replica;
+import ringkv.gossip.Version;
+import ringkv.node.NodeConfig;
+import ringkv.node.api.ErrorCode;
+import ringkv.node.api.Json;
+import ringkv.node.api.KvException;
+import ringkv.node.api.Wire;
+import ringkv.node.engine.KvReply.Outcome;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
+
+/**
+ * The one engine behind both HTTP dialects: routes a key-value request to its owning shard
+ * (serving it here or forwarding it to a live member, which checks ownership again), validates it
+ * at the owner, waits (bounded) for causal dependencies the client has seen but this replica
+ * lacks — pulling them from the shard's other replicas meanwhile — and applies it to the
+ * {@link Replica}, whose queue the {@link GossipDriver} drains to the other replicas.
+ *
+ * <p>Not thread-safe; every method runs on the node's event loop.
+ */
+public final class Engine {
+  private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+  /** A request is forwarded at most this many times (a stale route may need one re-route). */
+  public static final int FORWARD_HOPS_MAX = 2;
+  public static final int KEY_CODE_POINTS_MAX = 50;
+
+  private final NodeConfig config;
+  private final NodeAddress self;
+  private final Replica replica;
+  private final Peers peers;
+  private final Waiters waiters;
+  private final GossipDriver driver;
+  private final FailureDetector detector;
+  private final Vertx vertx;
+  private ClusterConfig cluster;
+  private int forwardCursor;
+  private long heartbeatTimer = -1;
+
+  public Engine(Vertx vertx, Context context, NodeConfig config, ClusterConfig cluster,
+      Replica replica, Peers peers) {
+    this.vertx = vertx;
+    this.config = config;
+    this.self = config.address();
+    this.detector = new FailureDetector(config.failureTimeoutMs());
+    this.cluster = cluster;
+    this.replica = replica;
+    this.peers = peers;
+    this.waiters = new Waiters(vertx, config.waitersMax());
+    this.driver = new GossipDriver(vertx, context, replica.queue(), peers, self.toString(),
+        config.replicationTickMs(), config.forwardTimeoutMs());
+  }
+
+  public void start() {
+    driver.start();
+    detector.track(otherNodes(), System.currentTimeMillis());
+    heartbeatTimer = vertx.setPeriodic(config.heartbeatIntervalMs(), id -> heartbeat());
+  }
+
+  public void stop() {
+    driver.stop();
+    if (heartbeatTimer >= 0) {
+      vertx.cancelTimer(heartbeatTimer);
+    }
+  }
+
+  private List<String> otherNodes() {
+    List<String> out = new ArrayList<>();
+    for (NodeAddress a : cluster.view()) {
+      if (!a.equals(self)) {
+        out.add(a.toString());
+      }
+    }
+    return out;
+  }
+
+  /** Pings every other node of the view; silent ones are marked down (SPEC §3: within 3 s). */
+  private void heartbeat() {
+    long now = System.currentTimeMillis();
+    List<String> others = otherNodes();
+    detector.track(others, now);
+    for (String peer : others) {
+      peers.get(NodeAddress.parse(peer), "/internal/ping", config.failureTimeoutMs())
+          .onSuccess(r -> heard(peer));
+    }
+    for (FailureDetector.Transition t : detector.onTick(now)) {
+      LOG.info("event=peer-down node={} peer={}", self, t.peer());
+    }
+  }
+
+  /** Any message from {@code peer} proves it alive. */
+  public void heard(String peer) {
+    FailureDetector.Transition t = detector.onHeard(peer, System.currentTimeMillis());
+    if (t != null) {
+      LOG.info("event=peer-up node={} peer={}", self, t.peer());
+    }
+  }
+
+  public boolean isLive(NodeAddress node) {
+    return node.equals(self) || detector.isUp(node.toString());
+  }
+
+  /** Members of {@code shardId} that answer heartbeats. */
+  public List<NodeAddress> liveMembersOf(int shardId) {
+    return cluster.membersOf(shardId).stream().filter(this::isLive).toList();
+  }
+
+  /** Nodes of the view that answer heartbeats (this one included). */
+  public List<NodeAddress> liveView() {
+    return cluster.view().stream().filter(this::isLive).toList();
+  }
+
+  public NodeAddress self() {
+    return self;
+  }
+
+  public ClusterConfig cluster() {
+    return cluster;
+  }
+
+  public Replica replica() {
+    return replica;
+  }
+
+  /** The largest Lamport counter a client may send (see {@link Wire#CLOCK_AHEAD_MS_MAX}). */
+  public long clockLimit() {
+    return Math.max(replica.clock().current(), System.currentTimeMillis())
+        + Wire.CLOCK_AHEAD_MS_MAX;
+  }
+
+  /** Serves {@code request} here if this node owns the key, else forwards it to the owner. */
+  public Future<KvReply> execute(KvRequest request, int hops) {
+    ClusterConfig c = cluster;
+    int shard = c.shardOf(request.key());
+    List<NodeAddress> members = c.membersOf(shard);
+    if (members.contains(self)) {
+      return executeLocal(request, shard);
+    }
+    if (hops >= FORWARD_HOPS_MAX) {
+      return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
+          "request for " + request.key() + " forwarded " + hops + " times without an owner"));
+    }
+    return forward(request, members, hops + 1).map(KvReply::asProxied);
+  }
+
+  private Future<KvReply> forward(KvRequest request, List<NodeAddress> members, int hops) {
+    List<NodeAddress> order = new ArrayList<>(members);
+    if (!order.isEmpty()) {
+      java.util.Collections.rotate(order, -(forwardCursor++ % order.size()));
+    }
+    // Live members first; down ones stay as a last resort (the detector may lag a restart).
+    order.sort(java.util.Comparator.comparing(a -> isLive(a) ? 0 : 1));
+    ObjectNode body = Json.object();
+    body.put("op", request.op().name());
+    body.put("key", request.key());
+    if (request.valueJson() != null) {
+      body.putRawValue("value", new com.fasterxml.jackson.databind.util.RawValue(
+          request.valueJson()));
+    }
+    body.set("context", Wire.context(request.context()));
+    body.put("wait-ms", request.waitMs());
+    body.put("hops", hops);
+    return tryForward(body, order, 0);
+  }
+
+  private Future<KvReply> tryForward(ObjectNode body, List<NodeAddress> order, int index) {
+    if (index >= order.size()) {
+      return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
+          "no live member of the owning shard answered"));
+    }
+    NodeAddress to = order.get(index);
+    long timeout = config.forwardTimeoutMs() + body.path("wait-ms").asLong(0);
+    return peers.post(to, "/internal/kv", body, timeout)
+        .recover(err -> {
+          // Only a failed connection is safe to retry elsewhere: a timeout may have applied.
+          if (isConnectFailure(err)) {
+            return Future.failedFuture(new RetryElsewhere(err));
+          }
+          return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
+              "forward to " + to + " failed: " + err));
+        })
+        .compose(reply -> Future.succeededFuture(decodeReply(reply)),
+            err -> err instanceof RetryElsewhere
+                ? tryForward(body, order, index + 1) : Future.failedFuture(err));
+  }
+
+  /** Marks a forward that never reached its target. */
+  private static final class RetryElsewhere extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    RetryElsewhere(Throwable cause) {
+      super(cause.toString(), cause, false, false);
+    }
+  }
+
+  private static boolean isConnectFailure(Throwable err) {
+    return err instanceof java.net.ConnectException
+        || err instanceof io.netty.channel.ConnectTimeoutException
+        || (err.getMessage() != null && err.getMessage().contains("Connection refused"));
+  }
+
+  private KvReply decodeReply(Peers.PeerReply reply) {
+    JsonNode b = reply.body();
+    if (reply.status() != 200) {
+      ErrorCode code;
+      try {
+        code = ErrorCode.valueOf(b.path("code").asText("INTERNAL"));
+      } catch (IllegalArgumentException e) {
+        code = ErrorCode.INTERNAL;
+      }
+      throw new KvException(code, b.path("detail").asText(code.error()));
+    }
+    JsonNode value = b.get("value");
+    return new KvReply(Outcome.valueOf(b.path("outcome").asText()),
+        value == null ? null : Json.text(value),
+        Wire.decodeContext(b.get("context"), Long.MAX_VALUE),
+        b.path("shard-id").asInt(), b.path("served-by").asText(), false);
+  }
+
+  /** The internal wire form of a reply, decoded by {@link #decodeReply}. */
+  public static ObjectNode encodeReply(KvReply reply) {
+    ObjectNode o = Json.object();
+    o.put("outcome", reply.outcome().name());
+    if (reply.valueJson() != null) {
+      o.putRawValue("value", new com.fasterxml.jackson.databind.util.RawValue(reply.valueJson()));
+    }
+    o.set("context", Wire.context(reply.context()));
+    o.put("shard-id", reply.shardId());
+    o.put("served-by", reply.servedBy());
+    return o;
+  }
+
+  /** Decodes a request forwarded by a peer ({@code POST /internal/kv}). */
+  public KvRequest decodeForwarded(JsonNode b) {
+    KvOp op;
+    try {
+      op = KvOp.valueOf(b.path("op").asText());
+    } catch (IllegalArgumentException e) {
+      throw new KvException(ErrorCode.BAD_REQUEST, "unknown op " + b.path("op"));
+    }
+    JsonNode value = b.get("value");
+    return new KvRequest(op, b.path("key").asText(), value == null ? null : Json.text(value),
+        Wire.decodeContext(b.get("context"), clockLimit()), b.path("wait-ms").asLong(0));
+  }
+
+  private Future<KvReply> executeLocal(KvRequest request, int shard) {
+    String key = request.key();
+    if (key.isEmpty()) {
+      return Future.failedFuture(new KvException(ErrorCode.KEY_MISSING));
+    }
+    if (key.codePointCount(0, key.length()) > KEY_CODE_POINTS_MAX) {
+      return Future.failedFuture(new KvException(ErrorCode.KEY_TOO_LONG));
+    }
+    if (request.op() == KvOp.PUT && request.valueJson() == null) {
+      return Future.failedFuture(new KvException(ErrorCode.VALUE_MISSING));
+    }
+    Optional<Version> missing = replica.missing(key, request.context());
+    Future<Void> ready = missing.isEmpty()
+        ? Future.succeededFuture() : awaitVersion(key, missing.get(), shard, request.waitMs());
+    return ready.map(v -> perform(request, shard));
+  }
+
+  private KvReply perform(KvRequest request, int shard) {
+    String key = request.key();
+    CausalContext ctx = request.context();
+    String me = self.toString();
+    switch (request.op()) {
+      case GET -> {
+        Replica.ReadResult r = replica.read(key, ctx);
+        return r.found()
+            ? new KvReply(Outcome.FOUND, r.entry().value(), r.context(), shard, me, false)
+            : new KvReply(Outcome.NOT_FOUND, null, r.context(), shard, me, false);
+      }
+      case PUT -> {
+        List<String> targets = otherMembers(shard);
+        if (!replica.hasRoomFor(key, targets)) {
+          throw new KvException(ErrorCode.QUEUE_FULL);
+        }
+        Replica.WriteResult w = replica.put(key, request.valueJson(), ctx, targets,
+            System.currentTimeMillis());
+        afterWrite(w);
+        return new KvReply(w.existed() ? Outcome.UPDATED : Outcome.CREATED, null, w.context(),
+            shard, me, false);
+      }
+      case DELETE -> {
+        List<String> targets = otherMembers(shard);
+        if (!replica.hasRoomFor(key, targets)) {
+          throw new KvException(ErrorCode.QUEUE_FULL);
+        }
+        Replica.WriteResult w = replica.delete(key, ctx, targets, System.currentTimeMillis());
+        if (w.entry() == null) {
+          return new KvReply(Outcome.NOT_FOUND, null, w.context(), shard, me, false);
+        }
+        afterWrite(w);
+        return new KvReply(Outcome.DELETED, null, w.context(), shard, me, false);
+      }
+      default -> throw new IllegalStateException("unknown op " + request.op());
+    }
+  }
+
+  private void afterWrite(Replica.WriteResult w) {
+    waiters.onHeld(w.entry().key(), w.entry().version());
+    driver.flushSoon();
+  }
+
+  private List<String> otherMembers(int shard) {
+    List<String> out = new ArrayList<>();
+    for (NodeAddress a : cluster.membersOf(shard)) {
+      if (!a.equals(self)) {
+        out.add(a.toString());
+      }
+    }
+    return out;
+  }
+
+  /** Parks until the replica holds {@code needed}; asks the other replicas for it meanwhile. */
+  private Future<Void> awaitVersion(String key, Version needed, int shard, long waitMs) {
+    Future<Void> arrived = waiters.await(key, needed, waitMs);
+    ObjectNode body = Json.object();
+    body.putArray("keys").add(key);
+    for (NodeAddress peer : cluster.membersOf(shard)) {
+      if (!peer.equals(self)) {
+        peers.post(peer, "/internal/pull", body, Math.max(1, waitMs))
+            .onSuccess(reply -> {
+              if (reply.status() == 200) {
+                applyAll(Wire.decodeEntries(reply.body().get("entries")));
+              }
+            })
+            .onFailure(err -> LOG.debug("event=pull-failed peer={} key={} cause={}", peer, key,
+                err.toString()));
+      }
+    }
+    return arrived;
+  }
+
+  /** Merges entries replicated or pulled from peers; returns how many were newer. */
+  public int applyAll(List<Entry> entries) {
+    int applied = 0;
+    for (Entry e : entries) {
+      if (replica.apply(e)) {
+        applied++;
+      }
+      waiters.onHeld(e.key(), replica.held(e.key()));
+    }
+    return applied;
+  }
+
+  /** The entries this replica holds for {@code keys} (for a peer's pull). */
+  public List<Entry> entriesFor(List<String> keys) {
+    List<Entry> out = new ArrayList<>();
+    for (String k : keys) {
+      Entry e = replica.store().get(k);
+      if (e != null) {
+        out.add(e);
+      }
+    }
+    return out;
+  }
+
+  /** Live keys of shard {@code shardId}: counted here if this node is a member, else asked. */
+  public Future<Long> keyCount(int shardId) {
+    List<NodeAddress> members = cluster.membersOf(shardId);
+    if (members.contains(self)) {
+      return Future.succeededFuture(replica.store().liveCount());
+    }
+    List<NodeAddress> order = new ArrayList<>(members);
+    order.sort(java.util.Comparator.comparing(a -> isLive(a) ? 0 : 1));
+    return askKeyCount(shardId, order, 0);
+  }
+
+  private Future<Long> askKeyCount(int shardId, List<NodeAddress> members, int index) {
+    if (index >= members.size()) {
+      return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
+          "no member of shard " + shardId + " answered"));
+    }
+    return peers.get(members.get(index),
+            "/key-value-store-shard/shard-id-key-count/" + shardId, config.forwardTimeoutMs())
+        .compose(r -> r.status() == 200
+            ? Future.succeededFuture(r.body().path("shard-id-key-count").asLong())
+            : Future.failedFuture(new IllegalStateException("status " + r.status())))
+        .recover(err -> askKeyCount(shardId, members, index + 1));
+  }
+}

@@ -1,0 +1,75 @@
+package ringkv.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Goal: configuration errors stop the node with one line naming the variable, and flags mean the
+ * same as environment variables. Method: parse hand-made environments and argument lists.
+ */
+class NodeConfigTest {
+
+  private static Map<String, String> env(String... kv) {
+    Map<String, String> m = new HashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put(kv[i], kv[i + 1]);
+    }
+    return m;
+  }
+
+  private static String error(Map<String, String> env, String... args) {
+    return assertThrows(NodeConfig.BadConfigException.class, () -> NodeConfig.parse(env, args))
+        .getMessage();
+  }
+
+  @Test
+  void parsesTheShardDialectEnvironment() {
+    NodeConfig c = NodeConfig.parse(env("SOCKET_ADDRESS", "127.0.0.1:8082",
+        "VIEW", "127.0.0.1:8083,127.0.0.1:8082", "SHARD_COUNT", "1"), new String[0]);
+    assertEquals("127.0.0.1:8082", c.address().toString());
+    assertEquals("127.0.0.1:8082", c.view().get(0).toString(), "view is sorted");
+    assertEquals(1, c.shardCount().getAsInt());
+    assertEquals(NodeConfig.Dialect.SHARD, c.dialect());
+    assertEquals(20, c.vnodesPerShard());
+    assertEquals(3_000, c.causalWaitMs());
+    assertTrue(c.describe().contains("VNODES_PER_SHARD=20"));
+  }
+
+  @Test
+  void flagsOverrideTheEnvironment() {
+    NodeConfig c = NodeConfig.parse(env("ADDRESS", "127.0.0.2:13800", "VIEW", "127.0.0.2:13800"),
+        new String[] {"--repl-factor", "1", "--vnodes-per-shard=8"});
+    assertEquals(NodeConfig.Dialect.VIEW_CHANGE, c.dialect());
+    assertEquals(1, c.replFactor().getAsInt());
+    assertEquals(8, c.vnodesPerShard());
+  }
+
+  @Test
+  void badValuesNameTheirVariable() {
+    Map<String, String> ok = env("SOCKET_ADDRESS", "127.0.0.1:8082", "VIEW", "127.0.0.1:8082");
+    assertTrue(error(env("VIEW", "127.0.0.1:8082")).contains("SOCKET_ADDRESS"));
+    assertTrue(error(env("SOCKET_ADDRESS", "127.0.0.1:8082")).contains("VIEW"));
+    assertTrue(error(env("SOCKET_ADDRESS", "127.0.0.1", "VIEW", "127.0.0.1:1"))
+        .contains("SOCKET_ADDRESS"));
+    Map<String, String> bad = new HashMap<>(ok);
+    bad.put("SHARD_COUNT", "two");
+    assertTrue(error(bad).contains("SHARD_COUNT"));
+    bad.put("SHARD_COUNT", "0");
+    assertTrue(error(bad).contains("SHARD_COUNT"));
+    bad.put("SHARD_COUNT", "2");
+    assertTrue(error(bad).contains("SHARD_COUNT=2"), "more shards than nodes");
+    Map<String, String> badView = new HashMap<>(ok);
+    badView.put("VIEW", "127.0.0.1:8082,,127.0.0.1:8083");
+    assertTrue(error(badView).contains("VIEW"));
+    Map<String, String> badTimer = new HashMap<>(ok);
+    badTimer.put("CAUSAL_WAIT_MS", "-5");
+    assertTrue(error(badTimer).contains("CAUSAL_WAIT_MS"));
+    assertTrue(error(ok, "--no-such-flag", "1").contains("--no-such-flag"));
+    assertTrue(error(ok, "stray").contains("stray"));
+  }
+}

@@ -1,0 +1,112 @@
+package ringkv.ring;
+
+import com.google.common.base.Preconditions;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * One version of the cluster configuration: the view (every node of the cluster), the ring
+ * (key -&gt; shard) and the layout (shard -&gt; members). The highest epoch wins everywhere.
+ *
+ * <p>Invariants: {@code epoch >= 1}; {@code view} is sorted in {@link NodeAddress} order and
+ * has no duplicates (the constructor sorts it); every layout member is in the view; the layout
+ * and the ring have the same shard ids. Every change returns a new config with epoch + 1.
+ *
+ * <p>Immutable; thread-safe.
+ */
+public record ClusterConfig(long epoch, List<NodeAddress> view, Ring ring, Layout layout) {
+  public ClusterConfig {
+    Preconditions.checkArgument(epoch >= 1, "epoch must be >= 1, got %s", epoch);
+    Preconditions.checkNotNull(view, "view");
+    Preconditions.checkNotNull(ring, "ring");
+    Preconditions.checkNotNull(layout, "layout");
+    List<NodeAddress> sorted = new ArrayList<>(view);
+    Collections.sort(sorted);
+    for (int i = 1; i < sorted.size(); i++) {
+      Preconditions.checkArgument(!sorted.get(i).equals(sorted.get(i - 1)),
+          "view names %s twice", sorted.get(i));
+    }
+    view = List.copyOf(sorted);
+    Set<NodeAddress> inView = new HashSet<>(view);
+    for (NodeAddress member : layout.allMembers()) {
+      Preconditions.checkArgument(inView.contains(member),
+          "shard member %s is not in the view", member);
+    }
+    Preconditions.checkArgument(layout.shardIds().equals(ring.shardIds()),
+        "layout shards %s differ from ring shards %s", layout.shardIds(), ring.shardIds());
+  }
+
+  /** The configuration every node computes alone from VIEW and SHARD_COUNT: epoch 1. */
+  public static ClusterConfig initial(List<NodeAddress> view, int shardCount,
+      int vnodesPerShard) {
+    return new ClusterConfig(1, view, Ring.initial(shardCount, vnodesPerShard),
+        Layout.initial(view, shardCount));
+  }
+
+  public int shardOf(String key) {
+    return ring.shardOf(key);
+  }
+
+  public List<NodeAddress> membersOf(int shardId) {
+    return layout.members(shardId);
+  }
+
+  public OptionalInt shardOfNode(NodeAddress node) {
+    return layout.shardOf(node);
+  }
+
+  /**
+   * A new view, epoch + 1. Nodes still in the view keep their shard; a node added to the view
+   * joins no shard; a node dropped from the view leaves its shard (members must be in the view).
+   */
+  public ClusterConfig withView(List<NodeAddress> newView) {
+    Preconditions.checkNotNull(newView, "newView");
+    Set<NodeAddress> kept = new HashSet<>(newView);
+    Layout next = layout;
+    for (NodeAddress member : layout.allMembers()) {
+      if (!kept.contains(member)) {
+        next = next.withoutMember(member);
+      }
+    }
+    return new ClusterConfig(epoch + 1, newView, ring, next);
+  }
+
+  /** Puts {@code node} in {@code shardId} (leaving any other shard), epoch + 1. */
+  public ClusterConfig withMember(int shardId, NodeAddress node) {
+    Preconditions.checkNotNull(node, "node");
+    List<NodeAddress> nextView = new ArrayList<>(view);
+    if (!nextView.contains(node)) {
+      nextView.add(node);
+    }
+    return new ClusterConfig(epoch + 1, nextView, ring, layout.withMember(shardId, node));
+  }
+
+  /**
+   * Reshards to {@code newShardCount} over {@code liveNodes} (all in the view), epoch + 1.
+   *
+   * @throws IllegalArgumentException when a live node is not in the view or there are fewer
+   *     than {@link Layout#MEMBERS_PER_SHARD_MIN} live nodes per shard
+   */
+  public ClusterConfig reshard(Collection<NodeAddress> liveNodes, int newShardCount) {
+    Preconditions.checkNotNull(liveNodes, "liveNodes");
+    for (NodeAddress node : liveNodes) {
+      Preconditions.checkArgument(view.contains(node), "live node %s is not in the view", node);
+    }
+    Layout nextLayout = layout.relayout(liveNodes, newShardCount);
+    return new ClusterConfig(epoch + 1, view, ring.reshard(newShardCount), nextLayout);
+  }
+
+  public boolean isNewerThan(ClusterConfig other) {
+    return epoch > other.epoch;
+  }
+
+  @Override
+  public String toString() {
+    return "ClusterConfig{epoch=" + epoch + ", view=" + view + ", " + ring + ", " + layout + "}";
+  }
+}
