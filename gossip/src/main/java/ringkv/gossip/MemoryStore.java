@@ -1,16 +1,19 @@
 package ringkv.gossip;
 
-import java.util.HashMap;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * A {@link Store} in a hash map: data lives as long as the process.
+ * A {@link Store} in a sorted map (so replicas can stream it in pages): data lives as long as the
+ * process.
  *
  * <p>Not thread-safe; confine to one event loop.
  */
 public final class MemoryStore implements Store {
-  private final Map<String, Entry> entries = new HashMap<>();
+  private final NavigableMap<String, Entry> entries = new TreeMap<>();
   private long live;
 
   @Override
@@ -45,6 +48,19 @@ public final class MemoryStore implements Store {
   @Override
   public void forEach(Consumer<Entry> visitor) {
     entries.values().forEach(visitor);
+  }
+
+  @Override
+  public List<Entry> scan(String afterKey, int limit) {
+    NavigableMap<String, Entry> tail = afterKey == null ? entries : entries.tailMap(afterKey, false);
+    List<Entry> page = new ArrayList<>(Math.min(limit, tail.size()));
+    for (Entry e : tail.values()) {
+      if (page.size() >= limit) {
+        break;
+      }
+      page.add(e);
+    }
+    return page;
   }
 
   static int liveDelta(Entry old, Entry replacement) {

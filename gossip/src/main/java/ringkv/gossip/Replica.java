@@ -3,6 +3,7 @@ package ringkv.gossip;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -110,7 +111,9 @@ public final class Replica {
     Entry current = store.get(key);
     if (current == null || current.isTombstone()) {
       observe(context);
-      CausalContext out = current == null ? context : context.with(key, current.version());
+      // A 404 tells the client as much as a read of the tombstone would: carry its causes too.
+      CausalContext out = current == null
+          ? context : context.merge(current.deps()).with(key, current.version());
       return new WriteResult(null, false, out);
     }
     return write(key, null, context, peers, nowMs);
@@ -129,6 +132,51 @@ public final class Replica {
     queue.enqueue(entry, peers);
     boolean existed = current != null && !current.isTombstone();
     return new WriteResult(entry, existed, context.with(key, version));
+  }
+
+  /**
+   * This replica's contribution to its shard's stable time: every one of {@code peers} has
+   * acknowledged every write this replica made with a counter at or below the returned one (and
+   * every later write will get a higher counter).
+   */
+  public long localStable(Collection<String> peers) {
+    long stable = clock.current();
+    for (String p : peers) {
+      java.util.OptionalLong oldest = queue.oldestUnackedCounter(p);
+      if (oldest.isPresent()) {
+        stable = Math.min(stable, oldest.getAsLong() - 1);
+      }
+    }
+    return stable;
+  }
+
+  /**
+   * Removes tombstones at or below {@code stableTime}: every replica has them, so no older write
+   * of their key can arrive any more except as a stale duplicate (which {@link #apply} ignores).
+   * Returns how many were removed.
+   */
+  public int collectTombstones(long stableTime) {
+    List<String> doomed = new java.util.ArrayList<>();
+    store.forEach(e -> {
+      if (e.isTombstone() && e.version().counter() <= stableTime) {
+        doomed.add(e.key());
+      }
+    });
+    doomed.forEach(store::remove);
+    return doomed.size();
+  }
+
+  /**
+   * Merges a write replicated from a peer's queue, unless it is a stale duplicate: at or below
+   * the shard's {@code stableTime} every replica already held it, so if this replica has nothing
+   * for the key, a collected tombstone superseded it and it must not come back.
+   */
+  public boolean applyReplicated(Entry incoming, long stableTime) {
+    if (incoming.version().counter() <= stableTime && store.get(incoming.key()) == null) {
+      clock.observe(incoming.version().counter());
+      return false;
+    }
+    return apply(incoming);
   }
 
   /**

@@ -40,6 +40,7 @@ public final class ReplicationQueue {
       checkArgument(batchEntriesMax >= 1, "batchEntriesMax must be >= 1");
       checkArgument(retryDelayMsMin >= 1, "retryDelayMsMin must be >= 1");
       checkArgument(retryDelayMsMax >= retryDelayMsMin, "retryDelayMsMax < retryDelayMsMin");
+      checkArgument(retryDelayMsMax <= Long.MAX_VALUE / 4, "retryDelayMsMax is absurdly large");
     }
 
     public static Limits defaults() {
@@ -172,8 +173,11 @@ public final class ReplicationQueue {
 
   /** Capped exponential backoff: min, 2·min, 4·min, … up to max. */
   long retryDelayMs(int failures) {
-    int shift = Math.min(failures - 1, 30);
-    return Math.min(limits.retryDelayMsMax(), limits.retryDelayMsMin() << shift);
+    long delay = limits.retryDelayMsMin();
+    for (int i = 1; i < failures && delay < limits.retryDelayMsMax(); i++) {
+      delay *= 2; // saturates at max long before overflowing: max is at most Long.MAX_VALUE / 2
+    }
+    return Math.min(limits.retryDelayMsMax(), delay);
   }
 
   /** Drops the queues of peers that are no longer replicas of this shard. */

@@ -1,5 +1,6 @@
 package ringkv.gossip;
 
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -24,6 +25,13 @@ public interface Store {
   /** Number of entries, tombstones included. */
   long size();
 
-  /** Visits every entry, tombstones included, in no particular order. */
+  /** Visits every entry, tombstones included, in key order. */
   void forEach(Consumer<Entry> visitor);
+
+  /**
+   * Up to {@code limit} entries (tombstones included) with keys strictly after {@code afterKey}
+   * ({@code null}: from the first key), in key order: pages for streaming a replica's data with
+   * bounded memory.
+   */
+  List<Entry> scan(String afterKey, int limit);
 }

@@ -36,6 +36,7 @@ public record NodeConfig(
     long replicationTickMs,
     long heartbeatIntervalMs,
     long failureTimeoutMs,
+    long viewChangeTimeoutMs,
     long retryDelayMsMin,
     long retryDelayMsMax,
     int queueEntriesMax,
@@ -70,6 +71,7 @@ public record NodeConfig(
     d.put("REPLICATION_TICK_MS", 25L);
     d.put("HEARTBEAT_INTERVAL_MS", 250L);
     d.put("FAILURE_TIMEOUT_MS", 1_500L);
+    d.put("VIEW_CHANGE_TIMEOUT_MS", 20_000L);
     d.put("RETRY_DELAY_MS_MIN", 20L);
     d.put("RETRY_DELAY_MS_MAX", 2_000L);
     d.put("QUEUE_ENTRIES_MAX", 100_000L);
@@ -138,6 +140,7 @@ public record NodeConfig(
         number(s, "REPLICATION_TICK_MS", 1, 60_000),
         number(s, "HEARTBEAT_INTERVAL_MS", 1, 60_000),
         number(s, "FAILURE_TIMEOUT_MS", 1, 600_000),
+        number(s, "VIEW_CHANGE_TIMEOUT_MS", 100, 3_600_000),
         retryMin, retryMax,
         (int) number(s, "QUEUE_ENTRIES_MAX", 1, 10_000_000),
         (int) number(s, "BATCH_ENTRIES_MAX", 1, 100_000),
@@ -215,6 +218,7 @@ public record NodeConfig(
         + " FORWARD_TIMEOUT_MS=" + forwardTimeoutMs + " CONNECT_TIMEOUT_MS=" + connectTimeoutMs
         + " REPLICATION_TICK_MS=" + replicationTickMs
         + " HEARTBEAT_INTERVAL_MS=" + heartbeatIntervalMs + " FAILURE_TIMEOUT_MS=" + failureTimeoutMs
+        + " VIEW_CHANGE_TIMEOUT_MS=" + viewChangeTimeoutMs
         + " RETRY_DELAY_MS_MIN=" + retryDelayMsMin
         + " RETRY_DELAY_MS_MAX=" + retryDelayMsMax + " QUEUE_ENTRIES_MAX=" + queueEntriesMax
         + " BATCH_ENTRIES_MAX=" + batchEntriesMax + " WAITERS_MAX=" + waitersMax

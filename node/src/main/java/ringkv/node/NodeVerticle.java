@@ -17,6 +17,7 @@ import ringkv.node.api.InternalRoutes;
 import ringkv.node.api.RingRoutes;
 import ringkv.node.api.ShardDialect;
 import ringkv.node.engine.Engine;
+import ringkv.node.engine.Membership;
 import ringkv.node.engine.Peers;
 import ringkv.ring.ClusterConfig;
 
@@ -29,6 +30,7 @@ public final class NodeVerticle extends VerticleBase {
 
   private final NodeConfig config;
   private Engine engine;
+  private Membership membership;
   private Peers peers;
   private HttpServer server;
 
@@ -46,12 +48,13 @@ public final class NodeVerticle extends VerticleBase {
         new LamportClock());
     peers = new Peers(vertx, config.connectTimeoutMs());
     engine = new Engine(vertx, context, config, cluster, replica, peers);
+    membership = new Membership(vertx, engine);
 
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.bodyBytesMax()));
-    new ShardDialect(engine, config).mount(router);
-    new RingRoutes(engine, config).mount(router);
-    new InternalRoutes(engine).mount(router);
+    new ShardDialect(engine, membership, config).mount(router);
+    new RingRoutes(engine, membership, config).mount(router);
+    new InternalRoutes(engine, membership).mount(router);
     router.route().failureHandler(HttpErrors::handle);
     for (int status : new int[] {400, 404, 405, 413, 500}) {
       router.errorHandler(status, HttpErrors::handle);
@@ -63,10 +66,13 @@ public final class NodeVerticle extends VerticleBase {
         .setMaxInitialLineLength(64 * 1024)
         .setTcpNoDelay(true);
     server = vertx.createHttpServer(options).requestHandler(router);
-    return server.listen().onSuccess(s -> {
+    return server.listen().compose(s -> {
       engine.start();
+      return membership.bootstrap();
+    }).onSuccess(v -> {
+      ClusterConfig c = engine.cluster();
       LOG.info("event=ready node={} epoch={} shard={} shards={}", config.address(),
-          cluster.epoch(), cluster.shardOfNode(config.address()), cluster.layout().asMap());
+          c.epoch(), c.shardOfNode(config.address()), c.layout().asMap());
     });
   }
 

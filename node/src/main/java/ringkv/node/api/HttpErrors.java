@@ -62,7 +62,9 @@ public final class HttpErrors {
       status = 400; // the view-change dialect reports an unsatisfiable context as 400
     }
     ObjectNode body = Json.object();
-    body.put("message", "Error in " + ctx.request().method().name());
+    body.put("message", e.code() == ErrorCode.NOT_ENOUGH_NODES
+        ? "Not enough nodes to provide fault-tolerance with the given shard count!"
+        : "Error in " + ctx.request().method().name());
     body.put("error", e.clientError());
     if (path.startsWith("/internal/")) {
       body.put("code", e.code().name());

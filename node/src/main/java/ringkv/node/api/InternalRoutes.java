@@ -5,7 +5,14 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.vertx.core.Future;
+import java.util.Set;
+import java.util.TreeSet;
 import ringkv.node.engine.Engine;
+import ringkv.node.engine.Membership;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
 
 /**
  * Node-to-node endpoints: a forwarded key-value request ({@code /internal/kv}), a batch of
@@ -14,9 +21,11 @@ import ringkv.node.engine.Engine;
  */
 public final class InternalRoutes {
   private final Engine engine;
+  private final Membership membership;
 
-  public InternalRoutes(Engine engine) {
+  public InternalRoutes(Engine engine, Membership membership) {
     this.engine = engine;
+    this.membership = membership;
   }
 
   public void mount(Router router) {
@@ -25,12 +34,19 @@ public final class InternalRoutes {
     router.post("/internal/pull").handler(this::pull);
     router.get("/internal/config").handler(this::config);
     router.get("/internal/ping").handler(this::ping);
+    router.post("/internal/scan").handler(this::scan);
+    router.post("/internal/join").handler(this::join);
+    router.post("/internal/view/prepare").handler(this::prepare);
+    router.post("/internal/view/transfer").handler(this::transfer);
+    router.post("/internal/view/commit").handler(this::commit);
+    router.post("/internal/view/abort").handler(this::abort);
   }
 
   private void kv(RoutingContext ctx) {
     ObjectNode body = Requests.body(ctx);
     int hops = body.path("hops").asInt(1);
-    engine.execute(engine.decodeForwarded(body), hops).onComplete(ar -> {
+    boolean fromCatchingUp = body.path("from-catching-up").asBoolean(false);
+    engine.execute(engine.decodeForwarded(body), hops, fromCatchingUp).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
       } else {
@@ -42,7 +58,8 @@ public final class InternalRoutes {
   private void replicate(RoutingContext ctx) {
     ObjectNode body = Requests.body(ctx);
     engine.heard(body.path("from").asText());
-    int applied = engine.applyAll(Wire.decodeEntries(body.get("entries")));
+    boolean transfer = body.path("transfer").asBoolean(false);
+    int applied = engine.applyAll(Wire.decodeEntries(body.get("entries")), !transfer);
     ObjectNode reply = Json.object();
     reply.put("applied", applied);
     HttpErrors.send(ctx, 200, reply);
@@ -61,7 +78,67 @@ public final class InternalRoutes {
     ObjectNode reply = Json.object();
     reply.put("node", engine.self().toString());
     reply.put("epoch", engine.cluster().epoch());
+    reply.put("stable", engine.localStable());
     HttpErrors.send(ctx, 200, reply);
+  }
+
+  private void scan(RoutingContext ctx) {
+    ObjectNode body = Requests.body(ctx);
+    JsonNode after = body.get("after");
+    HttpErrors.send(ctx, 200, membership.scan(body.path("shard").asInt(),
+        after == null || after.isNull() ? null : after.asText(), body.path("limit").asInt(512)));
+  }
+
+  private void join(RoutingContext ctx) {
+    NodeAddress node = parseNode(Requests.body(ctx).path("node").asText());
+    ClusterConfig c = engine.cluster();
+    if (c.view().contains(node)) {
+      HttpErrors.send(ctx, 200, Json.object().put("message", "already in the view"));
+      return;
+    }
+    List<NodeAddress> view = new ArrayList<>(c.view());
+    view.add(node);
+    reply(ctx, membership.change(c.withView(view), Set.of(node)).map(s -> Json.object()));
+  }
+
+  private void prepare(RoutingContext ctx) {
+    ObjectNode body = Requests.body(ctx);
+    ClusterConfig next = Wire.decodeConfig(body.get("config"));
+    Set<NodeAddress> participants = new TreeSet<>();
+    body.path("participants").forEach(p -> participants.add(parseNode(p.asText())));
+    reply(ctx, membership.prepare(next, participants).map(v -> Json.object()));
+  }
+
+  private void transfer(RoutingContext ctx) {
+    reply(ctx, membership.transfer(Requests.body(ctx).path("epoch").asLong()));
+  }
+
+  private void commit(RoutingContext ctx) {
+    membership.commit(Requests.body(ctx).path("epoch").asLong());
+    HttpErrors.send(ctx, 200, Json.object());
+  }
+
+  private void abort(RoutingContext ctx) {
+    membership.abort(Requests.body(ctx).path("epoch").asLong());
+    HttpErrors.send(ctx, 200, Json.object());
+  }
+
+  private static NodeAddress parseNode(String text) {
+    try {
+      return NodeAddress.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new KvException(ErrorCode.BAD_REQUEST, e.getMessage());
+    }
+  }
+
+  private static void reply(RoutingContext ctx, Future<ObjectNode> result) {
+    result.onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+      } else {
+        HttpErrors.send(ctx, 200, ar.result());
+      }
+    });
   }
 
   private void config(RoutingContext ctx) {

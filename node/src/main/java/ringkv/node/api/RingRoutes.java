@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import ringkv.node.NodeConfig;
 import ringkv.node.engine.Engine;
+import ringkv.node.engine.Membership;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.KeyHash;
 
@@ -19,10 +20,12 @@ import ringkv.ring.KeyHash;
  */
 public final class RingRoutes {
   private final Engine engine;
+  private final Membership membership;
   private final NodeConfig config;
 
-  public RingRoutes(Engine engine, NodeConfig config) {
+  public RingRoutes(Engine engine, Membership membership, NodeConfig config) {
     this.engine = engine;
+    this.membership = membership;
     this.config = config;
   }
 
@@ -67,6 +70,14 @@ public final class RingRoutes {
           s.putNull("key-count");
         }
         s.put("owned-fraction", c.ring().share(id));
+      }
+      Membership.ChangeStats last = membership.lastChange();
+      if (last != null) {
+        ObjectNode l = body.putObject("last-view-change");
+        l.put("epoch", last.epoch());
+        l.put("window-ms", last.windowMs());
+        l.put("keys-sent", last.keysMoved());
+        l.put("bytes-sent", last.bytesStreamed());
       }
       ArrayNode tokens = body.putArray("tokens");
       c.ring().tokens().forEach(t -> {

@@ -8,12 +8,18 @@ import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 import ringkv.node.NodeConfig;
 import ringkv.node.engine.Engine;
 import ringkv.node.engine.KvOp;
 import ringkv.node.engine.KvReply;
 import ringkv.node.engine.KvRequest;
+import ringkv.node.engine.Membership;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
 
 /**
  * The shard dialect ({@code /key-value-store…}, SPEC §3): parses requests into engine calls and
@@ -23,15 +29,21 @@ public final class ShardDialect {
   static final String KV_PREFIX = "/key-value-store/";
 
   private final Engine engine;
+  private final Membership membership;
   private final NodeConfig config;
 
-  public ShardDialect(Engine engine, NodeConfig config) {
+  public ShardDialect(Engine engine, Membership membership, NodeConfig config) {
     this.engine = engine;
+    this.membership = membership;
     this.config = config;
   }
 
   public void mount(Router router) {
     router.get("/key-value-store-view").handler(this::view);
+    router.put("/key-value-store-view").handler(this::addToView);
+    router.delete("/key-value-store-view").handler(this::deleteFromView);
+    router.put("/key-value-store-shard/add-member/:id").handler(this::addMember);
+    router.put("/key-value-store-shard/reshard").handler(this::reshard);
     router.get("/key-value-store-shard/shard-ids").handler(this::shardIds);
     router.get("/key-value-store-shard/node-shard-id").handler(this::nodeShardId);
     router.get("/key-value-store-shard/shard-id-members/:id").handler(this::members);
@@ -48,6 +60,84 @@ public final class ShardDialect {
     body.put("view", engine.liveView().stream().map(Object::toString)
         .collect(Collectors.joining(",")));
     HttpErrors.send(ctx, 200, body);
+  }
+
+  private static NodeAddress socketAddress(ObjectNode body) {
+    JsonNode raw = body.get("socket-address");
+    if (raw == null || !raw.isTextual()) {
+      throw new KvException(ErrorCode.BAD_REQUEST, "\"socket-address\" (host:port) is missing");
+    }
+    try {
+      return NodeAddress.parse(raw.asText());
+    } catch (IllegalArgumentException e) {
+      throw new KvException(ErrorCode.BAD_REQUEST, e.getMessage());
+    }
+  }
+
+  private void addToView(RoutingContext ctx) {
+    NodeAddress node = socketAddress(Requests.body(ctx));
+    ClusterConfig c = engine.cluster();
+    if (engine.liveView().contains(node)) {
+      throw new KvException(ErrorCode.ADDRESS_EXISTS);
+    }
+    ObjectNode ok = Json.object().put("message", "Replica added successfully to the view");
+    if (c.view().contains(node)) {
+      engine.heard(node.toString()); // a known node announcing its return
+      HttpErrors.send(ctx, 201, ok);
+      return;
+    }
+    List<NodeAddress> view = new ArrayList<>(c.view());
+    view.add(node);
+    finish(ctx, membership.change(c.withView(view), Set.of(node)), 201, ok);
+  }
+
+  private void deleteFromView(RoutingContext ctx) {
+    NodeAddress node = socketAddress(Requests.body(ctx));
+    ClusterConfig c = engine.cluster();
+    if (!c.view().contains(node)) {
+      throw new KvException(ErrorCode.ADDRESS_UNKNOWN);
+    }
+    List<NodeAddress> view = new ArrayList<>(c.view());
+    view.remove(node);
+    finish(ctx, membership.change(c.withView(view), Set.of()), 200,
+        Json.object().put("message", "Replica deleted successfully from the view"));
+  }
+
+  private void addMember(RoutingContext ctx) {
+    int id = knownShard(ctx);
+    NodeAddress node = socketAddress(Requests.body(ctx));
+    ClusterConfig c = engine.cluster();
+    if (c.shardOfNode(node).orElse(-1) == id) {
+      HttpErrors.send(ctx, 200, Json.object().put("message", "Node added to shard successfully"));
+      return;
+    }
+    finish(ctx, membership.change(c.withMember(id, node), Set.of(node)), 200,
+        Json.object().put("message", "Node added to shard successfully"));
+  }
+
+  private void reshard(RoutingContext ctx) {
+    JsonNode raw = Requests.body(ctx).get("shard-count");
+    if (raw == null || !raw.canConvertToInt() || !raw.isIntegralNumber() || raw.asInt() < 1) {
+      throw new KvException(ErrorCode.BAD_REQUEST, "\"shard-count\" must be a positive integer");
+    }
+    int count = raw.asInt();
+    List<NodeAddress> live = engine.liveView();
+    if (live.size() < 2 * count) {
+      throw new KvException(ErrorCode.NOT_ENOUGH_NODES);
+    }
+    ClusterConfig c = engine.cluster();
+    finish(ctx, membership.change(c.reshard(live, count), Set.of()), 200,
+        Json.object().put("message", "Resharding done successfully"));
+  }
+
+  private static void finish(RoutingContext ctx, Future<?> change, int status, ObjectNode ok) {
+    change.onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+      } else {
+        HttpErrors.send(ctx, status, ok);
+      }
+    });
   }
 
   private void shardIds(RoutingContext ctx) {

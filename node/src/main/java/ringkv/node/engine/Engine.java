@@ -8,11 +8,13 @@ import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.CausalContext;
 import ringkv.gossip.Entry;
 import ringkv.gossip.FailureDetector;
+import ringkv.gossip.Stability;
 import ringkv.gossip.Replica;
 import ringkv.gossip.Version;
 import ringkv.node.NodeConfig;
@@ -46,10 +48,20 @@ public final class Engine {
   private final Waiters waiters;
   private final GossipDriver driver;
   private final FailureDetector detector;
+  private final Stability stability = new Stability();
   private final Vertx vertx;
   private ClusterConfig cluster;
   private int forwardCursor;
   private long heartbeatTimer = -1;
+  private long tombstoneTimer = -1;
+  /** The configuration being installed by a view change, while one is in progress. */
+  private ClusterConfig pending;
+  private Membership membership;
+  private long pendingSinceMs;
+  /** True until a (re)started replica has copied its shard's data from a live peer. */
+  private boolean catchingUp;
+  private final java.util.Set<java.util.function.Consumer<ClusterConfig>> configListeners =
+      new java.util.LinkedHashSet<>();
 
   public Engine(Vertx vertx, Context context, NodeConfig config, ClusterConfig cluster,
       Replica replica, Peers peers) {
@@ -69,12 +81,28 @@ public final class Engine {
     driver.start();
     detector.track(otherNodes(), System.currentTimeMillis());
     heartbeatTimer = vertx.setPeriodic(config.heartbeatIntervalMs(), id -> heartbeat());
+    tombstoneTimer = vertx.setPeriodic(TOMBSTONE_SWEEP_MS, id -> collectTombstones());
   }
 
   public void stop() {
     driver.stop();
-    if (heartbeatTimer >= 0) {
-      vertx.cancelTimer(heartbeatTimer);
+    for (long timer : new long[] {heartbeatTimer, tombstoneTimer}) {
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+      }
+    }
+  }
+
+  /** How often tombstones every replica holds are collected. */
+  static final long TOMBSTONE_SWEEP_MS = 2_000;
+
+  private void collectTombstones() {
+    OptionalInt shard = cluster.shardOfNode(self);
+    if (shard.isPresent() && pending == null && !catchingUp) {
+      int removed = replica.collectTombstones(stableTime(shard.getAsInt()));
+      if (removed > 0) {
+        LOG.debug("event=tombstones-collected node={} count={}", self, removed);
+      }
     }
   }
 
@@ -95,11 +123,81 @@ public final class Engine {
     detector.track(others, now);
     for (String peer : others) {
       peers.get(NodeAddress.parse(peer), "/internal/ping", config.failureTimeoutMs())
-          .onSuccess(r -> heard(peer));
+          .onSuccess(r -> onPingReply(peer, r));
     }
     for (FailureDetector.Transition t : detector.onTick(now)) {
       LOG.info("event=peer-down node={} peer={}", self, t.peer());
     }
+  }
+
+  private void onPingReply(String peer, Peers.PeerReply reply) {
+    if (reply.status() != 200) {
+      return;
+    }
+    heard(peer);
+    JsonNode b = reply.body();
+    if (b.has("stable")) {
+      stability.report(peer, b.get("stable").asLong());
+    }
+    long epoch = b.path("epoch").asLong(0);
+    if (epoch > cluster.epoch()) {
+      fetchConfig(NodeAddress.parse(peer));
+    }
+  }
+
+  /** Adopts {@code peer}'s configuration if it is newer: nodes converge to the highest epoch. */
+  void fetchConfig(NodeAddress peer) {
+    peers.get(peer, "/internal/config", config.forwardTimeoutMs()).onSuccess(r -> {
+      if (r.status() == 200) {
+        ClusterConfig theirs = Wire.decodeConfig(r.body());
+        if (pending != null && theirs.epoch() == pending.epoch()) {
+          membership.commit(theirs.epoch()); // committed elsewhere; our data already moved
+        } else if (theirs.isNewerThan(cluster)) {
+          LOG.info("event=config-learned node={} from={} epoch={}", self, peer, theirs.epoch());
+          adopt(theirs);
+          membership.catchUp(); // we missed the transfer: copy our shard from a peer
+        }
+      }
+    });
+  }
+
+  /** This node's stable-time report for the ping reply. */
+  public long localStable() {
+    return replica.localStable(myShardPeers());
+  }
+
+  private List<String> myShardPeers() {
+    OptionalInt shard = cluster.shardOfNode(self);
+    return shard.isPresent() ? otherMembers(shard.getAsInt()) : List.of();
+  }
+
+  /** The stable time of {@code shardId} as this node knows it. */
+  long stableTime(int shardId) {
+    List<NodeAddress> members = cluster.membersOf(shardId);
+    long min = Long.MAX_VALUE;
+    List<String> others = new ArrayList<>();
+    for (NodeAddress m : members) {
+      if (m.equals(self)) {
+        min = Math.min(min, localStable());
+      } else {
+        others.add(m.toString());
+      }
+    }
+    return others.isEmpty() ? (min == Long.MAX_VALUE ? 0 : min)
+        : Math.min(min, stability.stableTime(others));
+  }
+
+  /**
+   * The context without entries every replica of their shard already holds: the bound that
+   * keeps client metadata and stored dependencies small (README, "causal consistency").
+   */
+  public CausalContext prune(CausalContext ctx) {
+    if (ctx.isEmpty()) {
+      return ctx;
+    }
+    java.util.Map<Integer, Long> stableByShard = new java.util.HashMap<>();
+    return ctx.without((k, v) -> v.counter()
+        <= stableByShard.computeIfAbsent(cluster.shardOf(k), this::stableTime));
   }
 
   /** Any message from {@code peer} proves it alive. */
@@ -144,20 +242,44 @@ public final class Engine {
 
   /** Serves {@code request} here if this node owns the key, else forwards it to the owner. */
   public Future<KvReply> execute(KvRequest request, int hops) {
+    return execute(request, hops, false);
+  }
+
+  /**
+   * As {@link #execute(KvRequest, int)}; {@code fromCatchingUp} marks a request forwarded by a
+   * replica of the owning shard that is still copying its data: served here even if this replica
+   * is catching up too (a cluster starting at once has nothing to copy).
+   */
+  public Future<KvReply> execute(KvRequest request, int hops, boolean fromCatchingUp) {
+    if (pending != null) {
+      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE,
+          "view change to epoch " + pending.epoch() + " in progress"));
+    }
     ClusterConfig c = cluster;
     int shard = c.shardOf(request.key());
     List<NodeAddress> members = c.membersOf(shard);
-    if (members.contains(self)) {
-      return executeLocal(request, shard);
+    if (members.contains(self) && (!catchingUp || fromCatchingUp)) {
+      return executeLocal(request, shard).map(this::pruned);
+    }
+    boolean handingOff = members.contains(self);
+    if (handingOff) {
+      // Still copying this shard's data: let a caught-up replica answer.
+      members = members.stream().filter(m -> !m.equals(self)).toList();
     }
     if (hops >= FORWARD_HOPS_MAX) {
       return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
           "request for " + request.key() + " forwarded " + hops + " times without an owner"));
     }
-    return forward(request, members, hops + 1).map(KvReply::asProxied);
+    return forward(request, members, hops + 1, handingOff).map(KvReply::asProxied);
   }
 
-  private Future<KvReply> forward(KvRequest request, List<NodeAddress> members, int hops) {
+  private KvReply pruned(KvReply r) {
+    return new KvReply(r.outcome(), r.valueJson(), prune(r.context()), r.shardId(), r.servedBy(),
+        r.proxied());
+  }
+
+  private Future<KvReply> forward(KvRequest request, List<NodeAddress> members, int hops,
+      boolean fromCatchingUp) {
     List<NodeAddress> order = new ArrayList<>(members);
     if (!order.isEmpty()) {
       java.util.Collections.rotate(order, -(forwardCursor++ % order.size()));
@@ -174,6 +296,8 @@ public final class Engine {
     body.set("context", Wire.context(request.context()));
     body.put("wait-ms", request.waitMs());
     body.put("hops", hops);
+    body.put("epoch", cluster.epoch());
+    body.put("from-catching-up", fromCatchingUp);
     return tryForward(body, order, 0);
   }
 
@@ -268,10 +392,12 @@ public final class Engine {
     if (request.op() == KvOp.PUT && request.valueJson() == null) {
       return Future.failedFuture(new KvException(ErrorCode.VALUE_MISSING));
     }
-    Optional<Version> missing = replica.missing(key, request.context());
+    KvRequest pruned = new KvRequest(request.op(), key, request.valueJson(),
+        prune(request.context()), request.waitMs());
+    Optional<Version> missing = replica.missing(key, pruned.context());
     Future<Void> ready = missing.isEmpty()
         ? Future.succeededFuture() : awaitVersion(key, missing.get(), shard, request.waitMs());
-    return ready.map(v -> perform(request, shard));
+    return ready.map(v -> perform(pruned, shard));
   }
 
   private KvReply perform(KvRequest request, int shard) {
@@ -337,7 +463,7 @@ public final class Engine {
         peers.post(peer, "/internal/pull", body, Math.max(1, waitMs))
             .onSuccess(reply -> {
               if (reply.status() == 200) {
-                applyAll(Wire.decodeEntries(reply.body().get("entries")));
+                applyAll(Wire.decodeEntries(reply.body().get("entries")), false);
               }
             })
             .onFailure(err -> LOG.debug("event=pull-failed peer={} key={} cause={}", peer, key,
@@ -347,11 +473,20 @@ public final class Engine {
     return arrived;
   }
 
-  /** Merges entries replicated or pulled from peers; returns how many were newer. */
-  public int applyAll(List<Entry> entries) {
+  /**
+   * Merges entries from peers; returns how many were newer. Entries from a replication queue
+   * ({@code fromQueue}) at or below the shard's stable time are stale duplicates of writes whose
+   * tombstone may already be collected; transferred and pulled entries are always merged.
+   */
+  public int applyAll(List<Entry> entries, boolean fromQueue) {
     int applied = 0;
+    java.util.Map<Integer, Long> stableByShard = new java.util.HashMap<>();
     for (Entry e : entries) {
-      if (replica.apply(e)) {
+      boolean fresh = fromQueue
+          ? replica.applyReplicated(e, stableByShard.computeIfAbsent(cluster.shardOf(e.key()),
+              this::stableTime))
+          : replica.apply(e);
+      if (fresh) {
         applied++;
       }
       waiters.onHeld(e.key(), replica.held(e.key()));
@@ -393,5 +528,92 @@ public final class Engine {
             ? Future.succeededFuture(r.body().path("shard-id-key-count").asLong())
             : Future.failedFuture(new IllegalStateException("status " + r.status())))
         .recover(err -> askKeyCount(shardId, members, index + 1));
+  }
+
+  // ---- state shared with Membership (same event loop) ----
+
+  void setMembership(Membership m) {
+    membership = m;
+  }
+
+  NodeConfig nodeConfig() {
+    return config;
+  }
+
+  Peers peers() {
+    return peers;
+  }
+
+  ClusterConfig pending() {
+    return pending;
+  }
+
+  void setPending(ClusterConfig next) {
+    pending = next;
+    pendingSinceMs = System.currentTimeMillis();
+  }
+
+  long pendingSinceMs() {
+    return pendingSinceMs;
+  }
+
+  boolean catchingUp() {
+    return catchingUp;
+  }
+
+  void setCatchingUp(boolean value) {
+    catchingUp = value;
+  }
+
+  void flushReplication() {
+    driver.flushSoon();
+  }
+
+  /** Whether this node holds {@code key} under {@code c}. */
+  boolean owns(ClusterConfig c, String key) {
+    return c.membersOf(c.shardOf(key)).contains(self);
+  }
+
+  /** Runs {@code listener} after every installed configuration. */
+  public void onConfigInstalled(java.util.function.Consumer<ClusterConfig> listener) {
+    configListeners.add(listener);
+  }
+
+  /**
+   * Installs {@code next}: routing switches to it, keys this node no longer owns are dropped
+   * (their new owners received them before the change committed), replication follows the new
+   * shard peers.
+   */
+  void adopt(ClusterConfig next) {
+    ClusterConfig previous = cluster;
+    cluster = next;
+    pending = null;
+    int dropped = dropForeignKeys(next);
+    replica.queue().retainPeers(new java.util.HashSet<>(myShardPeers()));
+    List<String> everyone = next.view().stream().map(Object::toString).toList();
+    stability.retain(everyone);
+    detector.track(otherNodes(), System.currentTimeMillis());
+    LOG.info("event=config-installed node={} epoch={} previous={} shard={} dropped-keys={} "
+        + "shards={}", self, next.epoch(), previous.epoch(), next.shardOfNode(self), dropped,
+        next.layout().asMap());
+    configListeners.forEach(l -> l.accept(next));
+  }
+
+  private int dropForeignKeys(ClusterConfig c) {
+    int dropped = 0;
+    String after = null;
+    while (true) {
+      List<Entry> page = replica.store().scan(after, 1024);
+      if (page.isEmpty()) {
+        return dropped;
+      }
+      for (Entry e : page) {
+        if (!owns(c, e.key())) {
+          replica.store().remove(e.key());
+          dropped++;
+        }
+      }
+      after = page.get(page.size() - 1).key();
+    }
   }
 }

@@ -40,6 +40,16 @@ public final class Peers {
     return send(HttpMethod.POST, to, path, body, timeoutMs);
   }
 
+  /** Posts an already serialised JSON body (when the caller needs its size). */
+  public Future<PeerReply> postRaw(NodeAddress to, String path, byte[] body, long timeoutMs) {
+    return client.request(HttpMethod.POST, to.port(), to.host(), path)
+        .connectTimeout(connectTimeoutMs)
+        .timeout(timeoutMs)
+        .putHeader("Content-Type", "application/json")
+        .sendBuffer(Buffer.buffer(body))
+        .map(r -> new PeerReply(r.statusCode(), Json.parseBody(bodyBytes(r))));
+  }
+
   public Future<PeerReply> get(NodeAddress to, String path, long timeoutMs) {
     return send(HttpMethod.GET, to, path, null, timeoutMs);
   }

@@ -1,0 +1,32 @@
+# RingKV node image. The jar is built on the host first (mvn -B package); nothing is downloaded
+# while building the image, so it also builds offline from a locally imported base image:
+#   docker build -t ringkv .
+#   docker build --build-arg BASE_IMAGE=ringkv-base:local -t ringkv .
+# Run one node (configuration through the environment, see SPEC §1):
+#   docker run --network host -e SOCKET_ADDRESS=127.0.0.2:8085 -e VIEW=... -e SHARD_COUNT=2 ringkv
+# Data is in memory unless DATA_DIR is set, e.g. -e DATA_DIR=/data -v ringkv-1:/data.
+ARG BASE_IMAGE=eclipse-temurin:17-jre
+FROM ${BASE_IMAGE}
+
+# A fixed non-root uid/gid, so volumes have a predictable owner. Debian and Ubuntu images have
+# useradd (package passwd); the fallback edits the account files for images without it.
+RUN set -eu; \
+    if command -v useradd >/dev/null 2>&1; then \
+      groupadd --system --gid 10001 ringkv; \
+      useradd --system --uid 10001 --gid 10001 --home-dir /opt/ringkv --no-create-home \
+        --shell /usr/sbin/nologin ringkv; \
+    else \
+      echo 'ringkv:x:10001:' >> /etc/group; \
+      echo 'ringkv:x:10001:10001:RingKV:/opt/ringkv:/usr/sbin/nologin' >> /etc/passwd; \
+    fi; \
+    mkdir -p /opt/ringkv /data; \
+    chown 10001:10001 /data
+
+COPY node/target/kvs-node.jar /opt/ringkv/kvs-node.jar
+
+USER 10001:10001
+# 8085: shard dialect default port; 13800: view-change dialect default port.
+EXPOSE 8085 13800
+VOLUME /data
+# Exec form: java is PID 1 and receives SIGTERM from docker stop directly.
+ENTRYPOINT ["java", "-jar", "/opt/ringkv/kvs-node.jar"]

@@ -1,0 +1,50 @@
+package ringkv.gossip;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Each shard's stable time: a Lamport counter at or below which every replica of the shard holds
+ * every write of the shard. Each replica reports its own contribution (the counter below which
+ * all its writes are acknowledged by every peer, see {@link Replica#localStable}); a shard's
+ * stable time is the minimum over its members. A member that never reported counts as 0, and a
+ * silent member holds the minimum back: stability never claims what a replica might lack.
+ *
+ * <p>Context entries and tombstones at or below their shard's stable time are redundant: every
+ * replica has them (or something newer), so they may be dropped.
+ *
+ * <p>Not thread-safe; confine to one event loop.
+ */
+public final class Stability {
+  private final Map<String, Long> reported = new HashMap<>();
+
+  /** {@code node} reports that every peer holds all of its writes up to {@code counter}. */
+  public void report(String node, long counter) {
+    reported.merge(node, counter, Math::max);
+  }
+
+  /** The stable time of a shard with these {@code members}. */
+  public long stableTime(Collection<String> members) {
+    long min = Long.MAX_VALUE;
+    for (String m : members) {
+      min = Math.min(min, reported.getOrDefault(m, 0L));
+    }
+    return members.isEmpty() ? 0 : min;
+  }
+
+  /** Forgets nodes that left the cluster. */
+  public void retain(Collection<String> nodes) {
+    reported.keySet().retainAll(nodes);
+  }
+
+  /** Forgets what {@code node} reported (it restarted and must report afresh). */
+  public void forget(String node) {
+    reported.remove(node);
+  }
+
+  @Override
+  public String toString() {
+    return "Stability" + reported;
+  }
+}

@@ -1,0 +1,284 @@
+package ringkv.gossip;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+import ringkv.gossip.ReplicationQueue.Batch;
+import ringkv.gossip.ReplicationQueue.Limits;
+
+/*
+ * Goal: ReplicationQueue batches, paces and bounds replication as documented: at most
+ * batchEntriesMax entries per batch, one batch in flight per peer, an ack frees the next batch at
+ * once, a failure requeues with capped exponential backoff (exact delays), one entry per key
+ * (the newest, also across a failed in-flight batch), stale acks and failures ignored, the queue
+ * bounded by queueEntriesMax, retainPeers and oldestUnackedCounter correct.
+ * Method: table tests that drive the queue by its inputs with a fake clock (a plain long nowMs)
+ * and inspect its outputs (the batches onTick returns) and its counters.
+ */
+class ReplicationQueueTest {
+  private static final List<String> B = List.of("b");
+  private static final List<String> BC = List.of("b", "c");
+
+  private static Entry entry(String key, long counter) {
+    return Entry.value(key, "\"" + key + counter + "\"", new Version(counter, "a"),
+        CausalContext.EMPTY);
+  }
+
+  private static List<String> keys(Batch batch) {
+    return batch.entries().stream().map(Entry::key).toList();
+  }
+
+  private static ReplicationQueue queue(int entriesMax, int batchMax) {
+    return new ReplicationQueue(new Limits(entriesMax, batchMax, 20, 100));
+  }
+
+  @Test
+  void batchesHoldAtMostBatchEntriesMaxInInsertionOrder() {
+    ReplicationQueue q = queue(100, 2);
+    for (int i = 0; i < 5; i++) {
+      q.enqueue(entry("k" + i, i + 1), B);
+    }
+    List<Batch> first = q.onTick(0);
+    assertEquals(1, first.size());
+    assertEquals("b", first.get(0).peer());
+    assertEquals(List.of("k0", "k1"), keys(first.get(0)));
+    assertEquals(5, q.pending("b"), "in flight still counts as unacknowledged");
+    q.onAck("b", first.get(0).id(), 0);
+    assertEquals(List.of("k2", "k3"), keys(q.onTick(0).get(0)));
+  }
+
+  @Test
+  void oneBatchInFlightPerPeerAndAckFreesTheNextAtOnce() {
+    ReplicationQueue q = queue(100, 1);
+    q.enqueue(entry("x", 1), BC);
+    q.enqueue(entry("y", 2), BC);
+    List<Batch> batches = q.onTick(10);
+    assertEquals(2, batches.size(), "one per peer");
+    assertNotEquals(batches.get(0).id(), batches.get(1).id());
+    assertTrue(q.onTick(11).isEmpty(), "nothing while a batch is in flight");
+    Batch toB = batches.stream().filter(b -> b.peer().equals("b")).findFirst().orElseThrow();
+    q.onAck("b", toB.id(), 12);
+    List<Batch> next = q.onTick(12);
+    assertEquals(1, next.size(), "only b was freed");
+    assertEquals("b", next.get(0).peer());
+    assertEquals(List.of("y"), keys(next.get(0)));
+    assertEquals(1, q.pending("b"));
+    assertEquals(2, q.pending("c"));
+  }
+
+  @Test
+  void failureRequeuesWithCappedExponentialBackoff() {
+    ReplicationQueue q = new ReplicationQueue(new Limits(100, 10, 20, 100));
+    q.enqueue(entry("x", 1), B);
+    long now = 1_000;
+    long[] expectedDelays = {20, 40, 80, 100, 100, 100};
+    for (long delay : expectedDelays) {
+      Batch batch = q.onTick(now).get(0);
+      q.onSendFailed("b", batch.id(), now);
+      assertEquals(1, q.pending("b"), "requeued, not lost");
+      assertTrue(q.onTick(now + delay - 1).isEmpty(), "too early at +" + (delay - 1));
+      now += delay;
+    }
+    Batch batch = q.onTick(now).get(0);
+    q.onAck("b", batch.id(), now);
+    q.enqueue(entry("y", 2), B);
+    Batch afterAck = q.onTick(now).get(0);
+    q.onSendFailed("b", afterAck.id(), now);
+    assertTrue(q.onTick(now + 19).isEmpty());
+    assertEquals(1, q.onTick(now + 20).size(), "an ack resets the backoff to the minimum");
+  }
+
+  @Test
+  void retryDelayDoublesFromMinToMax() {
+    ReplicationQueue q = new ReplicationQueue(new Limits(1, 1, 20, 2_000));
+    assertEquals(20, q.retryDelayMs(1));
+    assertEquals(40, q.retryDelayMs(2));
+    assertEquals(1_280, q.retryDelayMs(7));
+    assertEquals(2_000, q.retryDelayMs(8));
+    assertEquals(2_000, q.retryDelayMs(Integer.MAX_VALUE));
+  }
+
+  /*
+   * The backoff must stay within [retryDelayMsMin, retryDelayMsMax] for every Limits the
+   * constructor accepts. retryDelayMs computes min << min(failures - 1, 30), which overflows a
+   * long once min >= 2^33: with min = 2^34 the 31st failure gives 2^64 = 0, so the peer is
+   * retried with no delay at all (and a min of 3·2^33 gives a negative delay).
+   */
+  @Test
+  void retryDelayStaysWithinBoundsForLargeMinimum() {
+    long min = 1L << 34;
+    ReplicationQueue q = new ReplicationQueue(new Limits(1, 1, min, Long.MAX_VALUE));
+    for (int failures = 1; failures <= 64; failures++) {
+      long delay = q.retryDelayMs(failures);
+      assertTrue(delay >= min, "failures=" + failures + " delay=" + delay);
+    }
+  }
+
+  @Test
+  void newerVersionReplacesQueuedOlderInPlace() {
+    ReplicationQueue q = queue(100, 10);
+    q.enqueue(entry("x", 1), B);
+    q.enqueue(entry("y", 2), B);
+    q.enqueue(entry("x", 3), B);
+    q.enqueue(entry("y", 1), B); // older than the queued one: ignored
+    assertEquals(2, q.pending("b"));
+    Batch batch = q.onTick(0).get(0);
+    assertEquals(List.of(entry("x", 3), entry("y", 2)), batch.entries());
+  }
+
+  @Test
+  void failureKeepsTheNewestVersionQueuedWhileTheBatchWasInFlight() {
+    ReplicationQueue q = queue(100, 10);
+    q.enqueue(entry("x", 1), B);
+    q.enqueue(entry("y", 2), B);
+    Batch inFlight = q.onTick(0).get(0);
+    q.enqueue(entry("x", 5), B);
+    q.enqueue(entry("z", 6), B);
+    assertEquals(4, q.pending("b"), "x twice: once in flight, once pending");
+    q.onSendFailed("b", inFlight.id(), 0);
+    assertEquals(3, q.pending("b"), "one entry per key after the requeue");
+    Batch retry = q.onTick(20).get(0);
+    assertEquals(List.of(entry("x", 5), entry("y", 2), entry("z", 6)), retry.entries());
+  }
+
+  @Test
+  void ackWhileNewerVersionQueuedSendsTheNewerNext() {
+    ReplicationQueue q = queue(100, 10);
+    q.enqueue(entry("x", 1), B);
+    Batch inFlight = q.onTick(0).get(0);
+    q.enqueue(entry("x", 2), B);
+    q.onAck("b", inFlight.id(), 1);
+    assertEquals(List.of(entry("x", 2)), q.onTick(1).get(0).entries());
+  }
+
+  @Test
+  void lateAndStaleAcksAndFailuresAreIgnored() {
+    ReplicationQueue q = queue(100, 10);
+    q.enqueue(entry("x", 1), B);
+    Batch first = q.onTick(0).get(0);
+    q.onSendFailed("b", first.id(), 0);
+    Batch second = q.onTick(20).get(0);
+    assertNotEquals(first.id(), second.id(), "a retry is a new batch");
+    q.onAck("b", first.id(), 21);
+    q.onSendFailed("b", first.id(), 21);
+    assertEquals(1, q.pending("b"), "the late ack did not free the retry");
+    assertTrue(q.onTick(21).isEmpty(), "the late failure did not requeue the retry");
+    q.onAck("nobody", second.id(), 21);
+    q.onSendFailed("nobody", second.id(), 21);
+    q.onAck("b", second.id(), 22);
+    assertTrue(q.isDrained());
+    q.onAck("b", second.id(), 23); // duplicate ack
+    q.onSendFailed("b", second.id(), 23);
+    assertTrue(q.isDrained());
+    assertTrue(q.onTick(1_000).isEmpty());
+  }
+
+  @Test
+  void boundedByQueueEntriesMaxButRoomForAKeyAlreadyPending() {
+    ReplicationQueue q = queue(2, 10);
+    q.enqueue(entry("x", 1), BC);
+    q.enqueue(entry("y", 2), B);
+    assertFalse(q.hasRoomFor("z", B), "b is full");
+    assertFalse(q.hasRoomFor("z", BC), "one full target is enough to refuse");
+    assertTrue(q.hasRoomFor("z", List.of("c")), "c has room");
+    assertTrue(q.hasRoomFor("x", B), "x replaces its queued version in place");
+    assertTrue(q.hasRoomFor("z", List.of("fresh-peer")));
+    assertThrows(IllegalStateException.class, () -> q.enqueue(entry("z", 3), BC));
+    assertEquals(1, q.pending("c"), "a refused enqueue changes nothing");
+    q.enqueue(entry("x", 4), B);
+    assertEquals(2, q.pending("b"));
+  }
+
+  @Test
+  void inFlightEntriesCountTowardsTheBound() {
+    ReplicationQueue q = queue(2, 10);
+    q.enqueue(entry("x", 1), B);
+    q.enqueue(entry("y", 2), B);
+    Batch batch = q.onTick(0).get(0);
+    assertFalse(q.hasRoomFor("z", B));
+    // x is in flight, not pending: a newer x needs a pending slot of its own.
+    assertFalse(q.hasRoomFor("x", B));
+    q.onAck("b", batch.id(), 1);
+    assertTrue(q.hasRoomFor("z", B));
+  }
+
+  @Test
+  void retainPeersDropsTheQueuesOfRemovedPeers() {
+    ReplicationQueue q = queue(100, 10);
+    q.enqueue(entry("x", 1), List.of("b", "c", "d"));
+    Batch toC = q.onTick(0).stream().filter(b -> b.peer().equals("c")).findFirst().orElseThrow();
+    q.retainPeers(Set.of("b"));
+    assertEquals(0, q.pending("c"));
+    assertEquals(0, q.pending("d"));
+    assertEquals(1, q.pendingTotal());
+    q.onAck("c", toC.id(), 1); // ack from a removed peer: ignored, no resurrection
+    q.onSendFailed("c", toC.id(), 1);
+    assertEquals(1, q.pendingTotal());
+    assertFalse(q.describe().lines().anyMatch(l -> l.startsWith("c ")), q.describe());
+    assertTrue(q.describe().startsWith("b pending=0 inFlight=1"), q.describe());
+  }
+
+  @Test
+  void oldestUnackedCounterSpansPendingAndInFlight() {
+    ReplicationQueue q = queue(100, 1);
+    assertEquals(OptionalLong.empty(), q.oldestUnackedCounter("b"));
+    q.enqueue(entry("x", 7), B);
+    q.enqueue(entry("y", 3), B);
+    assertEquals(OptionalLong.of(3), q.oldestUnackedCounter("b"));
+    Batch batch = q.onTick(0).get(0); // x@7 in flight, y@3 pending
+    assertEquals(List.of("x"), keys(batch));
+    q.enqueue(entry("z", 9), B);
+    assertEquals(OptionalLong.of(3), q.oldestUnackedCounter("b"));
+    q.onAck("b", batch.id(), 0);
+    Batch second = q.onTick(0).get(0); // y@3 in flight, z@9 pending
+    assertEquals(OptionalLong.of(3), q.oldestUnackedCounter("b"), "in flight still counts");
+    q.onAck("b", second.id(), 0);
+    assertEquals(OptionalLong.of(9), q.oldestUnackedCounter("b"));
+    q.onAck("b", q.onTick(0).get(0).id(), 0);
+    assertEquals(OptionalLong.empty(), q.oldestUnackedCounter("b"));
+    assertEquals(OptionalLong.empty(), q.oldestUnackedCounter("never-seen"));
+  }
+
+  /*
+   * A version replaced in the queue before it was delivered (x@5 by x@9) is still unacknowledged
+   * by the peer, which holds neither it nor anything newer of x until x@9 is acked; stability
+   * (Replica.localStable) must not pass it. Same through a failed batch whose in-flight x@5 is
+   * merged away by the pending x@9.
+   */
+  @Test
+  void oldestUnackedCounterRemembersReplacedUndeliveredVersions() {
+    ReplicationQueue q = queue(100, 10);
+    q.enqueue(entry("x", 5), B);
+    q.enqueue(entry("x", 9), B);
+    assertEquals(OptionalLong.of(5), q.oldestUnackedCounter("b"), "replaced while pending");
+    q.onAck("b", q.onTick(0).get(0).id(), 0);
+    assertEquals(OptionalLong.empty(), q.oldestUnackedCounter("b"), "x@9 acked covers x@5");
+
+    ReplicationQueue failed = queue(100, 10);
+    failed.enqueue(entry("y", 5), B);
+    Batch inFlight = failed.onTick(0).get(0);
+    failed.enqueue(entry("y", 9), B);
+    failed.onSendFailed("b", inFlight.id(), 0);
+    assertEquals(OptionalLong.of(5), failed.oldestUnackedCounter("b"), "merged by a failure");
+  }
+
+  @Test
+  void limitsAndBatchesAreValidated() {
+    assertThrows(IllegalArgumentException.class, () -> new Limits(0, 1, 1, 1));
+    assertThrows(IllegalArgumentException.class, () -> new Limits(1, 0, 1, 1));
+    assertThrows(IllegalArgumentException.class, () -> new Limits(1, 1, 0, 1));
+    assertThrows(IllegalArgumentException.class, () -> new Limits(1, 1, 5, 4));
+    assertThrows(IllegalArgumentException.class, () -> new Batch("b", 1, List.of()));
+    assertThrows(NullPointerException.class, () -> new ReplicationQueue(null));
+    Limits defaults = Limits.defaults();
+    assertTrue(defaults.batchEntriesMax() <= defaults.queueEntriesMax());
+  }
+}

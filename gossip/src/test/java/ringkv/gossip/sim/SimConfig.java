@@ -1,0 +1,65 @@
+package ringkv.gossip.sim;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.Objects;
+import java.util.Random;
+import ringkv.gossip.ReplicationQueue.Limits;
+
+/**
+ * The shape and tunables of one simulated cluster, all drawn from the run's seed: shards of
+ * replicas, clients, the key set, the tick length, the phases' lengths, the driver's timeouts and
+ * the replication queue's (deliberately small) limits. Units are last in every name.
+ *
+ * @param shards             shards; keys are assigned to shards by {@link SimCluster#shardOf}
+ * @param replicasPerShard   replicas of every shard
+ * @param clients            simulated clients
+ * @param keys               size of the key set
+ * @param tickMs             simulated milliseconds per step
+ * @param faultTicks         length of the faults phase
+ * @param healTicksMax       the liveness bound: the healed cluster must converge within it
+ * @param faultChangeTicksMax the network changes options and partitions at most this far apart
+ * @param batchTimeoutMs     a batch unacknowledged this long is reported failed to the queue
+ * @param pullEveryTicks     a client op waiting for a dependency re-sends its pulls this often
+ * @param opTimeoutTicks     a client op waiting longer fails as unavailable (a 503, allowed)
+ * @param opProbability      chance that an idle client starts an operation in a tick
+ * @param clockSkewMsMax     a node's wall clock is ahead of the global clock by up to this
+ * @param limits             every replica's replication queue limits
+ */
+public record SimConfig(
+    int shards,
+    int replicasPerShard,
+    int clients,
+    int keys,
+    long tickMs,
+    int faultTicks,
+    int healTicksMax,
+    int faultChangeTicksMax,
+    long batchTimeoutMs,
+    int pullEveryTicks,
+    int opTimeoutTicks,
+    double opProbability,
+    long clockSkewMsMax,
+    Limits limits) {
+
+  public SimConfig {
+    checkArgument(shards >= 1 && replicasPerShard >= 1 && clients >= 1 && keys >= 1);
+    checkArgument(tickMs >= 1 && faultTicks >= 0 && healTicksMax >= 1);
+    checkArgument(faultChangeTicksMax >= 1 && batchTimeoutMs >= 1);
+    checkArgument(pullEveryTicks >= 1 && opTimeoutTicks >= 1);
+    checkArgument(opProbability > 0 && opProbability <= 1 && clockSkewMsMax >= 0);
+    Objects.requireNonNull(limits, "limits");
+  }
+
+  /** A cluster shape drawn from {@code random}: 1 or 2 shards of 2 to 4 replicas. */
+  public static SimConfig random(Random random) {
+    int shards = 1 + random.nextInt(2);
+    int replicasPerShard = 2 + random.nextInt(shards == 1 ? 3 : 2);
+    int clients = 3 + random.nextInt(3);
+    long retryDelayMsMin = 10 + random.nextInt(21);
+    Limits limits = new Limits(2 + random.nextInt(6), 1 + random.nextInt(3), retryDelayMsMin,
+        retryDelayMsMin + 200 + random.nextInt(300));
+    return new SimConfig(shards, replicasPerShard, clients, 8, 10, 2_000, 2_000, 300, 700, 5, 30,
+        0.3, random.nextInt(1_000), limits);
+  }
+}

@@ -1,0 +1,48 @@
+package ringkv.gossip.sim;
+
+import ringkv.gossip.sim.SimNetwork.Counters;
+
+/**
+ * The outcome of one simulated run: its seed, counters, and the violation that stopped it (null
+ * when every safety and liveness check passed) together with the cluster's status at that moment.
+ */
+public record SimResult(
+    long seed,
+    ReplicaBug bug,
+    SimConfig config,
+    Stats stats,
+    SimViolation violation,
+    long tick,
+    String phase,
+    String status) {
+
+  /**
+   * What happened in a run: client operations by outcome (unavailable because a replication
+   * queue was full, or because a dependency did not arrive in time; a write cancelled by the
+   * healed phase counts as the latter), pulls sent, how often every replica of a shard came to
+   * hold a (newer) tombstone of a key, network counters, and healed ticks until convergence (-1
+   * if it was not reached).
+   */
+  public record Stats(
+      long reads,
+      long writes,
+      long noOpDeletes,
+      long unavailableQueueFull,
+      long unavailableDependency,
+      long pulls,
+      long tombstoneFloorsRaised,
+      Counters network,
+      long ticksToConverge) {}
+
+  public boolean passed() {
+    return violation == null;
+  }
+
+  /** A report for a failure message: how to replay, what broke, and every node's status. */
+  public String report() {
+    return "seed=" + seed + " bug=" + bug + " phase=" + phase + " tick=" + tick
+        + " (replay: -Dsim.seed=" + seed + ")\n"
+        + (violation == null ? "passed" : violation.getMessage()) + "\n"
+        + config + "\n" + stats + "\n" + status;
+  }
+}

@@ -1,0 +1,92 @@
+package ringkv.ring;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+
+/*
+ * Goal: a ClusterConfig keeps its invariants (sorted distinct view, members in the view, layout
+ * and ring agree on shard ids) and every change bumps the epoch by one, so the highest epoch
+ * wins. Method: table tests over initial, withView, withMember and reshard.
+ */
+class ClusterConfigTest {
+  private static final List<NodeAddress> VIEW =
+      NodeAddress.parseList("10.0.0.4:8085,10.0.0.1:8085,10.0.0.3:8085,10.0.0.2:8085");
+
+  @Test
+  void initialIsEpochOneAndSortsTheView() {
+    ClusterConfig config = ClusterConfig.initial(VIEW, 2, Ring.DEFAULT_VNODES_PER_SHARD);
+    assertEquals(1, config.epoch());
+    assertEquals(NodeAddress.parseList("10.0.0.1:8085,10.0.0.2:8085,10.0.0.3:8085,10.0.0.4:8085"),
+        config.view());
+    assertEquals(config.ring().shardOf("k"), config.shardOf("k"));
+    assertEquals(NodeAddress.parseList("10.0.0.1:8085,10.0.0.3:8085"), config.membersOf(1));
+    assertEquals(OptionalInt.of(2), config.shardOfNode(NodeAddress.parse("10.0.0.4:8085")));
+    assertEquals(config, ClusterConfig.initial(VIEW, 2, Ring.DEFAULT_VNODES_PER_SHARD));
+  }
+
+  @Test
+  void everyChangeBumpsTheEpoch() {
+    ClusterConfig first = ClusterConfig.initial(VIEW, 2, Ring.DEFAULT_VNODES_PER_SHARD);
+    NodeAddress newcomer = NodeAddress.parse("10.0.0.5:8085");
+    ClusterConfig joined = first.withView(
+        NodeAddress.parseList("10.0.0.1:8085,10.0.0.2:8085,10.0.0.3:8085,10.0.0.4:8085,"
+            + "10.0.0.5:8085"));
+    assertEquals(2, joined.epoch());
+    assertEquals(OptionalInt.empty(), joined.shardOfNode(newcomer));
+    assertEquals(first.layout(), joined.layout());
+    ClusterConfig placed = joined.withMember(1, newcomer);
+    assertEquals(3, placed.epoch());
+    assertEquals(OptionalInt.of(1), placed.shardOfNode(newcomer));
+    ClusterConfig resharded = placed.reshard(placed.view(), 1);
+    assertEquals(4, resharded.epoch());
+    assertEquals(1, resharded.ring().shardCount());
+    assertEquals(5, resharded.membersOf(1).size());
+    assertTrue(resharded.isNewerThan(placed));
+    assertFalse(placed.isNewerThan(resharded));
+    assertFalse(placed.isNewerThan(placed));
+  }
+
+  @Test
+  void withMemberAddsAnUnknownNodeToTheView() {
+    ClusterConfig config = ClusterConfig.initial(VIEW, 2, Ring.DEFAULT_VNODES_PER_SHARD);
+    NodeAddress stranger = NodeAddress.parse("10.0.0.9:8085");
+    ClusterConfig next = config.withMember(2, stranger);
+    assertTrue(next.view().contains(stranger));
+    assertEquals(OptionalInt.of(2), next.shardOfNode(stranger));
+  }
+
+  @Test
+  void droppingANodeFromTheViewDropsItsMembership() {
+    ClusterConfig config = ClusterConfig.initial(VIEW, 2, Ring.DEFAULT_VNODES_PER_SHARD);
+    ClusterConfig next = config.withView(VIEW.subList(1, 4));
+    assertEquals(OptionalInt.empty(), next.shardOfNode(VIEW.get(0)));
+    assertEquals(3, next.layout().allMembers().size());
+  }
+
+  @Test
+  void reshardRejectsTooFewNodesAndStrangers() {
+    ClusterConfig config = ClusterConfig.initial(VIEW, 2, Ring.DEFAULT_VNODES_PER_SHARD);
+    assertThrows(IllegalArgumentException.class, () -> config.reshard(VIEW, 3));
+    assertThrows(IllegalArgumentException.class,
+        () -> config.reshard(List.of(VIEW.get(0), NodeAddress.parse("10.0.0.9:8085")), 1));
+  }
+
+  @Test
+  void rejectsBrokenInvariants() {
+    Ring ring = Ring.initial(2, Ring.DEFAULT_VNODES_PER_SHARD);
+    Layout layout = Layout.initial(VIEW, 2);
+    assertThrows(IllegalArgumentException.class, () -> new ClusterConfig(0, VIEW, ring, layout));
+    assertThrows(IllegalArgumentException.class,
+        () -> new ClusterConfig(1, VIEW.subList(0, 3), ring, layout));
+    assertThrows(IllegalArgumentException.class,
+        () -> new ClusterConfig(1, List.of(VIEW.get(0), VIEW.get(0)), ring, layout));
+    assertThrows(IllegalArgumentException.class,
+        () -> new ClusterConfig(1, VIEW, Ring.initial(3, 20), layout));
+  }
+}

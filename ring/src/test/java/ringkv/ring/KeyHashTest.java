@@ -1,0 +1,38 @@
+package ringkv.ring;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.google.common.hash.Hashing;
+import org.junit.jupiter.api.Test;
+
+/*
+ * Goal: KeyHash is exactly murmur3_128 (seed 0) of the UTF-8 key, first 64 bits, so every node
+ * and every module computes the same token. Method: compare with Guava computed in the test and
+ * with golden literals (which would catch a change of hash function or encoding).
+ */
+class KeyHashTest {
+  private static final long GOLDEN_A = -8839064797231613815L;
+  private static final long GOLDEN_SAMPLE_KEY = -4173964342984453547L;
+
+  @Test
+  void matchesGuavaMurmur3() {
+    for (String key : new String[] {"", "a", "sampleKey", "ключ", "x".repeat(50)}) {
+      long expected = Hashing.murmur3_128().hashString(key, UTF_8).asLong();
+      assertEquals(expected, KeyHash.tokenOf(key), key);
+    }
+  }
+
+  @Test
+  void goldenValues() {
+    assertEquals(GOLDEN_A, KeyHash.tokenOf("a"));
+    assertEquals(GOLDEN_SAMPLE_KEY, KeyHash.tokenOf("sampleKey"));
+    assertEquals("murmur3_128", KeyHash.HASH_FUNCTION);
+  }
+
+  @Test
+  void rejectsNull() {
+    assertThrows(NullPointerException.class, () -> KeyHash.tokenOf(null));
+  }
+}

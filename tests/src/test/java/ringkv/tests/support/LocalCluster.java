@@ -1,0 +1,503 @@
+package ringkv.tests.support;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * A cluster of real RingKV node processes on 127.0.0.1, for black-box tests.
+ *
+ * <p>Each node is {@code java -jar kvs-node.jar} (system property {@code kvs.jar}) with its
+ * configuration in the environment, exactly as an operator runs it. Output goes to
+ * {@code kvs.logs/<name>/node-<port>.log} (appended across restarts). Construction returns only
+ * once every node answers {@code GET /key-value-store-view} with 200, or fails with the tail of
+ * the logs of the nodes that did not come up.
+ *
+ * <p>Processes never outlive the test JVM: {@link #close()} kills and reaps them all, and a JVM
+ * shutdown hook does the same for any cluster a failing test forgot to close.
+ *
+ * <p>Not thread-safe: drive one cluster from one test thread.
+ */
+public final class LocalCluster implements AutoCloseable {
+  public static final String HOST = "127.0.0.1";
+  public static final Duration START_TIMEOUT = Duration.ofSeconds(15);
+  public static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+  private static final int LOG_TAIL_LINES = 40;
+
+  /**
+   * JVM flags of a node. C1 only ({@code TieredStopAtLevel=1}) shortens start-up and warm-up
+   * on this 2-core machine, where several node JVMs and the test JVM compete for CPU.
+   */
+  public static final List<String> JVM_FLAGS =
+      List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+  /** Every node process alive in this JVM, killed by the shutdown hook. */
+  private static final Set<Process> LIVE = Collections.synchronizedSet(new HashSet<>());
+  /** Ports handed out in this JVM, never reused so a restarting node's port stays its own. */
+  private static final Set<Integer> PORTS_USED = Collections.synchronizedSet(new HashSet<>());
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      List<Process> all;
+      synchronized (LIVE) {
+        all = new ArrayList<>(LIVE);
+      }
+      all.forEach(Process::destroyForcibly);
+      for (Process p : all) {
+        try {
+          p.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }, "ringkv-local-cluster-reaper"));
+  }
+
+  private final Path jar;
+  private final Path logDir;
+  private final List<Node> nodes = new ArrayList<>();
+  private final Map<String, String> commonEnv;
+
+  /** One node: its fixed address and environment, and its current process (null if down). */
+  private static final class Node {
+    final int port;
+    final Map<String, String> env;
+    final Path log;
+    Process process;
+
+    Node(int port, Map<String, String> env, Path log) {
+      this.port = port;
+      this.env = env;
+      this.log = log;
+    }
+
+    String address() {
+      return HOST + ":" + port;
+    }
+  }
+
+  /** Options of a cluster; see {@link LocalCluster#builder(String)}. */
+  public static final class Builder {
+    private final String name;
+    private int nodeCount = 3;
+    private Integer shardCount = 2;
+    private Integer replFactor;
+    private final Map<String, String> extraEnv = new LinkedHashMap<>();
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    public Builder nodes(int count) {
+      if (count < 1) {
+        throw new IllegalArgumentException("nodes must be >= 1");
+      }
+      this.nodeCount = count;
+      return this;
+    }
+
+    /** Shard dialect with {@code SHARD_COUNT=count}. */
+    public Builder shards(int count) {
+      this.shardCount = count;
+      this.replFactor = null;
+      return this;
+    }
+
+    /** Shard dialect without {@code SHARD_COUNT}: the whole cluster is one shard. */
+    public Builder noShardCount() {
+      this.shardCount = null;
+      this.replFactor = null;
+      return this;
+    }
+
+    /** View-change dialect: {@code ADDRESS} and {@code REPL_FACTOR=factor}. */
+    public Builder replFactor(int factor) {
+      this.replFactor = factor;
+      this.shardCount = null;
+      return this;
+    }
+
+    /** An environment variable given to every node (e.g. {@code LOG_LEVEL}, tunables). */
+    public Builder env(String key, String value) {
+      extraEnv.put(key, value);
+      return this;
+    }
+
+    /** Starts the nodes and waits until each serves. */
+    public LocalCluster start() {
+      return new LocalCluster(this);
+    }
+  }
+
+  /** @param name directory name of this cluster's logs, usually the test class's simple name */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  private LocalCluster(Builder b) {
+    this.jar = requireJar();
+    this.logDir = Paths.get(System.getProperty("kvs.logs", "target/node-logs"), b.name);
+    prepareLogDir(logDir);
+    List<Integer> ports = freePorts(b.nodeCount);
+    String view = ports.stream().map(p -> HOST + ":" + p).collect(Collectors.joining(","));
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("VIEW", view);
+    if (b.replFactor != null) {
+      env.put("REPL_FACTOR", Integer.toString(b.replFactor));
+    } else if (b.shardCount != null) {
+      env.put("SHARD_COUNT", Integer.toString(b.shardCount));
+    }
+    env.putAll(b.extraEnv);
+    this.commonEnv = Map.copyOf(env);
+    String addressVariable = b.replFactor != null ? "ADDRESS" : "SOCKET_ADDRESS";
+    for (int port : ports) {
+      Map<String, String> nodeEnv = new LinkedHashMap<>(commonEnv);
+      nodeEnv.put(addressVariable, HOST + ":" + port);
+      nodes.add(new Node(port, nodeEnv, logDir.resolve("node-" + port + ".log")));
+    }
+    try {
+      nodes.forEach(this::launch);
+      awaitServing(IntStream.range(0, nodes.size()).boxed().collect(Collectors.toList()));
+    } catch (RuntimeException | Error e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** Number of nodes (started or stopped). */
+  public int size() {
+    return nodes.size();
+  }
+
+  /** Address {@code 127.0.0.1:port} of node i. */
+  public String node(int i) {
+    return nodes.get(i).address();
+  }
+
+  /** Every node address, in index order. */
+  public List<String> addresses() {
+    return nodes.stream().map(Node::address).collect(Collectors.toUnmodifiableList());
+  }
+
+  /** Index of the node with this address. */
+  public int indexOf(String address) {
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i).address().equals(address)) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("no node " + address + " in " + addresses());
+  }
+
+  /** The VIEW every node was started with. */
+  public String view() {
+    return commonEnv.get("VIEW");
+  }
+
+  /** Log file of node i. */
+  public Path log(int i) {
+    return nodes.get(i).log;
+  }
+
+  public boolean isRunning(int i) {
+    Process p = nodes.get(i).process;
+    return p != null && p.isAlive();
+  }
+
+  /** Process id of node i (for signals such as SIGSTOP). */
+  public long pid(int i) {
+    Process p = nodes.get(i).process;
+    if (p == null) {
+      throw new IllegalStateException("node " + node(i) + " is not running");
+    }
+    return p.pid();
+  }
+
+  /** Kills node i with SIGKILL and reaps it. */
+  public void stop(int i) {
+    Node n = nodes.get(i);
+    if (n.process == null) {
+      return;
+    }
+    n.process.destroyForcibly();
+    reap(n, STOP_TIMEOUT);
+  }
+
+  /** Sends SIGTERM to node i and waits for it to exit; returns its exit code. */
+  public int terminate(int i) {
+    Node n = nodes.get(i);
+    if (n.process == null) {
+      throw new IllegalStateException("node " + n.address() + " is not running");
+    }
+    Process p = n.process;
+    p.destroy(); // SIGTERM on Unix
+    try {
+      if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("node " + n.address() + " did not exit within " + STOP_TIMEOUT
+            + " of SIGTERM\n" + tail(n));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    } finally {
+      if (!p.isAlive()) {
+        LIVE.remove(p);
+        n.process = null;
+      }
+    }
+    return p.exitValue();
+  }
+
+  /** Pauses node i with SIGSTOP (it keeps its sockets but answers nothing). */
+  public void pause(int i) {
+    signal(i, "STOP");
+  }
+
+  /** Resumes a node paused by {@link #pause(int)}. */
+  public void resume(int i) {
+    signal(i, "CONT");
+  }
+
+  /** Restarts node i with its original address and environment and waits until it serves. */
+  public void start(int i) {
+    start(i, Map.of());
+  }
+
+  /**
+   * Restarts node i with its address and environment, with the variables in {@code set} set
+   * and those named in {@code unset} removed, and waits until it serves. The change holds for
+   * this start only.
+   */
+  public void start(int i, Map<String, String> set, String... unset) {
+    Node n = nodes.get(i);
+    if (n.process != null && n.process.isAlive()) {
+      throw new IllegalStateException("node " + n.address() + " is already running");
+    }
+    Map<String, String> env = new LinkedHashMap<>(n.env);
+    env.putAll(set);
+    for (String name : unset) {
+      env.remove(name);
+    }
+    launch(n, env);
+    awaitServing(List.of(i));
+  }
+
+  /** Last lines of node i's log, for assertion messages. */
+  public String logTail(int i) {
+    return tail(nodes.get(i));
+  }
+
+  /** Kills every node process and waits for each to exit. Idempotent. */
+  @Override
+  public void close() {
+    for (Node n : nodes) {
+      if (n.process != null) {
+        n.process.destroyForcibly();
+      }
+    }
+    AssertionError failure = null;
+    for (Node n : nodes) {
+      if (n.process != null) {
+        try {
+          reap(n, STOP_TIMEOUT);
+        } catch (AssertionError e) {
+          failure = e; // keep reaping the others first
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static Path requireJar() {
+    String property = System.getProperty("kvs.jar");
+    if (property == null) {
+      throw new IllegalStateException("system property kvs.jar is not set (surefire sets it to"
+          + " node/target/kvs-node.jar); run mvn -B package first");
+    }
+    Path path = Paths.get(property).toAbsolutePath().normalize();
+    if (!Files.isRegularFile(path)) {
+      throw new IllegalStateException("node jar " + path + " does not exist: run mvn -B package"
+          + " first (or mvn -B verify from the repository root)");
+    }
+    return path;
+  }
+
+  private static void prepareLogDir(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      try (var old = Files.list(dir)) {
+        for (Path p : (Iterable<Path>) old::iterator) {
+          if (p.getFileName().toString().matches("node-\\d+\\.log")) {
+            Files.delete(p);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare log directory " + dir, e);
+    }
+  }
+
+  /**
+   * Ports free right now on 127.0.0.1, distinct from each other and from every port handed out
+   * earlier in this JVM. Another process may still grab one before the node binds it; the node
+   * then fails to start and the error names the port.
+   */
+  private static List<Integer> freePorts(int count) {
+    List<Integer> ports = new ArrayList<>();
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      while (ports.size() < count) {
+        ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST));
+        held.add(socket); // held open until all are chosen, so no port comes twice
+        if (PORTS_USED.add(socket.getLocalPort())) {
+          ports.add(socket.getLocalPort());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot find free ports", e);
+    } finally {
+      for (ServerSocket s : held) {
+        try {
+          s.close();
+        } catch (IOException e) {
+          // Closing a bound, never-accepted socket cannot lose data; the port is free either way.
+          throw new UncheckedIOException(e);
+        }
+      }
+    }
+    return ports;
+  }
+
+  private void launch(Node n) {
+    launch(n, n.env);
+  }
+
+  private void launch(Node n, Map<String, String> env) {
+    List<String> command = new ArrayList<>();
+    command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(JVM_FLAGS);
+    command.add("-jar");
+    command.add(jar.toString());
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().keySet().removeIf(k -> k.equals("SOCKET_ADDRESS") || k.equals("ADDRESS")
+        || k.equals("VIEW") || k.equals("SHARD_COUNT") || k.equals("REPL_FACTOR")
+        || k.equals("DATA_DIR") || k.equals("JAVA_TOOL_OPTIONS"));
+    pb.environment().putAll(env);
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(n.log.toFile()));
+    try {
+      Files.writeString(n.log, "=== " + Instant.now() + " start " + String.join(" ", command)
+          + " env " + env + "\n", StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      n.process = pb.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start node " + n.address(), e);
+    }
+    LIVE.add(n.process);
+  }
+
+  private void awaitServing(List<Integer> indexes) {
+    List<String> failures = new ArrayList<>();
+    Instant deadline = Instant.now().plus(START_TIMEOUT);
+    for (int i : indexes) {
+      Node n = nodes.get(i);
+      Duration left = Duration.between(Instant.now(), deadline);
+      try {
+        await("node " + n.address() + " serving")
+            .atMost(left.isNegative() ? Duration.ofMillis(1) : left)
+            .pollInterval(Duration.ofMillis(100))
+            .pollDelay(Duration.ZERO)
+            .failFast("node " + n.address() + " exited", () -> !n.process.isAlive())
+            .until(() -> serves(n));
+      } catch (RuntimeException | AssertionError e) { // timeout, or failFast: the node exited
+        failures.add(n.address() + ": " + (n.process.isAlive()
+            ? "no 200 from GET /key-value-store-view within " + START_TIMEOUT
+            : "exited with code " + n.process.exitValue()));
+      }
+    }
+    if (!failures.isEmpty()) {
+      StringBuilder message = new StringBuilder("nodes failed to start: " + failures);
+      for (int i : indexes) {
+        Node n = nodes.get(i);
+        if (failures.stream().anyMatch(f -> f.startsWith(n.address() + ":"))) {
+          message.append("\n--- tail of ").append(n.log).append('\n').append(tail(n));
+        }
+      }
+      throw new AssertionError(message.toString());
+    }
+  }
+
+  private static boolean serves(Node n) {
+    try {
+      return Http.get(n.address(), "/key-value-store-view").status() == 200;
+    } catch (AssertionError connectionFailed) {
+      return false;
+    }
+  }
+
+  private void signal(int i, String signal) {
+    long pid = pid(i);
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start();
+      if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new AssertionError("kill -" + signal + " " + pid + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  private static void reap(Node n, Duration timeout) {
+    Process p = n.process;
+    try {
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("node " + n.address() + " (pid " + p.pid()
+            + ") survived SIGKILL for " + timeout);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    LIVE.remove(p);
+    n.process = null;
+  }
+
+  private static String tail(Node n) {
+    try {
+      String text = new String(Files.readAllBytes(n.log), StandardCharsets.UTF_8);
+      List<String> lines = text.lines().collect(Collectors.toList());
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES),
+          lines.size()));
+    } catch (IOException e) {
+      return "(cannot read " + n.log + ": " + e + ")";
+    }
+  }
+}
