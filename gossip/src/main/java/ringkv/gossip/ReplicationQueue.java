@@ -40,7 +40,6 @@ public final class ReplicationQueue {
       checkArgument(batchEntriesMax >= 1, "batchEntriesMax must be >= 1");
       checkArgument(retryDelayMsMin >= 1, "retryDelayMsMin must be >= 1");
       checkArgument(retryDelayMsMax >= retryDelayMsMin, "retryDelayMsMax < retryDelayMsMin");
-      checkArgument(retryDelayMsMax <= Long.MAX_VALUE / 4, "retryDelayMsMax is absurdly large");
     }
 
     public static Limits defaults() {
@@ -173,11 +172,12 @@ public final class ReplicationQueue {
 
   /** Capped exponential backoff: min, 2·min, 4·min, … up to max. */
   long retryDelayMs(int failures) {
+    long max = limits.retryDelayMsMax();
     long delay = limits.retryDelayMsMin();
-    for (int i = 1; i < failures && delay < limits.retryDelayMsMax(); i++) {
-      delay *= 2; // saturates at max long before overflowing: max is at most Long.MAX_VALUE / 2
+    for (int i = 1; i < failures && delay < max; i++) {
+      delay = delay > max / 2 ? max : delay * 2; // saturate instead of overflowing
     }
-    return Math.min(limits.retryDelayMsMax(), delay);
+    return Math.min(max, delay);
   }
 
   /** Drops the queues of peers that are no longer replicas of this shard. */
