@@ -90,19 +90,16 @@ class ShardClusterTest {
     Set<String> all = new TreeSet<>(cluster.addresses());
     for (String node : cluster.addresses()) {
       Reply view = Http.get(node, "/key-value-store-view");
-      assertEquals(200, view.status(), view.toString());
-      assertEquals("View retrieved successfully", view.field("message").asText(), view.toString());
+      assertReply(view, 200, "View retrieved successfully");
       assertEquals(all, new TreeSet<>(List.of(view.field("view").asText().split(","))), node);
 
       Reply ids = Http.get(node, SHARD + "shard-ids");
-      assertEquals(200, ids.status(), ids.toString());
-      assertEquals("Shard IDs retrieved successfully", ids.field("message").asText());
+      assertReply(ids, 200, "Shard IDs retrieved successfully");
       assertEquals(Set.of(1, 2), intSet(ids.field("shard-ids")), node + " " + ids);
 
       for (int id = 1; id <= 2; id++) {
         Reply m = Http.get(node, SHARD + "shard-id-members/" + id);
-        assertEquals(200, m.status(), m.toString());
-        assertEquals("Members of shard ID retrieved successfully", m.field("message").asText());
+        assertReply(m, 200, "Members of shard ID retrieved successfully");
         assertEquals(new TreeSet<>(members.get(id)), new TreeSet<>(strings(
             m.field("shard-id-members"))), node + " disagrees with node 0 on shard " + id);
       }
@@ -117,8 +114,7 @@ class ShardClusterTest {
     assertEquals(all, union, "the shards do not partition the nodes: " + members);
     for (String node : cluster.addresses()) {
       Reply own = Http.get(node, SHARD + "node-shard-id");
-      assertEquals(200, own.status(), own.toString());
-      assertEquals("Shard ID of the node retrieved successfully", own.field("message").asText());
+      assertReply(own, 200, "Shard ID of the node retrieved successfully");
       assertTrue(own.field("shard-id").isInt(), own.toString());
       assertEquals(shardOf(node), own.field("shard-id").asInt(), node + " " + own);
     }
@@ -135,9 +131,9 @@ class ShardClusterTest {
       placement.put(key, where);
       Reply r = Http.put(cluster.node(i % NODES), STORE + key,
           obj("value", valueFor(i), "causal-metadata", metadata));
-      assertEquals(201, r.status(), key + " " + r);
-      assertEquals("Added successfully", r.field("message").asText(), r.toString());
+      assertReply(r, 201, "Added successfully");
       assertTrue(r.body().has("causal-metadata"), r.toString());
+      assertTrue(r.field("shard-id").isInt(), "shard ids are integers here: " + r);
       assertEquals(where.get("shard-id").asInt(), r.field("shard-id").asInt(),
           key + " stored on another shard than GET /ring/key names: " + r + " vs " + where);
       written.put(key, valueFor(i));
@@ -145,8 +141,7 @@ class ShardClusterTest {
     }
     Reply again = Http.put(cluster.node(3), STORE + "key0",
         obj("value", "rewritten", "causal-metadata", metadata));
-    assertEquals(200, again.status(), again.toString());
-    assertEquals("Updated successfully", again.field("message").asText(), again.toString());
+    assertReply(again, 200, "Updated successfully");
     assertEquals(placement.get("key0").get("shard-id").asInt(), again.field("shard-id").asInt());
     written.put("key0", json("\"rewritten\""));
     writerMetadata = again.metadata();
@@ -202,9 +197,7 @@ class ShardClusterTest {
             Map<String, Integer> counts = new TreeMap<>();
             for (String node : cluster.addresses()) {
               Reply r = Http.get(node, SHARD + "shard-id-key-count/" + id);
-              assertEquals(200, r.status(), r.toString());
-              assertEquals("Key count of shard ID retrieved successfully",
-                  r.field("message").asText());
+              assertReply(r, 200, "Key count of shard ID retrieved successfully");
               assertTrue(r.field("shard-id-key-count").isInt(), r.toString());
               counts.put(node, r.field("shard-id-key-count").asInt());
             }
@@ -290,14 +283,14 @@ class ShardClusterTest {
       String key = "type-" + i;
       Reply r = Http.send("PUT", cluster.node(i % NODES), STORE + key,
           "{\"value\":" + literals.get(i) + ",\"causal-metadata\":" + metadata + "}");
-      assertEquals(201, r.status(), "PUT value " + literals.get(i) + ": " + r);
+      assertReply(r, 201, "Added successfully");
       metadata = r.metadata();
     }
     for (int i = 0; i < literals.size(); i++) {
       JsonNode expected = json(literals.get(i));
       for (String node : cluster.addresses()) {
         Reply r = Http.get(node, STORE + "type-" + i, obj("causal-metadata", metadata));
-        assertEquals(200, r.status(), "GET value " + literals.get(i) + " from " + node + ": " + r);
+        assertReply(r, 200, "Retrieved successfully");
         assertTrue(r.body().has("value"), "no value field: " + r);
         assertTrue(sameJson(expected, r.field("value")),
             "value " + literals.get(i) + " came back as " + r.field("value") + " from " + node);
@@ -380,8 +373,8 @@ class ShardClusterTest {
     assertEquals(201, put.status(), put.toString());
     Reply del = Http.delete(otherShardNode(id), STORE + key,
         obj("causal-metadata", put.metadata()));
-    assertEquals(200, del.status(), del.toString());
-    assertEquals("Deleted successfully", del.field("message").asText(), del.toString());
+    assertReply(del, 200, "Deleted successfully");
+    assertTrue(del.field("shard-id").isInt(), "shard ids are integers here: " + del);
     assertEquals(id, del.field("shard-id").asInt(), del.toString());
     assertTrue(del.body().has("causal-metadata"), del.toString());
     JsonNode metadata = del.metadata();
@@ -394,11 +387,10 @@ class ShardClusterTest {
         "{\"doesExist\":false,\"error\":\"Key does not exist\",\"message\":\"Error in DELETE\"}");
     Reply revived = Http.put(cluster.node(0), STORE + key,
         obj("value", "after", "causal-metadata", metadata));
-    assertEquals(201, revived.status(), revived.toString());
-    assertEquals("Added successfully", revived.field("message").asText(), revived.toString());
+    assertReply(revived, 201, "Added successfully");
     for (String node : cluster.addresses()) {
       Reply r = Http.get(node, STORE + key, obj("causal-metadata", revived.metadata()));
-      assertEquals(200, r.status(), node + " " + r);
+      assertReply(r, 200, "Retrieved successfully");
       assertEquals("after", r.field("value").asText(), node + " " + r);
     }
   }
@@ -418,6 +410,7 @@ class ShardClusterTest {
         assertEquals(round == 0 ? 201 : 200, w.status(), w.toString());
         Reply r = Http.get(reader, STORE + key, obj("causal-metadata", w.metadata()));
         assertEquals(200, r.status(), "write via " + writer + ", read via " + reader + ": " + r);
+        assertReply(r, 200, "Retrieved successfully");
         assertEquals(value, r.field("value").asText(),
             "write via " + writer + ", read via " + reader + " returned an older value");
         metadata = r.metadata();
@@ -465,6 +458,15 @@ class ShardClusterTest {
       return sameNumber ? 0 : 1;
     };
     return expected.equals(numbersByValue, actual);
+  }
+
+  /** Status, JSON content type, a JSON object body and the exact message of a success reply. */
+  private static void assertReply(Reply r, int status, String message) {
+    assertEquals(status, r.status(), r.toString());
+    assertTrue(r.header("content-type").orElse("").startsWith("application/json"),
+        "content-type of " + r);
+    assertTrue(r.body() != null && r.body().isObject(), "not a JSON object: " + r);
+    assertEquals(message, r.field("message").asText(), r.toString());
   }
 
   private static void assertJsonError(Reply r, int status) {
