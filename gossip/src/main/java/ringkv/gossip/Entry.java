@@ -32,6 +32,12 @@ public record Entry(String key, String value, Version version, CausalContext dep
     return value == null;
   }
 
+  /** Roughly how many bytes this entry takes on the wire (for batch bounds). */
+  public long sizeEstimateBytes() {
+    long deps = 48L * this.deps.size();
+    return 64 + 2L * key.length() + (value == null ? 0 : value.length()) + deps;
+  }
+
   /** Last-writer-wins: does this entry replace {@code other} (which may be null)? */
   public boolean supersedes(Entry other) {
     return other == null || version.isNewerThan(other.version);

@@ -6,6 +6,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 
 /**
  * The protocol core of one replica: it versions client writes with its Lamport clock, stores them,
@@ -151,14 +153,35 @@ public final class Replica {
   }
 
   /**
-   * Removes tombstones at or below {@code stableTime}: every replica has them, so no older write
-   * of their key can arrive any more except as a stale duplicate (which {@link #apply} ignores).
-   * Returns how many were removed.
+   * Removes the tombstones that are redundant: a tombstone of key {@code k} at or below
+   * {@code stableTimeOfKey(k)} (every replica holds it, so no older write of {@code k} can arrive
+   * any more except as a stale duplicate, which {@link #applyReplicated} drops) whose every
+   * dependency {@code (k2, v2)} is at or below {@code stableTimeOfKey(k2)}. The second condition
+   * matters across shards: a client that had read a value of {@code k} and then reads "not found"
+   * has observed the delete and must see its causes, which a read of the tombstone would have
+   * merged into its context; once the tombstone is gone they are only guaranteed if every
+   * replica of their own shards already holds them. {@code stableTimeOfKey} gives the stable
+   * time of the shard owning a key. Returns how many were removed.
+   */
+  public int collectTombstones(ToLongFunction<String> stableTimeOfKey) {
+    return collect(e -> e.version().counter() <= stableTimeOfKey.applyAsLong(e.key())
+        && e.deps().keys().entrySet().stream().allMatch(
+            d -> d.getValue().counter() <= stableTimeOfKey.applyAsLong(d.getKey())));
+  }
+
+  /**
+   * {@link #collectTombstones(ToLongFunction)} for a caller that only knows its own shard's
+   * {@code stableTime}: it collects only the tombstones at or below it that have no
+   * dependencies (a dependency may belong to another shard, whose stability is unknown here).
    */
   public int collectTombstones(long stableTime) {
+    return collect(e -> e.version().counter() <= stableTime && e.deps().isEmpty());
+  }
+
+  private int collect(Predicate<Entry> redundantTombstone) {
     List<String> doomed = new java.util.ArrayList<>();
     store.forEach(e -> {
-      if (e.isTombstone() && e.version().counter() <= stableTime) {
+      if (e.isTombstone() && redundantTombstone.test(e)) {
         doomed.add(e.key());
       }
     });
@@ -167,9 +190,13 @@ public final class Replica {
   }
 
   /**
-   * Merges a write replicated from a peer's queue, unless it is a stale duplicate: at or below
-   * the shard's {@code stableTime} every replica already held it, so if this replica has nothing
-   * for the key, a collected tombstone superseded it and it must not come back.
+   * Merges a write replicated from a peer's queue or pulled from a peer, unless it is stale: at
+   * or below the shard's {@code stableTime} every replica already held it, so if this replica
+   * has nothing for the key, a collected tombstone superseded it and it must not come back (a
+   * late duplicate of a batch, or a pull answer that was in flight while the tombstone was
+   * written, replicated and collected). Only data copied into a replica that may legitimately
+   * lack stable writes (catch-up after a restart without data, a view-change transfer) must use
+   * {@link #apply}.
    */
   public boolean applyReplicated(Entry incoming, long stableTime) {
     if (incoming.version().counter() <= stableTime && store.get(incoming.key()) == null) {

@@ -20,6 +20,10 @@ import java.util.TreeMap;
  * not acknowledged yet. Writes go out in batches, one batch in flight per peer; a failed batch is
  * retried after a capped exponential backoff, forever, until the peer acknowledges it.
  *
+ * <p>A batch holds at most {@link Limits#batchEntriesMax()} entries and, past its first entry,
+ * at most about {@link Limits#batchBytesMax()} bytes, so large values never make a request a peer
+ * would refuse.
+ *
  * <p>Only the newest version of a key matters under last-writer-wins, so a peer's queue holds at
  * most one entry per key: a newer write replaces a queued older one in place. Duplicated and
  * reordered deliveries are harmless because the receiver keeps the higher version. Each peer's
@@ -34,8 +38,19 @@ public final class ReplicationQueue {
 
   /** Bounds of the queue; units last. */
   public record Limits(
-      int queueEntriesMax, int batchEntriesMax, long retryDelayMsMin, long retryDelayMsMax) {
+      int queueEntriesMax, int batchEntriesMax, long batchBytesMax, long retryDelayMsMin,
+      long retryDelayMsMax) {
+    /** Default bound on the estimated size of one batch: well under a peer's body limit. */
+    public static final long BATCH_BYTES_MAX_DEFAULT = 4L << 20;
+
+    public Limits(
+        int queueEntriesMax, int batchEntriesMax, long retryDelayMsMin, long retryDelayMsMax) {
+      this(queueEntriesMax, batchEntriesMax, BATCH_BYTES_MAX_DEFAULT, retryDelayMsMin,
+          retryDelayMsMax);
+    }
+
     public Limits {
+      checkArgument(batchBytesMax >= 1, "batchBytesMax must be >= 1");
       checkArgument(queueEntriesMax >= 1, "queueEntriesMax must be >= 1");
       checkArgument(batchEntriesMax >= 1, "batchEntriesMax must be >= 1");
       checkArgument(retryDelayMsMin >= 1, "retryDelayMsMin must be >= 1");
@@ -124,8 +139,11 @@ public final class ReplicationQueue {
       List<Entry> entries = new ArrayList<>(Math.min(q.pending.size(), limits.batchEntriesMax()));
       Map<String, Long> since = new HashMap<>();
       Iterator<Entry> it = q.pending.values().iterator();
-      while (it.hasNext() && entries.size() < limits.batchEntriesMax()) {
+      long bytes = 0;
+      while (it.hasNext() && entries.size() < limits.batchEntriesMax()
+          && (entries.isEmpty() || bytes < limits.batchBytesMax())) {
         Entry next = it.next();
+        bytes += next.sizeEstimateBytes();
         entries.add(next);
         since.put(next.key(), q.pendingSince.remove(next.key()));
         it.remove();

@@ -21,6 +21,10 @@ import ringkv.ring.Ring;
  * @param shardCount {@code SHARD_COUNT}, if given (shard dialect)
  * @param replFactor {@code REPL_FACTOR}, if given (view-change dialect)
  * @param dataDir {@code DATA_DIR}, if given (durable storage)
+ * @param causalWaitMs how long the shard dialect waits for a read's causal dependencies
+ * @param kvsCausalWaitMs the same wait in the view-change dialect (then 400, SPEC §4)
+ * @param kvsRequestTimeoutMs how long a view-change dialect key-value request may take before
+ *     it answers 503 (SPEC §4: 5 s)
  */
 public record NodeConfig(
     Dialect dialect,
@@ -31,6 +35,8 @@ public record NodeConfig(
     Optional<Path> dataDir,
     int vnodesPerShard,
     long causalWaitMs,
+    long kvsCausalWaitMs,
+    long kvsRequestTimeoutMs,
     long forwardTimeoutMs,
     long connectTimeoutMs,
     long replicationTickMs,
@@ -66,6 +72,8 @@ public record NodeConfig(
     Map<String, Long> d = new LinkedHashMap<>();
     d.put("VNODES_PER_SHARD", (long) Ring.DEFAULT_VNODES_PER_SHARD);
     d.put("CAUSAL_WAIT_MS", 3_000L);
+    d.put("KVS_CAUSAL_WAIT_MS", 2_000L);
+    d.put("KVS_REQUEST_TIMEOUT_MS", 5_000L);
     d.put("FORWARD_TIMEOUT_MS", 4_500L);
     d.put("CONNECT_TIMEOUT_MS", 500L);
     d.put("REPLICATION_TICK_MS", 25L);
@@ -131,6 +139,11 @@ public record NodeConfig(
       throw new BadConfigException("SHARD_COUNT=" + shardCount.getAsInt()
           + " is more than the " + view.size() + " nodes in VIEW");
     }
+    if (replFactor.isPresent() && view.contains(address)
+        && view.size() % replFactor.getAsInt() != 0) {
+      throw new BadConfigException("REPL_FACTOR=" + replFactor.getAsInt()
+          + " does not divide the " + view.size() + " nodes in VIEW");
+    }
     long retryMin = number(s, "RETRY_DELAY_MS_MIN", 1, 60_000);
     long retryMax = number(s, "RETRY_DELAY_MS_MAX", 1, 600_000);
     if (retryMax < retryMin) {
@@ -141,6 +154,8 @@ public record NodeConfig(
     return new NodeConfig(dialect, address, view, shardCount, replFactor, dataDir,
         (int) number(s, "VNODES_PER_SHARD", 1, 1024),
         number(s, "CAUSAL_WAIT_MS", 1, 60_000),
+        number(s, "KVS_CAUSAL_WAIT_MS", 1, 60_000),
+        number(s, "KVS_REQUEST_TIMEOUT_MS", 1, 600_000),
         number(s, "FORWARD_TIMEOUT_MS", 1, 120_000),
         number(s, "CONNECT_TIMEOUT_MS", 1, 60_000),
         number(s, "REPLICATION_TICK_MS", 1, 60_000),
@@ -214,13 +229,29 @@ public record NodeConfig(
     return view.contains(address);
   }
 
+  /**
+   * Whether this node starts idle: a view-change dialect node whose address is not in its VIEW
+   * belongs to no cluster and contacts nobody until a view change names it (SPEC §1).
+   */
+  public boolean startsIdle() {
+    return dialect == Dialect.VIEW_CHANGE && !inView();
+  }
+
+  /** Whether the environment fixes the initial layout (SHARD_COUNT or REPL_FACTOR). */
+  public boolean layoutGiven() {
+    return shardCount.isPresent() || replFactor.isPresent();
+  }
+
   /** The one line printed at start: every tunable with its effective value. */
   public String describe() {
     return "config address=" + address + " view=" + view.size() + " nodes"
-        + " shard-count=" + (shardCount.isPresent() ? shardCount.getAsInt() : "from-cluster")
+        + " shard-count=" + (shardCount.isPresent() ? shardCount.getAsInt()
+            : replFactor.isPresent() ? "view/repl-factor" : "from-cluster")
         + " repl-factor=" + (replFactor.isPresent() ? replFactor.getAsInt() : "-")
         + " data-dir=" + dataDir.map(Path::toString).orElse("(memory)")
         + " VNODES_PER_SHARD=" + vnodesPerShard + " CAUSAL_WAIT_MS=" + causalWaitMs
+        + " KVS_CAUSAL_WAIT_MS=" + kvsCausalWaitMs
+        + " KVS_REQUEST_TIMEOUT_MS=" + kvsRequestTimeoutMs
         + " FORWARD_TIMEOUT_MS=" + forwardTimeoutMs + " CONNECT_TIMEOUT_MS=" + connectTimeoutMs
         + " REPLICATION_TICK_MS=" + replicationTickMs
         + " HEARTBEAT_INTERVAL_MS=" + heartbeatIntervalMs + " FAILURE_TIMEOUT_MS=" + failureTimeoutMs

@@ -14,6 +14,7 @@ import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.node.api.HttpErrors;
 import ringkv.node.api.InternalRoutes;
+import ringkv.node.api.KvsDialect;
 import ringkv.node.api.RingRoutes;
 import ringkv.node.api.ShardDialect;
 import ringkv.node.engine.Engine;
@@ -27,6 +28,9 @@ import ringkv.ring.ClusterConfig;
  */
 public final class NodeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(NodeVerticle.class);
+
+  /** Body limit between nodes: a batch is bounded by bytes, plus one value of a client's size. */
+  static final long INTERNAL_BODY_BYTES_MAX = 256L << 20;
 
   private final NodeConfig config;
   private Engine engine;
@@ -51,8 +55,13 @@ public final class NodeVerticle extends VerticleBase {
     membership = new Membership(vertx, engine);
 
     Router router = Router.router(vertx);
-    router.route().handler(BodyHandler.create(false).setBodyLimit(config.bodyBytesMax()));
+    // Clients get BODY_BYTES_MAX; peers may send batches of several large values.
+    router.route("/internal/*").handler(BodyHandler.create(false)
+        .setBodyLimit(INTERNAL_BODY_BYTES_MAX));
+    router.routeWithRegex("^(?!/internal/).*").handler(BodyHandler.create(false)
+        .setBodyLimit(config.bodyBytesMax()));
     new ShardDialect(engine, membership, config).mount(router);
+    new KvsDialect(vertx, engine, membership, config).mount(router);
     new RingRoutes(engine, membership, config).mount(router);
     new InternalRoutes(engine, membership).mount(router);
     router.route().failureHandler(HttpErrors::handle);
@@ -76,9 +85,17 @@ public final class NodeVerticle extends VerticleBase {
     });
   }
 
-  /** The layout every node computes alike from VIEW and SHARD_COUNT (one shard if unset). */
+  /**
+   * The layout every node computes alike from VIEW and SHARD_COUNT (one shard if unset), or from
+   * VIEW and REPL_FACTOR (|VIEW| / REPL_FACTOR shards); none for a node that starts idle.
+   */
   private ClusterConfig initialCluster() {
-    int shards = config.shardCount().orElse(1);
+    if (config.startsIdle()) {
+      return ClusterConfig.unassigned(config.vnodesPerShard());
+    }
+    int shards = config.replFactor().isPresent() && config.inView()
+        ? config.view().size() / config.replFactor().getAsInt()
+        : config.shardCount().orElse(1);
     return ClusterConfig.initial(config.view(), shards, config.vnodesPerShard());
   }
 

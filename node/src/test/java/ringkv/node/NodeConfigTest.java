@@ -1,6 +1,7 @@
 package ringkv.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -74,5 +75,24 @@ class NodeConfigTest {
     durable.put("DATA_DIR", "/tmp/ringkv");
     assertTrue(error(durable).contains("DATA_DIR"), "no silent in-memory fallback");
     assertTrue(error(ok, "stray").contains("stray"));
+  }
+
+  @Test
+  void viewChangeDialectSettings() {
+    NodeConfig member = NodeConfig.parse(env("ADDRESS", "127.0.0.2:13800",
+        "VIEW", "127.0.0.2:13800,127.0.0.3:13800", "REPL_FACTOR", "2"), new String[0]);
+    assertEquals(2_000, member.kvsCausalWaitMs());
+    assertEquals(5_000, member.kvsRequestTimeoutMs());
+    assertTrue(member.describe().contains("KVS_CAUSAL_WAIT_MS=2000"));
+    assertTrue(member.layoutGiven());
+    assertFalse(member.startsIdle());
+    NodeConfig idle = NodeConfig.parse(env("ADDRESS", "127.0.0.4:13800",
+        "VIEW", "127.0.0.2:13800,127.0.0.3:13800", "REPL_FACTOR", "2"), new String[0]);
+    assertTrue(idle.startsIdle(), "not in its VIEW");
+    NodeConfig joiner = NodeConfig.parse(env("SOCKET_ADDRESS", "127.0.0.4:8085",
+        "VIEW", "127.0.0.2:8085"), new String[0]);
+    assertFalse(joiner.startsIdle(), "the shard dialect joins instead");
+    assertTrue(error(env("ADDRESS", "127.0.0.2:13800", "REPL_FACTOR", "2",
+        "VIEW", "127.0.0.2:13800,127.0.0.3:13800,127.0.0.4:13800")).contains("REPL_FACTOR=2"));
   }
 }

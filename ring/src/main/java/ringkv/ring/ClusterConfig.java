@@ -8,6 +8,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * One version of the cluster configuration: the view (every node of the cluster), the ring
@@ -99,6 +101,43 @@ public record ClusterConfig(long epoch, List<NodeAddress> view, Ring ring, Layou
     }
     Layout nextLayout = layout.relayout(liveNodes, newShardCount);
     return new ClusterConfig(epoch + 1, view, ring.reshard(newShardCount), nextLayout);
+  }
+
+  /**
+   * The view-change dialect's change (SPEC §4): {@code newView} becomes the whole view, split
+   * into M = |newView| / {@code replFactor} shards of exactly {@code replFactor} members each,
+   * epoch + 1. The ring reshards to M with minimal key movement ({@link Ring#reshard}); nodes keep
+   * their shard where the new layout allows ({@link Layout#relayout(Collection, int, int)}).
+   * Nodes left out of {@code newView} leave every shard.
+   *
+   * @throws IllegalArgumentException when {@code newView} is empty or repeats a node,
+   *     {@code replFactor < 1}, or |newView| is not a multiple of {@code replFactor}
+   */
+  public ClusterConfig withViewAndReplication(List<NodeAddress> newView, int replFactor) {
+    Preconditions.checkNotNull(newView, "newView");
+    Preconditions.checkArgument(replFactor >= 1, "repl-factor must be >= 1, got %s", replFactor);
+    Preconditions.checkArgument(!newView.isEmpty(), "the view is empty");
+    Preconditions.checkArgument(newView.size() % replFactor == 0,
+        "the %s nodes of the view are not a multiple of repl-factor %s", newView.size(),
+        replFactor);
+    int shardCount = newView.size() / replFactor;
+    Preconditions.checkArgument(shardCount <= Ring.SHARD_COUNT_MAX,
+        "%s shards are more than %s", shardCount, Ring.SHARD_COUNT_MAX);
+    Layout nextLayout = layout.relayout(newView, shardCount, replFactor);
+    return new ClusterConfig(epoch + 1, newView, ring.reshard(shardCount), nextLayout);
+  }
+
+  /**
+   * The configuration of a node that belongs to no cluster yet (a view-change dialect node whose
+   * address is not in its VIEW): epoch 1, an empty view, one shard without members. It routes
+   * nothing anywhere; a view change naming the node replaces it (any real change has epoch 2 or
+   * more).
+   */
+  public static ClusterConfig unassigned(int vnodesPerShard) {
+    SortedMap<Integer, List<NodeAddress>> noMembers = new TreeMap<>();
+    noMembers.put(1, List.of());
+    return new ClusterConfig(1, List.of(), Ring.initial(1, vnodesPerShard),
+        Layout.of(noMembers));
   }
 
   public boolean isNewerThan(ClusterConfig other) {

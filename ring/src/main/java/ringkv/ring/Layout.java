@@ -88,14 +88,29 @@ public final class Layout {
    *     {@link #MEMBERS_PER_SHARD_MIN} live nodes per shard
    */
   public Layout relayout(Collection<NodeAddress> liveNodes, int newShardCount) {
+    return relayout(liveNodes, newShardCount, MEMBERS_PER_SHARD_MIN);
+  }
+
+  /**
+   * As {@link #relayout(Collection, int)} with {@code membersPerShardMin} instead of
+   * {@link #MEMBERS_PER_SHARD_MIN}. The view-change dialect passes its replication factor R
+   * with exactly M * R nodes, so every shard gets exactly R members.
+   *
+   * @throws IllegalArgumentException when {@code membersPerShardMin < 1} or there are fewer
+   *     than {@code membersPerShardMin} nodes per shard
+   */
+  public Layout relayout(Collection<NodeAddress> liveNodes, int newShardCount,
+      int membersPerShardMin) {
     Preconditions.checkNotNull(liveNodes, "liveNodes");
     Preconditions.checkArgument(newShardCount >= 1 && newShardCount <= Ring.SHARD_COUNT_MAX,
         "shard count must be in 1..%s, got %s", Ring.SHARD_COUNT_MAX, newShardCount);
+    Preconditions.checkArgument(membersPerShardMin >= 1,
+        "members per shard must be >= 1, got %s", membersPerShardMin);
     SortedSet<NodeAddress> live = new TreeSet<>(liveNodes);
     Preconditions.checkArgument(live.size() == liveNodes.size(), "live nodes repeat a node");
-    Preconditions.checkArgument((long) live.size() >= (long) MEMBERS_PER_SHARD_MIN * newShardCount,
+    Preconditions.checkArgument((long) live.size() >= (long) membersPerShardMin * newShardCount,
         "Not enough nodes: %s live nodes cannot give %s shards %s members each",
-        live.size(), newShardCount, MEMBERS_PER_SHARD_MIN);
+        live.size(), newShardCount, membersPerShardMin);
     int[] room = new int[newShardCount + 1];
     for (int s = 1; s <= newShardCount; s++) {
       room[s] = live.size() / newShardCount + (s <= live.size() % newShardCount ? 1 : 0);

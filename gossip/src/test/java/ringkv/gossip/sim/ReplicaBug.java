@@ -15,7 +15,20 @@ public enum ReplicaBug {
    */
   FORGETS_DEPENDENCIES("causality/model"),
   /** Stores every replicated write, even one older than what it holds (no last-writer-wins). */
-  APPLIES_OLDER_VERSIONS("monotonic");
+  APPLIES_OLDER_VERSIONS("monotonic"),
+  /**
+   * Collects a tombstone once its own shard is stable, ignoring whether its dependencies on
+   * other shards are (what {@code Replica.collectTombstones(long)} did before it demanded
+   * dependency-free tombstones): a client that reads "not found" after a value loses the
+   * delete's causes.
+   */
+  COLLECTS_WITH_UNSTABLE_DEPS("causality/model"),
+  /**
+   * Merges pulled entries without the stale check ({@code Replica.apply}), as
+   * {@code Engine.awaitVersion} does with {@code applyAll(entries, false)}: a pull answer that
+   * arrives after the key's tombstone was collected brings the old value back.
+   */
+  PULLS_IGNORE_STABILITY("tombstone/resurrected");
 
   private final String caughtBy;
 

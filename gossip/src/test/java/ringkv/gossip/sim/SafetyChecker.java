@@ -1,8 +1,13 @@
 package ringkv.gossip.sim;
 
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.ToIntFunction;
 import ringkv.gossip.CausalContext;
 import ringkv.gossip.Entry;
 import ringkv.gossip.Version;
@@ -19,10 +24,31 @@ import ringkv.gossip.Version;
  *   <li><b>causality/model</b>: a read returns at least what the client must have seen according
  *       to the {@link History}: its own writes, what it read, and transitively everything the
  *       writers of what it read had observed. This catches a code context that lost something;
- *   <li><b>clock</b>: a write's version is above everything its client had observed;
- *   <li><b>tombstone</b>: once every replica of a shard holds a tombstone of a key, no version
- *       older than the oldest of them is ever served or held as a value again.
+ *   <li><b>clock</b>: a write's version is above everything its client had observed of keys of
+ *       the same shard. (Across shards the code legitimately breaks this: a context entry at or
+ *       below its shard's stable time is pruned before the serving replica observes it. That is
+ *       harmless: last-writer-wins only compares versions of one key, and a replica of a key's
+ *       shard holds every pruned version of it, so its clock is above them anyway);
+ *   <li><b>tombstone</b>: once every replica of a shard holds a tombstone of a key (held or
+ *       collected), no version older than the oldest of them is ever served or held as a value
+ *       again;
+ *   <li><b>tombstone/resurrected</b>: a replica that collected a tombstone never again holds a
+ *       version of its key older than that tombstone (a stale duplicate, a late pull answer);
+ *   <li><b>vanished</b>: a replica only ever forgets a key whose tombstone it held.
  * </ul>
+ *
+ * <p>A collected tombstone is modelled as still held: the checker remembers the version a
+ * replica collected and treats "nothing" there as that tombstone. Reading "nothing" where a
+ * tombstone was collected, by a client that knew a value of the key, is a read of that delete:
+ * the client learns the delete and everything its writer had observed, exactly as it would
+ * have by reading the tombstone before collection.
+ *
+ * <p>For large key sets ({@code pruneModel}) the model prunes its own knowledge the way the
+ * code prunes contexts, but by its own, independent notion of stability: a requirement
+ * {@code key >= v} is dropped once every replica of the key's shard holds at least {@code v}
+ * (which the monotonic check then enforces forever). This keeps the model's per-write
+ * dependencies small; it weakens the collected-tombstone read above, so the fault simulations
+ * (8 keys) run without it.
  *
  * <p>Not thread-safe; a simulation runs in one thread.
  */
@@ -30,21 +56,43 @@ final class SafetyChecker {
 
   /**
    * A client must see at least {@code version} of a key because it wrote or read
-   * {@code via} (the same key and version when it did so directly, else a dependency of it).
+   * {@code via} (the same key and version when it did so directly, else a dependency of it);
+   * {@code collected}: it read "not found" where the delete {@code via} had been collected.
    */
-  private record Required(Version version, boolean wrote, String viaKey, Version via) {
+  private record Required(
+      Version version, boolean wrote, String viaKey, Version via, boolean collected) {
     String because(String key) {
-      String direct = (wrote ? "it wrote " : "it read ") + viaKey + "=" + via;
+      String direct = (wrote ? "it wrote " : "it read ") + viaKey + "=" + via
+          + (collected ? " (not found: a collected delete)" : "");
       return via.equals(version) && viaKey.equals(key)
           ? direct : direct + " whose writer had seen " + key + "=" + version;
     }
   }
 
+  /** What the checker last saw a replica hold for a key; {@code collected}: it forgot it. */
+  private record Held(Version version, boolean tombstone, boolean collected) {}
+
   private final History history = new History();
+  private final ToIntFunction<String> shardOf;
+  private final boolean pruneModel;
   private final Map<String, Map<String, Required>> knowledge = new HashMap<>();
-  private final Map<String, Map<String, Version>> held = new HashMap<>();
+  private final Map<String, Map<String, Held>> held = new HashMap<>();
+  private final Map<String, Set<String>> tombstonesHeld = new HashMap<>();
   private final Map<String, Version> tombstoneFloor = new HashMap<>();
+  private final Map<String, Version> modelStable = new HashMap<>();
+  private final Set<String> dirty = new LinkedHashSet<>();
   private long tombstoneFloorsRaised;
+  private long collectedSeen;
+  private long collectedReads;
+
+  /**
+   * @param shardOf    the shard of a key (the clock check compares keys of one shard)
+   * @param pruneModel prune the model's knowledge by its own notion of stability (see above)
+   */
+  SafetyChecker(ToIntFunction<String> shardOf, boolean pruneModel) {
+    this.shardOf = shardOf;
+    this.pruneModel = pruneModel;
+  }
 
   History history() {
     return history;
@@ -55,8 +103,36 @@ final class SafetyChecker {
     return tombstoneFloorsRaised;
   }
 
+  /** How often the checker saw a replica collect a tombstone. */
+  long collectedSeen() {
+    return collectedSeen;
+  }
+
+  /** Reads of "nothing" at a collected tombstone by a client that knew a value of the key. */
+  long collectedReads() {
+    return collectedReads;
+  }
+
   private Map<String, Required> knowledgeOf(String client) {
     return knowledge.computeIfAbsent(client, c -> new HashMap<>());
+  }
+
+  private Held held(String node, String key) {
+    return held.getOrDefault(node, Map.of()).get(key);
+  }
+
+  /**
+   * The version {@code node} effectively holds for {@code key}: its entry's, or the collected
+   * tombstone's, or {@link Version#ZERO}. Current as of the last {@link #checkNode}.
+   */
+  Version effective(String node, String key) {
+    Held h = held(node, key);
+    return h == null ? Version.ZERO : h.version();
+  }
+
+  /** Keys whose tombstone {@code node} holds (not yet collected), as last checked. */
+  Set<String> tombstonesHeld(String node) {
+    return Set.copyOf(tombstonesHeld.getOrDefault(node, Set.of()));
   }
 
   /**
@@ -65,9 +141,11 @@ final class SafetyChecker {
    * before the operation.
    */
   void onObserve(String client, String node, String key, Entry entry, CausalContext context) {
-    Version got = entry == null ? Version.ZERO : entry.version();
-    String what = client + " read " + key + "=" + (entry == null ? "nothing" : got) + " at "
-        + node;
+    Held h = held(node, key);
+    boolean collected = entry == null && h != null && h.collected();
+    Version got = entry != null ? entry.version() : collected ? h.version() : Version.ZERO;
+    String what = client + " read " + key + "=" + (entry != null ? got
+        : collected ? "nothing (collected tombstone " + got + ")" : "nothing") + " at " + node;
     if (!got.isAtLeast(context.get(key))) {
       throw new SimViolation("causality/context",
           what + " but its context requires " + context.get(key));
@@ -79,6 +157,13 @@ final class SafetyChecker {
           + required.version() + " because " + required.because(key)
           + "; its context says " + context.get(key));
     }
+    if (collected && required != null && !history.write(required.version()).entry()
+        .isTombstone()) {
+      // It knew a value, so "nothing" is the (collected) delete: it learns its causes.
+      collectedReads++;
+      learnFrom(known, key, history.write(got), true);
+      return;
+    }
     if (entry == null) {
       return;
     }
@@ -87,18 +172,37 @@ final class SafetyChecker {
       throw new SimViolation("fabricated", what + ": " + entry + " was never acknowledged");
     }
     checkNotBelowTombstone(what, entry);
-    learn(known, key, new Required(got, false, key, got));
+    learnFrom(known, key, write, false);
+  }
+
+  /** The reader of {@code write} learns it and everything its writer had observed. */
+  private void learnFrom(
+      Map<String, Required> known, String key, History.Write write, boolean collected) {
+    Version got = write.entry().version();
+    learn(known, key, new Required(got, false, key, got, collected));
     for (Map.Entry<String, Version> dep : write.modelDeps().entrySet()) {
-      learn(known, dep.getKey(), new Required(dep.getValue(), false, key, got));
+      learn(known, dep.getKey(), new Required(dep.getValue(), false, key, got, collected));
+    }
+    pruneModel(known);
+  }
+
+  /** Drops requirements every replica of their key's shard already meets (pruneModel only). */
+  private void pruneModel(Map<String, Required> known) {
+    if (pruneModel) {
+      known.entrySet().removeIf(e -> e.getValue().version()
+          .compareTo(modelStable.getOrDefault(e.getKey(), Version.ZERO)) <= 0);
     }
   }
 
   /** A client was acknowledged {@code written}; the model records what it had seen. */
   void onWrite(String client, Entry written) {
     Map<String, Required> known = knowledgeOf(client);
+    pruneModel(known);
     Map<String, Version> deps = new HashMap<>();
+    int shard = shardOf.applyAsInt(written.key());
     for (Map.Entry<String, Required> e : known.entrySet()) {
-      if (!written.version().isNewerThan(e.getValue().version())) {
+      if (shardOf.applyAsInt(e.getKey()) == shard
+          && !written.version().isNewerThan(e.getValue().version())) {
         throw new SimViolation("clock", client + " wrote " + written + " but had seen "
             + e.getKey() + "=" + e.getValue().version());
       }
@@ -106,7 +210,7 @@ final class SafetyChecker {
     }
     history.record(written, deps);
     learn(known, written.key(),
-        new Required(written.version(), true, written.key(), written.version()));
+        new Required(written.version(), true, written.key(), written.version(), false));
   }
 
   private static void learn(Map<String, Required> known, String key, Required required) {
@@ -116,18 +220,41 @@ final class SafetyChecker {
     }
   }
 
-  /** Checks one node's store after it changed: monotonic, not fabricated, not below a floor. */
-  void checkNode(SimNode node, List<String> keys) {
-    Map<String, Version> before = held.computeIfAbsent(node.id(), n -> new HashMap<>());
+  /**
+   * Checks {@code keys} of one node's store after it may have changed: monotonic (a collected
+   * tombstone counts as held), not fabricated, not below a tombstone floor, nothing vanished.
+   */
+  void checkNode(SimNode node, Collection<String> keys) {
+    Map<String, Held> before = held.computeIfAbsent(node.id(), n -> new HashMap<>());
+    Set<String> tombstones = tombstonesHeld.computeIfAbsent(node.id(), n -> new HashSet<>());
     for (String key : keys) {
       Entry entry = node.replica().store().get(key);
-      Version now = entry == null ? Version.ZERO : entry.version();
-      Version was = before.getOrDefault(key, Version.ZERO);
-      if (now.equals(was)) {
+      Held was = before.get(key);
+      if (entry == null) {
+        if (was == null || was.collected()) {
+          continue;
+        }
+        if (!was.tombstone()) {
+          throw new SimViolation("vanished", node.id() + " held " + key + "=" + was.version()
+              + " and now holds nothing");
+        }
+        before.put(key, new Held(was.version(), true, true));
+        tombstones.remove(key);
+        collectedSeen++;
+        dirty.add(key);
         continue;
       }
-      if (!now.isNewerThan(was)) {
-        throw new SimViolation("monotonic", node.id() + " held " + key + "=" + was
+      Version now = entry.version();
+      Version wasVersion = was == null ? Version.ZERO : was.version();
+      if (now.equals(wasVersion) && !was.collected()) {
+        continue;
+      }
+      if (!now.isAtLeast(wasVersion)) {
+        if (was.collected()) {
+          throw new SimViolation("tombstone/resurrected", node.id() + " collected the tombstone "
+              + key + "=" + wasVersion + " and now holds " + entry);
+        }
+        throw new SimViolation("monotonic", node.id() + " held " + key + "=" + wasVersion
             + " and now holds " + now);
       }
       History.Write write = history.write(now);
@@ -136,19 +263,42 @@ final class SafetyChecker {
             + " which was never acknowledged");
       }
       checkNotBelowTombstone(node.id() + " holds " + key, entry);
-      before.put(key, now);
+      before.put(key, new Held(now, entry.isTombstone(), false));
+      if (entry.isTombstone()) {
+        tombstones.add(key);
+      } else {
+        tombstones.remove(key);
+      }
+      dirty.add(key);
     }
   }
 
-  /** Raises {@code key}'s tombstone floor when every replica of its shard holds a tombstone. */
+  /** Keys some replica changed since the last call (for {@link #updateTombstoneFloor}). */
+  Set<String> drainDirty() {
+    Set<String> out = new LinkedHashSet<>(dirty);
+    dirty.clear();
+    return out;
+  }
+
+  /**
+   * Raises {@code key}'s tombstone floor when every replica of its shard holds a tombstone
+   * (collected ones included), and the model's stable version of the key (what every replica
+   * holds at least).
+   */
   void updateTombstoneFloor(String key, List<SimNode> replicas) {
     Version oldest = null;
+    boolean allTombstones = true;
     for (SimNode node : replicas) {
-      Entry entry = node.replica().store().get(key);
-      if (entry == null || !entry.isTombstone()) {
-        return;
-      }
-      oldest = oldest == null ? entry.version() : minimum(oldest, entry.version());
+      Held h = held(node.id(), key);
+      Version version = h == null ? Version.ZERO : h.version();
+      allTombstones &= h != null && h.tombstone();
+      oldest = oldest == null ? version : minimum(oldest, version);
+    }
+    if (oldest != null) {
+      modelStable.merge(key, oldest, Version::max);
+    }
+    if (!allTombstones) {
+      return;
     }
     Version floor = tombstoneFloor.get(key);
     if (oldest != null && (floor == null || oldest.isNewerThan(floor))) {

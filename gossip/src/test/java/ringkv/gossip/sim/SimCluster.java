@@ -1,6 +1,7 @@
 package ringkv.gossip.sim;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,8 @@ import ringkv.gossip.Replica.WriteResult;
 import ringkv.gossip.Version;
 import ringkv.gossip.sim.SimClient.Kind;
 import ringkv.gossip.sim.SimClient.Op;
+import ringkv.gossip.sim.SimMessage.PullResponse;
+import ringkv.gossip.sim.SimMessage.ReplicateRequest;
 import ringkv.gossip.sim.SimNetwork.Delivery;
 
 /**
@@ -37,6 +40,14 @@ import ringkv.gossip.sim.SimNetwork.Delivery;
  * fails as unavailable, which is allowed. The first violation ends the run; {@link #run()}
  * returns it with the status of every node.
  *
+ * <p>Stability runs as in the real node: every node heartbeats its {@code localStable} to every
+ * other node over the faulty network, clients' contexts are pruned by the serving node on the
+ * way in and on the way out, and every node periodically collects the tombstones at or below
+ * its shard's stable time (see {@link SimNode}). The context size clients carry is recorded.
+ *
+ * <p>{@link #runFaultFree} runs a perfect network instead of the faults phase, for a given
+ * number of client operations (the bounded-context demonstration).
+ *
  * <p>Not thread-safe; a simulation runs in one thread.
  */
 public final class SimCluster {
@@ -51,7 +62,7 @@ public final class SimCluster {
   private final List<List<String>> shardKeys = new ArrayList<>();
   private final List<String> keys = new ArrayList<>();
   private final List<SimClient> clients = new ArrayList<>();
-  private final SafetyChecker checker = new SafetyChecker();
+  private final SafetyChecker checker;
   private long tick;
   private String phase = "faults";
   private long nextFaultChangeTick;
@@ -61,16 +72,30 @@ public final class SimCluster {
   private long unavailableQueueFull;
   private long unavailableDependency;
   private long pulls;
+  private long tombstonesCollected;
+  private long contextSizeMax;
+  private long contextSizeSum;
+  private long contextSamples;
   private long ticksToConverge = -1;
 
   public SimCluster(long seed, ReplicaBug bug) {
+    this(seed, bug, null);
+  }
+
+  /** A cluster of the given shape ({@code null}: drawn from the seed). */
+  public SimCluster(long seed, ReplicaBug bug, SimConfig config) {
     this.seed = seed;
     this.bug = Objects.requireNonNull(bug, "bug");
     this.random = new Random(seed);
-    this.config = SimConfig.random(random);
+    this.config = config == null ? SimConfig.random(random) : config;
     this.network = new SimNetwork(random, clock);
+    this.checker = new SafetyChecker(k -> shardOf(k, this.config.shards()),
+        this.config.keys() > SMALL_KEY_SET);
     build();
   }
+
+  /** Up to this many keys, every check looks at every key of the shard; above, touched ones. */
+  private static final int SMALL_KEY_SET = 64;
 
   /** The fixed key-to-shard function: {@code k<i>} belongs to shard {@code i mod shards}. */
   public static int shardOf(String key, int shards) {
@@ -81,20 +106,23 @@ public final class SimCluster {
     for (int i = 0; i < config.keys(); i++) {
       keys.add("k" + i);
     }
+    List<List<String>> shardIds = new ArrayList<>();
     for (int s = 0; s < config.shards(); s++) {
-      int shard = s;
-      shardKeys.add(keys.stream().filter(k -> shardOf(k, config.shards()) == shard).toList());
       List<String> ids = new ArrayList<>();
       for (int r = 0; r < config.replicasPerShard(); r++) {
         ids.add("s" + s + "r" + r);
       }
+      shardIds.add(List.copyOf(ids));
+    }
+    for (int s = 0; s < config.shards(); s++) {
+      int shard = s;
+      shardKeys.add(keys.stream().filter(k -> shardOf(k, config.shards()) == shard).toList());
       List<SimNode> members = new ArrayList<>();
-      for (String id : ids) {
-        List<String> peers = ids.stream().filter(p -> !p.equals(id)).toList();
+      for (String id : shardIds.get(s)) {
         long skewMs = config.clockSkewMsMax() == 0 ? 0 : random.nextInt(
             (int) config.clockSkewMsMax() + 1);
-        SimNode node = new SimNode(id, s, peers, config.limits(), skewMs,
-            config.batchTimeoutMs(), bug, network);
+        SimNode node = new SimNode(id, s, shardIds, k -> shardOf(k, config.shards()),
+            config.limits(), skewMs, config.batchTimeoutMs(), bug, network);
         nodes.put(id, node);
         members.add(node);
       }
@@ -109,7 +137,7 @@ public final class SimCluster {
   public SimResult run() {
     try {
       for (int i = 0; i < config.faultTicks(); i++) {
-        step(true);
+        step(true, true);
       }
       heal();
       return result(null);
@@ -120,7 +148,35 @@ public final class SimCluster {
     }
   }
 
-  private void step(boolean faults) {
+  /**
+   * Runs a perfect network (no faults phase) until clients have finished {@code ops}
+   * operations, then the healed phase; returns at the first violation, or after convergence.
+   */
+  public SimResult runFaultFree(long ops) {
+    phase = "fault-free";
+    try {
+      long ticksMax = 10 * ops + 1_000;
+      while (operations() < ops) {
+        if (tick >= ticksMax) {
+          throw new SimViolation("liveness", operations() + " of " + ops + " operations in "
+              + tick + " ticks");
+        }
+        step(false, true);
+      }
+      heal();
+      return result(null);
+    } catch (SimViolation violation) {
+      return result(violation);
+    } catch (RuntimeException e) {
+      return result(new SimViolation("exception", e.toString(), e));
+    }
+  }
+
+  private long operations() {
+    return reads + writes + noOpDeletes + unavailableQueueFull + unavailableDependency;
+  }
+
+  private void step(boolean faults, boolean writesAllowed) {
     clock.advance(config.tickMs());
     tick++;
     if (faults && tick >= nextFaultChangeTick) {
@@ -131,19 +187,44 @@ public final class SimCluster {
     while ((delivery = network.poll()) != null) {
       SimNode node = nodes.get(delivery.to());
       node.onDelivery(delivery, clock.nowMs());
-      checker.checkNode(node, shardKeys.get(node.shard()));
+      checker.checkNode(node, keysToCheck(node, touched(delivery.message())));
     }
+    int index = 0;
     for (SimNode node : nodes.values()) {
       node.onTick(clock.nowMs());
+      // Staggered, so nodes do not all report in the same tick.
+      if ((tick + index) % config.heartbeatEveryTicks() == 0) {
+        node.heartbeat();
+      }
+      if ((tick + index) % config.sweepEveryTicks() == 0) {
+        Collection<String> tombstones = checker.tombstonesHeld(node.id());
+        tombstonesCollected += node.sweep();
+        checker.checkNode(node, keysToCheck(node, tombstones));
+      }
+      index++;
     }
     for (SimClient client : clients) {
-      clientStep(client, faults);
+      clientStep(client, writesAllowed);
     }
-    for (int s = 0; s < config.shards(); s++) {
-      for (String key : shardKeys.get(s)) {
-        checker.updateTombstoneFloor(key, shardMembers.get(s));
-      }
+    for (String key : checker.drainDirty()) {
+      checker.updateTombstoneFloor(key, shardMembers.get(shardOf(key, config.shards())));
     }
+  }
+
+  /** The keys a delivered message may change. */
+  private static Collection<String> touched(SimMessage message) {
+    if (message instanceof ReplicateRequest request) {
+      return request.batch().entries().stream().map(Entry::key).toList();
+    }
+    if (message instanceof PullResponse response) {
+      return List.of(response.entry().key());
+    }
+    return List.of();
+  }
+
+  /** Every key of the node's shard for small key sets (the strongest check), else touched. */
+  private Collection<String> keysToCheck(SimNode node, Collection<String> touched) {
+    return keys.size() <= SMALL_KEY_SET ? shardKeys.get(node.shard()) : touched;
   }
 
   /**
@@ -179,7 +260,8 @@ public final class SimCluster {
     }
     Op op = client.pending();
     SimNode node = nodes.get(op.node());
-    if (!node.canServe(op.key(), client.context())) {
+    CausalContext context = node.prune(client.context()); // pruned on the way in
+    if (!node.canServe(op.key(), context)) {
       if (tick - op.startTick() >= config.opTimeoutTicks()) {
         client.finish();
         unavailableDependency++;
@@ -191,8 +273,12 @@ public final class SimCluster {
       return;
     }
     client.finish();
-    execute(client, op, node);
-    checker.checkNode(node, shardKeys.get(node.shard()));
+    execute(client, op, node, context);
+    checker.checkNode(node, keysToCheck(node, List.of(op.key())));
+    long size = client.context().size();
+    contextSizeMax = Math.max(contextSizeMax, size);
+    contextSizeSum += size;
+    contextSamples++;
   }
 
   private Op newOp(boolean writesAllowed) {
@@ -204,15 +290,18 @@ public final class SimCluster {
     return new Op(kind, key, node, tick, tick - config.pullEveryTicks());
   }
 
-  /** Serves {@code op} at {@code node} (its dependencies are present) and checks the outcome. */
-  private void execute(SimClient client, Op op, SimNode node) {
+  /**
+   * Serves {@code op} at {@code node} (its dependencies are present) and checks the outcome;
+   * {@code before} is the client's context as the node pruned it on the way in, and the node
+   * prunes the reply's on the way out.
+   */
+  private void execute(SimClient client, Op op, SimNode node, CausalContext before) {
     Replica replica = node.replica();
-    CausalContext before = client.context();
     long localMs = node.localMs(clock.nowMs());
     if (op.kind() == Kind.GET) {
       ReadResult read = replica.read(op.key(), before);
       checker.onObserve(client.id(), node.id(), op.key(), read.entry(), before);
-      client.setContext(read.context());
+      client.setContext(node.prune(read.context()));
       reads++;
       return;
     }
@@ -220,7 +309,7 @@ public final class SimCluster {
     boolean changes = op.kind() == Kind.PUT || (current != null && !current.isTombstone());
     if (changes && !replica.hasRoomFor(op.key(), node.peers())) {
       unavailableQueueFull++; // the node answers 503: the queue is full
-      return;
+      return; // the client keeps its context
     }
     WriteResult result = op.kind() == Kind.PUT
         ? replica.put(op.key(), client.nextValue(), before, node.peers(), localMs)
@@ -233,7 +322,7 @@ public final class SimCluster {
       checker.onObserve(client.id(), node.id(), op.key(), current, before);
       noOpDeletes++;
     }
-    client.setContext(result.context());
+    client.setContext(node.prune(result.context()));
   }
 
   /** The healed phase: perfect network, reads only, until converged or the bound is hit. */
@@ -248,7 +337,7 @@ public final class SimCluster {
       }
     }
     for (int i = 1; i <= config.healTicksMax(); i++) {
-      step(false);
+      step(false, false);
       if (divergence() == null) {
         ticksToConverge = i;
         checkNoLostWrites();
@@ -269,12 +358,14 @@ public final class SimCluster {
     for (int s = 0; s < config.shards(); s++) {
       List<SimNode> members = shardMembers.get(s);
       for (String key : shardKeys.get(s)) {
-        Entry first = members.get(0).replica().store().get(key);
+        // The checker's effective versions: a collected tombstone counts as held, and a
+        // version names one acknowledged write (the checker checked the data is that write's).
+        Version first = checker.effective(members.get(0).id(), key);
         for (SimNode other : members) {
-          Entry entry = other.replica().store().get(key);
-          if (!sameData(first, entry)) {
+          Version version = checker.effective(other.id(), key);
+          if (!first.equals(version)) {
             return key + ": " + members.get(0).id() + " holds " + first + ", " + other.id()
-                + " holds " + entry;
+                + " holds " + version;
           }
         }
       }
@@ -282,23 +373,14 @@ public final class SimCluster {
     return null;
   }
 
-  /** Same key, value and version (what a client can see), or both absent. */
-  private static boolean sameData(Entry a, Entry b) {
-    if (a == null || b == null) {
-      return a == b;
-    }
-    return a.key().equals(b.key()) && Objects.equals(a.value(), b.value())
-        && a.version().equals(b.version());
-  }
-
   /** After convergence every replica holds the newest acknowledged write of each key. */
   private void checkNoLostWrites() {
     for (SimNode node : nodes.values()) {
       for (String key : shardKeys.get(node.shard())) {
-        Entry entry = node.replica().store().get(key);
+        Version held = checker.effective(node.id(), key);
         Version newest = checker.history().newest(key);
-        if (!newest.equals(entry == null ? Version.ZERO : entry.version())) {
-          throw new SimViolation("lost-write", node.id() + " converged on " + entry
+        if (!newest.equals(held)) {
+          throw new SimViolation("lost-write", node.id() + " converged on " + held
               + " but the newest acknowledged write of " + key + " is " + newest);
         }
       }
@@ -308,6 +390,8 @@ public final class SimCluster {
   private SimResult result(SimViolation violation) {
     SimResult.Stats stats = new SimResult.Stats(reads, writes, noOpDeletes,
         unavailableQueueFull, unavailableDependency, pulls, checker.tombstoneFloorsRaised(),
+        tombstonesCollected, checker.collectedReads(), contextSizeMax,
+        contextSamples == 0 ? 0 : (double) contextSizeSum / contextSamples,
         network.counters(), ticksToConverge);
     return new SimResult(seed, bug, config, stats, violation, tick, phase,
         violation == null ? "" : status());

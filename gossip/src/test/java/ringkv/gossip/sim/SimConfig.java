@@ -24,6 +24,10 @@ import ringkv.gossip.ReplicationQueue.Limits;
  * @param opTimeoutTicks     a client op waiting longer fails as unavailable (a 503, allowed)
  * @param opProbability      chance that an idle client starts an operation in a tick
  * @param clockSkewMsMax     a node's wall clock is ahead of the global clock by up to this
+ * @param heartbeatEveryTicks every node sends its {@code localStable} to every other node this
+ *                           often (the real node: HEARTBEAT_INTERVAL_MS, 250 ms = 25 ticks)
+ * @param sweepEveryTicks    every node collects tombstones at its shard's stable time this often
+ *                           (the real node: every 2 s = 200 ticks)
  * @param limits             every replica's replication queue limits
  */
 public record SimConfig(
@@ -40,6 +44,8 @@ public record SimConfig(
     int opTimeoutTicks,
     double opProbability,
     long clockSkewMsMax,
+    int heartbeatEveryTicks,
+    int sweepEveryTicks,
     Limits limits) {
 
   public SimConfig {
@@ -48,10 +54,15 @@ public record SimConfig(
     checkArgument(faultChangeTicksMax >= 1 && batchTimeoutMs >= 1);
     checkArgument(pullEveryTicks >= 1 && opTimeoutTicks >= 1);
     checkArgument(opProbability > 0 && opProbability <= 1 && clockSkewMsMax >= 0);
+    checkArgument(heartbeatEveryTicks >= 1 && sweepEveryTicks >= 1);
     Objects.requireNonNull(limits, "limits");
   }
 
-  /** A cluster shape drawn from {@code random}: 1 or 2 shards of 2 to 4 replicas. */
+  /**
+   * A cluster shape drawn from {@code random}: 1 or 2 shards of 2 to 4 replicas. Heartbeats and
+   * sweeps are much more frequent than the real node's (relative to the 2,000-tick faults phase)
+   * so that stability, pruning and tombstone collection happen many times in every run.
+   */
   public static SimConfig random(Random random) {
     int shards = 1 + random.nextInt(2);
     int replicasPerShard = 2 + random.nextInt(shards == 1 ? 3 : 2);
@@ -59,7 +70,9 @@ public record SimConfig(
     long retryDelayMsMin = 10 + random.nextInt(21);
     Limits limits = new Limits(2 + random.nextInt(6), 1 + random.nextInt(3), retryDelayMsMin,
         retryDelayMsMin + 200 + random.nextInt(300));
+    int heartbeatEveryTicks = 2 + random.nextInt(20);
+    int sweepEveryTicks = 5 + random.nextInt(50);
     return new SimConfig(shards, replicasPerShard, clients, 8, 10, 2_000, 2_000, 300, 700, 5, 30,
-        0.3, random.nextInt(1_000), limits);
+        0.3, random.nextInt(1_000), heartbeatEveryTicks, sweepEveryTicks, limits);
   }
 }

@@ -21,4 +21,10 @@ public sealed interface SimMessage {
 
   /** The answer to a {@link PullRequest}; only sent when the answerer holds the key. */
   record PullResponse(Entry entry) implements SimMessage {}
+
+  /**
+   * The sender's {@code Replica.localStable} over its shard peers, sent to every other node
+   * periodically (the real node's ping reply carries the same number as {@code "stable"}).
+   */
+  record Heartbeat(long stable) implements SimMessage {}
 }

@@ -14,10 +14,10 @@ import java.util.TreeSet;
 /**
  * Models an unreliable network between simulated nodes: a priority queue of deliveries ordered by
  * (delivery time, sequence number), so runs are reproducible. Each send may be dropped,
- * duplicated and delayed according to the current {@link NetworkOptions}; independent delays
- * reorder messages. Partitions are a set of blocked directed links (symmetric partitions block
- * both directions, asymmetric ones a single direction); a blocked link loses what is sent on it
- * and what was in flight on it when it is delivered. {@link #heal()} unblocks every link. All
+ * duplicated, delayed and made a straggler according to the current {@link NetworkOptions};
+ * independent delays reorder messages. Partitions are a set of blocked directed links
+ * (symmetric partitions block both directions, asymmetric ones a single direction); a blocked
+ * link loses what is sent on it and what was in flight on it when it is delivered. {@link #heal()} unblocks every link. All
  * randomness comes from the simulation's one seeded {@link Random}. Modelled on etcd's raft
  * test {@code network} and TigerBeetle's packet simulator.
  *
@@ -102,8 +102,11 @@ public final class SimNetwork {
   }
 
   private void schedule(String from, String to, SimMessage message) {
-    long spread = options.delayMsMax() - options.delayMsMin();
-    long delay = options.delayMsMin() + (spread == 0 ? 0 : random.nextLong(spread + 1));
+    boolean straggler = options.stragglerProbability() > 0
+        && random.nextDouble() < options.stragglerProbability();
+    long min = straggler ? options.delayMsMax() : options.delayMsMin();
+    long spread = (straggler ? options.stragglerDelayMsMax() : options.delayMsMax()) - min;
+    long delay = min + (spread == 0 ? 0 : random.nextLong(spread + 1));
     deliveries.add(new Delivery(clock.nowMs() + delay, nextSeq++, from, to, message));
   }
 

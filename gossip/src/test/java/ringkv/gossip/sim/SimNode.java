@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.function.ToIntFunction;
+import java.util.function.ToLongFunction;
 import ringkv.gossip.CausalContext;
 import ringkv.gossip.Entry;
 import ringkv.gossip.LamportClock;
@@ -12,6 +14,8 @@ import ringkv.gossip.MemoryStore;
 import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.ReplicationQueue.Batch;
+import ringkv.gossip.Stability;
+import ringkv.gossip.sim.SimMessage.Heartbeat;
 import ringkv.gossip.sim.SimMessage.PullRequest;
 import ringkv.gossip.sim.SimMessage.PullResponse;
 import ringkv.gossip.sim.SimMessage.ReplicateAck;
@@ -26,6 +30,13 @@ import ringkv.gossip.sim.SimNetwork.Delivery;
  * ack goes to {@code onAck}; a pull request is answered with the stored entry. The node's wall
  * clock is the global clock plus a fixed skew. A {@link ReplicaBug} other than NONE swaps in a
  * deliberately broken behaviour.
+ *
+ * <p>Stability mirrors the real node's {@code Engine}: every heartbeat the node sends its
+ * {@code localStable} over its shard peers to every other node, which records it in its
+ * {@link Stability}; {@link #stableTime} and {@link #prune} are {@code Engine.stableTime} and
+ * {@code Engine.prune}; {@link #sweep} is the tombstone sweep; replicated (queue) entries go
+ * through {@code applyReplicated} at the stable time of their key's shard, pulled ones through
+ * {@code apply} ({@code Engine.applyAll(entries, fromQueue)}).
  *
  * <p>Not thread-safe; a simulation runs in one thread.
  */
@@ -43,12 +54,21 @@ final class SimNode {
   private final ReplicaBug bug;
   private final SimNetwork network;
   private final Map<String, InFlight> inFlight = new TreeMap<>();
+  private final Stability stability = new Stability();
+  /** Member ids of every shard, by shard index. */
+  private final List<List<String>> shards;
+  private final ToIntFunction<String> shardOf;
+  private final List<String> others;
 
-  SimNode(String id, int shard, List<String> peers, ReplicationQueue.Limits limits, long skewMs,
-      long batchTimeoutMs, ReplicaBug bug, SimNetwork network) {
+  SimNode(String id, int shard, List<List<String>> shards, ToIntFunction<String> shardOf,
+      ReplicationQueue.Limits limits, long skewMs, long batchTimeoutMs, ReplicaBug bug,
+      SimNetwork network) {
     this.id = id;
     this.shard = shard;
-    this.peers = List.copyOf(peers);
+    this.shards = List.copyOf(shards);
+    this.shardOf = Objects.requireNonNull(shardOf, "shardOf");
+    this.peers = shards.get(shard).stream().filter(p -> !p.equals(id)).toList();
+    this.others = shards.stream().flatMap(List::stream).filter(p -> !p.equals(id)).toList();
     this.replica = new Replica(id, new MemoryStore(), new ReplicationQueue(limits),
         new LamportClock());
     this.skewMs = skewMs;
@@ -96,11 +116,75 @@ final class SimNode {
     }
   }
 
+  /** The heartbeat timer: report this node's {@code localStable} to every other node. */
+  void heartbeat() {
+    long stable = localStable();
+    for (String other : others) {
+      network.send(id, other, new Heartbeat(stable));
+    }
+  }
+
+  /** This node's contribution to its shard's stable time ({@code Engine.localStable}). */
+  long localStable() {
+    return replica.localStable(peers);
+  }
+
+  /**
+   * The stable time of shard {@code shardIndex} as this node knows it ({@code Engine.stableTime}):
+   * its own {@code localStable} if it is a member, the others' latest reports.
+   */
+  long stableTime(int shardIndex) {
+    List<String> members = shards.get(shardIndex);
+    long min = Long.MAX_VALUE;
+    List<String> reporters = new java.util.ArrayList<>();
+    for (String m : members) {
+      if (m.equals(id)) {
+        min = Math.min(min, localStable());
+      } else {
+        reporters.add(m);
+      }
+    }
+    return reporters.isEmpty() ? (min == Long.MAX_VALUE ? 0 : min)
+        : Math.min(min, stability.stableTime(reporters));
+  }
+
+  /** {@code Engine.prune}: drops entries at or below their shard's stable time. */
+  CausalContext prune(CausalContext context) {
+    if (context.isEmpty()) {
+      return context;
+    }
+    Map<Integer, Long> stableByShard = new java.util.HashMap<>();
+    return context.without((k, v) -> v.counter()
+        <= stableByShard.computeIfAbsent(shardOf.applyAsInt(k), this::stableTime));
+  }
+
+  /**
+   * The tombstone sweep ({@code Engine.collectTombstones}): a tombstone goes once it and each of
+   * its dependencies is at or below the stable time of its own key's shard. Returns how many
+   * were removed.
+   */
+  int sweep() {
+    Map<Integer, Long> stableByShard = new java.util.HashMap<>();
+    ToLongFunction<String> stableOfKey =
+        k -> stableByShard.computeIfAbsent(shardOf.applyAsInt(k), this::stableTime);
+    if (bug == ReplicaBug.COLLECTS_WITH_UNSTABLE_DEPS) {
+      long own = stableTime(shard);
+      // Only the tombstone's own shard is consulted (dependencies of own-shard keys are older
+      // than the tombstone, so they pass; other shards' dependencies are ignored).
+      return replica.collectTombstones(k -> shardOf.applyAsInt(k) == shard ? own : Long.MAX_VALUE);
+    }
+    return replica.collectTombstones(stableOfKey);
+  }
+
   /** Handles one message the network delivered to this node. */
   void onDelivery(Delivery delivery, long nowMs) {
     SimMessage message = delivery.message();
     if (message instanceof ReplicateRequest request) {
-      request.batch().entries().forEach(this::apply);
+      Map<Integer, Long> stableByShard = new java.util.HashMap<>();
+      for (Entry entry : request.batch().entries()) {
+        applyReplicated(entry, stableByShard.computeIfAbsent(
+            shardOf.applyAsInt(entry.key()), this::stableTime));
+      }
       network.send(id, delivery.from(), new ReplicateAck(request.batch().id()));
     } else if (message instanceof ReplicateAck ack) {
       replica.queue().onAck(delivery.from(), ack.batchId(), localMs(nowMs));
@@ -114,13 +198,40 @@ final class SimNode {
         network.send(id, delivery.from(), new PullResponse(entry));
       }
     } else if (message instanceof PullResponse response) {
-      apply(response.entry());
+      applyPulled(response.entry());
+    } else if (message instanceof Heartbeat heartbeat) {
+      stability.report(delivery.from(), heartbeat.stable());
     } else {
       throw new IllegalStateException("unknown message " + message);
     }
   }
 
-  /** Merges a replicated or pulled write; the broken variants differ here. */
+  /** Merges a write from a peer's replication queue ({@code applyAll(entries, true)}). */
+  private void applyReplicated(Entry entry, long stableTime) {
+    if (bug == ReplicaBug.NONE || bug == ReplicaBug.COLLECTS_WITH_UNSTABLE_DEPS
+        || bug == ReplicaBug.PULLS_IGNORE_STABILITY) {
+      replica.applyReplicated(entry, stableTime);
+    } else {
+      apply(entry);
+    }
+  }
+
+  /**
+   * Merges a pulled write, stale-checked like a replicated one: a pull answer may be delayed
+   * past the collection of a newer tombstone of its key. {@link ReplicaBug#PULLS_IGNORE_STABILITY}
+   * merges it unconditionally instead.
+   */
+  private void applyPulled(Entry entry) {
+    if (bug == ReplicaBug.NONE || bug == ReplicaBug.COLLECTS_WITH_UNSTABLE_DEPS) {
+      replica.applyReplicated(entry, stableTime(shardOf.applyAsInt(entry.key())));
+    } else if (bug == ReplicaBug.PULLS_IGNORE_STABILITY) {
+      replica.apply(entry);
+    } else {
+      apply(entry);
+    }
+  }
+
+  /** Merges a write unconditionally (last writer wins); the broken variants differ here. */
   private void apply(Entry entry) {
     switch (bug) {
       case FORGETS_DEPENDENCIES -> replica.apply(new Entry(
@@ -156,6 +267,7 @@ final class SimNode {
     StringBuilder sb = new StringBuilder()
         .append(replica).append(" shard=").append(shard).append(" skewMs=").append(skewMs)
         .append(" live=").append(replica.store().liveCount())
+        .append(" localStable=").append(localStable()).append(' ').append(stability)
         .append(" awaitingAck=").append(inFlight.keySet()).append('\n');
     replica.queue().describe().lines().forEach(l -> sb.append("    -> ").append(l).append('\n'));
     return sb.toString();

@@ -20,8 +20,10 @@ public record SimResult(
    * What happened in a run: client operations by outcome (unavailable because a replication
    * queue was full, or because a dependency did not arrive in time; a write cancelled by the
    * healed phase counts as the latter), pulls sent, how often every replica of a shard came to
-   * hold a (newer) tombstone of a key, network counters, and healed ticks until convergence (-1
-   * if it was not reached).
+   * hold a (newer) tombstone of a key, tombstones collected, reads of "nothing" at a collected
+   * tombstone by a client that knew a value of the key, the largest and the mean size of a
+   * client's context after an operation, network counters, and healed ticks until convergence
+   * (-1 if it was not reached).
    */
   public record Stats(
       long reads,
@@ -31,6 +33,10 @@ public record SimResult(
       long unavailableDependency,
       long pulls,
       long tombstoneFloorsRaised,
+      long tombstonesCollected,
+      long collectedReads,
+      long contextSizeMax,
+      double contextSizeMean,
       Counters network,
       long ticksToConverge) {}
 

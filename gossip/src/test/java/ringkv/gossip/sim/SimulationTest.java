@@ -14,7 +14,10 @@ import org.junit.jupiter.api.Test;
  * under an adversarial network and live once the network heals: no client ever observes a
  * causality violation, no replica's version of a key ever goes back, deleted keys stay deleted,
  * and after healing every queue drains and every shard converges on the newest acknowledged
- * write of each key within a bounded number of ticks.
+ * write of each key within a bounded number of ticks. Stability runs as in the real node
+ * (heartbeats over the faulty network, contexts pruned by the serving replica, tombstones
+ * collected at the shard's stable time), and a collected tombstone must neither come back nor
+ * lose the causes a reader of the delete must see.
  * Method: deterministic simulation (SimCluster) over many seeds. -Dsim.seed=S replays one seed;
  * otherwise -Dsim.seeds=N (default 200) seeds are run from a random base (-Dsim.baseSeed=B fixes
  * it). A failure message carries the seed, the tick, the violation and every node's status.
@@ -46,6 +49,9 @@ class SimulationTest {
     long dependencyLate = 0;
     long pulls = 0;
     long tombstoneFloors = 0;
+    long collected = 0;
+    long collectedReads = 0;
+    long contextMax = 0;
     long dropped = 0;
     long duplicated = 0;
     long convergeTicksMax = 0;
@@ -61,6 +67,9 @@ class SimulationTest {
       dependencyLate += result.stats().unavailableDependency();
       pulls += result.stats().pulls();
       tombstoneFloors += result.stats().tombstoneFloorsRaised();
+      collected += result.stats().tombstonesCollected();
+      collectedReads += result.stats().collectedReads();
+      contextMax = Math.max(contextMax, result.stats().contextSizeMax());
       dropped += result.stats().network().dropped();
       duplicated += result.stats().network().duplicated();
       convergeTicksMax = Math.max(convergeTicksMax, result.stats().ticksToConverge());
@@ -68,13 +77,15 @@ class SimulationTest {
     long elapsedMs = (System.nanoTime() - startNs) / 1_000_000;
     System.out.printf("sim: %d seeds from %d in %d ms: reads=%d writes=%d unavailable"
             + " (queue full=%d, dependency late=%d) pulls=%d tombstone floors=%d dropped=%d"
-            + " duplicated=%d slowest convergence=%d ticks%n", seeds.size(), seeds.get(0),
+            + " duplicated=%d slowest convergence=%d ticks tombstones collected=%d"
+            + " reads of collected deletes=%d largest context=%d%n", seeds.size(), seeds.get(0),
         elapsedMs, reads, writes, queueFull, dependencyLate, pulls, tombstoneFloors, dropped,
-        duplicated, convergeTicksMax);
+        duplicated, convergeTicksMax, collected, collectedReads, contextMax);
     if (seeds.size() >= 20) {
       // The faults must actually bite, or the passing run proves nothing.
       assertTrue(reads > 0 && writes > 0 && queueFull > 0 && dependencyLate > 0 && pulls > 0
-          && tombstoneFloors > 0 && dropped > 0 && duplicated > 0, "faults not exercised");
+          && tombstoneFloors > 0 && dropped > 0 && duplicated > 0 && collected > 0
+          && collectedReads > 0, "faults not exercised");
     }
   }
 

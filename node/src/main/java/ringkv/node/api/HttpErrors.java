@@ -56,6 +56,14 @@ public final class HttpErrors {
 
   /** Renders {@code e} for the request in {@code ctx}. */
   public static void render(RoutingContext ctx, KvException e) {
+    render(ctx, e, null);
+  }
+
+  /**
+   * Renders {@code e} with the fields of {@code extra} (if not null) added to the body: the
+   * view-change dialect's {@code "causal-context"}, which its error bodies carry too.
+   */
+  public static void render(RoutingContext ctx, KvException e, ObjectNode extra) {
     String path = ctx.request().path();
     int status = e.code().status();
     if (e.code() == ErrorCode.CAUSAL_TIMEOUT && path.startsWith("/kvs/")) {
@@ -69,6 +77,9 @@ public final class HttpErrors {
     if (path.startsWith("/internal/")) {
       body.put("code", e.code().name());
       body.put("detail", e.getMessage());
+    }
+    if (extra != null) {
+      body.setAll(extra);
     }
     if (e.code() == ErrorCode.VIEW_CHANGE) {
       ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_S));

@@ -46,13 +46,13 @@ public final class InternalRoutes {
     ObjectNode body = Requests.body(ctx);
     int hops = body.path("hops").asInt(1);
     boolean fromCatchingUp = body.path("from-catching-up").asBoolean(false);
-    engine.execute(engine.decodeForwarded(body), hops, fromCatchingUp).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-      } else {
-        HttpErrors.send(ctx, 200, Engine.encodeReply(ar.result()));
-      }
-    });
+    // Routed with a newer configuration than ours: learn it first, so a node that is no longer
+    // the owner never applies the request.
+    long epoch = body.path("epoch").asLong(0);
+    Future<Void> synced = epoch > engine.cluster().epoch() && body.hasNonNull("from")
+        ? engine.syncConfig(parseNode(body.get("from").asText())) : Future.succeededFuture();
+    reply(ctx, synced.compose(v -> engine.execute(engine.decodeForwarded(body), hops,
+        fromCatchingUp)).map(Engine::encodeReply));
   }
 
   private void replicate(RoutingContext ctx) {
@@ -75,6 +75,11 @@ public final class InternalRoutes {
   }
 
   private void ping(RoutingContext ctx) {
+    String from = ctx.request().getParam("from");
+    String epoch = ctx.request().getParam("epoch");
+    if (from != null && epoch != null && epoch.matches("\\d{1,18}")) {
+      engine.onPing(from, Long.parseLong(epoch));
+    }
     ObjectNode reply = Json.object();
     reply.put("node", engine.self().toString());
     reply.put("epoch", engine.cluster().epoch());

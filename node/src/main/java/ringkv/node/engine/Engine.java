@@ -122,7 +122,8 @@ public final class Engine {
     List<String> others = otherNodes();
     detector.track(others, now);
     for (String peer : others) {
-      peers.get(NodeAddress.parse(peer), "/internal/ping", config.failureTimeoutMs())
+      String ping = "/internal/ping?from=" + self + "&epoch=" + cluster.epoch();
+      peers.get(NodeAddress.parse(peer), ping, config.failureTimeoutMs())
           .onSuccess(r -> onPingReply(peer, r));
     }
     for (FailureDetector.Transition t : detector.onTick(now)) {
@@ -147,7 +148,15 @@ public final class Engine {
 
   /** Adopts {@code peer}'s configuration if it is newer: nodes converge to the highest epoch. */
   void fetchConfig(NodeAddress peer) {
-    peers.get(peer, "/internal/config", config.forwardTimeoutMs()).onSuccess(r -> {
+    syncConfig(peer);
+  }
+
+  /**
+   * Fetches and adopts {@code peer}'s configuration if it is newer; completes when done (or when
+   * the peer did not answer). Used before serving a request routed with a newer epoch.
+   */
+  public Future<Void> syncConfig(NodeAddress peer) {
+    return peers.get(peer, "/internal/config", config.forwardTimeoutMs()).onSuccess(r -> {
       if (r.status() == 200) {
         ClusterConfig theirs = Wire.decodeConfig(r.body());
         if (pending != null && theirs.epoch() == pending.epoch()) {
@@ -158,7 +167,7 @@ public final class Engine {
           membership.catchUp(); // we missed the transfer: copy our shard from a peer
         }
       }
-    });
+    }).<Void>mapEmpty().recover(err -> Future.succeededFuture());
   }
 
   /** This node's stable-time report for the ping reply. */
@@ -198,6 +207,21 @@ public final class Engine {
     java.util.Map<Integer, Long> stableByShard = new java.util.HashMap<>();
     return ctx.without((k, v) -> v.counter()
         <= stableByShard.computeIfAbsent(cluster.shardOf(k), this::stableTime));
+  }
+
+  /**
+   * A ping from {@code from}, which holds configuration {@code epoch}: a node that missed a
+   * change (restarted without data, partitioned) learns the newer configuration from it.
+   */
+  public void onPing(String from, long epoch) {
+    heard(from);
+    if (epoch > cluster.epoch() && (pending == null || pending.epoch() <= epoch)) {
+      try {
+        syncConfig(NodeAddress.parse(from));
+      } catch (IllegalArgumentException e) {
+        LOG.debug("event=bad-ping from={}", from);
+      }
+    }
   }
 
   /** Any message from {@code peer} proves it alive. */
@@ -297,6 +321,7 @@ public final class Engine {
     body.put("wait-ms", request.waitMs());
     body.put("hops", hops);
     body.put("epoch", cluster.epoch());
+    body.put("from", self.toString());
     body.put("from-catching-up", fromCatchingUp);
     return tryForward(body, order, 0);
   }
@@ -482,6 +507,9 @@ public final class Engine {
     int applied = 0;
     java.util.Map<Integer, Long> stableByShard = new java.util.HashMap<>();
     for (Entry e : entries) {
+      if (fromQueue && !owns(cluster, e.key()) && (pending == null || !owns(pending, e.key()))) {
+        continue; // a stale sender's write for a shard this node left: its owners have it
+      }
       boolean fresh = fromQueue
           ? replica.applyReplicated(e, stableByShard.computeIfAbsent(cluster.shardOf(e.key()),
               this::stableTime))

@@ -16,6 +16,7 @@ import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.Entry;
+import ringkv.gossip.ReplicationQueue;
 import ringkv.node.NodeConfig;
 import ringkv.node.api.ErrorCode;
 import ringkv.node.api.Json;
@@ -42,8 +43,10 @@ import ringkv.ring.NodeAddress;
  */
 public final class Membership {
   private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
-  /** Entries per page when copying or transferring a shard's data. */
+  /** Entries per page when copying a shard's data for a catching-up replica. */
   static final int PAGE_ENTRIES_MAX = 512;
+  /** Entries scanned per round of a view change's transfer (each target batch bounded by bytes). */
+  static final int TRANSFER_PAGE_ENTRIES = 4096;
   /** How long prepare waits for the replication queue to drain. */
   static final long DRAIN_WAIT_MS = 3_000;
   static final long DRAIN_POLL_MS = 5;
@@ -83,11 +86,15 @@ public final class Membership {
    * data from a live peer before serving reads.
    */
   public Future<Void> bootstrap() {
+    if (config.startsIdle()) {
+      // View-change dialect, not in its VIEW: contacts nobody until a view change names it.
+      LOG.info("event=idle node={} reason=not-in-VIEW", self);
+      return Future.succeededFuture();
+    }
     engine.setCatchingUp(true);
-    int attempts = config.shardCount().isPresent() ? 1 : BOOTSTRAP_ATTEMPTS;
+    int attempts = config.layoutGiven() ? 1 : BOOTSTRAP_ATTEMPTS;
     return discover(attempts).compose(found -> {
-      if (found != null && (found.isNewerThan(engine.cluster())
-          || config.shardCount().isEmpty())) {
+      if (found != null && (found.isNewerThan(engine.cluster()) || !config.layoutGiven())) {
         engine.adopt(found);
       }
       if (!engine.cluster().view().contains(self) && config.inView()
@@ -201,17 +208,24 @@ public final class Membership {
     ClusterConfig c = engine.cluster();
     List<Entry> page = engine.replica().store().scan(after, Math.max(1, Math.min(limit, 4096)));
     List<Entry> mine = new ArrayList<>();
+    String last = null;
+    long bytes = 0;
     for (Entry e : page) {
+      if (bytes >= ReplicationQueue.Limits.BATCH_BYTES_MAX_DEFAULT) {
+        break; // bounded response: the caller asks again after `last`
+      }
+      last = e.key();
       if (c.shardOf(e.key()) == shard) {
         mine.add(e);
+        bytes += e.sizeEstimateBytes();
       }
     }
     ObjectNode out = Json.object();
     out.set("entries", Wire.entries(mine));
-    if (page.isEmpty()) {
+    if (last == null) {
       out.putNull("last");
     } else {
-      out.put("last", page.get(page.size() - 1).key());
+      out.put("last", last);
     }
     return out;
   }
@@ -380,11 +394,13 @@ public final class Membership {
   }
 
   private Future<Void> transferFrom(ClusterConfig current, ClusterConfig next, String after) {
-    List<Entry> page = engine.replica().store().scan(after, PAGE_ENTRIES_MAX);
+    List<Entry> page = engine.replica().store().scan(after, TRANSFER_PAGE_ENTRIES);
     if (page.isEmpty()) {
       return Future.succeededFuture();
     }
     Map<NodeAddress, List<Entry>> batches = new HashMap<>();
+    Map<NodeAddress, Long> batchBytes = new HashMap<>();
+    List<Future<Peers.PeerReply>> sends = new ArrayList<>();
     for (Entry e : page) {
       int oldShard = current.shardOf(e.key());
       if (!isSender(current.membersOf(oldShard))) {
@@ -398,22 +414,29 @@ public final class Membership {
       }
       for (NodeAddress t : targets) {
         batches.computeIfAbsent(t, k -> new ArrayList<>()).add(e);
+        long bytes = batchBytes.merge(t, e.sizeEstimateBytes(), Long::sum);
+        if (bytes >= ReplicationQueue.Limits.BATCH_BYTES_MAX_DEFAULT) {
+          sends.add(sendTransfer(t, batches.remove(t)));
+          batchBytes.remove(t);
+        }
       }
     }
-    List<Future<Peers.PeerReply>> sends = new ArrayList<>();
-    for (Map.Entry<NodeAddress, List<Entry>> b : batches.entrySet()) {
-      ObjectNode body = Json.object();
-      body.put("from", self.toString());
-      body.put("transfer", true);
-      body.set("entries", Wire.entries(b.getValue()));
-      byte[] bytes = Json.bytes(body);
-      transferBytes += bytes.length;
-      sends.add(engine.peers().postRaw(b.getKey(), "/internal/replicate", bytes,
-          config.forwardTimeoutMs()).compose(r -> r.status() == 200 ? Future.succeededFuture(r)
-              : Future.failedFuture(new IllegalStateException(b.getKey() + " refused keys"))));
-    }
+    batches.forEach((t, entries) -> sends.add(sendTransfer(t, entries)));
     String last = page.get(page.size() - 1).key();
     return Future.all(sends).compose(v -> transferFrom(current, next, last));
+  }
+
+  private Future<Peers.PeerReply> sendTransfer(NodeAddress target, List<Entry> entries) {
+    ObjectNode body = Json.object();
+    body.put("from", self.toString());
+    body.put("transfer", true);
+    body.set("entries", Wire.entries(entries));
+    byte[] bytes = Json.bytes(body);
+    transferBytes += bytes.length;
+    return engine.peers().postRaw(target, "/internal/replicate", bytes, config.forwardTimeoutMs())
+        .compose(r -> r.status() == 200 ? Future.succeededFuture(r)
+            : Future.failedFuture(new IllegalStateException(target + " refused keys: "
+                + r.status())));
   }
 
   /** Whether this node streams the keys of an old shard with these members. */

@@ -1,0 +1,310 @@
+package ringkv.node.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeSet;
+import ringkv.gossip.CausalContext;
+import ringkv.node.NodeConfig;
+import ringkv.node.engine.Engine;
+import ringkv.node.engine.KvOp;
+import ringkv.node.engine.KvReply;
+import ringkv.node.engine.KvRequest;
+import ringkv.node.engine.Membership;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
+
+/**
+ * The view-change dialect ({@code /kvs/…}, SPEC §4): parses requests into calls of the same
+ * {@link Engine} and {@link Membership} the shard dialect uses and renders their results with
+ * the exact strings of this dialect's contract. No behaviour lives here beyond the dialect's own
+ * conventions: the {@code "causal-context"} field in every key-value request and response (errors
+ * included), {@code "address"} when this node proxied, string shard ids, a causal wait of
+ * {@code KVS_CAUSAL_WAIT_MS} (then 400) and an overall bound of {@code KVS_REQUEST_TIMEOUT_MS}
+ * per key-value request (then 503).
+ *
+ * <p>A node started idle (SPEC §1) holds {@link ClusterConfig#unassigned} until a view change
+ * names it: it lists no shards, counts no keys and answers key-value requests 503 (it knows no
+ * owner to forward to).
+ *
+ * <p>Not thread-safe; handlers run on the node's event loop.
+ */
+public final class KvsDialect {
+  static final String KEYS_PREFIX = "/kvs/keys/";
+  static final String CONTEXT_FIELD = "causal-context";
+
+  private final Vertx vertx;
+  private final Engine engine;
+  private final Membership membership;
+  private final NodeConfig config;
+
+  public KvsDialect(Vertx vertx, Engine engine, Membership membership, NodeConfig config) {
+    this.vertx = vertx;
+    this.engine = engine;
+    this.membership = membership;
+    this.config = config;
+  }
+
+  public void mount(Router router) {
+    for (HttpMethod m : new HttpMethod[] {HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE}) {
+      router.route(m, KEYS_PREFIX + "*").handler(this::keyValue);
+    }
+    router.get("/kvs/key-count").handler(this::keyCount);
+    router.get("/kvs/shards").handler(this::shards);
+    router.get("/kvs/shards/:id").handler(this::shard);
+    router.put("/kvs/view-change").handler(this::viewChange);
+  }
+
+  // ---------------------------------------------------------------- keys
+
+  private void keyValue(RoutingContext ctx) {
+    KvOp op = KvOp.valueOf(ctx.request().method().name());
+    CausalContext context = CausalContext.EMPTY;
+    KvRequest request;
+    try {
+      String key = Requests.pathRest(ctx, KEYS_PREFIX);
+      ObjectNode body = Requests.body(ctx);
+      context = Wire.decodeContext(body.get(CONTEXT_FIELD), engine.clockLimit());
+      JsonNode value = body.get("value");
+      request = new KvRequest(op, key, value == null ? null : Json.text(value), context,
+          config.kvsCausalWaitMs());
+    } catch (KvException e) {
+      HttpErrors.render(ctx, e, contextField(context));
+      return;
+    }
+    CausalContext sent = context;
+    bounded(engine.execute(request, 0)).onComplete(ar -> {
+      if (ar.succeeded()) {
+        render(ctx, op, ar.result());
+      } else if (ar.cause() instanceof KvException e) {
+        HttpErrors.render(ctx, e, contextField(sent));
+      } else {
+        ctx.fail(ar.cause());
+      }
+    });
+  }
+
+  /**
+   * {@code work}, or a 503 once {@code KVS_REQUEST_TIMEOUT_MS} passed (SPEC §4: anything that
+   * cannot finish within 5 s). The engine's own waits are shorter; this bounds the sum of a
+   * forward and the owner's causal wait, and a forward to a member that hangs.
+   */
+  private Future<KvReply> bounded(Future<KvReply> work) {
+    Promise<KvReply> answer = Promise.promise();
+    long timeoutMs = config.kvsRequestTimeoutMs();
+    long timer = vertx.setTimer(timeoutMs, id -> answer.tryFail(new KvException(
+        ErrorCode.UNAVAILABLE, "no answer within " + timeoutMs + " ms")));
+    work.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        answer.tryComplete(ar.result());
+      } else {
+        answer.tryFail(ar.cause());
+      }
+    });
+    return answer.future();
+  }
+
+  private static ObjectNode contextField(CausalContext context) {
+    ObjectNode field = Json.object();
+    field.set(CONTEXT_FIELD, Wire.context(context));
+    return field;
+  }
+
+  private static void render(RoutingContext ctx, KvOp op, KvReply r) {
+    ObjectNode body = Json.object();
+    int status = 200;
+    switch (r.outcome()) {
+      case NOT_FOUND -> {
+        body.put("message", "Error in " + op.name());
+        body.put("error", "Key does not exist");
+        body.put("doesExist", false);
+        status = 404;
+      }
+      case FOUND -> {
+        body.put("message", "Retrieved successfully");
+        body.put("doesExist", true);
+        body.putRawValue("value", new RawValue(r.valueJson()));
+      }
+      case CREATED -> {
+        body.put("message", "Added successfully");
+        body.put("replaced", false);
+        status = 201;
+      }
+      case UPDATED -> {
+        body.put("message", "Updated successfully");
+        body.put("replaced", true);
+      }
+      case DELETED -> {
+        body.put("message", "Deleted successfully");
+        body.put("doesExist", true);
+      }
+      default -> throw new IllegalStateException("outcome " + r.outcome());
+    }
+    body.set(CONTEXT_FIELD, Wire.context(r.context()));
+    if (r.proxied()) {
+      body.put("address", r.servedBy());
+    }
+    HttpErrors.send(ctx, status, body);
+  }
+
+  // ---------------------------------------------------------------- shards
+
+  /** Shard ids of the current configuration; none while this node belongs to no cluster. */
+  private List<Integer> shardIds() {
+    ClusterConfig c = engine.cluster();
+    return c.view().isEmpty() ? List.of() : new ArrayList<>(c.ring().shardIds());
+  }
+
+  private void keyCount(RoutingContext ctx) {
+    ObjectNode body = Json.object();
+    body.put("message", "Key count retrieved successfully");
+    body.put("key-count", engine.replica().store().liveCount());
+    OptionalInt shard = engine.cluster().shardOfNode(engine.self());
+    if (shard.isPresent()) {
+      body.put("shard-id", Integer.toString(shard.getAsInt()));
+    }
+    HttpErrors.send(ctx, 200, body);
+  }
+
+  private void shards(RoutingContext ctx) {
+    ObjectNode body = Json.object();
+    body.put("message", "Shard membership retrieved successfully");
+    ArrayNode ids = body.putArray("shards");
+    shardIds().forEach(id -> ids.add(Integer.toString(id)));
+    HttpErrors.send(ctx, 200, body);
+  }
+
+  private void shard(RoutingContext ctx) {
+    int id = Requests.shardId(ctx.pathParam("id"));
+    if (!shardIds().contains(id)) {
+      throw new KvException(ErrorCode.UNKNOWN_SHARD, "shard " + id + " does not exist");
+    }
+    ClusterConfig c = engine.cluster();
+    engine.keyCount(id).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+        return;
+      }
+      ObjectNode body = Json.object();
+      body.put("message", "Shard information retrieved successfully");
+      body.put("shard-id", Integer.toString(id));
+      body.put("key-count", ar.result());
+      body.set("replicas", addresses(c.membersOf(id)));
+      HttpErrors.send(ctx, 200, body);
+    });
+  }
+
+  private static ArrayNode addresses(List<NodeAddress> nodes) {
+    ArrayNode out = Json.MAPPER.createArrayNode();
+    nodes.forEach(n -> out.add(n.toString()));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- view change
+
+  /**
+   * Installs the given view with {@code repl-factor} replicas per shard on every node of the old
+   * and new views, coordinated here even if this node is left out; then reports each new shard
+   * with the key count its replicas hold after the commit.
+   */
+  private void viewChange(RoutingContext ctx) {
+    ObjectNode body = Requests.body(ctx);
+    List<NodeAddress> view = parseView(body.get("view"));
+    int factor = parseFactor(body.get("repl-factor"));
+    if (view.size() % factor != 0) {
+      throw new KvException(ErrorCode.BAD_REQUEST, "the " + view.size()
+          + " nodes of the view are not a multiple of repl-factor " + factor);
+    }
+    ClusterConfig current = engine.cluster();
+    ClusterConfig next;
+    try {
+      next = current.withViewAndReplication(view, factor);
+    } catch (IllegalArgumentException e) {
+      throw new KvException(ErrorCode.BAD_REQUEST, e.getMessage());
+    }
+    Set<NodeAddress> newcomers = new TreeSet<>(view);
+    newcomers.removeAll(current.view());
+    membership.change(next, newcomers)
+        .compose(stats -> describeShards(next))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            ctx.fail(ar.cause());
+            return;
+          }
+          ObjectNode ok = Json.object();
+          ok.put("message", "View change successful");
+          ok.set("shards", ar.result());
+          HttpErrors.send(ctx, 200, ok);
+        });
+  }
+
+  /** Every shard of {@code installed} with its replicas and the key count they report now. */
+  private Future<ArrayNode> describeShards(ClusterConfig installed) {
+    List<Integer> ids = new ArrayList<>(installed.ring().shardIds());
+    List<Future<Long>> counts = new ArrayList<>();
+    for (int id : ids) {
+      counts.add(engine.keyCount(id));
+    }
+    return Future.all(counts).map(done -> {
+      ArrayNode shards = Json.MAPPER.createArrayNode();
+      for (int i = 0; i < ids.size(); i++) {
+        ObjectNode s = shards.addObject();
+        s.put("shard-id", Integer.toString(ids.get(i)));
+        s.put("key-count", counts.get(i).result());
+        s.set("replicas", addresses(installed.membersOf(ids.get(i))));
+      }
+      return shards;
+    });
+  }
+
+  /** {@code "a:p,b:p"} (or a JSON array of addresses); 400 when missing or malformed. */
+  private static List<NodeAddress> parseView(JsonNode raw) {
+    String csv;
+    if (raw != null && raw.isTextual()) {
+      csv = raw.asText();
+    } else if (raw != null && raw.isArray()) {
+      List<String> items = new ArrayList<>();
+      for (JsonNode item : raw) {
+        if (!item.isTextual()) {
+          throw new KvException(ErrorCode.BAD_REQUEST, "\"view\" lists a non-string " + item);
+        }
+        items.add(item.asText());
+      }
+      csv = String.join(",", items);
+    } else {
+      throw new KvException(ErrorCode.BAD_REQUEST,
+          "\"view\" (comma-separated host:port addresses) is missing");
+    }
+    try {
+      return NodeAddress.parseList(csv);
+    } catch (IllegalArgumentException e) {
+      throw new KvException(ErrorCode.BAD_REQUEST, "\"view\": " + e.getMessage());
+    }
+  }
+
+  /** A positive whole number (a JSON number, or a string of digits); 400 otherwise. */
+  private static int parseFactor(JsonNode raw) {
+    if (raw != null && raw.isIntegralNumber() && raw.canConvertToInt() && raw.asInt() >= 1) {
+      return raw.asInt();
+    }
+    if (raw != null && raw.isTextual() && raw.asText().trim().matches("[0-9]{1,9}")) {
+      int factor = Integer.parseInt(raw.asText().trim());
+      if (factor >= 1) {
+        return factor;
+      }
+    }
+    throw new KvException(ErrorCode.BAD_REQUEST, "\"repl-factor\" must be a positive integer");
+  }
+}
