@@ -246,6 +246,36 @@ class MembershipTest {
 
   @Test
   @Order(6)
+  void viewChangeWithAFrozenParticipantRollsBackCleanly() {
+    Map<Integer, List<String>> before = layout(cluster.node(0));
+    int frozen = 4;
+    cluster.pause(frozen); // SIGSTOP: still "live" for a moment, then silent
+    Reply r;
+    try {
+      r = Http.put(cluster.node(0), SHARD + "reshard", obj("shard-count", 3));
+    } finally {
+      cluster.resume(frozen);
+    }
+    assertEquals(503, r.status(), r.toString());
+    assertTrue(r.field("error").asText().startsWith("View change failed"), r.toString());
+    assertTrue(r.field("error").asText().contains("nothing was changed"), r.toString());
+    // Nobody stays stuck answering 500: within the view-change timeout every node serves again,
+    // with the old layout.
+    await().atMost(Duration.ofSeconds(12)).untilAsserted(() -> {
+      for (int i : liveIndexes()) {
+        String key = "after-abort-" + i;
+        Reply w = Http.put(cluster.node(i), STORE + key, obj("value", i));
+        assertTrue(w.status() == 201 || w.status() == 200, cluster.node(i) + " " + w);
+        acked.put(key, i);
+      }
+    });
+    for (int i : liveIndexes()) {
+      assertEquals(before, layout(cluster.node(i)), cluster.node(i));
+    }
+  }
+
+  @Test
+  @Order(7)
   void reshardTwoToThreeUnderWritesBalancesAndLosesNothing() throws Exception {
     AtomicBoolean stop = new AtomicBoolean();
     AtomicInteger wrong = new AtomicInteger();
