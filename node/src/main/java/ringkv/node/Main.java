@@ -36,7 +36,7 @@ public final class Main {
       CountDownLatch closed = new CountDownLatch(1);
       vertx.close().onComplete(ar -> closed.countDown());
       try {
-        closed.await(5, TimeUnit.SECONDS);
+        closed.await(8, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

@@ -99,12 +99,30 @@ public final class NodeVerticle extends VerticleBase {
     return ClusterConfig.initial(config.view(), shards, config.vnodesPerShard());
   }
 
+  /**
+   * Graceful stop (SIGTERM): stop accepting connections and let in-flight requests finish (up to
+   * {@link #SHUTDOWN_GRACE_MS}), push what the replication queue still holds to live peers (up
+   * to {@link #SHUTDOWN_DRAIN_MS}), then stop timers and close clients.
+   */
   @Override
   public Future<?> stop() {
-    if (engine != null) {
-      engine.stop();
-    }
-    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
-    return closed.compose(v -> peers == null ? Future.succeededFuture() : peers.close());
+    long start = System.currentTimeMillis();
+    Future<Void> closed = server == null ? Future.succeededFuture()
+        : server.shutdown(java.time.Duration.ofMillis(SHUTDOWN_GRACE_MS));
+    return closed
+        .compose(v -> engine == null ? Future.<Void>succeededFuture()
+            : engine.drainReplication(System.currentTimeMillis() + SHUTDOWN_DRAIN_MS))
+        .transform(ar -> {
+          long pending = engine == null ? 0 : engine.replica().queue().pendingTotal();
+          LOG.info("event=shutdown node={} ms={} unacknowledged-writes={}", config.address(),
+              System.currentTimeMillis() - start, pending);
+          if (engine != null) {
+            engine.stop();
+          }
+          return peers == null ? Future.succeededFuture() : peers.close();
+        });
   }
+
+  static final long SHUTDOWN_GRACE_MS = 3_000;
+  static final long SHUTDOWN_DRAIN_MS = 2_000;
 }

@@ -597,6 +597,33 @@ public final class Engine {
     driver.flushSoon();
   }
 
+  /** Poll interval while waiting for the replication queue to drain. */
+  static final long DRAIN_POLL_MS = 5;
+
+  /**
+   * Completes when every live peer of this node's shard has acknowledged everything queued for
+   * it; fails at {@code deadlineMs}. Used before a view change moves data and on shutdown.
+   */
+  public Future<Void> drainReplication(long deadlineMs) {
+    boolean empty = true;
+    for (String peer : myShardPeers()) {
+      if (isLive(NodeAddress.parse(peer)) && replica.queue().pending(peer) > 0) {
+        empty = false;
+      }
+    }
+    if (empty) {
+      return Future.succeededFuture();
+    }
+    if (System.currentTimeMillis() > deadlineMs) {
+      return Future.failedFuture(new IllegalStateException(
+          replica.queue().pendingTotal() + " writes still unacknowledged"));
+    }
+    driver.flushSoon();
+    io.vertx.core.Promise<Void> later = io.vertx.core.Promise.promise();
+    vertx.setTimer(DRAIN_POLL_MS, id -> drainReplication(deadlineMs).onComplete(later));
+    return later.future();
+  }
+
   /** Whether this node holds {@code key} under {@code c}. */
   boolean owns(ClusterConfig c, String key) {
     return c.membersOf(c.shardOf(key)).contains(self);

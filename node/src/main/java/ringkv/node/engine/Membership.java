@@ -49,7 +49,6 @@ public final class Membership {
   static final int TRANSFER_PAGE_ENTRIES = 4096;
   /** How long prepare waits for the replication queue to drain. */
   static final long DRAIN_WAIT_MS = 3_000;
-  static final long DRAIN_POLL_MS = 5;
   /** How often a node started without SHARD_COUNT asks its VIEW for a configuration. */
   static final int BOOTSTRAP_ATTEMPTS = 5;
   static final long BOOTSTRAP_RETRY_MS = 400;
@@ -345,34 +344,12 @@ public final class Membership {
       }
     });
     engine.flushReplication();
-    return drained(System.currentTimeMillis() + DRAIN_WAIT_MS);
+    return engine.drainReplication(System.currentTimeMillis() + DRAIN_WAIT_MS)
+        .recover(err -> Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
+            self + " could not drain its replication queue")));
   }
 
   private Set<NodeAddress> participants = Set.of();
-
-  private Future<Void> drained(long deadlineMs) {
-    boolean empty = true;
-    OptionalInt shard = engine.cluster().shardOfNode(self);
-    if (shard.isPresent()) {
-      for (NodeAddress peer : engine.cluster().membersOf(shard.getAsInt())) {
-        if (!peer.equals(self) && engine.isLive(peer)
-            && engine.replica().queue().pending(peer.toString()) > 0) {
-          empty = false;
-        }
-      }
-    }
-    if (empty) {
-      return Future.succeededFuture();
-    }
-    if (System.currentTimeMillis() > deadlineMs) {
-      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
-          self + " could not drain its replication queue"));
-    }
-    engine.flushReplication();
-    Promise<Void> later = Promise.promise();
-    vertx.setTimer(DRAIN_POLL_MS, id -> drained(deadlineMs).onComplete(later));
-    return later.future();
-  }
 
   /**
    * Phase 2: stream every key whose new shard has members that did not hold it, if this node is
