@@ -17,9 +17,10 @@ import java.util.TreeSet;
  * duplicated, delayed and made a straggler according to the current {@link NetworkOptions};
  * independent delays reorder messages. Partitions are a set of blocked directed links
  * (symmetric partitions block both directions, asymmetric ones a single direction); a blocked
- * link loses what is sent on it and what was in flight on it when it is delivered. {@link #heal()} unblocks every link. All
- * randomness comes from the simulation's one seeded {@link Random}. Modelled on etcd's raft
- * test {@code network} and TigerBeetle's packet simulator.
+ * link loses what is sent on it and what was in flight on it when it is delivered.
+ * {@link #heal()} unblocks every link. All randomness comes from the simulation's one seeded
+ * {@link Random}. Modelled on etcd's raft test {@code network} and TigerBeetle's packet
+ * simulator.
  *
  * <p>Not thread-safe; a simulation runs in one thread.
  */

@@ -35,8 +35,12 @@ import ringkv.gossip.sim.SimNetwork.Delivery;
  * {@code localStable} over its shard peers to every other node, which records it in its
  * {@link Stability}; {@link #stableTime} and {@link #prune} are {@code Engine.stableTime} and
  * {@code Engine.prune}; {@link #sweep} is the tombstone sweep; replicated (queue) entries go
- * through {@code applyReplicated} at the stable time of their key's shard, pulled ones through
- * {@code apply} ({@code Engine.applyAll(entries, fromQueue)}).
+ * through {@code applyReplicated} at the stable time of their key's shard
+ * ({@code Engine.applyAll(entries, true)}). Two things are modelled as the node should do them,
+ * not as it does today: pulled entries also go through {@code applyReplicated} (the node merges
+ * them with {@code apply}: {@link ReplicaBug#PULLS_IGNORE_STABILITY}), and the sweep calls
+ * {@code collectTombstones(stableTimeOfKey)} so that a tombstone's dependencies on other shards
+ * are stable too (the node calls the own-shard-only form).
  *
  * <p>Not thread-safe; a simulation runs in one thread.
  */

@@ -216,6 +216,9 @@ public final class ShardDialect {
         body.put("doesExist", false);
         body.put("error", "Key does not exist");
         body.put("message", "Error in " + op.name());
+        // The client may have just learned of a delete: without its version (and causes) in the
+        // metadata, a later read could return the value the delete removed.
+        body.set("causal-metadata", Wire.context(r.context()));
         status = 404;
       }
       case FOUND -> {

@@ -99,7 +99,10 @@ public final class Engine {
   private void collectTombstones() {
     OptionalInt shard = cluster.shardOfNode(self);
     if (shard.isPresent() && pending == null && !catchingUp) {
-      int removed = replica.collectTombstones(stableTime(shard.getAsInt()));
+      java.util.Map<Integer, Long> stableByShard = new java.util.HashMap<>();
+      // A tombstone goes only when it and its causes are stable in their own shards.
+      int removed = replica.collectTombstones(
+          k -> stableByShard.computeIfAbsent(cluster.shardOf(k), this::stableTime));
       if (removed > 0) {
         LOG.debug("event=tombstones-collected node={} count={}", self, removed);
       }
@@ -488,7 +491,8 @@ public final class Engine {
         peers.post(peer, "/internal/pull", body, Math.max(1, waitMs))
             .onSuccess(reply -> {
               if (reply.status() == 200) {
-                applyAll(Wire.decodeEntries(reply.body().get("entries")), false);
+                // A late answer must not resurrect a key whose tombstone was since collected.
+                applyAll(Wire.decodeEntries(reply.body().get("entries")), true);
               }
             })
             .onFailure(err -> LOG.debug("event=pull-failed peer={} key={} cause={}", peer, key,
