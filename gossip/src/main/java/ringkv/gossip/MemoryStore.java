@@ -1,5 +1,7 @@
 package ringkv.gossip;
 
+import static com.google.common.base.Preconditions.checkArgument;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NavigableMap;
@@ -8,12 +10,15 @@ import java.util.function.Consumer;
 
 /**
  * A {@link Store} in a sorted map (so replicas can stream it in pages): data lives as long as the
- * process.
+ * process. Keys are sorted by {@link KeyOrder} (UTF-8 byte order), like the durable store's.
  *
  * <p>Not thread-safe; confine to one event loop.
  */
 public final class MemoryStore implements Store {
-  private final NavigableMap<String, Entry> entries = new TreeMap<>();
+  /** Initial capacity bound of a scan's page list (the page grows past it if asked to). */
+  private static final int SCAN_PAGE_CAPACITY_MAX = 1024;
+
+  private final NavigableMap<String, Entry> entries = new TreeMap<>(KeyOrder.COMPARATOR);
   private long live;
 
   @Override
@@ -52,8 +57,11 @@ public final class MemoryStore implements Store {
 
   @Override
   public List<Entry> scan(String afterKey, int limit) {
-    NavigableMap<String, Entry> tail = afterKey == null ? entries : entries.tailMap(afterKey, false);
-    List<Entry> page = new ArrayList<>(Math.min(limit, tail.size()));
+    checkArgument(limit > 0, "limit must be > 0, got %s", limit);
+    NavigableMap<String, Entry> tail =
+        afterKey == null ? entries : entries.tailMap(afterKey, false);
+    // Not tail.size(): a tail view counts its entries one by one.
+    List<Entry> page = new ArrayList<>(Math.min(limit, SCAN_PAGE_CAPACITY_MAX));
     for (Entry e : tail.values()) {
       if (page.size() >= limit) {
         break;

@@ -6,7 +6,9 @@ import java.util.function.Consumer;
 /**
  * Where a replica keeps its entries (values and tombstones). Implementations: {@link MemoryStore};
  * the node adds a durable one. Calls are synchronous and short; the caller confines them to one
- * thread.
+ * thread. "Key order" is {@link KeyOrder}: UTF-8 byte order, the same in every implementation
+ * (replicas page through each other's data with {@link #scan}). {@code StoreContract} in the
+ * gossip test-jar is the suite every implementation passes.
  */
 public interface Store {
 
@@ -31,7 +33,7 @@ public interface Store {
   /**
    * Up to {@code limit} entries (tombstones included) with keys strictly after {@code afterKey}
    * ({@code null}: from the first key), in key order: pages for streaming a replica's data with
-   * bounded memory.
+   * bounded memory. {@code afterKey} need not be present. {@code limit} must be at least 1.
    */
   List<Entry> scan(String afterKey, int limit);
 }
