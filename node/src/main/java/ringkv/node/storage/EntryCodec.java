@@ -142,8 +142,8 @@ public final class EntryCodec {
       }
       int format = bytes[0] & 0xFF;
       if (format != FORMAT_VERSION) {
-        throw corrupt(
-            "unknown format version " + format + " (this build reads " + FORMAT_VERSION + ")", null);
+        throw corrupt("unknown format version " + format + " (this build reads "
+            + FORMAT_VERSION + ")", null);
       }
       int flags = bytes[1] & 0xFF;
       if ((flags & ~FLAG_TOMBSTONE) != 0) {
