@@ -15,9 +15,13 @@ import java.util.function.ToLongFunction;
  * tombstones included) and decides whether a client's causal context lets it serve a key.
  *
  * <p>Order of effects (etcd's rule): a write is applied to the store before it is queued, and the
- * caller acknowledges the client only after {@link #put}/{@link #delete} return. Reads and writes
- * are served only when {@link #missing} is empty, i.e. this replica holds at least the version of
- * the key the client has already seen.
+ * caller acknowledges the client only after {@link #put}/{@link #delete} return. Reads are served
+ * only when {@link #missing} is empty, i.e. this replica holds at least the version of the key the
+ * client has already seen. Writes need not wait: the new version is above everything in the
+ * client's context, so it supersedes the version this replica lacks wherever that arrives — which
+ * keeps both sides of a partition writable. A client that has seen a version of the key this
+ * replica lacks knows the key exists: a delete then writes its tombstone, and a put counts as an
+ * update.
  *
  * <p>Not thread-safe; confine to one event loop.
  */
@@ -111,7 +115,7 @@ public final class Replica {
   public WriteResult delete(
       String key, CausalContext context, Collection<String> peers, long nowMs) {
     Entry current = store.get(key);
-    if (current == null || current.isTombstone()) {
+    if ((current == null || current.isTombstone()) && !knowsMore(key, context)) {
       observe(context);
       // A 404 tells the client as much as a read of the tombstone would: carry its causes too.
       CausalContext out = current == null
@@ -124,6 +128,7 @@ public final class Replica {
   private WriteResult write(
       String key, String valueJson, CausalContext context, Collection<String> peers, long nowMs) {
     Entry current = store.get(key);
+    boolean clientKnowsMore = knowsMore(key, context);
     observe(context);
     if (current != null) {
       clock.observe(current.version().counter());
@@ -132,8 +137,13 @@ public final class Replica {
     Entry entry = new Entry(key, valueJson, version, context.without((k, v) -> k.equals(key)));
     store.put(entry);
     queue.enqueue(entry, peers);
-    boolean existed = current != null && !current.isTombstone();
+    boolean existed = current != null && !current.isTombstone() || clientKnowsMore;
     return new WriteResult(entry, existed, context.with(key, version));
+  }
+
+  /** Has the client seen a version of {@code key} newer than this replica holds? */
+  private boolean knowsMore(String key, CausalContext context) {
+    return context.get(key).isNewerThan(held(key));
   }
 
   /**

@@ -6,11 +6,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import ringkv.node.storage.RocksDbStore;
 
 /**
  * Starts one RingKV node: parses the configuration (a bad value stops the node with one line
- * naming the variable), prints the effective settings, deploys the {@link NodeVerticle}, and
- * closes Vert.x on SIGTERM.
+ * naming the variable), prints the effective settings, opens the durable store when
+ * {@code DATA_DIR} is set, deploys the {@link NodeVerticle}, and on SIGTERM closes Vert.x (a
+ * graceful stop) and then the store.
  */
 public final class Main {
   private Main() {}
@@ -26,8 +28,20 @@ public final class Main {
     }
     Logger log = LoggerFactory.getLogger(Main.class);
     log.info(config.describe());
+    RocksDbStore durable = null;
+    if (config.dataDir().isPresent()) {
+      try {
+        durable = new RocksDbStore(config.dataDir().get().resolve("store"));
+      } catch (RuntimeException e) {
+        System.err.println("ringkv: cannot open DATA_DIR " + config.dataDir().get() + ": "
+            + e.getMessage());
+        System.exit(1);
+        return;
+      }
+    }
+    RocksDbStore store = durable;
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
-    vertx.deployVerticle(new NodeVerticle(config)).onFailure(err -> {
+    vertx.deployVerticle(new NodeVerticle(config, store)).onFailure(err -> {
       System.err.println("ringkv: cannot start on " + config.address() + ": " + err.getMessage());
       vertx.close();
       System.exit(1);
@@ -39,6 +53,9 @@ public final class Main {
         closed.await(8, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      }
+      if (store != null) {
+        store.close(); // syncs the write-ahead log
       }
     }, "ringkv-shutdown"));
   }

@@ -128,12 +128,6 @@ public record NodeConfig(
     OptionalInt shardCount = optionalInt(s, "SHARD_COUNT", 1, 4096);
     OptionalInt replFactor = optionalInt(s, "REPL_FACTOR", 1, 4096);
     Optional<Path> dataDir = Optional.ofNullable(blankToNull(s.get("DATA_DIR"))).map(Path::of);
-    if (dataDir.isPresent()) {
-      // Durable storage (RocksDB) is not built yet: refuse rather than silently keep data in
-      // memory while the operator believes it is on disk.
-      throw new BadConfigException("DATA_DIR is not supported by this build yet: data would "
-          + "live in memory only; unset DATA_DIR (replicas recover a restarted node)");
-    }
     if (shardCount.isPresent() && view.contains(address)
         && shardCount.getAsInt() > view.size()) {
       throw new BadConfigException("SHARD_COUNT=" + shardCount.getAsInt()

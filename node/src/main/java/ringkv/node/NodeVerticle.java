@@ -10,6 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.LamportClock;
 import ringkv.gossip.MemoryStore;
+import ringkv.gossip.Store;
+import ringkv.node.api.Json;
+import ringkv.node.api.Wire;
+import ringkv.node.storage.RocksDbStore;
 import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.node.api.HttpErrors;
@@ -38,20 +42,26 @@ public final class NodeVerticle extends VerticleBase {
   private Peers peers;
   private HttpServer server;
 
-  public NodeVerticle(NodeConfig config) {
+  /** The durable store when DATA_DIR is set, else null (data in memory). */
+  private final RocksDbStore durable;
+
+  public NodeVerticle(NodeConfig config, RocksDbStore durable) {
     this.config = config;
+    this.durable = durable;
   }
 
   @Override
   public Future<?> start() {
-    ClusterConfig cluster = initialCluster();
+    ClusterConfig restored = restoredCluster();
+    ClusterConfig cluster = restored != null ? restored : initialCluster();
     ReplicationQueue queue = new ReplicationQueue(new ReplicationQueue.Limits(
         config.queueEntriesMax(), config.batchEntriesMax(), config.retryDelayMsMin(),
         config.retryDelayMsMax()));
-    Replica replica = new Replica(config.address().toString(), new MemoryStore(), queue,
+    Store store = durable != null ? durable : new MemoryStore();
+    Replica replica = new Replica(config.address().toString(), store, queue,
         new LamportClock());
     peers = new Peers(vertx, config.connectTimeoutMs());
-    engine = new Engine(vertx, context, config, cluster, replica, peers);
+    engine = new Engine(vertx, context, config, cluster, replica, peers, durable);
     membership = new Membership(vertx, engine);
 
     Router router = Router.router(vertx);
@@ -75,13 +85,52 @@ public final class NodeVerticle extends VerticleBase {
         .setMaxInitialLineLength(64 * 1024)
         .setTcpNoDelay(true);
     server = vertx.createHttpServer(options).requestHandler(router);
-    return server.listen().compose(s -> {
+    return requeueUnacknowledged().compose(v -> server.listen()).compose(s -> {
       engine.start();
-      return membership.bootstrap();
+      return membership.bootstrap(restored != null);
     }).onSuccess(v -> {
       ClusterConfig c = engine.cluster();
       LOG.info("event=ready node={} epoch={} shard={} shards={}", config.address(),
           c.epoch(), c.shardOfNode(config.address()), c.layout().asMap());
+    });
+  }
+
+  /** The configuration this node last installed, when DATA_DIR holds one. */
+  private ClusterConfig restoredCluster() {
+    if (durable == null) {
+      return null;
+    }
+    return durable.getMeta(Engine.META_CONFIG)
+        .map(bytes -> Wire.decodeConfig(Json.parseBody(bytes)))
+        .orElse(null);
+  }
+
+  /**
+   * After a restart with DATA_DIR: the replication queue was in memory, so every write this node
+   * made above its persisted stable mark (the ones some peer may not have acknowledged) is
+   * queued again for its shard's peers. Scanning the store runs on a worker thread.
+   */
+  private Future<Void> requeueUnacknowledged() {
+    if (durable == null) {
+      return Future.succeededFuture();
+    }
+    long mark = durable.getMeta(Engine.META_STABLE)
+        .map(b -> Long.parseLong(new String(b, java.nio.charset.StandardCharsets.US_ASCII)))
+        .orElse(0L);
+    String self = config.address().toString();
+    return vertx.executeBlocking(() -> {
+      java.util.List<ringkv.gossip.Entry> own = new java.util.ArrayList<>();
+      durable.forEach(e -> {
+        if (e.version().node().equals(self) && e.version().counter() > mark) {
+          own.add(e);
+        }
+      });
+      return own;
+    }).map(own -> {
+      int queued = engine.requeue(own);
+      LOG.info("event=outbox-rebuilt node={} stable-mark={} own-writes-above-mark={} queued={}",
+          self, mark, own.size(), queued);
+      return null;
     });
   }
 

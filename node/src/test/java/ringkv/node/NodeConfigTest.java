@@ -71,9 +71,6 @@ class NodeConfigTest {
     badTimer.put("CAUSAL_WAIT_MS", "-5");
     assertTrue(error(badTimer).contains("CAUSAL_WAIT_MS"));
     assertTrue(error(ok, "--no-such-flag", "1").contains("--no-such-flag"));
-    Map<String, String> durable = new HashMap<>(ok);
-    durable.put("DATA_DIR", "/tmp/ringkv");
-    assertTrue(error(durable).contains("DATA_DIR"), "no silent in-memory fallback");
     assertTrue(error(ok, "stray").contains("stray"));
   }
 

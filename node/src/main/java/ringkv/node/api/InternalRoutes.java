@@ -84,6 +84,7 @@ public final class InternalRoutes {
     reply.put("node", engine.self().toString());
     reply.put("epoch", engine.cluster().epoch());
     reply.put("stable", engine.localStable());
+    reply.put("ready", engine.isReady());
     HttpErrors.send(ctx, 200, reply);
   }
 

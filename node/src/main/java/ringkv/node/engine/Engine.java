@@ -63,8 +63,17 @@ public final class Engine {
   private final java.util.Set<java.util.function.Consumer<ClusterConfig>> configListeners =
       new java.util.LinkedHashSet<>();
 
+  /** Metadata names in DATA_DIR. */
+  public static final String META_CONFIG = "config";
+  public static final String META_STABLE = "stable";
+
+  /** Durable metadata (DATA_DIR), or null when the node keeps everything in memory. */
+  private final ringkv.node.storage.MetaStore meta;
+  private long persistedStable = -1;
+
   public Engine(Vertx vertx, Context context, NodeConfig config, ClusterConfig cluster,
-      Replica replica, Peers peers) {
+      Replica replica, Peers peers, ringkv.node.storage.MetaStore meta) {
+    this.meta = meta;
     this.vertx = vertx;
     this.config = config;
     this.self = config.address();
@@ -78,6 +87,7 @@ public final class Engine {
   }
 
   public void start() {
+    persistConfig(cluster);
     driver.start();
     detector.track(otherNodes(), System.currentTimeMillis());
     heartbeatTimer = vertx.setPeriodic(config.heartbeatIntervalMs(), id -> heartbeat());
@@ -132,6 +142,7 @@ public final class Engine {
     for (FailureDetector.Transition t : detector.onTick(now)) {
       LOG.info("event=peer-down node={} peer={}", self, t.peer());
     }
+    persistStable();
   }
 
   private void onPingReply(String peer, Peers.PeerReply reply) {
@@ -422,7 +433,9 @@ public final class Engine {
     }
     KvRequest pruned = new KvRequest(request.op(), key, request.valueJson(),
         prune(request.context()), request.waitMs());
-    Optional<Version> missing = replica.missing(key, pruned.context());
+    // Only reads wait for a version the client has seen: a write supersedes it anyway.
+    Optional<Version> missing = request.op() == KvOp.GET
+        ? replica.missing(key, pruned.context()) : Optional.empty();
     Future<Void> ready = missing.isEmpty()
         ? Future.succeededFuture() : awaitVersion(key, missing.get(), shard, request.waitMs());
     return ready.map(v -> perform(pruned, shard));
@@ -562,6 +575,50 @@ public final class Engine {
         .recover(err -> askKeyCount(shardId, members, index + 1));
   }
 
+  private void persistConfig(ClusterConfig c) {
+    if (meta != null) {
+      meta.putMeta(META_CONFIG, Json.bytes(Wire.config(c)));
+    }
+  }
+
+  /**
+   * Records this node's stable mark: every peer acknowledged all its writes at or below it, so a
+   * restart needs to re-send only the writes above it (the queue itself lives in memory).
+   */
+  private void persistStable() {
+    if (meta == null) {
+      return;
+    }
+    long stable = localStable();
+    if (stable != persistedStable) {
+      meta.putMeta(META_STABLE,
+          Long.toString(stable).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      persistedStable = stable;
+    }
+  }
+
+  /**
+   * Queues again, for this node's shard peers, writes it made before a restart that some peer
+   * may not have acknowledged. Returns how many were queued (a full queue stops early: the peer
+   * then relies on catch-up).
+   */
+  public int requeue(List<Entry> own) {
+    List<String> targets = myShardPeers();
+    int queued = 0;
+    for (Entry e : own) {
+      if (!owns(cluster, e.key()) || !replica.hasRoomFor(e.key(), targets)) {
+        continue;
+      }
+      replica.queue().enqueue(e, targets);
+      replica.clock().observe(e.version().counter());
+      queued++;
+    }
+    if (queued > 0) {
+      driver.flushSoon();
+    }
+    return queued;
+  }
+
   // ---- state shared with Membership (same event loop) ----
 
   void setMembership(Membership m) {
@@ -591,6 +648,11 @@ public final class Engine {
 
   boolean catchingUp() {
     return catchingUp;
+  }
+
+  /** Whether this node has its shard's data (not still starting up or catching up). */
+  public boolean isReady() {
+    return !catchingUp;
   }
 
   void setCatchingUp(boolean value) {
@@ -647,6 +709,7 @@ public final class Engine {
     ClusterConfig previous = cluster;
     cluster = next;
     pending = null;
+    persistConfig(next);
     int dropped = dropForeignKeys(next);
     replica.queue().retainPeers(new java.util.HashSet<>(myShardPeers()));
     List<String> everyone = next.view().stream().map(Object::toString).toList();

@@ -81,19 +81,22 @@ public final class Membership {
 
   /**
    * Finds the running cluster's configuration (the highest epoch any node of VIEW reports wins
-   * over this node's environment), joins the view if it is not in it, and copies its shard's
-   * data from a live peer before serving reads.
+   * over this node's environment or what {@code restored} from DATA_DIR), joins the view if it is
+   * not in it, and copies its shard's data from a live peer before serving reads.
    */
-  public Future<Void> bootstrap() {
-    if (config.startsIdle()) {
+  public Future<Void> bootstrap(boolean restored) {
+    if (config.startsIdle() && !restored) {
       // View-change dialect, not in its VIEW: contacts nobody until a view change names it.
       LOG.info("event=idle node={} reason=not-in-VIEW", self);
       return Future.succeededFuture();
     }
     engine.setCatchingUp(true);
-    int attempts = config.layoutGiven() ? 1 : BOOTSTRAP_ATTEMPTS;
+    // A layout from the environment or from DATA_DIR is a starting point; without one, wait a
+    // little for the cluster to answer before falling back to one shard of the whole VIEW.
+    boolean haveLayout = config.layoutGiven() || restored;
+    int attempts = haveLayout ? 1 : BOOTSTRAP_ATTEMPTS;
     return discover(attempts).compose(found -> {
-      if (found != null && (found.isNewerThan(engine.cluster()) || !config.layoutGiven())) {
+      if (found != null && (found.isNewerThan(engine.cluster()) || !haveLayout)) {
         engine.adopt(found);
       }
       if (!engine.cluster().view().contains(self) && config.inView()

@@ -68,7 +68,7 @@ import ringkv.gossip.Store;
  * returned; a call after close throws {@link IllegalStateException}. Errors from RocksDB are
  * {@link StorageException}s; records that don't decode are {@link CorruptEntryException}s.
  */
-public final class RocksDbStore implements Store, AutoCloseable {
+public final class RocksDbStore implements Store, MetaStore, AutoCloseable {
 
   /** Block cache shared by both column families (data, index and filter blocks). */
   public static final long BLOCK_CACHE_BYTES = 64L << 20;
@@ -364,6 +364,7 @@ public final class RocksDbStore implements Store, AutoCloseable {
   }
 
   /** The value last stored under metadata {@code name}, if any. */
+  @Override
   public Optional<byte[]> getMeta(String name) {
     checkOpen();
     try {
@@ -377,6 +378,7 @@ public final class RocksDbStore implements Store, AutoCloseable {
    * Stores {@code value} under metadata {@code name}, replacing any previous value, as durably
    * as an entry (see the class doc on {@code syncWrites}).
    */
+  @Override
   public synchronized void putMeta(String name, byte[] value) {
     checkOpen();
     Objects.requireNonNull(value, "value");

@@ -30,7 +30,8 @@ import java.util.stream.IntStream;
  * <p>Each node is {@code java -jar kvs-node.jar} (system property {@code kvs.jar}) with its
  * configuration in the environment, exactly as an operator runs it. Output goes to
  * {@code kvs.logs/<name>/node-<port>.log} (appended across restarts). Construction returns only
- * once every node answers {@code GET /key-value-store-view} with 200, or fails with the tail of
+ * once every node answers {@code GET /internal/ping} as ready (serving, with its shard's data
+ * copied from a peer), or fails with the tail of
  * the logs of the nodes that did not come up.
  *
  * <p>Processes never outlive the test JVM: {@link #close()} kills and reaps them all, and a JVM
@@ -116,6 +117,7 @@ public final class LocalCluster implements AutoCloseable {
     private Integer replFactor;
     private int idleCount;
     private final Map<String, String> extraEnv = new LinkedHashMap<>();
+    private Path dataRoot;
 
     private Builder(String name) {
       this.name = name;
@@ -162,6 +164,12 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
+    /** Durable nodes: node {@code i} gets {@code DATA_DIR=<root>/node-<port>}. */
+    public Builder dataDirs(Path root) {
+      this.dataRoot = root;
+      return this;
+    }
+
     /** An environment variable given to every node (e.g. {@code LOG_LEVEL}, tunables). */
     public Builder env(String key, String value) {
       extraEnv.put(key, value);
@@ -202,6 +210,9 @@ public final class LocalCluster implements AutoCloseable {
     for (int port : ports) {
       Map<String, String> nodeEnv = new LinkedHashMap<>(commonEnv);
       nodeEnv.put(addressVariable, HOST + ":" + port);
+      if (b.dataRoot != null) {
+        nodeEnv.put("DATA_DIR", b.dataRoot.resolve("node-" + port).toString());
+      }
       nodes.add(new Node(port, nodeEnv, logDir.resolve("node-" + port + ".log")));
     }
     try {
@@ -270,6 +281,19 @@ public final class LocalCluster implements AutoCloseable {
     }
     n.process.destroyForcibly();
     reap(n, STOP_TIMEOUT);
+  }
+
+  /** Restarts every stopped node at once (same addresses and environments), waits for all. */
+  public void startAll() {
+    List<Integer> started = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      Node n = nodes.get(i);
+      if (n.process == null || !n.process.isAlive()) {
+        launch(n);
+        started.add(i);
+      }
+    }
+    awaitServing(started);
   }
 
   /** Sends SIGTERM to node i and waits for it to exit; returns its exit code. */
@@ -498,7 +522,7 @@ public final class LocalCluster implements AutoCloseable {
             .until(() -> serves(n));
       } catch (RuntimeException | AssertionError e) { // timeout, or failFast: the node exited
         failures.add(n.address() + ": " + (n.process.isAlive()
-            ? "no 200 from GET /key-value-store-view within " + START_TIMEOUT
+            ? "not ready (GET /internal/ping) within " + START_TIMEOUT
             : "exited with code " + n.process.exitValue()));
       }
     }
@@ -516,7 +540,9 @@ public final class LocalCluster implements AutoCloseable {
 
   private static boolean serves(Node n) {
     try {
-      return Http.get(n.address(), "/key-value-store-view").status() == 200;
+      // Serving, and done copying its shard's data from a peer.
+      Http.Reply r = Http.get(n.address(), "/internal/ping");
+      return r.status() == 200 && r.field("ready").asBoolean(false);
     } catch (AssertionError connectionFailed) {
       return false;
     }

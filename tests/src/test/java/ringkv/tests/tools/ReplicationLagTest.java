@@ -21,16 +21,16 @@ import ringkv.tests.support.LocalCluster;
  * reflects its own store) with GET and no causal metadata until the value appears; the lag is
  * the time from the PUT's response to the first poll that sees it (an upper bound: a poll takes
  * about a millisecond). It runs with every `mvn -B verify` (about 10 s) so each CI log shows the
- * figures; alone: mvn -B -pl tests -am verify -Dtest=ReplicationLagMeasurement
+ * figures; alone: mvn -B -pl tests -am verify -Dtest=ReplicationLagTest
  * -Dsurefire.failIfNoSpecifiedTests=false [-Dmeasure.writes=500]
  */
-class ReplicationLagMeasurement {
+class ReplicationLagTest {
   private static final int WRITES = Integer.getInteger("measure.writes", 500);
   private static final long BOUND_NS = 5_000_000_000L;
 
   @Test
   void replicationLagWithoutFaults() {
-    try (LocalCluster cluster = LocalCluster.builder("ReplicationLagMeasurement").nodes(4)
+    try (LocalCluster cluster = LocalCluster.builder("ReplicationLagTest").nodes(4)
         .shards(2).start()) {
       String any = cluster.node(0);
       List<String> members = new ArrayList<>();
