@@ -60,8 +60,6 @@ public final class Engine {
   private long pendingSinceMs;
   /** True until a (re)started replica has copied its shard's data from a live peer. */
   private boolean catchingUp;
-  private final java.util.Set<java.util.function.Consumer<ClusterConfig>> configListeners =
-      new java.util.LinkedHashSet<>();
 
   /** Metadata names in DATA_DIR. */
   public static final String META_CONFIG = "config";
@@ -695,11 +693,6 @@ public final class Engine {
     return c.membersOf(c.shardOf(key)).contains(self);
   }
 
-  /** Runs {@code listener} after every installed configuration. */
-  public void onConfigInstalled(java.util.function.Consumer<ClusterConfig> listener) {
-    configListeners.add(listener);
-  }
-
   /**
    * Installs {@code next}: routing switches to it, keys this node no longer owns are dropped
    * (their new owners received them before the change committed), replication follows the new
@@ -718,7 +711,6 @@ public final class Engine {
     LOG.info("event=config-installed node={} epoch={} previous={} shard={} dropped-keys={} "
         + "shards={}", self, next.epoch(), previous.epoch(), next.shardOfNode(self), dropped,
         next.layout().asMap());
-    configListeners.forEach(l -> l.accept(next));
   }
 
   private int dropForeignKeys(ClusterConfig c) {
