@@ -130,10 +130,19 @@ public final class ReplicationQueue {
 
   /** The batches due at {@code nowMs}: one per peer with no batch in flight and work pending. */
   public List<Batch> onTick(long nowMs) {
+    return onTick(nowMs, peer -> true);
+  }
+
+  /**
+   * As {@link #onTick(long)}, skipping peers {@code reachable} rejects (a failure detector says
+   * they are down): their writes stay queued, and {@link #onPeerUp} sends them at once.
+   */
+  public List<Batch> onTick(long nowMs, java.util.function.Predicate<String> reachable) {
     List<Batch> due = new ArrayList<>();
     for (Map.Entry<String, PeerQueue> e : peers.entrySet()) {
       PeerQueue q = e.getValue();
-      if (q.inFlight != null || q.pending.isEmpty() || nowMs < q.nextAttemptMs) {
+      if (q.inFlight != null || q.pending.isEmpty() || nowMs < q.nextAttemptMs
+          || !reachable.test(e.getKey())) {
         continue;
       }
       List<Entry> entries = new ArrayList<>(Math.min(q.pending.size(), limits.batchEntriesMax()));
@@ -196,6 +205,15 @@ public final class ReplicationQueue {
       delay = delay > max / 2 ? max : delay * 2; // saturate instead of overflowing
     }
     return Math.min(max, delay);
+  }
+
+  /** {@code peer} is reachable again: forget its backoff so its queue goes out now. */
+  public void onPeerUp(String peer, long nowMs) {
+    PeerQueue q = peers.get(peer);
+    if (q != null) {
+      q.failures = 0;
+      q.nextAttemptMs = Math.min(q.nextAttemptMs, nowMs);
+    }
   }
 
   /** Drops the queues of peers that are no longer replicas of this shard. */

@@ -56,6 +56,20 @@ class ReplicationQueueTest {
   }
 
   @Test
+  void unreachablePeersAreSkippedAndSentAtOnceWhenUp() {
+    ReplicationQueue q = queue(100, 10);
+    q.enqueue(entry("k", 1), BC);
+    List<Batch> onlyB = q.onTick(0, peer -> !peer.equals("c"));
+    assertEquals(List.of("b"), onlyB.stream().map(Batch::peer).toList());
+    assertEquals(1, q.pending("c"), "kept for the unreachable peer");
+    Batch toC = q.onTick(0, peer -> true).get(0);
+    q.onSendFailed("c", toC.id(), 0);
+    assertTrue(q.onTick(10, peer -> true).isEmpty(), "backing off after the failure");
+    q.onPeerUp("c", 10);
+    assertEquals(List.of("c"), q.onTick(10, peer -> true).stream().map(Batch::peer).toList());
+  }
+
+  @Test
   void oneBatchInFlightPerPeerAndAckFreesTheNextAtOnce() {
     ReplicationQueue q = queue(100, 1);
     q.enqueue(entry("x", 1), BC);

@@ -86,6 +86,7 @@ public final class Engine {
 
   public void start() {
     persistConfig(cluster);
+    driver.skipUnreachable(peer -> detector.isUp(peer));
     driver.start();
     detector.track(otherNodes(), System.currentTimeMillis());
     heartbeatTimer = vertx.setPeriodic(config.heartbeatIntervalMs(), id -> heartbeat());
@@ -241,6 +242,7 @@ public final class Engine {
     FailureDetector.Transition t = detector.onHeard(peer, System.currentTimeMillis());
     if (t != null) {
       LOG.info("event=peer-up node={} peer={}", self, t.peer());
+      driver.onPeerUp(t.peer());
     }
   }
 

@@ -32,6 +32,8 @@ final class GossipDriver {
   private final long timeoutMs;
   private final java.util.Set<String> failing = new java.util.HashSet<>();
   private boolean flushScheduled;
+  /** Peers the failure detector considers up; replication skips the others. */
+  private java.util.function.Predicate<String> reachable = peer -> true;
   private long timerId = -1;
 
   GossipDriver(Vertx vertx, Context context, ReplicationQueue queue, Peers peers, String self,
@@ -43,6 +45,17 @@ final class GossipDriver {
     this.self = self;
     this.tickMs = tickMs;
     this.timeoutMs = timeoutMs;
+  }
+
+  /** Replication skips peers {@code reachable} rejects until they are up again. */
+  void skipUnreachable(java.util.function.Predicate<String> reachablePeers) {
+    this.reachable = reachablePeers;
+  }
+
+  /** {@code peer} answers again: send what it missed now. */
+  void onPeerUp(String peer) {
+    queue.onPeerUp(peer, System.currentTimeMillis());
+    flushSoon();
   }
 
   void start() {
@@ -67,7 +80,7 @@ final class GossipDriver {
   }
 
   private void flush() {
-    List<Batch> due = queue.onTick(System.currentTimeMillis());
+    List<Batch> due = queue.onTick(System.currentTimeMillis(), reachable);
     for (Batch batch : due) {
       send(batch);
     }
