@@ -65,6 +65,7 @@ public final class NodeVerticle extends VerticleBase {
     membership = new Membership(vertx, engine);
 
     Router router = Router.router(vertx);
+    router.route().handler(this::admit);
     // Clients get BODY_BYTES_MAX; peers may send batches of several large values.
     router.route("/internal/*").handler(BodyHandler.create(false)
         .setBodyLimit(INTERNAL_BODY_BYTES_MAX));
@@ -93,6 +94,21 @@ public final class NodeVerticle extends VerticleBase {
       LOG.info("event=ready node={} epoch={} shard={} shards={}", config.address(),
           c.epoch(), c.shardOfNode(config.address()), c.layout().asMap());
     });
+  }
+
+  /** Client and peer requests being served at once; beyond the bound new ones get 503. */
+  static final int REQUESTS_IN_FLIGHT_MAX = 20_000;
+  private int inFlight;
+
+  private void admit(io.vertx.ext.web.RoutingContext ctx) {
+    if (inFlight >= REQUESTS_IN_FLIGHT_MAX) {
+      ctx.fail(new ringkv.node.api.KvException(ringkv.node.api.ErrorCode.OVERLOADED,
+          "more than " + REQUESTS_IN_FLIGHT_MAX + " requests in flight"));
+      return;
+    }
+    inFlight++;
+    ctx.addEndHandler(done -> inFlight--);
+    ctx.next();
   }
 
   /** The configuration this node last installed, when DATA_DIR holds one. */

@@ -23,6 +23,9 @@ public final class Peers {
   /** Header marking a request forwarded by another node, with its hop count. */
   public static final String HOPS_HEADER = "X-RingKV-Hops";
 
+  /** Requests that may wait for a pooled connection to one peer. */
+  static final int WAIT_QUEUE_MAX = 4_096;
+
   private final WebClient client;
   private final long connectTimeoutMs;
 
@@ -33,7 +36,10 @@ public final class Peers {
         .setTcpNoDelay(true)
         .setConnectTimeout((int) connectTimeoutMs)
         .setUserAgent("ringkv-node");
-    this.client = WebClient.create(vertx, options, new PoolOptions().setHttp1MaxSize(64));
+    // Bounded: 64 connections per peer, and a bounded queue of requests waiting for one (beyond
+    // it a call fails at once, and the client gets a 503 rather than an ever-growing backlog).
+    this.client = WebClient.create(vertx, options, new PoolOptions().setHttp1MaxSize(64)
+        .setMaxWaitQueueSize(WAIT_QUEUE_MAX));
   }
 
   public Future<PeerReply> post(NodeAddress to, String path, JsonNode body, long timeoutMs) {
