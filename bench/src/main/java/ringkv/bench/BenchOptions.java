@@ -1,0 +1,239 @@
+package ringkv.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import ringkv.client.RingKvClient;
+
+/**
+ * The options of one bench run, parsed once from the command line; see {@link #USAGE}.
+ *
+ * <p>Exactly one of {@code target} and {@code startNodes} is set. Immutable; thread-safe.
+ *
+ * @param records records inserted by the load phase
+ * @param valueSize characters of each value (a JSON string)
+ * @param connections concurrent operations (closed loop: each waits for its answer)
+ * @param durationMs measured phase
+ * @param warmupMs unmeasured phase before it
+ * @param workload operation mix
+ * @param zipfian zipfian (YCSB scrambled) key choice, else uniform
+ * @param target a node of a running cluster, or null
+ * @param startNodes nodes of a local cluster to start, or 0
+ * @param startShards its SHARD_COUNT
+ * @param routing client routing (smart = ring-aware, naive = a random node)
+ * @param ceiling also measure the trivial HTTP server
+ * @param json where to write the JSON report, or null
+ * @param nodeJar the node's executable jar (for {@code --start-cluster})
+ * @param logDir where started processes log
+ * @param seed seed of the load generator's randomness
+ */
+public record BenchOptions(long records, int valueSize, int connections, long durationMs,
+    long warmupMs, Workload workload, boolean zipfian, String target, int startNodes,
+    int startShards, RingKvClient.Routing routing, boolean ceiling, Path json, Path nodeJar,
+    Path logDir, long seed) {
+
+  public static final String USAGE = String.join("\n",
+      "Usage: ./kvs bench [options]   (java -jar bench/target/kvs-bench.jar [options])",
+      "",
+      "YCSB-style load against RingKV through the client library. Load phase (not timed):",
+      "insert --records records; then --warmup, then --duration measured.",
+      "",
+      "  --target H:P              a node of a running cluster (shard dialect), or",
+      "  --start-cluster N,S       start N local nodes with SHARD_COUNT=S, stop them at the end",
+      "                            (default: --start-cluster 6,2)",
+      "  --workload A|B|C|W        A 50/50 read/update, B 95/5, C read only, W update only (A)",
+      "  --distribution uniform|zipfian   key choice; zipfian = YCSB's, constant 0.99 (zipfian)",
+      "  --records N               records loaded and then used (100000)",
+      "  --value-size N            characters per value (100)",
+      "  --connections N           concurrent operations, closed loop (16)",
+      "  --duration T              measured time, e.g. 30s, 2m, 500ms (30s)",
+      "  --warmup T                unmeasured time before it (5s)",
+      "  --routing smart|naive     ring-aware client, or a random node per request (smart)",
+      "  --ceiling                 also measure a trivial HTTP server (fixed JSON answers) with",
+      "                            the same load generator, and print ratios",
+      "  --json FILE               also write the results as JSON",
+      "  --node-jar FILE           node jar for --start-cluster (node/target/kvs-node.jar)",
+      "  --logs DIR                logs of started processes (logs/bench)",
+      "  --seed N                  seed of the load generator (random)",
+      "  --help");
+
+  public BenchOptions {
+    check(records >= 1, "--records must be >= 1");
+    check(valueSize >= 1 && valueSize <= 512 * 1024, "--value-size must be in 1..524288");
+    check(connections >= 1 && connections <= 4096, "--connections must be in 1..4096");
+    check(durationMs >= 1, "--duration must be positive");
+    check(warmupMs >= 0, "--warmup must not be negative");
+    check((target == null) != (startNodes == 0), "give either --target or --start-cluster");
+    check(startNodes == 0 || (startShards >= 1 && startShards <= startNodes),
+        "--start-cluster N,S needs 1 <= S <= N");
+  }
+
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /**
+   * Parses the command line.
+   *
+   * @return null when {@code --help} was asked
+   * @throws IllegalArgumentException with a one-line message for a bad option
+   */
+  public static BenchOptions parse(String... args) {
+    long records = 100_000;
+    int valueSize = 100;
+    int connections = 16;
+    long durationMs = 30_000;
+    long warmupMs = 5_000;
+    Workload workload = Workload.A;
+    boolean zipfian = true;
+    String target = null;
+    int nodes = 0;
+    int shards = 0;
+    RingKvClient.Routing routing = RingKvClient.Routing.SMART;
+    boolean ceiling = false;
+    Path json = null;
+    Path nodeJar = Path.of("node", "target", "kvs-node.jar");
+    Path logDir = Path.of("logs", "bench");
+    long seed = System.nanoTime();
+    List<String> rest = new ArrayList<>(List.of(args));
+    while (!rest.isEmpty()) {
+      String option = rest.remove(0);
+      String value = null;
+      int eq = option.indexOf('=');
+      if (option.startsWith("--") && eq > 0) {
+        value = option.substring(eq + 1);
+        option = option.substring(0, eq);
+      }
+      switch (option) {
+        case "--help", "-h" -> {
+          return null;
+        }
+        case "--ceiling" -> ceiling = true;
+        default -> {
+          if (value == null) {
+            if (rest.isEmpty()) {
+              throw new IllegalArgumentException("option " + option + " needs a value");
+            }
+            value = rest.remove(0);
+          }
+          switch (option) {
+            case "--records" -> records = number(option, value);
+            case "--value-size" -> valueSize = (int) number(option, value);
+            case "--connections", "--concurrency" -> connections = (int) number(option, value);
+            case "--duration" -> durationMs = durationMs(option, value);
+            case "--warmup" -> warmupMs = durationMs(option, value);
+            case "--workload" -> workload = workload(value);
+            case "--distribution" -> zipfian = distribution(value);
+            case "--target" -> target = address(value);
+            case "--start-cluster" -> {
+              String[] parts = value.split(",", -1);
+              if (parts.length != 2) {
+                throw new IllegalArgumentException("--start-cluster takes N,S (e.g. 6,2)");
+              }
+              nodes = (int) number(option, parts[0]);
+              shards = (int) number(option, parts[1]);
+            }
+            case "--routing" -> routing = routing(value);
+            case "--json" -> json = Path.of(value);
+            case "--node-jar" -> nodeJar = Path.of(value);
+            case "--logs" -> logDir = Path.of(value);
+            case "--seed" -> seed = number(option, value);
+            default -> throw new IllegalArgumentException("unknown option " + option
+                + " (see --help)");
+          }
+        }
+      }
+    }
+    if (target == null && nodes == 0) {
+      nodes = 6;
+      shards = 2;
+    }
+    if (target != null && nodes != 0) {
+      throw new IllegalArgumentException("give either --target or --start-cluster, not both");
+    }
+    return new BenchOptions(records, valueSize, connections, durationMs, warmupMs, workload,
+        zipfian, target, nodes, shards, routing, ceiling, json, nodeJar, logDir, seed);
+  }
+
+  private static long number(String option, String value) {
+    try {
+      long n = Long.parseLong(value.replace("_", ""));
+      if (n < 0) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(option + " needs a non-negative integer, got "
+          + value);
+    }
+  }
+
+  /** {@code 500ms}, {@code 10s}, {@code 2m}; a bare number is seconds. */
+  static long durationMs(String option, String value) {
+    String v = value.strip().toLowerCase(Locale.ROOT);
+    long unit = 1000;
+    if (v.endsWith("ms")) {
+      unit = 1;
+      v = v.substring(0, v.length() - 2);
+    } else if (v.endsWith("s")) {
+      v = v.substring(0, v.length() - 1);
+    } else if (v.endsWith("m")) {
+      unit = 60_000;
+      v = v.substring(0, v.length() - 1);
+    }
+    return number(option, v) * unit;
+  }
+
+  private static Workload workload(String value) {
+    try {
+      return Workload.valueOf(value.strip().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--workload must be A, B, C or W, got " + value);
+    }
+  }
+
+  private static boolean distribution(String value) {
+    switch (value.strip().toLowerCase(Locale.ROOT)) {
+      case "zipfian":
+        return true;
+      case "uniform":
+        return false;
+      default:
+        throw new IllegalArgumentException("--distribution must be uniform or zipfian, got "
+            + value);
+    }
+  }
+
+  private static RingKvClient.Routing routing(String value) {
+    switch (value.strip().toLowerCase(Locale.ROOT)) {
+      case "smart":
+        return RingKvClient.Routing.SMART;
+      case "naive":
+        return RingKvClient.Routing.RANDOM_NODE;
+      default:
+        throw new IllegalArgumentException("--routing must be smart or naive, got " + value);
+    }
+  }
+
+  private static String address(String value) {
+    int colon = value.lastIndexOf(':');
+    if (colon < 1 || !value.substring(colon + 1).matches("\\d{1,5}")) {
+      throw new IllegalArgumentException("--target must be host:port, got " + value);
+    }
+    return value;
+  }
+
+  /** The key of record {@code n}, as YCSB names them. */
+  public static String key(long n) {
+    return "user" + n;
+  }
+
+  /** {@code "6 nodes / 2 shards"} or {@code "host:port"}. */
+  public String describeCluster() {
+    return target != null ? target : startNodes + " node" + (startNodes == 1 ? "" : "s") + " / "
+        + startShards + " shard" + (startShards == 1 ? "" : "s");
+  }
+}

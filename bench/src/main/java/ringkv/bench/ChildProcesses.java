@@ -1,0 +1,212 @@
+package ringkv.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The processes a bench run starts and stops: a local RingKV cluster ({@code java -jar
+ * kvs-node.jar}, configured by the environment exactly as {@code ./kvs up} does) and the
+ * ceiling server. Each logs to its own file; {@link #close()} stops them all (SIGTERM, then
+ * SIGKILL after {@link #STOP_TIMEOUT_MS}), and a shutdown hook does the same on Ctrl-C.
+ *
+ * <p>Not thread-safe: the bench's main thread starts and stops; the hook only closes.
+ */
+final class ChildProcesses implements AutoCloseable {
+  static final String HOST = "127.0.0.1";
+  /** The JVM flags of ./kvs up and of the test harness: small heap, serial GC, C1 only. */
+  static final List<String> NODE_JVM_FLAGS =
+      List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  static final long START_TIMEOUT_MS = 60_000;
+  static final long STOP_TIMEOUT_MS = 10_000;
+  private static final long POLL_MS = 100;
+
+  private final Path logDir;
+  private final List<Process> processes = Collections.synchronizedList(new ArrayList<>());
+  private final HttpClient http = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofMillis(500)).build();
+  private final Thread hook = new Thread(this::close, "bench-reaper");
+
+  ChildProcesses(Path logDir) {
+    this.logDir = logDir;
+    try {
+      Files.createDirectories(logDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + logDir, e);
+    }
+    Runtime.getRuntime().addShutdownHook(hook);
+  }
+
+  /** Starts {@code nodes} nodes with SHARD_COUNT={@code shards}; returns their addresses. */
+  List<String> startCluster(Path nodeJar, int nodes, int shards) {
+    if (!Files.isRegularFile(nodeJar)) {
+      throw new IllegalStateException("no node jar at " + nodeJar.toAbsolutePath()
+          + ": build it with mvn -B -q package -DskipTests (./kvs bench does)");
+    }
+    List<String> addresses = freePorts(nodes).stream().map(p -> HOST + ":" + p)
+        .collect(Collectors.toList());
+    String view = String.join(",", addresses);
+    for (String address : addresses) {
+      Map<String, String> env = new LinkedHashMap<>();
+      env.put("SOCKET_ADDRESS", address);
+      env.put("VIEW", view);
+      env.put("SHARD_COUNT", Integer.toString(shards));
+      List<String> command = new ArrayList<>(java());
+      command.addAll(NODE_JVM_FLAGS);
+      command.add("-jar");
+      command.add(nodeJar.toAbsolutePath().toString());
+      launch(command, env, "node-" + address.substring(address.indexOf(':') + 1) + ".log");
+    }
+    awaitReady(addresses);
+    return addresses;
+  }
+
+  /** Starts the ceiling server in its own JVM with the node's flags; returns its address. */
+  String startCeiling(int valueSize) {
+    int port = freePorts(1).get(0);
+    List<String> command = new ArrayList<>(java());
+    command.addAll(NODE_JVM_FLAGS);
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(CeilingServer.class.getName());
+    command.add(Integer.toString(port));
+    command.add(Integer.toString(valueSize));
+    launch(command, Map.of(), "ceiling-" + port + ".log");
+    String address = HOST + ":" + port;
+    awaitReady(List.of(address));
+    return address;
+  }
+
+  private static List<String> java() {
+    return List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+  }
+
+  private void launch(List<String> command, Map<String, String> env, String logName) {
+    Path log = logDir.resolve(logName);
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().keySet().removeIf(k -> Set.of("SOCKET_ADDRESS", "ADDRESS", "VIEW",
+        "SHARD_COUNT", "REPL_FACTOR", "DATA_DIR", "JAVA_TOOL_OPTIONS").contains(k));
+    pb.environment().putAll(env);
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    try {
+      Files.writeString(log, "=== " + Instant.now() + " " + String.join(" ", command) + " "
+          + env + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+      processes.add(pb.start());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + command, e);
+    }
+  }
+
+  /** Waits until every address answers {@code GET /internal/ping} with {@code "ready":true}. */
+  private void awaitReady(List<String> addresses) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
+    for (String address : addresses) {
+      while (!ready(address)) {
+        for (Process p : List.copyOf(processes)) {
+          if (!p.isAlive()) {
+            throw new IllegalStateException("a started process exited with code "
+                + p.exitValue() + "; see the logs in " + logDir);
+          }
+        }
+        if (System.nanoTime() - deadline > 0) {
+          throw new IllegalStateException(address + " not ready within " + START_TIMEOUT_MS
+              + " ms; see the logs in " + logDir);
+        }
+        try {
+          Thread.sleep(POLL_MS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while starting processes", e);
+        }
+      }
+    }
+  }
+
+  private boolean ready(String address) {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + address
+        + "/internal/ping")).timeout(Duration.ofSeconds(2)).GET().build();
+    try {
+      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 && r.body().replace(" ", "").contains("\"ready\":true");
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Stops every process started so far (SIGTERM, then SIGKILL). Idempotent. */
+  @Override
+  public void close() {
+    List<Process> all;
+    synchronized (processes) {
+      all = new ArrayList<>(processes);
+      processes.clear();
+    }
+    all.forEach(Process::destroy);
+    for (Process p : all) {
+      try {
+        if (!p.waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+          p.destroyForcibly().waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        p.destroyForcibly();
+      }
+    }
+    if (Thread.currentThread() != hook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // The JVM is already exiting; the hook runs (and finds nothing left to stop).
+      }
+    }
+  }
+
+  /** Ports free now on 127.0.0.1, distinct from each other. */
+  static List<Integer> freePorts(int count) {
+    List<ServerSocket> held = new ArrayList<>();
+    Set<Integer> ports = new HashSet<>();
+    try {
+      while (ports.size() < count) {
+        ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST));
+        held.add(s);
+        ports.add(s.getLocalPort());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot find free ports", e);
+    } finally {
+      for (ServerSocket s : held) {
+        try {
+          s.close();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    }
+    return new ArrayList<>(ports);
+  }
+}

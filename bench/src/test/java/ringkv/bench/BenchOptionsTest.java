@@ -1,0 +1,79 @@
+package ringkv.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import ringkv.client.RingKvClient;
+
+/*
+ * Goal: the command line of ./kvs bench parses to what its usage says, with the defaults of the
+ * issue (100,000 records, 100-byte values), and rejects bad input with a one-line message.
+ *
+ * Method: table of command lines and their parsed options or error messages.
+ */
+class BenchOptionsTest {
+  @Test
+  void defaults() {
+    BenchOptions o = BenchOptions.parse();
+    assertEquals(100_000, o.records());
+    assertEquals(100, o.valueSize());
+    assertEquals(16, o.connections());
+    assertEquals(30_000, o.durationMs());
+    assertEquals(5_000, o.warmupMs());
+    assertEquals(Workload.A, o.workload());
+    assertTrue(o.zipfian());
+    assertEquals(6, o.startNodes());
+    assertEquals(2, o.startShards());
+    assertNull(o.target());
+    assertEquals(RingKvClient.Routing.SMART, o.routing());
+    assertFalse(o.ceiling());
+  }
+
+  @Test
+  void everyOption() {
+    BenchOptions o = BenchOptions.parse("--records", "10000", "--value-size=200",
+        "--connections", "32", "--duration", "10s", "--warmup", "500ms", "--workload", "c",
+        "--distribution", "uniform", "--target", "127.0.0.1:8082", "--routing", "naive",
+        "--ceiling", "--json", "out.json", "--seed", "5", "--logs", "/tmp/l");
+    assertEquals(10_000, o.records());
+    assertEquals(200, o.valueSize());
+    assertEquals(32, o.connections());
+    assertEquals(10_000, o.durationMs());
+    assertEquals(500, o.warmupMs());
+    assertEquals(Workload.C, o.workload());
+    assertFalse(o.zipfian());
+    assertEquals("127.0.0.1:8082", o.target());
+    assertEquals(0, o.startNodes());
+    assertEquals(RingKvClient.Routing.RANDOM_NODE, o.routing());
+    assertTrue(o.ceiling());
+    assertEquals(Path.of("out.json"), o.json());
+    assertEquals(5, o.seed());
+    BenchOptions cluster = BenchOptions.parse("--start-cluster", "1,1", "--duration", "2m");
+    assertEquals(1, cluster.startNodes());
+    assertEquals(1, cluster.startShards());
+    assertEquals(120_000, cluster.durationMs());
+    assertEquals(7_000, BenchOptions.parse("--duration", "7").durationMs());
+    assertNull(BenchOptions.parse("--help"));
+  }
+
+  @Test
+  void badInputIsRejectedWithAMessage() {
+    String[][] bad = {
+        {"--records"}, {"--records", "x"}, {"--records", "0"}, {"--workload", "Z"},
+        {"--distribution", "latest"}, {"--routing", "clever"}, {"--target", "nohost"},
+        {"--start-cluster", "6"}, {"--start-cluster", "2,3"}, {"--frobnicate", "1"},
+        {"--target", "h:1", "--start-cluster", "6,2"}, {"--duration", "0s"},
+        {"--connections", "0"},
+    };
+    for (String[] args : bad) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> BenchOptions.parse(args), String.join(" ", args));
+      assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package ringkv.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import ringkv.client.RingKvClient;
+
+/*
+ * Goal: the load generator loads exactly --records records, then runs the workload's mix for
+ * the measured duration with --connections concurrent operations, accounts every operation
+ * once (histograms agree with counts), prints progress once per second, and the report renders
+ * it as text and JSON with the ratio to the ceiling.
+ *
+ * Method: an in-process CeilingServer as the target (fixed answers), short phases (1.5 s
+ * measured, 0.5 s warm-up), assertions on the returned results and the printed output.
+ */
+class LoadRunnerTest {
+  @Test
+  void loadsThenMeasuresAndReports() throws Exception {
+    CeilingServer server = new CeilingServer(new InetSocketAddress("127.0.0.1", 0), 100);
+    BenchOptions options = BenchOptions.parse("--target", "127.0.0.1:" + server.port(),
+        "--records", "500", "--connections", "4", "--duration", "1500ms", "--warmup", "500ms",
+        "--workload", "B", "--seed", "1");
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
+    try (RingKvClient client = RingKvClient.builder(options.target()).inFlightMax(4).build()) {
+      LoadRunner runner = new LoadRunner(client, options, "test", out);
+      LoadRunner.PhaseResult load = runner.load();
+      assertEquals(500, load.ops());
+      assertEquals(500, load.updates().getTotalCount());
+      assertTrue(load.errors().isEmpty(), load.errors().toString());
+
+      LoadRunner.PhaseResult measure = runner.run();
+      assertTrue(measure.ops() > 50, "ops " + measure.ops());
+      assertEquals(measure.ops(), measure.all().getTotalCount());
+      assertEquals(measure.ops(), measure.reads().getTotalCount()
+          + measure.updates().getTotalCount());
+      double readShare = measure.reads().getTotalCount() / (double) measure.ops();
+      assertTrue(readShare > 0.85, "workload B reads " + readShare);
+      assertTrue(measure.seconds() >= 1.4 && measure.seconds() < 5, "" + measure.seconds());
+      assertTrue(measure.errors().isEmpty(), measure.errors().toString());
+
+      Report report = new Report(options, List.of("--workload", "B"), List.of(
+          new Report.Target("ringkv", "stand-in", load, measure, client.stats()),
+          new Report.Target("ceiling", "trivial HTTP server", null, measure, client.stats())));
+      String text = report.text();
+      assertTrue(text.contains("ringkv / ceiling: throughput 1.000"), text);
+      assertEquals(1.0, report.json().path("ratio-to-ceiling").path("throughput").asDouble());
+      assertEquals(measure.ops(), report.json().path("targets").get(0).path("measure")
+          .path("ops").asLong());
+    } finally {
+      server.close();
+    }
+    String progress = printed.toString(StandardCharsets.UTF_8);
+    assertTrue(progress.contains("[test] measure"), progress);
+    assertTrue(progress.contains("ops/s"), progress);
+  }
+}

@@ -1,0 +1,112 @@
+package ringkv.client;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import ringkv.ring.Ring;
+
+/**
+ * An in-process HTTP server that plays a RingKV node for client unit tests: {@code GET /ring}
+ * answers a ring description the test sets; key-value requests go to a handler the test sets
+ * and are recorded. Not a node: it implements no semantics of its own.
+ *
+ * <p>Thread-safe (handlers run on a small pool).
+ */
+final class FakeNode implements AutoCloseable {
+  /** A request the fake node received. */
+  record Request(String method, String path, String body) {}
+
+  /** What to answer. */
+  record Reply(int status, String body, Map<String, String> headers) {
+    static Reply json(int status, String body) {
+      return new Reply(status, body, Map.of());
+    }
+  }
+
+  static {
+    // Without it the JDK server's separate header and body writes meet Nagle and delayed ACKs:
+    // 40 ms per request.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+  }
+
+  private final HttpServer server;
+  private final ExecutorService pool = Executors.newFixedThreadPool(8);
+  final ConcurrentLinkedQueue<Request> requests = new ConcurrentLinkedQueue<>();
+  final AtomicInteger ringReads = new AtomicInteger();
+  volatile String ringJson = "{}";
+  volatile Function<Request, Reply> handler =
+      r -> Reply.json(404, "{\"error\":\"no handler\",\"message\":\"Error\"}");
+
+  FakeNode() {
+    try {
+      server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    server.createContext("/", this::handle);
+    server.setExecutor(pool);
+    server.start();
+  }
+
+  String address() {
+    return "127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+      String path = exchange.getRequestURI().getRawPath();
+      Reply reply;
+      if (path.equals("/ring")) {
+        ringReads.incrementAndGet();
+        reply = Reply.json(200, ringJson);
+      } else {
+        Request request = new Request(exchange.getRequestMethod(), path, body);
+        requests.add(request);
+        reply = handler.apply(request);
+      }
+      byte[] bytes = reply.body().getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      reply.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
+      exchange.sendResponseHeaders(reply.status(), bytes.length);
+      exchange.getResponseBody().write(bytes);
+    }
+  }
+
+  /**
+   * A {@code GET /ring} body for {@code ring}, shard dialect, with {@code members.get(s - 1)}
+   * the members of shard s, all live.
+   */
+  static String ringJson(long epoch, Ring ring, List<List<String>> members) {
+    StringBuilder shards = new StringBuilder();
+    for (int s = 1; s <= ring.shardCount(); s++) {
+      String list = members.get(s - 1).stream().map(m -> "\"" + m + "\"")
+          .collect(Collectors.joining(","));
+      shards.append(s == 1 ? "" : ",").append("{\"shard-id\":").append(s)
+          .append(",\"members\":[").append(list).append("],\"live-members\":[").append(list)
+          .append("],\"key-count\":0,\"owned-fraction\":").append(ring.share(s)).append('}');
+    }
+    String tokens = ring.tokens().stream()
+        .map(t -> "{\"token\":" + t.token() + ",\"shard-id\":" + t.shardId() + "}")
+        .collect(Collectors.joining(","));
+    return "{\"epoch\":" + epoch + ",\"hash-function\":\"murmur3_128\",\"vnodes-per-shard\":"
+        + ring.vnodesPerShard() + ",\"shards\":[" + shards + "],\"tokens\":[" + tokens + "]}";
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    pool.shutdownNow();
+  }
+}
