@@ -24,7 +24,9 @@ public record CausalContext(Map<String, Version> keys) {
     for (Map.Entry<String, Version> e : keys.entrySet()) {
       checkArgument(e.getKey() != null && e.getValue() != null, "null in context");
     }
-    keys = Map.copyOf(keys);
+    // Not Map.copyOf: its open addressing degrades badly on dense short keys ("0", "1", …),
+    // which a client controls; a HashMap copy stays linear.
+    keys = java.util.Collections.unmodifiableMap(new HashMap<>(keys));
   }
 
   /** The version this context requires for {@code key}, or {@link Version#ZERO}. */

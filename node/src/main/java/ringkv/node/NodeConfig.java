@@ -25,6 +25,7 @@ import ringkv.ring.Ring;
  * @param kvsCausalWaitMs the same wait in the view-change dialect (then 400, SPEC §4)
  * @param kvsRequestTimeoutMs how long a view-change dialect key-value request may take before
  *     it answers 503 (SPEC §4: 5 s)
+ * @param antiEntropyIntervalMs how often a node reconciles its shard's data with one peer
  */
 public record NodeConfig(
     Dialect dialect,
@@ -48,7 +49,8 @@ public record NodeConfig(
     int queueEntriesMax,
     int batchEntriesMax,
     int waitersMax,
-    int bodyBytesMax) {
+    int bodyBytesMax,
+    long antiEntropyIntervalMs) {
 
   /** The two HTTP dialects; every node serves both, this picks shared conventions. */
   public enum Dialect {
@@ -86,6 +88,7 @@ public record NodeConfig(
     d.put("BATCH_ENTRIES_MAX", 512L);
     d.put("WAITERS_MAX", 10_000L);
     d.put("BODY_BYTES_MAX", 1_048_576L);
+    d.put("ANTI_ENTROPY_INTERVAL_MS", 10_000L);
     return java.util.Collections.unmodifiableMap(d);
   }
 
@@ -160,7 +163,8 @@ public record NodeConfig(
         (int) number(s, "QUEUE_ENTRIES_MAX", 1, 10_000_000),
         (int) number(s, "BATCH_ENTRIES_MAX", 1, 100_000),
         (int) number(s, "WAITERS_MAX", 1, 1_000_000),
-        (int) number(s, "BODY_BYTES_MAX", 1024, 64 * 1024 * 1024));
+        (int) number(s, "BODY_BYTES_MAX", 1024, 64 * 1024 * 1024),
+        number(s, "ANTI_ENTROPY_INTERVAL_MS", 10, 3_600_000));
   }
 
   private static NodeAddress address(Map<String, String> s) {
@@ -253,6 +257,7 @@ public record NodeConfig(
         + " RETRY_DELAY_MS_MIN=" + retryDelayMsMin
         + " RETRY_DELAY_MS_MAX=" + retryDelayMsMax + " QUEUE_ENTRIES_MAX=" + queueEntriesMax
         + " BATCH_ENTRIES_MAX=" + batchEntriesMax + " WAITERS_MAX=" + waitersMax
-        + " BODY_BYTES_MAX=" + bodyBytesMax;
+        + " BODY_BYTES_MAX=" + bodyBytesMax
+        + " ANTI_ENTROPY_INTERVAL_MS=" + antiEntropyIntervalMs;
   }
 }

@@ -66,6 +66,16 @@ public final class NodeVerticle extends VerticleBase {
 
     Router router = Router.router(vertx);
     router.route().handler(this::admit);
+    // Bodies are JSON whatever the content type says: without this, BodyHandler would decode
+    // form and multipart bodies into attributes (curl -d sends form-urlencoded by default).
+    router.route().handler(ctx -> {
+      String type = ctx.request().getHeader("Content-Type");
+      if (type != null && (type.startsWith("application/x-www-form-urlencoded")
+          || type.startsWith("multipart/"))) {
+        ctx.request().headers().remove("Content-Type");
+      }
+      ctx.next();
+    });
     // Clients get BODY_BYTES_MAX; peers may send batches of several large values.
     router.route("/internal/*").handler(BodyHandler.create(false)
         .setBodyLimit(INTERNAL_BODY_BYTES_MAX));
@@ -85,7 +95,8 @@ public final class NodeVerticle extends VerticleBase {
         .setPort(config.address().port())
         .setMaxInitialLineLength(64 * 1024)
         .setTcpNoDelay(true);
-    server = vertx.createHttpServer(options).requestHandler(router);
+    server = vertx.createHttpServer(options).requestHandler(router)
+        .invalidRequestHandler(NodeVerticle::rejectMalformed);
     return requeueUnacknowledged().compose(v -> server.listen()).compose(s -> {
       engine.start();
       return membership.bootstrap(restored != null);
@@ -94,6 +105,21 @@ public final class NodeVerticle extends VerticleBase {
       LOG.info("event=ready node={} epoch={} shard={} shards={}", config.address(),
           c.epoch(), c.shardOfNode(config.address()), c.layout().asMap());
     });
+  }
+
+  /**
+   * A request Netty could not even parse (request line or headers too long, garbage line): a
+   * JSON 400 like every other error, then the connection closes.
+   */
+  private static void rejectMalformed(io.vertx.core.http.HttpServerRequest request) {
+    String method = request.method() == null ? "request" : request.method().name();
+    byte[] body = ringkv.node.api.Json.bytes(ringkv.node.api.Json.object()
+        .put("message", "Error in " + method)
+        .put("error", "Bad request: malformed HTTP request"));
+    request.response().setStatusCode(400)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Connection", "close")
+        .end(io.vertx.core.buffer.Buffer.buffer(body));
   }
 
   /** Client and peer requests being served at once; beyond the bound new ones get 503. */

@@ -23,7 +23,8 @@ public enum ErrorCode {
   OVERLOADED(503, "Too many requests in flight"),
   QUEUE_FULL(503, "Replication queue is full"),
   VIEW_CHANGE(500, "View change in progress"),
-  VIEW_CHANGE_CONFLICT(409, "Another view change is in progress"),
+  /** 503 like every "try again later" answer of SPEC §2 (409 is not in the contract). */
+  VIEW_CHANGE_CONFLICT(503, "Another view change is in progress"),
   VIEW_CHANGE_FAILED(503, "View change failed"),
   NOT_ENOUGH_NODES(400, "Not enough nodes"),
   ADDRESS_EXISTS(404, "Socket address already exists in the view"),

@@ -35,9 +35,27 @@ public final class HttpErrors {
     if (failure instanceof KvException k) {
       return k;
     }
+    int routerStatus = ctx.statusCode();
+    if (failure != null && !(failure instanceof io.vertx.ext.web.handler.HttpException)) {
+      if (Requests.isFormBody(ctx)) {
+        // Vert.x decodes form bodies itself, and fails on a GET or on a field over 8 KiB.
+        return new KvException(ErrorCode.BAD_REQUEST, Requests.NOT_JSON);
+      }
+      if (routerStatus == 400) {
+        // vertx-web's own refusal of a malformed request, e.g. HTTP/1.1 without Host.
+        return new KvException(ErrorCode.BAD_REQUEST,
+            failure.getMessage() != null ? failure.getMessage() : failure.toString());
+      }
+    }
+    if (failure == null && routerStatus == -1
+        && !Requests.hasValidEscapes(ctx.request().path())) {
+      // The router cannot normalise a path with a bad escape (%zz, a lone %) and calls its
+      // 400 error handler without saying so.
+      return new KvException(ErrorCode.BAD_REQUEST, "bad percent-encoding in the path");
+    }
     if (failure == null || failure instanceof io.vertx.ext.web.handler.HttpException) {
       int status = failure instanceof io.vertx.ext.web.handler.HttpException h
-          ? h.getStatusCode() : ctx.statusCode();
+          ? h.getStatusCode() : routerStatus;
       return switch (status) {
         case 400 -> new KvException(ErrorCode.BAD_REQUEST);
         case 404 -> new KvException(ErrorCode.ROUTE_NOT_FOUND);
@@ -87,11 +105,27 @@ public final class HttpErrors {
     send(ctx, status, body);
   }
 
-  /** Sends a JSON body. */
+  /**
+   * Sends a JSON body; a body that cannot be written (a bug) becomes a 500 rather than no
+   * answer at all, since the exception would otherwise end in a callback and the client wait.
+   */
   public static void send(RoutingContext ctx, int status, ObjectNode body) {
+    byte[] bytes;
+    int sent = status;
+    try {
+      bytes = Json.bytes(body);
+    } catch (IllegalStateException e) {
+      LOG.error("event=bug method={} path={} cause=unwritable-answer",
+          ctx.request().method(), ctx.request().path(), e);
+      ObjectNode error = Json.object();
+      error.put("message", "Error in " + ctx.request().method().name());
+      error.put("error", ErrorCode.INTERNAL.error());
+      bytes = Json.bytes(error);
+      sent = ErrorCode.INTERNAL.status();
+    }
     ctx.response()
-        .setStatusCode(status)
+        .setStatusCode(sent)
         .putHeader("Content-Type", "application/json")
-        .end(Buffer.buffer(Json.bytes(body)));
+        .end(Buffer.buffer(bytes));
   }
 }

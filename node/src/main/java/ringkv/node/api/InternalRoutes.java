@@ -40,15 +40,18 @@ public final class InternalRoutes {
     router.post("/internal/view/transfer").handler(this::transfer);
     router.post("/internal/view/commit").handler(this::commit);
     router.post("/internal/view/abort").handler(this::abort);
+    new AntiEntropyRoutes(engine.antiEntropy()).mount(router);
   }
 
   private void kv(RoutingContext ctx) {
     ObjectNode body = Requests.body(ctx);
-    int hops = body.path("hops").asInt(1);
+    int hops = (int) number(body, "hops", 0, Integer.MAX_VALUE, 1L);
+    // Senders wait at most CAUSAL_WAIT_MS (<= 60 s): more would park the request for ever.
+    number(body, "wait-ms", 0, WAIT_MS_MAX, 0L);
     boolean fromCatchingUp = body.path("from-catching-up").asBoolean(false);
     // Routed with a newer configuration than ours: learn it first, so a node that is no longer
     // the owner never applies the request.
-    long epoch = body.path("epoch").asLong(0);
+    long epoch = number(body, "epoch", 0, Long.MAX_VALUE, 0L);
     Future<Void> synced = epoch > engine.cluster().epoch() && body.hasNonNull("from")
         ? engine.syncConfig(parseNode(body.get("from").asText())) : Future.succeededFuture();
     reply(ctx, synced.compose(v -> engine.execute(engine.decodeForwarded(body), hops,
@@ -75,8 +78,14 @@ public final class InternalRoutes {
   }
 
   private void ping(RoutingContext ctx) {
-    String from = ctx.request().getParam("from");
-    String epoch = ctx.request().getParam("epoch");
+    String from;
+    String epoch;
+    try {
+      from = ctx.request().getParam("from");
+      epoch = ctx.request().getParam("epoch");
+    } catch (IllegalArgumentException e) { // a bad escape in the query string
+      throw new KvException(ErrorCode.BAD_REQUEST, e.getMessage());
+    }
     if (from != null && epoch != null && epoch.matches("\\d{1,18}")) {
       engine.onPing(from, Long.parseLong(epoch));
     }
@@ -116,17 +125,37 @@ public final class InternalRoutes {
   }
 
   private void transfer(RoutingContext ctx) {
-    reply(ctx, membership.transfer(Requests.body(ctx).path("epoch").asLong()));
+    reply(ctx, membership.transfer(number(Requests.body(ctx), "epoch", 0, Long.MAX_VALUE, null)));
   }
 
   private void commit(RoutingContext ctx) {
-    membership.commit(Requests.body(ctx).path("epoch").asLong());
+    membership.commit(number(Requests.body(ctx), "epoch", 0, Long.MAX_VALUE, null));
     HttpErrors.send(ctx, 200, Json.object());
   }
 
   private void abort(RoutingContext ctx) {
-    membership.abort(Requests.body(ctx).path("epoch").asLong());
+    membership.abort(number(Requests.body(ctx), "epoch", 0, Long.MAX_VALUE, null));
     HttpErrors.send(ctx, 200, Json.object());
+  }
+
+  /** Longest causal wait a forwarded request may ask for (the bound of CAUSAL_WAIT_MS). */
+  static final long WAIT_MS_MAX = 60_000;
+
+  /**
+   * A whole-number field in {@code min..max}; {@code absent} when the field is missing (or 400
+   * if {@code absent} is null). A peer's malformed number is refused, not read as 0.
+   */
+  private static long number(ObjectNode body, String field, long min, long max, Long absent) {
+    JsonNode n = body.get(field);
+    if (n == null && absent != null) {
+      return absent;
+    }
+    if (n == null || !n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < min
+        || n.asLong() > max) {
+      throw new KvException(ErrorCode.BAD_REQUEST,
+          "\"" + field + "\" must be a whole number in " + min + ".." + max);
+    }
+    return n.asLong();
   }
 
   private static NodeAddress parseNode(String text) {

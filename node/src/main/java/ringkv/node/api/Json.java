@@ -25,17 +25,66 @@ public final class Json {
     return JsonNodeFactory.instance.objectNode();
   }
 
-  /** Parses a request body; an absent or blank body is an empty object. */
+  /**
+   * Parses a request body; an absent or blank body is an empty object. A string holding an
+   * unpaired UTF-16 surrogate ({@code "\ud800"}) is refused: Jackson reads it, but cannot write
+   * it as UTF-8, so once stored it would break every answer, scan and batch that carries it.
+   */
   public static JsonNode parseBody(byte[] body) {
     if (body == null || isBlank(body)) {
       return object();
     }
+    JsonNode node;
     try {
-      JsonNode node = MAPPER.readTree(body);
-      return node == null ? object() : node;
+      node = MAPPER.readTree(body);
     } catch (IOException e) {
       throw new KvException(ErrorCode.BAD_JSON, firstLine(originalMessage(e)));
     }
+    if (node == null) {
+      return object();
+    }
+    if (hasUnpairedSurrogate(node)) {
+      throw new KvException(ErrorCode.BAD_JSON, "a string holds an unpaired UTF-16 surrogate");
+    }
+    return node;
+  }
+
+  /** True when a string or field name anywhere in {@code root} has an unpaired surrogate. */
+  private static boolean hasUnpairedSurrogate(JsonNode root) {
+    java.util.ArrayDeque<JsonNode> todo = new java.util.ArrayDeque<>();
+    todo.push(root);
+    while (!todo.isEmpty()) {
+      JsonNode node = todo.pop();
+      if (node.isTextual() && hasUnpairedSurrogate(node.textValue())) {
+        return true;
+      }
+      if (node.isObject()) {
+        var fields = node.fields();
+        while (fields.hasNext()) {
+          var field = fields.next();
+          if (hasUnpairedSurrogate(field.getKey())) {
+            return true;
+          }
+          todo.push(field.getValue());
+        }
+      } else if (node.isArray()) {
+        node.forEach(todo::push);
+      }
+    }
+    return false;
+  }
+
+  private static boolean hasUnpairedSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Parses a body that must be a JSON object. */

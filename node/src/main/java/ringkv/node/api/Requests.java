@@ -13,10 +13,43 @@ import java.nio.ByteBuffer;
 public final class Requests {
   private Requests() {}
 
-  /** The request body as a JSON object ({@code {}} when absent). */
+  /** Why a form or multipart body is refused. */
+  static final String NOT_JSON = "the body must be JSON (Content-Type: application/json),"
+      + " not a form";
+
+  /**
+   * The request body as a JSON object ({@code {}} when absent). A multipart body is refused:
+   * Vert.x takes it apart as a form and leaves no body, which would read as "no body" and let
+   * a DELETE through whatever the client sent.
+   */
   public static ObjectNode body(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/")) {
+      throw new KvException(ErrorCode.BAD_REQUEST, NOT_JSON);
+    }
     Buffer b = ctx.body() == null ? null : ctx.body().buffer();
     return Json.parseObject(b == null ? null : b.getBytes());
+  }
+
+  /** True when the request declares a body Vert.x decodes as a form (or multipart). */
+  static boolean isFormBody(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type == null) {
+      return false;
+    }
+    String t = type.toLowerCase(java.util.Locale.ROOT);
+    return t.startsWith("multipart/") || t.startsWith("application/x-www-form-urlencoded");
+  }
+
+  /** True when every '%' in {@code raw} starts a two-digit hexadecimal escape. */
+  static boolean hasValidEscapes(String raw) {
+    for (int i = raw.indexOf('%'); i >= 0; i = raw.indexOf('%', i + 1)) {
+      if (i + 2 >= raw.length() || Character.digit(raw.charAt(i + 1), 16) < 0
+          || Character.digit(raw.charAt(i + 2), 16) < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The raw path after {@code prefix}, percent-decoded as UTF-8 ({@code +} stays a plus). */

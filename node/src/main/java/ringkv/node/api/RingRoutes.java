@@ -91,6 +91,13 @@ public final class RingRoutes {
 
   private void key(RoutingContext ctx) {
     String key = Requests.pathRest(ctx, "/ring/key/");
+    // The key rules of SPEC §2 hold here too: no placement for a key no request may use.
+    if (key.isEmpty()) {
+      throw new KvException(ErrorCode.KEY_MISSING);
+    }
+    if (key.codePointCount(0, key.length()) > Engine.KEY_CODE_POINTS_MAX) {
+      throw new KvException(ErrorCode.KEY_TOO_LONG);
+    }
     ClusterConfig c = engine.cluster();
     int shard = c.shardOf(key);
     ObjectNode body = Json.object();

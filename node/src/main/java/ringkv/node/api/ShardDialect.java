@@ -122,7 +122,7 @@ public final class ShardDialect {
     }
     int count = raw.asInt();
     List<NodeAddress> live = engine.liveView();
-    if (live.size() < 2 * count) {
+    if (live.size() < 2L * count) { // long: 2 * count overflows for counts past 2^30
       throw new KvException(ErrorCode.NOT_ENOUGH_NODES);
     }
     ClusterConfig c = engine.cluster();

@@ -47,6 +47,7 @@ public final class Engine {
   private final Peers peers;
   private final Waiters waiters;
   private final GossipDriver driver;
+  private final AntiEntropyDriver antiEntropy;
   private final FailureDetector detector;
   private final Stability stability = new Stability();
   private final Vertx vertx;
@@ -82,12 +83,15 @@ public final class Engine {
     this.waiters = new Waiters(vertx, config.waitersMax());
     this.driver = new GossipDriver(vertx, context, replica.queue(), peers, self.toString(),
         config.replicationTickMs(), config.forwardTimeoutMs());
+    this.antiEntropy = new AntiEntropyDriver(vertx, context, this,
+        config.antiEntropyIntervalMs(), config.forwardTimeoutMs());
   }
 
   public void start() {
     persistConfig(cluster);
     driver.skipUnreachable(peer -> detector.isUp(peer));
     driver.start();
+    antiEntropy.start();
     detector.track(otherNodes(), System.currentTimeMillis());
     heartbeatTimer = vertx.setPeriodic(config.heartbeatIntervalMs(), id -> heartbeat());
     tombstoneTimer = vertx.setPeriodic(TOMBSTONE_SWEEP_MS, id -> collectTombstones());
@@ -95,6 +99,7 @@ public final class Engine {
 
   public void stop() {
     driver.stop();
+    antiEntropy.stop();
     for (long timer : new long[] {heartbeatTimer, tombstoneTimer}) {
       if (timer >= 0) {
         vertx.cancelTimer(timer);
@@ -270,6 +275,11 @@ public final class Engine {
 
   public Replica replica() {
     return replica;
+  }
+
+  /** Anti-entropy with the shard's other replicas (its endpoints serve peers' rounds). */
+  public AntiEntropyDriver antiEntropy() {
+    return antiEntropy;
   }
 
   /** The largest Lamport counter a client may send (see {@link Wire#CLOCK_AHEAD_MS_MAX}). */

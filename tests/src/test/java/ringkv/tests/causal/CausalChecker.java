@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -18,9 +19,10 @@ import java.util.TreeMap;
  *
  * <ul>
  *   <li><b>Writes.</b> A PUT answered 200/201 and a DELETE answered 200 are acknowledged writes.
- *       A PUT or DELETE that failed with a 5xx or no answer (status &lt; 0) is a <em>maybe</em>
- *       write: it may or may not have taken effect, so reads may return it, but its client does
- *       not know it happened. A 4xx PUT never happened. PUT values must be unique (for example
+ *       A PUT or DELETE that failed with a 5xx or no answer ({@link #NO_ANSWER}) is a
+ *       <em>maybe</em> write: it may or may not have taken effect, so reads may return it, but
+ *       its client does not know it happened. A 4xx PUT, and a request whose connection was
+ *       refused ({@link #REFUSED}), never happened. PUT values must be unique (for example
  *       {@code "c1-17"}), so a read names the write it returns by its value. A DELETE answered
  *       404 and a GET answered 404 observe "not found".
  *   <li><b>Knowledge</b> comes from the history alone, never from the metadata. A client knows
@@ -64,6 +66,14 @@ public final class CausalChecker {
 
   public enum OpKind { PUT, GET, DELETE }
 
+  /** Status of a request that got no answer (reset, timed out): a write may have happened. */
+  public static final int NO_ANSWER = -1;
+  /**
+   * Status of a request whose connection was refused: it never reached a node, so a write did
+   * not happen (a killed node refuses; a paused one accepts and stays silent: NO_ANSWER).
+   */
+  public static final int REFUSED = -2;
+
   /** What went wrong; see the class comment. */
   public enum Kind {
     FABRICATED, FUTURE_READ, READ_YOUR_WRITES, MONOTONIC_READS, WRITES_FOLLOW_READS, CROSS_KEY,
@@ -95,7 +105,7 @@ public final class CausalChecker {
    * @param kind     PUT, GET or DELETE
    * @param key      the key
    * @param value    PUT: the value written; GET 200: the value returned; else null
-   * @param status   the HTTP status, or a negative number when no answer came
+   * @param status   the HTTP status, {@link #NO_ANSWER} or {@link #REFUSED}
    * @param sent     the causal metadata sent, as key to version (diagnostics only)
    * @param received the causal metadata of the answer (empty if none)
    * @param startNs  when the request was sent ({@link System#nanoTime()})
@@ -114,20 +124,20 @@ public final class CausalChecker {
       }
     }
 
-    boolean acknowledgedWrite() {
+    public boolean acknowledgedWrite() {
       return (kind == OpKind.PUT && (status == 200 || status == 201))
           || (kind == OpKind.DELETE && status == 200);
     }
 
-    boolean maybeWrite() {
-      return kind != OpKind.GET && (status < 0 || status >= 500);
+    public boolean maybeWrite() {
+      return kind != OpKind.GET && (status == NO_ANSWER || status >= 500);
     }
 
-    boolean readsValue() {
+    public boolean readsValue() {
       return kind == OpKind.GET && status == 200;
     }
 
-    boolean readsNotFound() {
+    public boolean readsNotFound() {
       return (kind == OpKind.GET || kind == OpKind.DELETE) && status == 404;
     }
 
@@ -183,6 +193,51 @@ public final class CausalChecker {
     CausalChecker checker = new CausalChecker();
     checker.run(history);
     return List.copyOf(checker.violations);
+  }
+
+  /**
+   * Checks {@code history} as {@link #check} does and keeps what the check established about
+   * its writes, for checks of the state a history ends in (the chaos suite's lost writes).
+   */
+  public static Analysis analyze(List<Op> history) {
+    CausalChecker checker = new CausalChecker();
+    checker.run(history);
+    return new Analysis(checker);
+  }
+
+  /** The outcome of {@link #analyze}: the violations, and the order it proved among writes. */
+  public static final class Analysis {
+    private final CausalChecker checker;
+
+    private Analysis(CausalChecker checker) {
+      this.checker = checker;
+    }
+
+    public List<Violation> violations() {
+      return List.copyOf(checker.violations);
+    }
+
+    /**
+     * Whether write {@code a} is definitely older than write {@code b}, both PUTs or DELETEs of
+     * one key in the analysed history, acknowledged or maybe (see the class comment): {@code b}'s
+     * writer knew {@code a}, or else the versions the system claimed for both order them.
+     */
+    public boolean older(Op a, Op b) {
+      return checker.older(writeOf(a), writeOf(b));
+    }
+
+    /** The version the system claimed for write {@code w}, if any reply named it. */
+    public Optional<Version> version(Op w) {
+      return Optional.ofNullable(checker.claimed.get(writeOf(w).id));
+    }
+
+    private Write writeOf(Op op) {
+      Write w = checker.writeOf.get(op);
+      if (w == null) {
+        throw new IllegalArgumentException("not a write of the analysed history: " + op);
+      }
+      return w;
+    }
   }
 
   /** A one-line summary: operations, reads, writes, not-found answers and errors by status. */

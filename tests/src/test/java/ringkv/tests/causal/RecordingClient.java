@@ -4,6 +4,7 @@ import static ringkv.tests.support.Http.obj;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.ConnectException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,29 +12,50 @@ import java.util.Objects;
 import ringkv.tests.causal.CausalChecker.Op;
 import ringkv.tests.causal.CausalChecker.OpKind;
 import ringkv.tests.causal.CausalChecker.Version;
+import ringkv.tests.support.Dialect;
 import ringkv.tests.support.Http;
 import ringkv.tests.support.Http.Reply;
 
 /**
- * One client session of the shard dialect that records every operation for
- * {@link CausalChecker}: it passes the causal metadata of the last answer that carried one with
- * each request (as a well-behaved client does), writes unique values ({@code "<id>-<n>"}) and
- * appends an {@link Op} per request to a shared history, failures included (status -1 when no
- * answer came, e.g. the node was killed).
+ * One client session that records every operation for {@link CausalChecker}: it passes the
+ * causal metadata of the last answer that carried one with each request (as a well-behaved
+ * client does), writes unique values ({@code "<id>-<n>"}) and appends an {@link Op} per request
+ * to a shared history, failures included: {@link CausalChecker#REFUSED} when the connection was
+ * refused (a killed node), {@link CausalChecker#NO_ANSWER} when no answer came otherwise. Either
+ * dialect ({@link Dialect}), over any {@link Transport} (plain HTTP by default; the chaos suite's
+ * backends bring their own).
  *
  * <p>Not thread-safe: one thread per client; the history list must be thread-safe.
  */
 public final class RecordingClient {
-  private static final String STORE = "/key-value-store/";
+  /**
+   * Sends one request to a node and returns its answer; throws {@link AssertionError} when no
+   * answer came (refused, reset, timed out), as {@link Http#send} does. Thread-safe.
+   */
+  @FunctionalInterface
+  public interface Transport {
+    Reply send(String node, String method, String path, String rawBody);
+  }
 
   private final String id;
   private final List<Op> history;
-  private JsonNode metadata = Http.MAPPER.nullNode();
+  private final Dialect dialect;
+  private final Transport transport;
+  private JsonNode metadata;
   private int written;
 
+  /** A shard-dialect client over plain HTTP to {@code host:port} addresses. */
   public RecordingClient(String id, List<Op> history) {
+    this(id, history, Dialect.SHARD, (node, method, path, body) ->
+        Http.send(method, node, path, body));
+  }
+
+  public RecordingClient(String id, List<Op> history, Dialect dialect, Transport transport) {
     this.id = Objects.requireNonNull(id, "id");
     this.history = Objects.requireNonNull(history, "history");
+    this.dialect = Objects.requireNonNull(dialect, "dialect");
+    this.transport = Objects.requireNonNull(transport, "transport");
+    this.metadata = dialect.emptyMetadata();
   }
 
   public String id() {
@@ -53,29 +75,28 @@ public final class RecordingClient {
   }
 
   private Op send(OpKind kind, String node, String key, String value) {
-    ObjectNode body = obj("causal-metadata", metadata);
+    ObjectNode body = obj(dialect.metadataField(), metadata);
     if (value != null) {
       body.put("value", value);
     }
+    String rawBody = body.toString();
     Map<String, Version> sent = versions(metadata);
     long start = System.nanoTime();
     Reply reply = null;
+    int status;
     try {
-      reply = switch (kind) {
-        case PUT -> Http.put(node, STORE + key, body);
-        case GET -> Http.get(node, STORE + key, body);
-        case DELETE -> Http.delete(node, STORE + key, body);
-      };
+      reply = transport.send(node, kind.name(), dialect.keyPath(key), rawBody);
+      status = reply.status();
     } catch (AssertionError noAnswer) {
-      // Http reports a failed connection or a timeout this way: recorded as status -1.
+      // A failed connection or a timeout is reported this way.
+      status = refused(noAnswer) ? CausalChecker.REFUSED : CausalChecker.NO_ANSWER;
     }
     long end = System.nanoTime();
-    int status = reply == null ? -1 : reply.status();
     Map<String, Version> received = Map.of();
     String returned = value;
     if (reply != null && (status == 200 || status == 201 || status == 404)) {
       // A 404 that carries metadata (what it learned about the delete) is passed on too.
-      JsonNode meta = reply.field("causal-metadata");
+      JsonNode meta = reply.field(dialect.metadataField());
       if (!meta.isMissingNode()) {
         metadata = meta;
         received = versions(meta);
@@ -89,8 +110,22 @@ public final class RecordingClient {
     return op;
   }
 
+  /**
+   * Whether a transport failure was a refused connection ({@link ConnectException} among its
+   * causes): the request was never sent. Java's HTTP client resends a PUT or DELETE only after
+   * a refused connection (nothing sent yet), so a refusal never follows a request that was sent.
+   */
+  public static boolean refused(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof ConnectException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** {@code {"keys":{"k":[counter,"node"]}}} as a map; anything else as empty. */
-  static Map<String, Version> versions(JsonNode metadata) {
+  public static Map<String, Version> versions(JsonNode metadata) {
     Map<String, Version> out = new HashMap<>();
     JsonNode keys = metadata == null ? null : metadata.get("keys");
     if (keys != null && keys.isObject()) {

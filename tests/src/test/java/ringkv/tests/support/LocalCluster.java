@@ -90,6 +90,7 @@ public final class LocalCluster implements AutoCloseable {
   private final List<Node> nodes = new ArrayList<>();
   private final Map<String, String> commonEnv;
   private final String addressVariable;
+  private final Duration startTimeout;
 
   /** One node: its fixed address and environment, and its current process (null if down). */
   private static final class Node {
@@ -118,6 +119,7 @@ public final class LocalCluster implements AutoCloseable {
     private int idleCount;
     private final Map<String, String> extraEnv = new LinkedHashMap<>();
     private Path dataRoot;
+    private Duration startTimeout = START_TIMEOUT;
 
     private Builder(String name) {
       this.name = name;
@@ -176,6 +178,15 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How long the nodes may take to serve, at the first start and at every restart (default
+     * {@link #START_TIMEOUT}), for tests that start many nodes on a machine others share.
+     */
+    public Builder startTimeout(Duration timeout) {
+      this.startTimeout = timeout;
+      return this;
+    }
+
     /** Starts the nodes and waits until each serves. */
     public LocalCluster start() {
       return new LocalCluster(this);
@@ -189,6 +200,7 @@ public final class LocalCluster implements AutoCloseable {
 
   private LocalCluster(Builder b) {
     this.jar = requireJar();
+    this.startTimeout = b.startTimeout;
     this.logDir = Paths.get(System.getProperty("kvs.logs", "target/node-logs"), b.name);
     prepareLogDir(logDir);
     if (b.idleCount > 0 && b.replFactor == null) {
@@ -509,7 +521,7 @@ public final class LocalCluster implements AutoCloseable {
 
   private void awaitServing(List<Integer> indexes) {
     List<String> failures = new ArrayList<>();
-    Instant deadline = Instant.now().plus(START_TIMEOUT);
+    Instant deadline = Instant.now().plus(startTimeout);
     for (int i : indexes) {
       Node n = nodes.get(i);
       Duration left = Duration.between(Instant.now(), deadline);
@@ -522,7 +534,7 @@ public final class LocalCluster implements AutoCloseable {
             .until(() -> serves(n));
       } catch (RuntimeException | AssertionError e) { // timeout, or failFast: the node exited
         failures.add(n.address() + ": " + (n.process.isAlive()
-            ? "not ready (GET /internal/ping) within " + START_TIMEOUT
+            ? "not ready (GET /internal/ping) within " + startTimeout
             : "exited with code " + n.process.exitValue()));
       }
     }

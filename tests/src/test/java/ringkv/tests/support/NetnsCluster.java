@@ -60,6 +60,13 @@ import org.junit.jupiter.api.Assumptions;
  * namespace as root, which no partition rule names, so clients reach both sides of a partition
  * (as the clients of SPEC §4 do) and speak HTTP over it with {@link UnixHttp}.
  *
+ * <p>Faults besides partitions, for chaos tests: {@link #stop(int)} (SIGKILL), {@link #start(int)}
+ * (the same node again, same uid and environment), {@link #pause(int)}/{@link #resume(int)}
+ * (SIGSTOP/SIGCONT). {@code ip netns exec} and {@code setpriv} exec their command, so the
+ * process this class started is the node's JVM itself and signals reach it. With
+ * {@link Builder#dataDirs()} node i keeps its data in {@code DATA_DIR=<work dir>/n<i+1>/data}
+ * (owned by its uid) across restarts.
+ *
  * <p>Nothing outlives the cluster: {@link #close()} and a JVM shutdown hook kill every process of
  * the namespace ({@code ip netns pids}, so even a child whose {@code ip netns exec} parent died),
  * delete the namespace and the working directory. Namespaces left by a JVM that was killed are
@@ -67,7 +74,8 @@ import org.junit.jupiter.api.Assumptions;
  * (with the owner match), {@code socat} or {@code setpriv}, construction aborts the test through
  * a JUnit assumption (skipped, with the reason), never fails it.
  *
- * <p>Not thread-safe for setup and faults; requests ({@link #send}) may come from any thread.
+ * <p>Not thread-safe for setup and faults; requests ({@link #send}), {@link #isRunning} and
+ * {@link #pid} may come from any thread.
  */
 public final class NetnsCluster implements AutoCloseable {
   public static final int PORT = 13800;
@@ -112,7 +120,8 @@ public final class NetnsCluster implements AutoCloseable {
     final Path socket;
     final Path log;
     final Map<String, String> env;
-    Process process;
+    /** Volatile: {@link NetnsCluster#isRunning} and {@link NetnsCluster#pid} read it anywhere. */
+    volatile Process process;
     Process bridge;
 
     Node(int index, Path workDir, Path logDir, Map<String, String> env) {
@@ -135,6 +144,8 @@ public final class NetnsCluster implements AutoCloseable {
     private final String name;
     private int nodeCount = 4;
     private int replFactor = 2;
+    private boolean dataDirs;
+    private Duration startTimeout = LocalCluster.START_TIMEOUT;
     private final Map<String, String> extraEnv = new LinkedHashMap<>();
 
     private Builder(String name) {
@@ -162,6 +173,24 @@ public final class NetnsCluster implements AutoCloseable {
     }
 
     /**
+     * Durable nodes: node i gets {@code DATA_DIR} inside its own directory of the cluster's
+     * working directory (deleted with the cluster), kept across {@link #stop}/{@link #start}.
+     */
+    public Builder dataDirs() {
+      this.dataDirs = true;
+      return this;
+    }
+
+    /**
+     * How long the nodes may take to serve, at the first start and at every restart (default
+     * {@link LocalCluster#START_TIMEOUT}).
+     */
+    public Builder startTimeout(Duration timeout) {
+      this.startTimeout = timeout;
+      return this;
+    }
+
+    /**
      * Creates the namespace, starts bridges and nodes and waits until each node serves; aborts
      * the calling test (JUnit assumption) when namespaces or iptables are unavailable here.
      */
@@ -180,11 +209,14 @@ public final class NetnsCluster implements AutoCloseable {
   private final Path workDir;
   private final Path logDir;
   private final List<Node> nodes = new ArrayList<>();
+  private Path nodeJar;
+  private final Duration startTimeout;
   private boolean namespaceCreated;
   private boolean closed;
 
   private NetnsCluster(Builder b) {
     this.tools = requireTools();
+    this.startTimeout = b.startTimeout;
     Path jar = requireJar();
     this.logDir = Paths.get(System.getProperty("kvs.logs", "target/node-logs"), b.name);
     prepareLogDir(logDir);
@@ -202,7 +234,7 @@ public final class NetnsCluster implements AutoCloseable {
       createNamespace();
       Files.setPosixFilePermissions(workDir, PosixFilePermissions.fromString("rwxr-xr-x"));
       // A copy every node uid can read, wherever the checkout lies and whatever its modes.
-      Path nodeJar = workDir.resolve("kvs-node.jar");
+      nodeJar = workDir.resolve("kvs-node.jar");
       Files.copy(jar, nodeJar, StandardCopyOption.REPLACE_EXISTING);
       Files.setPosixFilePermissions(nodeJar, PosixFilePermissions.fromString("rw-r--r--"));
       String view = Stream.iterate(0, i -> i + 1).limit(b.nodeCount)
@@ -214,6 +246,9 @@ public final class NetnsCluster implements AutoCloseable {
         env.putAll(b.extraEnv);
         Node n = new Node(i, workDir, logDir, env);
         env.put("ADDRESS", n.address());
+        if (b.dataDirs) {
+          env.put("DATA_DIR", n.dir.resolve("data").toString());
+        }
         nodes.add(n);
       }
       markConnections();
@@ -223,7 +258,7 @@ public final class NetnsCluster implements AutoCloseable {
       for (Node n : nodes) {
         launch(n, nodeJar);
       }
-      awaitServing();
+      awaitServing(nodes);
     } catch (IOException e) {
       close();
       throw new UncheckedIOException(e);
@@ -322,6 +357,72 @@ public final class NetnsCluster implements AutoCloseable {
   /** Log file of node i. */
   public Path log(int i) {
     return nodes.get(i).log;
+  }
+
+  public boolean isRunning(int i) {
+    Process p = nodes.get(i).process;
+    return p != null && p.isAlive();
+  }
+
+  /** Process id of node i's JVM, or -1 when it is not running. */
+  public long pid(int i) {
+    Process p = nodes.get(i).process;
+    return p != null && p.isAlive() ? p.pid() : -1;
+  }
+
+  /** Kills node i with SIGKILL and waits for it to exit. No-op if it is not running. */
+  public void stop(int i) {
+    Node n = nodes.get(i);
+    if (n.process == null) {
+      return;
+    }
+    n.process.destroyForcibly();
+    try {
+      if (!n.process.waitFor(KILL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("node " + n.address() + " (pid " + n.process.pid()
+            + ") survived SIGKILL for " + KILL_TIMEOUT);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    n.process = null;
+  }
+
+  /** Starts node i again (same address, uid and environment) and waits until it serves. */
+  public void start(int i) {
+    Node n = nodes.get(i);
+    if (n.process != null && n.process.isAlive()) {
+      throw new IllegalStateException("node " + n.address() + " is already running");
+    }
+    try {
+      launch(n, nodeJar);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start node " + n.address(), e);
+    }
+    awaitServing(List.of(n));
+  }
+
+  /** Pauses node i with SIGSTOP (it keeps its sockets but answers nothing). */
+  public void pause(int i) {
+    signal(i, "STOP");
+  }
+
+  /** Resumes a node paused by {@link #pause(int)}. */
+  public void resume(int i) {
+    signal(i, "CONT");
+  }
+
+  private void signal(int i, String signal) {
+    Node n = nodes.get(i);
+    if (n.process == null || !n.process.isAlive()) {
+      throw new IllegalStateException("node " + n.address() + " is not running");
+    }
+    Result r = run(null, "kill", "-" + signal, Long.toString(n.process.pid()));
+    if (r.code() != 0) {
+      throw new AssertionError("kill -" + signal + " " + n.process.pid() + " (" + n.address()
+          + ") failed: " + r.output());
+    }
   }
 
   /** Last lines of node i's log, for assertion messages. */
@@ -445,10 +546,10 @@ public final class NetnsCluster implements AutoCloseable {
     n.process = pb.start();
   }
 
-  private void awaitServing() {
-    Instant deadline = Instant.now().plus(LocalCluster.START_TIMEOUT);
+  private void awaitServing(List<Node> starting) {
+    Instant deadline = Instant.now().plus(startTimeout);
     List<String> failures = new ArrayList<>();
-    for (Node n : nodes) {
+    for (Node n : starting) {
       Duration left = Duration.between(Instant.now(), deadline);
       try {
         await("node " + n.address() + " serving")
@@ -459,7 +560,7 @@ public final class NetnsCluster implements AutoCloseable {
             .until(() -> serves(n));
       } catch (RuntimeException | AssertionError e) {
         failures.add(n.address() + ": " + (n.process.isAlive()
-            ? "not ready (GET /internal/ping) within " + LocalCluster.START_TIMEOUT
+            ? "not ready (GET /internal/ping) within " + startTimeout
             : "exited with code " + n.process.exitValue()) + "\n--- tail of " + n.log + "\n"
             + logTail(n.index));
       }

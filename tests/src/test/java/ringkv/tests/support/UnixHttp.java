@@ -3,6 +3,7 @@ package ringkv.tests.support;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -117,8 +118,11 @@ public final class UnixHttp {
   private static Http.Reply parse(byte[] response, String what) {
     int end = indexOf(response, "\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
     if (end < 0) {
+      // Not a byte (an EOFException cause): the bridge could not connect to the node, or the
+      // connection died; callers that know the node lived throughout tell the two apart.
       throw new AssertionError(what + ": no HTTP response (" + response.length
-          + " bytes; the node is not listening?)");
+          + " bytes; the node is not listening?)", response.length == 0
+          ? new EOFException("closed without a byte of response") : null);
     }
     String[] lines = new String(response, 0, end, StandardCharsets.ISO_8859_1).split("\r\n");
     String[] status = lines[0].split(" ", 3);

@@ -1,0 +1,67 @@
+package ringkv.tests.chaos;
+
+import java.util.Collection;
+import java.util.List;
+import ringkv.tests.support.Dialect;
+import ringkv.tests.support.Http;
+
+/**
+ * What the chaos suite needs from a running cluster, whatever runs it (node processes on this
+ * machine, in a network namespace, or containers): the nodes' addresses, requests to a node, and
+ * the faults. The workload, the {@link Nemesis} and the checks see nothing else, so a new kind
+ * of cluster only implements this.
+ *
+ * <p>Nodes are numbered 0..{@code size()-1}. Faults are driven from one thread at a time;
+ * {@link #send} may be called from any thread, also while a fault is being applied.
+ */
+public interface ClusterBackend extends AutoCloseable {
+  /** A short name for the summary line ({@code local}, {@code netns}, …). */
+  String name();
+
+  /** The HTTP dialect the nodes were started in. */
+  Dialect dialect();
+
+  /** Each node's address as the nodes know each other ({@code host:port}), in index order. */
+  List<String> addresses();
+
+  default int size() {
+    return addresses().size();
+  }
+
+  /**
+   * Sends a request to node {@code node}; {@code rawBody} null means no body. Throws
+   * {@link AssertionError} when no answer came (refused, reset, timed out).
+   */
+  Http.Reply send(int node, String method, String path, String rawBody);
+
+  /** Kills node {@code node} at once (SIGKILL or its equivalent) and waits until it is gone. */
+  void kill(int node);
+
+  /** Starts a killed node again with its data and waits until it serves (ready). */
+  void start(int node);
+
+  /** Freezes node {@code node} (SIGSTOP): it keeps its connections but answers nothing. */
+  void pause(int node);
+
+  /** Thaws a node frozen by {@link #pause}. */
+  void resume(int node);
+
+  /** Whether {@link #partition} and {@link #heal} work here; if not, the nemesis skips them. */
+  boolean partitions();
+
+  /** Cuts the network between every node of {@code side} and every node of {@code other}. */
+  void partition(Collection<Integer> side, Collection<Integer> other);
+
+  /** Ends every partition. */
+  void heal();
+
+  /** Where the nodes' logs are (for failure messages). */
+  String logs();
+
+  /** The last lines of node {@code node}'s log. */
+  String logTail(int node);
+
+  /** Stops every node and frees everything; never throws. */
+  @Override
+  void close();
+}

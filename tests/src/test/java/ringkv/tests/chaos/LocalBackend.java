@@ -1,0 +1,107 @@
+package ringkv.tests.chaos;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import ringkv.tests.support.Dialect;
+import ringkv.tests.support.Http;
+import ringkv.tests.support.LocalCluster;
+
+/**
+ * {@link ClusterBackend} over {@link LocalCluster}: node processes on 127.0.0.1 in the shard
+ * dialect, each with a {@code DATA_DIR}, faults by signals (SIGKILL, SIGSTOP/SIGCONT). The nodes
+ * share the machine's network, so partitions are not available and the nemesis skips them.
+ */
+final class LocalBackend implements ClusterBackend {
+  private final LocalCluster cluster;
+
+  private LocalBackend(LocalCluster cluster) {
+    this.cluster = cluster;
+  }
+
+  /**
+   * Starts {@code nodes} durable nodes ({@code DATA_DIR} under {@code data}) in shards; each may
+   * take {@code startTimeout} to serve, at the start and at restarts.
+   */
+  static LocalBackend start(String name, int nodes, int shards, Path data,
+      Duration startTimeout) {
+    return new LocalBackend(LocalCluster.builder(name).nodes(nodes).shards(shards)
+        .dataDirs(data).startTimeout(startTimeout).start());
+  }
+
+  @Override
+  public String name() {
+    return "local";
+  }
+
+  @Override
+  public Dialect dialect() {
+    return Dialect.SHARD;
+  }
+
+  @Override
+  public List<String> addresses() {
+    return cluster.addresses();
+  }
+
+  @Override
+  public Http.Reply send(int node, String method, String path, String rawBody) {
+    return Http.send(method, cluster.node(node), path, rawBody);
+  }
+
+  @Override
+  public void kill(int node) {
+    cluster.stop(node);
+  }
+
+  @Override
+  public void start(int node) {
+    cluster.start(node);
+  }
+
+  @Override
+  public void pause(int node) {
+    cluster.pause(node);
+  }
+
+  @Override
+  public void resume(int node) {
+    cluster.resume(node);
+  }
+
+  @Override
+  public boolean partitions() {
+    return false;
+  }
+
+  @Override
+  public void partition(Collection<Integer> side, Collection<Integer> other) {
+    throw new UnsupportedOperationException("nodes on 127.0.0.1 share one network");
+  }
+
+  @Override
+  public void heal() {
+    // Nothing was ever cut.
+  }
+
+  @Override
+  public String logs() {
+    return cluster.log(0).getParent().toString();
+  }
+
+  @Override
+  public String logTail(int node) {
+    return cluster.logTail(node);
+  }
+
+  @Override
+  public void close() {
+    try {
+      cluster.close();
+    } catch (AssertionError e) {
+      // A node that survived SIGKILL is reported; the test's own outcome matters more.
+      System.err.println("[chaos] closing the local cluster: " + e.getMessage());
+    }
+  }
+}

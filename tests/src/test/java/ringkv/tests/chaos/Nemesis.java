@@ -1,0 +1,321 @@
+package ringkv.tests.chaos;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
+
+/**
+ * Injects faults into a {@link ClusterBackend} on a schedule drawn in advance from a seed, in
+ * the spirit of Jepsen's nemesis and TigerBeetle's Vortex: kill -9 and restart, pause
+ * (SIGSTOP/SIGCONT), and partitions where the backend has them.
+ *
+ * <p>The schedule ({@link #schedule}) is a pure function of the seed, the shard layout, whether
+ * partitions are available and the duration, so a failing run's schedule is replayed by its
+ * seed (the timing of requests around it is not). Every fault has its end in the schedule (a
+ * restart, a resume, a heal) and lasts 1-6 s; faults start every 0.6-3 s and may overlap.
+ * <b>Invariant:</b> at every moment of the schedule, at most a minority ({@code (r-1)/2}) of
+ * each shard's {@code r} replicas are impaired (killed, paused, or on the cut-off side of a
+ * partition), so every shard keeps a majority of live, connected replicas and the workload
+ * makes progress; a shard with fewer than 3 replicas has no minority to spare and is rejected.
+ * At most one partition holds at a time (a heal ends all).
+ *
+ * <p>{@link #run} applies the steps in order, each at its offset or, when an earlier step took
+ * longer (a restart waits until the node serves), right after it. Applying in order keeps the
+ * invariant whatever the delays: after step j the impaired set is the one the schedule has after
+ * step j. At the end, or when anything fails, it resumes every paused node, heals the network
+ * and restarts every killed node. Not thread-safe: one thread drives it.
+ */
+final class Nemesis {
+  private static final long FIRST_FAULT_MS = 1_000;
+  private static final long GAP_MS_MIN = 600;
+  private static final long GAP_MS_SPREAD = 2_400;
+  private static final long PAUSE_MS_MIN = 1_000;
+  private static final long PAUSE_MS_SPREAD = 3_000;
+  private static final long DOWN_MS_MIN = 1_500;
+  private static final long DOWN_MS_SPREAD = 4_500;
+
+  /** What a step does. The first three are faults; the others end one. */
+  enum Action {
+    KILL, PAUSE, PARTITION, RESTART, RESUME, HEAL;
+
+    boolean isFault() {
+      return ordinal() <= PARTITION.ordinal();
+    }
+  }
+
+  /**
+   * One step: at {@code atMs} after the start, {@code action} on {@code nodes}; a partition cuts
+   * {@code nodes} off from {@code others}.
+   */
+  record Step(long atMs, Action action, List<Integer> nodes, List<Integer> others) {
+    Step {
+      nodes = List.copyOf(nodes);
+      others = List.copyOf(others);
+    }
+
+    String describe(List<String> addresses) {
+      String names = nodes.stream().map(i -> "n" + i + "(" + addresses.get(i) + ")")
+          .collect(Collectors.joining(","));
+      String rest = others.isEmpty() ? ""
+          : " | " + others.stream().map(i -> "n" + i).collect(Collectors.joining(","));
+      return String.format("+%6dms %-9s %s%s", atMs, action.name().toLowerCase(), names, rest);
+    }
+  }
+
+  /** A node impaired during [fromMs, toMs). */
+  private record Impaired(int node, long fromMs, long toMs) {
+    boolean overlaps(long from, long to) {
+      return fromMs < to && from < toMs;
+    }
+  }
+
+  private final ClusterBackend backend;
+  private final List<Step> schedule;
+  private final Set<Integer> killed = new LinkedHashSet<>();
+  private final Set<Integer> paused = new LinkedHashSet<>();
+  private boolean partitioned;
+  private final Map<String, Integer> counts = new LinkedHashMap<>();
+
+  Nemesis(ClusterBackend backend, List<Step> schedule) {
+    this.backend = backend;
+    this.schedule = List.copyOf(schedule);
+    for (String kind : List.of("kill", "pause", "restart", "partition")) {
+      counts.put(kind, 0);
+    }
+  }
+
+  /**
+   * Draws the faults of {@code durationMs} for a cluster whose shards have the members in
+   * {@code shards}; {@code partitions} false leaves partitions out. Every fault ends by
+   * {@code durationMs}.
+   */
+  static List<Step> schedule(long seed, List<List<Integer>> shards, boolean partitions,
+      long durationMs) {
+    // Nodes by (shard, position in it), not by index: one seed draws the same roles whatever
+    // the numbering of the nodes (ports differ from run to run).
+    List<Integer> order = new ArrayList<>();
+    Map<Integer, Integer> shardOf = new HashMap<>();
+    for (int s = 0; s < shards.size(); s++) {
+      if (shards.get(s).size() < 3) {
+        throw new IllegalArgumentException("shard " + shards.get(s) + " has fewer than 3"
+            + " replicas: no minority of it can be taken down");
+      }
+      for (int node : shards.get(s)) {
+        shardOf.put(node, s);
+        order.add(node);
+      }
+    }
+    Random random = new Random(seed);
+    List<Action> kinds = partitions
+        ? List.of(Action.KILL, Action.PAUSE, Action.PARTITION)
+        : List.of(Action.KILL, Action.PAUSE);
+    List<Impaired> impaired = new ArrayList<>();
+    List<long[]> cuts = new ArrayList<>();
+    List<Step> steps = new ArrayList<>();
+    for (long t = FIRST_FAULT_MS + random.nextInt(1_000); t < durationMs - PAUSE_MS_MIN;
+        t += GAP_MS_MIN + random.nextInt((int) GAP_MS_SPREAD)) {
+      Action kind = kinds.get(random.nextInt(kinds.size()));
+      long hold = kind == Action.PAUSE
+          ? PAUSE_MS_MIN + random.nextInt((int) PAUSE_MS_SPREAD)
+          : DOWN_MS_MIN + random.nextInt((int) DOWN_MS_SPREAD);
+      long from = t;
+      long to = Math.min(t + hold, durationMs);
+      List<Integer> free = new ArrayList<>();
+      for (int node : order) {
+        if (canImpair(node, from, to, impaired, shardOf, shards)) {
+          free.add(node);
+        }
+      }
+      Collections.shuffle(free, random);
+      List<Integer> chosen = new ArrayList<>();
+      if (kind == Action.PARTITION) {
+        if (cuts.stream().noneMatch(c -> c[0] < to && from < c[1])) {
+          chosen.addAll(minoritySide(free, shardOf, shards, random));
+        }
+      } else if (!free.isEmpty()) {
+        chosen.add(free.get(0));
+      }
+      if (chosen.isEmpty()) {
+        continue; // no room for this fault now: draw the next one
+      }
+      chosen.sort(Comparator.naturalOrder());
+      chosen.forEach(n -> impaired.add(new Impaired(n, from, to)));
+      if (kind == Action.PARTITION) {
+        cuts.add(new long[] {from, to});
+        List<Integer> others = order.stream().filter(n -> !chosen.contains(n)).sorted()
+            .toList();
+        steps.add(new Step(from, Action.PARTITION, chosen, others));
+        steps.add(new Step(to, Action.HEAL, List.of(), List.of()));
+      } else {
+        steps.add(new Step(from, kind, chosen, List.of()));
+        steps.add(new Step(to, kind == Action.KILL ? Action.RESTART : Action.RESUME, chosen,
+            List.of()));
+      }
+    }
+    // At one instant, ends come before new faults: the invariant was checked that way.
+    steps.sort(Comparator.comparingLong(Step::atMs).thenComparing(s -> s.action().isFault()));
+    return List.copyOf(steps);
+  }
+
+  private static boolean canImpair(int node, long from, long to, List<Impaired> impaired,
+      Map<Integer, Integer> shardOf, List<List<Integer>> shards) {
+    int shard = shardOf.get(node);
+    long alreadyInShard = impaired.stream()
+        .filter(i -> shardOf.get(i.node()) == shard && i.overlaps(from, to)).count();
+    boolean itself = impaired.stream().anyMatch(i -> i.node() == node && i.overlaps(from, to));
+    return !itself && alreadyInShard < (shards.get(shard).size() - 1) / 2;
+  }
+
+  /** Up to one free node per shard (at least one node), to be cut off from the rest. */
+  private static List<Integer> minoritySide(List<Integer> free, Map<Integer, Integer> shardOf,
+      List<List<Integer>> shards, Random random) {
+    List<Integer> side = new ArrayList<>();
+    Set<Integer> shardsTaken = new LinkedHashSet<>();
+    for (int node : free) {
+      if (!shardsTaken.contains(shardOf.get(node)) && (side.isEmpty() || random.nextBoolean())) {
+        side.add(node);
+        shardsTaken.add(shardOf.get(node));
+      }
+    }
+    return side.size() == shardOf.size() ? List.of() : side;
+  }
+
+  /** The schedule, one step a line, for the log. */
+  static String describe(List<Step> schedule, List<String> addresses) {
+    return schedule.stream().map(s -> "  " + s.describe(addresses))
+        .collect(Collectors.joining("\n"));
+  }
+
+  /** Faults applied so far by kind: kill, pause, restart, partition. */
+  Map<String, Integer> counts() {
+    return Collections.unmodifiableMap(counts);
+  }
+
+  /**
+   * Applies the schedule (see the class comment), then ends every fault still in force; when a
+   * step fails, ends them too and rethrows.
+   */
+  void run() {
+    try {
+      play();
+    } catch (RuntimeException | Error e) {
+      try {
+        restoreAll();
+      } catch (RuntimeException | Error r) {
+        e.addSuppressed(r);
+      }
+      throw e;
+    }
+    restoreAll();
+  }
+
+  private void play() {
+    long startNs = System.nanoTime();
+    for (Step step : schedule) {
+      waitUntil(startNs + TimeUnit.MILLISECONDS.toNanos(step.atMs()));
+      long appliedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+      apply(step);
+      long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) - appliedMs;
+      System.out.printf("[chaos] applied at +%dms (took %d ms): %s%n", appliedMs, tookMs,
+          step.describe(backend.addresses()).strip());
+    }
+  }
+
+  /**
+   * Parks the nemesis thread until the wall clock reaches a step's offset. This is a timetable,
+   * not a synchronization: nothing in the cluster or the workload is awaited (the schedule says
+   * when a fault happens, whatever the cluster does), so there is no condition to poll for.
+   * {@code parkNanos} may return early; the loop parks again until the deadline.
+   */
+  private static void waitUntil(long deadlineNs) {
+    for (long left = deadlineNs - System.nanoTime(); left > 0;
+        left = deadlineNs - System.nanoTime()) {
+      LockSupport.parkNanos(left);
+      if (Thread.interrupted()) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("nemesis interrupted");
+      }
+    }
+  }
+
+  private void apply(Step step) {
+    switch (step.action()) {
+      case KILL -> step.nodes().forEach(n -> {
+        backend.kill(n);
+        killed.add(n);
+        counts.merge("kill", 1, Integer::sum);
+      });
+      case RESTART -> step.nodes().forEach(this::restart);
+      case PAUSE -> step.nodes().forEach(n -> {
+        backend.pause(n);
+        paused.add(n);
+        counts.merge("pause", 1, Integer::sum);
+      });
+      case RESUME -> step.nodes().forEach(n -> {
+        backend.resume(n);
+        paused.remove(n);
+      });
+      case PARTITION -> {
+        partitioned = true; // before the call: a half-applied partition is healed too
+        backend.partition(step.nodes(), step.others());
+        counts.merge("partition", 1, Integer::sum);
+      }
+      case HEAL -> {
+        backend.heal();
+        partitioned = false;
+      }
+      default -> throw new IllegalStateException("unknown action " + step.action());
+    }
+  }
+
+  private void restart(int node) {
+    backend.start(node);
+    killed.remove(node);
+    counts.merge("restart", 1, Integer::sum);
+  }
+
+  /** Resumes, heals and restarts whatever is still impaired; the first failure is rethrown. */
+  private void restoreAll() {
+    List<Runnable> ends = new ArrayList<>();
+    for (int n : List.copyOf(paused)) {
+      ends.add(() -> {
+        backend.resume(n);
+        paused.remove(n);
+      });
+    }
+    if (partitioned) {
+      ends.add(() -> {
+        backend.heal();
+        partitioned = false;
+      });
+    }
+    for (int n : List.copyOf(killed)) {
+      ends.add(() -> restart(n));
+    }
+    RuntimeException failure = null;
+    for (Runnable end : ends) {
+      try {
+        end.run();
+      } catch (RuntimeException | AssertionError e) {
+        if (failure == null) {
+          failure = new IllegalStateException("the nemesis could not end every fault", e);
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+}
