@@ -18,10 +18,25 @@ import java.util.Map;
  */
 public final class Stability {
   private final Map<String, Long> reported = new HashMap<>();
+  private final Map<String, Long> incarnations = new HashMap<>();
 
   /** {@code node} reports that every peer holds all of its writes up to {@code counter}. */
   public void report(String node, long counter) {
     reported.merge(node, counter, Math::max);
+  }
+
+  /**
+   * As {@link #report(String, long)}, from process {@code incarnation} of {@code node}: a new
+   * incarnation (the node restarted) replaces what the old one reported instead of being
+   * max-merged with it — a restarted node may know less than its previous process did.
+   */
+  public void report(String node, long incarnation, long counter) {
+    Long known = incarnations.put(node, incarnation);
+    if (known != null && known != incarnation) {
+      reported.put(node, counter);
+    } else {
+      report(node, counter);
+    }
   }
 
   /** The stable time of a shard with these {@code members}. */
@@ -36,6 +51,7 @@ public final class Stability {
   /** Forgets nodes that left the cluster. */
   public void retain(Collection<String> nodes) {
     reported.keySet().retainAll(nodes);
+    incarnations.keySet().retainAll(nodes);
   }
 
   /** Forgets what {@code node} reported (it restarted and must report afresh). */

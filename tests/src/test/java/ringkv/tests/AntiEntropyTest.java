@@ -45,30 +45,8 @@ class AntiEntropyTest {
   void lostOutboxIsRepairedByAntiEntropy() throws IOException {
     try (LocalCluster cluster = LocalCluster.builder("AntiEntropyTest").nodes(3).shards(1)
         .env("ANTI_ENTROPY_INTERVAL_MS", "500").start()) {
-      String a = cluster.node(A);
-      Map<String, String> model = new LinkedHashMap<>(); // key -> value JSON, null = deleted
-      for (int i = 0; i < OLD; i++) {
-        put(a, "old" + i, "\"v0-" + i + "\"", model);
-      }
-      for (int n : new int[] {A, B, C}) {
-        awaitCount(cluster.node(n), OLD, Duration.ofSeconds(10));
-      }
-
-      cluster.pause(B);
-      for (int i = 0; i < NEW; i++) {
-        put(a, "new" + i, Integer.toString(i), model);
-      }
-      for (int i = 0; i < OLD / 3; i++) {
-        put(a, "old" + i, "\"v1-" + i + "\"", model); // overwritten
-        Reply r = Http.delete(a, STORE + "old" + (OLD - 1 - i), obj());
-        assertEquals(200, r.status(), r.toString()); // deleted: a tombstone B must get
-        model.put("old" + (OLD - 1 - i), null);
-      }
+      Map<String, String> model = divergeWhileBPaused(cluster);
       long live = model.values().stream().filter(v -> v != null).count();
-      awaitCount(cluster.node(C), live, Duration.ofSeconds(10));
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(
-          () -> assertServes(cluster.node(C), model));
-
       cluster.stop(A); // SIGKILL: A's outbox for B is lost with it
       cluster.resume(B);
       long resumed = System.nanoTime();
@@ -80,6 +58,58 @@ class AntiEntropyTest {
       assertTrue(logs.contains("event=anti-entropy-repaired"), "no repair was logged");
       System.out.printf("[anti-entropy] B lacked %d new keys, %d overwrites, %d deletes: "
           + "repaired %d ms after it resumed%n", NEW, OLD / 3, OLD / 3, repairMs);
+    }
+  }
+
+  /**
+   * A's writes reach C but not B (paused): OLD keys everywhere, then NEW keys, overwrites and
+   * deletes while B is stopped; returns the model (key -> value JSON, null = deleted) once C
+   * serves all of it. B is still paused.
+   */
+  private static Map<String, String> divergeWhileBPaused(LocalCluster cluster) {
+    String a = cluster.node(A);
+    Map<String, String> model = new LinkedHashMap<>(); // key -> value JSON, null = deleted
+    for (int i = 0; i < OLD; i++) {
+      put(a, "old" + i, "\"v0-" + i + "\"", model);
+    }
+    for (int n : new int[] {A, B, C}) {
+      awaitCount(cluster.node(n), OLD, Duration.ofSeconds(10));
+    }
+
+    cluster.pause(B);
+    for (int i = 0; i < NEW; i++) {
+      put(a, "new" + i, Integer.toString(i), model);
+    }
+    for (int i = 0; i < OLD / 3; i++) {
+      put(a, "old" + i, "\"v1-" + i + "\"", model); // overwritten
+      Reply r = Http.delete(a, STORE + "old" + (OLD - 1 - i), obj());
+      assertEquals(200, r.status(), r.toString()); // deleted: a tombstone B must get
+      model.put("old" + (OLD - 1 - i), null);
+    }
+    long live = model.values().stream().filter(v -> v != null).count();
+    awaitCount(cluster.node(C), live, Duration.ofSeconds(10));
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(
+        () -> assertServes(cluster.node(C), model));
+
+    return model;
+  }
+
+  @Test
+  void lostOutboxIsRepairedEvenWhenItsAuthorRestartsEmpty() throws IOException {
+    // As above, but A comes back without its data and writes again at once: its new process
+    // must not vouch (through the shard's stable time) for the writes it never delivered to B,
+    // or B would drop their repair as stale duplicates.
+    try (LocalCluster cluster = LocalCluster.builder("AntiEntropyRestartTest").nodes(3)
+        .shards(1).env("ANTI_ENTROPY_INTERVAL_MS", "500").start()) {
+      Map<String, String> model = divergeWhileBPaused(cluster);
+      long live = model.values().stream().filter(v -> v != null).count();
+      cluster.stop(A);
+      cluster.resume(B);
+      cluster.start(A); // empty: catches up from B or C
+      put(cluster.node(A), "after-restart", "1", model);
+      awaitCount(cluster.node(B), live + 1, Duration.ofSeconds(60));
+      assertServes(cluster.node(B), model);
+      assertServes(cluster.node(C), model);
     }
   }
 

@@ -93,6 +93,7 @@ public final class InternalRoutes {
     reply.put("node", engine.self().toString());
     reply.put("epoch", engine.cluster().epoch());
     reply.put("stable", engine.localStable());
+    reply.put("incarnation", engine.incarnation());
     reply.put("ready", engine.isReady());
     HttpErrors.send(ctx, 200, reply);
   }

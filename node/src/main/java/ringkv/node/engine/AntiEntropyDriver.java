@@ -171,12 +171,15 @@ public final class AntiEntropyDriver {
           LOG.debug("event=anti-entropy-failed node={} peer={} ms={} cause={}", engine.self(),
               peer, ms, t.toString());
         }
-      } else if (r.sent + r.received > 0) {
-        LOG.info("event=anti-entropy-repaired node={} peer={} sent={} received={} leaves={} "
-            + "ms={}", engine.self(), peer, r.sent, r.received, r.leaves, ms);
       } else {
-        LOG.debug("event=anti-entropy-round node={} peer={} leaves={} ms={}", engine.self(), peer,
-            r.leaves, ms);
+        completedRounds.merge(peer.toString(), 1, Integer::sum);
+        if (r.sent + r.received > 0) {
+          LOG.info("event=anti-entropy-repaired node={} peer={} sent={} received={} leaves={} "
+              + "ms={}", engine.self(), peer, r.sent, r.received, r.leaves, ms);
+        } else {
+          LOG.debug("event=anti-entropy-round node={} peer={} leaves={} ms={}", engine.self(),
+              peer, r.leaves, ms);
+        }
       }
     });
     try {
@@ -184,6 +187,18 @@ public final class AntiEntropyDriver {
     } catch (RuntimeException e) {
       r.done.tryFail(e);
     }
+  }
+
+  /** Rounds this node completed as initiator, per peer, since it started. */
+  private final java.util.Map<String, Integer> completedRounds = new java.util.HashMap<>();
+
+  /** The fewest rounds this node completed with any of {@code peers} (0 if none yet). */
+  int completedRoundsWithEach(List<NodeAddress> peers) {
+    int min = Integer.MAX_VALUE;
+    for (NodeAddress p : peers) {
+      min = Math.min(min, completedRounds.getOrDefault(p.toString(), 0));
+    }
+    return peers.isEmpty() ? 0 : min;
   }
 
   /** The next live peer in round-robin order that is not itself reconciling with this node. */

@@ -156,7 +156,7 @@ public final class Engine {
     heard(peer);
     JsonNode b = reply.body();
     if (b.has("stable")) {
-      stability.report(peer, b.get("stable").asLong());
+      stability.report(peer, b.path("incarnation").asLong(0), b.get("stable").asLong());
     }
     long epoch = b.path("epoch").asLong(0);
     if (epoch > cluster.epoch()) {
@@ -188,8 +188,46 @@ public final class Engine {
     }).<Void>mapEmpty().recover(err -> Future.succeededFuture());
   }
 
+  /** This process's start time: peers tell a restarted node's reports from its old ones. */
+  private final long incarnation = System.currentTimeMillis();
+
+  public long incarnation() {
+    return incarnation;
+  }
+
+  /**
+   * True while this node, restarted without DATA_DIR into a shard whose peers hold data, may
+   * have lost writes its previous process acknowledged but never delivered to every peer: it
+   * cannot vouch for them, so it holds its shard's stable time back until anti-entropy has run
+   * two full passes over its live peers (the first gathers what any peer has, the second hands
+   * it to every peer).
+   */
+  private boolean holdingStable;
+  static final int HOLD_STABLE_PASSES = 2;
+
+  void holdStableUntilRepaired() {
+    if (meta == null) {
+      holdingStable = true;
+      LOG.info("event=stable-held node={} reason=restarted-without-data-dir", self);
+    }
+  }
+
   /** This node's stable-time report for the ping reply. */
   public long localStable() {
+    if (holdingStable) {
+      List<NodeAddress> live = new ArrayList<>();
+      for (String p : myShardPeers()) {
+        NodeAddress a = NodeAddress.parse(p);
+        if (isLive(a)) {
+          live.add(a);
+        }
+      }
+      if (live.isEmpty() || antiEntropy.completedRoundsWithEach(live) < HOLD_STABLE_PASSES) {
+        return 0;
+      }
+      holdingStable = false;
+      LOG.info("event=stable-released node={} anti-entropy-passes={}", self, HOLD_STABLE_PASSES);
+    }
     return replica.localStable(myShardPeers());
   }
 

@@ -171,6 +171,9 @@ public final class Membership {
       if (ar.succeeded()) {
         LOG.info("event=caught-up node={} shard={} entries={} ms={}", self, shard.getAsInt(),
             ar.result(), System.currentTimeMillis() - start);
+        if (ar.result() > 0) {
+          engine.holdStableUntilRepaired(); // our lost outbox may have left peers behind
+        }
       }
     }).mapEmpty();
   }
