@@ -275,7 +275,8 @@ class ShardClusterTest {
   void valuesOfEveryJsonTypeRoundTripExactly() {
     List<String> literals = List.of("\"text\"", "\"\"", "\"1.50\"", "\"42\"", "\"true\"",
         "\"null\"", "\"h\\u00e9llo \\u2713 \\u65e5\\u672c \\\"quoted\\\" \\\\ \\n\"",
-        "42", "-7", "0", "9007199254740993", "1.5", "1.50", "-0.001", "1e3", "2.5E-8",
+        "42", "-7", "0", "-0", "-0.0", "1e10", "9007199254740993", "1.5", "1.50", "-0.001",
+        "1e3", "2.5E-8", "{ \"spaced\" : [ 1 , 2 ] }",
         "true", "false", "null", "[]", "{}", "[1,\"two\",3.0,null,false,[[]],{}]",
         "{\"a\":{\"b\":[1,2,{\"c\":null}]},\"d\":\"e\",\"f\":1.25}");
     JsonNode metadata = Http.MAPPER.nullNode();
@@ -294,6 +295,10 @@ class ShardClusterTest {
         assertTrue(r.body().has("value"), "no value field: " + r);
         assertTrue(sameJson(expected, r.field("value")),
             "value " + literals.get(i) + " came back as " + r.field("value") + " from " + node);
+        // Byte for byte, as given (forwarded, replicated and answered by any node).
+        assertTrue(r.raw().contains("\"value\":" + literals.get(i) + "}")
+            || r.raw().contains("\"value\":" + literals.get(i) + ","),
+            "value " + literals.get(i) + " came back as text " + r.raw() + " from " + node);
         metadata = r.metadata();
       }
     }

@@ -96,6 +96,55 @@ public final class Json {
     return (ObjectNode) node;
   }
 
+  /**
+   * The exact text of top-level field {@code field} of a JSON object body (the last one if it
+   * repeats), or null if absent: values are stored and answered byte for byte as the client
+   * wrote them ({@code -0}, {@code 1e10}, spacing inside objects), which a parse-and-reprint
+   * would not keep. Call after {@link #parseBody} validated the body.
+   */
+  public static String rawField(byte[] body, String field) {
+    if (body == null) {
+      return null;
+    }
+    try (com.fasterxml.jackson.core.JsonParser p = MAPPER.getFactory().createParser(body)) {
+      if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        return null;
+      }
+      String found = null;
+      while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        p.nextToken();
+        long start = p.currentTokenLocation().getByteOffset();
+        p.skipChildren();
+        p.finishToken(); // a string's end is known only once it is read
+        long end = p.currentLocation().getByteOffset();
+        if (name.equals(field)) {
+          found = new String(body, (int) start, (int) (end - start),
+              java.nio.charset.StandardCharsets.UTF_8);
+        }
+      }
+      return found;
+    } catch (IOException e) {
+      throw new KvException(ErrorCode.BAD_JSON, firstLine(originalMessage(e)));
+    }
+  }
+
+  /**
+   * Returns {@code text} if it is one valid JSON value (as a peer must send a stored value),
+   * else throws a 400: invalid text would corrupt every answer that embeds it.
+   */
+  public static String requireValue(String text) {
+    try {
+      if (text == null || MAPPER.readTree(text) == null) {
+        throw new KvException(ErrorCode.BAD_REQUEST, "a value must be JSON text");
+      }
+      return text;
+    } catch (IOException e) {
+      throw new KvException(ErrorCode.BAD_REQUEST, "a value is not JSON: "
+          + firstLine(originalMessage(e)));
+    }
+  }
+
   public static byte[] bytes(JsonNode node) {
     try {
       return MAPPER.writeValueAsBytes(node);

@@ -76,8 +76,7 @@ public final class KvsDialect {
       String key = Requests.pathRest(ctx, KEYS_PREFIX);
       ObjectNode body = Requests.body(ctx);
       context = Wire.decodeContext(body.get(CONTEXT_FIELD), engine.clockLimit());
-      JsonNode value = body.get("value");
-      request = new KvRequest(op, key, value == null ? null : Json.text(value), context,
+      request = new KvRequest(op, key, Requests.rawValue(ctx, body), context,
           config.kvsCausalWaitMs());
     } catch (KvException e) {
       HttpErrors.render(ctx, e, contextField(context));

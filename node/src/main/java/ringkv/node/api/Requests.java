@@ -22,6 +22,16 @@ public final class Requests {
    * Vert.x takes it apart as a form and leaves no body, which would read as "no body" and let
    * a DELETE through whatever the client sent.
    */
+  /** The exact JSON text of the body's {@code "value"} field, or null (see Json.rawField). */
+  public static String rawValue(RoutingContext ctx, ObjectNode parsed) {
+    if (!parsed.has("value")) {
+      return null;
+    }
+    Buffer b = ctx.body() == null ? null : ctx.body().buffer();
+    String raw = Json.rawField(b == null ? null : b.getBytes(), "value");
+    return raw != null ? raw : Json.text(parsed.get("value"));
+  }
+
   public static ObjectNode body(RoutingContext ctx) {
     String type = ctx.request().getHeader("Content-Type");
     if (type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/")) {

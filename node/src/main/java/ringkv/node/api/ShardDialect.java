@@ -194,8 +194,7 @@ public final class ShardDialect {
     KvOp op = KvOp.valueOf(ctx.request().method().name());
     String key = Requests.pathRest(ctx, "/key-value-store").replaceFirst("^/", "");
     ObjectNode body = Requests.body(ctx);
-    JsonNode value = body.get("value");
-    KvRequest request = new KvRequest(op, key, value == null ? null : Json.text(value),
+    KvRequest request = new KvRequest(op, key, Requests.rawValue(ctx, body),
         Wire.decodeContext(body.get("causal-metadata"), engine.clockLimit()),
         config.causalWaitMs());
     Future<KvReply> reply = engine.execute(request, 0);

@@ -3,7 +3,6 @@ package ringkv.node.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.util.RawValue;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -117,7 +116,7 @@ public final class Wire {
     if (e.isTombstone()) {
       o.put("tombstone", true);
     } else {
-      o.putRawValue("value", new RawValue(e.value()));
+      o.put("json", e.value()); // the stored text, verbatim (a re-parse would not keep it)
     }
     o.set("version", version(e.version()));
     if (!e.deps().isEmpty()) {
@@ -137,11 +136,11 @@ public final class Wire {
     if (o.path("tombstone").asBoolean(false)) {
       return Entry.tombstone(key, v, deps);
     }
-    JsonNode value = o.get("value");
-    if (value == null) {
+    JsonNode value = o.get("json");
+    if (value == null || !value.isTextual()) {
       throw new KvException(ErrorCode.BAD_REQUEST, "entry without value");
     }
-    return Entry.value(key, Json.text(value), v, deps);
+    return Entry.value(key, Json.requireValue(value.textValue()), v, deps);
   }
 
   public static ArrayNode entries(List<Entry> entries) {

@@ -376,8 +376,7 @@ public final class Engine {
     body.put("op", request.op().name());
     body.put("key", request.key());
     if (request.valueJson() != null) {
-      body.putRawValue("value", new com.fasterxml.jackson.databind.util.RawValue(
-          request.valueJson()));
+      body.put("value-json", request.valueJson());
     }
     body.set("context", Wire.context(request.context()));
     body.put("wait-ms", request.waitMs());
@@ -435,9 +434,9 @@ public final class Engine {
       }
       throw new KvException(code, b.path("detail").asText(code.error()));
     }
-    JsonNode value = b.get("value");
+    JsonNode value = b.get("value-json");
     return new KvReply(Outcome.valueOf(b.path("outcome").asText()),
-        value == null ? null : Json.text(value),
+        value == null || !value.isTextual() ? null : value.textValue(),
         Wire.decodeContext(b.get("context"), Long.MAX_VALUE),
         b.path("shard-id").asInt(), b.path("served-by").asText(), false);
   }
@@ -447,7 +446,7 @@ public final class Engine {
     ObjectNode o = Json.object();
     o.put("outcome", reply.outcome().name());
     if (reply.valueJson() != null) {
-      o.putRawValue("value", new com.fasterxml.jackson.databind.util.RawValue(reply.valueJson()));
+      o.put("value-json", reply.valueJson());
     }
     o.set("context", Wire.context(reply.context()));
     o.put("shard-id", reply.shardId());
@@ -463,8 +462,12 @@ public final class Engine {
     } catch (IllegalArgumentException e) {
       throw new KvException(ErrorCode.BAD_REQUEST, "unknown op " + b.path("op"));
     }
-    JsonNode value = b.get("value");
-    return new KvRequest(op, b.path("key").asText(), value == null ? null : Json.text(value),
+    JsonNode value = b.get("value-json");
+    if (value != null && !value.isTextual()) {
+      throw new KvException(ErrorCode.BAD_REQUEST, "\"value-json\" must be JSON text");
+    }
+    return new KvRequest(op, b.path("key").asText(),
+        value == null ? null : Json.requireValue(value.textValue()),
         Wire.decodeContext(b.get("context"), clockLimit()), b.path("wait-ms").asLong(0));
   }
 
