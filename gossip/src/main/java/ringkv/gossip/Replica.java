@@ -17,11 +17,12 @@ import java.util.function.ToLongFunction;
  * <p>Order of effects (etcd's rule): a write is applied to the store before it is queued, and the
  * caller acknowledges the client only after {@link #put}/{@link #delete} return. Reads are served
  * only when {@link #missing} is empty, i.e. this replica holds at least the version of the key the
- * client has already seen. Writes need not wait: the new version is above everything in the
- * client's context, so it supersedes the version this replica lacks wherever that arrives — which
- * keeps both sides of a partition writable. A client that has seen a version of the key this
- * replica lacks knows the key exists: a delete then writes its tombstone, and a put counts as an
- * update.
+ * client has already seen. Callers make writes wait for it too (so "Updated" or a 404 after a
+ * delete reflect what the client knows) but may go ahead when it does not come: the new version
+ * is above everything in the client's context, so it supersedes the version this replica lacks
+ * wherever that arrives — which keeps both sides of a partition writable. A client that has seen
+ * a version of the key this replica lacks knows the key exists: a delete then writes its
+ * tombstone, and a put counts as an update.
  *
  * <p>Not thread-safe; confine to one event loop.
  */

@@ -484,11 +484,19 @@ public final class Engine {
     }
     KvRequest pruned = new KvRequest(request.op(), key, request.valueJson(),
         prune(request.context()), request.waitMs());
-    // Only reads wait for a version the client has seen: a write supersedes it anyway.
-    Optional<Version> missing = request.op() == KvOp.GET
-        ? replica.missing(key, pruned.context()) : Optional.empty();
+    // Every operation first waits (bounded) for a version of the key the client has seen, so
+    // that its answer (found, "Updated", 404 after a delete) reflects what the client knows. A
+    // read that cannot get it fails; a write goes ahead anyway once the wait is over — its new
+    // version supersedes the missing one wherever that arrives, and a partition must not stop
+    // writes.
+    Optional<Version> missing = replica.missing(key, pruned.context());
     Future<Void> ready = missing.isEmpty()
         ? Future.succeededFuture() : awaitVersion(key, missing.get(), shard, request.waitMs());
+    if (request.op() != KvOp.GET) {
+      ready = ready.recover(err -> err instanceof KvException k
+          && k.code() == ErrorCode.CAUSAL_TIMEOUT
+          ? Future.succeededFuture() : Future.failedFuture(err));
+    }
     return ready.map(v -> perform(pruned, shard));
   }
 
