@@ -130,8 +130,8 @@ public final class InternalRoutes {
   }
 
   private void commit(RoutingContext ctx) {
-    membership.commit(number(Requests.body(ctx), "epoch", 0, Long.MAX_VALUE, null));
-    HttpErrors.send(ctx, 200, Json.object());
+    reply(ctx, membership.commit(number(Requests.body(ctx), "epoch", 0, Long.MAX_VALUE, null))
+        .map(v -> Json.object()));
   }
 
   private void abort(RoutingContext ctx) {

@@ -759,36 +759,49 @@ public final class Engine {
    * (their new owners received them before the change committed), replication follows the new
    * shard peers.
    */
-  void adopt(ClusterConfig next) {
+  Future<Integer> adopt(ClusterConfig next) {
     ClusterConfig previous = cluster;
     cluster = next;
     pending = null;
     persistConfig(next);
-    int dropped = dropForeignKeys(next);
     replica.queue().retainPeers(new java.util.HashSet<>(myShardPeers()));
     List<String> everyone = next.view().stream().map(Object::toString).toList();
     stability.retain(everyone);
     detector.track(otherNodes(), System.currentTimeMillis());
-    LOG.info("event=config-installed node={} epoch={} previous={} shard={} dropped-keys={} "
-        + "shards={}", self, next.epoch(), previous.epoch(), next.shardOfNode(self), dropped,
-        next.layout().asMap());
+    LOG.info("event=config-installed node={} epoch={} previous={} shard={} shards={}", self,
+        next.epoch(), previous.epoch(), next.shardOfNode(self), next.layout().asMap());
+    io.vertx.core.Promise<Integer> dropped = io.vertx.core.Promise.promise();
+    dropForeignKeys(null, 0, dropped);
+    return dropped.future().onSuccess(n -> {
+      if (n > 0) {
+        LOG.info("event=foreign-keys-dropped node={} epoch={} keys={}", self, next.epoch(), n);
+      }
+    });
   }
 
-  private int dropForeignKeys(ClusterConfig c) {
-    int dropped = 0;
-    String after = null;
-    while (true) {
-      List<Entry> page = replica.store().scan(after, 1024);
-      if (page.isEmpty()) {
-        return dropped;
-      }
-      for (Entry e : page) {
-        if (!owns(c, e.key())) {
-          replica.store().remove(e.key());
-          dropped++;
-        }
-      }
-      after = page.get(page.size() - 1).key();
+  /** Keys removed per turn of the event loop while dropping keys this node no longer owns. */
+  static final int DROP_PAGE_ENTRIES = 1024;
+
+  /**
+   * Removes, one page per turn of the event loop (a large store never stalls it), the keys the
+   * current configuration no longer gives this node — checked against the configuration at
+   * each page, so a newer one adopted meanwhile is respected.
+   */
+  private void dropForeignKeys(String after, int droppedSoFar, io.vertx.core.Promise<Integer> done) {
+    List<Entry> page = replica.store().scan(after, DROP_PAGE_ENTRIES);
+    if (page.isEmpty()) {
+      done.complete(droppedSoFar);
+      return;
     }
+    int dropped = droppedSoFar;
+    for (Entry e : page) {
+      if (!owns(cluster, e.key())) {
+        replica.store().remove(e.key());
+        dropped++;
+      }
+    }
+    String last = page.get(page.size() - 1).key();
+    int total = dropped;
+    vertx.runOnContext(v -> dropForeignKeys(last, total, done));
   }
 }

@@ -433,16 +433,18 @@ public final class Membership {
   }
 
   /** Phase 3: install the prepared configuration. */
-  public void commit(long epoch) {
+  public Future<Void> commit(long epoch) {
     ClusterConfig next = engine.pending();
     if (next == null || next.epoch() != epoch) {
-      return; // aborted by timeout, or already learned from a heartbeat
+      return Future.succeededFuture(); // aborted by timeout, or already learned from a heartbeat
     }
     cancelAbortTimer();
     long window = System.currentTimeMillis() - engine.pendingSinceMs();
     lastChange = new ChangeStats(epoch, window, transferKeys, transferBytes);
-    engine.adopt(next);
     LOG.info("event=view-change-committed node={} epoch={} window-ms={}", self, epoch, window);
+    // Answered once the keys this node no longer owns are gone, so key counts read right after
+    // the change (the view-change dialect reports them) are exact.
+    return engine.adopt(next).mapEmpty();
   }
 
   /** Abandons the prepared configuration: the old one stays. */
