@@ -189,6 +189,29 @@ public final class Replica {
     return collect(e -> e.version().counter() <= stableTime && e.deps().isEmpty());
   }
 
+  /** One page of a tombstone sweep: how many were collected, and where to resume (null: done). */
+  public record Sweep(int removed, String resumeAfter) {}
+
+  /**
+   * {@link #collectTombstones(ToLongFunction)} over one page of at most {@code limit} entries
+   * after {@code afterKey} (null: from the first key), so a caller can sweep a large store a
+   * page at a time without stalling its event loop.
+   */
+  public Sweep collectTombstones(ToLongFunction<String> stableTimeOfKey, String afterKey,
+      int limit) {
+    List<Entry> page = store.scan(afterKey, limit);
+    int removed = 0;
+    for (Entry e : page) {
+      if (e.isTombstone() && e.version().counter() <= stableTimeOfKey.applyAsLong(e.key())
+          && e.deps().keys().entrySet().stream().allMatch(
+              d -> d.getValue().counter() <= stableTimeOfKey.applyAsLong(d.getKey()))) {
+        store.remove(e.key());
+        removed++;
+      }
+    }
+    return new Sweep(removed, page.size() < limit ? null : page.get(page.size() - 1).key());
+  }
+
   private int collect(Predicate<Entry> redundantTombstone) {
     List<String> doomed = new java.util.ArrayList<>();
     store.forEach(e -> {

@@ -41,6 +41,29 @@ class TombstoneCollectionTest {
   }
 
   @Test
+  void aPagedSweepCollectsTheSameTombstonesAndEnds() {
+    Replica a = replica("a");
+    for (int i = 0; i < 10; i++) {
+      a.put("k" + i, "1", CausalContext.EMPTY, List.of(), 100 + i);
+      if (i % 2 == 0) {
+        a.delete("k" + i, CausalContext.EMPTY, List.of(), 200 + i);
+      }
+    }
+    int removed = 0;
+    int pages = 0;
+    String after = null;
+    do {
+      Replica.Sweep sweep = a.collectTombstones(key -> 10_000, after, 3);
+      removed += sweep.removed();
+      after = sweep.resumeAfter();
+      pages++;
+    } while (after != null);
+    assertEquals(5, removed);
+    assertEquals(5, a.store().size(), "only the live keys are left");
+    assertTrue(pages >= 4, "a page holds at most 3 entries: " + pages + " pages");
+  }
+
+  @Test
   void tombstoneWithAnUnstableDependencyOnAnotherShardIsKept() {
     Replica a = replica("a");
     a.put("k", "1", CausalContext.EMPTY, List.of(), 100);

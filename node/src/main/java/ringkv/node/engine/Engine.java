@@ -110,18 +110,40 @@ public final class Engine {
   /** How often tombstones every replica holds are collected. */
   static final long TOMBSTONE_SWEEP_MS = 2_000;
 
+  /** Entries a tombstone sweep looks at per turn of the event loop. */
+  static final int SWEEP_PAGE_ENTRIES = 1024;
+  private boolean sweeping;
+
+  /** Starts a sweep (one page per turn of the event loop) unless one is running. */
   private void collectTombstones() {
+    if (!sweeping) {
+      sweeping = true;
+      sweepPage(null, 0);
+    }
+  }
+
+  private void sweepPage(String after, int removedSoFar) {
     OptionalInt shard = cluster.shardOfNode(self);
-    if (shard.isPresent() && pending == null && !catchingUp) {
-      java.util.Map<Integer, Long> stableByShard = new java.util.HashMap<>();
-      // A tombstone goes only when it and its causes are stable in their own shards.
-      int removed = replica.collectTombstones(
-          k -> stableByShard.computeIfAbsent(cluster.shardOf(k), this::stableTime));
+    if (shard.isEmpty() || pending != null || catchingUp) {
+      sweeping = false;
+      return;
+    }
+    java.util.Map<Integer, Long> stableByShard = new java.util.HashMap<>();
+    // A tombstone goes only when it and its causes are stable in their own shards.
+    Replica.Sweep sweep = replica.collectTombstones(
+        k -> stableByShard.computeIfAbsent(cluster.shardOf(k), this::stableTime), after,
+        SWEEP_PAGE_ENTRIES);
+    int removed = removedSoFar + sweep.removed();
+    if (sweep.resumeAfter() == null) {
+      sweeping = false;
       if (removed > 0) {
         LOG.debug("event=tombstones-collected node={} count={}", self, removed);
       }
+      return;
     }
+    vertx.runOnContext(v -> sweepPage(sweep.resumeAfter(), removed));
   }
+
 
   private List<String> otherNodes() {
     List<String> out = new ArrayList<>();
