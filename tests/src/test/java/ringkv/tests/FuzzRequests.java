@@ -986,8 +986,9 @@ final class FuzzRequests {
                   + farFuture + ",\"n\"]}}")) + "}").either();
         default:
           return new Req("internal-kv-write-new", "POST", "/internal/kv").body("{\"op\":\""
-              + pick(List.of("PUT", "DELETE")) + "\",\"key\":\"" + fresh + "\",\"value\":"
-              + pick(VALUES) + ",\"hops\":" + pick(List.of("0", "1")) + "}")
+              + pick(List.of("PUT", "DELETE")) + "\",\"key\":\"" + fresh
+              + "\",\"value-json\":\"" + jsonEscape(pick(VALUES)) + "\",\"hops\":"
+              + pick(List.of("0", "1")) + "}")
               .valid().status(200);
       }
     }
@@ -995,7 +996,7 @@ final class FuzzRequests {
     /** Batches that must be refused whole: every one holds a malformed entry. */
     private Req internalReplicate() {
       String seed = seededKey();
-      String good = "{\"key\":\"fuzz-r\",\"value\":1,\"version\":[1,\"n\"]}";
+      String good = "{\"key\":\"fuzz-r\",\"json\":\"1\",\"version\":[1,\"n\"]}";
       String bad = pick(List.of("5", "null", "{}", "{\"key\":\"" + seed + "\"}",
           "{\"key\":\"" + seed + "\",\"value\":1,\"version\":\"x\"}",
           "{\"key\":\"" + seed + "\",\"value\":1,\"version\":[0,\"n\"]}",
