@@ -10,6 +10,7 @@ import io.vertx.core.Future;
 import java.util.Set;
 import java.util.TreeSet;
 import ringkv.node.engine.Engine;
+import ringkv.node.engine.Forwarder;
 import ringkv.node.engine.Membership;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
@@ -55,7 +56,7 @@ public final class InternalRoutes {
     Future<Void> synced = epoch > engine.cluster().epoch() && body.hasNonNull("from")
         ? engine.syncConfig(parseNode(body.get("from").asText())) : Future.succeededFuture();
     reply(ctx, synced.compose(v -> engine.execute(engine.decodeForwarded(body), hops,
-        fromCatchingUp)).map(Engine::encodeReply));
+        fromCatchingUp)).map(Forwarder::encodeReply));
   }
 
   private void replicate(RoutingContext ctx) {

@@ -52,7 +52,7 @@ public final class Engine {
   private final Stability stability = new Stability();
   private final Vertx vertx;
   private ClusterConfig cluster;
-  private int forwardCursor;
+  private final Forwarder forwarder;
   private long heartbeatTimer = -1;
   private long tombstoneTimer = -1;
   /** The configuration being installed by a view change, while one is in progress. */
@@ -83,6 +83,7 @@ public final class Engine {
     this.waiters = new Waiters(vertx, config.waitersMax());
     this.driver = new GossipDriver(vertx, context, replica.queue(), peers, self.toString(),
         config.replicationTickMs(), config.forwardTimeoutMs());
+    this.forwarder = new Forwarder(peers, config.forwardTimeoutMs(), self, this::isLive);
     this.antiEntropy = new AntiEntropyDriver(vertx, context, this,
         config.antiEntropyIntervalMs(), config.forwardTimeoutMs());
   }
@@ -378,7 +379,8 @@ public final class Engine {
       return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
           "request for " + request.key() + " forwarded " + hops + " times without an owner"));
     }
-    return forward(request, members, hops + 1, handingOff).map(KvReply::asProxied);
+    return forwarder.forward(request, members, hops + 1, handingOff, cluster.epoch())
+        .map(KvReply::asProxied);
   }
 
   private KvReply pruned(KvReply r) {
@@ -386,111 +388,9 @@ public final class Engine {
         r.proxied());
   }
 
-  private Future<KvReply> forward(KvRequest request, List<NodeAddress> members, int hops,
-      boolean fromCatchingUp) {
-    List<NodeAddress> order = new ArrayList<>(members);
-    if (!order.isEmpty()) {
-      java.util.Collections.rotate(order, -(forwardCursor++ % order.size()));
-    }
-    // Live members first; down ones stay as a last resort (the detector may lag a restart).
-    order.sort(java.util.Comparator.comparing(a -> isLive(a) ? 0 : 1));
-    ObjectNode body = Json.object();
-    body.put("op", request.op().name());
-    body.put("key", request.key());
-    if (request.valueJson() != null) {
-      body.put("value-json", request.valueJson());
-    }
-    body.set("context", Wire.context(request.context()));
-    body.put("wait-ms", request.waitMs());
-    body.put("hops", hops);
-    body.put("epoch", cluster.epoch());
-    body.put("from", self.toString());
-    body.put("from-catching-up", fromCatchingUp);
-    return tryForward(body, order, 0);
-  }
-
-  private Future<KvReply> tryForward(ObjectNode body, List<NodeAddress> order, int index) {
-    if (index >= order.size()) {
-      return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
-          "no live member of the owning shard answered"));
-    }
-    NodeAddress to = order.get(index);
-    long timeout = config.forwardTimeoutMs() + body.path("wait-ms").asLong(0);
-    return peers.post(to, "/internal/kv", body, timeout)
-        .recover(err -> {
-          // Only a failed connection is safe to retry elsewhere: a timeout may have applied.
-          if (isConnectFailure(err)) {
-            return Future.failedFuture(new RetryElsewhere(err));
-          }
-          return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
-              "forward to " + to + " failed: " + err));
-        })
-        .compose(reply -> Future.succeededFuture(decodeReply(reply)),
-            err -> err instanceof RetryElsewhere
-                ? tryForward(body, order, index + 1) : Future.failedFuture(err));
-  }
-
-  /** Marks a forward that never reached its target. */
-  private static final class RetryElsewhere extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    RetryElsewhere(Throwable cause) {
-      super(cause.toString(), cause, false, false);
-    }
-  }
-
-  private static boolean isConnectFailure(Throwable err) {
-    return err instanceof java.net.ConnectException
-        || err instanceof io.netty.channel.ConnectTimeoutException
-        || (err.getMessage() != null && err.getMessage().contains("Connection refused"));
-  }
-
-  private KvReply decodeReply(Peers.PeerReply reply) {
-    JsonNode b = reply.body();
-    if (reply.status() != 200) {
-      ErrorCode code;
-      try {
-        code = ErrorCode.valueOf(b.path("code").asText("INTERNAL"));
-      } catch (IllegalArgumentException e) {
-        code = ErrorCode.INTERNAL;
-      }
-      throw new KvException(code, b.path("detail").asText(code.error()));
-    }
-    JsonNode value = b.get("value-json");
-    return new KvReply(Outcome.valueOf(b.path("outcome").asText()),
-        value == null || !value.isTextual() ? null : value.textValue(),
-        Wire.decodeContext(b.get("context"), Long.MAX_VALUE),
-        b.path("shard-id").asInt(), b.path("served-by").asText(), false);
-  }
-
-  /** The internal wire form of a reply, decoded by {@link #decodeReply}. */
-  public static ObjectNode encodeReply(KvReply reply) {
-    ObjectNode o = Json.object();
-    o.put("outcome", reply.outcome().name());
-    if (reply.valueJson() != null) {
-      o.put("value-json", reply.valueJson());
-    }
-    o.set("context", Wire.context(reply.context()));
-    o.put("shard-id", reply.shardId());
-    o.put("served-by", reply.servedBy());
-    return o;
-  }
-
   /** Decodes a request forwarded by a peer ({@code POST /internal/kv}). */
   public KvRequest decodeForwarded(JsonNode b) {
-    KvOp op;
-    try {
-      op = KvOp.valueOf(b.path("op").asText());
-    } catch (IllegalArgumentException e) {
-      throw new KvException(ErrorCode.BAD_REQUEST, "unknown op " + b.path("op"));
-    }
-    JsonNode value = b.get("value-json");
-    if (value != null && !value.isTextual()) {
-      throw new KvException(ErrorCode.BAD_REQUEST, "\"value-json\" must be JSON text");
-    }
-    return new KvRequest(op, b.path("key").asText(),
-        value == null ? null : Json.requireValue(value.textValue()),
-        Wire.decodeContext(b.get("context"), clockLimit()), b.path("wait-ms").asLong(0));
+    return Forwarder.decodeRequest(b, clockLimit());
   }
 
   private Future<KvReply> executeLocal(KvRequest request, int shard) {
