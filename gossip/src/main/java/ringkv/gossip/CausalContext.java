@@ -2,6 +2,7 @@ package ringkv.gossip;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -15,23 +16,53 @@ import java.util.function.BiPredicate;
  *
  * <p>Immutable; thread-safe.
  */
-public record CausalContext(Map<String, Version> keys) {
+public final class CausalContext {
 
-  public static final CausalContext EMPTY = new CausalContext(Map.of());
+  public static final CausalContext EMPTY = new CausalContext(Map.of(), false);
 
-  public CausalContext {
+  /** Unmodifiable; never shared with a caller that could change it. */
+  private final Map<String, Version> keys;
+
+  /** A context holding a copy of {@code keys}; prefer {@link #of}, which shares EMPTY. */
+  public CausalContext(Map<String, Version> keys) {
+    this(copy(keys), false);
+  }
+
+  /** Wraps {@code owned}, which nobody else references. */
+  private CausalContext(Map<String, Version> owned, boolean unused) {
+    this.keys = owned.isEmpty() ? Map.of() : Collections.unmodifiableMap(owned);
+  }
+
+  /** The context holding {@code keys}: {@link #EMPTY} when there are none (no copy then). */
+  public static CausalContext of(Map<String, Version> keys) {
+    return keys.isEmpty() ? EMPTY : new CausalContext(keys);
+  }
+
+  private static Map<String, Version> copy(Map<String, Version> keys) {
     Objects.requireNonNull(keys, "keys");
-    for (Map.Entry<String, Version> e : keys.entrySet()) {
-      checkArgument(e.getKey() != null && e.getValue() != null, "null in context");
-    }
     // Not Map.copyOf: its open addressing degrades badly on dense short keys ("0", "1", …),
     // which a client controls; a HashMap copy stays linear.
-    keys = java.util.Collections.unmodifiableMap(new HashMap<>(keys));
+    HashMap<String, Version> copy = new HashMap<>(Math.max(4, keys.size() * 4 / 3 + 1));
+    for (Map.Entry<String, Version> e : keys.entrySet()) {
+      checkArgument(e.getKey() != null && e.getValue() != null, "null in context");
+      copy.put(e.getKey(), e.getValue());
+    }
+    return copy;
+  }
+
+  private static CausalContext owning(HashMap<String, Version> owned) {
+    return owned.isEmpty() ? EMPTY : new CausalContext(owned, false);
+  }
+
+  /** For each key, the newest version seen; unmodifiable. */
+  public Map<String, Version> keys() {
+    return keys;
   }
 
   /** The version this context requires for {@code key}, or {@link Version#ZERO}. */
   public Version get(String key) {
-    return keys.getOrDefault(key, Version.ZERO);
+    Version v = keys.get(key);
+    return v == null ? Version.ZERO : v;
   }
 
   public int size() {
@@ -53,35 +84,67 @@ public record CausalContext(Map<String, Version> keys) {
 
   /** Point-wise maximum of both contexts. */
   public CausalContext merge(CausalContext other) {
-    if (other.isEmpty()) {
+    if (other.isEmpty() || other == this) {
       return this;
     }
     if (isEmpty()) {
       return other;
     }
-    Map<String, Version> merged = new HashMap<>(keys);
+    // No copy when this context already covers the other (the common case: a session reading
+    // keys whose dependencies it has seen).
+    boolean covers = true;
+    for (Map.Entry<String, Version> e : other.keys.entrySet()) {
+      if (!get(e.getKey()).isAtLeast(e.getValue())) {
+        covers = false;
+        break;
+      }
+    }
+    if (covers) {
+      return this;
+    }
+    HashMap<String, Version> merged = new HashMap<>(keys);
     other.keys.forEach((k, v) -> merged.merge(k, v, Version::max));
-    return new CausalContext(merged);
+    return owning(merged);
   }
 
   /** This context, raised to at least {@code version} for {@code key}. */
   public CausalContext with(String key, Version version) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(version, "version");
     if (get(key).isAtLeast(version)) {
       return this;
     }
-    Map<String, Version> merged = new HashMap<>(keys);
+    HashMap<String, Version> merged = new HashMap<>(keys);
     merged.put(key, version);
-    return new CausalContext(merged);
+    return owning(merged);
   }
 
   /** This context without the entries {@code drop} selects. */
   public CausalContext without(BiPredicate<String, Version> drop) {
-    Map<String, Version> kept = new HashMap<>();
-    keys.forEach((k, v) -> {
-      if (!drop.test(k, v)) {
-        kept.put(k, v);
+    HashMap<String, Version> kept = null;
+    for (Map.Entry<String, Version> e : keys.entrySet()) {
+      if (drop.test(e.getKey(), e.getValue())) {
+        if (kept == null) {
+          kept = new HashMap<>(keys);
+        }
+        kept.remove(e.getKey());
       }
-    });
-    return kept.size() == keys.size() ? this : new CausalContext(kept);
+    }
+    return kept == null ? this : owning(kept);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof CausalContext c && keys.equals(c.keys);
+  }
+
+  @Override
+  public int hashCode() {
+    return keys.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "CausalContext[keys=" + keys + "]";
   }
 }

@@ -5,7 +5,9 @@ import static com.google.common.base.Preconditions.checkArgument;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NavigableMap;
+import java.util.NavigableSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
@@ -19,6 +21,8 @@ public final class MemoryStore implements Store {
   private static final int SCAN_PAGE_CAPACITY_MAX = 1024;
 
   private final NavigableMap<String, Entry> entries = new TreeMap<>(KeyOrder.COMPARATOR);
+  /** The keys whose entry is a tombstone. */
+  private final NavigableSet<String> tombstones = new TreeSet<>(KeyOrder.COMPARATOR);
   private long live;
 
   @Override
@@ -30,6 +34,11 @@ public final class MemoryStore implements Store {
   public void put(Entry entry) {
     Entry old = entries.put(entry.key(), entry);
     live += liveDelta(old, entry);
+    if (entry.isTombstone()) {
+      tombstones.add(entry.key());
+    } else if (old != null && old.isTombstone()) {
+      tombstones.remove(entry.key());
+    }
   }
 
   @Override
@@ -37,6 +46,8 @@ public final class MemoryStore implements Store {
     Entry old = entries.remove(key);
     if (old != null && !old.isTombstone()) {
       live--;
+    } else if (old != null) {
+      tombstones.remove(key);
     }
   }
 
@@ -67,6 +78,20 @@ public final class MemoryStore implements Store {
         break;
       }
       page.add(e);
+    }
+    return page;
+  }
+
+  @Override
+  public List<Entry> scanTombstones(String afterKey, int limit) {
+    checkArgument(limit > 0, "limit must be > 0, got %s", limit);
+    NavigableSet<String> tail = afterKey == null ? tombstones : tombstones.tailSet(afterKey, false);
+    List<Entry> page = new ArrayList<>(Math.min(limit, Math.min(tombstones.size(), 64)));
+    for (String key : tail) {
+      if (page.size() >= limit) {
+        break;
+      }
+      page.add(entries.get(key));
     }
     return page;
   }

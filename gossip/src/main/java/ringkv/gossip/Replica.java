@@ -199,7 +199,7 @@ public final class Replica {
    */
   public Sweep collectTombstones(ToLongFunction<String> stableTimeOfKey, String afterKey,
       int limit) {
-    List<Entry> page = store.scan(afterKey, limit);
+    List<Entry> page = store.scanTombstones(afterKey, limit);
     int removed = 0;
     for (Entry e : page) {
       if (e.isTombstone() && e.version().counter() <= stableTimeOfKey.applyAsLong(e.key())
@@ -214,14 +214,23 @@ public final class Replica {
 
   private int collect(Predicate<Entry> redundantTombstone) {
     List<String> doomed = new java.util.ArrayList<>();
-    store.forEach(e -> {
-      if (e.isTombstone() && redundantTombstone.test(e)) {
-        doomed.add(e.key());
+    String after = null;
+    List<Entry> page;
+    do {
+      page = store.scanTombstones(after, COLLECT_PAGE);
+      for (Entry e : page) {
+        if (redundantTombstone.test(e)) {
+          doomed.add(e.key());
+        }
       }
-    });
+      after = page.isEmpty() ? null : page.get(page.size() - 1).key();
+    } while (page.size() == COLLECT_PAGE);
     doomed.forEach(store::remove);
     return doomed.size();
   }
+
+  private static final int COLLECT_PAGE = 1024;
+
 
   /**
    * Merges a write replicated from a peer's queue or pulled from a peer, unless it is stale: at

@@ -36,4 +36,15 @@ public interface Store {
    * bounded memory. {@code afterKey} need not be present. {@code limit} must be at least 1.
    */
   List<Entry> scan(String afterKey, int limit);
+
+  /**
+   * Like {@link #scan}, but only tombstones: what a tombstone sweep visits, so that its cost
+   * follows the number of deletes, not the size of the store.
+   */
+  List<Entry> scanTombstones(String afterKey, int limit);
+
+  /** Number of tombstones held. */
+  default long tombstoneCount() {
+    return size() - liveCount();
+  }
 }

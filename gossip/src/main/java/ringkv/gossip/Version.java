@@ -2,6 +2,8 @@ package ringkv.gossip;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import com.google.common.collect.Interner;
+import com.google.common.collect.Interners;
 import java.util.Objects;
 
 /**
@@ -15,6 +17,17 @@ public record Version(long counter, String node) implements Comparable<Version> 
 
   /** The version below every real write: what a replica "holds" for a key it has never seen. */
   public static final Version ZERO = new Version(0, "");
+
+  /** Writer names are few (the nodes) while versions are many: one String per name. */
+  private static final Interner<String> NODES = Interners.newWeakInterner();
+
+  /**
+   * The version (counter, node) with {@code node} shared with every other version naming the
+   * same writer: for versions decoded from the wire or disk, which would each hold a copy.
+   */
+  public static Version decoded(long counter, String node) {
+    return new Version(counter, NODES.intern(node));
+  }
 
   public Version {
     checkArgument(counter >= 0, "counter must be >= 0, got %s", counter);

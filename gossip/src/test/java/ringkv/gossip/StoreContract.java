@@ -182,6 +182,32 @@ public abstract class StoreContract {
   }
 
   @Test
+  public void scanTombstonesVisitsOnlyTombstonesInKeyOrder() {
+    for (String k : List.of("a", "b", "c", "d", "e", "f")) {
+      store.put(value(k, "1", 1));
+    }
+    assertEquals(List.of(), store.scanTombstones(null, 10));
+    assertEquals(0, store.tombstoneCount());
+    store.put(tombstone("e", 2));
+    store.put(tombstone("b", 2));
+    store.put(tombstone("x", 2)); // a tombstone for a key never seen
+    store.put(tombstone("d", 2));
+    store.put(value("d", "2", 3)); // written again: no longer a tombstone
+    assertEquals(List.of("b", "e", "x"), keys(store.scanTombstones(null, 10)));
+    assertEquals(tombstone("e", 2), store.scanTombstones("b", 1).get(0));
+    assertEquals(List.of("e"), keys(store.scanTombstones("c", 1)), "after an absent key");
+    assertEquals(List.of("x"), keys(store.scanTombstones("e", 5)), "after a tombstone");
+    assertEquals(List.of(), store.scanTombstones("x", 5));
+    assertEquals(3, store.tombstoneCount());
+    store.remove("e");
+    store.put(tombstone("x", 3)); // tombstone replaces tombstone: still one
+    assertEquals(List.of("b", "x"), keys(store.scanTombstones(null, 10)));
+    store.remove("a"); // removing a value leaves the tombstones alone
+    assertEquals(List.of("b", "x"), keys(store.scanTombstones(null, 10)));
+    assertThrows(IllegalArgumentException.class, () -> store.scanTombstones(null, 0));
+  }
+
+  @Test
   public void scanPagesAreSnapshotsTheCallerMayRemoveFrom() {
     for (int i = 0; i < 10; i++) {
       store.put(value("k" + i, "1", 1));

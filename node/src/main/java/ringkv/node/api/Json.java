@@ -50,7 +50,7 @@ public final class Json {
   }
 
   /** True when a string or field name anywhere in {@code root} has an unpaired surrogate. */
-  private static boolean hasUnpairedSurrogate(JsonNode root) {
+  static boolean hasUnpairedSurrogate(JsonNode root) {
     java.util.ArrayDeque<JsonNode> todo = new java.util.ArrayDeque<>();
     todo.push(root);
     while (!todo.isEmpty()) {
@@ -74,7 +74,7 @@ public final class Json {
     return false;
   }
 
-  private static boolean hasUnpairedSurrogate(String s) {
+  static boolean hasUnpairedSurrogate(String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (Character.isHighSurrogate(c) && i + 1 < s.length()
@@ -94,39 +94,6 @@ public final class Json {
       throw new KvException(ErrorCode.BAD_JSON, "the body must be a JSON object");
     }
     return (ObjectNode) node;
-  }
-
-  /**
-   * The exact text of top-level field {@code field} of a JSON object body (the last one if it
-   * repeats), or null if absent: values are stored and answered byte for byte as the client
-   * wrote them ({@code -0}, {@code 1e10}, spacing inside objects), which a parse-and-reprint
-   * would not keep. Call after {@link #parseBody} validated the body.
-   */
-  public static String rawField(byte[] body, String field) {
-    if (body == null) {
-      return null;
-    }
-    try (com.fasterxml.jackson.core.JsonParser p = MAPPER.getFactory().createParser(body)) {
-      if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
-        return null;
-      }
-      String found = null;
-      while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
-        String name = p.currentName();
-        p.nextToken();
-        long start = p.currentTokenLocation().getByteOffset();
-        p.skipChildren();
-        p.finishToken(); // a string's end is known only once it is read
-        long end = p.currentLocation().getByteOffset();
-        if (name.equals(field)) {
-          found = new String(body, (int) start, (int) (end - start),
-              java.nio.charset.StandardCharsets.UTF_8);
-        }
-      }
-      return found;
-    } catch (IOException e) {
-      throw new KvException(ErrorCode.BAD_JSON, firstLine(originalMessage(e)));
-    }
   }
 
   /**
@@ -171,14 +138,14 @@ public final class Json {
     return true;
   }
 
-  private static String originalMessage(IOException e) {
+  static String originalMessage(IOException e) {
     if (e instanceof JsonProcessingException jpe) {
       return jpe.getOriginalMessage();
     }
     return e.getMessage();
   }
 
-  private static String firstLine(String message) {
+  static String firstLine(String message) {
     if (message == null) {
       return "unparseable body";
     }

@@ -74,10 +74,9 @@ public final class KvsDialect {
     KvRequest request;
     try {
       String key = Requests.pathRest(ctx, KEYS_PREFIX);
-      ObjectNode body = Requests.body(ctx);
-      context = Wire.decodeContext(body.get(CONTEXT_FIELD), engine.clockLimit());
-      request = new KvRequest(op, key, Requests.rawValue(ctx, body), context,
-          config.kvsCausalWaitMs());
+      KvBody body = Requests.kvBody(ctx, CONTEXT_FIELD);
+      context = Wire.decodeContext(body.context(), engine.clockLimit());
+      request = new KvRequest(op, key, body.rawValue(), context, config.kvsCausalWaitMs());
     } catch (KvException e) {
       HttpErrors.render(ctx, e, contextField(context));
       return;

@@ -22,14 +22,17 @@ public final class Requests {
    * Vert.x takes it apart as a form and leaves no body, which would read as "no body" and let
    * a DELETE through whatever the client sent.
    */
-  /** The exact JSON text of the body's {@code "value"} field, or null (see Json.rawField). */
-  public static String rawValue(RoutingContext ctx, ObjectNode parsed) {
-    if (!parsed.has("value")) {
-      return null;
+  /**
+   * The body of a key-value request, read in one streaming pass (see {@link KvBody}); refused
+   * like {@link #body} when it is multipart or not a JSON object.
+   */
+  static KvBody kvBody(RoutingContext ctx, String contextField) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type != null && type.regionMatches(true, 0, "multipart/", 0, 10)) {
+      throw new KvException(ErrorCode.BAD_REQUEST, NOT_JSON);
     }
     Buffer b = ctx.body() == null ? null : ctx.body().buffer();
-    String raw = Json.rawField(b == null ? null : b.getBytes(), "value");
-    return raw != null ? raw : Json.text(parsed.get("value"));
+    return KvBody.parse(b == null ? null : b.getBytes(), contextField);
   }
 
   public static ObjectNode body(RoutingContext ctx) {

@@ -193,10 +193,9 @@ public final class ShardDialect {
   private void keyValue(RoutingContext ctx) {
     KvOp op = KvOp.valueOf(ctx.request().method().name());
     String key = Requests.pathRest(ctx, "/key-value-store").replaceFirst("^/", "");
-    ObjectNode body = Requests.body(ctx);
-    KvRequest request = new KvRequest(op, key, Requests.rawValue(ctx, body),
-        Wire.decodeContext(body.get("causal-metadata"), engine.clockLimit()),
-        config.causalWaitMs());
+    KvBody body = Requests.kvBody(ctx, "causal-metadata");
+    KvRequest request = new KvRequest(op, key, body.rawValue(),
+        Wire.decodeContext(body.context(), engine.clockLimit()), config.causalWaitMs());
     Future<KvReply> reply = engine.execute(request, 0);
     reply.onComplete(ar -> {
       if (ar.failed()) {

@@ -87,7 +87,7 @@ public final class Wire {
       Map.Entry<String, JsonNode> e = it.next();
       out.put(e.getKey(), decodeVersion(e.getValue(), clockLimit));
     }
-    return new CausalContext(out);
+    return CausalContext.of(out);
   }
 
   private static Version decodeVersion(JsonNode node, long clockLimit) {
@@ -103,7 +103,7 @@ public final class Wire {
     if (counter > clockLimit) {
       throw badMetadata("clock " + counter + " is absurdly far in the future");
     }
-    return new Version(counter, writer);
+    return Version.decoded(counter, writer);
   }
 
   private static KvException badMetadata(String why) {

@@ -306,7 +306,7 @@ public final class AntiEntropyDriver {
       List<KeyVersion> page = new ArrayList<>();
       for (JsonNode v : b.path("versions")) {
         page.add(new KeyVersion(v.path(0).asText(),
-            new Version(v.path(1).asLong(), v.path(2).asText())));
+            Version.decoded(v.path(1).asLong(), v.path(2).asText())));
       }
       JsonNode last = b.get("last");
       boolean exhausted = last == null || last.isNull();

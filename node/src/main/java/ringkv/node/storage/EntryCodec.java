@@ -87,7 +87,7 @@ public final class EntryCodec {
       throw r.corrupt(r.remaining() + " trailing bytes", null);
     }
     try {
-      return new Entry(key, value, version, new CausalContext(deps));
+      return new Entry(key, value, version, CausalContext.of(deps));
     } catch (IllegalArgumentException e) {
       throw r.corrupt(e.getMessage(), e);
     }
@@ -157,7 +157,7 @@ public final class EntryCodec {
       long counter = varlong();
       String node = string();
       try {
-        return new Version(counter, node);
+        return Version.decoded(counter, node);
       } catch (IllegalArgumentException e) {
         throw corrupt(e.getMessage(), e);
       }

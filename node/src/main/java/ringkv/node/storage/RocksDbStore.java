@@ -90,12 +90,18 @@ public final class RocksDbStore implements Store, MetaStore, AutoCloseable {
 
   static final String ENTRIES_FAMILY = "entries";
   static final String META_FAMILY = "meta";
+  /** Index of the keys whose entry is a tombstone (key -> empty), for tombstone sweeps. */
+  static final String TOMBSTONES_FAMILY = "tombstones";
+  private static final byte[] NOTHING = new byte[0];
   static final byte[] FORMAT_KEY = "format".getBytes(US_ASCII);
   static final byte[] LIVE_COUNT_KEY = "count/live".getBytes(US_ASCII);
   static final byte[] SIZE_KEY = "count/size".getBytes(US_ASCII);
   static final String META_NAME_PREFIX = "meta/";
-  /** Version of the layout above (families and meta keys); entries carry their own version. */
-  static final long STORAGE_FORMAT = 1;
+  /**
+   * Version of the layout above (families and meta keys); entries carry their own version.
+   * Format 2 added the tombstone index; a format 1 store gets it built when opened.
+   */
+  static final long STORAGE_FORMAT = 2;
 
   static {
     RocksDB.loadLibrary();
@@ -109,6 +115,7 @@ public final class RocksDbStore implements Store, MetaStore, AutoCloseable {
   private final RocksDB db;
   private final ColumnFamilyHandle entries;
   private final ColumnFamilyHandle meta;
+  private final ColumnFamilyHandle tombstones;
   private long live;
   private long size;
   private volatile boolean closed;
@@ -137,6 +144,7 @@ public final class RocksDbStore implements Store, MetaStore, AutoCloseable {
       }
       entries = handles.get(1);
       meta = handles.get(2);
+      tombstones = handles.get(3);
       loadCounts();
     } catch (IOException | RocksDBException | RuntimeException e) {
       closeResources();
@@ -170,7 +178,8 @@ public final class RocksDbStore implements Store, MetaStore, AutoCloseable {
     List<ColumnFamilyDescriptor> families = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, defaultOptions),
         new ColumnFamilyDescriptor(ENTRIES_FAMILY.getBytes(US_ASCII), entryOptions),
-        new ColumnFamilyDescriptor(META_FAMILY.getBytes(US_ASCII), metaOptions));
+        new ColumnFamilyDescriptor(META_FAMILY.getBytes(US_ASCII), metaOptions),
+        new ColumnFamilyDescriptor(TOMBSTONES_FAMILY.getBytes(US_ASCII), metaOptions));
     return own(RocksDB.open(options, dir.toString(), families, handles));
   }
 
@@ -189,28 +198,35 @@ public final class RocksDbStore implements Store, MetaStore, AutoCloseable {
   /** Reads the counts, or recomputes and stores them if they are missing. */
   private void loadCounts() throws RocksDBException {
     byte[] format = db.get(meta, FORMAT_KEY);
-    if (format != null && decodeLong(format) != STORAGE_FORMAT) {
+    if (format != null && decodeLong(format) != STORAGE_FORMAT && decodeLong(format) != 1) {
       throw new StorageException("the store in " + dir + " has format " + decodeLong(format)
-          + "; this build reads format " + STORAGE_FORMAT);
+          + "; this build reads formats 1 and " + STORAGE_FORMAT);
     }
     byte[] liveBytes = db.get(meta, LIVE_COUNT_KEY);
     byte[] sizeBytes = db.get(meta, SIZE_KEY);
-    if (format != null && liveBytes != null && sizeBytes != null) {
+    if (format != null && decodeLong(format) == STORAGE_FORMAT && liveBytes != null
+        && sizeBytes != null) {
       live = decodeLong(liveBytes);
       size = decodeLong(sizeBytes);
       checkCounts();
       return;
     }
+    // A new store, or one written before the counts or the tombstone index: count and index
+    // every entry once.
     long liveCounted = 0;
     long sizeCounted = 0;
-    try (RocksIterator it = db.newIterator(entries, scanOptions)) {
+    try (RocksIterator it = db.newIterator(entries, scanOptions);
+        WriteBatch index = new WriteBatch()) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         sizeCounted++;
         if (!EntryCodec.isTombstone(Wtf8.decode(it.key()), it.value())) {
           liveCounted++;
+        } else {
+          index.put(tombstones, it.key(), NOTHING);
         }
       }
       it.status();
+      db.write(writeOptions, index);
     }
     try (WriteBatch batch = new WriteBatch(); WriteOptions synced = new WriteOptions()) {
       batch.put(meta, FORMAT_KEY, encodeLong(STORAGE_FORMAT));
@@ -251,6 +267,11 @@ public final class RocksDbStore implements Store, MetaStore, AutoCloseable {
       long sizeAfter = size + (old == null ? 1 : 0);
       try (WriteBatch batch = new WriteBatch()) {
         batch.put(entries, key, record);
+        if (entry.isTombstone()) {
+          batch.put(tombstones, key, NOTHING);
+        } else if (old != null && EntryCodec.isTombstone(entry.key(), old)) {
+          batch.delete(tombstones, key);
+        }
         putCounts(batch, liveAfter, sizeAfter);
         db.write(writeOptions, batch);
       }
@@ -273,6 +294,9 @@ public final class RocksDbStore implements Store, MetaStore, AutoCloseable {
       long liveAfter = live + liveDelta(key, old, false);
       try (WriteBatch batch = new WriteBatch()) {
         batch.delete(entries, keyBytes);
+        if (EntryCodec.isTombstone(key, old)) {
+          batch.delete(tombstones, keyBytes);
+        }
         putCounts(batch, liveAfter, size - 1);
         db.write(writeOptions, batch);
       }
@@ -347,6 +371,41 @@ public final class RocksDbStore implements Store, MetaStore, AutoCloseable {
       it.status();
     } catch (RocksDBException e) {
       throw failed("scan", e);
+    }
+    return page;
+  }
+
+  /**
+   * Up to {@code limit} tombstones after {@code afterKey}, in key order, through the tombstone
+   * index: reads about {@code limit} records however large the store is.
+   */
+  @Override
+  public List<Entry> scanTombstones(String afterKey, int limit) {
+    checkArgument(limit > 0, "limit must be > 0, got %s", limit);
+    checkOpen();
+    List<Entry> page = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(tombstones, scanOptions)) {
+      if (afterKey == null) {
+        it.seekToFirst();
+      } else {
+        byte[] after = Wtf8.encode(afterKey);
+        it.seek(after);
+        if (it.isValid() && Arrays.equals(it.key(), after)) {
+          it.next();
+        }
+      }
+      for (; it.isValid() && page.size() < limit; it.next()) {
+        byte[] keyBytes = it.key();
+        byte[] record = db.get(entries, keyBytes);
+        if (record == null) {
+          throw new CorruptEntryException("tombstone index names a missing key "
+              + Arrays.toString(keyBytes));
+        }
+        page.add(EntryCodec.decode(Wtf8.decode(keyBytes), record));
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw failed("scanTombstones", e);
     }
     return page;
   }

@@ -68,20 +68,6 @@ class WireTest {
   }
 
   @Test
-  void rawFieldKeepsTheClientsExactText() {
-    String body = "{\"causal-metadata\": \"\", \"value\": -0 }";
-    assertEquals("-0", Json.rawField(body.getBytes(StandardCharsets.UTF_8), "value"));
-    for (String v : new String[] {"1e10", "-0.0", "\"a\\\"b\"", "{ \"x\" : [1, 2.50] }",
-        "null", "true", "\"\u00e9\""}) {
-      String b = "{\"value\":" + v + ",\"causal-metadata\":{}}";
-      assertEquals(v, Json.rawField(b.getBytes(StandardCharsets.UTF_8), "value"), v);
-    }
-    assertEquals("2", Json.rawField("{\"value\":1,\"value\":2}".getBytes(
-        StandardCharsets.UTF_8), "value"), "the last of repeated fields, like the tree");
-    assertEquals(null, Json.rawField("{\"v\":1}".getBytes(StandardCharsets.UTF_8), "value"));
-  }
-
-  @Test
   void entriesRoundTrip() {
     Entry value = Entry.value("k", "{\"a\":[1,2.50]}", new Version(7, "n:1"),
         new CausalContext(Map.of("x", new Version(3, "n:2"))));

@@ -24,6 +24,7 @@ import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
+import org.rocksdb.RocksIterator;
 import ringkv.gossip.CausalContext;
 import ringkv.gossip.Entry;
 import ringkv.gossip.Store;
@@ -141,6 +142,34 @@ class RocksDbStoreTest extends StoreContract {
     assertCounts(75, 100);
     reopen();
     assertCounts(75, 100);
+  }
+
+  @Test
+  void aFormatOneStoreGetsItsTombstoneIndexBuiltWhenOpened() throws Exception {
+    for (int i = 0; i < 100; i++) {
+      store.put(i % 10 == 3 ? tombstone("k" + i, i + 1) : value("k" + i, "1", i + 1));
+    }
+    List<Entry> expected = store.scanTombstones(null, 100);
+    assertEquals(10, expected.size());
+    ((RocksDbStore) store).close();
+    // What a store written by a build before the index looks like: format 1, no index.
+    withRawDb((db, index) -> {
+      try (RocksIterator it = db.newIterator(index)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          db.delete(index, it.key());
+        }
+      }
+    }, 3);
+    withRawDb((db, meta) -> db.put(meta, RocksDbStore.FORMAT_KEY, longBytes(1)));
+    store = open();
+    assertEquals(expected, store.scanTombstones(null, 100));
+    assertCounts(90, 100);
+    reopen();
+    assertEquals(expected, store.scanTombstones(null, 100));
+    ((RocksDbStore) store).close();
+    withRawDb((db, meta) -> assertEquals(RocksDbStore.STORAGE_FORMAT,
+        java.nio.ByteBuffer.wrap(db.get(meta, RocksDbStore.FORMAT_KEY)).getLong()));
+    store = open();
   }
 
   @Test
@@ -272,7 +301,8 @@ class RocksDbStoreTest extends StoreContract {
     List<ColumnFamilyDescriptor> families = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY),
         new ColumnFamilyDescriptor(RocksDbStore.ENTRIES_FAMILY.getBytes(US_ASCII)),
-        new ColumnFamilyDescriptor(RocksDbStore.META_FAMILY.getBytes(US_ASCII)));
+        new ColumnFamilyDescriptor(RocksDbStore.META_FAMILY.getBytes(US_ASCII)),
+        new ColumnFamilyDescriptor(RocksDbStore.TOMBSTONES_FAMILY.getBytes(US_ASCII)));
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     try (DBOptions options = new DBOptions();
         RocksDB db = RocksDB.open(options, dir.resolve("db").toString(), families, handles)) {

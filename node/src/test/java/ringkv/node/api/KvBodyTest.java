@@ -1,0 +1,141 @@
+package ringkv.node.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/*
+ * Goal: the one-pass reader of key-value bodies keeps the client's exact value text and accepts
+ * and refuses exactly the bodies the tree parse does (same field picked when repeated, same 400s
+ * for bad JSON, non-objects, trailing tokens and unpaired surrogates anywhere).
+ * Method: fixed cases, then random mutations of valid bodies compared with a tree-parse oracle.
+ */
+class KvBodyTest {
+  private static KvBody parse(String body) {
+    return KvBody.parse(body.getBytes(StandardCharsets.UTF_8), "causal-metadata");
+  }
+
+  @Test
+  void keepsTheClientsExactText() {
+    assertEquals("-0", parse("{\"causal-metadata\": \"\", \"value\": -0 }").rawValue());
+    for (String v : new String[] {"1e10", "-0.0", "\"a\\\"b\"", "{ \"x\" : [1, 2.50] }",
+        "null", "true", "\"\u00e9\"", "[ ]", "\"\\ud83d\\ude00\""}) {
+      KvBody b = parse("{\"value\":" + v + ",\"causal-metadata\":{}}");
+      assertEquals(v, b.rawValue(), v);
+      assertTrue(b.hasValue());
+    }
+    assertEquals("2", parse("{\"value\":1,\"value\":2}").rawValue(),
+        "the last of repeated fields, like the tree");
+    KvBody none = parse("{\"v\":1}");
+    assertNull(none.rawValue());
+    assertNull(none.context());
+  }
+
+  @Test
+  void returnsTheContextFieldAsATree() {
+    KvBody b = parse("{\"value\":1,\"causal-metadata\":{\"keys\":{\"a\":[3,\"n:1\"]}}}");
+    assertEquals(3, b.context().get("keys").get("a").get(0).asInt());
+    assertTrue(parse("{\"causal-metadata\":null}").context().isNull());
+    assertEquals("", parse("{\"causal-metadata\":\"\"}").context().asText());
+    assertEquals(KvBody.EMPTY, KvBody.parse(null, "causal-metadata"));
+    assertEquals(KvBody.EMPTY, parse(" \n\t"));
+  }
+
+  @Test
+  void refusesWhatTheTreeParseRefuses() {
+    for (String bad : new String[] {"[1]", "1", "\"x\"", "{", "{\"value\":}", "{\"value\":1}x",
+        "{\"value\":1} {}", "{\"value\":\"\\ud800\"}", "{\"a\":{\"\\udc00\":1}}",
+        "{\"causal-metadata\":[\"\\ud800\"]}", "{\"value\":[1,}", "{'value':1}", "null"}) {
+      KvException e = assertThrows(KvException.class, () -> parse(bad), bad);
+      assertEquals(ErrorCode.BAD_JSON, e.code(), bad);
+    }
+  }
+
+  /** The tree parse the reader replaces: the oracle. */
+  private static KvBody oracle(String text) {
+    byte[] body = text.getBytes(StandardCharsets.UTF_8);
+    ObjectNode tree = Json.parseObject(body);
+    if (text.isBlank()) {
+      return KvBody.EMPTY;
+    }
+    JsonNode value = tree.get("value");
+    return new KvBody(value != null, value == null ? null : rawField(body, "value"),
+        tree.get("causal-metadata"));
+  }
+
+  /** The exact text of the last top-level field {@code field} of a valid object body. */
+  private static String rawField(byte[] body, String field) {
+    try (JsonParser p = Json.MAPPER.getFactory().createParser(body)) {
+      p.nextToken();
+      String found = null;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        p.nextToken();
+        long start = p.currentTokenLocation().getByteOffset();
+        p.skipChildren();
+        p.finishToken();
+        long end = p.currentLocation().getByteOffset();
+        if (name.equals(field)) {
+          found = new String(body, (int) start, (int) (end - start), StandardCharsets.UTF_8);
+        }
+      }
+      return found;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void agreesWithTheTreeParseOnMutatedBodies() {
+    Random random = new Random(7);
+    String[] seeds = {"{\"value\":{\"a\":[1,2.5,\"x\"]},\"causal-metadata\":{\"keys\":{}}}",
+        "{\"value\":\"s\\u00e9\",\"causal-metadata\":\"\",\"extra\":[true,null]}",
+        "{\"causal-metadata\":{\"keys\":{\"k\":[1,\"n:1\"]}},\"value\":-12e3}"};
+    String alphabet = "{}[]\",:\\u0 1ae-.";
+    List<String> cases = new ArrayList<>();
+    for (int i = 0; i < 20_000; i++) {
+      StringBuilder b = new StringBuilder(seeds[random.nextInt(seeds.length)]);
+      for (int m = random.nextInt(3); m >= 0; m--) {
+        int at = random.nextInt(b.length() + 1);
+        switch (random.nextInt(3)) {
+          case 0 -> b.insert(at, alphabet.charAt(random.nextInt(alphabet.length())));
+          case 1 -> { if (at < b.length()) { b.deleteCharAt(at); } }
+          default -> { if (at < b.length()) {
+            b.setCharAt(at, alphabet.charAt(random.nextInt(alphabet.length())));
+          } }
+        }
+      }
+      cases.add(b.toString());
+    }
+    int valid = 0;
+    for (String c : cases) {
+      KvBody expected;
+      try {
+        expected = oracle(c);
+      } catch (KvException e) {
+        KvException got = assertThrows(KvException.class, () -> parse(c), c);
+        assertEquals(e.code(), got.code(), c);
+        continue;
+      }
+      valid++;
+      KvBody got = parse(c);
+      assertEquals(expected.hasValue(), got.hasValue(), c);
+      assertEquals(expected.context(), got.context(), c);
+      assertEquals(expected.rawValue(), got.rawValue(), c);
+    }
+    assertTrue(valid > 1_000, "too few valid mutations to compare: " + valid);
+  }
+}
