@@ -12,8 +12,10 @@ import ringkv.client.RingKvClient;
  * the same run, so RingKV's figures read as ratios of what this machine's HTTP stack allows.
  *
  * <p>Order of a run: RingKV (start the local cluster if asked, load the records, warm up,
- * measure, stop the cluster), then the ceiling if asked (its own JVM with the node's flags, on
- * a machine the cluster no longer loads: the same load phase, warm-up and measure). The load
+ * measure — with {@code --at-half-max} twice: closed loop for the maximum throughput, then at
+ * half of it with the lag probe — stop the cluster), then the ceiling if asked (its own JVM
+ * with the node's flags, on a machine the cluster no longer loads: the same load phase,
+ * warm-up and a closed-loop measure). The load
  * phase warms up the load generator's JIT before anything is measured. Prints a progress line
  * per second and, at the end, the results as text (and as JSON with {@code --json}). Exit code
  * 0, or 1 when the run could not be done, or 2 for bad options.
@@ -61,8 +63,7 @@ public final class Bench {
   /** Runs every target and returns the report. */
   Report run() {
     out.println("bench: " + new Report(options, args, List.of()).header());
-    List<Report.Target> targets = new ArrayList<>();
-    targets.add(ringKv());
+    List<Report.Target> targets = new ArrayList<>(ringKv());
     if (options.ceiling()) {
       targets.add(ceiling());
     }
@@ -84,14 +85,14 @@ public final class Bench {
       try (RingKvClient client = client(address)) {
         LoadRunner runner = new LoadRunner(client, options, "ceiling", out);
         LoadRunner.PhaseResult load = runner.load();
-        LoadRunner.PhaseResult measure = runner.run();
+        LoadRunner.PhaseResult measure = runner.run(0, LoadRunner.MeasureWindow.NONE);
         return new Report.Target("ceiling", "trivial HTTP server", load, measure,
             client.stats());
       }
     }
   }
 
-  private Report.Target ringKv() {
+  private List<Report.Target> ringKv() {
     try (ChildProcesses processes = new ChildProcesses(options.logDir())) {
       String seed = options.target();
       if (seed == null) {
@@ -109,10 +110,56 @@ public final class Bench {
         LoadRunner.PhaseResult load = runner.load();
         out.printf("bench: loaded %,d records in %.1f s, errors %s%n", load.ops(),
             load.seconds(), load.errors());
-        LoadRunner.PhaseResult measure = runner.run();
-        return new Report.Target("ringkv", options.describeCluster(), load, measure,
-            client.stats());
+        if (options.atHalfMax()) {
+          return atHalfMax(client, runner, load);
+        }
+        LagProbe probe = lagProbe(client, options.lag());
+        LoadRunner.PhaseResult measure = runner.run(options.rate(), window(probe));
+        return List.of(new Report.Target(Report.RINGKV, options.describeCluster(), load,
+            measure, client.stats(), probe == null ? null : probe.result()));
       }
     }
+  }
+
+  /**
+   * Issue 7's figure on one cluster: the closed loop finds the maximum throughput, then the
+   * same workload runs open loop at half of it while the lag probe measures replication lag.
+   */
+  private List<Report.Target> atHalfMax(RingKvClient client, LoadRunner runner,
+      LoadRunner.PhaseResult load) {
+    out.println("bench: phase 1 of 2: closed loop, for the maximum throughput");
+    LagProbe maxProbe = lagProbe(client, options.lag());
+    LoadRunner.PhaseResult max = runner.run(0, window(maxProbe));
+    RingKvClient.Stats afterMax = client.stats();
+    if (max.ops() == 0) {
+      throw new IllegalStateException("the closed-loop phase completed no operation (errors "
+          + max.errors() + "); no half rate to run");
+    }
+    double half = Math.max(1, Math.round(max.throughput() / 2));
+    out.printf("bench: phase 2 of 2: open loop at %.0f ops/s (half of %.0f), lag probe every "
+        + "%d ms%n", half, max.throughput(), options.lagIntervalMs());
+    LagProbe probe = lagProbe(client, true);
+    LoadRunner.PhaseResult halfMax = runner.run(half, probe);
+    return List.of(
+        new Report.Target(Report.RINGKV, options.describeCluster() + ", closed loop", load, max,
+            afterMax, maxProbe == null ? null : maxProbe.result()),
+        new Report.Target(Report.RINGKV_HALF_MAX, options.describeCluster() + ", 1/2 max",
+            null, halfMax, minus(client.stats(), afterMax), probe.result()));
+  }
+
+  private LagProbe lagProbe(RingKvClient client, boolean wanted) {
+    return wanted ? new LagProbe(client::ring, options.lagIntervalMs()) : null;
+  }
+
+  private static LoadRunner.MeasureWindow window(LagProbe probe) {
+    return probe == null ? LoadRunner.MeasureWindow.NONE : probe;
+  }
+
+  /** The client's counters between two snapshots. */
+  static RingKvClient.Stats minus(RingKvClient.Stats a, RingKvClient.Stats b) {
+    return new RingKvClient.Stats(a.attempts() - b.attempts(), a.retries() - b.retries(),
+        a.viewChangeRetries() - b.viewChangeRetries(), a.unreachable() - b.unreachable(),
+        a.timeouts() - b.timeouts(), a.ringRefreshes() - b.ringRefreshes(),
+        a.epochChanges() - b.epochChanges(), a.misrouted() - b.misrouted());
   }
 }

@@ -13,7 +13,8 @@ import ringkv.client.RingKvClient;
  *
  * @param records records inserted by the load phase
  * @param valueSize characters of each value (a JSON string)
- * @param connections concurrent operations (closed loop: each waits for its answer)
+ * @param connections concurrent operations (each waits for its answer; with a rate, the
+ *     bound on operations outstanding)
  * @param durationMs measured phase
  * @param warmupMs unmeasured phase before it
  * @param workload operation mix
@@ -27,11 +28,21 @@ import ringkv.client.RingKvClient;
  * @param nodeJar the node's executable jar (for {@code --start-cluster})
  * @param logDir where started processes log
  * @param seed seed of the load generator's randomness
+ * @param rate open-loop operations per second in total, or 0 for a closed loop
+ * @param lag probe replication lag during the measured phase
+ * @param lagIntervalMs time between two lag probes
+ * @param atHalfMax measure the maximum throughput (closed loop), then run again at half of it
+ *     with the lag probe
  */
 public record BenchOptions(long records, int valueSize, int connections, long durationMs,
     long warmupMs, Workload workload, boolean zipfian, String target, int startNodes,
     int startShards, RingKvClient.Routing routing, boolean ceiling, Path json, Path nodeJar,
-    Path logDir, long seed) {
+    Path logDir, long seed, double rate, boolean lag, long lagIntervalMs, boolean atHalfMax) {
+
+  /** Highest --rate accepted (ops/s). */
+  public static final long RATE_MAX = 10_000_000;
+  /** Default time between two lag probes. */
+  public static final long LAG_INTERVAL_MS_DEFAULT = 20;
 
   public static final String USAGE = String.join("\n",
       "Usage: ./kvs bench [options]   (java -jar bench/target/kvs-bench.jar [options])",
@@ -46,12 +57,24 @@ public record BenchOptions(long records, int valueSize, int connections, long du
       "  --distribution uniform|zipfian   key choice; zipfian = YCSB's, constant 0.99 (zipfian)",
       "  --records N               records loaded and then used (100000)",
       "  --value-size N            characters per value (100)",
-      "  --connections N           concurrent operations, closed loop (16)",
+      "  --connections N           concurrent operations, closed loop; with --rate the most",
+      "                            operations outstanding (16)",
       "  --duration T              measured time, e.g. 30s, 2m, 500ms (30s)",
       "  --warmup T                unmeasured time before it (5s)",
       "  --routing smart|naive     ring-aware client, or a random node per request (smart)",
+      "  --rate N                  open loop: N operations/s in total on a fixed schedule, spread",
+      "                            over the connections; latency counts from each operation's",
+      "                            scheduled time (coordinated omission corrected); operations",
+      "                            issued late or missed are reported (default: closed loop)",
+      "  --lag                     during the measured phase, probe replication lag: PUT a",
+      "                            probe key (lagprobe-*) on one member of a shard, poll the",
+      "                            other members until they show it; p50/p99/p99.9/max",
+      "  --lag-interval T          time between two lag probes, shards in turn (20ms)",
+      "  --at-half-max             run twice on one cluster: closed loop for the maximum",
+      "                            throughput, then --rate at half of it with --lag (issue 7:",
+      "                            replication lag p99 at half the maximum throughput)",
       "  --ceiling                 also measure a trivial HTTP server (fixed JSON answers) with",
-      "                            the same load generator, and print ratios",
+      "                            the same load generator (closed loop), and print ratios",
       "  --json FILE               also write the results as JSON",
       "  --node-jar FILE           node jar for --start-cluster (node/target/kvs-node.jar)",
       "  --logs DIR                logs of started processes (logs/bench)",
@@ -67,6 +90,9 @@ public record BenchOptions(long records, int valueSize, int connections, long du
     check((target == null) != (startNodes == 0), "give either --target or --start-cluster");
     check(startNodes == 0 || (startShards >= 1 && startShards <= startNodes),
         "--start-cluster N,S needs 1 <= S <= N");
+    check(rate >= 0 && rate <= RATE_MAX, "--rate must be in 1.." + RATE_MAX);
+    check(lagIntervalMs >= 1, "--lag-interval must be positive");
+    check(!(atHalfMax && rate > 0), "--at-half-max chooses the rate itself; drop --rate");
   }
 
   private static void check(boolean ok, String message) {
@@ -98,6 +124,10 @@ public record BenchOptions(long records, int valueSize, int connections, long du
     Path nodeJar = Path.of("node", "target", "kvs-node.jar");
     Path logDir = Path.of("logs", "bench");
     long seed = System.nanoTime();
+    long rate = 0;
+    boolean lag = false;
+    long lagIntervalMs = LAG_INTERVAL_MS_DEFAULT;
+    boolean atHalfMax = false;
     List<String> rest = new ArrayList<>(List.of(args));
     while (!rest.isEmpty()) {
       String option = rest.remove(0);
@@ -112,6 +142,8 @@ public record BenchOptions(long records, int valueSize, int connections, long du
           return null;
         }
         case "--ceiling" -> ceiling = true;
+        case "--lag" -> lag = true;
+        case "--at-half-max" -> atHalfMax = true;
         default -> {
           if (value == null) {
             if (rest.isEmpty()) {
@@ -141,6 +173,11 @@ public record BenchOptions(long records, int valueSize, int connections, long du
             case "--node-jar" -> nodeJar = Path.of(value);
             case "--logs" -> logDir = Path.of(value);
             case "--seed" -> seed = number(option, value);
+            case "--rate" -> {
+              rate = number(option, value);
+              check(rate >= 1, "--rate must be in 1.." + RATE_MAX);
+            }
+            case "--lag-interval" -> lagIntervalMs = durationMs(option, value);
             default -> throw new IllegalArgumentException("unknown option " + option
                 + " (see --help)");
           }
@@ -155,7 +192,8 @@ public record BenchOptions(long records, int valueSize, int connections, long du
       throw new IllegalArgumentException("give either --target or --start-cluster, not both");
     }
     return new BenchOptions(records, valueSize, connections, durationMs, warmupMs, workload,
-        zipfian, target, nodes, shards, routing, ceiling, json, nodeJar, logDir, seed);
+        zipfian, target, nodes, shards, routing, ceiling, json, nodeJar, logDir, seed, rate, lag,
+        lagIntervalMs, atHalfMax);
   }
 
   private static long number(String option, String value) {

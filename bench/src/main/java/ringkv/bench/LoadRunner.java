@@ -11,6 +11,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,16 +24,22 @@ import ringkv.client.RingKvException;
 import ringkv.client.Session;
 
 /**
- * The load generator: {@code connections} closed-loop slots, each with its own causal
- * {@link Session} and seeded random generator, each issuing its next operation through the
- * client library as soon as the previous one answered. The same generator drives RingKV and the
- * ceiling server.
+ * The load generator: {@code connections} slots, each with its own causal {@link Session} and
+ * seeded random generator, each with at most one operation outstanding through the client
+ * library. The same generator drives RingKV and the ceiling server.
  *
- * <p>Latency is measured per operation from the call to the client until its future completes
- * (client retries included), in microseconds, in HdrHistogram {@link Recorder}s (3 significant
- * digits). A closed loop measures service time as the clients see it; it does not correct for
- * coordinated omission. Failed operations are counted by status and not put in the histograms.
- * An operation belongs to the phase it started in.
+ * <p>Two ways to pace: a <b>closed loop</b> (rate 0) issues a slot's next operation as soon as
+ * the previous one answered, which finds the maximum throughput; an <b>open loop</b>
+ * ({@code --rate}) issues every slot's operations on a fixed schedule ({@link RateSchedule}),
+ * the rate shared evenly by the slots, and counts operations issued late (the slot was still
+ * busy when they were due) and missed (due before the end, never issued).
+ *
+ * <p>Latency is measured per operation until its future completes (client retries included),
+ * in microseconds, in HdrHistogram {@link Recorder}s (3 significant digits): in the closed loop
+ * from the call to the client (service time, no correction for coordinated omission), in the
+ * open loop from the operation's due time (coordinated omission corrected; the service time,
+ * from the call, is kept apart). Failed operations are counted by status and not put in the
+ * histograms. An operation belongs to the phase it started in.
  *
  * <p>Thread-safe where it must be: slots complete on the client's threads and record into
  * wait-free recorders and adders; the phase is switched by the calling thread through a
@@ -45,9 +52,26 @@ final class LoadRunner {
   static final int VALUES = 64;
   private static final int SIGNIFICANT_DIGITS = 3;
 
-  /** What one phase measured. Immutable once returned. */
+  /**
+   * What one open-loop phase did with its schedule: its target rate, the operations it issued,
+   * how many of them late, the latest one (ms after its due time), and the operations due
+   * before its end that were never issued.
+   */
+  record RateStats(double targetOpsPerSec, long issued, long late, double lateMsMax,
+      long missed) {
+    double lateFraction() {
+      return issued == 0 ? 0 : late / (double) issued;
+    }
+  }
+
+  /**
+   * What one phase measured. Immutable once returned. {@code all}, {@code reads} and
+   * {@code updates} hold latencies (from the due time in an open loop), {@code service} the
+   * time from the call to the client to its answer; {@code rate} is null for a closed loop.
+   */
   record PhaseResult(String name, long ops, double seconds, Histogram all, Histogram reads,
-      Histogram updates, Map<String, Long> errors, long notFound) {
+      Histogram updates, Map<String, Long> errors, long notFound, Histogram service,
+      RateStats rate) {
     double throughput() {
       return seconds <= 0 ? 0 : ops / seconds;
     }
@@ -65,32 +89,79 @@ final class LoadRunner {
     Op next(Slot slot);
   }
 
-  /** One closed-loop client: its session and its randomness; one operation at a time. */
-  private static final class Slot {
-    final Session session = new Session();
-    final SplittableRandom random;
+  /**
+   * Hooks around the measured phase (the lag probe runs inside it). {@code open} is called when
+   * the measured phase starts, {@code close} when it ends, from the runner's calling thread;
+   * {@code progress} is appended to the progress lines, from the progress thread.
+   */
+  interface MeasureWindow {
+    MeasureWindow NONE = new MeasureWindow() {
+      @Override
+      public void open() {}
 
-    Slot(SplittableRandom random) {
-      this.random = random;
+      @Override
+      public void close() {}
+    };
+
+    void open();
+
+    void close();
+
+    default String progress() {
+      return "";
     }
   }
 
-  /** Counters of one phase. */
-  private static final class Phase {
+  /** One load client: its session, its randomness, its schedule (open loop only). */
+  private static final class Slot {
+    final Session session = new Session();
+    final SplittableRandom random;
+    final RateSchedule schedule;
+
+    Slot(SplittableRandom random, RateSchedule schedule) {
+      this.random = random;
+      this.schedule = schedule;
+    }
+  }
+
+  /**
+   * Counters of one phase: written by the slots (any thread) through wait-free recorders and
+   * adders, read once by {@link #result}.
+   */
+  static final class Phase {
     final String name;
+    final double rate;
     final Recorder all = new Recorder(SIGNIFICANT_DIGITS);
     final Recorder reads = new Recorder(SIGNIFICANT_DIGITS);
     final Recorder updates = new Recorder(SIGNIFICANT_DIGITS);
+    final Recorder service = new Recorder(SIGNIFICANT_DIGITS);
     final LongAdder ops = new LongAdder();
     final LongAdder notFound = new LongAdder();
+    final LongAdder issued = new LongAdder();
+    final LongAdder late = new LongAdder();
+    final LongAdder missed = new LongAdder();
+    final AtomicLong lateNanosMax = new AtomicLong();
     final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
     final long startNanos = System.nanoTime();
+    /** When the phase was ended (set before the slots are told to stop). */
+    volatile long endNanos = Long.MAX_VALUE;
 
-    Phase(String name) {
+    /** A phase; {@code rate} is its open-loop target in ops/s, or 0 for a closed loop. */
+    Phase(String name, double rate) {
       this.name = name;
+      this.rate = rate;
     }
 
-    void record(boolean read, long nanos, Object result, Throwable failure) {
+    /** An open-loop operation was issued with this ticket. */
+    void issued(RateSchedule.Ticket ticket) {
+      issued.increment();
+      if (ticket.late()) {
+        late.increment();
+        lateNanosMax.accumulateAndGet(ticket.lateNanos(), Math::max);
+      }
+    }
+
+    void record(boolean read, long nanos, long serviceNanos, Object result, Throwable failure) {
       if (result instanceof GetResult g && !g.found()) {
         notFound.increment();
       }
@@ -101,6 +172,7 @@ final class LoadRunner {
       long micros = Math.max(1, nanos / 1_000);
       all.recordValue(micros);
       (read ? reads : updates).recordValue(micros);
+      service.recordValue(Math.max(1, serviceNanos / 1_000));
       ops.increment();
     }
 
@@ -111,9 +183,12 @@ final class LoadRunner {
     PhaseResult result(long endNanos) {
       Map<String, Long> e = new TreeMap<>();
       errors.forEach((k, v) -> e.put(k, v.sum()));
+      RateStats rateStats = rate <= 0 ? null : new RateStats(rate, issued.sum(), late.sum(),
+          lateNanosMax.get() / 1e6, missed.sum());
       return new PhaseResult(name, ops.sum(), (endNanos - startNanos) / 1e9,
           all.getIntervalHistogram(), reads.getIntervalHistogram(),
-          updates.getIntervalHistogram(), Map.copyOf(e), notFound.sum());
+          updates.getIntervalHistogram(), Map.copyOf(e), notFound.sum(),
+          service.getIntervalHistogram(), rateStats);
     }
   }
 
@@ -124,6 +199,10 @@ final class LoadRunner {
   private final List<String> values;
   private final SplittableRandom seeds;
   private volatile Phase current;
+  /** The phase that ended last; written before {@link #current} becomes null. */
+  private volatile Phase ended;
+  /** Paces open-loop slots; null while no open loop runs. */
+  private volatile ScheduledExecutorService pacer;
 
   LoadRunner(RingKvClient client, BenchOptions options, String label, PrintStream out) {
     this.client = client;
@@ -162,10 +241,10 @@ final class LoadRunner {
       long n = nextRecord.getAndIncrement();
       return n >= options.records() ? null : new Op(false, BenchOptions.key(n), value(slot));
     };
-    Phase phase = new Phase("load");
+    Phase phase = new Phase("load", 0);
     current = phase;
-    CountDownLatch done = startSlots(source);
-    Progress progress = new Progress();
+    CountDownLatch done = startSlots(source, 0);
+    Progress progress = new Progress(MeasureWindow.NONE);
     try {
       awaitQuietly(done, Long.MAX_VALUE);
     } finally {
@@ -174,8 +253,18 @@ final class LoadRunner {
     return phase.result(System.nanoTime());
   }
 
-  /** Warm-up, then the measured phase; returns the measured phase. */
+  /** Warm-up, then the measured phase, at {@code --rate} (closed loop without it). */
   PhaseResult run() {
+    return run(options.rate(), MeasureWindow.NONE);
+  }
+
+  /**
+   * Warm-up, then the measured phase; returns the measured phase.
+   *
+   * @param rateOpsPerSec total open-loop rate, or 0 for a closed loop
+   * @param window opened and closed around the measured phase
+   */
+  PhaseResult run(double rateOpsPerSec, MeasureWindow window) {
     KeyChooser keys = options.zipfian() ? KeyChooser.zipfian(options.records())
         : KeyChooser.uniform(options.records());
     Workload workload = options.workload();
@@ -188,24 +277,43 @@ final class LoadRunner {
       return new Op(read, key, read ? null : value(slot));
     };
     Phase measure;
-    Progress progress = new Progress();
+    boolean windowOpen = false;
+    ended = null;
+    Progress progress = new Progress(window);
+    if (rateOpsPerSec > 0) {
+      pacer = daemonTimer("bench-pacer");
+    }
     try {
-      if (options.warmupMs() > 0) {
-        current = new Phase("warmup");
-      } else {
-        current = new Phase("measure");
+      boolean warmup = options.warmupMs() > 0;
+      current = new Phase(warmup ? "warmup" : "measure", rateOpsPerSec);
+      if (!warmup) {
+        window.open();
+        windowOpen = true;
       }
-      CountDownLatch done = startSlots(source);
-      if (options.warmupMs() > 0) {
+      CountDownLatch done = startSlots(source, rateOpsPerSec);
+      if (warmup) {
         awaitQuietly(done, options.warmupMs());
-        current = new Phase("measure");
+        current = new Phase("measure", rateOpsPerSec);
+        window.open();
+        windowOpen = true;
       }
       measure = current;
       awaitQuietly(done, options.durationMs());
+      measure.endNanos = System.nanoTime();
+      ended = measure;
       current = null; // slots stop after their operation in flight
+      windowOpen = false;
+      window.close();
       awaitQuietly(done, Long.MAX_VALUE);
     } finally {
       progress.close();
+      if (windowOpen) {
+        window.close();
+      }
+      if (pacer != null) {
+        pacer.shutdownNow();
+        pacer = null;
+      }
     }
     return measure.result(System.nanoTime());
   }
@@ -214,20 +322,39 @@ final class LoadRunner {
     return values.get(slot.random.nextInt(values.size()));
   }
 
-  private CountDownLatch startSlots(OpSource source) {
-    CountDownLatch done = new CountDownLatch(options.connections());
+  private CountDownLatch startSlots(OpSource source, double rateOpsPerSec) {
+    int n = options.connections();
+    CountDownLatch done = new CountDownLatch(n);
     List<Slot> slots = new ArrayList<>();
-    for (int i = 0; i < options.connections(); i++) {
-      slots.add(new Slot(seeds.split()));
+    long startNanos = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      RateSchedule schedule = rateOpsPerSec > 0
+          ? RateSchedule.forSlot(i, n, rateOpsPerSec, startNanos) : null;
+      slots.add(new Slot(seeds.split(), schedule));
     }
-    slots.forEach(s -> loop(s, source, done));
+    for (Slot s : slots) {
+      if (s.schedule == null) {
+        loop(s, source, done);
+      } else {
+        paced(s, source, done);
+      }
+    }
     return done;
   }
 
+  private CompletableFuture<?> send(Slot slot, Op op) {
+    try {
+      return op.read() ? client.get(slot.session, op.key())
+          : client.putJson(slot.session, op.key(), op.valueJson());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
   /**
-   * Issues the slot's operations one after the other until its source is exhausted. The next
-   * operation starts from the completion of the previous one; operations that complete at
-   * once loop here instead of recursing.
+   * Closed loop: issues the slot's operations one after the other until its source is
+   * exhausted. The next operation starts from the completion of the previous one; operations
+   * that complete at once loop here instead of recursing.
    */
   private void loop(Slot slot, OpSource source, CountDownLatch done) {
     while (true) {
@@ -238,24 +365,92 @@ final class LoadRunner {
         return;
       }
       long start = System.nanoTime();
-      CompletableFuture<?> future;
-      try {
-        future = op.read() ? client.get(slot.session, op.key())
-            : client.putJson(slot.session, op.key(), op.valueJson());
-      } catch (RuntimeException e) {
-        future = CompletableFuture.failedFuture(e);
-      }
+      CompletableFuture<?> future = send(slot, op);
       if (!future.isDone()) {
         future.whenComplete((r, e) -> {
-          phase.record(op.read(), System.nanoTime() - start, r, e);
+          long nanos = System.nanoTime() - start;
+          phase.record(op.read(), nanos, nanos, r, e);
           loop(slot, source, done);
         });
         return;
       }
       long nanos = System.nanoTime() - start;
       Throwable failure = future.handle((r, e) -> e).join();
-      phase.record(op.read(), nanos, failure == null ? future.join() : null, failure);
+      phase.record(op.read(), nanos, nanos, failure == null ? future.join() : null, failure);
     }
+  }
+
+  /**
+   * Open loop: the slot is ready (its previous operation answered, or it just started). It
+   * waits on the pacer for its next due time, or issues at once when that time has passed
+   * (late). Operations that complete at once loop here instead of recursing.
+   */
+  private void paced(Slot slot, OpSource source, CountDownLatch done) {
+    while (true) {
+      long ready = System.nanoTime();
+      long waitNanos = slot.schedule.waitNanos(ready);
+      if (waitNanos > 0) {
+        ScheduledExecutorService timer = pacer;
+        try {
+          if (timer == null) {
+            throw new RejectedExecutionException("no pacer");
+          }
+          timer.schedule(() -> {
+            if (issuePaced(slot, source, done, ready)) {
+              paced(slot, source, done);
+            }
+          }, waitNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+          done.countDown(); // the run is over
+        }
+        return;
+      }
+      if (!issuePaced(slot, source, done, ready)) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Issues the slot's next scheduled operation; returns true when it completed at once (the
+   * caller continues the slot), false when the slot stopped or continues on completion.
+   */
+  private boolean issuePaced(Slot slot, OpSource source, CountDownLatch done, long readyNanos) {
+    Phase phase = current;
+    Op op = phase == null ? null : source.next(slot);
+    if (op == null) {
+      Phase last = ended;
+      if (last != null) {
+        last.missed.add(slot.schedule.missedBefore(last.endNanos));
+      }
+      done.countDown();
+      return false;
+    }
+    RateSchedule.Ticket ticket = slot.schedule.take(readyNanos);
+    phase.issued(ticket);
+    long sent = System.nanoTime();
+    CompletableFuture<?> future = send(slot, op);
+    if (!future.isDone()) {
+      future.whenComplete((r, e) -> {
+        long now = System.nanoTime();
+        phase.record(op.read(), now - ticket.dueNanos(), now - sent, r, e);
+        paced(slot, source, done);
+      });
+      return false;
+    }
+    long now = System.nanoTime();
+    Throwable failure = future.handle((r, e) -> e).join();
+    phase.record(op.read(), now - ticket.dueNanos(), now - sent,
+        failure == null ? future.join() : null, failure);
+    return true;
+  }
+
+  private static ScheduledExecutorService daemonTimer(String name) {
+    return Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   private static void awaitQuietly(CountDownLatch done, long ms) {
@@ -273,17 +468,14 @@ final class LoadRunner {
 
   /** Prints one progress line per second while open. */
   private final class Progress implements AutoCloseable {
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-        r -> {
-          Thread t = new Thread(r, "bench-progress");
-          t.setDaemon(true);
-          return t;
-        });
+    private final ScheduledExecutorService timer = daemonTimer("bench-progress");
+    private final MeasureWindow window;
     private Phase lastPhase;
     private long lastOps;
     private long lastNanos = System.nanoTime();
 
-    Progress() {
+    Progress(MeasureWindow window) {
+      this.window = window;
       timer.scheduleAtFixedRate(this::print, PROGRESS_INTERVAL_MS, PROGRESS_INTERVAL_MS,
           TimeUnit.MILLISECONDS);
     }
@@ -298,8 +490,11 @@ final class LoadRunner {
       long delta = phase == lastPhase ? ops - lastOps : ops;
       long sinceNanos = phase == lastPhase ? now - lastNanos : now - phase.startNanos;
       double rate = sinceNanos <= 0 ? 0 : delta * 1e9 / sinceNanos;
-      out.printf("[%s] %-7s %4ds %9.0f ops/s  errors %d%n", label, phase.name,
-          Math.round((now - phase.startNanos) / 1e9), rate, phase.errorCount());
+      String late = phase.rate > 0 ? "  late " + phase.late.sum() : "";
+      String extra = phase.name.equals("measure") ? window.progress() : "";
+      out.printf("[%s] %-7s %4ds %9.0f ops/s  errors %d%s%s%n", label, phase.name,
+          Math.round((now - phase.startNanos) / 1e9), rate, phase.errorCount(), late,
+          extra.isEmpty() ? "" : "  " + extra);
       lastPhase = phase;
       lastOps = ops;
       lastNanos = now;

@@ -9,20 +9,35 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
 import ringkv.client.RingKvClient;
 
 /**
  * The results of a bench run, as text for people and as JSON for tools: per target the load
  * phase, the measured phase (throughput, p50/p99/p99.9/max latency in ms, errors by status,
- * reads of missing records), the client's counters, and RingKV's ratios to the ceiling.
+ * reads of missing records; with a rate, the schedule's late and missed operations and the
+ * service time), the replication lag the probe saw, the client's counters, RingKV's ratios to
+ * the ceiling (closed loop only), and issue 7's lag figure with {@code --at-half-max}.
  *
  * <p>Immutable; thread-safe.
  */
 final class Report {
-  /** What one target (RingKV or the ceiling) gave. */
+  /** Name of RingKV's target (the closed-loop one with {@code --at-half-max}). */
+  static final String RINGKV = "ringkv";
+  /** Name of RingKV's open-loop target at half its maximum ({@code --at-half-max}). */
+  static final String RINGKV_HALF_MAX = "ringkv-half-max";
+  /** Issue 7's bound on the replication lag's p99 at half the maximum throughput. */
+  static final double LAG_P99_MS_TARGET = 50;
+
+  /** What one target (RingKV or the ceiling) gave; {@code lag} is null without the probe. */
   record Target(String name, String description, LoadRunner.PhaseResult load,
-      LoadRunner.PhaseResult measure, RingKvClient.Stats client) {}
+      LoadRunner.PhaseResult measure, RingKvClient.Stats client, LagProbe.Result lag) {
+    Target(String name, String description, LoadRunner.PhaseResult load,
+        LoadRunner.PhaseResult measure, RingKvClient.Stats client) {
+      this(name, description, load, measure, client, null);
+    }
+  }
 
   private static final ObjectMapper MAPPER = new ObjectMapper()
       .enable(SerializationFeature.INDENT_OUTPUT);
@@ -46,13 +61,26 @@ final class Report {
   }
 
   String header() {
+    String pace = options.atHalfMax() ? ", closed loop then half its throughput with lag probe"
+        : options.rate() > 0 ? String.format(Locale.ROOT, ", rate %.0f ops/s", options.rate())
+        : "";
+    String lag = options.lag() || options.atHalfMax()
+        ? ", lag probe every " + options.lagIntervalMs() + " ms" : "";
     return String.format(Locale.ROOT, "workload %s, %s keys, %,d records x %d B values, "
-        + "%d connections, routing %s, warmup %.1fs, duration %.1fs, %d cores, seed %d",
+        + "%d connections, routing %s, warmup %.1fs, duration %.1fs%s%s, %d cores, seed %d",
         options.workload().describe(), options.zipfian() ? "zipfian" : "uniform",
         options.records(), options.valueSize(), options.connections(),
         options.routing() == RingKvClient.Routing.SMART ? "smart" : "naive",
-        options.warmupMs() / 1000.0, options.durationMs() / 1000.0,
+        options.warmupMs() / 1000.0, options.durationMs() / 1000.0, pace, lag,
         Runtime.getRuntime().availableProcessors(), options.seed());
+  }
+
+  /** Whether RingKV and the ceiling both ran closed loops, so their ratios mean something. */
+  private boolean hasRatios() {
+    Target ring = find(RINGKV);
+    Target ceiling = find("ceiling");
+    return ring != null && ceiling != null && ring.measure().rate() == null
+        && ceiling.measure().rate() == null;
   }
 
   String text() {
@@ -77,6 +105,12 @@ final class Report {
       if (m.notFound() > 0) {
         b.append("  reads of missing records: ").append(m.notFound()).append('\n');
       }
+      if (m.rate() != null) {
+        appendRate(b, m);
+      }
+      if (t.lag() != null) {
+        appendLag(b, t.lag());
+      }
       if (t.load() != null) {
         b.append(String.format(Locale.ROOT, "  load: %,d records in %.1f s (%.0f ops/s), "
             + "errors %s%n", t.load().ops(), t.load().seconds(), t.load().throughput(),
@@ -88,14 +122,67 @@ final class Report {
           s.retries(), s.viewChangeRetries(), s.unreachable(), s.timeouts(),
           s.ringRefreshes(), s.misrouted()));
     }
-    Target ring = find("ringkv");
+    Target ring = find(RINGKV);
     Target ceiling = find("ceiling");
-    if (ring != null && ceiling != null) {
+    if (hasRatios()) {
       b.append(String.format(Locale.ROOT, "ringkv / ceiling: throughput %.3f, p50 latency "
           + "%.2fx, p99 latency %.2fx%n", ratio(ring, ceiling, "throughput"),
           ratio(ring, ceiling, "p50"), ratio(ring, ceiling, "p99")));
+    } else if (ring != null && ceiling != null) {
+      b.append("no ratios to the ceiling: ringkv ran at a fixed --rate, the ceiling in a "
+          + "closed loop\n");
+    }
+    Target half = find(RINGKV_HALF_MAX);
+    if (ring != null && half != null && half.lag() != null) {
+      b.append(halfMaxVerdict(ring, half)).append('\n');
     }
     return b.toString();
+  }
+
+  private static void appendRate(StringBuilder b, LoadRunner.PhaseResult m) {
+    LoadRunner.RateStats r = m.rate();
+    b.append(String.format(Locale.ROOT, "  schedule: target %,.0f ops/s, achieved %,.0f; %,d of "
+        + "%,d issued late (%.2f%%, up to %.1f ms), %,d missed; latency counts from the "
+        + "scheduled time%n", r.targetOpsPerSec(), m.throughput(), r.late(), r.issued(),
+        100 * r.lateFraction(), r.lateMsMax(), r.missed()));
+    Histogram s = m.service();
+    b.append(String.format(Locale.ROOT, "  service time (from the call): p50 %.2f, p99 %.2f, "
+        + "p99.9 %.2f, max %.2f ms%n", ms(s, 50), ms(s, 99), ms(s, 99.9),
+        s.getMaxValue() / 1000.0));
+  }
+
+  private static void appendLag(StringBuilder b, LagProbe.Result lag) {
+    Histogram h = lag.lagMicros();
+    b.append(String.format(Locale.ROOT, "  replication lag (upper bound; a probe every %d ms, "
+        + "polls %d ms apart): %,d samples from %,d probes: p50 %.2f, p99 %.2f, p99.9 %.2f, "
+        + "max %.2f ms%n", lag.intervalMs(), LagProbe.POLL_GAP_MS, h.getTotalCount(),
+        lag.probes(), ms(h, 50), ms(h, 99), ms(h, 99.9), h.getMaxValue() / 1000.0));
+    b.append(String.format(Locale.ROOT, "    %,d samples seen on the first poll (lag below "
+        + "one poll round trip); probe failures %s; %,d polls (%,d failed); %,d probe ticks "
+        + "skipped (previous probe still running)%n", lag.firstPollSamples(),
+        lag.failures().isEmpty() ? "0" : new TreeMap<>(lag.failures()).toString(), lag.polls(),
+        lag.pollErrors(), lag.skippedTicks()));
+  }
+
+  /** Whether the lag probe had samples, no failures, and a p99 under the target. */
+  static boolean halfMaxMet(Target half) {
+    Histogram h = half.lag().lagMicros();
+    return h.getTotalCount() > 0 && half.lag().failureCount() == 0
+        && ms(h, 99) < LAG_P99_MS_TARGET;
+  }
+
+  /** Issue 7's figure: the lag p99 at half the maximum throughput, and whether it is met. */
+  static String halfMaxVerdict(Target max, Target half) {
+    Histogram h = half.lag().lagMicros();
+    double p99 = ms(h, 99);
+    boolean met = halfMaxMet(half);
+    String why = h.getTotalCount() == 0 ? " (no lag samples)"
+        : half.lag().failureCount() > 0 ? " (" + half.lag().failureCount() + " probe failures)"
+        : "";
+    return String.format(Locale.ROOT, "issue 7: replication lag p99 %.2f ms at %,.0f ops/s "
+        + "(half of the maximum %,.0f ops/s): target p99 < %.0f ms %s%s", p99,
+        half.measure().throughput(), max.measure().throughput(), LAG_P99_MS_TARGET,
+        met ? "met" : "NOT met", why);
   }
 
   private static double ratio(Target a, Target b, String what) {
@@ -135,6 +222,10 @@ final class Report {
     o.put("routing", options.routing() == RingKvClient.Routing.SMART ? "smart" : "naive");
     o.put("cluster", options.describeCluster());
     o.put("seed", options.seed());
+    o.put("rate", options.rate());
+    o.put("lag", options.lag());
+    o.put("lag-interval-ms", options.lagIntervalMs());
+    o.put("at-half-max", options.atHalfMax());
     o.put("cores", Runtime.getRuntime().availableProcessors());
     o.put("java", System.getProperty("java.version"));
     ArrayNode runs = root.putArray("targets");
@@ -146,6 +237,9 @@ final class Report {
         r.set("load", phase(t.load()));
       }
       r.set("measure", phase(t.measure()));
+      if (t.lag() != null) {
+        r.set("replication-lag", lag(t.lag()));
+      }
       RingKvClient.Stats s = t.client();
       ObjectNode c = r.putObject("client");
       c.put("attempts", s.attempts());
@@ -157,15 +251,44 @@ final class Report {
       c.put("epoch-changes", s.epochChanges());
       c.put("misrouted", s.misrouted());
     }
-    Target ring = find("ringkv");
+    Target ring = find(RINGKV);
     Target ceiling = find("ceiling");
-    if (ring != null && ceiling != null) {
+    if (hasRatios()) {
       ObjectNode ratio = root.putObject("ratio-to-ceiling");
       ratio.put("throughput", ratio(ring, ceiling, "throughput"));
       ratio.put("p50-latency", ratio(ring, ceiling, "p50"));
       ratio.put("p99-latency", ratio(ring, ceiling, "p99"));
     }
+    Target half = find(RINGKV_HALF_MAX);
+    if (ring != null && half != null && half.lag() != null) {
+      ObjectNode h = root.putObject("at-half-max");
+      h.put("max-throughput", ring.measure().throughput());
+      h.put("rate", half.measure().rate() == null ? 0 : half.measure().rate().targetOpsPerSec());
+      h.put("throughput", half.measure().throughput());
+      h.put("lag-p99-ms", ms(half.lag().lagMicros(), 99));
+      h.put("lag-p99-ms-target", LAG_P99_MS_TARGET);
+      h.put("lag-samples", half.lag().lagMicros().getTotalCount());
+      h.put("lag-probe-failures", half.lag().failureCount());
+      h.put("met", halfMaxMet(half));
+      h.put("summary", halfMaxVerdict(ring, half));
+    }
     return root;
+  }
+
+  private static ObjectNode lag(LagProbe.Result lag) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("upper-bound", true);
+    n.put("interval-ms", lag.intervalMs());
+    n.put("poll-gap-ms", LagProbe.POLL_GAP_MS);
+    n.put("probes", lag.probes());
+    n.set("lag-ms", latency(lag.lagMicros()));
+    ObjectNode failures = n.putObject("failures");
+    new TreeMap<>(lag.failures()).forEach(failures::put);
+    n.put("polls", lag.polls());
+    n.put("poll-errors", lag.pollErrors());
+    n.put("skipped-ticks", lag.skippedTicks());
+    n.put("first-poll-samples", lag.firstPollSamples());
+    return n;
   }
 
   private static ObjectNode phase(LoadRunner.PhaseResult p) {
@@ -183,6 +306,17 @@ final class Report {
     ObjectNode errors = n.putObject("errors");
     p.errors().forEach(errors::put);
     n.put("reads-not-found", p.notFound());
+    if (p.rate() != null) {
+      LoadRunner.RateStats r = p.rate();
+      ObjectNode rate = n.putObject("schedule");
+      rate.put("target-ops-per-s", r.targetOpsPerSec());
+      rate.put("issued", r.issued());
+      rate.put("late", r.late());
+      rate.put("late-ms-max", r.lateMsMax());
+      rate.put("missed", r.missed());
+      rate.put("latency-from", "scheduled time");
+      n.set("service-latency-ms", latency(p.service()));
+    }
     return n;
   }
 

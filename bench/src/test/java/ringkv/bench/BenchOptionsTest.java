@@ -32,6 +32,23 @@ class BenchOptionsTest {
     assertNull(o.target());
     assertEquals(RingKvClient.Routing.SMART, o.routing());
     assertFalse(o.ceiling());
+    assertEquals(0, o.rate(), "closed loop");
+    assertFalse(o.lag());
+    assertEquals(20, o.lagIntervalMs());
+    assertFalse(o.atHalfMax());
+  }
+
+  @Test
+  void pacingAndLagOptions() {
+    BenchOptions o = BenchOptions.parse("--rate", "1500", "--lag", "--lag-interval", "50ms");
+    assertEquals(1500, o.rate());
+    assertTrue(o.lag());
+    assertEquals(50, o.lagIntervalMs());
+    assertFalse(o.atHalfMax());
+    BenchOptions half = BenchOptions.parse("--at-half-max", "--lag-interval=10ms");
+    assertTrue(half.atHalfMax());
+    assertEquals(0, half.rate(), "the rate comes from the closed-loop phase");
+    assertEquals(10, half.lagIntervalMs());
   }
 
   @Test
@@ -68,7 +85,9 @@ class BenchOptionsTest {
         {"--distribution", "latest"}, {"--routing", "clever"}, {"--target", "nohost"},
         {"--start-cluster", "6"}, {"--start-cluster", "2,3"}, {"--frobnicate", "1"},
         {"--target", "h:1", "--start-cluster", "6,2"}, {"--duration", "0s"},
-        {"--connections", "0"},
+        {"--connections", "0"}, {"--rate", "0"}, {"--rate", "fast"},
+        {"--rate", "100000000"}, {"--lag-interval", "0ms"}, {"--lag-interval"},
+        {"--at-half-max", "--rate", "100"},
     };
     for (String[] args : bad) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
