@@ -28,5 +28,10 @@ USER 10001:10001
 # 8085: shard dialect default port; 13800: view-change dialect default port.
 EXPOSE 8085 13800
 VOLUME /data
+# Healthy once the node serves and has its shard's data (GET /internal/ping says "ready":true).
+# No extra package: bash (in every Debian/Ubuntu JRE image) opens the TCP connection itself, to
+# the address the node listens on (SOCKET_ADDRESS, or ADDRESS in the view-change dialect).
+HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=3 \
+  CMD ["bash", "-c", "a=${SOCKET_ADDRESS:-$ADDRESS}; exec 3<>/dev/tcp/${a%:*}/${a##*:} && printf 'GET /internal/ping HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n' \"$a\" >&3 && grep -q '\"ready\":true' <&3"]
 # Exec form: java is PID 1 and receives SIGTERM from docker stop directly.
 ENTRYPOINT ["java", "-jar", "/opt/ringkv/kvs-node.jar"]

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -18,8 +19,9 @@ import ringkv.tests.causal.CausalChecker.Version;
 
 /*
  * Goal: the chaos suite's own logic is right before it judges a cluster: the nemesis schedule
- * keeps its invariant (never more than a minority of a shard impaired, every fault ended, one
- * partition at a time, the same schedule for the same seed), and LostWrites finds lost writes
+ * keeps its invariant (never more than a minority of a shard impaired, every fault ended by its
+ * own kind of end, one partition at a time, every kind of fault drawn, the same schedule for the
+ * same seed), and LostWrites finds lost writes
  * and only those, including the concurrent cases where real time would mislead.
  * Method: pure, milliseconds. Schedules for 300 seeds are replayed step by step on a model of
  * the impaired nodes; hand-made histories (times in ns, versions as the system would claim
@@ -30,19 +32,34 @@ class ChaosChecksTest {
 
   @Test
   void schedulesNeverImpairMoreThanAMinorityOfAShardAndEndEveryFault() {
+    Map<Nemesis.Action, Integer> kinds = new EnumMap<>(Nemesis.Action.class);
     for (long seed = 0; seed < 300; seed++) {
       for (boolean partitions : new boolean[] {true, false}) {
         List<Nemesis.Step> steps = Nemesis.schedule(seed, SHARDS, partitions, 30_000);
         assertTrue(steps.size() >= 8, "seed " + seed + ": only " + steps.size() + " steps");
         Set<Integer> impaired = new HashSet<>();
+        Map<Integer, Nemesis.Action> downBy = new HashMap<>();
         Set<Integer> cut = new HashSet<>();
         long last = 0;
         for (Nemesis.Step s : steps) {
           assertTrue(s.atMs() >= last && s.atMs() <= 30_000, "seed " + seed + ": " + s);
           last = s.atMs();
+          kinds.merge(s.action(), 1, Integer::sum);
           switch (s.action()) {
-            case KILL, PAUSE -> s.nodes().forEach(n -> assertTrue(impaired.add(n), "" + s));
-            case RESTART, RESUME -> s.nodes().forEach(n -> assertTrue(impaired.remove(n)));
+            case KILL, STOP, PAUSE -> {
+              for (int n : s.nodes()) {
+                assertTrue(impaired.add(n), "" + s);
+                downBy.put(n, s.action());
+              }
+            }
+            case RESTART, RESUME -> {
+              for (int n : s.nodes()) {
+                assertTrue(impaired.remove(n), "" + s);
+                // a restart ends a kill or a stop, a resume ends a pause
+                assertEquals(s.action() == Nemesis.Action.RESUME,
+                    downBy.remove(n) == Nemesis.Action.PAUSE, "seed " + seed + ": " + s);
+              }
+            }
             case PARTITION -> {
               assertTrue(partitions && cut.isEmpty(), "seed " + seed + ": " + s);
               s.nodes().forEach(n -> assertTrue(impaired.add(n), "" + s));
@@ -65,6 +82,8 @@ class ChaosChecksTest {
         assertTrue(impaired.isEmpty(), "seed " + seed + ": left impaired " + impaired);
       }
     }
+    assertEquals(Set.of(Nemesis.Action.values()), kinds.keySet(),
+        "every kind of step is drawn: " + kinds);
     assertEquals(Nemesis.schedule(7, SHARDS, true, 30_000),
         Nemesis.schedule(7, SHARDS, true, 30_000), "one seed, one schedule");
     assertThrows(IllegalArgumentException.class,

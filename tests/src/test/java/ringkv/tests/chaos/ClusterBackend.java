@@ -37,7 +37,13 @@ public interface ClusterBackend extends AutoCloseable {
   /** Kills node {@code node} at once (SIGKILL or its equivalent) and waits until it is gone. */
   void kill(int node);
 
-  /** Starts a killed node again with its data and waits until it serves (ready). */
+  /**
+   * Stops node {@code node} gracefully (SIGTERM or its equivalent, such as {@code docker stop}:
+   * the node shuts down and closes its store) and waits until it is gone.
+   */
+  void stop(int node);
+
+  /** Starts a killed or stopped node again with its data and waits until it serves (ready). */
   void start(int node);
 
   /** Freezes node {@code node} (SIGSTOP): it keeps its connections but answers nothing. */

@@ -10,8 +10,9 @@ import ringkv.tests.support.LocalCluster;
 
 /**
  * {@link ClusterBackend} over {@link LocalCluster}: node processes on 127.0.0.1 in the shard
- * dialect, each with a {@code DATA_DIR}, faults by signals (SIGKILL, SIGSTOP/SIGCONT). The nodes
- * share the machine's network, so partitions are not available and the nemesis skips them.
+ * dialect, each with a {@code DATA_DIR}, faults by signals (SIGKILL, SIGTERM, SIGSTOP/SIGCONT).
+ * The nodes share the machine's network, so partitions are not available and the nemesis skips
+ * them.
  */
 final class LocalBackend implements ClusterBackend {
   private final LocalCluster cluster;
@@ -53,6 +54,12 @@ final class LocalBackend implements ClusterBackend {
   @Override
   public void kill(int node) {
     cluster.stop(node);
+  }
+
+  /** SIGTERM, then waits for the exit (at most {@link LocalCluster#STOP_TIMEOUT}). */
+  @Override
+  public void stop(int node) {
+    cluster.terminate(node);
   }
 
   @Override

@@ -16,24 +16,26 @@ import java.util.stream.Collectors;
 
 /**
  * Injects faults into a {@link ClusterBackend} on a schedule drawn in advance from a seed, in
- * the spirit of Jepsen's nemesis and TigerBeetle's Vortex: kill -9 and restart, pause
- * (SIGSTOP/SIGCONT), and partitions where the backend has them.
+ * the spirit of Jepsen's nemesis and TigerBeetle's Vortex: kill -9 and restart, graceful stop
+ * (SIGTERM, {@code docker stop}) and restart, pause (SIGSTOP/SIGCONT, {@code docker pause}), and
+ * partitions where the backend has them.
  *
  * <p>The schedule ({@link #schedule}) is a pure function of the seed, the shard layout, whether
  * partitions are available and the duration, so a failing run's schedule is replayed by its
  * seed (the timing of requests around it is not). Every fault has its end in the schedule (a
  * restart, a resume, a heal) and lasts 1-6 s; faults start every 0.6-3 s and may overlap.
  * <b>Invariant:</b> at every moment of the schedule, at most a minority ({@code (r-1)/2}) of
- * each shard's {@code r} replicas are impaired (killed, paused, or on the cut-off side of a
- * partition), so every shard keeps a majority of live, connected replicas and the workload
- * makes progress; a shard with fewer than 3 replicas has no minority to spare and is rejected.
+ * each shard's {@code r} replicas are impaired (killed, stopped, paused, or on the cut-off
+ * side of a partition), so every shard keeps a majority of live, connected replicas and the
+ * workload makes progress; a shard with fewer than 3 replicas has no minority to spare and is
+ * rejected.
  * At most one partition holds at a time (a heal ends all).
  *
  * <p>{@link #run} applies the steps in order, each at its offset or, when an earlier step took
  * longer (a restart waits until the node serves), right after it. Applying in order keeps the
  * invariant whatever the delays: after step j the impaired set is the one the schedule has after
  * step j. At the end, or when anything fails, it resumes every paused node, heals the network
- * and restarts every killed node. Not thread-safe: one thread drives it.
+ * and restarts every killed or stopped node. Not thread-safe: one thread drives it.
  */
 final class Nemesis {
   private static final long FIRST_FAULT_MS = 1_000;
@@ -44,9 +46,9 @@ final class Nemesis {
   private static final long DOWN_MS_MIN = 1_500;
   private static final long DOWN_MS_SPREAD = 4_500;
 
-  /** What a step does. The first three are faults; the others end one. */
+  /** What a step does. The first four are faults; the others end one. */
   enum Action {
-    KILL, PAUSE, PARTITION, RESTART, RESUME, HEAL;
+    KILL, STOP, PAUSE, PARTITION, RESTART, RESUME, HEAL;
 
     boolean isFault() {
       return ordinal() <= PARTITION.ordinal();
@@ -81,7 +83,8 @@ final class Nemesis {
 
   private final ClusterBackend backend;
   private final List<Step> schedule;
-  private final Set<Integer> killed = new LinkedHashSet<>();
+  /** Killed or stopped, not restarted yet. */
+  private final Set<Integer> down = new LinkedHashSet<>();
   private final Set<Integer> paused = new LinkedHashSet<>();
   private boolean partitioned;
   private final Map<String, Integer> counts = new LinkedHashMap<>();
@@ -89,7 +92,7 @@ final class Nemesis {
   Nemesis(ClusterBackend backend, List<Step> schedule) {
     this.backend = backend;
     this.schedule = List.copyOf(schedule);
-    for (String kind : List.of("kill", "pause", "restart", "partition")) {
+    for (String kind : List.of("kill", "stop", "pause", "restart", "partition")) {
       counts.put(kind, 0);
     }
   }
@@ -117,8 +120,8 @@ final class Nemesis {
     }
     Random random = new Random(seed);
     List<Action> kinds = partitions
-        ? List.of(Action.KILL, Action.PAUSE, Action.PARTITION)
-        : List.of(Action.KILL, Action.PAUSE);
+        ? List.of(Action.KILL, Action.STOP, Action.PAUSE, Action.PARTITION)
+        : List.of(Action.KILL, Action.STOP, Action.PAUSE);
     List<Impaired> impaired = new ArrayList<>();
     List<long[]> cuts = new ArrayList<>();
     List<Step> steps = new ArrayList<>();
@@ -158,7 +161,7 @@ final class Nemesis {
         steps.add(new Step(to, Action.HEAL, List.of(), List.of()));
       } else {
         steps.add(new Step(from, kind, chosen, List.of()));
-        steps.add(new Step(to, kind == Action.KILL ? Action.RESTART : Action.RESUME, chosen,
+        steps.add(new Step(to, kind == Action.PAUSE ? Action.RESUME : Action.RESTART, chosen,
             List.of()));
       }
     }
@@ -196,7 +199,7 @@ final class Nemesis {
         .collect(Collectors.joining("\n"));
   }
 
-  /** Faults applied so far by kind: kill, pause, restart, partition. */
+  /** Faults applied so far by kind: kill, stop, pause, restart, partition. */
   Map<String, Integer> counts() {
     return Collections.unmodifiableMap(counts);
   }
@@ -252,8 +255,13 @@ final class Nemesis {
     switch (step.action()) {
       case KILL -> step.nodes().forEach(n -> {
         backend.kill(n);
-        killed.add(n);
+        down.add(n);
         counts.merge("kill", 1, Integer::sum);
+      });
+      case STOP -> step.nodes().forEach(n -> {
+        backend.stop(n);
+        down.add(n);
+        counts.merge("stop", 1, Integer::sum);
       });
       case RESTART -> step.nodes().forEach(this::restart);
       case PAUSE -> step.nodes().forEach(n -> {
@@ -280,7 +288,7 @@ final class Nemesis {
 
   private void restart(int node) {
     backend.start(node);
-    killed.remove(node);
+    down.remove(node);
     counts.merge("restart", 1, Integer::sum);
   }
 
@@ -299,7 +307,7 @@ final class Nemesis {
         partitioned = false;
       });
     }
-    for (int n : List.copyOf(killed)) {
+    for (int n : List.copyOf(down)) {
       ends.add(() -> restart(n));
     }
     RuntimeException failure = null;

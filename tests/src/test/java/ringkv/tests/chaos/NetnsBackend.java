@@ -6,9 +6,13 @@ import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import ringkv.tests.causal.RecordingClient;
 import ringkv.tests.support.Dialect;
 import ringkv.tests.support.Http;
+import ringkv.tests.support.LocalCluster;
 import ringkv.tests.support.NetnsCluster;
 
 /**
@@ -18,6 +22,7 @@ import ringkv.tests.support.NetnsCluster;
  * unavailable, with the reason.
  */
 final class NetnsBackend implements ClusterBackend {
+  private static final Duration STOP_TIMEOUT = LocalCluster.STOP_TIMEOUT;
   private final NetnsCluster cluster;
 
   private NetnsBackend(NetnsCluster cluster) {
@@ -89,6 +94,28 @@ final class NetnsBackend implements ClusterBackend {
   @Override
   public void kill(int node) {
     cluster.stop(node);
+  }
+
+  /**
+   * SIGTERM to the node's JVM ({@code ip netns exec} and {@code setpriv} exec it, so the process
+   * the cluster started is the JVM), then waits for its exit and lets the cluster forget it.
+   */
+  @Override
+  public void stop(int node) {
+    long pid = cluster.pid(node);
+    ProcessHandle jvm = ProcessHandle.of(pid).orElseThrow(() -> new IllegalStateException(
+        "node " + cluster.node(node) + " is not running"));
+    jvm.destroy();
+    try {
+      jvm.onExit().get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new AssertionError("node " + cluster.node(node) + " (pid " + pid + ") did not exit"
+          + " within " + STOP_TIMEOUT + " of SIGTERM\n" + cluster.logTail(node), e);
+    }
+    cluster.stop(node); // it has exited: this only reaps it
   }
 
   @Override

@@ -16,24 +16,29 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import ringkv.tests.support.ContainerCluster;
+import ringkv.tests.support.ContainerEngine;
 import ringkv.tests.support.Http.Reply;
 
 /*
  * Goal: the image built from the Dockerfile runs a real cluster (SPEC §1, issue 8): containers
- * serve the shard dialect, and a container killed with docker kill and started again from its
- * DATA_DIR volume loses no acknowledged write.
+ * serve the shard dialect, the image's health check reports them healthy, and a container
+ * killed with docker kill and started again from its DATA_DIR volume loses no acknowledged
+ * write.
  *
- * Method: ContainerCluster (CONTAINERS.md recipe: a private namespace with its own dockerd, base
- * image from a cached debootstrap tarball, the image built from the jar mvn package produced)
- * with 4 containers, 2 shards, DATA_DIR on a named volume each. Two writers PUT through all
- * nodes (socat bridges on Unix sockets) and record every acknowledged write; node 2 is docker
- * kill'ed mid-writes and docker start'ed again. Every acknowledged write must then be readable,
- * with its value, from every node, and each shard's replicas must hold the same key count.
+ * Method: ContainerCluster on the shared ContainerEngine (CONTAINERS.md recipe: a private
+ * namespace with its own dockerd, base image from a cached debootstrap tarball, the image built
+ * from the jar mvn package produced) with 4 containers, 2 shards, DATA_DIR on a named volume
+ * each. Two writers PUT through all nodes (socat bridges on Unix sockets) and record every
+ * acknowledged write; node 2 is docker kill'ed mid-writes and docker start'ed again. Every
+ * acknowledged write must then be readable, with its value, from every node, and each shard's
+ * replicas must hold the same key count.
  * Skipped (JUnit assumption, with the reason) without root, docker.io, socat, or a cached base
  * tarball / debootstrap. Everything started is removed at the end, even on failure.
  */
 @Tag("containers")
+@ExtendWith(ContainerEngine.Shared.class)
 class ContainerClusterTest {
   private static final String STORE = "/key-value-store/";
 
@@ -44,6 +49,13 @@ class ContainerClusterTest {
       Reply ids = cluster.get(0, "/key-value-store-shard/shard-ids");
       assertEquals(200, ids.status(), ids.toString());
       assertEquals(2, ids.field("shard-ids").size(), ids.toString());
+      // The image's HEALTHCHECK (bash, no extra package) turns healthy once a node is ready.
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        for (int i = 0; i < cluster.size(); i++) {
+          assertEquals("healthy", cluster.docker(Duration.ofSeconds(10), "inspect", "-f",
+              "{{.State.Health.Status}}", cluster.name(i)).output().strip(), cluster.name(i));
+        }
+      });
 
       ConcurrentMap<String, Integer> acked = new ConcurrentHashMap<>();
       AtomicBoolean stop = new AtomicBoolean();

@@ -2,88 +2,70 @@ package ringkv.tests.support;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.Assumptions;
+import org.awaitility.Awaitility;
+import ringkv.tests.support.ContainerEngine.Result;
 
 /**
- * A cluster of RingKV nodes in real Docker containers, on a machine with no running Docker
- * engine (the recipe of CONTAINERS.md): a private network namespace
- * {@code ringkv-docker-t<jvm pid>-<random>} with only {@code lo} up; a {@code dockerd} started
- * inside it with {@code nsenter} (no bridge, no iptables, vfs storage, data root in a working
- * directory under /var/tmp); the base image imported from a debootstrap tarball cached in
- * {@code /var/cache/ringkv/ringkv-base.tar} (built once, under a file lock); the image built from
- * the repository's Dockerfile and the jar {@code mvn package} produced, with
- * {@code BASE_IMAGE=ringkv-base:local}; node i in container {@code n<i+1>} with
+ * A cluster of RingKV nodes in real Docker containers, on the engine of this JVM
+ * ({@link ContainerEngine#shared()}: a private network namespace with its own dockerd, the image
+ * built from the repository's Dockerfile). Node i runs in container {@code n<i+1>} with
  * {@code --network host}, listening on {@code 127.0.0.(i+2):8085} inside the namespace (shard
- * dialect). With {@link Builder#dataVolumes()} node i keeps {@code DATA_DIR=/data} on the named
- * volume {@code data<i+1>}.
+ * dialect, {@code SHARD_COUNT} shards). With {@link Builder#dataVolumes()} node i keeps
+ * {@code DATA_DIR=/data} on the named volume {@code data<i+1>}, which {@code docker kill} and
+ * {@code docker start} (or {@code stop}/{@code start}) keep. The nodes run with
+ * {@link LocalCluster#JVM_FLAGS} ({@code JAVA_TOOL_OPTIONS}) for a quick start on few cores.
  *
  * <p>The test JVM reaches node i as {@link NetnsCluster} does: {@code socat} inside the
- * namespace relays the Unix socket {@code <work dir>/n<i+1>.sock} to the node, and
- * {@link UnixHttp} speaks HTTP over it.
+ * namespace relays the Unix socket {@code n<i+1>.sock} to the node, and {@link UnixHttp} speaks
+ * HTTP over it.
  *
- * <p>Nothing outlives the cluster: {@link #close()} (and a JVM shutdown hook) saves each
- * container's log, removes the containers, stops the engine, kills what is left in the namespace,
- * deletes it and the working directory; namespaces of JVMs that died are removed by the next
- * cluster. Without root or the tools (ip, nsenter, dockerd, docker, socat, and debootstrap when
- * the base tarball is not cached), construction aborts the test through a JUnit assumption.
+ * <p><b>Partitions.</b> All containers share the namespace's loopback, and the nodes open their
+ * outgoing connections without binding a source address (the node's HTTP client sets no local
+ * address), so every packet between two nodes has source 127.0.0.1: rules on address pairs
+ * cannot tell the sender apart. Nor can the owner's uid: every container runs as the image's
+ * user 10001. So node i runs with its own primary group, {@code --user 10001:<42400+i>} (user
+ * 10001 still owns {@code /data}); a mangle rule marks every connection a socket of group
+ * 42400+i opens with i+1 ({@code -m owner --gid-owner … -j CONNMARK}), and a partition drops,
+ * in the filter OUTPUT chain, every packet of the connections one side opened to the other
+ * side's addresses ({@code -m connmark --mark a -m conntrack --ctorigdst b}), both directions,
+ * both ways, as {@link NetnsCluster} does with uids. The bridges run as root: no rule names them,
+ * so the test reaches both sides. Where iptables lacks those matches,
+ * {@link #partitionProblem()} says why and partitions are unavailable.
+ *
+ * <p>Nothing outlives the cluster: {@link #close()} saves each container's log (in
+ * {@code target/node-logs/<name>/}), removes the containers and volumes, the rules and the
+ * bridges; the engine stays for the next cluster and stops at the end of the run (see
+ * {@link ContainerEngine}). Without root or the tools, construction aborts the test through a
+ * JUnit assumption, with the reason.
+ *
+ * <p>Faults are driven from one thread; {@link #send} and {@link #pid} may be called from any.
  */
 public final class ContainerCluster implements AutoCloseable {
   public static final int PORT = 8085;
-  public static final Path CACHE =
-      Paths.get(System.getProperty("ringkv.cache", "/var/cache/ringkv"));
-  private static final Path BASE_TAR = CACHE.resolve("ringkv-base.tar");
-  private static final String NAMESPACE_PREFIX = "ringkv-docker-t";
-  private static final Pattern OUR_NAMESPACE =
-      Pattern.compile(NAMESPACE_PREFIX + "(\\d+)-[0-9a-f]+");
-  private static final Pattern OUR_WORK_DIR = Pattern.compile("ringkv-docker-(\\d+)-.*");
-  private static final Path WORK_ROOT = Paths.get("/var/tmp");
-  private static final Duration SHORT = Duration.ofSeconds(30);
-  private static final Duration LONG = Duration.ofMinutes(10);
-  private static final List<String> SEARCH_PATH =
-      List.of("/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin");
-  private static final Set<ContainerCluster> LIVE =
-      Collections.synchronizedSet(new HashSet<>());
-
-  static {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      List<ContainerCluster> all;
-      synchronized (LIVE) {
-        all = new ArrayList<>(LIVE);
-      }
-      all.forEach(ContainerCluster::close);
-    }, "ringkv-container-cluster-reaper"));
-  }
-
-  private record Tools(String ip, String nsenter, String dockerd, String docker, String socat,
-      String debootstrap) {}
-
-  /** Result of a command: exit code (-1: did not finish) and its merged output. */
-  public record Result(int code, String output) {}
+  /** The image's user (Dockerfile), which owns {@code /data}. */
+  static final int NODE_UID = 10001;
+  /** Node i's primary group; its connections carry the conntrack mark i + 1. */
+  static final int GID_BASE = 42_400;
+  private static final int LOG_TAIL_LINES = 40;
+  private static final int STOP_GRACE_S = 10;
+  private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
   /** Options; see {@link ContainerCluster#builder(String)}. */
   public static final class Builder {
@@ -99,6 +81,9 @@ public final class ContainerCluster implements AutoCloseable {
     }
 
     public Builder nodes(int count) {
+      if (count < 1 || count > 200) {
+        throw new IllegalArgumentException("nodes must be in [1, 200]");
+      }
       this.nodes = count;
       return this;
     }
@@ -119,6 +104,7 @@ public final class ContainerCluster implements AutoCloseable {
       return this;
     }
 
+    /** How long the nodes may take to be ready, at the start and at every restart. */
     public Builder startTimeout(Duration timeout) {
       this.startTimeout = timeout;
       return this;
@@ -134,73 +120,54 @@ public final class ContainerCluster implements AutoCloseable {
     return new Builder(name);
   }
 
-  private final Tools tools;
-  private final String namespace;
-  private final Path workDir;
-  private final Path logDir;
+  private final ContainerEngine engine;
   private final int size;
   private final Duration startTimeout;
-  private Process dockerd;
+  private final Path logDir;
+  private final Path dir;
   private final List<Process> bridges = new ArrayList<>();
+  /** Host pid of each node's JVM (PID 1 of its container), -1 while it is down. */
+  private final AtomicLongArray pids;
   private boolean closed;
 
   private ContainerCluster(Builder b) {
-    this.tools = requireTools();
+    this.engine = ContainerEngine.shared();
     this.size = b.nodes;
     this.startTimeout = b.startTimeout;
-    Path jar = requireJar();
-    Path dockerfile = jar.getParent().getParent().getParent().resolve("Dockerfile");
-    if (!Files.isRegularFile(dockerfile)) {
-      throw new IllegalStateException("no Dockerfile at " + dockerfile);
-    }
+    this.pids = new AtomicLongArray(size);
     this.logDir = Paths.get(System.getProperty("kvs.logs", "target/node-logs"), b.name);
-    removeLeftovers(tools);
-    long pid = ProcessHandle.current().pid();
-    this.namespace = NAMESPACE_PREFIX + pid + "-"
-        + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+    this.dir = engine.workDir().resolve("cluster-" + SEQUENCE.incrementAndGet());
+    engine.reset(); // whatever an earlier user left
+    engine.register(this);
     try {
       Files.createDirectories(logDir);
-      this.workDir = Files.createTempDirectory(WORK_ROOT, "ringkv-docker-" + pid + "-");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    LIVE.add(this);
-    try {
-      check(run(SHORT, null, tools.ip(), "netns", "add", namespace), "ip netns add");
-      check(run(SHORT, null, tools.ip(), "netns", "exec", namespace, tools.ip(), "link", "set",
-          "lo", "up"), "lo up");
-      startEngine();
-      ensureBaseTar(tools);
-      check(run(LONG, BASE_TAR, tools.docker(), "-H", host(), "import", "-",
-          "ringkv-base:local"), "docker import");
-      Path context = workDir.resolve("context");
-      Files.createDirectories(context.resolve("node/target"));
-      Files.copy(dockerfile, context.resolve("Dockerfile"));
-      Files.copy(jar, context.resolve("node/target/kvs-node.jar"),
-          StandardCopyOption.REPLACE_EXISTING);
-      check(docker(LONG, "build", "-q", "--build-arg", "BASE_IMAGE=ringkv-base:local", "-t",
-          "ringkv:test", context.toString()), "docker build");
-      String view = IntStream.range(0, size).mapToObj(this::node)
-          .collect(Collectors.joining(","));
+      Files.createDirectories(dir);
       for (int i = 0; i < size; i++) {
-        bridges.add(new ProcessBuilder(tools.nsenter(), "--net=" + nsPath(), tools.socat(),
-            "UNIX-LISTEN:" + socket(i) + ",fork,unlink-early", "TCP:" + node(i))
-            .redirectErrorStream(true)
-            .redirectOutput(workDir.resolve("socat-" + (i + 1) + ".log").toFile()).start());
+        bridges.add(engine.bridge(socket(i), node(i), logDir.resolve("bridge-" + name(i)
+            + ".log")));
       }
+      if (engine.partitionProblem() == null) {
+        markConnections();
+      }
+      String view = String.join(",", addresses());
       for (int i = 0; i < size; i++) {
         List<String> args = new ArrayList<>(List.of("run", "-d", "--name", name(i),
-            "--network", "host", "-e", "SOCKET_ADDRESS=" + node(i), "-e", "VIEW=" + view,
-            "-e", "SHARD_COUNT=" + b.shards));
+            "--network", "host", "--user", NODE_UID + ":" + (GID_BASE + i),
+            "-e", "SOCKET_ADDRESS=" + node(i), "-e", "VIEW=" + view,
+            "-e", "SHARD_COUNT=" + b.shards,
+            "-e", "JAVA_TOOL_OPTIONS=" + String.join(" ", LocalCluster.JVM_FLAGS)));
         if (b.dataVolumes) {
           args.addAll(List.of("-e", "DATA_DIR=/data", "-v", "data" + (i + 1) + ":/data"));
         }
         b.env.forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
-        args.add("ringkv:test");
-        check(docker(SHORT.multipliedBy(2), args.toArray(String[]::new)), "docker run " + i);
+        args.add(ContainerEngine.IMAGE);
+        ContainerEngine.check(docker(ContainerEngine.SHORT.multipliedBy(2),
+            args.toArray(String[]::new)), "docker run " + name(i));
+        pids.set(i, hostPid(i));
       }
+      Instant deadline = Instant.now().plus(startTimeout);
       for (int i = 0; i < size; i++) {
-        awaitServing(i);
+        awaitReady(i, Duration.between(Instant.now(), deadline));
       }
     } catch (IOException e) {
       close();
@@ -225,12 +192,17 @@ public final class ContainerCluster implements AutoCloseable {
   }
 
   public String namespace() {
-    return namespace;
+    return engine.namespace();
   }
 
   /** Container name of node i. */
   public String name(int i) {
     return "n" + (i + 1);
+  }
+
+  /** Where the containers' logs are saved when the cluster closes. */
+  public Path logDir() {
+    return logDir;
   }
 
   /** Sends a request to node i through its bridge; {@code rawBody} null means no body. */
@@ -242,80 +214,175 @@ public final class ContainerCluster implements AutoCloseable {
     return send(i, "GET", path, null);
   }
 
-  /** {@code docker kill} (SIGKILL) node i's container. */
+  /** Host pid of node i's JVM, or -1 while it is killed or stopped. */
+  public long pid(int i) {
+    return pids.get(i);
+  }
+
+  /** {@code docker kill} (SIGKILL) node i's container, and waits until it has exited. */
   public void kill(int i) {
-    check(docker(SHORT, "kill", name(i)), "docker kill " + name(i));
+    pids.set(i, -1);
+    ContainerEngine.check(docker(ContainerEngine.SHORT, "kill", name(i)),
+        "docker kill " + name(i));
+    ContainerEngine.check(docker(ContainerEngine.SHORT, "wait", name(i)),
+        "docker wait " + name(i));
   }
 
-  /** {@code docker start} node i's container again and waits until it serves. */
+  /**
+   * {@code docker stop} node i's container: SIGTERM to the node (PID 1), which shuts down
+   * gracefully; SIGKILL after 10 s. Returns the container's exit code (143 after SIGTERM).
+   */
+  public int stop(int i) {
+    pids.set(i, -1);
+    ContainerEngine.check(docker(ContainerEngine.SHORT.plusSeconds(STOP_GRACE_S), "stop", "-t",
+        Integer.toString(STOP_GRACE_S), name(i)), "docker stop " + name(i));
+    Result code = docker(ContainerEngine.SHORT, "inspect", "-f", "{{.State.ExitCode}}", name(i));
+    ContainerEngine.check(code, "docker inspect " + name(i));
+    return Integer.parseInt(code.output().strip());
+  }
+
+  /** {@code docker start} node i's container again and waits until the node is ready. */
   public void start(int i) {
-    check(docker(SHORT, "start", name(i)), "docker start " + name(i));
-    awaitServing(i);
+    startContainer(i);
+    awaitReady(i, startTimeout);
   }
 
+  /** {@code docker start} node i's container again, without waiting for the node. */
+  public void startContainer(int i) {
+    ContainerEngine.check(docker(ContainerEngine.SHORT, "start", name(i)),
+        "docker start " + name(i));
+    pids.set(i, hostPid(i));
+  }
+
+  /** {@code docker pause}: the cgroup freezer stops every process of the container. */
   public void pause(int i) {
-    check(docker(SHORT, "pause", name(i)), "docker pause " + name(i));
+    ContainerEngine.check(docker(ContainerEngine.SHORT, "pause", name(i)),
+        "docker pause " + name(i));
   }
 
   public void unpause(int i) {
-    check(docker(SHORT, "unpause", name(i)), "docker unpause " + name(i));
+    ContainerEngine.check(docker(ContainerEngine.SHORT, "unpause", name(i)),
+        "docker unpause " + name(i));
+  }
+
+  /** Why partitions are unavailable here, or null (see the class comment). */
+  public String partitionProblem() {
+    return engine.partitionProblem();
+  }
+
+  /**
+   * Cuts the network between the nodes of {@code side} and those of {@code other}, both ways:
+   * every packet of a connection a node of one side opened to a node of the other is dropped
+   * (connections already open included, in both directions). The rules go in at once;
+   * {@link #heal()} ends every partition.
+   */
+  public void partition(Collection<Integer> side, Collection<Integer> other) {
+    if (partitionProblem() != null) {
+      throw new IllegalStateException("partitions are unavailable: " + partitionProblem());
+    }
+    Set<Integer> overlap = new HashSet<>(side);
+    overlap.retainAll(other);
+    if (!overlap.isEmpty()) {
+      throw new IllegalArgumentException("nodes " + overlap + " are on both sides");
+    }
+    StringBuilder rules = new StringBuilder("*filter\n");
+    for (int a : side) {
+      for (int b : other) {
+        rules.append(dropRule(a, b)).append(dropRule(b, a));
+      }
+    }
+    rules.append("COMMIT\n");
+    ContainerEngine.check(engine.restoreRules(rules.toString()), "iptables-restore (partition)");
+  }
+
+  /** Ends every partition: the nodes reach each other again. */
+  public void heal() {
+    ContainerEngine.check(engine.restoreRules("*filter\n-F OUTPUT\nCOMMIT\n"),
+        "iptables-restore (heal)");
+  }
+
+  private void markConnections() {
+    StringBuilder rules = new StringBuilder("*mangle\n");
+    for (int i = 0; i < size; i++) {
+      rules.append("-A OUTPUT -m owner --gid-owner ").append(GID_BASE + i)
+          .append(" -m conntrack --ctstate NEW -j CONNMARK --set-mark ").append(i + 1)
+          .append('\n');
+    }
+    rules.append("COMMIT\n");
+    ContainerEngine.check(engine.restoreRules(rules.toString()), "iptables-restore (marks)");
+  }
+
+  /** Drops both directions of every connection node {@code from} opens to node {@code to}. */
+  private String dropRule(int from, int to) {
+    return "-A OUTPUT -m connmark --mark " + (from + 1) + " -m conntrack --ctorigdst "
+        + node(to).substring(0, node(to).indexOf(':')) + "/32 -j DROP\n";
+  }
+
+  /** The last lines of node i's container log. */
+  public String logTail(int i) {
+    Result r = docker(ContainerEngine.SHORT, "logs", "--tail", Integer.toString(LOG_TAIL_LINES),
+        name(i));
+    return r.output();
   }
 
   /** Any docker command against this cluster's engine. */
   public Result docker(Duration timeout, String... args) {
-    List<String> command = new ArrayList<>(List.of(tools.docker(), "-H", host()));
-    command.addAll(List.of(args));
-    return run(timeout, null, command.toArray(String[]::new));
+    return engine.docker(timeout, args);
   }
 
   /** A command run inside the namespace (nsenter), e.g. iptables. */
   public Result inNamespace(String... args) {
-    List<String> command = new ArrayList<>(List.of(tools.nsenter(), "--net=" + nsPath()));
-    command.addAll(List.of(args));
-    return run(SHORT, null, command.toArray(String[]::new));
+    return engine.inNamespace(null, args);
   }
 
-  private void awaitServing(int i) {
-    org.awaitility.Awaitility.await().atMost(startTimeout)
-        .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
-        .until(() -> get(i, "/key-value-store-view").status() == 200);
+  private long hostPid(int i) {
+    Result r = docker(ContainerEngine.SHORT, "inspect", "-f", "{{.State.Pid}}", name(i));
+    ContainerEngine.check(r, "docker inspect " + name(i));
+    long pid = Long.parseLong(r.output().strip());
+    if (pid <= 0) {
+      throw new AssertionError(name(i) + " is not running after docker start/run:\n"
+          + logTail(i));
+    }
+    return pid;
   }
 
-  private void startEngine() throws IOException {
-    Path d = workDir;
-    dockerd = new ProcessBuilder(tools.nsenter(), "--net=" + nsPath(), tools.dockerd(),
-        "--bridge=none", "--iptables=false", "--ip-masq=false", "--ip-forward=false",
-        "--storage-driver=vfs", "--data-root", d.resolve("root").toString(),
-        "--exec-root", d.resolve("exec").toString(), "-H", host(),
-        "--pidfile", d.resolve("docker.pid").toString())
-        .redirectErrorStream(true).redirectOutput(logDir.resolve("dockerd.log").toFile())
-        .start();
+  private boolean alive(int i) {
+    long pid = pids.get(i);
+    return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+  }
+
+  /** Waits until node i answers {@code GET /internal/ping} with {@code "ready":true}. */
+  private void awaitReady(int i, Duration timeout) {
     try {
-      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
-          .pollInterval(Duration.ofMillis(300))
-          .until(() -> !dockerd.isAlive() || docker(SHORT, "info").code() == 0);
-    } catch (org.awaitility.core.ConditionTimeoutException e) {
-      throw new AssertionError("dockerd did not answer within 60 s; see "
-          + logDir.resolve("dockerd.log"), e);
-    }
-    if (!dockerd.isAlive()) {
-      throw new AssertionError("dockerd exited; see " + logDir.resolve("dockerd.log"));
+      Awaitility.await(name(i) + " (" + node(i) + ") ready")
+          .atMost(timeout.isNegative() ? Duration.ofMillis(1) : timeout)
+          .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200))
+          .failFast(name(i) + " exited", () -> !alive(i))
+          .until(() -> ready(i));
+    } catch (RuntimeException | AssertionError e) {
+      throw new AssertionError(name(i) + " (" + node(i) + ") not ready within " + timeout
+          + ": " + e.getMessage() + "\n--- its log:\n" + logTail(i), e);
     }
   }
 
-  private String host() {
-    return "unix://" + workDir.resolve("docker.sock");
-  }
-
-  private String nsPath() {
-    return "/var/run/netns/" + namespace;
+  private boolean ready(int i) {
+    try {
+      Http.Reply r = UnixHttp.send(socket(i), node(i), "GET", "/internal/ping", null,
+          Duration.ofSeconds(2));
+      return r.status() == 200 && r.body() != null && r.body().path("ready").asBoolean(false);
+    } catch (AssertionError notYet) {
+      return false;
+    }
   }
 
   private Path socket(int i) {
-    return workDir.resolve("n" + (i + 1) + ".sock");
+    return dir.resolve("n" + (i + 1) + ".sock");
   }
 
-  /** Saves container logs, removes containers, stops the engine, deletes namespace and dirs. */
+  /**
+   * Saves container logs, removes containers, volumes and rules (the engine is left as it
+   * started), stops the bridges. Idempotent; never throws.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -323,39 +390,17 @@ public final class ContainerCluster implements AutoCloseable {
     }
     closed = true;
     try {
-      if (dockerd != null && dockerd.isAlive()) {
-        for (int i = 0; i < size; i++) {
-          Result logs = docker(SHORT, "logs", name(i));
-          writeQuietly(logDir.resolve("container-" + name(i) + ".log"), logs.output());
-        }
-        Result ids = docker(SHORT, "ps", "-aq");
-        List<String> rm = new ArrayList<>(List.of("rm", "-f"));
-        ids.output().lines().map(String::strip).filter(s -> !s.isEmpty()).forEach(rm::add);
-        if (rm.size() > 2) {
-          docker(SHORT.multipliedBy(2), rm.toArray(String[]::new));
-        }
-        stopEngine();
+      for (int i = 0; i < size; i++) {
+        Result logs = docker(ContainerEngine.SHORT, "logs", name(i));
+        writeQuietly(logDir.resolve("container-" + name(i) + ".log"), logs.output());
       }
-      bridges.forEach(Process::destroyForcibly);
-      removeNamespace(tools, namespace);
-      unmountUnder(workDir);
-      run(LONG, null, "rm", "-rf", workDir.toString());
+      engine.reset();
+    } catch (RuntimeException | AssertionError e) {
+      System.err.println("[containers] cleaning up after " + logDir.getFileName() + ": " + e);
     } finally {
-      LIVE.remove(this);
-    }
-  }
-
-  private void stopEngine() {
-    // dockerd is nsenter's child; nsenter execs it, so the process is dockerd itself.
-    dockerd.destroy();
-    try {
-      if (!dockerd.waitFor(20, TimeUnit.SECONDS)) {
-        dockerd.destroyForcibly();
-        dockerd.waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      dockerd.destroyForcibly();
+      bridges.forEach(Process::destroyForcibly);
+      ContainerEngine.run(ContainerEngine.SHORT, null, null, "rm", "-rf", dir.toString());
+      engine.unregister(this);
     }
   }
 
@@ -367,182 +412,9 @@ public final class ContainerCluster implements AutoCloseable {
     }
   }
 
-  private static void check(Result r, String what) {
-    if (r.code() != 0) {
-      throw new AssertionError(what + " failed (" + r.code() + "): " + r.output());
-    }
-  }
-
-  /** Builds the cached base tarball with debootstrap unless present (file lock across JVMs). */
-  private static void ensureBaseTar(Tools tools) throws IOException {
-    Files.createDirectories(CACHE);
-    try (FileChannel lock = FileChannel.open(CACHE.resolve("base.lock"),
-        StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock held = lock.lock()) {
-      if (Files.isRegularFile(BASE_TAR) && Files.size(BASE_TAR) > 0) {
-        return;
-      }
-      Assumptions.assumeTrue(tools.debootstrap() != null, "no cached " + BASE_TAR
-          + " and no debootstrap (apt-get install -y debootstrap; .ci/run installs it)");
-      Path tmp = Files.createTempDirectory(CACHE, "rootfs.");
-      try {
-        String mirror = Files.readAllLines(Paths.get("/etc/apt/sources.list.d/debian.sources"))
-            .stream().filter(l -> l.startsWith("URIs:")).map(l -> l.substring(5).strip())
-            .findFirst().orElse("http://deb.debian.org/debian");
-        check(run(LONG, null, tools.debootstrap(), "--variant=minbase",
-            "--include=openjdk-17-jre-headless,ca-certificates", "bookworm",
-            tmp.resolve("rootfs").toString(), mirror), "debootstrap");
-        Path part = CACHE.resolve("ringkv-base.tar.tmp");
-        check(run(LONG, null, "tar", "-C", tmp.resolve("rootfs").toString(), "-cf",
-            part.toString(), "."), "tar");
-        Files.move(part, BASE_TAR, StandardCopyOption.REPLACE_EXISTING,
-            StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        run(LONG, null, "rm", "-rf", tmp.toString());
-      }
-    }
-  }
-
-  /** Runs a command (stdin from a file or nothing) with a deadline. */
-  static Result run(Duration timeout, Path stdin, String... command) {
-    Path out = null;
-    try {
-      out = Files.createTempFile("ringkv-docker-cmd", ".out");
-      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(out.toFile());
-      pb.redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
-          : ProcessBuilder.Redirect.from(stdin.toFile()));
-      Process p = pb.start();
-      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly();
-        awaitExit(p.toHandle());
-        return new Result(-1, String.join(" ", command) + " took over " + timeout);
-      }
-      return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      return new Result(-1, String.join(" ", command) + ": " + e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new Result(-1, String.join(" ", command) + ": interrupted");
-    } finally {
-      if (out != null) {
-        try {
-          Files.deleteIfExists(out);
-        } catch (IOException e) {
-          System.err.println("cannot delete " + out + ": " + e);
-        }
-      }
-    }
-  }
-
-  private static void removeNamespace(Tools tools, String ns) {
-    for (int round = 0; round < 5; round++) {
-      List<ProcessHandle> alive = run(SHORT, null, tools.ip(), "netns", "pids", ns).output()
-          .lines().map(String::strip).filter(s -> s.matches("\\d+")).map(Long::parseLong)
-          .map(ProcessHandle::of).flatMap(Optional::stream).toList();
-      if (alive.isEmpty()) {
-        break;
-      }
-      alive.forEach(ProcessHandle::destroyForcibly);
-      alive.forEach(ContainerCluster::awaitExit);
-    }
-    Result del = run(SHORT, null, tools.ip(), "netns", "del", ns);
-    if (del.code() != 0 && !del.output().contains("No such file")) {
-      System.err.println("cannot delete network namespace " + ns + ": " + del.output());
-    }
-  }
-
-  /** dockerd leaves mounts in its exec root (exec/netns/default); rm -rf cannot cross them. */
-  private static void unmountUnder(Path dir) {
-    try {
-      String prefix = dir.toAbsolutePath() + "/";
-      List<String> points = Files.readAllLines(Paths.get("/proc/self/mounts")).stream()
-          .map(l -> l.split(" ")[1]).filter(m -> m.startsWith(prefix))
-          .sorted(Collections.reverseOrder()).toList();
-      for (String point : points) {
-        run(SHORT, null, "umount", "-l", point);
-      }
-    } catch (IOException e) {
-      System.err.println("cannot read /proc/self/mounts: " + e);
-    }
-  }
-
-  private static void awaitExit(ProcessHandle p) {
-    try {
-      p.onExit().get(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      System.err.println("process " + p.pid() + " survived SIGKILL for 10 s");
-    }
-  }
-
-  /** Namespaces and working directories of JVMs that died before cleaning up. */
-  private static void removeLeftovers(Tools tools) {
-    for (String line : run(SHORT, null, tools.ip(), "netns", "list").output().lines().toList()) {
-      String name = line.strip().split("\\s+")[0];
-      Matcher m = OUR_NAMESPACE.matcher(name);
-      if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
-        removeNamespace(tools, name);
-      }
-    }
-    try (var entries = Files.list(WORK_ROOT)) {
-      for (Path p : entries.toList()) {
-        Matcher m = OUR_WORK_DIR.matcher(p.getFileName().toString());
-        if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
-          unmountUnder(p);
-          run(LONG, null, "rm", "-rf", p.toString());
-        }
-      }
-    } catch (IOException e) {
-      System.err.println("cannot list " + WORK_ROOT + ": " + e);
-    }
-  }
-
-  private static Tools requireTools() {
-    boolean root = false;
-    try {
-      root = ((Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid")) == 0;
-    } catch (IOException | UnsupportedOperationException e) {
-      Assumptions.abort("cannot tell the user id (" + e + "); container tests need root");
-    }
-    Assumptions.assumeTrue(root, "container tests need root (a private network namespace with"
-        + " its own dockerd, see CONTAINERS.md)");
-    List<String> missing = new ArrayList<>();
-    Map<String, String> found = new LinkedHashMap<>();
-    for (String tool : List.of("ip", "nsenter", "dockerd", "docker", "socat", "debootstrap")) {
-      which(tool).ifPresentOrElse(p -> found.put(tool, p), () -> missing.add(tool));
-    }
-    boolean cached = Files.isRegularFile(BASE_TAR);
-    if (cached) {
-      missing.remove("debootstrap");
-    }
-    Assumptions.assumeTrue(missing.isEmpty(), "container tests need " + missing + " on the PATH"
-        + " (apt-get install -y docker.io debootstrap socat; .ci/run installs them)");
-    return new Tools(found.get("ip"), found.get("nsenter"), found.get("dockerd"),
-        found.get("docker"), found.get("socat"), found.get("debootstrap"));
-  }
-
-  private static Optional<String> which(String tool) {
-    List<String> dirs = new ArrayList<>();
-    String path = System.getenv("PATH");
-    if (path != null) {
-      dirs.addAll(List.of(path.split(":")));
-    }
-    dirs.addAll(SEARCH_PATH);
-    return dirs.stream().filter(d -> !d.isEmpty()).map(d -> Paths.get(d, tool))
-        .filter(Files::isExecutable).map(Path::toString).findFirst();
-  }
-
-  private static Path requireJar() {
-    String property = System.getProperty("kvs.jar");
-    if (property == null) {
-      throw new IllegalStateException("system property kvs.jar is not set; run mvn package");
-    }
-    Path path = Paths.get(property).toAbsolutePath().normalize();
-    if (!Files.isRegularFile(path)) {
-      throw new IllegalStateException("node jar " + path + " does not exist: run mvn package");
-    }
-    return path;
+  @Override
+  public String toString() {
+    return "ContainerCluster(" + logDir.getFileName() + ", " + size + " nodes, "
+        + addresses().stream().collect(Collectors.joining(",")) + ")";
   }
 }
