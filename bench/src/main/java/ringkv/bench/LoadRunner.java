@@ -30,9 +30,10 @@ import ringkv.client.Session;
  *
  * <p>Two ways to pace: a <b>closed loop</b> (rate 0) issues a slot's next operation as soon as
  * the previous one answered, which finds the maximum throughput; an <b>open loop</b>
- * ({@code --rate}) issues every slot's operations on a fixed schedule ({@link RateSchedule}),
- * the rate shared evenly by the slots, and counts operations issued late (the slot was still
- * busy when they were due) and missed (due before the end, never issued).
+ * ({@code --rate}) issues operations on one fixed schedule ({@link RateSchedule}) shared by
+ * the slots (a ready slot takes the next operation and waits for its due time), and counts
+ * operations issued late (every slot was busy when they were due) and missed (due before the
+ * end, never issued).
  *
  * <p>Latency is measured per operation until its future completes (client retries included),
  * in microseconds, in HdrHistogram {@link Recorder}s (3 significant digits): in the closed loop
@@ -112,15 +113,13 @@ final class LoadRunner {
     }
   }
 
-  /** One load client: its session, its randomness, its schedule (open loop only). */
+  /** One load client: its session and its randomness; one operation at a time. */
   private static final class Slot {
     final Session session = new Session();
     final SplittableRandom random;
-    final RateSchedule schedule;
 
-    Slot(SplittableRandom random, RateSchedule schedule) {
+    Slot(SplittableRandom random) {
       this.random = random;
-      this.schedule = schedule;
     }
   }
 
@@ -243,7 +242,7 @@ final class LoadRunner {
     };
     Phase phase = new Phase("load", 0);
     current = phase;
-    CountDownLatch done = startSlots(source, 0);
+    CountDownLatch done = startSlots(source, null);
     Progress progress = new Progress(MeasureWindow.NONE);
     try {
       awaitQuietly(done, Long.MAX_VALUE);
@@ -290,7 +289,9 @@ final class LoadRunner {
         window.open();
         windowOpen = true;
       }
-      CountDownLatch done = startSlots(source, rateOpsPerSec);
+      RateSchedule schedule = rateOpsPerSec > 0
+          ? RateSchedule.of(rateOpsPerSec, System.nanoTime()) : null;
+      CountDownLatch done = startSlots(source, schedule);
       if (warmup) {
         awaitQuietly(done, options.warmupMs());
         current = new Phase("measure", rateOpsPerSec);
@@ -305,6 +306,9 @@ final class LoadRunner {
       windowOpen = false;
       window.close();
       awaitQuietly(done, Long.MAX_VALUE);
+      if (schedule != null) {
+        measure.missed.add(schedule.missedBefore(measure.endNanos));
+      }
     } finally {
       progress.close();
       if (windowOpen) {
@@ -322,21 +326,19 @@ final class LoadRunner {
     return values.get(slot.random.nextInt(values.size()));
   }
 
-  private CountDownLatch startSlots(OpSource source, double rateOpsPerSec) {
+  /** Starts the slots: closed loops, or open loops on {@code schedule} when there is one. */
+  private CountDownLatch startSlots(OpSource source, RateSchedule schedule) {
     int n = options.connections();
     CountDownLatch done = new CountDownLatch(n);
     List<Slot> slots = new ArrayList<>();
-    long startNanos = System.nanoTime();
     for (int i = 0; i < n; i++) {
-      RateSchedule schedule = rateOpsPerSec > 0
-          ? RateSchedule.forSlot(i, n, rateOpsPerSec, startNanos) : null;
-      slots.add(new Slot(seeds.split(), schedule));
+      slots.add(new Slot(seeds.split()));
     }
     for (Slot s : slots) {
-      if (s.schedule == null) {
+      if (schedule == null) {
         loop(s, source, done);
       } else {
-        paced(s, source, done);
+        paced(s, source, done, schedule);
       }
     }
     return done;
@@ -381,14 +383,20 @@ final class LoadRunner {
   }
 
   /**
-   * Open loop: the slot is ready (its previous operation answered, or it just started). It
-   * waits on the pacer for its next due time, or issues at once when that time has passed
-   * (late). Operations that complete at once loop here instead of recursing.
+   * Open loop: the slot is ready (its previous operation answered, or it just started). It takes
+   * the schedule's next operation and waits on the pacer for its due time, or issues it at once
+   * when that time has passed (late). Operations that complete at once loop here instead of
+   * recursing.
    */
-  private void paced(Slot slot, OpSource source, CountDownLatch done) {
+  private void paced(Slot slot, OpSource source, CountDownLatch done, RateSchedule schedule) {
     while (true) {
+      if (current == null) {
+        done.countDown();
+        return;
+      }
       long ready = System.nanoTime();
-      long waitNanos = slot.schedule.waitNanos(ready);
+      RateSchedule.Ticket ticket = schedule.take(ready);
+      long waitNanos = RateSchedule.waitNanos(ticket, ready);
       if (waitNanos > 0) {
         ScheduledExecutorService timer = pacer;
         try {
@@ -396,8 +404,8 @@ final class LoadRunner {
             throw new RejectedExecutionException("no pacer");
           }
           timer.schedule(() -> {
-            if (issuePaced(slot, source, done, ready)) {
-              paced(slot, source, done);
+            if (issuePaced(slot, source, done, schedule, ticket)) {
+              paced(slot, source, done, schedule);
             }
           }, waitNanos, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
@@ -405,28 +413,29 @@ final class LoadRunner {
         }
         return;
       }
-      if (!issuePaced(slot, source, done, ready)) {
+      if (!issuePaced(slot, source, done, schedule, ticket)) {
         return;
       }
     }
   }
 
   /**
-   * Issues the slot's next scheduled operation; returns true when it completed at once (the
-   * caller continues the slot), false when the slot stopped or continues on completion.
+   * Issues the slot's scheduled operation; returns true when it completed at once (the caller
+   * continues the slot), false when the slot stopped or continues on completion. A slot that
+   * finds the run over drops its ticket, missed if it was due before the end.
    */
-  private boolean issuePaced(Slot slot, OpSource source, CountDownLatch done, long readyNanos) {
+  private boolean issuePaced(Slot slot, OpSource source, CountDownLatch done,
+      RateSchedule schedule, RateSchedule.Ticket ticket) {
     Phase phase = current;
     Op op = phase == null ? null : source.next(slot);
     if (op == null) {
       Phase last = ended;
-      if (last != null) {
-        last.missed.add(slot.schedule.missedBefore(last.endNanos));
+      if (last != null && ticket.dueNanos() - last.endNanos < 0) {
+        last.missed.increment();
       }
       done.countDown();
       return false;
     }
-    RateSchedule.Ticket ticket = slot.schedule.take(readyNanos);
     phase.issued(ticket);
     long sent = System.nanoTime();
     CompletableFuture<?> future = send(slot, op);
@@ -434,7 +443,7 @@ final class LoadRunner {
       future.whenComplete((r, e) -> {
         long now = System.nanoTime();
         phase.record(op.read(), now - ticket.dueNanos(), now - sent, r, e);
-        paced(slot, source, done);
+        paced(slot, source, done, schedule);
       });
       return false;
     }

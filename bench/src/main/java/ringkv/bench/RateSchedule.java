@@ -1,25 +1,27 @@
 package ringkv.bench;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 /**
- * The fixed schedule of one open-loop load slot ({@code --rate}): operation {@code k} is due at
- * {@code firstNanos + k * intervalNanos}, whatever happened to the operations before it. The
- * slots of a run share the rate evenly and are staggered by {@code 1 / rate}, so together they
- * issue one operation every {@code 1 / rate} seconds.
+ * The fixed schedule of an open-loop run ({@code --rate}): operation {@code k} is due at
+ * {@code firstNanos + k * intervalNanos}, whatever happened to the operations before it.
  *
- * <p>A slot has at most one operation outstanding. When its previous operation answers, the slot
- * is <em>ready</em>: if the next operation is not due yet it waits for the due time (on time);
- * if the due time has passed, it issues at once and the operation is <em>late</em> (the target
- * did not keep up). Either way the operation's latency is measured from its due time, so the
- * time it spent waiting for the slot counts (coordinated omission is corrected). Operations
- * whose due time falls before the end of the phase but that were never issued are
- * <em>missed</em>.
+ * <p>The load slots share one schedule. A slot with no operation outstanding is <em>ready</em>;
+ * it takes the next operation of the schedule at once, and if that operation is not due yet it
+ * waits for its due time (on time). If the due time has passed, every slot was busy when it
+ * came (the target, with at most {@code connections} operations outstanding, did not keep up):
+ * the slot issues it at once and it is <em>late</em>. Either way its latency is measured from
+ * its due time, so the time it waited for a slot counts (coordinated omission is corrected).
+ * Because slots take operations in order as they become ready, one slow operation delays only
+ * its own slot, not the operations after it. Operations due before the end of a phase that were
+ * never issued are <em>missed</em>.
  *
- * <p>Pure: times come in as {@code System.nanoTime()} values. Not thread-safe; a slot's calls
- * happen one after the other (each one after the previous operation answered).
+ * <p>Pure: times come in as {@code System.nanoTime()} values. Thread-safe: {@link #take} hands
+ * each operation to exactly one caller.
  */
 final class RateSchedule {
-  /** What taking one operation gave: when it was due and how late it was issued. */
-  record Ticket(long dueNanos, long lateNanos) {
+  /** One operation of the schedule: when it was due and how late its slot was ready. */
+  record Ticket(long index, long dueNanos, long lateNanos) {
     boolean late() {
       return lateNanos > 0;
     }
@@ -27,7 +29,7 @@ final class RateSchedule {
 
   private final long firstNanos;
   private final long intervalNanos;
-  private long next;
+  private final AtomicLong next = new AtomicLong();
 
   RateSchedule(long firstNanos, long intervalNanos) {
     if (intervalNanos < 1) {
@@ -37,19 +39,12 @@ final class RateSchedule {
     this.intervalNanos = intervalNanos;
   }
 
-  /**
-   * The schedule of slot {@code slot} of {@code slots} sharing {@code opsPerSecond}, starting at
-   * {@code startNanos}: each slot issues every {@code slots / rate} seconds, slot {@code i}
-   * offset by {@code i / rate}.
-   */
-  static RateSchedule forSlot(int slot, int slots, double opsPerSecond, long startNanos) {
-    if (slot < 0 || slot >= slots || !(opsPerSecond > 0)) {
-      throw new IllegalArgumentException("slot " + slot + " of " + slots + " at "
-          + opsPerSecond + " ops/s");
+  /** {@code opsPerSecond} evenly spaced operations a second, the first at {@code startNanos}. */
+  static RateSchedule of(double opsPerSecond, long startNanos) {
+    if (!(opsPerSecond > 0)) {
+      throw new IllegalArgumentException("rate must be positive, got " + opsPerSecond);
     }
-    double gapNanos = 1e9 / opsPerSecond;
-    long interval = Math.max(1, Math.round(gapNanos * slots));
-    return new RateSchedule(startNanos + Math.round(gapNanos * slot), interval);
+    return new RateSchedule(startNanos, Math.max(1, Math.round(1e9 / opsPerSecond)));
   }
 
   long intervalNanos() {
@@ -58,32 +53,31 @@ final class RateSchedule {
 
   /** Operations taken so far. */
   long taken() {
-    return next;
-  }
-
-  /** When the next operation is due. */
-  long dueNanos() {
-    return firstNanos + next * intervalNanos;
-  }
-
-  /** How long a slot ready at {@code readyNanos} waits before its next operation; 0 = now. */
-  long waitNanos(long readyNanos) {
-    return Math.max(0, dueNanos() - readyNanos);
+    return next.get();
   }
 
   /**
-   * Issues the next operation of a slot that became ready at {@code readyNanos} (the answer of
-   * its previous operation, not the moment a wait ended: timer jitter is not lateness).
+   * Takes the next operation for a slot that became ready at {@code readyNanos} (the answer of
+   * its previous operation, or its start). The slot waits until the ticket's due time if that
+   * is later; a ticket due before {@code readyNanos} is late by the difference.
    */
   Ticket take(long readyNanos) {
-    long due = dueNanos();
-    next++;
-    return new Ticket(due, Math.max(0, readyNanos - due));
+    long index = next.getAndIncrement();
+    long due = firstNanos + index * intervalNanos;
+    return new Ticket(index, due, Math.max(0, readyNanos - due));
   }
 
-  /** Operations due strictly before {@code endNanos} and not taken: missed at a phase's end. */
+  /** How long a slot ready at {@code nowNanos} waits before issuing {@code ticket}; 0 = now. */
+  static long waitNanos(Ticket ticket, long nowNanos) {
+    return Math.max(0, ticket.dueNanos() - nowNanos);
+  }
+
+  /**
+   * Operations due strictly before {@code endNanos} that no slot took: missed at the end of a
+   * phase, once every slot has stopped.
+   */
   long missedBefore(long endNanos) {
-    long due = dueNanos();
+    long due = firstNanos + next.get() * intervalNanos;
     if (endNanos <= due) {
       return 0;
     }
