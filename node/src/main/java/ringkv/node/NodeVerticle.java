@@ -18,6 +18,7 @@ import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.node.api.HttpErrors;
 import ringkv.node.api.InternalRoutes;
+import ringkv.node.api.KeyValueFastPath;
 import ringkv.node.api.KvsDialect;
 import ringkv.node.api.RingRoutes;
 import ringkv.node.api.ShardDialect;
@@ -41,6 +42,8 @@ public final class NodeVerticle extends VerticleBase {
   private Membership membership;
   private Peers peers;
   private HttpServer server;
+  /** Sends key-value requests straight to their dialect and the rest to the router. */
+  private KeyValueFastPath fastPath;
 
   /** The durable store when DATA_DIR is set, else null (data in memory). */
   private final RocksDbStore durable;
@@ -65,7 +68,14 @@ public final class NodeVerticle extends VerticleBase {
     membership = new Membership(vertx, engine);
 
     Router router = Router.router(vertx);
-    router.route().handler(this::admit);
+    router.route().handler(ctx -> {
+      if (!fastPath.enter()) {
+        ctx.fail(KeyValueFastPath.overloaded());
+        return;
+      }
+      ctx.addEndHandler(done -> fastPath.exit());
+      ctx.next();
+    });
     // Bodies are JSON whatever the content type says: without this, BodyHandler would decode
     // form and multipart bodies into attributes (curl -d sends form-urlencoded by default).
     router.route().handler(ctx -> {
@@ -81,8 +91,11 @@ public final class NodeVerticle extends VerticleBase {
         .setBodyLimit(INTERNAL_BODY_BYTES_MAX));
     router.routeWithRegex("^(?!/internal/).*").handler(BodyHandler.create(false)
         .setBodyLimit(config.bodyBytesMax()));
-    new ShardDialect(engine, membership, config).mount(router);
-    new KvsDialect(vertx, engine, membership, config).mount(router);
+    ShardDialect shardDialect = new ShardDialect(engine, membership, config);
+    shardDialect.mount(router);
+    KvsDialect kvsDialect = new KvsDialect(vertx, engine, membership, config);
+    kvsDialect.mount(router);
+    fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router, config.bodyBytesMax());
     new RingRoutes(engine, membership, config).mount(router);
     new InternalRoutes(engine, membership).mount(router);
     router.route().failureHandler(HttpErrors::handle);
@@ -95,7 +108,7 @@ public final class NodeVerticle extends VerticleBase {
         .setPort(config.address().port())
         .setMaxInitialLineLength(64 * 1024)
         .setTcpNoDelay(true);
-    server = vertx.createHttpServer(options).requestHandler(router)
+    server = vertx.createHttpServer(options).requestHandler(fastPath)
         .invalidRequestHandler(NodeVerticle::rejectMalformed);
     return requeueUnacknowledged().compose(v -> server.listen()).compose(s -> {
       engine.start();
@@ -122,19 +135,9 @@ public final class NodeVerticle extends VerticleBase {
         .end(io.vertx.core.buffer.Buffer.buffer(body));
   }
 
-  /** Client and peer requests being served at once; beyond the bound new ones get 503. */
-  static final int REQUESTS_IN_FLIGHT_MAX = 20_000;
-  private int inFlight;
-
-  private void admit(io.vertx.ext.web.RoutingContext ctx) {
-    if (inFlight >= REQUESTS_IN_FLIGHT_MAX) {
-      ctx.fail(new ringkv.node.api.KvException(ringkv.node.api.ErrorCode.OVERLOADED,
-          "more than " + REQUESTS_IN_FLIGHT_MAX + " requests in flight"));
-      return;
-    }
-    inFlight++;
-    ctx.addEndHandler(done -> inFlight--);
-    ctx.next();
+  /** Requests being served now (for tests). */
+  int requestsInFlight() {
+    return fastPath.inFlight();
   }
 
   /** The configuration this node last installed, when DATA_DIR holds one. */

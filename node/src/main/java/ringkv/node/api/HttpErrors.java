@@ -1,7 +1,10 @@
 package ringkv.node.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,15 +77,39 @@ public final class HttpErrors {
 
   /** Renders {@code e} for the request in {@code ctx}. */
   public static void render(RoutingContext ctx, KvException e) {
-    render(ctx, e, null);
+    render(ctx.request(), e, null);
+  }
+
+  /** {@link #render(HttpServerRequest, KvException, ObjectNode)} for a routed request. */
+  public static void render(RoutingContext ctx, KvException e, ObjectNode extra) {
+    render(ctx.request(), e, extra);
+  }
+
+  /**
+   * Answers a request that failed outside the router (the key-value fast path): a
+   * {@link KvException} is rendered, anything else is a bug (logged, 500).
+   */
+  public static void fail(HttpServerRequest request, Throwable failure) {
+    if (request.response().headWritten()) {
+      LOG.warn("event=failure-after-response path={} cause={}", request.path(),
+          String.valueOf(failure));
+      return;
+    }
+    if (failure instanceof KvException k) {
+      render(request, k, null);
+      return;
+    }
+    LOG.error("event=bug method={} path={}", request.method(), request.path(), failure);
+    render(request, new KvException(ErrorCode.INTERNAL, failure.toString()), null);
   }
 
   /**
    * Renders {@code e} with the fields of {@code extra} (if not null) added to the body: the
    * view-change dialect's {@code "causal-context"}, which its error bodies carry too.
    */
-  public static void render(RoutingContext ctx, KvException e, ObjectNode extra) {
-    String path = ctx.request().path();
+  public static Future<Void> render(HttpServerRequest request, KvException e,
+      ObjectNode extra) {
+    String path = request.path();
     int status = e.code().status();
     if (e.code() == ErrorCode.CAUSAL_TIMEOUT && path.startsWith("/kvs/")) {
       status = 400; // the view-change dialect reports an unsatisfiable context as 400
@@ -90,7 +117,7 @@ public final class HttpErrors {
     ObjectNode body = Json.object();
     body.put("message", e.code() == ErrorCode.NOT_ENOUGH_NODES
         ? "Not enough nodes to provide fault-tolerance with the given shard count!"
-        : "Error in " + ctx.request().method().name());
+        : "Error in " + request.method().name());
     body.put("error", e.clientError());
     if (path.startsWith("/internal/")) {
       body.put("code", e.code().name());
@@ -100,32 +127,49 @@ public final class HttpErrors {
       body.setAll(extra);
     }
     if (e.code() == ErrorCode.VIEW_CHANGE) {
-      ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_S));
+      request.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_S));
     }
-    send(ctx, status, body);
+    return send(request, status, body);
+  }
+
+  /** {@link #send(HttpServerRequest, int, ObjectNode)} for a routed request. */
+  public static void send(RoutingContext ctx, int status, ObjectNode body) {
+    send(ctx.request(), status, body);
   }
 
   /**
    * Sends a JSON body; a body that cannot be written (a bug) becomes a 500 rather than no
    * answer at all, since the exception would otherwise end in a callback and the client wait.
    */
-  public static void send(RoutingContext ctx, int status, ObjectNode body) {
+  public static Future<Void> send(HttpServerRequest request, int status, ObjectNode body) {
     byte[] bytes;
-    int sent = status;
     try {
       bytes = Json.bytes(body);
     } catch (IllegalStateException e) {
-      LOG.error("event=bug method={} path={} cause=unwritable-answer",
-          ctx.request().method(), ctx.request().path(), e);
-      ObjectNode error = Json.object();
-      error.put("message", "Error in " + ctx.request().method().name());
-      error.put("error", ErrorCode.INTERNAL.error());
-      bytes = Json.bytes(error);
-      sent = ErrorCode.INTERNAL.status();
+      return unwritable(request, e);
     }
-    ctx.response()
-        .setStatusCode(sent)
-        .putHeader("Content-Type", "application/json")
-        .end(Buffer.buffer(bytes));
+    return send(request, status, bytes);
   }
+
+  /** Sends JSON text already rendered. */
+  public static Future<Void> send(HttpServerRequest request, int status, byte[] json) {
+    return request.response()
+        .setStatusCode(status)
+        .putHeader(CONTENT_TYPE, APPLICATION_JSON)
+        .end(Buffer.buffer(json));
+  }
+
+  /** Answers 500 for an answer that could not be rendered (a bug). */
+  static Future<Void> unwritable(HttpServerRequest request, RuntimeException e) {
+    LOG.error("event=bug method={} path={} cause=unwritable-answer",
+        request.method(), request.path(), e);
+    ObjectNode error = Json.object();
+    error.put("message", "Error in " + request.method().name());
+    error.put("error", ErrorCode.INTERNAL.error());
+    return send(request, ErrorCode.INTERNAL.status(), Json.bytes(error));
+  }
+
+  private static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("Content-Type");
+  private static final CharSequence APPLICATION_JSON =
+      HttpHeaders.createOptimized("application/json");
 }

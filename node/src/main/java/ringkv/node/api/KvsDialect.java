@@ -3,11 +3,12 @@ package ringkv.node.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.util.RawValue;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
@@ -69,26 +70,34 @@ public final class KvsDialect {
   // ---------------------------------------------------------------- keys
 
   private void keyValue(RoutingContext ctx) {
-    KvOp op = KvOp.valueOf(ctx.request().method().name());
+    keyValue(ctx.request(), ctx.body() == null ? null : ctx.body().buffer());
+  }
+
+  /**
+   * A key-value request ({@code /kvs/keys/<key>}) with its whole body: from the router, or
+   * straight from the server for the common requests ({@link KeyValueFastPath}).
+   */
+  public void keyValue(HttpServerRequest req, Buffer rawBody) {
+    KvOp op = KvOp.valueOf(req.method().name());
     CausalContext context = CausalContext.EMPTY;
     KvRequest request;
     try {
-      String key = Requests.pathRest(ctx, KEYS_PREFIX);
-      KvBody body = Requests.kvBody(ctx, CONTEXT_FIELD);
+      String key = Requests.pathRest(req.path(), KEYS_PREFIX);
+      KvBody body = Requests.kvBody(req, rawBody, CONTEXT_FIELD);
       context = Wire.decodeContext(body.context(), engine.clockLimit());
       request = new KvRequest(op, key, body.rawValue(), context, config.kvsCausalWaitMs());
     } catch (KvException e) {
-      HttpErrors.render(ctx, e, contextField(context));
+      HttpErrors.render(req, e, contextField(context));
       return;
     }
     CausalContext sent = context;
     bounded(engine.execute(request, 0)).onComplete(ar -> {
       if (ar.succeeded()) {
-        render(ctx, op, ar.result());
+        render(req, op, ar.result());
       } else if (ar.cause() instanceof KvException e) {
-        HttpErrors.render(ctx, e, contextField(sent));
+        HttpErrors.render(req, e, contextField(sent));
       } else {
-        ctx.fail(ar.cause());
+        HttpErrors.fail(req, ar.cause());
       }
     });
   }
@@ -120,41 +129,48 @@ public final class KvsDialect {
     return field;
   }
 
-  private static void render(RoutingContext ctx, KvOp op, KvReply r) {
-    ObjectNode body = Json.object();
+  private static void render(HttpServerRequest req, KvOp op, KvReply r) {
+    JsonOut body = new JsonOut();
     int status = 200;
-    switch (r.outcome()) {
-      case NOT_FOUND -> {
-        body.put("message", "Error in " + op.name());
-        body.put("error", "Key does not exist");
-        body.put("doesExist", false);
-        status = 404;
+    byte[] bytes;
+    try {
+      switch (r.outcome()) {
+        case NOT_FOUND -> {
+          body.text("message", "Error in " + op.name());
+          body.text("error", "Key does not exist");
+          body.bool("doesExist", false);
+          status = 404;
+        }
+        case FOUND -> {
+          body.text("message", "Retrieved successfully");
+          body.bool("doesExist", true);
+          body.raw("value", r.valueJson());
+        }
+        case CREATED -> {
+          body.text("message", "Added successfully");
+          body.bool("replaced", false);
+          status = 201;
+        }
+        case UPDATED -> {
+          body.text("message", "Updated successfully");
+          body.bool("replaced", true);
+        }
+        case DELETED -> {
+          body.text("message", "Deleted successfully");
+          body.bool("doesExist", true);
+        }
+        default -> throw new IllegalStateException("outcome " + r.outcome());
       }
-      case FOUND -> {
-        body.put("message", "Retrieved successfully");
-        body.put("doesExist", true);
-        body.putRawValue("value", new RawValue(r.valueJson()));
+      body.context(CONTEXT_FIELD, r.context());
+      if (r.proxied()) {
+        body.text("address", r.servedBy());
       }
-      case CREATED -> {
-        body.put("message", "Added successfully");
-        body.put("replaced", false);
-        status = 201;
-      }
-      case UPDATED -> {
-        body.put("message", "Updated successfully");
-        body.put("replaced", true);
-      }
-      case DELETED -> {
-        body.put("message", "Deleted successfully");
-        body.put("doesExist", true);
-      }
-      default -> throw new IllegalStateException("outcome " + r.outcome());
+      bytes = body.finish();
+    } catch (RuntimeException e) {
+      HttpErrors.unwritable(req, e);
+      return;
     }
-    body.set(CONTEXT_FIELD, Wire.context(r.context()));
-    if (r.proxied()) {
-      body.put("address", r.servedBy());
-    }
-    HttpErrors.send(ctx, status, body);
+    HttpErrors.send(req, status, bytes);
   }
 
   // ---------------------------------------------------------------- shards

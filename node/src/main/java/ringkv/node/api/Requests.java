@@ -2,6 +2,7 @@ package ringkv.node.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.CharacterCodingException;
@@ -26,13 +27,12 @@ public final class Requests {
    * The body of a key-value request, read in one streaming pass (see {@link KvBody}); refused
    * like {@link #body} when it is multipart or not a JSON object.
    */
-  static KvBody kvBody(RoutingContext ctx, String contextField) {
-    String type = ctx.request().getHeader("Content-Type");
+  static KvBody kvBody(HttpServerRequest req, Buffer body, String contextField) {
+    String type = req.getHeader("Content-Type");
     if (type != null && type.regionMatches(true, 0, "multipart/", 0, 10)) {
       throw new KvException(ErrorCode.BAD_REQUEST, NOT_JSON);
     }
-    Buffer b = ctx.body() == null ? null : ctx.body().buffer();
-    return KvBody.parse(b == null ? null : b.getBytes(), contextField);
+    return KvBody.parse(body == null ? null : body.getBytes(), contextField);
   }
 
   public static ObjectNode body(RoutingContext ctx) {
@@ -67,7 +67,11 @@ public final class Requests {
 
   /** The raw path after {@code prefix}, percent-decoded as UTF-8 ({@code +} stays a plus). */
   public static String pathRest(RoutingContext ctx, String prefix) {
-    String path = ctx.request().path();
+    return pathRest(ctx.request().path(), prefix);
+  }
+
+  /** {@link #pathRest(RoutingContext, String)} of a raw request path. */
+  static String pathRest(String path, String prefix) {
     int at = path.indexOf(prefix);
     String raw = at < 0 ? "" : path.substring(at + prefix.length());
     return percentDecode(raw);

@@ -3,9 +3,10 @@ package ringkv.node.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.util.RawValue;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
@@ -191,53 +192,73 @@ public final class ShardDialect {
   }
 
   private void keyValue(RoutingContext ctx) {
-    KvOp op = KvOp.valueOf(ctx.request().method().name());
-    String key = Requests.pathRest(ctx, "/key-value-store").replaceFirst("^/", "");
-    KvBody body = Requests.kvBody(ctx, "causal-metadata");
+    Buffer body = ctx.body() == null ? null : ctx.body().buffer();
+    keyValue(ctx.request(), body);
+  }
+
+  /**
+   * A key-value request ({@code /key-value-store/<key>}) with its whole body: from the router,
+   * or straight from the server for the common requests ({@link KeyValueFastPath}).
+   */
+  public void keyValue(HttpServerRequest req, Buffer rawBody) {
+    KvOp op = KvOp.valueOf(req.method().name());
+    String key = Requests.pathRest(req.path(), KV_PREFIX_NO_SLASH);
+    if (key.startsWith("/")) {
+      key = key.substring(1);
+    }
+    KvBody body = Requests.kvBody(req, rawBody, "causal-metadata");
     KvRequest request = new KvRequest(op, key, body.rawValue(),
         Wire.decodeContext(body.context(), engine.clockLimit()), config.causalWaitMs());
-    Future<KvReply> reply = engine.execute(request, 0);
-    reply.onComplete(ar -> {
+    engine.execute(request, 0).onComplete(ar -> {
       if (ar.failed()) {
-        ctx.fail(ar.cause());
+        HttpErrors.fail(req, ar.cause());
       } else {
-        render(ctx, op, ar.result());
+        render(req, op, ar.result());
       }
     });
   }
 
-  private static void render(RoutingContext ctx, KvOp op, KvReply r) {
-    ObjectNode body = Json.object();
+  private static final String KV_PREFIX_NO_SLASH = "/key-value-store";
+
+  private static void render(HttpServerRequest req, KvOp op, KvReply r) {
+    JsonOut body = new JsonOut();
     int status = 200;
-    switch (r.outcome()) {
-      case NOT_FOUND -> {
-        body.put("doesExist", false);
-        body.put("error", "Key does not exist");
-        body.put("message", "Error in " + op.name());
-        // The client may have just learned of a delete: without its version (and causes) in the
-        // metadata, a later read could return the value the delete removed.
-        body.set("causal-metadata", Wire.context(r.context()));
-        status = 404;
+    byte[] bytes;
+    try {
+      switch (r.outcome()) {
+        case NOT_FOUND -> {
+          body.bool("doesExist", false);
+          body.text("error", "Key does not exist");
+          body.text("message", "Error in " + op.name());
+          // The client may have just learned of a delete: without its version (and causes) in
+          // the metadata, a later read could return the value the delete removed.
+          body.context("causal-metadata", r.context());
+          status = 404;
+        }
+        case FOUND -> {
+          body.text("message", "Retrieved successfully");
+          body.context("causal-metadata", r.context());
+          body.raw("value", r.valueJson());
+        }
+        case CREATED, UPDATED -> {
+          boolean created = r.outcome() == KvReply.Outcome.CREATED;
+          body.text("message", created ? "Added successfully" : "Updated successfully");
+          body.context("causal-metadata", r.context());
+          body.number("shard-id", r.shardId());
+          status = created ? 201 : 200;
+        }
+        case DELETED -> {
+          body.text("message", "Deleted successfully");
+          body.context("causal-metadata", r.context());
+          body.number("shard-id", r.shardId());
+        }
+        default -> throw new IllegalStateException("outcome " + r.outcome());
       }
-      case FOUND -> {
-        body.put("message", "Retrieved successfully");
-        body.set("causal-metadata", Wire.context(r.context()));
-        body.putRawValue("value", new RawValue(r.valueJson()));
-      }
-      case CREATED, UPDATED -> {
-        boolean created = r.outcome() == KvReply.Outcome.CREATED;
-        body.put("message", created ? "Added successfully" : "Updated successfully");
-        body.set("causal-metadata", Wire.context(r.context()));
-        body.put("shard-id", r.shardId());
-        status = created ? 201 : 200;
-      }
-      case DELETED -> {
-        body.put("message", "Deleted successfully");
-        body.set("causal-metadata", Wire.context(r.context()));
-        body.put("shard-id", r.shardId());
-      }
-      default -> throw new IllegalStateException("outcome " + r.outcome());
+      bytes = body.finish();
+    } catch (RuntimeException e) {
+      HttpErrors.unwritable(req, e);
+      return;
     }
-    HttpErrors.send(ctx, status, body);
+    HttpErrors.send(req, status, bytes);
   }
 }
