@@ -26,6 +26,8 @@ public final class Bench {
   private final BenchOptions options;
   private final List<String> args;
   private final PrintStream out;
+  /** Resident memory of the started nodes at the end of the run (empty for --target). */
+  private List<ChildProcesses.NodeMemory> nodeMemory = List.of();
 
   Bench(BenchOptions options, List<String> args, PrintStream out) {
     this.options = options;
@@ -67,7 +69,7 @@ public final class Bench {
     if (options.ceiling()) {
       targets.add(ceiling());
     }
-    return new Report(options, args, targets);
+    return new Report(options, args, targets, nodeMemory);
   }
 
   private RingKvClient client(String seed) {
@@ -78,10 +80,11 @@ public final class Bench {
   }
 
   private Report.Target ceiling() {
-    try (ChildProcesses processes = new ChildProcesses(options.logDir())) {
+    try (ChildProcesses processes =
+        new ChildProcesses(options.logDir(), options.nodeJvmFlags())) {
       String address = processes.startCeiling(options.valueSize());
       out.println("bench: ceiling server on " + address + " (fixed JSON answers, "
-          + ChildProcesses.NODE_JVM_FLAGS + ")");
+          + options.nodeJvmFlags() + ")");
       try (RingKvClient client = client(address)) {
         LoadRunner runner = new LoadRunner(client, options, "ceiling", out);
         LoadRunner.PhaseResult load = runner.load();
@@ -93,7 +96,8 @@ public final class Bench {
   }
 
   private List<Report.Target> ringKv() {
-    try (ChildProcesses processes = new ChildProcesses(options.logDir())) {
+    try (ChildProcesses processes =
+        new ChildProcesses(options.logDir(), options.nodeJvmFlags())) {
       String seed = options.target();
       if (seed == null) {
         out.println("bench: starting " + options.describeCluster() + " (logs in "
@@ -104,21 +108,28 @@ public final class Bench {
         out.println("bench: cluster ready: " + nodes);
       }
       try (RingKvClient client = client(seed)) {
-        out.println("bench: " + client.ring());
-        LoadRunner runner = new LoadRunner(client, options, "ringkv", out);
-        out.printf("bench: loading %,d records%n", options.records());
-        LoadRunner.PhaseResult load = runner.load();
-        out.printf("bench: loaded %,d records in %.1f s, errors %s%n", load.ops(),
-            load.seconds(), load.errors());
-        if (options.atHalfMax()) {
-          return atHalfMax(client, runner, load);
-        }
-        LagProbe probe = lagProbe(client, options.lag());
-        LoadRunner.PhaseResult measure = runner.run(options.rate(), window(probe));
-        return List.of(new Report.Target(Report.RINGKV, options.describeCluster(), load,
-            measure, client.stats(), probe == null ? null : probe.result()));
+        List<Report.Target> targets = measure(client);
+        nodeMemory = processes.nodeMemory();
+        return targets;
       }
     }
+  }
+
+  /** Loads the records, then measures (twice with --at-half-max). */
+  private List<Report.Target> measure(RingKvClient client) {
+    out.println("bench: " + client.ring());
+    LoadRunner runner = new LoadRunner(client, options, "ringkv", out);
+    out.printf("bench: loading %,d records%n", options.records());
+    LoadRunner.PhaseResult load = runner.load();
+    out.printf("bench: loaded %,d records in %.1f s, errors %s%n", load.ops(),
+        load.seconds(), load.errors());
+    if (options.atHalfMax()) {
+      return atHalfMax(client, runner, load);
+    }
+    LagProbe probe = lagProbe(client, options.lag());
+    LoadRunner.PhaseResult measure = runner.run(options.rate(), window(probe));
+    return List.of(new Report.Target(Report.RINGKV, options.describeCluster(), load,
+        measure, client.stats(), probe == null ? null : probe.result()));
   }
 
   /**

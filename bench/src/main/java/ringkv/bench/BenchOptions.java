@@ -33,11 +33,21 @@ import ringkv.client.RingKvClient;
  * @param lagIntervalMs time between two lag probes
  * @param atHalfMax measure the maximum throughput (closed loop), then run again at half of it
  *     with the lag probe
+ * @param nodeJvmFlags JVM flags of started nodes and of the ceiling server
  */
 public record BenchOptions(long records, int valueSize, int connections, long durationMs,
     long warmupMs, Workload workload, boolean zipfian, String target, int startNodes,
     int startShards, RingKvClient.Routing routing, boolean ceiling, Path json, Path nodeJar,
-    Path logDir, long seed, double rate, boolean lag, long lagIntervalMs, boolean atHalfMax) {
+    Path logDir, long seed, double rate, boolean lag, long lagIntervalMs, boolean atHalfMax,
+    List<String> nodeJvmFlags) {
+
+  /**
+   * JVM flags of the nodes --start-cluster starts (and of the ceiling server): a node as it
+   * would run in production (both JIT tiers, serial GC suits a one-event-loop process, a heap
+   * that holds a million 100-byte records).
+   */
+  public static final List<String> NODE_JVM_FLAGS_DEFAULT =
+      List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC");
 
   /** Highest --rate accepted (ops/s). */
   public static final long RATE_MAX = 10_000_000;
@@ -79,6 +89,8 @@ public record BenchOptions(long records, int valueSize, int connections, long du
       "  --json FILE               also write the results as JSON",
       "  --node-jar FILE           node jar for --start-cluster (node/target/kvs-node.jar)",
       "  --logs DIR                logs of started processes (logs/bench)",
+      "  --node-jvm-flags \"F ...\"  JVM flags of started nodes and of the ceiling server",
+      "                            (" + String.join(" ", NODE_JVM_FLAGS_DEFAULT) + ")",
       "  --seed N                  seed of the load generator (random)",
       "  --help");
 
@@ -129,6 +141,7 @@ public record BenchOptions(long records, int valueSize, int connections, long du
     boolean lag = false;
     long lagIntervalMs = LAG_INTERVAL_MS_DEFAULT;
     boolean atHalfMax = false;
+    List<String> nodeJvmFlags = NODE_JVM_FLAGS_DEFAULT;
     List<String> rest = new ArrayList<>(List.of(args));
     while (!rest.isEmpty()) {
       String option = rest.remove(0);
@@ -173,6 +186,8 @@ public record BenchOptions(long records, int valueSize, int connections, long du
             case "--json" -> json = Path.of(value);
             case "--node-jar" -> nodeJar = Path.of(value);
             case "--logs" -> logDir = Path.of(value);
+            case "--node-jvm-flags" -> nodeJvmFlags = value.isBlank() ? List.of()
+                : List.of(value.trim().split("\\s+"));
             case "--seed" -> seed = number(option, value);
             case "--rate" -> {
               rate = number(option, value);
@@ -194,7 +209,7 @@ public record BenchOptions(long records, int valueSize, int connections, long du
     }
     return new BenchOptions(records, valueSize, connections, durationMs, warmupMs, workload,
         zipfian, target, nodes, shards, routing, ceiling, json, nodeJar, logDir, seed, rate, lag,
-        lagIntervalMs, atHalfMax);
+        lagIntervalMs, atHalfMax, nodeJvmFlags);
   }
 
   private static long number(String option, String value) {

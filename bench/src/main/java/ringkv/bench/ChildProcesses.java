@@ -34,21 +34,25 @@ import java.util.stream.Collectors;
  */
 final class ChildProcesses implements AutoCloseable {
   static final String HOST = "127.0.0.1";
-  /** The JVM flags of ./kvs up and of the test harness: small heap, serial GC, C1 only. */
-  static final List<String> NODE_JVM_FLAGS =
-      List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  /** Resident memory of a started node, from /proc (Linux); bytes. */
+  record NodeMemory(String address, long rssBytes, long peakRssBytes) {}
+
   static final long START_TIMEOUT_MS = 60_000;
   static final long STOP_TIMEOUT_MS = 10_000;
   private static final long POLL_MS = 100;
 
   private final Path logDir;
+  private final List<String> jvmFlags;
+  /** Started nodes by address, in start order. */
+  private final Map<String, Process> nodeProcesses = Collections.synchronizedMap(new LinkedHashMap<>());
   private final List<Process> processes = Collections.synchronizedList(new ArrayList<>());
   private final HttpClient http = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofMillis(500)).build();
   private final Thread hook = new Thread(this::close, "bench-reaper");
 
-  ChildProcesses(Path logDir) {
+  ChildProcesses(Path logDir, List<String> jvmFlags) {
     this.logDir = logDir;
+    this.jvmFlags = List.copyOf(jvmFlags);
     try {
       Files.createDirectories(logDir);
     } catch (IOException e) {
@@ -72,10 +76,11 @@ final class ChildProcesses implements AutoCloseable {
       env.put("VIEW", view);
       env.put("SHARD_COUNT", Integer.toString(shards));
       List<String> command = new ArrayList<>(java());
-      command.addAll(NODE_JVM_FLAGS);
+      command.addAll(jvmFlags);
       command.add("-jar");
       command.add(nodeJar.toAbsolutePath().toString());
-      launch(command, env, "node-" + address.substring(address.indexOf(':') + 1) + ".log");
+      nodeProcesses.put(address,
+          launch(command, env, "node-" + address.substring(address.indexOf(':') + 1) + ".log"));
     }
     awaitReady(addresses);
     return addresses;
@@ -85,7 +90,7 @@ final class ChildProcesses implements AutoCloseable {
   String startCeiling(int valueSize) {
     int port = freePorts(1).get(0);
     List<String> command = new ArrayList<>(java());
-    command.addAll(NODE_JVM_FLAGS);
+    command.addAll(jvmFlags);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(CeilingServer.class.getName());
@@ -101,7 +106,46 @@ final class ChildProcesses implements AutoCloseable {
     return List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
   }
 
-  private void launch(List<String> command, Map<String, String> env, String logName) {
+  /**
+   * Resident memory (VmRSS) and its peak (VmHWM) of every started node still running, read from
+   * /proc; empty where there is no /proc.
+   */
+  List<NodeMemory> nodeMemory() {
+    List<NodeMemory> out = new ArrayList<>();
+    synchronized (nodeProcesses) {
+      for (Map.Entry<String, Process> e : nodeProcesses.entrySet()) {
+        Path status = Path.of("/proc", Long.toString(e.getValue().pid()), "status");
+        if (!e.getValue().isAlive() || !Files.isReadable(status)) {
+          continue;
+        }
+        try {
+          long rss = -1;
+          long peak = -1;
+          for (String line : Files.readAllLines(status, StandardCharsets.UTF_8)) {
+            if (line.startsWith("VmRSS:")) {
+              rss = kib(line);
+            } else if (line.startsWith("VmHWM:")) {
+              peak = kib(line);
+            }
+          }
+          if (rss >= 0 && peak >= 0) {
+            out.add(new NodeMemory(e.getKey(), rss * 1024, peak * 1024));
+          }
+        } catch (IOException ex) {
+          // The process exited meanwhile: nothing to report for it.
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The number of "VmRSS:   1234 kB". */
+  static long kib(String line) {
+    String digits = line.replaceAll("[^0-9]", "");
+    return digits.isEmpty() ? -1 : Long.parseLong(digits);
+  }
+
+  private Process launch(List<String> command, Map<String, String> env, String logName) {
     Path log = logDir.resolve(logName);
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().keySet().removeIf(k -> Set.of("SOCKET_ADDRESS", "ADDRESS", "VIEW",
@@ -113,7 +157,9 @@ final class ChildProcesses implements AutoCloseable {
       Files.writeString(log, "=== " + Instant.now() + " " + String.join(" ", command) + " "
           + env + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
           java.nio.file.StandardOpenOption.APPEND);
-      processes.add(pb.start());
+      Process p = pb.start();
+      processes.add(p);
+      return p;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + command, e);
     }

@@ -45,11 +45,18 @@ final class Report {
   private final BenchOptions options;
   private final List<Target> targets;
   private final List<String> args;
+  private final List<ChildProcesses.NodeMemory> nodeMemory;
 
   Report(BenchOptions options, List<String> args, List<Target> targets) {
+    this(options, args, targets, List.of());
+  }
+
+  Report(BenchOptions options, List<String> args, List<Target> targets,
+      List<ChildProcesses.NodeMemory> nodeMemory) {
     this.options = options;
     this.args = List.copyOf(args);
     this.targets = List.copyOf(targets);
+    this.nodeMemory = List.copyOf(nodeMemory);
   }
 
   private Target find(String name) {
@@ -121,6 +128,14 @@ final class Report {
           + " %d unreachable, %d timeouts, %d ring reads, %d misrouted%n", s.attempts(),
           s.retries(), s.viewChangeRetries(), s.unreachable(), s.timeouts(),
           s.ringRefreshes(), s.misrouted()));
+    }
+    if (!nodeMemory.isEmpty()) {
+      b.append("nodes' resident memory at the end (peak):");
+      for (ChildProcesses.NodeMemory m : nodeMemory) {
+        b.append(String.format(Locale.ROOT, " %s %.0f MB (%.0f MB)", m.address(),
+            m.rssBytes() / 1e6, m.peakRssBytes() / 1e6));
+      }
+      b.append('\n');
     }
     Target ring = find(RINGKV);
     Target ceiling = find("ceiling");
@@ -228,6 +243,13 @@ final class Report {
     o.put("at-half-max", options.atHalfMax());
     o.put("cores", Runtime.getRuntime().availableProcessors());
     o.put("java", System.getProperty("java.version"));
+    ArrayNode flags = o.putArray("node-jvm-flags");
+    options.nodeJvmFlags().forEach(flags::add);
+    ArrayNode memory = root.putArray("nodes-memory");
+    for (ChildProcesses.NodeMemory m : nodeMemory) {
+      memory.addObject().put("address", m.address()).put("rss-bytes", m.rssBytes())
+          .put("peak-rss-bytes", m.peakRssBytes());
+    }
     ArrayNode runs = root.putArray("targets");
     for (Target t : targets) {
       ObjectNode r = runs.addObject();

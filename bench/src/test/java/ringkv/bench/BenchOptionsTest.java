@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import ringkv.client.RingKvClient;
 
@@ -49,6 +50,15 @@ class BenchOptionsTest {
     assertTrue(half.atHalfMax());
     assertEquals(0, half.rate(), "the rate comes from the closed-loop phase");
     assertEquals(10, half.lagIntervalMs());
+  }
+
+  @Test
+  void nodeJvmFlags() {
+    assertEquals(BenchOptions.NODE_JVM_FLAGS_DEFAULT, BenchOptions.parse().nodeJvmFlags());
+    assertEquals(List.of("-Xmx1g", "-XX:TieredStopAtLevel=1"),
+        BenchOptions.parse("--node-jvm-flags", " -Xmx1g  -XX:TieredStopAtLevel=1 ")
+            .nodeJvmFlags());
+    assertEquals(List.of(), BenchOptions.parse("--node-jvm-flags=").nodeJvmFlags());
   }
 
   @Test

@@ -143,4 +143,27 @@ class ReportTest {
     assertFalse(r.json().has("at-half-max"));
     assertEquals(500, r.json().path("options").path("rate").asDouble());
   }
+
+  @Test
+  void startedNodesResidentMemoryIsReported() {
+    BenchOptions options = BenchOptions.parse("--start-cluster", "1,1",
+        "--node-jvm-flags", "-Xmx1g -XX:+UseSerialGC");
+    Report r = new Report(options, List.of(), List.of(new Report.Target(Report.RINGKV, "cluster",
+        null, closed(20_000, 1_000), STATS)),
+        List.of(new ChildProcesses.NodeMemory("127.0.0.1:9", 412_000_000, 430_000_000)));
+    String text = r.text();
+    assertTrue(text.contains("nodes' resident memory at the end (peak): 127.0.0.1:9 412 MB "
+        + "(430 MB)"), text);
+    assertEquals(412_000_000, r.json().path("nodes-memory").get(0).path("rss-bytes").asLong());
+    assertEquals("-Xmx1g", r.json().path("options").path("node-jvm-flags").get(0).asText());
+    assertFalse(report(BenchOptions.parse("--target", "127.0.0.1:1"),
+        new Report.Target(Report.RINGKV, "cluster", null, closed(20_000, 1_000), STATS)).text()
+        .contains("resident memory"), "nothing to say about a cluster the bench did not start");
+  }
+
+  @Test
+  void procStatusLinesAreReadInKibibytes() {
+    assertEquals(123456, ChildProcesses.kib("VmRSS:\t  123456 kB"));
+    assertEquals(-1, ChildProcesses.kib("VmRSS:"));
+  }
 }
