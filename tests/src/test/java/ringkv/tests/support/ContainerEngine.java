@@ -234,9 +234,12 @@ public final class ContainerEngine implements AutoCloseable {
     return partitionProblem;
   }
 
-  /** Path of {@code docker-compose} (1.29, Debian package docker-compose), if installed. */
-  public Optional<String> compose() {
-    return Optional.ofNullable(tools.compose());
+  /**
+   * Path of {@code docker-compose} (1.29, Debian package docker-compose), if installed; aborts
+   * the calling test when containers cannot run here at all.
+   */
+  public static Optional<String> compose() {
+    return Optional.ofNullable(requireTools().compose());
   }
 
   /** Closed (before the engine stops) by {@link #close()}, unless unregistered first. */
