@@ -88,9 +88,10 @@ public final class Bench {
       try (RingKvClient client = client(address)) {
         LoadRunner runner = new LoadRunner(client, options, "ceiling", out);
         LoadRunner.PhaseResult load = runner.load();
-        LoadRunner.PhaseResult measure = runner.run(0, LoadRunner.MeasureWindow.NONE);
+        ChildProcesses.CpuWindow cpu = processes.new CpuWindow(LoadRunner.MeasureWindow.NONE);
+        LoadRunner.PhaseResult measure = runner.run(0, cpu);
         return new Report.Target("ceiling", "trivial HTTP server", load, measure,
-            client.stats());
+            client.stats(), null, cpu.usedNanos());
       }
     }
   }
@@ -108,7 +109,7 @@ public final class Bench {
         out.println("bench: cluster ready: " + nodes);
       }
       try (RingKvClient client = client(seed)) {
-        List<Report.Target> targets = measure(client);
+        List<Report.Target> targets = measure(client, processes);
         nodeMemory = processes.nodeMemory();
         return targets;
       }
@@ -116,7 +117,7 @@ public final class Bench {
   }
 
   /** Loads the records, then measures (twice with --at-half-max). */
-  private List<Report.Target> measure(RingKvClient client) {
+  private List<Report.Target> measure(RingKvClient client, ChildProcesses processes) {
     out.println("bench: " + client.ring());
     LoadRunner runner = new LoadRunner(client, options, "ringkv", out);
     out.printf("bench: loading %,d records%n", options.records());
@@ -124,12 +125,13 @@ public final class Bench {
     out.printf("bench: loaded %,d records in %.1f s, errors %s%n", load.ops(),
         load.seconds(), load.errors());
     if (options.atHalfMax()) {
-      return atHalfMax(client, runner, load);
+      return atHalfMax(client, runner, load, processes);
     }
     LagProbe probe = lagProbe(client, options.lag());
-    LoadRunner.PhaseResult measure = runner.run(options.rate(), window(probe));
+    ChildProcesses.CpuWindow cpu = processes.new CpuWindow(window(probe));
+    LoadRunner.PhaseResult measure = runner.run(options.rate(), cpu);
     return List.of(new Report.Target(Report.RINGKV, options.describeCluster(), load,
-        measure, client.stats(), probe == null ? null : probe.result()));
+        measure, client.stats(), probe == null ? null : probe.result(), cpu.usedNanos()));
   }
 
   /**
@@ -137,10 +139,11 @@ public final class Bench {
    * same workload runs open loop at half of it while the lag probe measures replication lag.
    */
   private List<Report.Target> atHalfMax(RingKvClient client, LoadRunner runner,
-      LoadRunner.PhaseResult load) {
+      LoadRunner.PhaseResult load, ChildProcesses processes) {
     out.println("bench: phase 1 of 2: closed loop, for the maximum throughput");
     LagProbe maxProbe = lagProbe(client, options.lag());
-    LoadRunner.PhaseResult max = runner.run(0, window(maxProbe));
+    ChildProcesses.CpuWindow maxCpu = processes.new CpuWindow(window(maxProbe));
+    LoadRunner.PhaseResult max = runner.run(0, maxCpu);
     RingKvClient.Stats afterMax = client.stats();
     if (max.ops() == 0) {
       throw new IllegalStateException("the closed-loop phase completed no operation (errors "
@@ -150,12 +153,14 @@ public final class Bench {
     out.printf("bench: phase 2 of 2: open loop at %.0f ops/s (half of %.0f), lag probe every "
         + "%d ms%n", half, max.throughput(), options.lagIntervalMs());
     LagProbe probe = lagProbe(client, true);
-    LoadRunner.PhaseResult halfMax = runner.run(half, probe);
+    ChildProcesses.CpuWindow halfCpu = processes.new CpuWindow(probe);
+    LoadRunner.PhaseResult halfMax = runner.run(half, halfCpu);
     return List.of(
         new Report.Target(Report.RINGKV, options.describeCluster() + ", closed loop", load, max,
-            afterMax, maxProbe == null ? null : maxProbe.result()),
+            afterMax, maxProbe == null ? null : maxProbe.result(), maxCpu.usedNanos()),
         new Report.Target(Report.RINGKV_HALF_MAX, options.describeCluster() + ", 1/2 max",
-            null, halfMax, minus(client.stats(), afterMax), probe.result()));
+            null, halfMax, minus(client.stats(), afterMax), probe.result(),
+            halfCpu.usedNanos()));
   }
 
   private LagProbe lagProbe(RingKvClient client, boolean wanted) {

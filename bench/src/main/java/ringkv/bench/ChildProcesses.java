@@ -107,6 +107,63 @@ final class ChildProcesses implements AutoCloseable {
   }
 
   /**
+   * CPU time (user + system) used so far by every process started here and still running, in
+   * nanoseconds; -1 where the platform does not say.
+   */
+  long cpuNanos() {
+    long total = 0;
+    synchronized (processes) {
+      if (processes.isEmpty()) {
+        return -1;
+      }
+      for (Process p : processes) {
+        java.util.Optional<Duration> cpu = p.info().totalCpuDuration();
+        if (cpu.isEmpty()) {
+          return -1;
+        }
+        total += cpu.get().toNanos();
+      }
+    }
+    return total;
+  }
+
+  /**
+   * A window around a measured phase that also records the CPU time the started processes
+   * used during it ({@link #usedNanos}, -1 when unknown), then opens and closes {@code inner}.
+   */
+  final class CpuWindow implements LoadRunner.MeasureWindow {
+    private final LoadRunner.MeasureWindow inner;
+    private long start = -1;
+    private long used = -1;
+
+    CpuWindow(LoadRunner.MeasureWindow inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public void open() {
+      start = cpuNanos();
+      inner.open();
+    }
+
+    @Override
+    public void close() {
+      inner.close();
+      long end = cpuNanos();
+      used = start < 0 || end < 0 ? -1 : end - start;
+    }
+
+    @Override
+    public String progress() {
+      return inner.progress();
+    }
+
+    long usedNanos() {
+      return used;
+    }
+  }
+
+  /**
    * Resident memory (VmRSS) and its peak (VmHWM) of every started node still running, read from
    * /proc; empty where there is no /proc.
    */

@@ -32,10 +32,25 @@ final class Report {
 
   /** What one target (RingKV or the ceiling) gave; {@code lag} is null without the probe. */
   record Target(String name, String description, LoadRunner.PhaseResult load,
-      LoadRunner.PhaseResult measure, RingKvClient.Stats client, LagProbe.Result lag) {
+      LoadRunner.PhaseResult measure, RingKvClient.Stats client, LagProbe.Result lag,
+      long serverCpuNanos) {
+    Target(String name, String description, LoadRunner.PhaseResult load,
+        LoadRunner.PhaseResult measure, RingKvClient.Stats client, LagProbe.Result lag) {
+      this(name, description, load, measure, client, lag, -1);
+    }
+
     Target(String name, String description, LoadRunner.PhaseResult load,
         LoadRunner.PhaseResult measure, RingKvClient.Stats client) {
-      this(name, description, load, measure, client, null);
+      this(name, description, load, measure, client, null, -1);
+    }
+
+    /**
+     * CPU time the server processes (all nodes, or the ceiling server) used per operation of
+     * the measured phase, in microseconds; -1 when unknown (a cluster the bench did not start).
+     */
+    double serverCpuUsPerOp() {
+      return serverCpuNanos < 0 || measure.ops() == 0 ? -1
+          : serverCpuNanos / 1000.0 / measure.ops();
     }
   }
 
@@ -122,6 +137,11 @@ final class Report {
         b.append(String.format(Locale.ROOT, "  load: %,d records in %.1f s (%.0f ops/s), "
             + "errors %s%n", t.load().ops(), t.load().seconds(), t.load().throughput(),
             t.load().errors().isEmpty() ? "0" : t.load().errors()));
+      }
+      if (t.serverCpuUsPerOp() >= 0) {
+        b.append(String.format(Locale.ROOT, "  server CPU: %.1f us per operation (%.1f s in "
+            + "the measured phase, all its processes)%n", t.serverCpuUsPerOp(),
+            t.serverCpuNanos() / 1e9));
       }
       RingKvClient.Stats s = t.client();
       b.append(String.format(Locale.ROOT, "  client: %d attempts, %d retries (%d view change),"
@@ -259,6 +279,9 @@ final class Report {
         r.set("load", phase(t.load()));
       }
       r.set("measure", phase(t.measure()));
+      if (t.serverCpuUsPerOp() >= 0) {
+        r.put("server-cpu-us-per-op", t.serverCpuUsPerOp());
+      }
       if (t.lag() != null) {
         r.set("replication-lag", lag(t.lag()));
       }

@@ -149,12 +149,17 @@ class ReportTest {
     BenchOptions options = BenchOptions.parse("--start-cluster", "1,1",
         "--node-jvm-flags", "-Xmx1g -XX:+UseSerialGC");
     Report r = new Report(options, List.of(), List.of(new Report.Target(Report.RINGKV, "cluster",
-        null, closed(20_000, 1_000), STATS)),
+        null, closed(20_000, 1_000), STATS, null, 1_500_000_000L)),
         List.of(new ChildProcesses.NodeMemory("127.0.0.1:9", 412_000_000, 430_000_000)));
     String text = r.text();
     assertTrue(text.contains("nodes' resident memory at the end (peak): 127.0.0.1:9 412 MB "
         + "(430 MB)"), text);
     assertEquals(412_000_000, r.json().path("nodes-memory").get(0).path("rss-bytes").asLong());
+    long ops = closed(20_000, 1_000).ops();
+    assertTrue(text.contains(String.format(java.util.Locale.ROOT,
+        "server CPU: %.1f us per operation (1.5 s", 1.5e9 / 1000 / ops)), text);
+    assertEquals(1.5e9 / 1000 / ops,
+        r.json().path("targets").get(0).path("server-cpu-us-per-op").asDouble(), 1e-9);
     assertEquals("-Xmx1g", r.json().path("options").path("node-jvm-flags").get(0).asText());
     assertFalse(report(BenchOptions.parse("--target", "127.0.0.1:1"),
         new Report.Target(Report.RINGKV, "cluster", null, closed(20_000, 1_000), STATS)).text()
