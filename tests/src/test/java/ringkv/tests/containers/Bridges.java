@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
 import ringkv.tests.support.ContainerEngine;
 import ringkv.tests.support.Http;
@@ -21,6 +22,8 @@ import ringkv.tests.support.UnixHttp;
  * {@link #close()} stops the bridges. Requests may come from any thread.
  */
 final class Bridges implements AutoCloseable {
+  /** How long {@link #sendAnswered} tries to get an answer. */
+  static final Duration ANSWER_WITHIN = Duration.ofSeconds(60);
   private final List<String> addresses;
   private final List<Path> sockets = new ArrayList<>();
   private final List<Process> processes = new ArrayList<>();
@@ -74,6 +77,24 @@ final class Bridges implements AutoCloseable {
 
   Http.Reply get(int i, String path) {
     return send(i, "GET", path, null);
+  }
+
+  /**
+   * Sends an idempotent request (a read) to node i, again while no answer comes, for up to
+   * {@link #ANSWER_WITHIN}: a node that has just started on a loaded machine may miss a
+   * deadline. The first answer is returned whatever it says, so the caller still checks its
+   * status and body; only the transport failures are retried.
+   */
+  Http.Reply sendAnswered(int i, String method, String path, String rawBody) {
+    AtomicReference<Http.Reply> reply = new AtomicReference<>();
+    Awaitility.await(method + " " + path + " answered by " + addresses.get(i))
+        .atMost(ANSWER_WITHIN).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200))
+        .ignoreExceptionsInstanceOf(AssertionError.class)
+        .until(() -> {
+          reply.set(send(i, method, path, rawBody));
+          return true;
+        });
+    return reply.get();
   }
 
   /** Waits until every node answers {@code GET /internal/ping} with {@code "ready":true}. */

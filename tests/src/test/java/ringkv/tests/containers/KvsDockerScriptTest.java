@@ -163,7 +163,7 @@ class KvsDockerScriptTest {
       List<Integer> nodes) {
     for (int node : nodes) {
       for (Map.Entry<String, String> e : written.entrySet()) {
-        Reply r = bridges.get(node, STORE + e.getKey());
+        Reply r = bridges.sendAnswered(node, "GET", STORE + e.getKey(), null);
         assertEquals(200, r.status(), bridges.address(node) + " " + e.getKey() + " " + r);
         assertEquals(e.getValue(), r.field("value").asText(), bridges.address(node));
       }

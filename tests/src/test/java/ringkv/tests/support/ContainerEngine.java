@@ -50,8 +50,9 @@ import org.opentest4j.TestAbortedException;
  * <p><b>Shared.</b> Starting an engine and building the image take about 15 s with overlay2,
  * so the container tests share one per JVM: {@link #shared()} starts it on first use, and test
  * classes annotated {@code @ExtendWith(ContainerEngine.Shared.class)} have it stopped when the
- * whole test run ends (JUnit's root store). Each user leaves it as it found it:
- * {@link #reset()} removes every container, volume and iptables rule. A JVM shutdown hook stops
+ * whole test run ends (JUnit's root store). Users take turns (the tests of a run are
+ * sequential: one cluster or compose project at a time) and each leaves the engine as it found
+ * it: {@link #reset()} removes every container, volume and iptables rule. A JVM shutdown hook stops
  * it too (and closes what registered with {@link #register}), and engines of JVMs that died
  * are removed by the next one.
  *
