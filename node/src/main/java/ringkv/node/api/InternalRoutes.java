@@ -60,10 +60,10 @@ public final class InternalRoutes {
   }
 
   private void replicate(RoutingContext ctx) {
-    ObjectNode body = Requests.body(ctx);
-    engine.heard(body.path("from").asText());
-    boolean transfer = body.path("transfer").asBoolean(false);
-    int applied = engine.applyAll(Wire.decodeEntries(body.get("entries")), !transfer);
+    io.vertx.core.buffer.Buffer raw = ctx.body() == null ? null : ctx.body().buffer();
+    ReplicationWire.Batch batch = ReplicationWire.decode(raw == null ? null : raw.getBytes());
+    engine.heard(batch.from());
+    int applied = engine.applyAll(batch.entries(), !batch.transfer());
     ObjectNode reply = Json.object();
     reply.put("applied", applied);
     HttpErrors.send(ctx, 200, reply);

@@ -1,6 +1,5 @@
 package ringkv.node.engine;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -8,8 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.ReplicationQueue.Batch;
-import ringkv.node.api.Json;
-import ringkv.node.api.Wire;
+import ringkv.node.api.ReplicationWire;
 import ringkv.ring.NodeAddress;
 
 /**
@@ -87,11 +85,9 @@ final class GossipDriver {
   }
 
   private void send(Batch batch) {
-    ObjectNode body = Json.object();
-    body.put("from", self);
-    body.set("entries", Wire.entries(batch.entries()));
+    byte[] body = ReplicationWire.encode(self, batch.entries());
     NodeAddress to = NodeAddress.parse(batch.peer());
-    peers.post(to, "/internal/replicate", body, timeoutMs).onComplete(ar -> {
+    peers.postRaw(to, "/internal/replicate", body, timeoutMs).onComplete(ar -> {
       long now = System.currentTimeMillis();
       if (ar.succeeded() && ar.result().status() == 200) {
         queue.onAck(batch.peer(), batch.id(), now);
