@@ -24,16 +24,18 @@ import ringkv.tests.causal.CausalChecker.Violation;
 import ringkv.tests.support.LocalCluster;
 
 /*
- * Goal: under kill -9, pause, restart and partitions, RingKV loses no acknowledged write, its
- * replicas converge once the faults end, and its clients see a causally consistent history
- * (SPEC §1 DATA_DIR, §4 convergence, §6 causal consistency and durability; issue 6 item 4).
+ * Goal: under kill -9, graceful stops, pause, restart and partitions, RingKV loses no
+ * acknowledged write, its replicas converge once the faults end, and its clients see a causally
+ * consistent history (SPEC §1 DATA_DIR, §4 convergence, §6 causal consistency and durability;
+ * issue 6 item 4, issue 8 item 4 for containers).
  *
  * Method (Jepsen / TigerBeetle Vortex style, one scenario over several cluster backends, as
  * Ratis runs one suite over several cluster factories): 6 durable nodes (DATA_DIR each) in
  * 2 shards of 3 replicas. 4 clients (Workload), each with its own causal metadata, run mixed
  * GET/PUT/DELETE over 30 keys through random nodes with unique values, recording every
  * operation. A Nemesis applies a schedule drawn from the seed and printed up front (kill -9 then
- * restart, SIGSTOP then SIGCONT, partitions where the backend can cut the network) for
+ * restart, SIGTERM then restart, SIGSTOP then SIGCONT, or the backend's equivalents such as
+ * docker kill/stop/start/pause/unpause, and partitions where the backend can cut the network) for
  * -Dchaos.seconds (default 30), never impairing more than one replica of a shard at once, and
  * ends every fault. Then the clients stop and the checks run:
  *  1. convergence (Convergence, bounded): every node returns the same value or absence for
