@@ -83,6 +83,20 @@ public final class ReplicationQueue {
     Map<String, Long> inFlightSince = Map.of();
     long nextAttemptMs;
     int failures;
+    /**
+     * Every value of pendingSince and inFlightSince, counted: the oldest unacknowledged counter
+     * is its first key, without a pass over a queue that may hold 100,000 keys (it is asked on
+     * every request that prunes a causal context).
+     */
+    final TreeMap<Long, Integer> sinceCounts = new TreeMap<>();
+
+    void countSince(long since) {
+      sinceCounts.merge(since, 1, Integer::sum);
+    }
+
+    void uncountSince(long since) {
+      sinceCounts.compute(since, (k, n) -> n == null || n <= 1 ? null : n - 1);
+    }
 
     int size() {
       return pending.size() + (inFlight == null ? 0 : inFlight.entries().size());
@@ -124,7 +138,16 @@ public final class ReplicationQueue {
       if (entry.supersedes(queued)) {
         q.pending.put(entry.key(), entry);
       }
-      q.pendingSince.merge(entry.key(), entry.version().counter(), Math::min);
+      long counter = entry.version().counter();
+      Long since = q.pendingSince.get(entry.key());
+      if (since == null) {
+        q.pendingSince.put(entry.key(), counter);
+        q.countSince(counter);
+      } else if (counter < since) {
+        q.pendingSince.put(entry.key(), counter);
+        q.uncountSince(since);
+        q.countSince(counter);
+      }
     }
   }
 
@@ -170,6 +193,7 @@ public final class ReplicationQueue {
     if (q == null || q.inFlight == null || q.inFlight.id() != batchId) {
       return; // a late ack for a batch already retried or a peer already removed
     }
+    q.inFlightSince.values().forEach(q::uncountSince);
     q.inFlight = null;
     q.inFlightSince = Map.of();
     q.failures = 0;
@@ -190,7 +214,15 @@ public final class ReplicationQueue {
     q.pending.forEach((key, entry) -> requeued.merge(key, entry, (a, b) -> b.supersedes(a) ? b : a));
     q.pending.clear();
     q.pending.putAll(requeued);
-    q.inFlightSince.forEach((key, since) -> q.pendingSince.merge(key, since, Math::min));
+    q.inFlightSince.forEach((key, since) -> {
+      Long pending = q.pendingSince.get(key);
+      if (pending == null) {
+        q.pendingSince.put(key, since); // still counted, now as pending
+      } else {
+        q.pendingSince.put(key, Math.min(pending, since));
+        q.uncountSince(Math.max(pending, since)); // two counted, one kept
+      }
+    });
     q.inFlight = null;
     q.inFlightSince = Map.of();
     q.failures++;
@@ -244,6 +276,15 @@ public final class ReplicationQueue {
    * including writes a newer queued version of the same key replaced.
    */
   public OptionalLong oldestUnackedCounter(String peer) {
+    PeerQueue q = peers.get(peer);
+    if (q == null || q.size() == 0) {
+      return OptionalLong.empty();
+    }
+    return OptionalLong.of(q.sinceCounts.firstKey());
+  }
+
+  /** {@link #oldestUnackedCounter} by a pass over the queue: the definition, for tests. */
+  OptionalLong oldestUnackedCounterByScan(String peer) {
     PeerQueue q = peers.get(peer);
     if (q == null || q.size() == 0) {
       return OptionalLong.empty();

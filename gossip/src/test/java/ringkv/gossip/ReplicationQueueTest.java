@@ -295,4 +295,42 @@ class ReplicationQueueTest {
     Limits defaults = Limits.defaults();
     assertTrue(defaults.batchEntriesMax() <= defaults.queueEntriesMax());
   }
+
+  @Test
+  void oldestUnackedCounterKeptIncrementallyMatchesAFullPass() {
+    java.util.Random random = new java.util.Random(11);
+    for (int run = 0; run < 50; run++) {
+      ReplicationQueue q = new ReplicationQueue(new ReplicationQueue.Limits(1_000, 4, 20, 2_000));
+      List<Batch> out = new java.util.ArrayList<>();
+      long now = 0;
+      for (int step = 0; step < 400; step++) {
+        now += 10;
+        switch (random.nextInt(5)) {
+          case 0, 1 -> {
+            String key = "k" + random.nextInt(12);
+            long counter = 1 + random.nextInt(200);
+            q.enqueue(Entry.value(key, "1", new Version(counter, "a"), CausalContext.EMPTY),
+                List.of("b", "c"));
+          }
+          case 2 -> out.addAll(q.onTick(now));
+          case 3 -> {
+            if (!out.isEmpty()) {
+              Batch b = out.remove(random.nextInt(out.size()));
+              q.onAck(b.peer(), b.id(), now);
+            }
+          }
+          default -> {
+            if (!out.isEmpty()) {
+              Batch b = out.remove(random.nextInt(out.size()));
+              q.onSendFailed(b.peer(), b.id(), now);
+            }
+          }
+        }
+        for (String peer : List.of("b", "c")) {
+          assertEquals(q.oldestUnackedCounterByScan(peer), q.oldestUnackedCounter(peer),
+              "run " + run + " step " + step + " peer " + peer);
+        }
+      }
+    }
+  }
 }
