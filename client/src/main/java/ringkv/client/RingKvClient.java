@@ -446,19 +446,6 @@ public final class RingKvClient implements AutoCloseable {
     suspectUntilNanos.put(node, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SUSPECT_MS));
   }
 
-  /**
-   * The member of a key's shard that serves it while it is up: one fixed by the key's hash, so
-   * every session's operations on a key meet the replica that took its last writes and need not
-   * wait for replication (a replica serves a key only once it holds the version the session has
-   * seen), while different keys still spread over the members. {@code members} is in the ring's
-   * order, the same for every client.
-   */
-  static String preferred(List<String> members, String key) {
-    long h = ringkv.ring.KeyHash.tokenOf(key);
-    h ^= h >>> 33; // the low bits of a token, mixed with the high ones (the shard's range)
-    return members.get((int) Math.floorMod(h * 0x9E3779B97F4A7C15L >>> 32, (long) members.size()));
-  }
-
   private String choose(String key) {
     RingSnapshot r = ring.get();
     if (r == null) {
@@ -475,11 +462,10 @@ public final class RingKvClient implements AutoCloseable {
     } else {
       tiers = List.of(r.liveNodes(), r.nodes());
     }
-    for (int i = 0; i < tiers.size(); i++) {
-      List<String> usable = tiers.get(i).stream().filter(n -> !isSuspect(n)).toList();
+    for (List<String> tier : tiers) {
+      List<String> usable = tier.stream().filter(n -> !isSuspect(n)).toList();
       if (!usable.isEmpty()) {
-        return routing == Routing.SMART && i == 0 ? preferred(usable, key)
-            : usable.get(ThreadLocalRandom.current().nextInt(usable.size()));
+        return usable.get(ThreadLocalRandom.current().nextInt(usable.size()));
       }
     }
     for (List<String> tier : tiers) {

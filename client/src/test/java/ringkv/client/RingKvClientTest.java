@@ -89,23 +89,6 @@ class RingKvClientTest {
   }
 
   @Test
-  void eachKeyHasOnePreferredMemberAndKeysSpreadOverTheMembers() {
-    List<String> members = List.of("a:1", "b:2", "c:3");
-    Map<String, Integer> counts = new java.util.HashMap<>();
-    for (int i = 0; i < 30_000; i++) {
-      String key = "user" + i;
-      String first = RingKvClient.preferred(members, key);
-      assertEquals(first, RingKvClient.preferred(members, key), "the same member every time");
-      assertEquals(first, RingKvClient.preferred(List.copyOf(members), key));
-      counts.merge(first, 1, Integer::sum);
-    }
-    for (String m : members) {
-      int n = counts.getOrDefault(m, 0);
-      assertTrue(n > 9_000 && n < 11_000, "keys spread evenly: " + counts);
-    }
-  }
-
-  @Test
   void carriesMetadataReturnsValuesVerbatimAndNotFoundAsAResult() {
     FakeNode a = node();
     serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())), nodes);
