@@ -527,6 +527,10 @@ public final class RingKvClient implements AutoCloseable {
     private int lastShard;
     /** When not 0: retry with a ring read after this instant (a view change or a lost node). */
     private long needRingAfterNanos;
+    /** The last error a node answered with (503, view change), or null. */
+    private RingKvException lastAnswered;
+    /** Whether the current attempt's timeout was cut short to end at the deadline. */
+    private boolean clippedByDeadline;
 
     Call(Method method, Session session, String key, String valueJson,
         CompletableFuture<Answer> result) {
@@ -558,6 +562,7 @@ public final class RingKvClient implements AutoCloseable {
       lastShard = r == null ? 0 : r.shardOf(key);
       CausalMetadata sent = session.metadata();
       long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+      clippedByDeadline = leftMs < requestTimeoutMs;
       HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + node + KV_PATH
               + encodeKey(key)))
           .timeout(Duration.ofMillis(Math.max(1, Math.min(requestTimeoutMs, leftMs))))
@@ -610,6 +615,13 @@ public final class RingKvClient implements AutoCloseable {
       } else if (err instanceof HttpTimeoutException) {
         timeouts.increment();
         failure = exception(RingKvException.Kind.TIMEOUT, 0, "timeout", node, err);
+        if (clippedByDeadline && lastAnswered != null) {
+          // The attempt only had what was left of the deadline: what the nodes kept
+          // answering before it is the reason the operation failed.
+          lastAnswered.addSuppressed(failure);
+          finish(null, lastAnswered);
+          return;
+        }
       } else if (err instanceof IOException) {
         unreachable.increment();
         if (err instanceof ConnectException) {
@@ -654,6 +666,9 @@ public final class RingKvClient implements AutoCloseable {
         return;
       }
       RingKvException failure = exception(RingKvException.Kind.HTTP, status, error, node, null);
+      if (status == 500 && VIEW_CHANGE.equals(error) || status == 503) {
+        lastAnswered = failure;
+      }
       if (status == 500 && VIEW_CHANGE.equals(error)) {
         viewChangeRetries.increment();
         needRingAfterNanos = System.nanoTime();

@@ -185,7 +185,7 @@ class RingKvClientTest {
   void persistent503FailsAtTheOperationDeadline() {
     FakeNode a = node();
     serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())), nodes);
-    RingKvClient client = client(RingKvClient.builder(a.address()).operationTimeoutMs(400)
+    RingKvClient client = client(RingKvClient.builder(a.address()).operationTimeoutMs(1_000)
         .retryDelayMs(10, 50));
     a.handler = r -> FakeNode.Reply.json(503, "{\"error\":\"Unable to satisfy request\","
         + "\"message\":\"Error in GET\"}");
@@ -195,7 +195,38 @@ class RingKvClientTest {
     long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
     assertEquals(503, e.status());
     assertTrue(a.requests.size() > 2, "retried: " + a.requests.size());
-    assertTrue(tookMs < 2000, "gave up at the deadline, took " + tookMs + " ms");
+    assertTrue(tookMs < 3_000, "gave up at the deadline, took " + tookMs + " ms");
+  }
+
+  @Test
+  void anAttemptCutShortByTheDeadlineReportsWhatTheNodesAnswered() {
+    FakeNode a = node();
+    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())), nodes);
+    RingKvClient client = client(RingKvClient.builder(a.address()).operationTimeoutMs(600)
+        .requestTimeoutMs(10_000).retryDelayMs(10, 10));
+    CountDownLatch release = new CountDownLatch(1);
+    a.handler = r -> {
+      if (a.requests.size() > 1) { // the retry hangs past the operation's deadline
+        try {
+          release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return FakeNode.Reply.json(503, "{\"error\":\"Unable to satisfy request\","
+          + "\"message\":\"Error in GET\"}");
+    };
+    try {
+      RingKvException e = assertThrows(RingKvException.class,
+          () -> client.getBlocking(new Session(), "k"));
+      assertEquals(RingKvException.Kind.HTTP, e.kind());
+      assertEquals(503, e.status());
+      assertEquals(1, e.getSuppressed().length, "the timed-out attempt is attached");
+      assertEquals(RingKvException.Kind.TIMEOUT,
+          ((RingKvException) e.getSuppressed()[0]).kind());
+    } finally {
+      release.countDown();
+    }
   }
 
   @Test
