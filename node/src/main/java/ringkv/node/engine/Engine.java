@@ -235,8 +235,25 @@ public final class Engine {
     }
   }
 
+  /**
+   * False until bootstrap (discovery and catch-up) is over. A node without DATA_DIR cannot tell
+   * a first start from a restart that lost its outbox before catch-up finds whether its shard
+   * holds data, so until then it vouches for nothing: a report taken from its fresh clock would
+   * claim writes its previous process never delivered, and peers keep the highest report of a
+   * process, so a later hold could not take that claim back.
+   */
+  private boolean bootstrapped;
+
+  /** Bootstrap is over (caught up, skipped or idle): stable-time reports may start. */
+  void bootstrapped() {
+    bootstrapped = true;
+  }
+
   /** This node's stable-time report for the ping reply. */
   public long localStable() {
+    if (meta == null && !bootstrapped) {
+      return 0;
+    }
     if (holdingStable) {
       List<NodeAddress> live = new ArrayList<>();
       for (String p : myShardPeers()) {

@@ -88,6 +88,7 @@ public final class Membership {
     if (config.startsIdle() && !restored) {
       // View-change dialect, not in its VIEW: contacts nobody until a view change names it.
       LOG.info("event=idle node={} reason=not-in-VIEW", self);
+      engine.bootstrapped();
       return Future.succeededFuture();
     }
     engine.setCatchingUp(true);
@@ -106,6 +107,7 @@ public final class Membership {
       return Future.succeededFuture();
     }).compose(v -> catchUp()).onComplete(ar -> {
       engine.setCatchingUp(false);
+      engine.bootstrapped(); // after catch-up decided whether to hold the stable time
       if (ar.failed()) {
         LOG.warn("event=bootstrap-incomplete node={} cause={}", self, ar.cause().toString());
       }

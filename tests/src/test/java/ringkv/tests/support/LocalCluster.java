@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
  * A cluster of real RingKV node processes on 127.0.0.1, for black-box tests.
@@ -120,6 +121,7 @@ public final class LocalCluster implements AutoCloseable {
     private final Map<String, String> extraEnv = new LinkedHashMap<>();
     private Path dataRoot;
     private Duration startTimeout = START_TIMEOUT;
+    private final List<String> alsoInView = new ArrayList<>();
 
     private Builder(String name) {
       this.name = name;
@@ -166,6 +168,15 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Addresses appended to every node's VIEW that this harness does not start: peers the test
+     * plays itself (for example an in-process fake that answers the internal protocol).
+     */
+    public Builder alsoInView(String... addresses) {
+      alsoInView.addAll(List.of(addresses));
+      return this;
+    }
+
     /** Durable nodes: node {@code i} gets {@code DATA_DIR=<root>/node-<port>}. */
     public Builder dataDirs(Path root) {
       this.dataRoot = root;
@@ -207,7 +218,9 @@ public final class LocalCluster implements AutoCloseable {
       throw new IllegalArgumentException("idle nodes need the view-change dialect (replFactor)");
     }
     List<Integer> ports = freePorts(b.nodeCount + b.idleCount);
-    String view = ports.subList(0, b.nodeCount).stream().map(p -> HOST + ":" + p)
+    String view = Stream.concat(
+            ports.subList(0, b.nodeCount).stream().map(p -> HOST + ":" + p),
+            b.alsoInView.stream())
         .collect(Collectors.joining(","));
     Map<String, String> env = new LinkedHashMap<>();
     env.put("VIEW", view);
@@ -346,6 +359,23 @@ public final class LocalCluster implements AutoCloseable {
   /** Restarts node i with its original address and environment and waits until it serves. */
   public void start(int i) {
     start(i, Map.of());
+  }
+
+  /**
+   * Restarts node i with its address and environment and returns at once, before it serves
+   * (for tests of what a node answers while it starts); {@link #awaitServing(int)} waits.
+   */
+  public void launch(int i) {
+    Node n = nodes.get(i);
+    if (n.process != null && n.process.isAlive()) {
+      throw new IllegalStateException("node " + n.address() + " is already running");
+    }
+    launch(n);
+  }
+
+  /** Waits until node i serves (answers GET /internal/ping with ready = true). */
+  public void awaitServing(int i) {
+    awaitServing(List.of(i));
   }
 
   /**
