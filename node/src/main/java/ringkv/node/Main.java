@@ -12,7 +12,8 @@ import ringkv.node.storage.RocksDbStore;
  * Starts one RingKV node: parses the configuration (a bad value stops the node with one line
  * naming the variable), prints the effective settings, opens the durable store when
  * {@code DATA_DIR} is set, deploys the {@link NodeVerticle}, and on SIGTERM closes Vert.x (a
- * graceful stop) and then the store.
+ * graceful stop) and then the store. With {@code EXIT_WITH_PARENT=1} it stops the same way when
+ * the process that started it exits.
  */
 public final class Main {
   private Main() {}
@@ -58,5 +59,26 @@ public final class Main {
         store.close(); // syncs the write-ahead log
       }
     }, "ringkv-shutdown"));
+    if (config.exitWithParent()) {
+      exitWithParent(log);
+    }
+  }
+
+  /**
+   * Stops this node (through the shutdown hook, as on SIGTERM) once its parent process exits.
+   * The JDK polls a process that is not its child (every few seconds at most) and tells a
+   * reused pid from the parent by its start time.
+   */
+  private static void exitWithParent(Logger log) {
+    ProcessHandle.current().parent().ifPresentOrElse(parent -> {
+      log.info("event=watching-parent pid={}", parent.pid());
+      parent.onExit().thenRun(() -> {
+        log.info("event=parent-exited pid={}: stopping", parent.pid());
+        System.exit(0);
+      });
+    }, () -> {
+      log.warn("event=parent-gone: stopping");
+      System.exit(0);
+    });
   }
 }

@@ -26,6 +26,9 @@ import ringkv.ring.Ring;
  * @param kvsRequestTimeoutMs how long a view-change dialect key-value request may take before
  *     it answers 503 (SPEC §4: 5 s)
  * @param antiEntropyIntervalMs how often a node reconciles its shard's data with one peer
+ * @param exitWithParent {@code EXIT_WITH_PARENT=1}: the node stops (gracefully) when the process
+ *     that started it exits, so a supervisor that dies without stopping it (a test JVM killed
+ *     with SIGKILL) leaves no node behind
  */
 public record NodeConfig(
     Dialect dialect,
@@ -50,7 +53,8 @@ public record NodeConfig(
     int batchEntriesMax,
     int waitersMax,
     int bodyBytesMax,
-    long antiEntropyIntervalMs) {
+    long antiEntropyIntervalMs,
+    boolean exitWithParent) {
 
   /** The two HTTP dialects; every node serves both, this picks shared conventions. */
   public enum Dialect {
@@ -89,6 +93,7 @@ public record NodeConfig(
     d.put("WAITERS_MAX", 10_000L);
     d.put("BODY_BYTES_MAX", 1_048_576L);
     d.put("ANTI_ENTROPY_INTERVAL_MS", 10_000L);
+    d.put("EXIT_WITH_PARENT", 0L);
     return java.util.Collections.unmodifiableMap(d);
   }
 
@@ -164,7 +169,8 @@ public record NodeConfig(
         (int) number(s, "BATCH_ENTRIES_MAX", 1, 100_000),
         (int) number(s, "WAITERS_MAX", 1, 1_000_000),
         (int) number(s, "BODY_BYTES_MAX", 1024, 64 * 1024 * 1024),
-        number(s, "ANTI_ENTROPY_INTERVAL_MS", 10, 3_600_000));
+        number(s, "ANTI_ENTROPY_INTERVAL_MS", 10, 3_600_000),
+        number(s, "EXIT_WITH_PARENT", 0, 1) == 1);
   }
 
   private static NodeAddress address(Map<String, String> s) {
@@ -258,6 +264,7 @@ public record NodeConfig(
         + " RETRY_DELAY_MS_MAX=" + retryDelayMsMax + " QUEUE_ENTRIES_MAX=" + queueEntriesMax
         + " BATCH_ENTRIES_MAX=" + batchEntriesMax + " WAITERS_MAX=" + waitersMax
         + " BODY_BYTES_MAX=" + bodyBytesMax
-        + " ANTI_ENTROPY_INTERVAL_MS=" + antiEntropyIntervalMs;
+        + " ANTI_ENTROPY_INTERVAL_MS=" + antiEntropyIntervalMs
+        + " EXIT_WITH_PARENT=" + (exitWithParent ? 1 : 0);
   }
 }

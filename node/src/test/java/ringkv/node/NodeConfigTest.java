@@ -42,6 +42,20 @@ class NodeConfigTest {
   }
 
   @Test
+  void exitWithParentIsOffUnlessSetToOne() {
+    Map<String, String> ok = env("SOCKET_ADDRESS", "127.0.0.1:8082", "VIEW", "127.0.0.1:8082");
+    assertFalse(NodeConfig.parse(ok, new String[0]).exitWithParent());
+    Map<String, String> on = new HashMap<>(ok);
+    on.put("EXIT_WITH_PARENT", "1");
+    NodeConfig c = NodeConfig.parse(on, new String[0]);
+    assertTrue(c.exitWithParent());
+    assertTrue(c.describe().contains("EXIT_WITH_PARENT=1"));
+    Map<String, String> bad = new HashMap<>(ok);
+    bad.put("EXIT_WITH_PARENT", "yes");
+    assertTrue(error(bad).contains("EXIT_WITH_PARENT"));
+  }
+
+  @Test
   void flagsOverrideTheEnvironment() {
     NodeConfig c = NodeConfig.parse(env("ADDRESS", "127.0.0.2:13800", "VIEW", "127.0.0.2:13800"),
         new String[] {"--repl-factor", "1", "--vnodes-per-shard=8"});

@@ -4,8 +4,16 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import ringkv.tests.support.Http;
 import ringkv.tests.support.Http.Reply;
@@ -18,6 +26,10 @@ import ringkv.tests.support.LocalCluster;
  *
  * Method: 2 real nodes in one shard; writes through node 0, SIGTERM to node 0 right after, then
  * its exit code, its log and its peer's data are checked.
+ *
+ * Also: a node started with EXIT_WITH_PARENT=1 (as every test harness starts nodes) stops when
+ * the process that started it dies without stopping it — here a shell killed with SIGKILL, as a
+ * test JVM killed mid-run would be.
  */
 class ShutdownTest {
 
@@ -44,6 +56,48 @@ class ShutdownTest {
       cluster.start(0);
       await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertEquals(200,
           Http.get(cluster.node(0), "/key-value-store/s7").status()));
+    }
+  }
+
+  @Test
+  void nodeStopsWhenItsParentDies() throws Exception {
+    int port;
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    String address = "127.0.0.1:" + port;
+    Path log = Paths.get("target/node-logs/ShutdownParentTest/node-" + port + ".log");
+    Files.createDirectories(log.getParent());
+    String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder parent = new ProcessBuilder("sh", "-c",
+        "\"$0\" -Xmx128m -XX:+UseSerialGC -jar \"$1\" >\"$2\" 2>&1 & echo $!; wait",
+        java, System.getProperty("kvs.jar"), log.toString());
+    parent.environment().putAll(Map.of("SOCKET_ADDRESS", address, "VIEW", address,
+        "EXIT_WITH_PARENT", "1"));
+    parent.redirectErrorStream(true);
+    Process shell = parent.start();
+    ProcessHandle node = null;
+    try {
+      String pid = new BufferedReader(new InputStreamReader(shell.getInputStream(),
+          StandardCharsets.US_ASCII)).readLine();
+      node = ProcessHandle.of(Long.parseLong(pid.trim())).orElseThrow();
+      assertEquals(shell.pid(), node.parent().map(ProcessHandle::pid).orElse(-1L));
+      await("node serving").atMost(Duration.ofSeconds(20)).ignoreExceptions()
+          .until(() -> Http.get(address, "/internal/ping").field("ready").asBoolean());
+      shell.destroyForcibly(); // SIGKILL: the shell cannot stop its child
+      shell.waitFor();
+      ProcessHandle n = node;
+      await("node exits after its parent").atMost(Duration.ofSeconds(20))
+          .until(() -> !n.isAlive());
+      String text = Files.readString(log);
+      assertTrue(text.contains("event=parent-exited"), text);
+      assertTrue(text.contains("event=shutdown"), "stopped gracefully: " + text);
+    } finally {
+      shell.destroyForcibly();
+      if (node != null && node.isAlive()) {
+        node.destroyForcibly();
+        node.onExit().get();
+      }
     }
   }
 }

@@ -224,6 +224,7 @@ public final class LocalCluster implements AutoCloseable {
         .collect(Collectors.joining(","));
     Map<String, String> env = new LinkedHashMap<>();
     env.put("VIEW", view);
+    env.put("EXIT_WITH_PARENT", "1"); // a test JVM killed mid-run leaves no node behind
     if (b.replFactor != null) {
       env.put("REPL_FACTOR", Integer.toString(b.replFactor));
     } else if (b.shardCount != null) {
