@@ -75,6 +75,7 @@ final class ChildProcesses implements AutoCloseable {
       env.put("SOCKET_ADDRESS", address);
       env.put("VIEW", view);
       env.put("SHARD_COUNT", Integer.toString(shards));
+      env.put("EXIT_WITH_PARENT", "1"); // a bench killed with SIGKILL leaves no node behind
       List<String> command = new ArrayList<>(java());
       command.addAll(jvmFlags);
       command.add("-jar");
