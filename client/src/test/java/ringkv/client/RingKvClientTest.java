@@ -89,6 +89,37 @@ class RingKvClientTest {
   }
 
   @Test
+  void aStaleRingIsReadAgainWhenANodeAnswersForAnotherShard() {
+    // The ring changed (a reshard added shard 2 on b) without this client seeing a 500: a still
+    // takes the keys it no longer owns and forwards them, answering with the owner's shard-id.
+    // The client must notice the misroute, read the ring again and go to b directly.
+    FakeNode a = node();
+    FakeNode b = node();
+    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())), nodes);
+    RingKvClient client = client(RingKvClient.builder(a.address())
+        .ringRefreshIntervalMs(600_000)); // no periodic read: only the misroute explains one
+    Session session = new Session();
+    Ring resharded = Ring.initial(2, 20);
+    String key = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "key" + i)
+        .filter(k -> resharded.shardOf(k) == 2).findFirst().orElseThrow();
+    a.handler = r -> FakeNode.Reply.json(201, written(key, b.address(), 1)
+        .replace("\"shard-id\":1", "\"shard-id\":2")); // forwarded to b's shard
+    b.handler = r -> FakeNode.Reply.json(201, written(key, b.address(), 2)
+        .replace("\"shard-id\":1", "\"shard-id\":2"));
+    assertEquals(a.address(), client.putJsonBlocking(session, key, "1").node(), "old ring");
+    serveRing(2, resharded, List.of(List.of(a.address()), List.of(b.address())), nodes);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (b.requests.isEmpty() && System.nanoTime() < deadline) {
+      client.putJsonBlocking(session, key, "1"); // each misroute may trigger the ring read
+    }
+    assertEquals(1, b.requests.size(), "went to the new owner once the ring was read again");
+    assertTrue(client.stats().misrouted() >= 1, "misroutes were counted");
+    int before = a.requests.size();
+    assertEquals(b.address(), client.putJsonBlocking(session, key, "2").node());
+    assertEquals(before, a.requests.size(), "no more requests to the old owner");
+  }
+
+  @Test
   void carriesMetadataReturnsValuesVerbatimAndNotFoundAsAResult() {
     FakeNode a = node();
     serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())), nodes);
