@@ -44,11 +44,12 @@ public final class LocalCluster implements AutoCloseable {
   public static final String HOST = "127.0.0.1";
   /**
    * How long a cluster (or a restarting node) may take until it serves. A node alone is ready
-   * within 3 s (SPEC §1); six JVMs starting at once on two busy cores take several times that.
-   * System property {@code kvs.start.timeout.ms} overrides it for slow machines.
+   * within 3 s (SPEC §1); six JVMs starting at once on two busy cores take several times that
+   * (over 15 s was seen on a loaded machine). A bound, not a wait: a healthy start returns as
+   * soon as the nodes serve. System property {@code kvs.start.timeout.ms} overrides it.
    */
   public static final Duration START_TIMEOUT =
-      Duration.ofMillis(Long.getLong("kvs.start.timeout.ms", 15_000));
+      Duration.ofMillis(Long.getLong("kvs.start.timeout.ms", 30_000));
   public static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
   private static final int LOG_TAIL_LINES = 40;
 
