@@ -1,15 +1,9 @@
 package ringkv.tests.chaos;
 
-import java.io.IOException;
-import java.net.ConnectException;
-import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.Collection;
-import java.util.List;
-import ringkv.tests.causal.RecordingClient;
 import ringkv.tests.support.ContainerCluster;
 import ringkv.tests.support.Dialect;
-import ringkv.tests.support.Http;
 
 /**
  * {@link ClusterBackend} over {@link ContainerCluster}: each node in its own Docker container
@@ -18,14 +12,13 @@ import ringkv.tests.support.Http;
  * a graceful shutdown), each followed by {@code docker start} of the same container with the
  * same volume; {@code docker pause}/{@code unpause} (cgroup freezer); partitions by iptables
  * inside the engine's namespace, matching each container's connections by its group (see
- * {@link ContainerCluster}). Starting it aborts (skips) the calling test where the machine
- * cannot run containers, with the reason.
+ * {@link ContainerCluster}). Requests go through the nodes' bridges (see
+ * {@link BridgedBackend} for which failures count as refused). Starting it aborts (skips) the
+ * calling test where the machine cannot run containers, with the reason.
  */
-final class ContainerBackend implements ClusterBackend {
-  private final ContainerCluster cluster;
-
+final class ContainerBackend extends BridgedBackend<ContainerCluster> {
   private ContainerBackend(ContainerCluster cluster) {
-    this.cluster = cluster;
+    super("containers", Dialect.SHARD, cluster);
   }
 
   /**
@@ -38,57 +31,8 @@ final class ContainerBackend implements ClusterBackend {
   }
 
   @Override
-  public String name() {
-    return "containers";
-  }
-
-  @Override
-  public Dialect dialect() {
-    return Dialect.SHARD;
-  }
-
-  @Override
-  public List<String> addresses() {
-    return cluster.addresses();
-  }
-
-  /**
-   * Through the node's bridge, which accepts every connection and closes it without a byte of
-   * answer when it cannot connect to the node. As in {@link NetnsBackend}: a request is
-   * reported refused (it reached no node, see {@link RecordingClient#refused}) when the node was
-   * down (killed or stopped), or when the bridge closed it (not the timeout: the watchdog closes
-   * the channel) while the same node JVM ran throughout, as a node that has not opened its port
-   * yet; any other failure stands (no answer: it may have been received).
-   */
-  @Override
-  public Http.Reply send(int node, String method, String path, String rawBody) {
-    long pid = cluster.pid(node);
-    if (pid < 0) {
-      throw refused(node, method, path, "is not running", null);
-    }
-    try {
-      return cluster.send(node, method, path, rawBody);
-    } catch (AssertionError e) {
-      boolean bridgeClosed = e.getCause() instanceof IOException
-          && !(e.getCause() instanceof ClosedChannelException);
-      boolean sameJvm = cluster.pid(node) == pid
-          && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-      if (bridgeClosed && sameJvm) {
-        throw refused(node, method, path, "did not accept the connection", e);
-      }
-      throw e;
-    }
-  }
-
-  private AssertionError refused(int node, String method, String path, String why,
-      Throwable failure) {
-    AssertionError refused = new AssertionError(method + " " + path + " to "
-        + cluster.node(node) + " refused", new ConnectException("container "
-        + cluster.name(node) + " (" + cluster.node(node) + ") " + why));
-    if (failure != null) {
-      refused.addSuppressed(failure);
-    }
-    return refused;
+  String describe(int node) {
+    return "container " + cluster.name(node) + " (" + cluster.node(node) + ")";
   }
 
   @Override
@@ -146,15 +90,5 @@ final class ContainerBackend implements ClusterBackend {
   @Override
   public String logs() {
     return cluster.logDir() + " (container-n<i>.log, saved when the cluster closes)";
-  }
-
-  @Override
-  public String logTail(int node) {
-    return cluster.logTail(node);
-  }
-
-  @Override
-  public void close() {
-    cluster.close();
   }
 }

@@ -3,7 +3,6 @@ package ringkv.tests.chaos;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
-import java.util.List;
 import ringkv.tests.support.Dialect;
 import ringkv.tests.support.Http;
 import ringkv.tests.support.LocalCluster;
@@ -14,11 +13,9 @@ import ringkv.tests.support.LocalCluster;
  * The nodes share the machine's network, so partitions are not available and the nemesis skips
  * them.
  */
-final class LocalBackend implements ClusterBackend {
-  private final LocalCluster cluster;
-
+final class LocalBackend extends BackendBase<LocalCluster> {
   private LocalBackend(LocalCluster cluster) {
-    this.cluster = cluster;
+    super("local", Dialect.SHARD, cluster, cluster.addresses());
   }
 
   /**
@@ -29,21 +26,6 @@ final class LocalBackend implements ClusterBackend {
       Duration startTimeout) {
     return new LocalBackend(LocalCluster.builder(name).nodes(nodes).shards(shards)
         .dataDirs(data).startTimeout(startTimeout).start());
-  }
-
-  @Override
-  public String name() {
-    return "local";
-  }
-
-  @Override
-  public Dialect dialect() {
-    return Dialect.SHARD;
-  }
-
-  @Override
-  public List<String> addresses() {
-    return cluster.addresses();
   }
 
   @Override
@@ -100,15 +82,5 @@ final class LocalBackend implements ClusterBackend {
   @Override
   public String logTail(int node) {
     return cluster.logTail(node);
-  }
-
-  @Override
-  public void close() {
-    try {
-      cluster.close();
-    } catch (AssertionError e) {
-      // A node that survived SIGKILL is reported; the test's own outcome matters more.
-      System.err.println("[chaos] closing the local cluster: " + e.getMessage());
-    }
   }
 }

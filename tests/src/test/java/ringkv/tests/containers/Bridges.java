@@ -1,7 +1,5 @@
 package ringkv.tests.containers;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,8 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
+import ringkv.tests.support.Commands;
 import ringkv.tests.support.ContainerEngine;
 import ringkv.tests.support.Http;
+import ringkv.tests.support.Netns;
 import ringkv.tests.support.UnixHttp;
 
 /**
@@ -45,7 +45,7 @@ final class Bridges implements AutoCloseable {
 
   private Bridges(Path dir, List<String> addresses, Starter starter) {
     this.addresses = List.copyOf(addresses);
-    try {
+    Commands.closeOnFailure(this::close, () -> {
       Files.createDirectories(dir);
       for (int i = 0; i < addresses.size(); i++) {
         Path socket = dir.resolve("node" + (i + 1) + ".sock");
@@ -53,13 +53,7 @@ final class Bridges implements AutoCloseable {
         processes.add(starter.start(socket, addresses.get(i),
             dir.resolve("bridge-" + (i + 1) + ".log")));
       }
-    } catch (IOException e) {
-      close();
-      throw new UncheckedIOException(e);
-    } catch (RuntimeException | Error e) {
-      close();
-      throw e;
-    }
+    });
   }
 
   int size() {
@@ -111,11 +105,8 @@ final class Bridges implements AutoCloseable {
         .atMost(timeout.isNegative() ? Duration.ofMillis(1) : timeout)
         .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200))
         .ignoreExceptions()
-        .until(() -> {
-          Http.Reply r = get(i, "/internal/ping");
-          return r.status() == 200 && r.body() != null
-              && r.body().path("ready").asBoolean(false);
-        });
+        .until(() -> Netns.ready(sockets.get(i), addresses.get(i),
+            Duration.ofMillis(Http.REQUEST_TIMEOUT_MS)));
   }
 
   @Override

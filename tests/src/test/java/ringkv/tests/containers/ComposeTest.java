@@ -29,7 +29,8 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import ringkv.tests.support.ContainerEngine;
-import ringkv.tests.support.ContainerEngine.Result;
+import ringkv.tests.support.Commands;
+import ringkv.tests.support.Commands.Result;
 import ringkv.tests.support.Http;
 import ringkv.tests.support.Http.Reply;
 import ringkv.tests.support.LocalCluster;
@@ -69,7 +70,6 @@ import ringkv.tests.support.LocalCluster;
 class ComposeTest {
   private static final Duration READY = Duration.ofSeconds(120);
   private static final Duration COMPOSE_TIMEOUT = Duration.ofMinutes(5);
-  private static final String STORE = "/key-value-store/";
 
   private ContainerEngine engine;
   private Path repository;
@@ -95,16 +95,24 @@ class ComposeTest {
     }
 
     Result check(String... args) {
-      Result r = run(args);
-      assertEquals(0, r.code(), "docker-compose " + String.join(" ", args) + ":\n"
-          + r.output());
-      return r;
+      return run(args).checked("docker-compose " + String.join(" ", args));
     }
 
     /** Container ids of the project, sorted. */
     Set<String> containerIds() {
-      return new TreeSet<>(check("ps", "-q").output().lines().map(String::strip)
-          .filter(s -> !s.isEmpty()).toList());
+      return new TreeSet<>(check("ps", "-q").lines());
+    }
+
+    /**
+     * {@code down -v}, which must remove the project's containers and its named volumes
+     * ({@code <project>_…}).
+     */
+    void downRemovesContainersAndVolumes() {
+      check("down", "-v");
+      assertTrue(containerIds().isEmpty(), "down removes the containers");
+      List<String> volumes = engine.volumes();
+      assertTrue(volumes.stream().noneMatch(v -> v.startsWith(project + "_")),
+          "down -v removes the named volumes: " + volumes);
     }
   }
 
@@ -113,7 +121,7 @@ class ComposeTest {
     Assumptions.assumeTrue(ContainerEngine.compose().isPresent(), "docker-compose is not"
         + " installed (apt-get install -y docker-compose; .ci/run installs it)");
     engine = ContainerEngine.shared();
-    repository = ContainerEngine.requireJar().getParent().getParent().getParent();
+    repository = Commands.repository();
     logDir = Paths.get(System.getProperty("kvs.logs", "target/node-logs"), "ComposeTest",
         test.getTestMethod().orElseThrow().getName());
     Files.createDirectories(logDir);
@@ -155,35 +163,52 @@ class ComposeTest {
     return b;
   }
 
+  /**
+   * A host-network project that {@link #upOnHostNetwork} brought up: its 6 nodes
+   * ({@code 127.0.0.2..7}), bridges to them, and how long they took to be ready.
+   */
+  private record HostProject(Compose compose, List<String> nodes, Bridges bridges,
+      long readyS) {}
+
+  /** {@code up -d --build} of {@code file}, whose nodes listen on {@code port}; awaits them. */
+  private HostProject upOnHostNetwork(String file, String name, int port) {
+    long startNs = System.nanoTime();
+    Compose compose = project(file, name);
+    compose.check("up", "-d", "--build");
+    List<String> nodes = IntStream.rangeClosed(2, 7).mapToObj(i -> "127.0.0." + i + ":" + port)
+        .toList();
+    Bridges b = bridges(name, nodes);
+    b.awaitReady(READY);
+    return new HostProject(compose, nodes, b,
+        TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs));
+  }
+
   @Test
   void shardDialectClusterServesAndItsNamedVolumesKeepTheData() {
-    long startNs = System.nanoTime();
-    Compose compose = project("docker-compose.host.yml", "ringkvtest");
-    compose.check("up", "-d", "--build");
-    List<String> nodes = IntStream.rangeClosed(2, 7).mapToObj(i -> "127.0.0." + i + ":8085")
-        .toList();
-    Bridges b = bridges("compose-shard", nodes);
-    b.awaitReady(READY);
-    long readyS = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs);
-    awaitHealthy("ringkv-node");
+    HostProject up = upOnHostNetwork("docker-compose.host.yml", "ringkvtest", 8085);
+    Compose compose = up.compose();
+    List<String> nodes = up.nodes();
+    Bridges b = up.bridges();
+    engine.awaitHealthy(IntStream.rangeClosed(1, 6).mapToObj(i -> "ringkv-node" + i).toList(),
+        Duration.ofSeconds(60));
     assertShardLayout(b, nodes);
 
     Map<String, String> written = new LinkedHashMap<>();
     for (int k = 0; k < 60; k++) {
-      putShard(b, k % 6, "key" + k, "v" + k, written);
+      ShardStore.put(b, k % 6, "key" + k, "v" + k, written);
     }
-    assertShardData(b, written, List.of(0, 1, 2, 3, 4, 5));
+    ShardStore.assertReadable(b, written, List.of(0, 1, 2, 3, 4, 5));
 
     // node2 (index 1) killed: it leaves the others' view; writes go on; it comes back.
     compose.check("kill", "node2");
     awaitView(b, 0, nodes.stream().filter(a -> !a.equals(nodes.get(1))).toList());
     for (int k = 60; k < 90; k++) {
-      putShard(b, k % 2 == 0 ? 0 : 2 + k % 4, "key" + k, "w" + k, written);
+      ShardStore.put(b, k % 2 == 0 ? 0 : 2 + k % 4, "key" + k, "w" + k, written);
     }
     compose.check("start", "node2");
     b.awaitReady(1, READY);
     awaitView(b, 1, nodes);
-    assertShardData(b, written, List.of(1));
+    ShardStore.assertReadable(b, written, List.of(1));
 
     // The whole cluster killed and its containers removed: new containers on the same volumes.
     Set<String> before = compose.containerIds();
@@ -196,28 +221,21 @@ class ComposeTest {
     assertTrue(after.stream().noneMatch(before::contains), "new containers: " + before + " "
         + after);
     b.awaitReady(READY);
-    assertShardData(b, written, List.of(0, 1, 2, 3, 4, 5));
+    ShardStore.assertReadable(b, written, List.of(0, 1, 2, 3, 4, 5));
     awaitShardCounts(b, written.size());
 
-    compose.check("down", "-v");
-    assertTrue(compose.containerIds().isEmpty(), "down removes the containers");
-    assertTrue(volumes().stream().noneMatch(v -> v.startsWith("ringkvtest_")),
-        "down -v removes the named volumes: " + volumes());
+    compose.downRemovesContainersAndVolumes();
     System.out.printf("[compose] docker-compose.host.yml: 6 containers ready %d s after up, %d"
         + " keys through kill + start of node2 and a recreation of every container on the same"
-        + " volumes%n", readyS, written.size());
+        + " volumes%n", up.readyS(), written.size());
   }
 
   @Test
   void viewChangeDialectClusterServesChangesItsViewAndKeepsItInItsVolumes() {
-    long startNs = System.nanoTime();
-    Compose compose = project("docker-compose.kvs.host.yml", "ringkvkvstest");
-    compose.check("up", "-d", "--build");
-    List<String> nodes = IntStream.rangeClosed(2, 7).mapToObj(i -> "127.0.0." + i + ":13800")
-        .toList();
-    Bridges b = bridges("compose-kvs", nodes);
-    b.awaitReady(READY);
-    long readyS = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs);
+    HostProject up = upOnHostNetwork("docker-compose.kvs.host.yml", "ringkvkvstest", 13800);
+    Compose compose = up.compose();
+    List<String> nodes = up.nodes();
+    Bridges b = up.bridges();
     assertKvsShards(b, 3, 2, nodes);
 
     Map<String, String> written = new LinkedHashMap<>();
@@ -252,13 +270,10 @@ class ComposeTest {
     assertKvsData(b, written);
     assertEquals(60, kvsKeyCount(b), "keys over all shards after the recreation");
 
-    compose.check("down", "-v");
-    assertTrue(compose.containerIds().isEmpty(), "down removes the containers");
-    assertTrue(volumes().stream().noneMatch(v -> v.startsWith("ringkvkvstest_")),
-        "down -v removes the named volumes: " + volumes());
+    compose.downRemovesContainersAndVolumes();
     System.out.printf("[compose] docker-compose.kvs.host.yml: 6 containers ready %d s after up,"
         + " %d keys through a graceful stop, a view change 3x2 -> 2x3 and a recreation on the"
-        + " same volumes%n", readyS, written.size());
+        + " same volumes%n", up.readyS(), written.size());
   }
 
   @Test
@@ -288,23 +303,24 @@ class ComposeTest {
     Map<String, String> shardKeys = new LinkedHashMap<>();
     Map<String, String> kvsKeys = new LinkedHashMap<>();
     for (int i = 0; i < 30; i++) {
-      putShard(s, i % 6, "key" + i, "s" + i, shardKeys);
+      ShardStore.put(s, i % 6, "key" + i, "s" + i, shardKeys);
       putKvs(k, i % 6, "key" + i, "k" + i, kvsKeys);
     }
-    assertShardData(s, shardKeys, List.of(0, 1, 2, 3, 4, 5));
+    ShardStore.assertReadable(s, shardKeys, List.of(0, 1, 2, 3, 4, 5));
     assertKvsData(k, kvsKeys);
 
     shard.check("kill", "node2");
     awaitView(s, 0, shardNodes.stream().filter(a -> !a.equals(shardNodes.get(1))).toList());
     shard.check("start", "node2");
     s.awaitReady(1, READY);
-    assertShardData(s, shardKeys, List.of(1));
+    ShardStore.assertReadable(s, shardKeys, List.of(1));
     awaitShardCounts(s, shardKeys.size());
     assertEquals(30, kvsKeyCount(k), "view-change dialect keys over all shards");
 
     shard.check("down", "-v");
     kvs.check("down", "-v");
-    assertTrue(volumes().isEmpty(), "down -v removes the named volumes: " + volumes());
+    assertTrue(engine.volumes().isEmpty(), "down -v removes the named volumes: "
+        + engine.volumes());
     System.out.printf("[compose] docker-compose.yml and docker-compose.kvs.yml side by side on"
         + " their bridge networks: 12 containers ready %d s after up, 30 keys each, kill + start"
         + " of node2%n", readyS);
@@ -326,44 +342,12 @@ class ComposeTest {
     assertEquals(Set.copyOf(nodes), members, "every node in one shard");
   }
 
-  private static void putShard(Bridges b, int node, String key, String value,
-      Map<String, String> written) {
-    Reply r = b.send(node, "PUT", STORE + key, Http.obj("value", value).toString());
-    assertTrue(r.status() == 201 || r.status() == 200, key + " via " + b.address(node) + ": "
-        + r);
-    written.put(key, value);
-  }
-
-  /**
-   * Every key reads its value from each of {@code nodes} (forwarded when not its shard); a read
-   * that gets no answer is sent again (see {@link Bridges#sendAnswered}), any answer is final.
-   */
-  private static void assertShardData(Bridges b, Map<String, String> written,
-      List<Integer> nodes) {
-    for (int node : nodes) {
-      for (Map.Entry<String, String> e : written.entrySet()) {
-        Reply r = b.sendAnswered(node, "GET", STORE + e.getKey(), null);
-        assertEquals(200, r.status(), b.address(node) + " " + e.getKey() + " " + r);
-        assertEquals(e.getValue(), r.field("value").asText(), b.address(node));
-      }
-    }
-  }
-
   /** Each replica of each shard holds the same number of keys, and they add up to total. */
   private static void awaitShardCounts(Bridges b, int total) {
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       long sum = 0;
       for (int shard = 1; shard <= 2; shard++) {
-        Set<Long> counts = new TreeSet<>();
-        for (int node = 0; node < b.size(); node++) {
-          if (b.get(node, "/key-value-store-shard/node-shard-id").field("shard-id")
-              .asInt() == shard) {
-            counts.add(b.get(node, "/key-value-store-shard/shard-id-key-count/" + shard)
-                .field("shard-id-key-count").asLong());
-          }
-        }
-        assertEquals(1, counts.size(), "replicas of shard " + shard + " hold " + counts);
-        sum += counts.iterator().next();
+        sum += ShardStore.agreedKeyCount(b::get, b.size(), shard);
       }
       assertEquals(total, sum, "keys over both shards");
     });
@@ -376,17 +360,6 @@ class ComposeTest {
       assertEquals(200, v.status(), v.toString());
       assertEquals(Set.copyOf(expected), Set.of(v.field("view").asText().split(",")),
           v.toString());
-    });
-  }
-
-  /** Every container of the project reports healthy (the Dockerfile's HEALTHCHECK). */
-  private void awaitHealthy(String containerPrefix) {
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-      for (int i = 1; i <= 6; i++) {
-        Result r = engine.docker(Duration.ofSeconds(10), "inspect", "-f",
-            "{{.State.Health.Status}}", containerPrefix + i);
-        assertEquals("healthy", r.output().strip(), containerPrefix + i);
-      }
     });
   }
 
@@ -431,12 +404,6 @@ class ComposeTest {
       sum += b.get(0, "/kvs/shards/" + id.asText()).field("key-count").asLong();
     }
     return sum;
-  }
-
-  private List<String> volumes() {
-    Result r = engine.docker(Duration.ofSeconds(30), "volume", "ls", "-q");
-    assertEquals(0, r.code(), r.output());
-    return r.output().lines().map(String::strip).filter(s -> !s.isEmpty()).toList();
   }
 
   private static List<Integer> ints(JsonNode array) {

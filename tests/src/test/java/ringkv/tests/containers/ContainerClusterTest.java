@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ExecutorService;
@@ -40,7 +38,7 @@ import ringkv.tests.support.Http.Reply;
 @Tag("containers")
 @ExtendWith(ContainerEngine.Shared.class)
 class ContainerClusterTest {
-  private static final String STORE = "/key-value-store/";
+  private static final String STORE = ShardStore.STORE;
 
   @Test
   void killedContainerRestartsFromItsVolumeWithoutLosingAcknowledgedWrites() throws Exception {
@@ -50,12 +48,7 @@ class ContainerClusterTest {
       assertEquals(200, ids.status(), ids.toString());
       assertEquals(2, ids.field("shard-ids").size(), ids.toString());
       // The image's HEALTHCHECK (bash, no extra package) turns healthy once a node is ready.
-      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-        for (int i = 0; i < cluster.size(); i++) {
-          assertEquals("healthy", cluster.docker(Duration.ofSeconds(10), "inspect", "-f",
-              "{{.State.Health.Status}}", cluster.name(i)).output().strip(), cluster.name(i));
-        }
-      });
+      cluster.awaitHealthy(Duration.ofSeconds(30));
 
       ConcurrentMap<String, Integer> acked = new ConcurrentHashMap<>();
       AtomicBoolean stop = new AtomicBoolean();
@@ -90,15 +83,7 @@ class ContainerClusterTest {
 
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
         for (int s = 1; s <= 2; s++) {
-          Set<Long> counts = new TreeSet<>();
-          for (int i = 0; i < cluster.size(); i++) {
-            if (cluster.get(i, "/key-value-store-shard/node-shard-id").field("shard-id")
-                .asInt() == s) {
-              counts.add(cluster.get(i, "/key-value-store-shard/shard-id-key-count/" + s)
-                  .field("shard-id-key-count").asLong());
-            }
-          }
-          assertEquals(1, counts.size(), "replicas of shard " + s + " hold " + counts);
+          ShardStore.agreedKeyCount(cluster::get, cluster.size(), s);
         }
       });
       for (int i = 0; i < cluster.size(); i++) {

@@ -1,6 +1,5 @@
 package ringkv.tests.containers;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,17 +11,16 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import ringkv.tests.support.ContainerEngine;
-import ringkv.tests.support.ContainerEngine.Result;
-import ringkv.tests.support.Http;
-import ringkv.tests.support.Http.Reply;
+import ringkv.tests.support.Commands;
+import ringkv.tests.support.Commands.Result;
 import ringkv.tests.support.LocalCluster;
+import ringkv.tests.support.Netns;
 
 /*
  * Goal: ./kvs docker, the container cluster script (issue 8 item 2), works in its namespace mode
@@ -50,16 +48,14 @@ class KvsDockerScriptTest {
   private static final Duration SCRIPT_TIMEOUT = Duration.ofMinutes(5);
   private static final Duration READY = Duration.ofSeconds(90);
   private static final int NODES = 4;
-  private static final String STORE = "/key-value-store/";
 
   @Test
   void upKillStartPauseDownInTheNamespaceMode() throws Exception {
     ContainerEngine.assumeUsable();
-    long pid = ProcessHandle.current().pid();
-    String namespace = "ringkv-docker-t" + pid + "-"
-        + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
-    Path state = Paths.get("/var/tmp", "ringkv-docker-" + pid + "-script");
-    Path repository = ContainerEngine.requireJar().getParent().getParent().getParent();
+    String namespace = Netns.newName("ringkv-docker-t");
+    Path state = Paths.get("/var/tmp", "ringkv-docker-" + ProcessHandle.current().pid()
+        + "-script");
+    Path repository = Commands.repository();
     Map<String, String> env = new LinkedHashMap<>();
     env.put("RINGKV_DOCKER_MODE", "netns");
     env.put("RINGKV_DOCKER_NS", namespace);
@@ -73,7 +69,7 @@ class KvsDockerScriptTest {
       assertTrue(engine.output().contains("engine started in namespace " + namespace)
           && engine.output().contains("export DOCKER_HOST=unix://" + state.resolve("docker.sock")),
           engine.output());
-      assertTrue(ContainerEngine.namespaceExists(namespace), "engine creates the namespace");
+      assertTrue(Netns.exists(namespace), "engine creates the namespace");
       Result up = kvs.check("up", "--nodes", Integer.toString(NODES), "--shards", "2", "--data",
           "--no-build");
       List<String> nodes = IntStream.rangeClosed(1, NODES)
@@ -88,9 +84,9 @@ class KvsDockerScriptTest {
 
       Map<String, String> written = new LinkedHashMap<>();
       for (int k = 0; k < 40; k++) {
-        put(bridges, k % NODES, "s" + k, "v" + k, written);
+        ShardStore.put(bridges, k % NODES, "s" + k, "v" + k, written);
       }
-      assertData(bridges, written, List.of(0, 1, 2, 3));
+      ShardStore.assertReadable(bridges, written, List.of(0, 1, 2, 3));
 
       assertTrue(kvs.check("kill", "2").output().contains("kill ringkv-node2"));
       assertTrue(kvs.check("ps").output().matches("(?s).*ringkv-node2 +Exited.*"),
@@ -99,21 +95,21 @@ class KvsDockerScriptTest {
       assertThrows(AssertionError.class, () -> b.get(1, "/internal/ping"),
           "a killed container answers nothing");
       for (int k = 40; k < 60; k++) {
-        put(bridges, k % 2 == 0 ? 0 : 2, "s" + k, "w" + k, written);
+        ShardStore.put(bridges, k % 2 == 0 ? 0 : 2, "s" + k, "w" + k, written);
       }
       kvs.check("start", "2");
       bridges.awaitReady(1, READY);
-      assertData(bridges, written, List.of(1));
+      ShardStore.assertReadable(bridges, written, List.of(1));
 
       kvs.check("pause", "3");
       assertTrue(kvs.check("ps").output().matches("(?s).*ringkv-node3 +Up.*\\(Paused\\).*"),
           "ps after pause");
       kvs.check("unpause", "3");
       bridges.awaitReady(2, READY);
-      assertData(bridges, written, List.of(2));
+      ShardStore.assertReadable(bridges, written, List.of(2));
 
       assertTrue(kvs.check("down").output().contains("deleted namespace " + namespace));
-      assertFalse(ContainerEngine.namespaceExists(namespace), "down deletes the namespace");
+      assertFalse(Netns.exists(namespace), "down deletes the namespace");
       assertFalse(Files.exists(state), "down deletes " + state);
       System.out.printf("[containers] ./kvs docker engine/up/kill/ps/start/pause/unpause/down in"
           + " namespace %s: %d keys kept%n", namespace, written.size());
@@ -121,14 +117,14 @@ class KvsDockerScriptTest {
       if (bridges != null) {
         bridges.close();
       }
-      if (ContainerEngine.namespaceExists(namespace) || Files.exists(state)) {
+      if (Netns.exists(namespace) || Files.exists(state)) {
         Result down = kvs.run("down");
         if (!down.ok()) {
           System.err.println("[containers] kvs docker down: " + down.output());
         }
         ContainerEngine.removeNamespace(namespace);
         ContainerEngine.unmountUnder(state);
-        ContainerEngine.run(ContainerEngine.LONG, null, null, "rm", "-rf", state.toString());
+        Commands.run(ContainerEngine.LONG, "rm", "-rf", state.toString());
       }
     }
   }
@@ -141,32 +137,11 @@ class KvsDockerScriptTest {
       command[1] = kvs.toString();
       command[2] = "docker";
       System.arraycopy(args, 0, command, 3, args.length);
-      return ContainerEngine.run(SCRIPT_TIMEOUT, null, env, command);
+      return Commands.runWithEnv(SCRIPT_TIMEOUT, env, command);
     }
 
     Result check(String... args) {
-      Result r = run(args);
-      assertEquals(0, r.code(), "kvs docker " + String.join(" ", args) + ":\n" + r.output());
-      return r;
-    }
-  }
-
-  private static void put(Bridges bridges, int node, String key, String value,
-      Map<String, String> written) {
-    Reply r = bridges.send(node, "PUT", STORE + key, Http.obj("value", value).toString());
-    assertTrue(r.status() == 201 || r.status() == 200, key + " via " + bridges.address(node)
-        + ": " + r);
-    written.put(key, value);
-  }
-
-  private static void assertData(Bridges bridges, Map<String, String> written,
-      List<Integer> nodes) {
-    for (int node : nodes) {
-      for (Map.Entry<String, String> e : written.entrySet()) {
-        Reply r = bridges.sendAnswered(node, "GET", STORE + e.getKey(), null);
-        assertEquals(200, r.status(), bridges.address(node) + " " + e.getKey() + " " + r);
-        assertEquals(e.getValue(), r.field("value").asText(), bridges.address(node));
-      }
+      return run(args).checked("kvs docker " + String.join(" ", args));
     }
   }
 }

@@ -1,7 +1,6 @@
 package ringkv.tests.support;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,17 +9,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.awaitility.Awaitility;
-import ringkv.tests.support.ContainerEngine.Result;
+import ringkv.tests.support.Commands.Result;
 
 /**
  * A cluster of RingKV nodes in real Docker containers, on the engine of this JVM
@@ -57,7 +54,7 @@ import ringkv.tests.support.ContainerEngine.Result;
  *
  * <p>Faults are driven from one thread; {@link #send} and {@link #pid} may be called from any.
  */
-public final class ContainerCluster implements AutoCloseable {
+public final class ContainerCluster implements BridgedCluster {
   public static final int PORT = 8085;
   /** The image's user (Dockerfile), which owns {@code /data}. */
   static final int NODE_UID = 10001;
@@ -139,7 +136,7 @@ public final class ContainerCluster implements AutoCloseable {
     this.dir = engine.workDir().resolve("cluster-" + SEQUENCE.incrementAndGet());
     engine.reset(); // whatever an earlier user left
     engine.register(this);
-    try {
+    Commands.closeOnFailure(this::close, () -> {
       Files.createDirectories(logDir);
       Files.createDirectories(dir);
       for (int i = 0; i < size; i++) {
@@ -161,21 +158,15 @@ public final class ContainerCluster implements AutoCloseable {
         }
         b.env.forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
         args.add(ContainerEngine.IMAGE);
-        ContainerEngine.check(docker(ContainerEngine.SHORT.multipliedBy(2),
-            args.toArray(String[]::new)), "docker run " + name(i));
+        docker(ContainerEngine.SHORT.multipliedBy(2), args.toArray(String[]::new))
+            .checked("docker run " + name(i));
         pids.set(i, hostPid(i));
       }
       Instant deadline = Instant.now().plus(startTimeout);
       for (int i = 0; i < size; i++) {
         awaitReady(i, Duration.between(Instant.now(), deadline));
       }
-    } catch (IOException e) {
-      close();
-      throw new UncheckedIOException(e);
-    } catch (RuntimeException | Error e) {
-      close();
-      throw e;
-    }
+    });
   }
 
   public int size() {
@@ -183,10 +174,12 @@ public final class ContainerCluster implements AutoCloseable {
   }
 
   /** Address {@code 127.0.0.(i+2):8085} of node i, as the nodes know each other. */
+  @Override
   public String node(int i) {
-    return "127.0.0." + (i + 2) + ":" + PORT;
+    return host(i) + ":" + PORT;
   }
 
+  @Override
   public List<String> addresses() {
     return IntStream.range(0, size).mapToObj(this::node).toList();
   }
@@ -206,6 +199,7 @@ public final class ContainerCluster implements AutoCloseable {
   }
 
   /** Sends a request to node i through its bridge; {@code rawBody} null means no body. */
+  @Override
   public Http.Reply send(int i, String method, String path, String rawBody) {
     return UnixHttp.send(socket(i), node(i), method, path, rawBody);
   }
@@ -215,6 +209,7 @@ public final class ContainerCluster implements AutoCloseable {
   }
 
   /** Host pid of node i's JVM, or -1 while it is killed or stopped. */
+  @Override
   public long pid(int i) {
     return pids.get(i);
   }
@@ -222,10 +217,8 @@ public final class ContainerCluster implements AutoCloseable {
   /** {@code docker kill} (SIGKILL) node i's container, and waits until it has exited. */
   public void kill(int i) {
     pids.set(i, -1);
-    ContainerEngine.check(docker(ContainerEngine.SHORT, "kill", name(i)),
-        "docker kill " + name(i));
-    ContainerEngine.check(docker(ContainerEngine.SHORT, "wait", name(i)),
-        "docker wait " + name(i));
+    dockerChecked(ContainerEngine.SHORT, "kill", name(i));
+    dockerChecked(ContainerEngine.SHORT, "wait", name(i));
   }
 
   /**
@@ -234,11 +227,10 @@ public final class ContainerCluster implements AutoCloseable {
    */
   public int stop(int i) {
     pids.set(i, -1);
-    ContainerEngine.check(docker(ContainerEngine.SHORT.plusSeconds(STOP_GRACE_S), "stop", "-t",
-        Integer.toString(STOP_GRACE_S), name(i)), "docker stop " + name(i));
-    Result code = docker(ContainerEngine.SHORT, "inspect", "-f", "{{.State.ExitCode}}", name(i));
-    ContainerEngine.check(code, "docker inspect " + name(i));
-    return Integer.parseInt(code.output().strip());
+    dockerChecked(ContainerEngine.SHORT.plusSeconds(STOP_GRACE_S), "stop", "-t",
+        Integer.toString(STOP_GRACE_S), name(i));
+    return Integer.parseInt(dockerChecked(ContainerEngine.SHORT, "inspect", "-f",
+        "{{.State.ExitCode}}", name(i)).output().strip());
   }
 
   /** {@code docker start} node i's container again and waits until the node is ready. */
@@ -249,20 +241,17 @@ public final class ContainerCluster implements AutoCloseable {
 
   /** {@code docker start} node i's container again, without waiting for the node. */
   public void startContainer(int i) {
-    ContainerEngine.check(docker(ContainerEngine.SHORT, "start", name(i)),
-        "docker start " + name(i));
+    dockerChecked(ContainerEngine.SHORT, "start", name(i));
     pids.set(i, hostPid(i));
   }
 
   /** {@code docker pause}: the cgroup freezer stops every process of the container. */
   public void pause(int i) {
-    ContainerEngine.check(docker(ContainerEngine.SHORT, "pause", name(i)),
-        "docker pause " + name(i));
+    dockerChecked(ContainerEngine.SHORT, "pause", name(i));
   }
 
   public void unpause(int i) {
-    ContainerEngine.check(docker(ContainerEngine.SHORT, "unpause", name(i)),
-        "docker unpause " + name(i));
+    dockerChecked(ContainerEngine.SHORT, "unpause", name(i));
   }
 
   /** Why partitions are unavailable here, or null (see the class comment). */
@@ -280,45 +269,27 @@ public final class ContainerCluster implements AutoCloseable {
     if (partitionProblem() != null) {
       throw new IllegalStateException("partitions are unavailable: " + partitionProblem());
     }
-    Set<Integer> overlap = new HashSet<>(side);
-    overlap.retainAll(other);
-    if (!overlap.isEmpty()) {
-      throw new IllegalArgumentException("nodes " + overlap + " are on both sides");
-    }
-    StringBuilder rules = new StringBuilder("*filter\n");
-    for (int a : side) {
-      for (int b : other) {
-        rules.append(dropRule(a, b)).append(dropRule(b, a));
-      }
-    }
-    rules.append("COMMIT\n");
-    ContainerEngine.check(engine.restoreRules(rules.toString()), "iptables-restore (partition)");
+    engine.restoreRules(Netns.partitionRules(side, other, this::host))
+        .checked("iptables-restore (partition)");
   }
 
   /** Ends every partition: the nodes reach each other again. */
   public void heal() {
-    ContainerEngine.check(engine.restoreRules("*filter\n-F OUTPUT\nCOMMIT\n"),
-        "iptables-restore (heal)");
+    engine.restoreRules(Netns.FLUSH_FILTER).checked("iptables-restore (heal)");
   }
 
   private void markConnections() {
-    StringBuilder rules = new StringBuilder("*mangle\n");
-    for (int i = 0; i < size; i++) {
-      rules.append("-A OUTPUT -m owner --gid-owner ").append(GID_BASE + i)
-          .append(" -m conntrack --ctstate NEW -j CONNMARK --set-mark ").append(i + 1)
-          .append('\n');
-    }
-    rules.append("COMMIT\n");
-    ContainerEngine.check(engine.restoreRules(rules.toString()), "iptables-restore (marks)");
+    engine.restoreRules(Netns.markRules(ContainerEngine.OWNER_MATCH, GID_BASE, size))
+        .checked("iptables-restore (marks)");
   }
 
-  /** Drops both directions of every connection node {@code from} opens to node {@code to}. */
-  private String dropRule(int from, int to) {
-    return "-A OUTPUT -m connmark --mark " + (from + 1) + " -m conntrack --ctorigdst "
-        + node(to).substring(0, node(to).indexOf(':')) + "/32 -j DROP\n";
+  /** IP address {@code 127.0.0.(i+2)} of node i. */
+  private String host(int i) {
+    return "127.0.0." + (i + 2);
   }
 
   /** The last lines of node i's container log. */
+  @Override
   public String logTail(int i) {
     Result r = docker(ContainerEngine.SHORT, "logs", "--tail", Integer.toString(LOG_TAIL_LINES),
         name(i));
@@ -332,13 +303,22 @@ public final class ContainerCluster implements AutoCloseable {
 
   /** A command run inside the namespace (nsenter), e.g. iptables. */
   public Result inNamespace(String... args) {
-    return engine.inNamespace(null, args);
+    return engine.inNamespace(args);
+  }
+
+  /** {@code docker <args>}; fails naming the command and the container (the last argument). */
+  private Result dockerChecked(Duration timeout, String... args) {
+    return docker(timeout, args).checked("docker " + args[0] + " " + args[args.length - 1]);
+  }
+
+  /** Waits up to {@code atMost} until every container reports healthy (the image's check). */
+  public void awaitHealthy(Duration atMost) {
+    engine.awaitHealthy(IntStream.range(0, size).mapToObj(this::name).toList(), atMost);
   }
 
   private long hostPid(int i) {
-    Result r = docker(ContainerEngine.SHORT, "inspect", "-f", "{{.State.Pid}}", name(i));
-    ContainerEngine.check(r, "docker inspect " + name(i));
-    long pid = Long.parseLong(r.output().strip());
+    long pid = Long.parseLong(dockerChecked(ContainerEngine.SHORT, "inspect", "-f",
+        "{{.State.Pid}}", name(i)).output().strip());
     if (pid <= 0) {
       throw new AssertionError(name(i) + " is not running after docker start/run:\n"
           + logTail(i));
@@ -366,13 +346,7 @@ public final class ContainerCluster implements AutoCloseable {
   }
 
   private boolean ready(int i) {
-    try {
-      Http.Reply r = UnixHttp.send(socket(i), node(i), "GET", "/internal/ping", null,
-          Duration.ofSeconds(2));
-      return r.status() == 200 && r.body() != null && r.body().path("ready").asBoolean(false);
-    } catch (AssertionError notYet) {
-      return false;
-    }
+    return Netns.ready(socket(i), node(i), Duration.ofSeconds(2));
   }
 
   private Path socket(int i) {
@@ -399,7 +373,7 @@ public final class ContainerCluster implements AutoCloseable {
       System.err.println("[containers] cleaning up after " + logDir.getFileName() + ": " + e);
     } finally {
       bridges.forEach(Process::destroyForcibly);
-      ContainerEngine.run(ContainerEngine.SHORT, null, null, "rm", "-rf", dir.toString());
+      Commands.run(ContainerEngine.SHORT, "rm", "-rf", dir.toString());
       engine.unregister(this);
     }
   }

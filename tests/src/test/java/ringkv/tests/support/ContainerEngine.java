@@ -1,5 +1,7 @@
 package ringkv.tests.support;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -20,10 +22,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.opentest4j.TestAbortedException;
+import ringkv.tests.support.Commands.Result;
 
 /**
  * A Docker engine for the container tests, on a machine with no running engine (the recipe of
@@ -75,8 +76,8 @@ public final class ContainerEngine implements AutoCloseable {
       Pattern.compile(NAMESPACE_PREFIX + "(\\d+)-[0-9a-f]+");
   private static final Pattern OUR_WORK_DIR = Pattern.compile(WORK_DIR_PREFIX + "(\\d+)-.*");
   private static final Duration DAEMON_START = Duration.ofSeconds(60);
-  private static final List<String> SEARCH_PATH =
-      List.of("/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin");
+  /** Node i of a cluster runs with primary group {@code GID_BASE + i} (see ContainerCluster). */
+  static final String OWNER_MATCH = "--gid-owner";
 
   private static ContainerEngine shared;
   private static Throwable sharedFailure;
@@ -89,13 +90,6 @@ public final class ContainerEngine implements AutoCloseable {
   /** Absolute paths of the tools; the optional ones are null when missing. */
   record Tools(String ip, String nsenter, String dockerd, String docker, String socat,
       String debootstrap, String iptablesRestore, String compose) {}
-
-  /** Result of a command: exit code (-1: did not finish) and its merged output. */
-  public record Result(int code, String output) {
-    public boolean ok() {
-      return code == 0;
-    }
-  }
 
   /**
    * JUnit extension for test classes that use the shared engine: stops it when the whole test
@@ -162,7 +156,7 @@ public final class ContainerEngine implements AutoCloseable {
 
   private ContainerEngine(Tools tools) {
     this.tools = tools;
-    Path jar = requireJar();
+    Path jar = Commands.requireJar();
     Path dockerfile = jar.getParent().getParent().getParent().resolve("Dockerfile");
     if (!Files.isRegularFile(dockerfile)) {
       throw new IllegalStateException("no Dockerfile at " + dockerfile);
@@ -170,19 +164,18 @@ public final class ContainerEngine implements AutoCloseable {
     this.logDir = Paths.get(System.getProperty("kvs.logs", "target/node-logs"),
         "container-engine");
     removeLeftovers(tools);
-    long pid = ProcessHandle.current().pid();
-    this.namespace = NAMESPACE_PREFIX + pid + "-"
-        + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+    this.namespace = Netns.newName(NAMESPACE_PREFIX);
     try {
       Files.createDirectories(logDir);
-      this.workDir = Files.createTempDirectory(WORK_ROOT, WORK_DIR_PREFIX + pid + "-");
+      this.workDir = Files.createTempDirectory(WORK_ROOT, WORK_DIR_PREFIX
+          + ProcessHandle.current().pid() + "-");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    try {
+    Commands.closeOnFailure(this::close, () -> {
       long startNs = System.nanoTime();
-      check(run(SHORT, null, null, tools.ip(), "netns", "add", namespace), "ip netns add");
-      check(inNamespace(null, tools.ip(), "link", "set", "lo", "up"), "lo up");
+      Commands.run(SHORT, tools.ip(), "netns", "add", namespace).checked("ip netns add");
+      inNamespace(tools.ip(), "link", "set", "lo", "up").checked("lo up");
       if (!startDaemon("overlay2")) {
         System.out.println("[containers] dockerd cannot use overlay2 here (see "
             + logDir.resolve("dockerd-overlay2.log") + "); falling back to vfs");
@@ -192,20 +185,14 @@ public final class ContainerEngine implements AutoCloseable {
         }
       }
       ensureBaseTar(tools);
-      check(run(LONG, BASE_TAR, null, tools.docker(), "-H", host(), "import", "-",
-          BASE_IMAGE), "docker import");
+      Commands.runWithInputFile(LONG, BASE_TAR, tools.docker(), "-H", host(), "import", "-",
+          BASE_IMAGE).checked("docker import");
       buildImage(dockerfile, jar);
       this.partitionProblem = probePartitions();
       System.out.printf("[containers] engine in namespace %s (storage %s) with image %s ready"
           + " in %d ms%n", namespace, storageDriver, IMAGE,
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
-    } catch (IOException e) {
-      close();
-      throw new UncheckedIOException(e);
-    } catch (RuntimeException | Error e) {
-      close();
-      throw e;
-    }
+    });
   }
 
   /** The network namespace the engine and every container with host networking live in. */
@@ -243,6 +230,7 @@ public final class ContainerEngine implements AutoCloseable {
     return Optional.ofNullable(requireTools().compose());
   }
 
+
   /** Closed (before the engine stops) by {@link #close()}, unless unregistered first. */
   public void register(AutoCloseable user) {
     users.add(user);
@@ -256,7 +244,7 @@ public final class ContainerEngine implements AutoCloseable {
   public Result docker(Duration timeout, String... args) {
     List<String> command = new ArrayList<>(List.of(tools.docker(), "-H", host()));
     command.addAll(List.of(args));
-    return run(timeout, null, null, command.toArray(String[]::new));
+    return Commands.run(timeout, command.toArray(String[]::new));
   }
 
   /**
@@ -266,14 +254,12 @@ public final class ContainerEngine implements AutoCloseable {
   public Result withEngine(Duration timeout, Map<String, String> env, String... command) {
     Map<String, String> all = new LinkedHashMap<>(env);
     all.put("DOCKER_HOST", host());
-    return run(timeout, null, all, command);
+    return Commands.runWithEnv(timeout, all, command);
   }
 
-  /** A command inside the namespace (nsenter), e.g. iptables; stdin from a file or nothing. */
-  public Result inNamespace(Path stdin, String... args) {
-    List<String> command = new ArrayList<>(List.of(tools.nsenter(), "--net=" + nsPath()));
-    command.addAll(List.of(args));
-    return run(SHORT, stdin, null, command.toArray(String[]::new));
+  /** A command inside the namespace (nsenter), e.g. iptables. */
+  public Result inNamespace(String... args) {
+    return Commands.run(SHORT, enter(args));
   }
 
   /** Loads iptables rules ({@code iptables-restore --noflush} format) into the namespace. */
@@ -281,23 +267,21 @@ public final class ContainerEngine implements AutoCloseable {
     if (tools.iptablesRestore() == null) {
       return new Result(-1, "no iptables-restore on the PATH");
     }
-    Path file = null;
-    try {
-      file = Files.createTempFile(workDir, "rules", ".txt");
-      Files.writeString(file, rules, StandardCharsets.UTF_8);
-      return inNamespace(file, tools.iptablesRestore(), "--noflush");
-    } catch (IOException e) {
-      return new Result(-1, "cannot write rules: " + e);
-    } finally {
-      deleteQuietly(file);
-    }
+    return Commands.runWithInput(SHORT, rules, enter(tools.iptablesRestore(), "--noflush"));
   }
 
   /** Removes every iptables rule of the namespace's OUTPUT chains (filter and mangle). */
   public void flushRules() {
     if (partitionProblem == null) {
-      restoreRules("*mangle\n-F OUTPUT\nCOMMIT\n*filter\n-F OUTPUT\nCOMMIT\n");
+      restoreRules(Netns.FLUSH_ALL);
     }
+  }
+
+  /** {@code args} run inside the namespace: after {@code nsenter --net=<namespace file>}. */
+  private String[] enter(String... args) {
+    List<String> command = new ArrayList<>(List.of(tools.nsenter(), "--net=" + nsPath()));
+    command.addAll(List.of(args));
+    return command.toArray(String[]::new);
   }
 
   /**
@@ -305,7 +289,8 @@ public final class ContainerEngine implements AutoCloseable {
    * {@code address}, and waits until the socket exists. The caller destroys the process.
    */
   public Process bridge(Path socket, String address, Path log) {
-    return startBridge(tools, nsPath(), socket, address, log);
+    return Netns.bridge(List.of(tools.nsenter(), "--net=" + nsPath()), tools.socat(), socket,
+        address, log);
   }
 
   /**
@@ -313,25 +298,9 @@ public final class ContainerEngine implements AutoCloseable {
    * the calling test when the tools are missing.
    */
   public static Process bridge(String namespace, Path socket, String address, Path log) {
-    return startBridge(requireTools(), "/var/run/netns/" + namespace, socket, address, log);
-  }
-
-  private static Process startBridge(Tools tools, String nsPath, Path socket, String address,
-      Path log) {
-    try {
-      Process p = new ProcessBuilder(tools.nsenter(), "--net=" + nsPath, tools.socat(),
-          "UNIX-LISTEN:" + socket + ",fork,unlink-early,mode=600",
-          "TCP:" + address + ",connect-timeout=2")
-          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-          .start();
-      Awaitility.await("bridge " + socket).atMost(Duration.ofSeconds(10))
-          .pollInterval(Duration.ofMillis(20))
-          .failFast("bridge to " + address + " exited", () -> !p.isAlive())
-          .until(() -> Files.exists(socket));
-      return p;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start socat for " + address, e);
-    }
+    Tools tools = requireTools();
+    return Netns.bridge(List.of(tools.nsenter(), "--net=" + Netns.path(namespace)),
+        tools.socat(), socket, address, log);
   }
 
   /**
@@ -339,24 +308,38 @@ public final class ContainerEngine implements AutoCloseable {
    * every volume and the iptables rules of the namespace.
    */
   public void reset() {
-    List<String> containers = lines(docker(SHORT, "ps", "-aq"));
+    List<String> containers = docker(SHORT, "ps", "-aq").checked("docker ps").lines();
     if (!containers.isEmpty()) {
       List<String> rm = new ArrayList<>(List.of("rm", "-f", "-v"));
       rm.addAll(containers);
-      check(docker(SHORT.multipliedBy(2), rm.toArray(String[]::new)), "docker rm");
+      docker(SHORT.multipliedBy(2), rm.toArray(String[]::new)).checked("docker rm");
     }
-    List<String> volumes = lines(docker(SHORT, "volume", "ls", "-q"));
+    List<String> volumes = volumes();
     if (!volumes.isEmpty()) {
       List<String> rm = new ArrayList<>(List.of("volume", "rm", "-f"));
       rm.addAll(volumes);
-      check(docker(SHORT, rm.toArray(String[]::new)), "docker volume rm");
+      docker(SHORT, rm.toArray(String[]::new)).checked("docker volume rm");
     }
     flushRules();
   }
 
-  private static List<String> lines(Result r) {
-    check(r, "docker");
-    return r.output().lines().map(String::strip).filter(s -> !s.isEmpty()).toList();
+  /** The names of the engine's volumes. */
+  public List<String> volumes() {
+    return docker(SHORT, "volume", "ls", "-q").checked("docker volume ls").lines();
+  }
+
+  /**
+   * Waits up to {@code atMost} until each of {@code containers} reports healthy (the image's
+   * {@code HEALTHCHECK}).
+   */
+  public void awaitHealthy(List<String> containers, Duration atMost) {
+    Awaitility.await().atMost(atMost).untilAsserted(() -> {
+      for (String container : containers) {
+        Result r = docker(Duration.ofSeconds(10), "inspect", "-f", "{{.State.Health.Status}}",
+            container);
+        assertEquals("healthy", r.output().strip(), container);
+      }
+    });
   }
 
   /**
@@ -391,9 +374,9 @@ public final class ContainerEngine implements AutoCloseable {
       }
       stopDaemon();
     }
-    removeNamespace(tools, namespace);
+    Netns.remove(tools.ip(), namespace);
     unmountUnder(workDir);
-    run(LONG, null, null, "rm", "-rf", workDir.toString());
+    Commands.run(LONG, "rm", "-rf", workDir.toString());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -415,13 +398,12 @@ public final class ContainerEngine implements AutoCloseable {
     }
     if (!dockerd.isAlive()) {
       unmountUnder(workDir.resolve("exec"));
-      run(SHORT, null, null, "rm", "-rf", workDir.resolve("exec").toString(),
+      Commands.run(SHORT, "rm", "-rf", workDir.resolve("exec").toString(),
           workDir.resolve("root-" + driver).toString());
       return false;
     }
-    Result info = docker(SHORT, "info", "--format", "{{.Driver}}");
-    check(info, "docker info");
-    storageDriver = info.output().strip();
+    storageDriver = docker(SHORT, "info", "--format", "{{.Driver}}").checked("docker info")
+        .output().strip();
     return true;
   }
 
@@ -445,8 +427,8 @@ public final class ContainerEngine implements AutoCloseable {
     Files.copy(dockerfile, context.resolve("Dockerfile"), StandardCopyOption.REPLACE_EXISTING);
     Files.copy(jar, context.resolve("node/target/kvs-node.jar"),
         StandardCopyOption.REPLACE_EXISTING);
-    check(docker(LONG, "build", "-q", "--build-arg", "BASE_IMAGE=" + BASE_IMAGE, "-t", IMAGE,
-        context.toString()), "docker build");
+    docker(LONG, "build", "-q", "--build-arg", "BASE_IMAGE=" + BASE_IMAGE, "-t", IMAGE,
+        context.toString()).checked("docker build");
   }
 
   /** Loads rules that match nothing with every match the partitions use, then removes them. */
@@ -454,37 +436,17 @@ public final class ContainerEngine implements AutoCloseable {
     if (tools.iptablesRestore() == null) {
       return "no iptables-restore on the PATH (apt-get install -y iptables)";
     }
-    Result probe = restoreRules("*mangle\n-A OUTPUT -m owner --gid-owner 42399 -m conntrack"
-        + " --ctstate NEW -j CONNMARK --set-mark 4095\nCOMMIT\n*filter\n-A OUTPUT -m connmark"
-        + " --mark 4094 -m conntrack --ctorigdst 127.0.0.254/32 -j DROP\nCOMMIT\n");
+    Result probe = restoreRules(Netns.probeRules(OWNER_MATCH, ContainerCluster.GID_BASE - 1));
     if (!probe.ok()) {
       return "iptables with the owner, conntrack and connmark matches does not work in a"
           + " network namespace here (" + probe.output().strip() + ")";
     }
-    check(restoreRules("*mangle\n-F OUTPUT\nCOMMIT\n*filter\n-F OUTPUT\nCOMMIT\n"),
-        "iptables flush");
+    restoreRules(Netns.FLUSH_ALL).checked("iptables flush");
     return null;
   }
 
   private String nsPath() {
-    return "/var/run/netns/" + namespace;
-  }
-
-  static void check(Result r, String what) {
-    if (r.code() != 0) {
-      throw new AssertionError(what + " failed (" + r.code() + "): " + r.output());
-    }
-  }
-
-  private static void deleteQuietly(Path file) {
-    if (file == null) {
-      return;
-    }
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      System.err.println("cannot delete " + file + ": " + e);
-    }
+    return Netns.path(namespace);
   }
 
   /** Builds the cached base tarball with debootstrap unless present (file lock across JVMs). */
@@ -505,49 +467,17 @@ public final class ContainerEngine implements AutoCloseable {
         String mirror = Files.readAllLines(Paths.get("/etc/apt/sources.list.d/debian.sources"))
             .stream().filter(l -> l.startsWith("URIs:")).map(l -> l.substring(5).strip())
             .findFirst().orElse("http://deb.debian.org/debian");
-        check(run(LONG, null, null, tools.debootstrap(), "--variant=minbase",
+        Commands.run(LONG, tools.debootstrap(), "--variant=minbase",
             "--include=openjdk-17-jre-headless,ca-certificates", "bookworm",
-            tmp.resolve("rootfs").toString(), mirror), "debootstrap");
+            tmp.resolve("rootfs").toString(), mirror).checked("debootstrap");
         Path part = CACHE.resolve("ringkv-base.tar.tmp");
-        check(run(LONG, null, null, "tar", "-C", tmp.resolve("rootfs").toString(), "-cf",
-            part.toString(), "."), "tar");
+        Commands.run(LONG, "tar", "-C", tmp.resolve("rootfs").toString(), "-cf",
+            part.toString(), ".").checked("tar");
         Files.move(part, BASE_TAR, StandardCopyOption.REPLACE_EXISTING,
             StandardCopyOption.ATOMIC_MOVE);
       } finally {
-        run(LONG, null, null, "rm", "-rf", tmp.toString());
+        Commands.run(LONG, "rm", "-rf", tmp.toString());
       }
-    }
-  }
-
-  /** Runs a command (stdin from a file or nothing, extra environment) with a deadline. */
-  public static Result run(Duration timeout, Path stdin, Map<String, String> env,
-      String... command) {
-    Path out = null;
-    try {
-      out = Files.createTempFile("ringkv-docker-cmd", ".out");
-      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(out.toFile());
-      pb.redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
-          : ProcessBuilder.Redirect.from(stdin.toFile()));
-      if (env != null) {
-        pb.environment().putAll(env);
-      }
-      Process p = pb.start();
-      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-        awaitExit(p.toHandle());
-        return new Result(-1, String.join(" ", command) + " took over " + timeout + ":\n"
-            + Files.readString(out, StandardCharsets.UTF_8));
-      }
-      return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      return new Result(-1, String.join(" ", command) + ": " + e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new Result(-1, String.join(" ", command) + ": interrupted");
-    } finally {
-      deleteQuietly(out);
     }
   }
 
@@ -556,29 +486,7 @@ public final class ContainerEngine implements AutoCloseable {
    * leave children), then deletes it.
    */
   public static void removeNamespace(String ns) {
-    removeNamespace(requireTools(), ns);
-  }
-
-  private static void removeNamespace(Tools tools, String ns) {
-    for (int round = 0; round < 5; round++) {
-      List<ProcessHandle> alive = run(SHORT, null, null, tools.ip(), "netns", "pids", ns)
-          .output().lines().map(String::strip).filter(s -> s.matches("\\d+"))
-          .map(Long::parseLong).map(ProcessHandle::of).flatMap(Optional::stream).toList();
-      if (alive.isEmpty()) {
-        break;
-      }
-      alive.forEach(ProcessHandle::destroyForcibly);
-      alive.forEach(ContainerEngine::awaitExit);
-    }
-    Result del = run(SHORT, null, null, tools.ip(), "netns", "del", ns);
-    if (del.code() != 0 && !del.output().contains("No such file")) {
-      System.err.println("cannot delete network namespace " + ns + ": " + del.output());
-    }
-  }
-
-  /** Whether network namespace {@code ns} exists. */
-  public static boolean namespaceExists(String ns) {
-    return Files.exists(Paths.get("/var/run/netns", ns));
+    Netns.remove(requireTools().ip(), ns);
   }
 
   /** Unmounts what lies under {@code dir} (dockerd leaves mounts that rm -rf cannot cross). */
@@ -589,20 +497,10 @@ public final class ContainerEngine implements AutoCloseable {
           .map(l -> l.split(" ")[1]).filter(m -> m.startsWith(prefix))
           .sorted(Collections.reverseOrder()).toList();
       for (String point : points) {
-        run(SHORT, null, null, "umount", "-l", point);
+        Commands.run(SHORT, "umount", "-l", point);
       }
     } catch (IOException e) {
       System.err.println("cannot read /proc/self/mounts: " + e);
-    }
-  }
-
-  private static void awaitExit(ProcessHandle p) {
-    try {
-      p.onExit().get(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      System.err.println("process " + p.pid() + " survived SIGKILL for 10 s");
     }
   }
 
@@ -611,24 +509,10 @@ public final class ContainerEngine implements AutoCloseable {
    * ({@code /var/tmp/ringkv-docker-<pid>-…}) of JVMs that died before cleaning up.
    */
   private static void removeLeftovers(Tools tools) {
-    for (String line : run(SHORT, null, null, tools.ip(), "netns", "list").output().lines()
-        .toList()) {
-      String name = line.strip().split("\\s+")[0];
-      Matcher m = OUR_NAMESPACE.matcher(name);
-      if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
-        removeNamespace(tools, name);
-      }
-    }
-    try (var entries = Files.list(WORK_ROOT)) {
-      for (Path p : entries.toList()) {
-        Matcher m = OUR_WORK_DIR.matcher(p.getFileName().toString());
-        if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
-          unmountUnder(p);
-          run(LONG, null, null, "rm", "-rf", p.toString());
-        }
-      }
-    } catch (IOException e) {
-      System.err.println("cannot list " + WORK_ROOT + ": " + e);
+    Netns.removeLeftovers(tools.ip(), OUR_NAMESPACE);
+    for (Path p : Commands.leftoversOfDeadJvms(WORK_ROOT, OUR_WORK_DIR)) {
+      unmountUnder(p);
+      Commands.run(LONG, "rm", "-rf", p.toString());
     }
   }
 
@@ -643,50 +527,18 @@ public final class ContainerEngine implements AutoCloseable {
 
   /** The tools, or an aborted (skipped) test naming what is missing. */
   static Tools requireTools() {
-    boolean root = false;
-    try {
-      root = ((Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid")) == 0;
-    } catch (IOException | UnsupportedOperationException e) {
-      Assumptions.abort("cannot tell the user id (" + e + "); container tests need root");
+    Commands.assumeRoot("container tests",
+        "a private network namespace with its own dockerd, see CONTAINERS.md");
+    List<String> required = new ArrayList<>(List.of("ip", "nsenter", "dockerd", "docker",
+        "socat"));
+    if (!Files.isRegularFile(BASE_TAR)) {
+      required.add("debootstrap");
     }
-    Assumptions.assumeTrue(root, "container tests need root (a private network namespace with"
-        + " its own dockerd, see CONTAINERS.md)");
-    List<String> missing = new ArrayList<>();
-    Map<String, String> found = new LinkedHashMap<>();
-    for (String tool : List.of("ip", "nsenter", "dockerd", "docker", "socat", "debootstrap")) {
-      which(tool).ifPresentOrElse(p -> found.put(tool, p), () -> missing.add(tool));
-    }
-    if (Files.isRegularFile(BASE_TAR)) {
-      missing.remove("debootstrap");
-    }
-    Assumptions.assumeTrue(missing.isEmpty(), "container tests need " + missing + " on the PATH"
-        + " (apt-get install -y docker.io debootstrap socat; .ci/run installs them)");
+    Map<String, String> found = Commands.assumeTools("container tests",
+        "apt-get install -y docker.io debootstrap socat; .ci/run installs them", required);
     return new Tools(found.get("ip"), found.get("nsenter"), found.get("dockerd"),
-        found.get("docker"), found.get("socat"), found.get("debootstrap"),
-        which("iptables-restore").orElse(null), which("docker-compose").orElse(null));
-  }
-
-  static Optional<String> which(String tool) {
-    List<String> dirs = new ArrayList<>();
-    String path = System.getenv("PATH");
-    if (path != null) {
-      dirs.addAll(List.of(path.split(":")));
-    }
-    dirs.addAll(SEARCH_PATH);
-    return dirs.stream().filter(d -> !d.isEmpty()).map(d -> Paths.get(d, tool))
-        .filter(Files::isExecutable).map(Path::toString).findFirst();
-  }
-
-  /** The node jar {@code mvn package} built (system property {@code kvs.jar}). */
-  public static Path requireJar() {
-    String property = System.getProperty("kvs.jar");
-    if (property == null) {
-      throw new IllegalStateException("system property kvs.jar is not set; run mvn package");
-    }
-    Path path = Paths.get(property).toAbsolutePath().normalize();
-    if (!Files.isRegularFile(path)) {
-      throw new IllegalStateException("node jar " + path + " does not exist: run mvn package");
-    }
-    return path;
+        found.get("docker"), found.get("socat"), Commands.which("debootstrap").orElse(null),
+        Commands.which("iptables-restore").orElse(null),
+        Commands.which("docker-compose").orElse(null));
   }
 }

@@ -23,17 +23,13 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
+import ringkv.tests.support.Commands.Result;
 
 /**
  * A cluster of real RingKV node processes inside a network namespace this class creates, so that
@@ -77,21 +73,24 @@ import org.junit.jupiter.api.Assumptions;
  * <p>Not thread-safe for setup and faults; requests ({@link #send}), {@link #isRunning} and
  * {@link #pid} may come from any thread.
  */
-public final class NetnsCluster implements AutoCloseable {
+public final class NetnsCluster implements BridgedCluster {
   public static final int PORT = 13800;
   /**
    * Node i runs as uid (and gid) {@code UID_BASE + i}, which owns no file of the machine; its
    * connections carry the conntrack mark i + 1.
    */
   static final int UID_BASE = 42_300;
+  private static final String OWNER_MATCH = "--uid-owner";
   private static final String NAMESPACE_PREFIX = "ringkv-t";
   private static final Pattern OUR_NAMESPACE =
       Pattern.compile(NAMESPACE_PREFIX + "(\\d+)-[0-9a-f]+");
-  private static final Pattern OUR_WORK_DIR = Pattern.compile("ringkv-netns-(\\d+)-.*");
+  /** Working directories and command output files (see {@link Commands}) of a JVM. */
+  private static final Pattern OUR_WORK_DIR = Pattern.compile("ringkv-(?:netns|cmd)-(\\d+)-.*");
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration KILL_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration STOP_TIMEOUT = LocalCluster.STOP_TIMEOUT;
+  private static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
   private static final int LOG_TAIL_LINES = 40;
-  private static final List<String> SEARCH_PATH = List.of("/usr/sbin", "/usr/bin", "/sbin", "/bin");
 
   /** Clusters not yet closed; the shutdown hook closes them. */
   private static final Set<NetnsCluster> LIVE = Collections.synchronizedSet(new HashSet<>());
@@ -217,20 +216,19 @@ public final class NetnsCluster implements AutoCloseable {
   private NetnsCluster(Builder b) {
     this.tools = requireTools();
     this.startTimeout = b.startTimeout;
-    Path jar = requireJar();
+    Path jar = Commands.requireJar();
     this.logDir = Paths.get(System.getProperty("kvs.logs", "target/node-logs"), b.name);
     prepareLogDir(logDir);
     removeLeftovers(tools);
-    long pid = ProcessHandle.current().pid();
-    this.namespace = NAMESPACE_PREFIX + pid + "-"
-        + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+    this.namespace = Netns.newName(NAMESPACE_PREFIX);
     try {
-      this.workDir = Files.createTempDirectory("ringkv-netns-" + pid + "-");
+      this.workDir = Files.createTempDirectory("ringkv-netns-" + ProcessHandle.current().pid()
+          + "-");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a working directory", e);
     }
     LIVE.add(this);
-    try {
+    Commands.closeOnFailure(this::close, () -> {
       createNamespace();
       Files.setPosixFilePermissions(workDir, PosixFilePermissions.fromString("rwxr-xr-x"));
       // A copy every node uid can read, wherever the checkout lies and whatever its modes.
@@ -259,13 +257,7 @@ public final class NetnsCluster implements AutoCloseable {
         launch(n, nodeJar);
       }
       awaitServing(nodes);
-    } catch (IOException e) {
-      close();
-      throw new UncheckedIOException(e);
-    } catch (RuntimeException | Error e) {
-      close();
-      throw e;
-    }
+    });
   }
 
   /** Number of nodes. */
@@ -274,11 +266,13 @@ public final class NetnsCluster implements AutoCloseable {
   }
 
   /** Address {@code 127.0.0.x:13800} of node i, as the nodes know each other. */
+  @Override
   public String node(int i) {
     return nodes.get(i).address();
   }
 
   /** Every node address, in index order. */
+  @Override
   public List<String> addresses() {
     return nodes.stream().map(Node::address).collect(Collectors.toUnmodifiableList());
   }
@@ -299,6 +293,7 @@ public final class NetnsCluster implements AutoCloseable {
   }
 
   /** Sends a request to node i through its bridge; {@code rawBody} null means no body. */
+  @Override
   public Http.Reply send(int i, String method, String path, String rawBody) {
     Node n = nodes.get(i);
     return UnixHttp.send(n.socket, n.address(), method, path, rawBody);
@@ -328,20 +323,8 @@ public final class NetnsCluster implements AutoCloseable {
    * --noflush}).
    */
   public void partition(Collection<Integer> side, Collection<Integer> other) {
-    Set<Integer> overlap = new HashSet<>(side);
-    overlap.retainAll(other);
-    if (!overlap.isEmpty()) {
-      throw new IllegalArgumentException("nodes " + overlap + " are on both sides");
-    }
-    StringBuilder rules = new StringBuilder("*filter\n");
-    for (int a : side) {
-      for (int b : other) {
-        rules.append(dropRule(a, nodes.get(b).host));
-        rules.append(dropRule(b, nodes.get(a).host));
-      }
-    }
-    rules.append("COMMIT\n");
-    inNamespace(rules.toString(), tools.iptablesRestore(), "--noflush");
+    inNamespace(Netns.partitionRules(side, other, i -> nodes.get(i).host),
+        tools.iptablesRestore(), "--noflush");
   }
 
   /** Removes every partition: the nodes reach each other again. */
@@ -365,6 +348,7 @@ public final class NetnsCluster implements AutoCloseable {
   }
 
   /** Process id of node i's JVM, or -1 when it is not running. */
+  @Override
   public long pid(int i) {
     Process p = nodes.get(i).process;
     return p != null && p.isAlive() ? p.pid() : -1;
@@ -377,10 +361,28 @@ public final class NetnsCluster implements AutoCloseable {
       return;
     }
     n.process.destroyForcibly();
+    reap(n, KILL_TIMEOUT, "survived SIGKILL for " + KILL_TIMEOUT);
+  }
+
+  /**
+   * Stops node i with SIGTERM ({@code ip netns exec} and {@code setpriv} exec the node, so the
+   * process this cluster started is the JVM), waits for its exit and forgets the process.
+   */
+  public void terminate(int i) {
+    Node n = nodes.get(i);
+    if (n.process == null || !n.process.isAlive()) {
+      throw new IllegalStateException("node " + n.address() + " is not running");
+    }
+    n.process.destroy();
+    reap(n, STOP_TIMEOUT, "did not exit within " + STOP_TIMEOUT + " of SIGTERM");
+  }
+
+  /** Waits for node n's signalled process to exit, then forgets it; fails saying {@code late}. */
+  private void reap(Node n, Duration timeout, String late) {
     try {
-      if (!n.process.waitFor(KILL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new AssertionError("node " + n.address() + " (pid " + n.process.pid()
-            + ") survived SIGKILL for " + KILL_TIMEOUT);
+      if (!n.process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("node " + n.address() + " (pid " + n.process.pid() + ") "
+            + late + "\n" + logTail(n.index));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -418,14 +420,16 @@ public final class NetnsCluster implements AutoCloseable {
     if (n.process == null || !n.process.isAlive()) {
       throw new IllegalStateException("node " + n.address() + " is not running");
     }
-    Result r = run(null, "kill", "-" + signal, Long.toString(n.process.pid()));
-    if (r.code() != 0) {
+    Result r = Commands.run(COMMAND_TIMEOUT, "kill", "-" + signal,
+        Long.toString(n.process.pid()));
+    if (!r.ok()) {
       throw new AssertionError("kill -" + signal + " " + n.process.pid() + " (" + n.address()
           + ") failed: " + r.output());
     }
   }
 
   /** Last lines of node i's log, for assertion messages. */
+  @Override
   public String logTail(int i) {
     Path log = nodes.get(i).log;
     try {
@@ -455,12 +459,12 @@ public final class NetnsCluster implements AutoCloseable {
       }
     }
     if (namespaceCreated) {
-      removeNamespace(tools, namespace);
+      Netns.remove(tools.ip(), namespace);
     }
     for (Node n : nodes) {
       for (Process p : new Process[] {n.process, n.bridge}) {
         if (p != null) {
-          awaitExit(p.toHandle());
+          Commands.awaitExit(p.toHandle(), KILL_TIMEOUT);
         }
       }
     }
@@ -471,17 +475,16 @@ public final class NetnsCluster implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
 
   private void createNamespace() {
-    Result add = run(null, tools.ip(), "netns", "add", namespace);
-    Assumptions.assumeTrue(add.code() == 0, "network namespaces are unavailable here (ip netns add "
+    Result add = Commands.run(COMMAND_TIMEOUT, tools.ip(), "netns", "add", namespace);
+    Assumptions.assumeTrue(add.ok(), "network namespaces are unavailable here (ip netns add "
         + namespace + ": " + add.output().strip() + "); partition tests skipped");
     namespaceCreated = true;
     inNamespace(null, tools.ip(), "link", "set", "lo", "up");
     // Probe the matches and targets the partitions rely on (rules that match nothing).
-    String probeRules = "*mangle\n" + markRule(UID_BASE - 1, 0xfff) + "COMMIT\n"
-        + "*filter\n" + dropRule(0xffe, "127.0.0.254") + "COMMIT\n";
-    Result probe = run(probeRules, tools.ip(), "netns", "exec", namespace,
-        tools.iptablesRestore(), "--noflush");
-    Assumptions.assumeTrue(probe.code() == 0, "iptables with the owner, conntrack and connmark"
+    Result probe = Commands.runWithInput(COMMAND_TIMEOUT, Netns.probeRules(OWNER_MATCH,
+        UID_BASE - 1), tools.ip(), "netns", "exec", namespace, tools.iptablesRestore(),
+        "--noflush");
+    Assumptions.assumeTrue(probe.ok(), "iptables with the owner, conntrack and connmark"
         + " matches does not work in a network namespace here (" + probe.output().strip()
         + "); partition tests skipped");
     inNamespace(null, tools.iptables(), "-t", "mangle", "-F", "OUTPUT");
@@ -490,37 +493,14 @@ public final class NetnsCluster implements AutoCloseable {
 
   /** Marks each connection a node opens with the node's number (index + 1), in every state. */
   private void markConnections() {
-    StringBuilder rules = new StringBuilder("*mangle\n");
-    for (Node n : nodes) {
-      rules.append(markRule(n.uid, n.index + 1));
-    }
-    rules.append("COMMIT\n");
-    inNamespace(rules.toString(), tools.iptablesRestore(), "--noflush");
+    inNamespace(Netns.markRules(OWNER_MATCH, UID_BASE, nodes.size()), tools.iptablesRestore(),
+        "--noflush");
   }
 
-  private static String markRule(int uid, int mark) {
-    return "-A OUTPUT -m owner --uid-owner " + uid + " -m conntrack --ctstate NEW"
-        + " -j CONNMARK --set-mark " + mark + "\n";
-  }
-
-  /** Drops both directions of every connection node {@code fromIndex} opens to {@code host}. */
-  private static String dropRule(int fromIndex, String host) {
-    return "-A OUTPUT -m connmark --mark " + (fromIndex + 1) + " -m conntrack --ctorigdst "
-        + host + "/32 -j DROP\n";
-  }
-
-  private void startBridge(Node n) throws IOException {
-    List<String> command = List.of(tools.ip(), "netns", "exec", namespace, tools.socat(),
-        "UNIX-LISTEN:" + n.socket + ",fork,mode=600",
-        "TCP:" + n.address() + ",connect-timeout=2");
-    Path bridgeLog = logDir.resolve("netns-bridge-" + (n.index + 1) + "-" + n.host + ".log");
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(bridgeLog.toFile()));
-    n.bridge = pb.start();
-    await("bridge " + n.socket).atMost(Duration.ofSeconds(5))
-        .pollInterval(Duration.ofMillis(20))
-        .failFast("bridge of " + n.address() + " exited", () -> !n.bridge.isAlive())
-        .until(() -> Files.exists(n.socket));
+  private void startBridge(Node n) {
+    n.bridge = Netns.bridge(List.of(tools.ip(), "netns", "exec", namespace), tools.socat(),
+        n.socket, n.address(),
+        logDir.resolve("netns-bridge-" + (n.index + 1) + "-" + n.host + ".log"));
   }
 
   private void launch(Node n, Path nodeJar) throws IOException {
@@ -571,123 +551,29 @@ public final class NetnsCluster implements AutoCloseable {
     }
   }
 
+  /** Serving and caught up: a node still catching up forwards to peers a partition cuts off. */
   private boolean serves(Node n) {
-    try {
-      // Serving, and done copying its shard's data (a node still catching up forwards
-      // requests to peers, which a partition test would then cut off).
-      var reply = UnixHttp.send(n.socket, n.address(), "GET", "/internal/ping", null,
-          Duration.ofSeconds(2));
-      return reply.status() == 200 && reply.body() != null
-          && reply.body().path("ready").asBoolean(false);
-    } catch (AssertionError notYet) {
-      return false;
-    }
+    return Netns.ready(n.socket, n.address(), PING_TIMEOUT);
   }
 
   /** Runs a command inside the namespace; fails the test if it exits non-zero. */
   private String inNamespace(String stdin, String... command) {
     List<String> full = new ArrayList<>(List.of(tools.ip(), "netns", "exec", namespace));
     full.addAll(List.of(command));
-    Result r = run(stdin, full.toArray(String[]::new));
-    if (r.code() != 0) {
-      throw new AssertionError(String.join(" ", full) + " exited " + r.code() + ": "
-          + r.output());
-    }
-    return r.output();
-  }
-
-  /** Exit code and merged output of a short command. */
-  private record Result(int code, String output) {}
-
-  private static Result run(String stdin, String... command) {
-    Path out = null;
-    try {
-      out = Files.createTempFile("ringkv-netns-" + ProcessHandle.current().pid() + "-cmd",
-          ".out");
-      Process p = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(out.toFile()).start();
-      try (var in = p.getOutputStream()) {
-        if (stdin != null) {
-          in.write(stdin.getBytes(StandardCharsets.UTF_8));
-        }
-      }
-      if (!p.waitFor(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly();
-        awaitExit(p.toHandle());
-        return new Result(-1, String.join(" ", command) + " took over " + COMMAND_TIMEOUT);
-      }
-      return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      return new Result(-1, String.join(" ", command) + ": " + e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new Result(-1, String.join(" ", command) + ": interrupted");
-    } finally {
-      if (out != null) {
-        try {
-          Files.deleteIfExists(out);
-        } catch (IOException e) {
-          // A stray temp file of a few bytes; the command's result is what matters.
-          System.err.println("cannot delete " + out + ": " + e);
-        }
-      }
-    }
-  }
-
-  /** Kills every process in {@code ns} (a few rounds: a dying parent may leave children), then
-   * deletes it. */
-  private static void removeNamespace(Tools tools, String ns) {
-    for (int round = 0; round < 5; round++) {
-      Result pids = run(null, tools.ip(), "netns", "pids", ns);
-      List<ProcessHandle> alive = pids.output().lines().map(String::strip)
-          .filter(s -> s.matches("\\d+")).map(Long::parseLong)
-          .map(ProcessHandle::of).flatMap(Optional::stream).toList();
-      if (alive.isEmpty()) {
-        break;
-      }
-      alive.forEach(ProcessHandle::destroyForcibly);
-      alive.forEach(NetnsCluster::awaitExit);
-    }
-    Result del = run(null, tools.ip(), "netns", "del", ns);
-    if (del.code() != 0) {
-      System.err.println("cannot delete network namespace " + ns + ": " + del.output());
-    }
-  }
-
-  private static void awaitExit(ProcessHandle p) {
-    try {
-      p.onExit().get(KILL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      System.err.println("process " + p.pid() + " survived SIGKILL for " + KILL_TIMEOUT);
-    }
+    String[] line = full.toArray(String[]::new);
+    Result r = stdin == null ? Commands.run(COMMAND_TIMEOUT, line)
+        : Commands.runWithInput(COMMAND_TIMEOUT, stdin, line);
+    return r.checked(String.join(" ", full)).output();
   }
 
   /**
-   * Namespaces and working directories of JVMs that no longer run (killed before their
-   * shutdown hook could clean up).
+   * Namespaces, working directories and command output files of JVMs that no longer run (killed
+   * before their shutdown hook could clean up).
    */
   private static void removeLeftovers(Tools tools) {
-    Result list = run(null, tools.ip(), "netns", "list");
-    for (String line : list.output().lines().toList()) {
-      String name = line.strip().split("\\s+")[0];
-      Matcher m = OUR_NAMESPACE.matcher(name);
-      if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
-        removeNamespace(tools, name);
-      }
-    }
-    Path tmp = Paths.get(System.getProperty("java.io.tmpdir"));
-    try (Stream<Path> entries = Files.list(tmp)) {
-      for (Path p : entries.toList()) {
-        Matcher m = OUR_WORK_DIR.matcher(p.getFileName().toString());
-        if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
-          deleteRecursively(p);
-        }
-      }
-    } catch (IOException e) {
-      System.err.println("cannot list " + tmp + ": " + e);
-    }
+    Netns.removeLeftovers(tools.ip(), OUR_NAMESPACE);
+    Commands.leftoversOfDeadJvms(Paths.get(System.getProperty("java.io.tmpdir")), OUR_WORK_DIR)
+        .forEach(NetnsCluster::deleteRecursively);
   }
 
   private static void deleteRecursively(Path dir) {
@@ -705,48 +591,12 @@ public final class NetnsCluster implements AutoCloseable {
 
   /** The tools this needs, or an aborted (skipped) test naming what is missing. */
   private static Tools requireTools() {
-    boolean root = false;
-    try {
-      root = ((Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid")) == 0;
-    } catch (IOException | UnsupportedOperationException e) {
-      Assumptions.abort("cannot tell the user id (" + e + "); partition tests need root");
-    }
-    Assumptions.assumeTrue(root, "partition tests need root (network namespaces, iptables)");
-    List<String> missing = new ArrayList<>();
-    Map<String, String> found = new LinkedHashMap<>();
-    for (String tool : List.of("ip", "iptables", "iptables-restore", "socat", "setpriv")) {
-      Optional<String> path = which(tool);
-      path.ifPresentOrElse(p -> found.put(tool, p), () -> missing.add(tool));
-    }
-    Assumptions.assumeTrue(missing.isEmpty(), "partition tests need " + missing + " on the PATH"
-        + " (apt-get install -y iptables socat; .ci/run installs them)");
+    Commands.assumeRoot("partition tests", "network namespaces, iptables");
+    Map<String, String> found = Commands.assumeTools("partition tests",
+        "apt-get install -y iptables socat; .ci/run installs them",
+        List.of("ip", "iptables", "iptables-restore", "socat", "setpriv"));
     return new Tools(found.get("ip"), found.get("iptables"), found.get("iptables-restore"),
         found.get("socat"), found.get("setpriv"));
-  }
-
-  private static Optional<String> which(String tool) {
-    List<String> dirs = new ArrayList<>();
-    String path = System.getenv("PATH");
-    if (path != null) {
-      dirs.addAll(List.of(path.split(":")));
-    }
-    dirs.addAll(SEARCH_PATH);
-    return dirs.stream().filter(d -> !d.isEmpty()).map(d -> Paths.get(d, tool))
-        .filter(Files::isExecutable).map(Path::toString).findFirst();
-  }
-
-  private static Path requireJar() {
-    String property = System.getProperty("kvs.jar");
-    if (property == null) {
-      throw new IllegalStateException("system property kvs.jar is not set (surefire sets it to"
-          + " node/target/kvs-node.jar); run mvn -B package first");
-    }
-    Path path = Paths.get(property).toAbsolutePath().normalize();
-    if (!Files.isRegularFile(path)) {
-      throw new IllegalStateException("node jar " + path + " does not exist: run mvn -B package"
-          + " first (or mvn -B verify from the repository root)");
-    }
-    return path;
   }
 
   /** Creates the log directory; the first time in this JVM, deletes logs of an earlier run. */
