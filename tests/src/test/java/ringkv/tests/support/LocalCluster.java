@@ -211,7 +211,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private LocalCluster(Builder b) {
-    this.jar = requireJar();
+    this.jar = Commands.requireJar();
     this.startTimeout = b.startTimeout;
     this.logDir = Paths.get(System.getProperty("kvs.logs", "target/node-logs"), b.name);
     prepareLogDir(logDir);
@@ -452,20 +452,6 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------------------------------------
-
-  private static Path requireJar() {
-    String property = System.getProperty("kvs.jar");
-    if (property == null) {
-      throw new IllegalStateException("system property kvs.jar is not set (surefire sets it to"
-          + " node/target/kvs-node.jar); run mvn -B package first");
-    }
-    Path path = Paths.get(property).toAbsolutePath().normalize();
-    if (!Files.isRegularFile(path)) {
-      throw new IllegalStateException("node jar " + path + " does not exist: run mvn -B package"
-          + " first (or mvn -B verify from the repository root)");
-    }
-    return path;
-  }
 
   /**
    * Creates the log directory and, the first time this JVM uses it, deletes node logs left by

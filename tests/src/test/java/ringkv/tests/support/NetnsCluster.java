@@ -241,6 +241,7 @@ public final class NetnsCluster implements BridgedCluster {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("VIEW", view);
         env.put("REPL_FACTOR", Integer.toString(b.replFactor));
+        env.put("EXIT_WITH_PARENT", "1"); // a test JVM killed mid-run leaves no node behind
         env.putAll(b.extraEnv);
         Node n = new Node(i, workDir, logDir, env);
         env.put("ADDRESS", n.address());
