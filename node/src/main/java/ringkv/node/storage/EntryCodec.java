@@ -8,6 +8,7 @@ import ringkv.gossip.CausalContext;
 import ringkv.gossip.Entry;
 import ringkv.gossip.KeyOrder;
 import ringkv.gossip.Version;
+import ringkv.gossip.Wtf8;
 
 /**
  * The stored form of an {@link Entry} without its key (the key is the record's RocksDB key).
@@ -42,7 +43,8 @@ public final class EntryCodec {
     List<Map.Entry<String, Version>> deps = new ArrayList<>(entry.deps().keys().entrySet());
     deps.sort(Map.Entry.comparingByKey(KeyOrder.COMPARATOR));
     int size = 2 + varlongLength(entry.version().counter()) + stringLength(entry.version().node())
-        + (entry.isTombstone() ? 0 : stringLength(entry.value())) + varlongLength(deps.size());
+        + (entry.isTombstone() ? 0 : bytesLength(entry.valueUtf8Length()))
+        + varlongLength(deps.size());
     for (Map.Entry<String, Version> d : deps) {
       size += stringLength(d.getKey()) + varlongLength(d.getValue().counter())
           + stringLength(d.getValue().node());
@@ -53,7 +55,8 @@ public final class EntryCodec {
     int p = writeVarlong(entry.version().counter(), out, 2);
     p = writeString(entry.version().node(), out, p);
     if (!entry.isTombstone()) {
-      p = writeString(entry.value(), out, p);
+      // The entry holds its value's Wtf8 bytes: copied, not decoded and re-encoded.
+      p = entry.writeValueUtf8(out, writeVarlong(entry.valueUtf8Length(), out, p));
     }
     p = writeVarlong(deps.size(), out, p);
     for (Map.Entry<String, Version> d : deps) {
@@ -99,7 +102,10 @@ public final class EntryCodec {
   }
 
   private static int stringLength(String s) {
-    int n = Wtf8.encodedLength(s);
+    return bytesLength(Wtf8.encodedLength(s));
+  }
+
+  private static int bytesLength(int n) {
     return varlongLength(n) + n;
   }
 

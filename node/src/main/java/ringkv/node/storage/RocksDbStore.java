@@ -32,6 +32,7 @@ import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import ringkv.gossip.Entry;
 import ringkv.gossip.Store;
+import ringkv.gossip.Wtf8;
 
 /**
  * A durable {@link Store} on embedded RocksDB in one directory (the node's {@code DATA_DIR}),

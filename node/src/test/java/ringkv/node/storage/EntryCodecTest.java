@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static ringkv.node.storage.Wtf8CodecTest.bytes;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -145,5 +144,13 @@ class EntryCodecTest {
 
   private static CorruptEntryException assertCorrupt(byte[] record, String what) {
     return assertThrows(CorruptEntryException.class, () -> EntryCodec.decode("k", record), what);
+  }
+
+  private static byte[] bytes(int... values) {
+    byte[] out = new byte[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = (byte) values[i];
+    }
+    return out;
   }
 }

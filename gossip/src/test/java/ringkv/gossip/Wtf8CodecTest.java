@@ -1,4 +1,4 @@
-package ringkv.node.storage;
+package ringkv.gossip;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import ringkv.gossip.KeyOrder;
 
 /*
  * Goal: the key encoding is lossless and order-preserving: valid strings get exactly their UTF-8

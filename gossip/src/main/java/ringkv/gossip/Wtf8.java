@@ -1,4 +1,4 @@
-package ringkv.node.storage;
+package ringkv.gossip;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
@@ -7,7 +7,7 @@ import static com.google.common.base.Preconditions.checkArgument;
  * {@code s.getBytes(UTF_8)}), extended as in WTF-8 to lone surrogates, which a Java string can
  * hold but plain UTF-8 replaces with '?' (two different keys would then collide). A lone
  * surrogate takes the 3-byte form of its code unit value, so the bytes sort like
- * {@link ringkv.gossip.KeyOrder}: by code point, lone surrogates at U+D800..U+DFFF.
+ * {@link KeyOrder}: by code point, lone surrogates at U+D800..U+DFFF.
  *
  * <p>Decoding is strict: it accepts exactly what {@link #encode} produces (no overlong forms, no
  * surrogate pair split into two 3-byte forms) and throws {@link IllegalArgumentException}
@@ -15,11 +15,11 @@ import static com.google.common.base.Preconditions.checkArgument;
  *
  * <p>Stateless; thread-safe.
  */
-final class Wtf8 {
+public final class Wtf8 {
 
   private Wtf8() {}
 
-  static byte[] encode(String s) {
+  public static byte[] encode(String s) {
     byte[] out = new byte[encodedLength(s)];
     int end = write(s, out, 0);
     assert end == out.length;
@@ -27,7 +27,7 @@ final class Wtf8 {
   }
 
   /** Bytes {@link #write} takes for {@code s}. */
-  static int encodedLength(String s) {
+  public static int encodedLength(String s) {
     int n = s.length();
     int bytes = n;
     for (int i = 0; i < n; i++) {
@@ -48,7 +48,7 @@ final class Wtf8 {
   }
 
   /** Writes {@code s} at {@code out[pos]}; returns the position after it. */
-  static int write(String s, byte[] out, int pos) {
+  public static int write(String s, byte[] out, int pos) {
     int n = s.length();
     int p = pos;
     for (int i = 0; i < n; i++) {
@@ -73,12 +73,12 @@ final class Wtf8 {
     return p;
   }
 
-  static String decode(byte[] bytes) {
+  public static String decode(byte[] bytes) {
     return decode(bytes, 0, bytes.length);
   }
 
   /** Decodes {@code length} bytes from {@code offset}; throws IllegalArgumentException if bad. */
-  static String decode(byte[] b, int offset, int length) {
+  public static String decode(byte[] b, int offset, int length) {
     char[] out = new char[length]; // never more chars than bytes
     int o = 0;
     int i = offset;
