@@ -3,6 +3,7 @@ package ringkv.tests.chaos;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.atomic.AtomicLongArray;
 import ringkv.tests.causal.RecordingClient;
 import ringkv.tests.support.BridgedCluster;
 import ringkv.tests.support.Dialect;
@@ -20,10 +21,48 @@ import ringkv.tests.support.Http;
  * (killed or stopped), or when the bridge closed it (not the timeout: the watchdog closes the
  * channel) while the same node JVM ran throughout, as a node that has not opened its port yet;
  * any other failure stands (no answer: it may have been received).
+ *
+ * <p>"Ran throughout" is the backend's own record, not the process table: the kill, stop and
+ * start of a node each begin a new fault epoch of that node before they touch it, and a request
+ * that fails with an epoch other than the one it started in is never refused. A node being
+ * killed or stopped closes the requests it already took (and may have applied) while its JVM
+ * still shows as alive — a zombie not yet reaped, or a graceful shutdown in progress — so
+ * "same pid, alive" alone would call a delete that happened one that did not.
  */
 abstract class BridgedBackend<C extends BridgedCluster> extends BackendBase<C> {
+  /** Per node: kills, stops and starts begun so far. */
+  private final AtomicLongArray faultEpochs;
+
   BridgedBackend(String name, Dialect dialect, C cluster) {
     super(name, dialect, cluster, cluster.addresses());
+    this.faultEpochs = new AtomicLongArray(cluster.addresses().size());
+  }
+
+  /** SIGKILL (or the backend's equivalent) to the node. */
+  abstract void doKill(int node);
+
+  /** A graceful stop of the node, waiting for its exit. */
+  abstract void doStop(int node);
+
+  /** Starts the stopped or killed node again, waiting until it serves. */
+  abstract void doStart(int node);
+
+  @Override
+  public final void kill(int node) {
+    faultEpochs.incrementAndGet(node);
+    doKill(node);
+  }
+
+  @Override
+  public final void stop(int node) {
+    faultEpochs.incrementAndGet(node);
+    doStop(node);
+  }
+
+  @Override
+  public final void start(int node) {
+    faultEpochs.incrementAndGet(node);
+    doStart(node);
   }
 
   /** The node as failure messages name it. */
@@ -36,6 +75,7 @@ abstract class BridgedBackend<C extends BridgedCluster> extends BackendBase<C> {
 
   @Override
   public final Http.Reply send(int node, String method, String path, String rawBody) {
+    long epoch = faultEpochs.get(node);
     long pid = cluster.pid(node);
     if (pid < 0) {
       throw refused(node, method, path, "is not running", null);
@@ -45,7 +85,7 @@ abstract class BridgedBackend<C extends BridgedCluster> extends BackendBase<C> {
     } catch (AssertionError e) {
       boolean bridgeClosed = e.getCause() instanceof IOException
           && !(e.getCause() instanceof ClosedChannelException);
-      boolean sameJvm = cluster.pid(node) == pid
+      boolean sameJvm = faultEpochs.get(node) == epoch && cluster.pid(node) == pid
           && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
       if (bridgeClosed && sameJvm) {
         throw refused(node, method, path, "did not accept the connection", e);

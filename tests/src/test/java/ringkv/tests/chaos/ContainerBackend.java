@@ -36,13 +36,13 @@ final class ContainerBackend extends BridgedBackend<ContainerCluster> {
   }
 
   @Override
-  public void kill(int node) {
+  void doKill(int node) {
     cluster.kill(node);
   }
 
   /** {@code docker stop}; the node, PID 1 of its container, must exit by SIGTERM (143). */
   @Override
-  public void stop(int node) {
+  void doStop(int node) {
     int code = cluster.stop(node);
     if (code != 143) {
       throw new AssertionError("docker stop " + cluster.name(node) + ": exit code " + code
@@ -51,7 +51,7 @@ final class ContainerBackend extends BridgedBackend<ContainerCluster> {
   }
 
   @Override
-  public void start(int node) {
+  void doStart(int node) {
     cluster.start(node);
   }
 

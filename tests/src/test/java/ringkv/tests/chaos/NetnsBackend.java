@@ -32,18 +32,18 @@ final class NetnsBackend extends BridgedBackend<NetnsCluster> {
   }
 
   @Override
-  public void kill(int node) {
+  void doKill(int node) {
     cluster.stop(node);
   }
 
   /** SIGTERM to the node's JVM, then waits for its exit (see {@link NetnsCluster#terminate}). */
   @Override
-  public void stop(int node) {
+  void doStop(int node) {
     cluster.terminate(node);
   }
 
   @Override
-  public void start(int node) {
+  void doStart(int node) {
     cluster.start(node);
   }
 
