@@ -30,6 +30,10 @@ import ringkv.tests.support.LocalCluster;
  * one node is killed with SIGKILL mid-writes and restarted from its DATA_DIR; then all nodes are
  * killed at once and restarted. Every acknowledged write must be readable, with its value, from
  * every node, and the replicas of each shard must report the same key count.
+ *
+ * Also: a node restarted with an outbox larger than its queue bound (QUEUE_ENTRIES_MAX lowered
+ * for the restart) cannot re-queue every unacknowledged write; those must still reach the peer
+ * (through anti-entropy), so the node must not vouch for them in its stable time meanwhile.
  */
 class DurabilityTest {
   private static final String STORE = "/key-value-store/";
@@ -102,6 +106,33 @@ class DurabilityTest {
         assertEquals(200, r.status(), when + ": " + node + " " + e.getKey() + " " + r);
         assertEquals(e.getValue().intValue(), r.field("value").asInt(),
             when + ": " + node + " " + e.getKey());
+      }
+    }
+  }
+
+  @Test
+  void writesTheRestartedOutboxCannotHoldStillReachThePeer() {
+    try (LocalCluster cluster = LocalCluster.builder("DurabilityOverflowTest").nodes(2)
+        .shards(1).dataDirs(data).env("QUEUE_ENTRIES_MAX", "5")
+        .env("ANTI_ENTROPY_INTERVAL_MS", "500").start()) {
+      cluster.pause(1);
+      // Written in descending key order, so the outbox rebuilt in key order meets the newest
+      // writes first: those fit, the oldest do not.
+      for (int i = 5; i >= 1; i--) {
+        Reply r = Http.put(cluster.node(0), STORE + "k" + i, obj("value", i));
+        assertEquals(201, r.status(), r.toString());
+      }
+      cluster.stop(0); // SIGKILL: the 5 writes are in node 0's DATA_DIR, unacknowledged by 1
+      cluster.start(0, Map.of("QUEUE_ENTRIES_MAX", "2"));
+      cluster.resume(1);
+      await("node 1 holds all 5 writes").atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(200)).untilAsserted(() -> assertEquals(5,
+              Http.get(cluster.node(1), "/key-value-store-shard/shard-id-key-count/1")
+                  .field("shard-id-key-count").asLong()));
+      for (int i = 1; i <= 5; i++) {
+        Reply r = Http.get(cluster.node(1), STORE + "k" + i);
+        assertEquals(200, r.status(), r.toString());
+        assertEquals(i, r.field("value").asInt());
       }
     }
   }

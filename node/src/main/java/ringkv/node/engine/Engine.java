@@ -597,19 +597,32 @@ public final class Engine {
 
   /**
    * Queues again, for this node's shard peers, writes it made before a restart that some peer
-   * may not have acknowledged. Returns how many were queued (a full queue stops early: the peer
-   * then relies on catch-up).
+   * may not have acknowledged. Returns how many were queued. Writes a full queue cannot take
+   * are left to anti-entropy, and the node holds its stable time until that has run (its report
+   * must not vouch for writes no queue delivers).
    */
   public int requeue(List<Entry> own) {
     List<String> targets = myShardPeers();
     int queued = 0;
+    int overflow = 0;
     for (Entry e : own) {
-      if (!owns(cluster, e.key()) || !replica.hasRoomFor(e.key(), targets)) {
+      if (!owns(cluster, e.key())) {
+        continue;
+      }
+      replica.clock().observe(e.version().counter());
+      if (!replica.hasRoomFor(e.key(), targets)) {
+        overflow++;
         continue;
       }
       replica.queue().enqueue(e, targets);
-      replica.clock().observe(e.version().counter());
       queued++;
+    }
+    if (overflow > 0) {
+      // Writes no queue holds any more: this node cannot vouch for them until anti-entropy
+      // has handed them to every peer (as after a restart without DATA_DIR).
+      holdingStable = true;
+      LOG.info("event=stable-held node={} reason=outbox-overflow writes-not-requeued={}", self,
+          overflow);
     }
     if (queued > 0) {
       driver.flushSoon();
