@@ -60,6 +60,15 @@ class RingKvClientTest {
     all.forEach(n -> n.ringJson = json);
   }
 
+  /** Keeps a fake node's handler from answering until {@code release} (10 s at most). */
+  private static void hold(CountDownLatch release) {
+    try {
+      release.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private static String written(String key, String node, long counter) {
     return "{\"message\":\"Added successfully\",\"causal-metadata\":{\"keys\":{\"" + key
         + "\":[" + counter + ",\"" + node + "\"]}},\"shard-id\":1}";
@@ -238,11 +247,7 @@ class RingKvClientTest {
     CountDownLatch release = new CountDownLatch(1);
     a.handler = r -> {
       if (a.requests.size() > 1) { // the retry hangs past the operation's deadline
-        try {
-          release.await(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+        hold(release);
       }
       return FakeNode.Reply.json(503, "{\"error\":\"Unable to satisfy request\","
           + "\"message\":\"Error in GET\"}");
@@ -270,11 +275,7 @@ class RingKvClientTest {
     CountDownLatch arrived = new CountDownLatch(2);
     a.handler = r -> {
       arrived.countDown();
-      try {
-        release.await(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      hold(release);
       return FakeNode.Reply.json(200, "{\"message\":\"Retrieved successfully\","
           + "\"causal-metadata\":{},\"value\":1}");
     };
