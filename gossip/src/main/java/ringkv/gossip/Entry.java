@@ -36,7 +36,7 @@ public final class Entry {
     Objects.requireNonNull(deps, "deps");
     checkArgument(!version.equals(Version.ZERO), "an entry needs a real version");
     this.key = key;
-    this.utf8 = value == null || !hasLoneSurrogate(value);
+    this.utf8 = value == null || !Wtf8.hasLoneSurrogate(value);
     // For a valid string, getBytes(UTF_8) gives the very bytes of Wtf8.encode, faster.
     this.value = value == null ? null : utf8 ? value.getBytes(UTF_8) : Wtf8.encode(value);
     this.counter = version.counter();
@@ -135,22 +135,5 @@ public final class Entry {
   @Override
   public String toString() {
     return "Entry{" + key + " " + counter + "@" + node + (isTombstone() ? " tombstone" : "") + "}";
-  }
-
-  private static boolean hasLoneSurrogate(String s) {
-    int n = s.length();
-    for (int i = 0; i < n; i++) {
-      char c = s.charAt(i);
-      if (Character.isSurrogate(c)) {
-        boolean pair = Character.isHighSurrogate(c) && i + 1 < n
-            && Character.isLowSurrogate(s.charAt(i + 1));
-        if (pair) {
-          i++;
-        } else {
-          return true;
-        }
-      }
-    }
-    return false;
   }
 }

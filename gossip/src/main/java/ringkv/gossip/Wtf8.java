@@ -127,6 +127,23 @@ public final class Wtf8 {
     return c & 0x3F;
   }
 
+  /**
+   * Whether {@code s} holds a lone surrogate (one plain UTF-8 cannot encode): then its bytes are
+   * WTF-8, not UTF-8.
+   */
+  public static boolean hasLoneSurrogate(String s) {
+    int n = s.length();
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (isPairAt(s, i)) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static boolean isPairAt(String s, int i) {
     return Character.isHighSurrogate(s.charAt(i)) && i + 1 < s.length()
         && Character.isLowSurrogate(s.charAt(i + 1));

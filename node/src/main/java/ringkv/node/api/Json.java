@@ -75,17 +75,9 @@ public final class Json {
   }
 
   static boolean hasUnpairedSurrogate(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length()
-          && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return true;
-      }
-    }
-    return false;
+    return ringkv.gossip.Wtf8.hasLoneSurrogate(s);
   }
+
 
   /** Parses a body that must be a JSON object. */
   public static ObjectNode parseObject(byte[] body) {
