@@ -278,6 +278,7 @@ final class FuzzRequests {
       Map.entry("/internal/kv", Set.of("POST")),
       Map.entry("/internal/replicate", Set.of("POST")),
       Map.entry("/internal/pull", Set.of("POST")),
+      Map.entry("/internal/settle", Set.of("POST")),
       Map.entry("/internal/scan", Set.of("POST")),
       Map.entry("/internal/join", Set.of("POST")),
       Map.entry("/internal/view/prepare", Set.of("POST")),
@@ -910,7 +911,7 @@ final class FuzzRequests {
 
     /** Node-to-node endpoints with what a buggy peer might send. */
     private Req internal() {
-      switch (rnd.nextInt(8)) {
+      switch (rnd.nextInt(9)) {
         case 0:
           return internalKv();
         case 1:
@@ -929,6 +930,12 @@ final class FuzzRequests {
               "{}", "{\"keys\":5}", "{\"keys\":[\"" + seededKey() + "\",5,null,{}]}",
               "{\"shard\":\"x\",\"limit\":-5,\"after\":7}", "{\"shard\":1,\"limit\":1e9}",
               "{\"shard\":99,\"after\":\"\\u0000\"}"))).either();
+        case 7:
+          return new Req("internal-settle", "POST", "/internal/settle").body(pick(Arrays.asList(
+              null, "{}", pick(BROKEN_JSON), pick(WRONG_TYPE), "{\"to\":5,\"wait-ms\":1}",
+              "{\"to\":" + pick(BAD_ADDRESSES) + ",\"wait-ms\":1}",
+              "{\"to\":\"127.0.0.1:1\",\"wait-ms\":-1}",
+              "{\"to\":\"127.0.0.1:1\",\"wait-ms\":1e99}"))).status(400);
         case 6:
           return new Req("internal-pull-scan-broken", "POST",
               pick(List.of("/internal/pull", "/internal/scan"))).body(rnd.nextBoolean()

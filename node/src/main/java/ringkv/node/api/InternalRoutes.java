@@ -33,6 +33,7 @@ public final class InternalRoutes {
     router.post("/internal/kv").handler(this::kv);
     router.post("/internal/replicate").handler(this::replicate);
     router.post("/internal/pull").handler(this::pull);
+    router.post("/internal/settle").handler(this::settle);
     router.get("/internal/config").handler(this::config);
     router.get("/internal/ping").handler(this::ping);
     router.post("/internal/scan").handler(this::scan);
@@ -76,6 +77,14 @@ public final class InternalRoutes {
     ObjectNode reply = Json.object();
     reply.set("entries", Wire.entries(engine.entriesFor(keys)));
     HttpErrors.send(ctx, 200, reply);
+  }
+
+  /** A peer counting keys: answer once it has every write this node acknowledged (bounded). */
+  private void settle(RoutingContext ctx) {
+    ObjectNode body = Requests.body(ctx);
+    long waitMs = number(body, "wait-ms", 0, WAIT_MS_MAX, 0L);
+    String to = parseNode(body.path("to").asText()).toString();
+    reply(ctx, engine.deliveredTo(to, waitMs).map(v -> Json.object()));
   }
 
   private void ping(RoutingContext ctx) {

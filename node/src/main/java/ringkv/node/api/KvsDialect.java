@@ -182,14 +182,20 @@ public final class KvsDialect {
   }
 
   private void keyCount(RoutingContext ctx) {
-    ObjectNode body = Json.object();
-    body.put("message", "Key count retrieved successfully");
-    body.put("key-count", engine.replica().store().liveCount());
-    OptionalInt shard = engine.cluster().shardOfNode(engine.self());
-    if (shard.isPresent()) {
-      body.put("shard-id", Integer.toString(shard.getAsInt()));
-    }
-    HttpErrors.send(ctx, 200, body);
+    engine.localKeyCount().onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+        return;
+      }
+      ObjectNode body = Json.object();
+      body.put("message", "Key count retrieved successfully");
+      body.put("key-count", ar.result());
+      OptionalInt shard = engine.cluster().shardOfNode(engine.self());
+      if (shard.isPresent()) {
+        body.put("shard-id", Integer.toString(shard.getAsInt()));
+      }
+      HttpErrors.send(ctx, 200, body);
+    });
   }
 
   private void shards(RoutingContext ctx) {

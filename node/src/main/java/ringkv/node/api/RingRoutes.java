@@ -70,6 +70,8 @@ public final class RingRoutes {
           s.putNull("key-count");
         }
         s.put("owned-fraction", c.ring().share(id));
+        // Every replica of the shard holds every write at or below it (as this node knows).
+        s.put("stable-time", engine.stableTime(id));
       }
       Membership.ChangeStats last = membership.lastChange();
       if (last != null) {

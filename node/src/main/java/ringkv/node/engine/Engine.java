@@ -12,6 +12,7 @@ import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.CausalContext;
+import ringkv.gossip.ContextBound;
 import ringkv.gossip.Entry;
 import ringkv.gossip.FailureDetector;
 import ringkv.gossip.Stability;
@@ -277,7 +278,7 @@ public final class Engine {
   }
 
   /** The stable time of {@code shardId} as this node knows it. */
-  long stableTime(int shardId) {
+  public long stableTime(int shardId) {
     List<NodeAddress> members = cluster.membersOf(shardId);
     long min = Long.MAX_VALUE;
     List<String> others = new ArrayList<>();
@@ -293,16 +294,15 @@ public final class Engine {
   }
 
   /**
-   * The context without entries every replica of their shard already holds: the bound that
-   * keeps client metadata and stored dependencies small (README, "causal consistency").
+   * The context without entries every replica of their shard already holds: what a write stores
+   * as its dependencies and what a request waits for (a collected tombstone's key must not make
+   * a reader wait for ever). Replies do not prune: see {@link #answered}.
    */
   public CausalContext prune(CausalContext ctx) {
     if (ctx.isEmpty()) {
       return ctx;
     }
-    java.util.Map<Integer, Long> stableByShard = new java.util.HashMap<>();
-    return ctx.without((k, v) -> v.counter()
-        <= stableByShard.computeIfAbsent(cluster.shardOf(k), this::stableTime));
+    return ctx.without(stablePredicate());
   }
 
   /**
@@ -385,7 +385,7 @@ public final class Engine {
     int shard = c.shardOf(request.key());
     List<NodeAddress> members = c.membersOf(shard);
     if (members.contains(self) && (!catchingUp || fromCatchingUp)) {
-      return executeLocal(request, shard).map(this::pruned);
+      return executeLocal(request, shard).map(r -> answered(request.context(), r));
     }
     boolean handingOff = members.contains(self);
     if (handingOff) {
@@ -400,9 +400,21 @@ public final class Engine {
         .map(KvReply::asProxied);
   }
 
-  private KvReply pruned(KvReply r) {
-    return new KvReply(r.outcome(), r.valueJson(), prune(r.context()), r.shardId(), r.servedBy(),
-        r.proxied());
+  /**
+   * The reply with the client's context as it sent it, raised by what serving the request taught
+   * it, bounded as {@link ContextBound} says (the metadata round-trips; SPEC §6).
+   */
+  private KvReply answered(CausalContext sent, KvReply r) {
+    CausalContext out = ContextBound.reply(sent, r.context(), ContextBound.ENTRIES_MAX,
+        stablePredicate());
+    return new KvReply(r.outcome(), r.valueJson(), out, r.shardId(), r.servedBy(), r.proxied());
+  }
+
+  /** Whether an entry is at or below the stable time of its key's shard (every replica has it). */
+  private java.util.function.BiPredicate<String, Version> stablePredicate() {
+    java.util.Map<Integer, Long> stableByShard = new java.util.HashMap<>();
+    return (k, v) -> v.counter()
+        <= stableByShard.computeIfAbsent(cluster.shardOf(k), this::stableTime);
   }
 
   /** Decodes a request forwarded by a peer ({@code POST /internal/kv}). */
@@ -549,15 +561,77 @@ public final class Engine {
     return out;
   }
 
-  /** Live keys of shard {@code shardId}: counted here if this node is a member, else asked. */
+  /**
+   * Live keys of shard {@code shardId}, counting every write any live member acknowledged before
+   * this call: counted here after {@link #settle()} if this node is a caught-up member, else
+   * asked of a member (which settles likewise). So a count taken right after writes does not
+   * depend on which replica answers it.
+   */
   public Future<Long> keyCount(int shardId) {
     List<NodeAddress> members = cluster.membersOf(shardId);
-    if (members.contains(self)) {
-      return Future.succeededFuture(replica.store().liveCount());
+    if (members.contains(self) && !catchingUp) {
+      return localKeyCount();
     }
+    members = members.stream().filter(m -> !m.equals(self)).toList();
     List<NodeAddress> order = new ArrayList<>(members);
     order.sort(java.util.Comparator.comparing(a -> isLive(a) ? 0 : 1));
     return askKeyCount(shardId, order, 0);
+  }
+
+  /** This node's live keys, once {@link #settle()} is over. */
+  public Future<Long> localKeyCount() {
+    return settle().map(v -> replica.store().liveCount());
+  }
+
+  /** How long a count waits for the shard's peers to deliver what they acknowledged. */
+  static final long SETTLE_WAIT_MS = 1_000;
+
+  /**
+   * Completes once every live peer of this node's shard has delivered to this node every write
+   * it had made when it got the request ({@code POST /internal/settle}), or after
+   * {@link #SETTLE_WAIT_MS}: what this node holds then includes every write the shard
+   * acknowledged before the call (its own are here already). Never fails.
+   */
+  public Future<Void> settle() {
+    List<Future<Peers.PeerReply>> asked = new ArrayList<>();
+    ObjectNode body = Json.object();
+    body.put("to", self.toString());
+    body.put("wait-ms", SETTLE_WAIT_MS);
+    for (String p : myShardPeers()) {
+      NodeAddress peer = NodeAddress.parse(p);
+      if (isLive(peer)) {
+        asked.add(peers.post(peer, "/internal/settle", body, SETTLE_WAIT_MS + 500));
+      }
+    }
+    return Future.join(asked).<Void>mapEmpty().recover(err -> Future.succeededFuture());
+  }
+
+  /**
+   * Completes once {@code peer} has acknowledged every write this node had made at the call (or
+   * at {@code waitMs}, or at once when {@code peer} is no replica of this node's shard). Never
+   * fails. Serves a peer's {@link #settle()}.
+   */
+  public Future<Void> deliveredTo(String peer, long waitMs) {
+    if (!myShardPeers().contains(peer)) {
+      return Future.succeededFuture();
+    }
+    long upTo = replica.clock().current();
+    long deadlineMs = System.currentTimeMillis() + waitMs;
+    driver.flushSoon();
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    pollDelivered(peer, upTo, deadlineMs, done);
+    return done.future();
+  }
+
+  private void pollDelivered(String peer, long upTo, long deadlineMs,
+      io.vertx.core.Promise<Void> done) {
+    java.util.OptionalLong oldest = replica.queue().oldestUnackedCounter(peer);
+    if (oldest.isEmpty() || oldest.getAsLong() > upTo
+        || System.currentTimeMillis() >= deadlineMs) {
+      done.complete();
+      return;
+    }
+    vertx.setTimer(DRAIN_POLL_MS, id -> pollDelivered(peer, upTo, deadlineMs, done));
   }
 
   private Future<Long> askKeyCount(int shardId, List<NodeAddress> members, int index) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Future;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Predicate;
@@ -14,6 +13,7 @@ import ringkv.node.api.KvException;
 import ringkv.node.api.Wire;
 import ringkv.node.engine.KvReply.Outcome;
 import ringkv.ring.NodeAddress;
+import ringkv.ring.Rendezvous;
 
 /**
  * Forwarding of key-value requests to a member of the owning shard, and the internal wire form
@@ -28,7 +28,6 @@ public final class Forwarder {
   private final long forwardTimeoutMs;
   private final NodeAddress self;
   private final Predicate<NodeAddress> isLive;
-  private int cursor;
 
   Forwarder(Peers peers, long forwardTimeoutMs, NodeAddress self,
       Predicate<NodeAddress> isLive) {
@@ -40,15 +39,15 @@ public final class Forwarder {
 
   /**
    * Sends {@code request} to a member of its owning shard ({@code members}): live ones first, in
-   * turn; another member is tried only when the connection failed (a timeout may have applied).
+   * {@link Rendezvous} order (the same one for a key while it is live); another member is tried
+   * only when the connection failed (a timeout may have applied).
    */
   Future<KvReply> forward(KvRequest request, List<NodeAddress> members, int hops,
       boolean fromCatchingUp, long epoch) {
-    List<NodeAddress> order = new ArrayList<>(members);
-    if (!order.isEmpty()) {
-      Collections.rotate(order, -(cursor++ % order.size()));
-    }
-    // Live members first; down ones stay as a last resort (the detector may lag a restart).
+    // The same member for the same key while it is live (SPEC §2): a client going through this
+    // node reads its own writes without metadata. Live members first; down ones stay as a last
+    // resort (the detector may lag a restart).
+    List<NodeAddress> order = Rendezvous.order(request.key(), members);
     order.sort(Comparator.comparing(a -> isLive.test(a) ? 0 : 1));
     ObjectNode body = Json.object();
     body.put("op", request.op().name());

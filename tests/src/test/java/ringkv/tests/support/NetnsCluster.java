@@ -165,6 +165,15 @@ public final class NetnsCluster implements BridgedCluster {
       return this;
     }
 
+    /**
+     * Shard dialect without {@code SHARD_COUNT}: {@code SOCKET_ADDRESS} and {@code VIEW} only,
+     * so the whole cluster is one shard (as the Spring 2021 course suite starts its replicas).
+     */
+    public Builder noShardCount() {
+      this.replFactor = 0;
+      return this;
+    }
+
     /** An environment variable given to every node (e.g. {@code LOG_LEVEL}, tunables). */
     public Builder env(String key, String value) {
       extraEnv.put(key, value);
@@ -240,11 +249,13 @@ public final class NetnsCluster implements BridgedCluster {
       for (int i = 0; i < b.nodeCount; i++) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("VIEW", view);
-        env.put("REPL_FACTOR", Integer.toString(b.replFactor));
+        if (b.replFactor > 0) {
+          env.put("REPL_FACTOR", Integer.toString(b.replFactor));
+        }
         env.put("EXIT_WITH_PARENT", "1"); // a test JVM killed mid-run leaves no node behind
         env.putAll(b.extraEnv);
         Node n = new Node(i, workDir, logDir, env);
-        env.put("ADDRESS", n.address());
+        env.put(b.replFactor > 0 ? "ADDRESS" : "SOCKET_ADDRESS", n.address());
         if (b.dataDirs) {
           env.put("DATA_DIR", n.dir.resolve("data").toString());
         }
