@@ -1,4 +1,5 @@
 package ringkv.node;
+import ringkv.node.config.NodeConfig;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;

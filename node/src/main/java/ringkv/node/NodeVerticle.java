@@ -1,4 +1,5 @@
 package ringkv.node;
+import ringkv.node.config.NodeConfig;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -11,7 +12,7 @@ import org.slf4j.LoggerFactory;
 import ringkv.gossip.LamportClock;
 import ringkv.gossip.MemoryStore;
 import ringkv.gossip.Store;
-import ringkv.node.api.Json;
+import ringkv.node.json.Json;
 import ringkv.node.api.Wire;
 import ringkv.node.storage.RocksDbStore;
 import ringkv.gossip.Replica;
@@ -126,7 +127,7 @@ public final class NodeVerticle extends VerticleBase {
    */
   private static void rejectMalformed(io.vertx.core.http.HttpServerRequest request) {
     String method = request.method() == null ? "request" : request.method().name();
-    byte[] body = ringkv.node.api.Json.bytes(ringkv.node.api.Json.object()
+    byte[] body = ringkv.node.json.Json.bytes(ringkv.node.json.Json.object()
         .put("message", "Error in " + method)
         .put("error", "Bad request: malformed HTTP request"));
     request.response().setStatusCode(400)

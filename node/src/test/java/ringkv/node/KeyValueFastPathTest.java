@@ -1,4 +1,5 @@
 package ringkv.node;
+import ringkv.node.config.NodeConfig;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;

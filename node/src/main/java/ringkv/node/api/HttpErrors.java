@@ -1,4 +1,7 @@
 package ringkv.node.api;
+import ringkv.node.json.Json;
+import ringkv.node.error.KvException;
+import ringkv.node.error.ErrorCode;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Future;

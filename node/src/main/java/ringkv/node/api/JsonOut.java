@@ -1,4 +1,5 @@
 package ringkv.node.api;
+import ringkv.node.json.Json;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;

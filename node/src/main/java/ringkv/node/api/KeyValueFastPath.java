@@ -1,4 +1,6 @@
 package ringkv.node.api;
+import ringkv.node.error.KvException;
+import ringkv.node.error.ErrorCode;
 
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;

@@ -1,4 +1,7 @@
 package ringkv.node.api;
+import ringkv.node.json.Json;
+import ringkv.node.error.KvException;
+import ringkv.node.error.ErrorCode;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -7,7 +10,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
-import ringkv.node.NodeConfig;
+import ringkv.node.config.NodeConfig;
 import ringkv.node.engine.Engine;
 import ringkv.node.engine.Membership;
 import ringkv.ring.ClusterConfig;

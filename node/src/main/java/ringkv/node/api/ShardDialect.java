@@ -1,4 +1,7 @@
 package ringkv.node.api;
+import ringkv.node.json.Json;
+import ringkv.node.error.KvException;
+import ringkv.node.error.ErrorCode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -13,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-import ringkv.node.NodeConfig;
+import ringkv.node.config.NodeConfig;
 import ringkv.node.engine.Engine;
 import ringkv.node.engine.KvOp;
 import ringkv.node.engine.KvReply;

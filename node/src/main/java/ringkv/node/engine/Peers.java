@@ -10,7 +10,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import ringkv.node.api.Json;
+import ringkv.node.json.Json;
 import ringkv.ring.NodeAddress;
 
 /**

@@ -9,8 +9,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import ringkv.gossip.Version;
-import ringkv.node.api.ErrorCode;
-import ringkv.node.api.KvException;
+import ringkv.node.error.ErrorCode;
+import ringkv.node.error.KvException;
 
 /**
  * Requests parked until this replica holds a version of a key that their client has already seen.

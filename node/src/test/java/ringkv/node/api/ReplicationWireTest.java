@@ -1,4 +1,6 @@
 package ringkv.node.api;
+import ringkv.node.json.Json;
+import ringkv.node.error.KvException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

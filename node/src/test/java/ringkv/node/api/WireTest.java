@@ -1,4 +1,7 @@
 package ringkv.node.api;
+import ringkv.node.json.Json;
+import ringkv.node.error.KvException;
+import ringkv.node.error.ErrorCode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package ringkv.node.api;
+package ringkv.node.error;
 
 import java.util.Objects;
 

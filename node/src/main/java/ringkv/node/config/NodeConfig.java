@@ -1,4 +1,4 @@
-package ringkv.node;
+package ringkv.node.config;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package ringkv.node.api;
+package ringkv.node.error;
 
 /**
  * Every operating error a client can see, with its HTTP status and the exact {@code "error"}

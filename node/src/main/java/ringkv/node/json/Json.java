@@ -1,4 +1,6 @@
-package ringkv.node.api;
+package ringkv.node.json;
+import ringkv.node.error.KvException;
+import ringkv.node.error.ErrorCode;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -50,7 +52,7 @@ public final class Json {
   }
 
   /** True when a string or field name anywhere in {@code root} has an unpaired surrogate. */
-  static boolean hasUnpairedSurrogate(JsonNode root) {
+  public static boolean hasUnpairedSurrogate(JsonNode root) {
     java.util.ArrayDeque<JsonNode> todo = new java.util.ArrayDeque<>();
     todo.push(root);
     while (!todo.isEmpty()) {
@@ -74,7 +76,7 @@ public final class Json {
     return false;
   }
 
-  static boolean hasUnpairedSurrogate(String s) {
+  public static boolean hasUnpairedSurrogate(String s) {
     return ringkv.gossip.Wtf8.hasLoneSurrogate(s);
   }
 
@@ -130,14 +132,14 @@ public final class Json {
     return true;
   }
 
-  static String originalMessage(IOException e) {
+  public static String originalMessage(IOException e) {
     if (e instanceof JsonProcessingException jpe) {
       return jpe.getOriginalMessage();
     }
     return e.getMessage();
   }
 
-  static String firstLine(String message) {
+  public static String firstLine(String message) {
     if (message == null) {
       return "unparseable body";
     }

@@ -1,0 +1,194 @@
+package ringkv.gossip;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
+
+/**
+ * The key-value path of one replica, as the node and the simulation both run it:
+ * <ol>
+ *   <li><b>Admission.</b> A request waits (bounded) for a version of its key the client has seen
+ *       and this replica lacks ({@link #missing}); entries every replica holds (stable) are
+ *       ignored, so a collected tombstone never makes a reader wait for ever.
+ *   <li><b>After the wait.</b> A read that did not get its dependency fails; a write goes ahead
+ *       anyway ({@link #goesAheadWithoutDependency}): its new version is above everything the
+ *       client has seen, so it supersedes the missing one wherever that arrives, and a partition
+ *       must not stop writes.
+ *   <li><b>Execution</b> ({@link #perform}): reads merge the entry's causes into the client's
+ *       context; writes are versioned, stored with their (pruned) causes, and queued for the
+ *       shard's other replicas; a full queue refuses the write.
+ *   <li><b>The answer's context</b> is the client's, raised by what the request taught it,
+ *       bounded by {@link ContextBound}: it round-trips.
+ *   <li><b>Peers' entries</b> ({@link #applyFromPeers}): a replicated, pulled or repaired entry
+ *       for a key this node does not own is dropped (a stale sender's); one at or below its
+ *       shard's stable time for a key this replica has nothing for is a stale duplicate of a
+ *       write a collected tombstone superseded, and is dropped; copied data (catch-up, view-change
+ *       transfers) is merged as is.
+ * </ol>
+ * Every change of what the replica holds releases the waits it satisfies; the ids come back in
+ * the results for the caller to complete.
+ *
+ * <p>No clock, no I/O. Not thread-safe; confine to one event loop.
+ */
+public final class KeyValueCore {
+  /** A client operation. */
+  public enum Op { GET, PUT, DELETE }
+
+  /** What an operation did. */
+  public enum Outcome { FOUND, NOT_FOUND, CREATED, UPDATED, DELETED, QUEUE_FULL }
+
+  /**
+   * The result of an operation: the value read (FOUND only), the context to answer with, and the
+   * waits this operation's write released.
+   */
+  public record Result(Outcome outcome, String valueJson, Entry written, CausalContext context,
+      List<Long> released) {
+    public Result {
+      Objects.requireNonNull(outcome, "outcome");
+      Objects.requireNonNull(context, "context");
+      released = List.copyOf(released);
+    }
+  }
+
+  /** Entries merged from peers: how many were newer, and the waits they released. */
+  public record Applied(int fresh, List<Long> released) {}
+
+  private final String self;
+  private final Replica replica;
+  private final NodeStability stability;
+  private final Waits waits;
+
+  public KeyValueCore(String self, Replica replica, NodeStability stability, int waitersMax) {
+    checkArgument(self != null && !self.isEmpty(), "self");
+    this.self = self;
+    this.replica = Objects.requireNonNull(replica, "replica");
+    this.stability = Objects.requireNonNull(stability, "stability");
+    this.waits = new Waits(waitersMax);
+  }
+
+  public Replica replica() {
+    return replica;
+  }
+
+  public NodeStability stability() {
+    return stability;
+  }
+
+  /** The version of {@code key} the client has seen (and that is not stable) this replica lacks. */
+  public Optional<Version> missing(String key, CausalContext sent) {
+    Version needed = sent.get(key);
+    if (needed.equals(Version.ZERO) || replica.held(key).isAtLeast(needed)) {
+      return Optional.empty();
+    }
+    return stability.stablePredicate(replica).test(key, needed)
+        ? Optional.empty() : Optional.of(needed);
+  }
+
+  /** Whether {@code op} is performed when the version it waited for did not come in time. */
+  public static boolean goesAheadWithoutDependency(Op op) {
+    return op != Op.GET;
+  }
+
+  /** Parks a request until this replica holds {@code needed}; empty when too many wait. */
+  public OptionalLong await(String key, Version needed, long deadlineMs) {
+    return waits.await(key, needed, deadlineMs);
+  }
+
+  /** Removes wait {@code id}; false when it was released or expired already. */
+  public boolean cancelWait(long id) {
+    return waits.cancel(id);
+  }
+
+  /** The waits due at {@code nowMs}, removed. */
+  public List<Long> expireWaits(long nowMs) {
+    return waits.expire(nowMs);
+  }
+
+  /** Requests waiting for dependencies now. */
+  public int waiting() {
+    return waits.size();
+  }
+
+  /**
+   * Performs {@code op} on {@code key} here (this node serves the key's shard); {@code sent} is
+   * the client's context as it sent it.
+   */
+  public Result perform(Op op, String key, String valueJson, CausalContext sent, long nowMs) {
+    CausalContext known = stability.prune(sent, replica);
+    List<String> targets = stability.shards().membersOf(stability.shards().shardOf(key))
+        .stream().filter(m -> !m.equals(self)).toList();
+    switch (op) {
+      case GET -> {
+        Replica.ReadResult r = replica.read(key, known);
+        return r.found()
+            ? answer(Outcome.FOUND, r.entry().value(), null, sent, r.context(), List.of())
+            : answer(Outcome.NOT_FOUND, null, null, sent, r.context(), List.of());
+      }
+      case PUT, DELETE -> {
+        if (op == Op.PUT) {
+          Objects.requireNonNull(valueJson, "valueJson");
+        }
+        if (!replica.hasRoomFor(key, targets)) {
+          return new Result(Outcome.QUEUE_FULL, null, null, sent, List.of());
+        }
+        Replica.WriteResult w = op == Op.PUT
+            ? replica.put(key, valueJson, known, targets, nowMs)
+            : replica.delete(key, known, targets, nowMs);
+        if (w.entry() == null) {
+          return answer(Outcome.NOT_FOUND, null, null, sent, w.context(), List.of());
+        }
+        Outcome outcome = op == Op.DELETE ? Outcome.DELETED
+            : w.existed() ? Outcome.UPDATED : Outcome.CREATED;
+        return answer(outcome, null, w.entry(), sent, w.context(),
+            waits.onHeld(key, w.entry().version()));
+      }
+      default -> throw new IllegalStateException("unknown op " + op);
+    }
+  }
+
+  private Result answer(Outcome outcome, String valueJson, Entry written, CausalContext sent,
+      CausalContext learned, List<Long> released) {
+    CausalContext context = ContextBound.reply(sent, learned, ContextBound.ENTRIES_MAX,
+        stability.stablePredicate(replica));
+    return new Result(outcome, valueJson, written, context, released);
+  }
+
+  /**
+   * Merges entries from peers. {@code fromQueue}: replicated, pulled or repaired writes, merged
+   * only for keys {@code owns} accepts and dropped when stale (see the class comment); otherwise
+   * copied data, merged as is.
+   */
+  public Applied applyFromPeers(List<Entry> entries, boolean fromQueue, Predicate<String> owns) {
+    int fresh = 0;
+    List<Long> released = new ArrayList<>();
+    ToLongFunction<String> stableOfKey = stability.stableTimeOfKey(replica);
+    for (Entry e : entries) {
+      if (fromQueue && !owns.test(e.key())) {
+        continue;
+      }
+      boolean applied = fromQueue
+          ? replica.applyReplicated(e, stableOfKey.applyAsLong(e.key()))
+          : replica.apply(e);
+      if (applied) {
+        fresh++;
+      }
+      released.addAll(waits.onHeld(e.key(), replica.held(e.key())));
+    }
+    return new Applied(fresh, released);
+  }
+
+  /**
+   * One page of the tombstone sweep: a tombstone goes when it and each of its causes is at or
+   * below the stable time of its own key's shard (a client that read "not found" has observed the
+   * delete and must see its causes, which only stability then guarantees).
+   */
+  public Replica.Sweep sweepTombstones(String afterKey, int limit) {
+    return replica.collectTombstones(stability.stableTimeOfKey(replica), afterKey, limit);
+  }
+}

@@ -1,0 +1,200 @@
+package ringkv.gossip;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.BiPredicate;
+import java.util.function.ToLongFunction;
+
+/**
+ * One node's knowledge of stability: its own report (the Lamport counter at or below which every
+ * peer of its shard acknowledged all its writes), the reports of every other node, and from them
+ * each shard's <em>stable time</em> — at or below it, every replica of the shard holds every write
+ * of the shard. Entries at or below their shard's stable time are redundant: dropped from stored
+ * dependencies and from oversized client contexts, and tombstones there are collected.
+ *
+ * <p>Rules that keep a report honest (each one a bug fixed once):
+ * <ul>
+ *   <li><b>Incarnations.</b> A restarted node may know less than its previous process: a report
+ *       from a new incarnation replaces, rather than max-merges with, the old one
+ *       ({@link Stability#report(String, long, long)}).
+ *   <li><b>Nothing before bootstrap.</b> A node without durable data reports 0 until it has
+ *       found out (bootstrap, catch-up) whether its shard holds data: its clock may already have
+ *       jumped to the counters it copied, and peers keep the highest report of a process, so a
+ *       later hold could not take an early claim back.
+ *   <li><b>Holds.</b> A node that may have lost writes it acknowledged but never delivered (it
+ *       restarted without durable data into a shard that holds data, or its rebuilt outbox
+ *       overflowed the queue bound) reports 0 until anti-entropy has run {@link #HOLD_PASSES}
+ *       complete rounds with each live peer of its shard since the hold began: the first gathers
+ *       what any peer has, the second hands it to every peer. Release is an explicit step
+ *       ({@link #releaseIfRepaired}), not a side effect of asking for the report.
+ * </ul>
+ *
+ * <p>Inputs are method calls; nothing here reads a clock or does I/O. Not thread-safe; confine to
+ * one event loop.
+ */
+public final class NodeStability {
+  /** Complete anti-entropy rounds with each live shard peer that release a hold. */
+  public static final int HOLD_PASSES = 2;
+
+  private final String self;
+  private final long incarnation;
+  private final boolean durable;
+  private final Stability reports = new Stability();
+  private ShardMap shards;
+  private boolean bootstrapped;
+  /** Why this node holds its report at 0, or null. */
+  private String holdReason;
+  /** Complete anti-entropy rounds this node ran with each peer since the hold began. */
+  private final Map<String, Integer> roundsSinceHold = new HashMap<>();
+
+  /**
+   * @param self this node's id
+   * @param incarnation this process's identity (its start time), sent with every report
+   * @param durable whether the node keeps its writes and its outbox's stable mark on disk
+   * @param shards the current layout
+   */
+  public NodeStability(String self, long incarnation, boolean durable, ShardMap shards) {
+    checkArgument(self != null && !self.isEmpty(), "self");
+    checkArgument(incarnation >= 0, "incarnation must be >= 0");
+    this.self = self;
+    this.incarnation = incarnation;
+    this.durable = durable;
+    this.shards = Objects.requireNonNull(shards, "shards");
+  }
+
+  public long incarnation() {
+    return incarnation;
+  }
+
+  /** A new layout (a view change): forgets the reports of nodes that left. */
+  public void onLayout(ShardMap next) {
+    shards = Objects.requireNonNull(next, "next");
+    reports.retain(next.nodes());
+  }
+
+  /** {@code node}'s process {@code theirIncarnation} reports {@code stable}. */
+  public void onReport(String node, long theirIncarnation, long stable) {
+    if (!node.equals(self) && shards.nodes().contains(node)) {
+      reports.report(node, theirIncarnation, stable);
+    }
+  }
+
+  /** Bootstrap is over (caught up, skipped or idle): reports may start. */
+  public void onBootstrapped() {
+    bootstrapped = true;
+  }
+
+  public boolean bootstrapped() {
+    return bootstrapped;
+  }
+
+  /**
+   * Holds this node's report at 0 until anti-entropy has repaired its shard (see the class
+   * comment); returns false if it already held.
+   */
+  public boolean hold(String reason) {
+    Objects.requireNonNull(reason, "reason");
+    boolean fresh = holdReason == null;
+    holdReason = reason;
+    roundsSinceHold.clear();
+    return fresh;
+  }
+
+  /** Why the report is held, if it is. */
+  public Optional<String> holdReason() {
+    return Optional.ofNullable(holdReason);
+  }
+
+  /** This node completed an anti-entropy round it started with {@code peer}. */
+  public void onAntiEntropyRound(String peer) {
+    if (holdReason != null) {
+      roundsSinceHold.merge(peer, 1, Integer::sum);
+    }
+  }
+
+  /**
+   * Releases a hold once anti-entropy has run {@link #HOLD_PASSES} rounds with each of
+   * {@code liveShardPeers} (there must be one); returns the hold's reason when it was released.
+   */
+  public Optional<String> releaseIfRepaired(Collection<String> liveShardPeers) {
+    if (holdReason == null || liveShardPeers.isEmpty()) {
+      return Optional.empty();
+    }
+    for (String p : liveShardPeers) {
+      if (roundsSinceHold.getOrDefault(p, 0) < HOLD_PASSES) {
+        return Optional.empty();
+      }
+    }
+    String reason = holdReason;
+    holdReason = null;
+    roundsSinceHold.clear();
+    return Optional.of(reason);
+  }
+
+  /** This node's report: 0 while it may not vouch for anything, else its replica's. */
+  public long localStable(Replica replica) {
+    if ((!durable && !bootstrapped) || holdReason != null) {
+      return 0;
+    }
+    return replica.localStable(shards.shardPeersOf(self));
+  }
+
+  /** The stable time of {@code shard} as this node knows it (0 for an unknown shard). */
+  public long stableTime(int shard, Replica replica) {
+    List<String> members = shards.membersOf(shard);
+    long min = Long.MAX_VALUE;
+    boolean others = false;
+    for (String m : members) {
+      if (m.equals(self)) {
+        min = Math.min(min, localStable(replica));
+      } else {
+        others = true;
+      }
+    }
+    if (others) {
+      min = Math.min(min, reports.stableTime(members.stream().filter(m -> !m.equals(self))
+          .toList()));
+    }
+    return min == Long.MAX_VALUE ? 0 : min;
+  }
+
+  /**
+   * Whether an entry is at or below the stable time of its key's shard; the stable time of each
+   * shard is computed once per predicate (make one per request, not one per node life).
+   */
+  public BiPredicate<String, Version> stablePredicate(Replica replica) {
+    ToLongFunction<String> stableOfKey = stableTimeOfKey(replica);
+    return (key, version) -> version.counter() <= stableOfKey.applyAsLong(key);
+  }
+
+  /**
+   * The stable time of each key's shard, computed once per shard per function (make one per
+   * request or sweep page).
+   */
+  public ToLongFunction<String> stableTimeOfKey(Replica replica) {
+    Map<Integer, Long> byShard = new HashMap<>();
+    return key -> byShard.computeIfAbsent(shards.shardOf(key), s -> stableTime(s, replica));
+  }
+
+  /** {@code ctx} without its stable entries: what stored dependencies and causal waits keep. */
+  public CausalContext prune(CausalContext ctx, Replica replica) {
+    return ctx.isEmpty() ? ctx : ctx.without(stablePredicate(replica));
+  }
+
+  /** The layout this node knows. */
+  public ShardMap shards() {
+    return shards;
+  }
+
+  @Override
+  public String toString() {
+    return "NodeStability{incarnation=" + incarnation + " bootstrapped=" + bootstrapped
+        + " hold=" + holdReason + " rounds=" + roundsSinceHold + " " + reports + "}";
+  }
+}
