@@ -1,0 +1,107 @@
+package ringkv.node.peer;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import ringkv.node.error.ErrorCode;
+import ringkv.node.error.KvException;
+import ringkv.node.wire.Fields;
+import ringkv.node.wire.JsonReader;
+import ringkv.ring.NodeAddress;
+
+/**
+ * The sending side of the peer protocol: one pooled keep-alive HTTP client, explicit connect and
+ * request timeouts on every call, typed requests and answers ({@link PeerRoute}). A 200 answer is
+ * decoded with the route's codec; any other status fails the call with the {@link KvException}
+ * the peer reported (its code and detail); a transport failure fails it with the transport's
+ * exception (a caller may retry elsewhere only when the connection was never made).
+ */
+public final class PeerClient {
+  /** Requests that may wait for a pooled connection to one peer. */
+  static final int WAIT_QUEUE_MAX = 4_096;
+  /** Connections to one peer. */
+  static final int CONNECTIONS_PER_PEER_MAX = 64;
+
+  private final HttpClientAgent client;
+  private final long connectTimeoutMs;
+
+  public PeerClient(Vertx vertx, long connectTimeoutMs) {
+    this.connectTimeoutMs = connectTimeoutMs;
+    HttpClientOptions options = new HttpClientOptions()
+        .setKeepAlive(true)
+        .setTcpNoDelay(true)
+        .setConnectTimeout((int) connectTimeoutMs);
+    // Bounded: connections per peer and a bounded queue of requests waiting for one (beyond it
+    // a call fails at once, and the client gets a 503 rather than an ever-growing backlog).
+    this.client = vertx.createHttpClient(options, new PoolOptions()
+        .setHttp1MaxSize(CONNECTIONS_PER_PEER_MAX).setMaxWaitQueueSize(WAIT_QUEUE_MAX));
+  }
+
+  /** Sends {@code request} to {@code to} over {@code route}; the answer, decoded. */
+  public <Q, A> Future<A> call(NodeAddress to, PeerRoute<Q, A> route, Q request,
+      long timeoutMs) {
+    return send(to, route, route.request().encode(request), timeoutMs);
+  }
+
+  /** As {@link #call}, with the request already encoded (when the caller needs its size). */
+  public <Q, A> Future<A> send(NodeAddress to, PeerRoute<Q, A> route, byte[] body,
+      long timeoutMs) {
+    RequestOptions options = new RequestOptions()
+        .setMethod(HttpMethod.POST)
+        .setHost(to.host())
+        .setPort(to.port())
+        .setURI(route.path())
+        .setConnectTimeout(connectTimeoutMs)
+        .setIdleTimeout(timeoutMs)
+        .putHeader(CONTENT_TYPE, APPLICATION_JSON)
+        .putHeader(USER_AGENT, AGENT);
+    return client.request(options)
+        .compose(req -> req.send(Buffer.buffer(body)))
+        .compose(resp -> resp.body().map(b -> {
+          byte[] bytes = b == null ? new byte[0] : b.getBytes();
+          if (resp.statusCode() == 200) {
+            return route.answer().decode(bytes);
+          }
+          throw refusal(to, route, resp.statusCode(), bytes);
+        }));
+  }
+
+  /** The error a peer answered, as the exception it stands for. */
+  static KvException refusal(NodeAddress to, PeerRoute<?, ?> route, int status, byte[] body) {
+    String code = null;
+    String detail = null;
+    try {
+      Fields f = JsonReader.read(body, p -> Fields.read(p, "an error"));
+      code = f.textOrNull("code", 64);
+      detail = f.textOrNull("detail", 4096);
+    } catch (KvException e) {
+      // Not one of ours: described by its status below.
+    }
+    ErrorCode known = ErrorCode.INTERNAL;
+    if (code != null) {
+      try {
+        known = ErrorCode.valueOf(code);
+      } catch (IllegalArgumentException e) {
+        known = ErrorCode.INTERNAL;
+      }
+    }
+    return new KvException(known, detail != null ? detail
+        : to + " answered " + status + " to " + route.path());
+  }
+
+  private static final CharSequence CONTENT_TYPE = HttpHeaders.createOptimized("Content-Type");
+  private static final CharSequence APPLICATION_JSON =
+      HttpHeaders.createOptimized("application/json");
+  private static final CharSequence USER_AGENT = HttpHeaders.createOptimized("User-Agent");
+  private static final CharSequence AGENT = HttpHeaders.createOptimized("ringkv-node");
+
+  public Future<Void> close() {
+    return client.close();
+  }
+}

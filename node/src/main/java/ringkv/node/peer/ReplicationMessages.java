@@ -1,0 +1,86 @@
+package ringkv.node.peer;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import java.io.IOException;
+import java.util.List;
+import java.util.Objects;
+import ringkv.gossip.Entry;
+import ringkv.node.wire.EntryJson;
+import ringkv.node.wire.JsonReader;
+import ringkv.ring.NodeAddress;
+
+/**
+ * A batch of writes one node hands another: replication from its queue, an anti-entropy push,
+ * or ({@code transfer}) keys moved by a view change. Read in one streaming pass: it carries every
+ * replicated write, and a tree per batch costs more than applying it.
+ */
+public final class ReplicationMessages {
+  private ReplicationMessages() {}
+
+  /** A batch of entries from {@code from}. */
+  public record Batch(NodeAddress from, boolean transfer, List<Entry> entries) {
+    public Batch {
+      Objects.requireNonNull(from, "from");
+      entries = List.copyOf(entries);
+    }
+
+    public static final Codec<Batch> CODEC = new Codec<>() {
+      @Override
+      public void write(JsonGenerator g, Batch m) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("from", m.from().toString());
+        if (m.transfer()) {
+          g.writeBooleanField("transfer", true);
+        }
+        g.writeFieldName("entries");
+        EntryJson.writeAll(g, m.entries());
+        g.writeEndObject();
+      }
+
+      @Override
+      public Batch read(JsonParser p) throws IOException {
+        NodeAddress[] from = {null};
+        boolean[] transfer = {false};
+        List<?>[] entries = {null};
+        JsonReader.document(p, "a batch", (name, q) -> {
+          switch (name) {
+            case "from" -> from[0] = JsonReader.address(q, "from");
+            case "transfer" -> transfer[0] = JsonReader.bool(q, "transfer");
+            case "entries" -> entries[0] = EntryJson.readAll(q, "entries",
+                KvMessages.ENTRIES_PER_MESSAGE_MAX, Long.MAX_VALUE);
+            default -> JsonReader.skip(q);
+          }
+        });
+        @SuppressWarnings("unchecked")
+        List<Entry> list = (List<Entry>) JsonReader.required(entries[0], "entries");
+        return new Batch(JsonReader.required(from[0], "from"), transfer[0], list);
+      }
+    };
+  }
+
+  /** How many entries of a batch were newer than what the receiver held. */
+  public record Applied(long applied) {
+    public static final Codec<Applied> CODEC = new Codec<>() {
+      @Override
+      public void write(JsonGenerator g, Applied m) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("applied", m.applied());
+        g.writeEndObject();
+      }
+
+      @Override
+      public Applied read(JsonParser p) throws IOException {
+        long[] applied = {0};
+        JsonReader.document(p, "an acknowledgement", (name, q) -> {
+          if (name.equals("applied")) {
+            applied[0] = JsonReader.number(q, "applied", 0, Long.MAX_VALUE);
+          } else {
+            JsonReader.skip(q);
+          }
+        });
+        return new Applied(applied[0]);
+      }
+    };
+  }
+}
