@@ -44,15 +44,22 @@ public final class KeyValueCore {
   public enum Outcome { FOUND, NOT_FOUND, CREATED, UPDATED, DELETED, QUEUE_FULL }
 
   /**
-   * The result of an operation: the value read (FOUND only), the context to answer with, and the
-   * waits this operation's write released.
+   * The result of an operation: the value read (FOUND only); the entry it wrote
+   * (CREATED, UPDATED, DELETED) or observed (FOUND, NOT_FOUND: the entry read, a tombstone or
+   * null); the context to answer with; and the waits this operation's write released.
    */
-  public record Result(Outcome outcome, String valueJson, Entry written, CausalContext context,
+  public record Result(Outcome outcome, String valueJson, Entry entry, CausalContext context,
       List<Long> released) {
     public Result {
       Objects.requireNonNull(outcome, "outcome");
       Objects.requireNonNull(context, "context");
       released = List.copyOf(released);
+    }
+
+    /** Whether the operation wrote (and queued) a new version. */
+    public boolean wrote() {
+      return outcome == Outcome.CREATED || outcome == Outcome.UPDATED
+          || outcome == Outcome.DELETED;
     }
   }
 
@@ -127,13 +134,14 @@ public final class KeyValueCore {
       case GET -> {
         Replica.ReadResult r = replica.read(key, known);
         return r.found()
-            ? answer(Outcome.FOUND, r.entry().value(), null, sent, r.context(), List.of())
-            : answer(Outcome.NOT_FOUND, null, null, sent, r.context(), List.of());
+            ? answer(Outcome.FOUND, r.entry().value(), r.entry(), sent, r.context(), List.of())
+            : answer(Outcome.NOT_FOUND, null, r.entry(), sent, r.context(), List.of());
       }
       case PUT, DELETE -> {
         if (op == Op.PUT) {
           Objects.requireNonNull(valueJson, "valueJson");
         }
+        Entry current = replica.store().get(key);
         if (!replica.hasRoomFor(key, targets)) {
           return new Result(Outcome.QUEUE_FULL, null, null, sent, List.of());
         }
@@ -141,7 +149,7 @@ public final class KeyValueCore {
             ? replica.put(key, valueJson, known, targets, nowMs)
             : replica.delete(key, known, targets, nowMs);
         if (w.entry() == null) {
-          return answer(Outcome.NOT_FOUND, null, null, sent, w.context(), List.of());
+          return answer(Outcome.NOT_FOUND, null, current, sent, w.context(), List.of());
         }
         Outcome outcome = op == Op.DELETE ? Outcome.DELETED
             : w.existed() ? Outcome.UPDATED : Outcome.CREATED;
@@ -152,11 +160,11 @@ public final class KeyValueCore {
     }
   }
 
-  private Result answer(Outcome outcome, String valueJson, Entry written, CausalContext sent,
+  private Result answer(Outcome outcome, String valueJson, Entry entry, CausalContext sent,
       CausalContext learned, List<Long> released) {
     CausalContext context = ContextBound.reply(sent, learned, ContextBound.ENTRIES_MAX,
         stability.stablePredicate(replica));
-    return new Result(outcome, valueJson, written, context, released);
+    return new Result(outcome, valueJson, entry, context, released);
   }
 
   /**
@@ -190,5 +198,39 @@ public final class KeyValueCore {
    */
   public Replica.Sweep sweepTombstones(String afterKey, int limit) {
     return replica.collectTombstones(stability.stableTimeOfKey(replica), afterKey, limit);
+  }
+
+  /** What {@link #requeue} did: writes queued again, and writes the queue bound left out. */
+  public record Requeued(int queued, int overflow) {}
+
+  /**
+   * After a restart with durable data: the replication queue was in memory, so {@code own}
+   * (this node's writes above its saved stable mark {@code mark}, which some peer may lack) are
+   * queued again for its shard's peers — those of keys it still owns ({@code owns}). Each stands
+   * for every write of its key above the mark (an older one it overwrote may be undelivered
+   * too), so the node's report stays at or below the mark until they are acknowledged. Writes a
+   * full queue cannot take are left to anti-entropy, and the node holds its stable time until
+   * that has run: its report must not vouch for writes no queue delivers.
+   */
+  public Requeued requeue(List<Entry> own, long mark, Predicate<String> owns) {
+    List<String> targets = stability.shards().shardPeersOf(self);
+    int queued = 0;
+    int overflow = 0;
+    for (Entry e : own) {
+      if (!owns.test(e.key())) {
+        continue;
+      }
+      replica.clock().observe(e.version().counter());
+      if (!replica.hasRoomFor(e.key(), targets)) {
+        overflow++;
+        continue;
+      }
+      replica.queue().enqueue(e, targets, Math.min(mark + 1, e.version().counter()));
+      queued++;
+    }
+    if (overflow > 0) {
+      stability.hold(NodeStability.OUTBOX_OVERFLOW);
+    }
+    return new Requeued(queued, overflow);
   }
 }

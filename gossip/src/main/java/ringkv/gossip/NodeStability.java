@@ -72,6 +72,21 @@ public final class NodeStability {
     return incarnation;
   }
 
+  /** Whether the node keeps its data (and its stable mark) on disk across restarts. */
+  public boolean durable() {
+    return durable;
+  }
+
+  /**
+   * Whether the node may serve its shard without having copied it from a peer first. One that
+   * kept its data may (it only missed what its peers queue for it anyway); one that lost it must
+   * not: its peers' stability reports count acknowledgements its previous process gave, so until
+   * it has copied the shard it would take for held what it lacks.
+   */
+  public boolean maySkipCatchUp() {
+    return durable;
+  }
+
   /** A new layout (a view change): forgets the reports of nodes that left. */
   public void onLayout(ShardMap next) {
     shards = Objects.requireNonNull(next, "next");
@@ -84,6 +99,23 @@ public final class NodeStability {
       reports.report(node, theirIncarnation, stable);
     }
   }
+
+  /**
+   * This node copied {@code copiedEntries} of its shard from a peer after it started (or after
+   * it learned a configuration it had missed). A node without durable data that found data
+   * there may have lost writes its previous process acknowledged but never delivered: it holds
+   * its report (returns true when that began a hold). Reports may start.
+   */
+  public boolean onCaughtUp(long copiedEntries) {
+    boolean held = !durable && copiedEntries > 0 && hold(RESTARTED_WITHOUT_DATA);
+    bootstrapped = true;
+    return held;
+  }
+
+  /** Hold reason: restarted without durable data into a shard that holds data. */
+  public static final String RESTARTED_WITHOUT_DATA = "restarted-without-data-dir";
+  /** Hold reason: the rebuilt outbox did not fit the replication queue's bound. */
+  public static final String OUTBOX_OVERFLOW = "outbox-overflow";
 
   /** Bootstrap is over (caught up, skipped or idle): reports may start. */
   public void onBootstrapped() {

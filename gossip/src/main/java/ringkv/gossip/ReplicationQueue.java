@@ -131,6 +131,18 @@ public final class ReplicationQueue {
    * same key. Callers check {@link #hasRoomFor} first; enqueueing past the bound is a bug.
    */
   public void enqueue(Entry entry, Collection<String> targets) {
+    enqueue(entry, targets, entry.version().counter());
+  }
+
+  /**
+   * As {@link #enqueue(Entry, Collection)}, for an entry that stands for every version of its
+   * key from counter {@code sinceCounter} on: a write re-queued after a restart may replace
+   * older writes of its key that no peer acknowledged either (the queue that knew them died),
+   * and stability must not pass them until this entry is acknowledged.
+   */
+  public void enqueue(Entry entry, Collection<String> targets, long sinceCounter) {
+    checkArgument(sinceCounter >= 1 && sinceCounter <= entry.version().counter(),
+        "sinceCounter %s outside 1..%s", sinceCounter, entry.version().counter());
     checkState(hasRoomFor(entry.key(), targets), "queue full for %s", entry.key());
     for (String peer : targets) {
       PeerQueue q = peers.computeIfAbsent(peer, p -> new PeerQueue());
@@ -138,7 +150,7 @@ public final class ReplicationQueue {
       if (entry.supersedes(queued)) {
         q.pending.put(entry.key(), entry);
       }
-      long counter = entry.version().counter();
+      long counter = sinceCounter;
       Long since = q.pendingSince.get(entry.key());
       if (since == null) {
         q.pendingSince.put(entry.key(), counter);

@@ -1,73 +1,150 @@
 package ringkv.node;
-import ringkv.node.config.NodeConfig;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import ringkv.gossip.Entry;
+import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.LamportClock;
 import ringkv.gossip.MemoryStore;
-import ringkv.gossip.Store;
-import ringkv.node.json.Json;
-import ringkv.node.api.Wire;
-import ringkv.node.storage.RocksDbStore;
+import ringkv.gossip.NodeStability;
 import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
+import ringkv.gossip.Store;
 import ringkv.node.api.HttpErrors;
 import ringkv.node.api.InternalRoutes;
 import ringkv.node.api.KeyValueFastPath;
 import ringkv.node.api.KvsDialect;
 import ringkv.node.api.RingRoutes;
 import ringkv.node.api.ShardDialect;
-import ringkv.node.engine.Engine;
-import ringkv.node.engine.Membership;
-import ringkv.node.engine.Peers;
+import ringkv.node.config.NodeConfig;
+import ringkv.node.engine.AntiEntropyDriver;
+import ringkv.node.engine.CatchUp;
+import ringkv.node.engine.ClusterState;
+import ringkv.node.engine.ConfigSync;
+import ringkv.node.engine.GossipDriver;
+import ringkv.node.engine.Heartbeats;
+import ringkv.node.engine.KvService;
+import ringkv.node.engine.NodeMeta;
+import ringkv.node.engine.PeerLiveness;
+import ringkv.node.engine.ViewChanges;
+import ringkv.node.json.Json;
+import ringkv.node.peer.PeerClient;
+import ringkv.node.storage.RocksDbStore;
+import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
 
 /**
- * The node: one verticle owns all state (cluster configuration, replica, queues, waiters) on its
- * event loop, so nothing needs a lock. It wires the HTTP dialects to the {@link Engine}.
+ * The node and its one composition root: it builds every collaborator, hands each what it needs
+ * through its constructor, and owns all state on its event loop (so nothing needs a lock). The
+ * protocol's rules live in pure classes of {@code gossip} ({@link KeyValueCore},
+ * {@link NodeStability}, {@code ViewChangeParticipant}, {@code TransferPlan}, the replication
+ * queue); the engine classes drive them with timers and messages; the api classes speak HTTP.
  */
 public final class NodeVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(NodeVerticle.class);
-
-  /** Body limit between nodes: a batch is bounded by bytes, plus one value of a client's size. */
-  static final long INTERNAL_BODY_BYTES_MAX = 256L << 20;
+  static final long SHUTDOWN_GRACE_MS = 3_000;
+  static final long SHUTDOWN_DRAIN_MS = 2_000;
 
   private final NodeConfig config;
-  private Engine engine;
-  private Membership membership;
-  private Peers peers;
-  private HttpServer server;
-  /** Sends key-value requests straight to their dialect and the rest to the router. */
-  private KeyValueFastPath fastPath;
-
+  private final Clock clock;
   /** The durable store when DATA_DIR is set, else null (data in memory). */
   private final RocksDbStore durable;
+  private HttpServer server;
+  private KeyValueFastPath fastPath;
+  private PeerClient peers;
+  private KvService kv;
+  private GossipDriver gossip;
+  private Heartbeats heartbeats;
+  private AntiEntropyDriver antiEntropy;
+  private ClusterState state;
 
   public NodeVerticle(NodeConfig config, RocksDbStore durable) {
+    this(config, durable, Clock.SYSTEM);
+  }
+
+  public NodeVerticle(NodeConfig config, RocksDbStore durable, Clock clock) {
     this.config = config;
     this.durable = durable;
+    this.clock = clock;
   }
 
   @Override
   public Future<?> start() {
-    ClusterConfig restored = restoredCluster();
-    ClusterConfig cluster = restored != null ? restored : initialCluster();
+    NodeAddress self = config.address();
+    NodeMeta meta = new NodeMeta(durable);
+    ClusterConfig restored = meta.restoredConfig().orElse(null);
+    state = new ClusterState(self, restored != null ? restored : initialCluster());
     ReplicationQueue queue = new ReplicationQueue(new ReplicationQueue.Limits(
         config.queueEntriesMax(), config.batchEntriesMax(), config.retryDelayMsMin(),
         config.retryDelayMsMax()));
     Store store = durable != null ? durable : new MemoryStore();
-    Replica replica = new Replica(config.address().toString(), store, queue,
-        new LamportClock());
-    peers = new Peers(vertx, config.connectTimeoutMs());
-    engine = new Engine(vertx, context, config, cluster, replica, peers, durable);
-    membership = new Membership(vertx, engine);
+    Replica replica = new Replica(self.toString(), store, queue, new LamportClock());
+    NodeStability stability = new NodeStability(self.toString(), clock.millis(), meta.durable(),
+        ClusterState.shardMap(state.current()));
+    KeyValueCore core = new KeyValueCore(self.toString(), replica, stability,
+        config.waitersMax());
+    peers = new PeerClient(vertx, config.connectTimeoutMs());
+    PeerLiveness liveness = new PeerLiveness(self, clock, config.failureTimeoutMs());
+    gossip = new GossipDriver(vertx, context, clock, queue, peers, liveness, self,
+        config.replicationTickMs(), config.forwardTimeoutMs());
+    kv = new KvService(vertx, clock, config, state, core, liveness, peers, gossip);
+    ViewChanges views = new ViewChanges(vertx, clock, config, state, stability, kv, liveness,
+        peers, meta);
+    CatchUp catchUp = new CatchUp(vertx, clock, config, state, stability, kv, views, peers,
+        gossip);
+    ConfigSync configSync = new ConfigSync(state, views, catchUp, peers,
+        config.forwardTimeoutMs());
+    heartbeats = new Heartbeats(vertx, state, stability, replica, liveness, gossip, configSync,
+        peers, meta, config.heartbeatIntervalMs(), config.failureTimeoutMs());
+    antiEntropy = new AntiEntropyDriver(vertx, context, clock, state, stability, kv, liveness,
+        peers, config.antiEntropyIntervalMs(), config.forwardTimeoutMs());
+    meta.saveConfig(state.current());
 
+    Router router = router();
+    ShardDialect shardDialect = new ShardDialect(kv, state, liveness, heartbeats, views, config);
+    shardDialect.mount(router);
+    KvsDialect kvsDialect = new KvsDialect(vertx, kv, state, liveness, views, config);
+    kvsDialect.mount(router);
+    fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router, config.bodyBytesMax());
+    new RingRoutes(kv, state, liveness, views, config).mount(router);
+    new InternalRoutes(kv, state, heartbeats, configSync, catchUp, views, antiEntropy)
+        .mount(router);
+    router.route().failureHandler(HttpErrors::handle);
+    for (int status : new int[] {400, 404, 405, 413, 500}) {
+      router.errorHandler(status, HttpErrors::handle);
+    }
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(config.address().host())
+        .setPort(config.address().port())
+        .setMaxInitialLineLength(64 * 1024)
+        .setTcpNoDelay(true);
+    server = vertx.createHttpServer(options).requestHandler(fastPath)
+        .invalidRequestHandler(NodeVerticle::rejectMalformed);
+    return requeueUnacknowledged(meta, catchUp).compose(v -> server.listen()).compose(s -> {
+      gossip.start();
+      kv.start();
+      heartbeats.start();
+      antiEntropy.start();
+      return catchUp.bootstrap(restored != null);
+    }).onSuccess(v -> {
+      ClusterConfig c = state.current();
+      LOG.info("event=ready node={} epoch={} shard={} shards={}", config.address(),
+          c.epoch(), c.shardOfNode(config.address()), c.layout().asMap());
+    });
+  }
+
+  /** The router with the handlers every request passes: in-flight bound, bodies as JSON. */
+  private Router router() {
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {
       if (!fastPath.enter()) {
@@ -87,47 +164,19 @@ public final class NodeVerticle extends VerticleBase {
       }
       ctx.next();
     });
-    // Clients get BODY_BYTES_MAX; peers may send batches of several large values.
-    router.route("/internal/*").handler(BodyHandler.create(false)
-        .setBodyLimit(INTERNAL_BODY_BYTES_MAX));
+    // Peers' routes bound their own bodies (InternalRoutes); clients get BODY_BYTES_MAX.
     router.routeWithRegex("^(?!/internal/).*").handler(BodyHandler.create(false)
         .setBodyLimit(config.bodyBytesMax()));
-    ShardDialect shardDialect = new ShardDialect(engine, membership, config);
-    shardDialect.mount(router);
-    KvsDialect kvsDialect = new KvsDialect(vertx, engine, membership, config);
-    kvsDialect.mount(router);
-    fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router, config.bodyBytesMax());
-    new RingRoutes(engine, membership, config).mount(router);
-    new InternalRoutes(engine, membership).mount(router);
-    router.route().failureHandler(HttpErrors::handle);
-    for (int status : new int[] {400, 404, 405, 413, 500}) {
-      router.errorHandler(status, HttpErrors::handle);
-    }
-
-    HttpServerOptions options = new HttpServerOptions()
-        .setHost(config.address().host())
-        .setPort(config.address().port())
-        .setMaxInitialLineLength(64 * 1024)
-        .setTcpNoDelay(true);
-    server = vertx.createHttpServer(options).requestHandler(fastPath)
-        .invalidRequestHandler(NodeVerticle::rejectMalformed);
-    return requeueUnacknowledged().compose(v -> server.listen()).compose(s -> {
-      engine.start();
-      return membership.bootstrap(restored != null);
-    }).onSuccess(v -> {
-      ClusterConfig c = engine.cluster();
-      LOG.info("event=ready node={} epoch={} shard={} shards={}", config.address(),
-          c.epoch(), c.shardOfNode(config.address()), c.layout().asMap());
-    });
+    return router;
   }
 
   /**
    * A request Netty could not even parse (request line or headers too long, garbage line): a
    * JSON 400 like every other error, then the connection closes.
    */
-  private static void rejectMalformed(io.vertx.core.http.HttpServerRequest request) {
+  private static void rejectMalformed(HttpServerRequest request) {
     String method = request.method() == null ? "request" : request.method().name();
-    byte[] body = ringkv.node.json.Json.bytes(ringkv.node.json.Json.object()
+    byte[] body = Json.bytes(Json.object()
         .put("message", "Error in " + method)
         .put("error", "Bad request: malformed HTTP request"));
     request.response().setStatusCode(400)
@@ -141,31 +190,19 @@ public final class NodeVerticle extends VerticleBase {
     return fastPath.inFlight();
   }
 
-  /** The configuration this node last installed, when DATA_DIR holds one. */
-  private ClusterConfig restoredCluster() {
-    if (durable == null) {
-      return null;
-    }
-    return durable.getMeta(Engine.META_CONFIG)
-        .map(bytes -> Wire.decodeConfig(Json.parseBody(bytes)))
-        .orElse(null);
-  }
-
   /**
    * After a restart with DATA_DIR: the replication queue was in memory, so every write this node
    * made above its persisted stable mark (the ones some peer may not have acknowledged) is
    * queued again for its shard's peers. Scanning the store runs on a worker thread.
    */
-  private Future<Void> requeueUnacknowledged() {
+  private Future<Void> requeueUnacknowledged(NodeMeta meta, CatchUp catchUp) {
     if (durable == null) {
       return Future.succeededFuture();
     }
-    long mark = durable.getMeta(Engine.META_STABLE)
-        .map(b -> Long.parseLong(new String(b, java.nio.charset.StandardCharsets.US_ASCII)))
-        .orElse(0L);
+    long mark = meta.restoredStableMark();
     String self = config.address().toString();
     return vertx.executeBlocking(() -> {
-      java.util.List<ringkv.gossip.Entry> own = new java.util.ArrayList<>();
+      List<Entry> own = new ArrayList<>();
       durable.forEach(e -> {
         if (e.version().node().equals(self) && e.version().counter() > mark) {
           own.add(e);
@@ -173,7 +210,7 @@ public final class NodeVerticle extends VerticleBase {
       });
       return own;
     }).map(own -> {
-      int queued = engine.requeue(own);
+      int queued = catchUp.requeue(own, mark);
       LOG.info("event=outbox-rebuilt node={} stable-mark={} own-writes-above-mark={} queued={}",
           self, mark, own.size(), queued);
       return null;
@@ -201,23 +238,25 @@ public final class NodeVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
-    long start = System.currentTimeMillis();
+    long start = clock.millis();
     Future<Void> closed = server == null ? Future.succeededFuture()
         : server.shutdown(java.time.Duration.ofMillis(SHUTDOWN_GRACE_MS));
     return closed
-        .compose(v -> engine == null ? Future.<Void>succeededFuture()
-            : engine.drainReplication(System.currentTimeMillis() + SHUTDOWN_DRAIN_MS))
+        .compose(v -> kv == null ? Future.<Void>succeededFuture()
+            : kv.drainReplication(clock.millis() + SHUTDOWN_DRAIN_MS))
         .transform(ar -> {
-          long pending = engine == null ? 0 : engine.replica().queue().pendingTotal();
+          long pending = kv == null ? 0 : kv.core().replica().queue().pendingTotal();
           LOG.info("event=shutdown node={} ms={} unacknowledged-writes={}", config.address(),
-              System.currentTimeMillis() - start, pending);
-          if (engine != null) {
-            engine.stop();
+              clock.millis() - start, pending);
+          for (Runnable stop : new Runnable[] {
+              gossip == null ? null : gossip::stop, kv == null ? null : kv::stop,
+              heartbeats == null ? null : heartbeats::stop,
+              antiEntropy == null ? null : antiEntropy::stop}) {
+            if (stop != null) {
+              stop.run();
+            }
           }
           return peers == null ? Future.succeededFuture() : peers.close();
         });
   }
-
-  static final long SHUTDOWN_GRACE_MS = 3_000;
-  static final long SHUTDOWN_DRAIN_MS = 2_000;
 }

@@ -277,16 +277,19 @@ final class FuzzRequests {
       Map.entry("/ring/key/fuzz-method", Set.of("GET")),
       Map.entry("/internal/kv", Set.of("POST")),
       Map.entry("/internal/replicate", Set.of("POST")),
-      Map.entry("/internal/pull", Set.of("POST")),
+      Map.entry("/internal/entries", Set.of("POST")),
       Map.entry("/internal/settle", Set.of("POST")),
+      Map.entry("/internal/count", Set.of("POST")),
+      Map.entry("/internal/ae/digest", Set.of("POST")),
+      Map.entry("/internal/ae/versions", Set.of("POST")),
       Map.entry("/internal/scan", Set.of("POST")),
       Map.entry("/internal/join", Set.of("POST")),
       Map.entry("/internal/view/prepare", Set.of("POST")),
       Map.entry("/internal/view/transfer", Set.of("POST")),
       Map.entry("/internal/view/commit", Set.of("POST")),
       Map.entry("/internal/view/abort", Set.of("POST")),
-      Map.entry("/internal/config", Set.of("GET")),
-      Map.entry("/internal/ping", Set.of("GET")));
+      Map.entry("/internal/config", Set.of("POST")),
+      Map.entry("/internal/ping", Set.of("GET", "POST")));
 
   static final List<String> METHODS =
       List.of("GET", "PUT", "DELETE", "POST", "PATCH", "OPTIONS", "HEAD", "TRACE", "FOO");
@@ -926,7 +929,7 @@ final class FuzzRequests {
           return internalEpoch();
         case 5:
           return new Req("internal-pull-scan", "POST",
-              pick(List.of("/internal/pull", "/internal/scan"))).body(pick(Arrays.asList(null,
+              pick(List.of("/internal/entries", "/internal/scan"))).body(pick(Arrays.asList(null,
               "{}", "{\"keys\":5}", "{\"keys\":[\"" + seededKey() + "\",5,null,{}]}",
               "{\"shard\":\"x\",\"limit\":-5,\"after\":7}", "{\"shard\":1,\"limit\":1e9}",
               "{\"shard\":99,\"after\":\"\\u0000\"}"))).either();
@@ -938,12 +941,14 @@ final class FuzzRequests {
               "{\"to\":\"127.0.0.1:1\",\"wait-ms\":1e99}"))).status(400);
         case 6:
           return new Req("internal-pull-scan-broken", "POST",
-              pick(List.of("/internal/pull", "/internal/scan"))).body(rnd.nextBoolean()
+              pick(List.of("/internal/entries", "/internal/scan"))).body(rnd.nextBoolean()
               ? pick(BROKEN_JSON) : pick(WRONG_TYPE)).status(400);
         default:
           if (rnd.nextBoolean()) {
-            return new Req("internal-get", "GET", pick(List.of("/internal/config",
-                "/internal/ping"))).valid().status(200);
+            return rnd.nextBoolean()
+                ? new Req("internal-get", "GET", "/internal/ping").valid().status(200)
+                : new Req("internal-config", "POST", "/internal/config").body("{}").valid()
+                    .status(200);
           }
           return new Req("internal-get-odd", "GET", pick(List.of(
               "/internal/ping?from=x:y&epoch=99999999999999999999",
@@ -980,7 +985,8 @@ final class FuzzRequests {
           Req r = new Req("internal-kv-read", "POST", "/internal/kv").body("{\"op\":\"GET\","
               + "\"key\":\"" + seed + "\"," + pick(List.of("\"hops\":0", "\"wait-ms\":0",
               "\"from-catching-up\":\"yes\"", "\"context\":null", "\"epoch\":1",
-              "\"wait-ms\":60000", "\"context\":\"\"")) + "}").valid().status(200);
+              "\"wait-ms\":60000", "\"context\":\"\"")) + ",\"from\":\"127.0.0.1:1\"}")
+              .valid().status(200);
           return r;
         }
         case 2:
@@ -995,7 +1001,7 @@ final class FuzzRequests {
           return new Req("internal-kv-write-new", "POST", "/internal/kv").body("{\"op\":\""
               + pick(List.of("PUT", "DELETE")) + "\",\"key\":\"" + fresh
               + "\",\"value-json\":\"" + jsonEscape(pick(VALUES)) + "\",\"hops\":"
-              + pick(List.of("0", "1")) + "}")
+              + pick(List.of("0", "1")) + ",\"from\":\"127.0.0.1:1\"}")
               .valid().status(200);
       }
     }

@@ -6,6 +6,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import ringkv.gossip.ContextBound;
 import ringkv.gossip.ReplicationQueue.Limits;
 
 /*
@@ -28,26 +29,28 @@ class BoundedContextTest {
   private static final int HEARTBEAT_TICKS = 25;
   /** The real node sweeps tombstones every 2 s. */
   private static final int SWEEP_TICKS = 200;
+  /** ANTI_ENTROPY_INTERVAL_MS 10 s. */
+  private static final int AE_TICKS = 1_000;
   /**
-   * The stated bound. The client does at most one operation per tick, hence at most one write
-   * per tick. An entry (k, v) stays in its context until the serving replica knows that the
-   * stable time of k's shard reached v: the write's batch leaves on the next tick and is acked
-   * within two more (1 ms links), each replica then reports its localStable within one
-   * heartbeat (25 ticks), and the report arrives a tick later. So an entry lives at most about
-   * 25 + 5 = 30 ticks, and the context holds at most the ~30 keys written in that window
-   * (a read adds the key read and the deps of its write, but after pruning on the way out only
-   * those still unstable, i.e. written in the same window). Independent of the key count and
-   * the run's length; 200 leaves more than 5x room for the schedule's jitter.
+   * The bound. A reply's context keeps up to {@link ContextBound#ENTRIES_MAX} entries as they
+   * are, and beyond that only entries that are not stable yet. The client does at most one
+   * operation per tick, hence at most one write per tick. An entry (k, v) is unstable until the
+   * serving replica knows that the stable time of k's shard reached v: the write's batch leaves
+   * on the next tick and is acked within two more (1 ms links), each replica then reports its
+   * localStable within one heartbeat (25 ticks), and the report arrives a tick later. So about
+   * 30 keys written in that window are unstable at any time (a read adds the key read and the
+   * deps of its write, also from that window). Independent of the key count and the run's
+   * length: 16 + 60 leaves twice the room for the schedule's jitter.
    */
-  private static final int CONTEXT_BOUND = 200;
+  private static final int CONTEXT_BOUND = ContextBound.ENTRIES_MAX + 60;
   private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
 
   @ParameterizedTest(name = "{0} shard(s)")
   @ValueSource(ints = {1, 2})
   void contextStaysBoundedOverAHundredThousandOperations(int shards) {
     long seed = Long.getLong("sim.seed", 42L);
-    SimConfig config = new SimConfig(shards, 2, 1, KEYS, TICK_MS, 0, 2_000, 300, 700, 5, 30,
-        1.0, 0, HEARTBEAT_TICKS, SWEEP_TICKS, Limits.defaults());
+    SimConfig config = SimConfig.faultFree(shards, 2, 1, KEYS, TICK_MS, HEARTBEAT_TICKS,
+        SWEEP_TICKS, AE_TICKS, Limits.defaults());
     long startNs = System.nanoTime();
     long startCpuNs = CPU.getCurrentThreadCpuTime();
     SimResult result = new SimCluster(seed, ReplicaBug.NONE, config).runFaultFree(OPS);

@@ -2,6 +2,7 @@ package ringkv.gossip.sim;
 
 import java.util.Objects;
 import ringkv.gossip.CausalContext;
+import ringkv.gossip.KeyValueCore;
 
 /**
  * Models one client session: the causal context it threads from every result into its next
@@ -12,7 +13,14 @@ import ringkv.gossip.CausalContext;
  */
 final class SimClient {
 
-  enum Kind { GET, PUT, DELETE }
+  enum Kind {
+    GET, PUT, DELETE;
+
+    /** The operation the protocol core performs. */
+    KeyValueCore.Op op() {
+      return KeyValueCore.Op.valueOf(name());
+    }
+  }
 
   /**
    * An operation in progress: {@code kind} of {@code key} at replica {@code node}, started at

@@ -9,14 +9,15 @@ import java.util.Objects;
 import java.util.Random;
 import ringkv.gossip.CausalContext;
 import ringkv.gossip.Entry;
-import ringkv.gossip.Replica;
-import ringkv.gossip.Replica.ReadResult;
-import ringkv.gossip.Replica.WriteResult;
+import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.Version;
 import ringkv.gossip.sim.SimClient.Kind;
 import ringkv.gossip.sim.SimClient.Op;
+import ringkv.gossip.sim.SimMessage.AntiEntropyReply;
+import ringkv.gossip.sim.SimMessage.AntiEntropyRequest;
 import ringkv.gossip.sim.SimMessage.PullResponse;
 import ringkv.gossip.sim.SimMessage.ReplicateRequest;
+import ringkv.gossip.sim.SimMessage.ScanPage;
 import ringkv.gossip.sim.SimNetwork.Delivery;
 
 /**
@@ -40,10 +41,15 @@ import ringkv.gossip.sim.SimNetwork.Delivery;
  * fails as unavailable, which is allowed. The first violation ends the run; {@link #run()}
  * returns it with the status of every node.
  *
- * <p>Stability runs as in the real node: every node heartbeats its {@code localStable} to every
- * other node over the faulty network, clients' contexts are pruned by the serving node on the
- * way in and on the way out, and every node periodically collects the tombstones at or below
- * its shard's stable time (see {@link SimNode}). The context size clients carry is recorded.
+ * <p>Every node runs the production protocol core (see {@link SimNode}): stability reports over
+ * the faulty network, reply contexts bounded by {@code ContextBound}, tombstone sweeps,
+ * anti-entropy rounds. In half the runs processes also die and come back during the faults
+ * phase: a node that keeps its data on disk loses its queue, one that does not loses its store
+ * too and copies its shard from a peer before it serves again (a node without durable data is
+ * only killed when every write it holds is held by another replica as well, so nothing
+ * acknowledged is lost by design). Clients go to a serving replica; an operation waiting for a
+ * dependency that does not come fails if it is a read and goes ahead if it is a write, as in
+ * the real node. The context size clients carry is recorded.
  *
  * <p>{@link #runFaultFree} runs a perfect network instead of the faults phase, for a given
  * number of client operations (the bounded-context demonstration).
@@ -73,10 +79,13 @@ public final class SimCluster {
   private long unavailableDependency;
   private long pulls;
   private long tombstonesCollected;
+  private long crashes;
+  private long nextCrashChangeTick;
   private long contextSizeMax;
   private long contextSizeSum;
   private long contextSamples;
   private long ticksToConverge = -1;
+  private long writesAfterWait;
 
   public SimCluster(long seed, ReplicaBug bug) {
     this(seed, bug, null);
@@ -114,6 +123,7 @@ public final class SimCluster {
       }
       shardIds.add(List.copyOf(ids));
     }
+    SimNode.Layout layout = new SimNode.Layout(shardIds, k -> shardOf(k, config.shards()));
     for (int s = 0; s < config.shards(); s++) {
       int shard = s;
       shardKeys.add(keys.stream().filter(k -> shardOf(k, config.shards()) == shard).toList());
@@ -121,8 +131,9 @@ public final class SimCluster {
       for (String id : shardIds.get(s)) {
         long skewMs = config.clockSkewMsMax() == 0 ? 0 : random.nextInt(
             (int) config.clockSkewMsMax() + 1);
-        SimNode node = new SimNode(id, s, shardIds, k -> shardOf(k, config.shards()),
-            config.limits(), skewMs, config.batchTimeoutMs(), bug, network);
+        boolean durable = random.nextDouble() < config.durableProbability();
+        SimNode node = new SimNode(id, s, layout, config.limits(), skewMs,
+            config.batchTimeoutMs(), durable, bug, network);
         nodes.put(id, node);
         members.add(node);
       }
@@ -183,23 +194,38 @@ public final class SimCluster {
       changeFaults();
       nextFaultChangeTick = tick + 1 + random.nextInt(config.faultChangeTicksMax());
     }
+    if (faults && config.crashEveryTicksMax() > 0 && tick >= nextCrashChangeTick) {
+      crashOrRestart();
+      nextCrashChangeTick = tick + 1 + random.nextInt(config.crashEveryTicksMax());
+    }
     Delivery delivery;
     while ((delivery = network.poll()) != null) {
       SimNode node = nodes.get(delivery.to());
+      boolean served = node.serves();
       node.onDelivery(delivery, clock.nowMs());
       checker.checkNode(node, keysToCheck(node, touched(delivery.message())));
+      if (!served && node.serves()) {
+        checker.checkCaughtUp(node, shardKeys.get(node.shard()));
+      }
     }
     int index = 0;
     for (SimNode node : nodes.values()) {
+      boolean served = node.serves();
       node.onTick(clock.nowMs());
+      if (!served && node.serves()) {
+        checker.checkCaughtUp(node, shardKeys.get(node.shard()));
+      }
       // Staggered, so nodes do not all report in the same tick.
       if ((tick + index) % config.heartbeatEveryTicks() == 0) {
-        node.heartbeat();
+        node.heartbeat(clock.nowMs());
       }
       if ((tick + index) % config.sweepEveryTicks() == 0) {
         Collection<String> tombstones = checker.tombstonesHeld(node.id());
         tombstonesCollected += node.sweep();
         checker.checkNode(node, keysToCheck(node, tombstones));
+      }
+      if ((tick + index) % config.aeEveryTicks() == 0) {
+        node.antiEntropy(clock.nowMs());
       }
       index++;
     }
@@ -211,6 +237,59 @@ public final class SimCluster {
     }
   }
 
+  /**
+   * Restarts a dead process, or kills one: never more than one replica of a shard at a time,
+   * and a node without durable data only while every write it holds is held elsewhere too.
+   */
+  private void crashOrRestart() {
+    for (SimNode node : nodes.values()) {
+      if (node.phase() == SimNode.Phase.DOWN) {
+        restart(node);
+        return;
+      }
+    }
+    List<SimNode> all = new ArrayList<>(nodes.values());
+    SimNode victim = all.get(random.nextInt(all.size()));
+    boolean shardBusy = shardMembers.get(victim.shard()).stream()
+        .anyMatch(n -> n.phase() != SimNode.Phase.UP);
+    if (shardBusy || (!victim.durable() && holdsAUniqueWrite(victim))) {
+      return;
+    }
+    victim.crash();
+    crashes++;
+    for (SimClient client : clients) {
+      if (client.pending() != null && client.pending().node().equals(victim.id())) {
+        client.finish(); // its connection died: no answer, and nothing was done
+        unavailableDependency++;
+      }
+    }
+  }
+
+  private void restart(SimNode node) {
+    node.restart(clock.nowMs());
+    if (!node.durable()) {
+      checker.onWiped(node.id());
+    }
+    checker.checkNode(node, shardKeys.get(node.shard()));
+  }
+
+  /** Whether {@code node} holds a version of a key newer than every other replica does. */
+  private boolean holdsAUniqueWrite(SimNode node) {
+    for (String key : shardKeys.get(node.shard())) {
+      Version mine = checker.effective(node.id(), key);
+      Version best = Version.ZERO;
+      for (SimNode other : shardMembers.get(node.shard())) {
+        if (other != node) {
+          best = Version.max(best, checker.effective(other.id(), key));
+        }
+      }
+      if (mine.isNewerThan(best)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The keys a delivered message may change. */
   private static Collection<String> touched(SimMessage message) {
     if (message instanceof ReplicateRequest request) {
@@ -218,6 +297,15 @@ public final class SimCluster {
     }
     if (message instanceof PullResponse response) {
       return List.of(response.entry().key());
+    }
+    if (message instanceof ScanPage page) {
+      return page.entries().stream().map(Entry::key).toList();
+    }
+    if (message instanceof AntiEntropyRequest request) {
+      return request.entries().stream().map(Entry::key).toList();
+    }
+    if (message instanceof AntiEntropyReply reply) {
+      return reply.entries().stream().map(Entry::key).toList();
     }
     return List.of();
   }
@@ -256,21 +344,32 @@ public final class SimCluster {
       if (random.nextDouble() >= config.opProbability()) {
         return;
       }
-      client.start(newOp(writesAllowed));
+      Op op = newOp(writesAllowed);
+      if (op == null) {
+        unavailableDependency++; // no replica of the key's shard serves now: 503
+        return;
+      }
+      client.start(op);
     }
     Op op = client.pending();
     SimNode node = nodes.get(op.node());
-    CausalContext context = node.prune(client.context()); // pruned on the way in
+    CausalContext context = client.context();
     if (!node.canServe(op.key(), context)) {
-      if (tick - op.startTick() >= config.opTimeoutTicks()) {
+      boolean late = tick - op.startTick() >= config.opTimeoutTicks();
+      if (late && !KeyValueCore.goesAheadWithoutDependency(op.kind().op())) {
         client.finish();
         unavailableDependency++;
-      } else if (tick - op.lastPullTick() >= config.pullEveryTicks()) {
-        node.pull(op.key());
-        client.start(op.pulledAt(tick));
-        pulls++;
+        return;
       }
-      return;
+      if (!late) {
+        if (tick - op.lastPullTick() >= config.pullEveryTicks()) {
+          node.pull(op.key());
+          client.start(op.pulledAt(tick));
+          pulls++;
+        }
+        return;
+      }
+      writesAfterWait++; // the dependency did not come: the write goes ahead
     }
     client.finish();
     execute(client, op, node, context);
@@ -281,48 +380,47 @@ public final class SimCluster {
     contextSamples++;
   }
 
+  /** A random operation at a random serving replica of its key's shard; null if none serves. */
   private Op newOp(boolean writesAllowed) {
     double dice = random.nextDouble();
     Kind kind = !writesAllowed || dice < 0.45 ? Kind.GET : dice < 0.85 ? Kind.PUT : Kind.DELETE;
     String key = keys.get(random.nextInt(keys.size()));
-    List<SimNode> members = shardMembers.get(shardOf(key, config.shards()));
-    String node = members.get(random.nextInt(members.size())).id();
+    List<SimNode> serving = shardMembers.get(shardOf(key, config.shards())).stream()
+        .filter(SimNode::serves).toList();
+    if (serving.isEmpty()) {
+      return null;
+    }
+    String node = serving.get(random.nextInt(serving.size())).id();
     return new Op(kind, key, node, tick, tick - config.pullEveryTicks());
   }
 
   /**
-   * Serves {@code op} at {@code node} (its dependencies are present) and checks the outcome;
-   * {@code before} is the client's context as the node pruned it on the way in, and the node
-   * prunes the reply's on the way out.
+   * Serves {@code op} at {@code node} through the production core and checks the outcome;
+   * {@code before} is the client's context as it sent it.
    */
   private void execute(SimClient client, Op op, SimNode node, CausalContext before) {
-    Replica replica = node.replica();
     long localMs = node.localMs(clock.nowMs());
-    if (op.kind() == Kind.GET) {
-      ReadResult read = replica.read(op.key(), before);
-      checker.onObserve(client.id(), node.id(), op.key(), read.entry(), before);
-      client.setContext(node.prune(read.context()));
-      reads++;
-      return;
+    KeyValueCore.Result r = node.core().perform(op.kind().op(), op.key(),
+        op.kind() == Kind.PUT ? client.nextValue() : null, before, localMs);
+    switch (r.outcome()) {
+      case QUEUE_FULL -> {
+        unavailableQueueFull++; // the node answers 503: the queue is full
+        return; // the client keeps its context
+      }
+      case FOUND, NOT_FOUND -> {
+        checker.onObserve(client.id(), node.id(), op.key(), r.entry(), before);
+        if (op.kind() == Kind.GET) {
+          reads++;
+        } else {
+          noOpDeletes++; // a 404 from DELETE reveals the key's state exactly as a GET does
+        }
+      }
+      default -> {
+        checker.onWrite(client.id(), r.entry());
+        writes++;
+      }
     }
-    Entry current = replica.store().get(op.key());
-    boolean changes = op.kind() == Kind.PUT || (current != null && !current.isTombstone());
-    if (changes && !replica.hasRoomFor(op.key(), node.peers())) {
-      unavailableQueueFull++; // the node answers 503: the queue is full
-      return; // the client keeps its context
-    }
-    WriteResult result = op.kind() == Kind.PUT
-        ? replica.put(op.key(), client.nextValue(), before, node.peers(), localMs)
-        : replica.delete(op.key(), before, node.peers(), localMs);
-    if (result.entry() != null) {
-      checker.onWrite(client.id(), result.entry());
-      writes++;
-    } else {
-      // A 404 from DELETE reveals the key's state exactly as a 404 from GET does.
-      checker.onObserve(client.id(), node.id(), op.key(), current, before);
-      noOpDeletes++;
-    }
-    client.setContext(node.prune(result.context()));
+    client.setContext(r.context());
   }
 
   /** The healed phase: perfect network, reads only, until converged or the bound is hit. */
@@ -330,6 +428,11 @@ public final class SimCluster {
     phase = "healed";
     network.heal();
     network.setOptions(NetworkOptions.perfect());
+    for (SimNode node : nodes.values()) {
+      if (node.phase() == SimNode.Phase.DOWN) {
+        restart(node);
+      }
+    }
     for (SimClient client : clients) {
       if (client.pending() != null && client.pending().kind() != Kind.GET) {
         client.finish();
@@ -351,6 +454,9 @@ public final class SimCluster {
   /** Why the cluster has not converged yet, or null if it has. */
   private String divergence() {
     for (SimNode node : nodes.values()) {
+      if (!node.serves()) {
+        return node.id() + " is " + node.phase();
+      }
       if (!node.isDrained()) {
         return node.id() + " still has " + node.replica().queue().pendingTotal() + " queued";
       }
@@ -392,7 +498,7 @@ public final class SimCluster {
         unavailableQueueFull, unavailableDependency, pulls, checker.tombstoneFloorsRaised(),
         tombstonesCollected, checker.collectedReads(), contextSizeMax,
         contextSamples == 0 ? 0 : (double) contextSizeSum / contextSamples,
-        network.counters(), ticksToConverge);
+        network.counters(), ticksToConverge, crashes, writesAfterWait);
     return new SimResult(seed, bug, config, stats, violation, tick, phase,
         violation == null ? "" : status());
   }

@@ -29,6 +29,11 @@ import ringkv.gossip.ReplicationQueue.Limits;
  * @param sweepEveryTicks    every node collects tombstones at its shard's stable time this often
  *                           (the real node: every 2 s = 200 ticks)
  * @param limits             every replica's replication queue limits
+ * @param aeEveryTicks       every node starts an anti-entropy round with a peer this often
+ *                           (the real node: ANTI_ENTROPY_INTERVAL_MS, 10 s = 1,000 ticks)
+ * @param crashEveryTicksMax in the faults phase a process dies or comes back at most this far
+ *                           apart (0: no process ever dies)
+ * @param durableProbability chance that a node keeps its data on disk (DATA_DIR) across a crash
  */
 public record SimConfig(
     int shards,
@@ -46,7 +51,10 @@ public record SimConfig(
     long clockSkewMsMax,
     int heartbeatEveryTicks,
     int sweepEveryTicks,
-    Limits limits) {
+    Limits limits,
+    int aeEveryTicks,
+    int crashEveryTicksMax,
+    double durableProbability) {
 
   public SimConfig {
     checkArgument(shards >= 1 && replicasPerShard >= 1 && clients >= 1 && keys >= 1);
@@ -56,6 +64,15 @@ public record SimConfig(
     checkArgument(opProbability > 0 && opProbability <= 1 && clockSkewMsMax >= 0);
     checkArgument(heartbeatEveryTicks >= 1 && sweepEveryTicks >= 1);
     Objects.requireNonNull(limits, "limits");
+    checkArgument(aeEveryTicks >= 1 && crashEveryTicksMax >= 0);
+    checkArgument(durableProbability >= 0 && durableProbability <= 1);
+  }
+
+  /** This shape without process crashes (and with anti-entropy every {@code aeTicks}). */
+  public static SimConfig faultFree(int shards, int replicasPerShard, int clients, int keys,
+      long tickMs, int heartbeatEveryTicks, int sweepEveryTicks, int aeTicks, Limits limits) {
+    return new SimConfig(shards, replicasPerShard, clients, keys, tickMs, 0, 2_000, 300, 700, 5,
+        30, 1.0, 0, heartbeatEveryTicks, sweepEveryTicks, limits, aeTicks, 0, 0);
   }
 
   /**
@@ -72,7 +89,13 @@ public record SimConfig(
         retryDelayMsMin + 200 + random.nextInt(300));
     int heartbeatEveryTicks = 2 + random.nextInt(20);
     int sweepEveryTicks = 5 + random.nextInt(50);
+    int aeEveryTicks = 20 + random.nextInt(100);
+    // Half the runs kill and restart processes; of those, nodes keep their data on disk with
+    // probability 0, 1/2 or 1.
+    int crashEveryTicksMax = random.nextBoolean() ? 0 : 100 + random.nextInt(300);
+    double durable = random.nextInt(3) / 2.0;
     return new SimConfig(shards, replicasPerShard, clients, 8, 10, 2_000, 2_000, 300, 700, 5, 30,
-        0.3, random.nextInt(1_000), heartbeatEveryTicks, sweepEveryTicks, limits);
+        0.3, random.nextInt(1_000), heartbeatEveryTicks, sweepEveryTicks, limits, aeEveryTicks,
+        crashEveryTicksMax, durable);
   }
 }

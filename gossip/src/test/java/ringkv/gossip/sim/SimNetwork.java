@@ -125,6 +125,14 @@ public final class SimNetwork {
     return null;
   }
 
+  /**
+   * Drops every message in flight from or to {@code node}: its process died, and with it its
+   * connections (what it had not sent yet, and what was on its way to it).
+   */
+  public void purge(String node) {
+    deliveries.removeIf(d -> d.from().equals(node) || d.to().equals(node));
+  }
+
   /** Messages scheduled but not yet delivered (or cut). */
   public int inFlight() {
     return deliveries.size();

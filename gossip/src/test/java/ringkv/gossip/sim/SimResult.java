@@ -22,8 +22,9 @@ public record SimResult(
    * healed phase counts as the latter), pulls sent, how often every replica of a shard came to
    * hold a (newer) tombstone of a key, tombstones collected, reads of "nothing" at a collected
    * tombstone by a client that knew a value of the key, the largest and the mean size of a
-   * client's context after an operation, network counters, and healed ticks until convergence
-   * (-1 if it was not reached).
+   * client's context after an operation, network counters, healed ticks until convergence
+   * (-1 if it was not reached), processes killed, and writes that went ahead after waiting in
+   * vain for a dependency.
    */
   public record Stats(
       long reads,
@@ -38,7 +39,9 @@ public record SimResult(
       long contextSizeMax,
       double contextSizeMean,
       Counters network,
-      long ticksToConverge) {}
+      long ticksToConverge,
+      long crashes,
+      long writesAfterWait) {}
 
   public boolean passed() {
     return violation == null;

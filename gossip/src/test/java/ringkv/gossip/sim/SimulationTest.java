@@ -10,14 +10,16 @@ import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 
 /*
- * Goal: the replication core (Replica, ReplicationQueue, LamportClock, CausalContext) is safe
- * under an adversarial network and live once the network heals: no client ever observes a
- * causality violation, no replica's version of a key ever goes back, deleted keys stay deleted,
- * and after healing every queue drains and every shard converges on the newest acknowledged
- * write of each key within a bounded number of ticks. Stability runs as in the real node
- * (heartbeats over the faulty network, contexts pruned by the serving replica, tombstones
- * collected at the shard's stable time), and a collected tombstone must neither come back nor
- * lose the causes a reader of the delete must see.
+ * Goal: the node's protocol core (KeyValueCore, NodeStability, Replica, ReplicationQueue,
+ * FailureDetector — the production classes, not copies) is safe under an adversarial network and
+ * processes that die and come back, and live once the faults end: no client ever observes a
+ * causality violation, no replica's version of a key ever goes back (but across a restart that
+ * lost its data), deleted keys stay deleted, and after healing every node has caught up, every
+ * queue drains and every shard converges on the newest acknowledged write of each key within a
+ * bounded number of ticks. Stability runs as in the real node (reports per process incarnation,
+ * the bootstrap and hold rules, anti-entropy rounds releasing holds, tombstones collected at the
+ * shard's stable time), writes go ahead after a vain causal wait, and a collected tombstone must
+ * neither come back nor lose the causes a reader of the delete must see.
  * Method: deterministic simulation (SimCluster) over many seeds. -Dsim.seed=S replays one seed;
  * otherwise -Dsim.seeds=N (default 200) seeds are run from a random base (-Dsim.baseSeed=B fixes
  * it). A failure message carries the seed, the tick, the violation and every node's status.
@@ -55,6 +57,8 @@ class SimulationTest {
     long dropped = 0;
     long duplicated = 0;
     long convergeTicksMax = 0;
+    long crashes = 0;
+    long writesAfterWait = 0;
     for (long seed : seeds) {
       SimResult result = new SimCluster(seed, ReplicaBug.NONE).run();
       if (!result.passed()) {
@@ -73,19 +77,23 @@ class SimulationTest {
       dropped += result.stats().network().dropped();
       duplicated += result.stats().network().duplicated();
       convergeTicksMax = Math.max(convergeTicksMax, result.stats().ticksToConverge());
+      crashes += result.stats().crashes();
+      writesAfterWait += result.stats().writesAfterWait();
     }
     long elapsedMs = (System.nanoTime() - startNs) / 1_000_000;
     System.out.printf("sim: %d seeds from %d in %d ms: reads=%d writes=%d unavailable"
             + " (queue full=%d, dependency late=%d) pulls=%d tombstone floors=%d dropped=%d"
             + " duplicated=%d slowest convergence=%d ticks tombstones collected=%d"
-            + " reads of collected deletes=%d largest context=%d%n", seeds.size(), seeds.get(0),
+            + " reads of collected deletes=%d largest context=%d processes killed=%d"
+            + " writes after a vain causal wait=%d%n", seeds.size(), seeds.get(0),
         elapsedMs, reads, writes, queueFull, dependencyLate, pulls, tombstoneFloors, dropped,
-        duplicated, convergeTicksMax, collected, collectedReads, contextMax);
+        duplicated, convergeTicksMax, collected, collectedReads, contextMax, crashes,
+        writesAfterWait);
     if (seeds.size() >= 20) {
       // The faults must actually bite, or the passing run proves nothing.
       assertTrue(reads > 0 && writes > 0 && queueFull > 0 && dependencyLate > 0 && pulls > 0
           && tombstoneFloors > 0 && dropped > 0 && duplicated > 0 && collected > 0
-          && collectedReads > 0, "faults not exercised");
+          && collectedReads > 0 && crashes > 0 && writesAfterWait > 0, "faults not exercised");
     }
   }
 

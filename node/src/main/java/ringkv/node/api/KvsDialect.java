@@ -21,17 +21,21 @@ import java.util.Set;
 import java.util.TreeSet;
 import ringkv.gossip.CausalContext;
 import ringkv.node.config.NodeConfig;
-import ringkv.node.engine.Engine;
-import ringkv.node.engine.KvOp;
+import ringkv.gossip.KeyValueCore;
+import ringkv.node.engine.ClusterState;
+import ringkv.node.engine.KvService;
+import ringkv.node.engine.PeerLiveness;
+import ringkv.node.engine.ViewChanges;
+import ringkv.node.wire.ContextJson;
+import ringkv.node.wire.JsonWriter;
 import ringkv.node.engine.KvReply;
 import ringkv.node.engine.KvRequest;
-import ringkv.node.engine.Membership;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 
 /**
  * The view-change dialect ({@code /kvs/…}, SPEC §4): parses requests into calls of the same
- * {@link Engine} and {@link Membership} the shard dialect uses and renders their results with
+ * {@link KvService} and {@link ViewChanges} the shard dialect uses and renders their results with
  * the exact strings of this dialect's contract. No behaviour lives here beyond the dialect's own
  * conventions: the {@code "causal-context"} field in every key-value request and response (errors
  * included), {@code "address"} when this node proxied, string shard ids, a causal wait of
@@ -49,14 +53,19 @@ public final class KvsDialect {
   static final String CONTEXT_FIELD = "causal-context";
 
   private final Vertx vertx;
-  private final Engine engine;
-  private final Membership membership;
+  private final KvService kv;
+  private final ClusterState state;
+  private final PeerLiveness liveness;
+  private final ViewChanges views;
   private final NodeConfig config;
 
-  public KvsDialect(Vertx vertx, Engine engine, Membership membership, NodeConfig config) {
+  public KvsDialect(Vertx vertx, KvService kv, ClusterState state, PeerLiveness liveness,
+      ViewChanges views, NodeConfig config) {
     this.vertx = vertx;
-    this.engine = engine;
-    this.membership = membership;
+    this.kv = kv;
+    this.state = state;
+    this.liveness = liveness;
+    this.views = views;
     this.config = config;
   }
 
@@ -81,20 +90,20 @@ public final class KvsDialect {
    * straight from the server for the common requests ({@link KeyValueFastPath}).
    */
   public void keyValue(HttpServerRequest req, Buffer rawBody) {
-    KvOp op = KvOp.valueOf(req.method().name());
+    KeyValueCore.Op op = KeyValueCore.Op.valueOf(req.method().name());
     CausalContext context = CausalContext.EMPTY;
     KvRequest request;
     try {
       String key = Requests.pathRest(req.path(), KEYS_PREFIX);
       KvBody body = Requests.kvBody(req, rawBody, CONTEXT_FIELD);
-      context = Wire.decodeContext(body.context(), engine.clockLimit());
+      context = ContextJson.read(body.context(), kv.clockLimit());
       request = new KvRequest(op, key, body.rawValue(), context, config.kvsCausalWaitMs());
     } catch (KvException e) {
       HttpErrors.render(req, e, contextField(context));
       return;
     }
     CausalContext sent = context;
-    bounded(engine.execute(request, 0)).onComplete(ar -> {
+    bounded(kv.execute(request, 0, false)).onComplete(ar -> {
       if (ar.succeeded()) {
         render(req, op, ar.result());
       } else if (ar.cause() instanceof KvException e) {
@@ -128,12 +137,12 @@ public final class KvsDialect {
 
   private static ObjectNode contextField(CausalContext context) {
     ObjectNode field = Json.object();
-    field.set(CONTEXT_FIELD, Wire.context(context));
+    field.set(CONTEXT_FIELD, Json.parseBody(ContextJson.bytes(context)));
     return field;
   }
 
-  private static void render(HttpServerRequest req, KvOp op, KvReply r) {
-    JsonOut body = new JsonOut();
+  private static void render(HttpServerRequest req, KeyValueCore.Op op, KvReply r) {
+    JsonWriter body = new JsonWriter();
     int status = 200;
     byte[] bytes;
     try {
@@ -180,12 +189,12 @@ public final class KvsDialect {
 
   /** Shard ids of the current configuration; none while this node belongs to no cluster. */
   private List<Integer> shardIds() {
-    ClusterConfig c = engine.cluster();
+    ClusterConfig c = state.current();
     return c.view().isEmpty() ? List.of() : new ArrayList<>(c.ring().shardIds());
   }
 
   private void keyCount(RoutingContext ctx) {
-    engine.localKeyCount().onComplete(ar -> {
+    kv.localKeyCount().onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;
@@ -193,7 +202,7 @@ public final class KvsDialect {
       ObjectNode body = Json.object();
       body.put("message", "Key count retrieved successfully");
       body.put("key-count", ar.result());
-      OptionalInt shard = engine.cluster().shardOfNode(engine.self());
+      OptionalInt shard = state.current().shardOfNode(state.self());
       if (shard.isPresent()) {
         body.put("shard-id", Integer.toString(shard.getAsInt()));
       }
@@ -214,8 +223,8 @@ public final class KvsDialect {
     if (!shardIds().contains(id)) {
       throw new KvException(ErrorCode.UNKNOWN_SHARD, "shard " + id + " does not exist");
     }
-    ClusterConfig c = engine.cluster();
-    engine.keyCount(id).onComplete(ar -> {
+    ClusterConfig c = state.current();
+    kv.keyCount(id).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;
@@ -250,7 +259,7 @@ public final class KvsDialect {
       throw new KvException(ErrorCode.BAD_REQUEST, "the " + view.size()
           + " nodes of the view are not a multiple of repl-factor " + factor);
     }
-    ClusterConfig current = engine.cluster();
+    ClusterConfig current = state.current();
     ClusterConfig next;
     try {
       next = current.withViewAndReplication(view, factor);
@@ -259,7 +268,7 @@ public final class KvsDialect {
     }
     Set<NodeAddress> newcomers = new TreeSet<>(view);
     newcomers.removeAll(current.view());
-    membership.change(next, newcomers)
+    views.change(next, newcomers)
         .compose(stats -> describeShards(next))
         .onComplete(ar -> {
           if (ar.failed()) {
@@ -278,7 +287,7 @@ public final class KvsDialect {
     List<Integer> ids = new ArrayList<>(installed.ring().shardIds());
     List<Future<Long>> counts = new ArrayList<>();
     for (int id : ids) {
-      counts.add(engine.keyCount(id));
+      counts.add(kv.keyCount(id));
     }
     return Future.all(counts).map(done -> {
       ArrayNode shards = Json.MAPPER.createArrayNode();

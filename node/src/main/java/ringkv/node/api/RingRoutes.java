@@ -11,8 +11,13 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
 import ringkv.node.config.NodeConfig;
-import ringkv.node.engine.Engine;
-import ringkv.node.engine.Membership;
+import ringkv.gossip.KeyValueCore;
+import ringkv.node.engine.ClusterState;
+import ringkv.node.engine.KvService;
+import ringkv.node.engine.PeerLiveness;
+import ringkv.node.engine.ViewChanges;
+import ringkv.node.wire.ContextJson;
+import ringkv.node.wire.JsonWriter;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.KeyHash;
 
@@ -22,13 +27,18 @@ import ringkv.ring.KeyHash;
  * token table) and {@code GET /ring/key/<key>}. Shard ids are typed as in the node's dialect.
  */
 public final class RingRoutes {
-  private final Engine engine;
-  private final Membership membership;
+  private final KvService kv;
+  private final ClusterState state;
+  private final PeerLiveness liveness;
+  private final ViewChanges views;
   private final NodeConfig config;
 
-  public RingRoutes(Engine engine, Membership membership, NodeConfig config) {
-    this.engine = engine;
-    this.membership = membership;
+  public RingRoutes(KvService kv, ClusterState state, PeerLiveness liveness, ViewChanges views,
+      NodeConfig config) {
+    this.kv = kv;
+    this.state = state;
+    this.liveness = liveness;
+    this.views = views;
     this.config = config;
   }
 
@@ -46,11 +56,11 @@ public final class RingRoutes {
   }
 
   private void ring(RoutingContext ctx) {
-    ClusterConfig c = engine.cluster();
+    ClusterConfig c = state.current();
     List<Integer> ids = new ArrayList<>(c.ring().shardIds());
     List<Future<Long>> counts = new ArrayList<>();
     for (int id : ids) {
-      counts.add(engine.keyCount(id));
+      counts.add(kv.keyCount(id));
     }
     Future.join(counts).onComplete(done -> {
       ObjectNode body = Json.object();
@@ -65,7 +75,7 @@ public final class RingRoutes {
         ArrayNode members = s.putArray("members");
         c.membersOf(id).forEach(a -> members.add(a.toString()));
         ArrayNode live = s.putArray("live-members");
-        engine.liveMembersOf(id).forEach(a -> live.add(a.toString()));
+        liveness.live(c.membersOf(id)).forEach(a -> live.add(a.toString()));
         Future<Long> count = counts.get(i);
         if (count.succeeded()) {
           s.put("key-count", count.result());
@@ -74,9 +84,9 @@ public final class RingRoutes {
         }
         s.put("owned-fraction", c.ring().share(id));
         // Every replica of the shard holds every write at or below it (as this node knows).
-        s.put("stable-time", engine.stableTime(id));
+        s.put("stable-time", kv.core().stability().stableTime(id, kv.core().replica()));
       }
-      Membership.ChangeStats last = membership.lastChange();
+      ViewChanges.ChangeStats last = views.lastChange();
       if (last != null) {
         ObjectNode l = body.putObject("last-view-change");
         l.put("epoch", last.epoch());
@@ -100,10 +110,10 @@ public final class RingRoutes {
     if (key.isEmpty()) {
       throw new KvException(ErrorCode.KEY_MISSING);
     }
-    if (key.codePointCount(0, key.length()) > Engine.KEY_CODE_POINTS_MAX) {
+    if (key.codePointCount(0, key.length()) > KvService.KEY_CODE_POINTS_MAX) {
       throw new KvException(ErrorCode.KEY_TOO_LONG);
     }
-    ClusterConfig c = engine.cluster();
+    ClusterConfig c = state.current();
     int shard = c.shardOf(key);
     ObjectNode body = Json.object();
     body.put("key", key);

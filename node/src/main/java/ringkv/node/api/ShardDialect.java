@@ -17,11 +17,16 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import ringkv.node.config.NodeConfig;
-import ringkv.node.engine.Engine;
-import ringkv.node.engine.KvOp;
+import ringkv.gossip.KeyValueCore;
+import ringkv.node.engine.ClusterState;
+import ringkv.node.engine.Heartbeats;
+import ringkv.node.engine.KvService;
+import ringkv.node.engine.PeerLiveness;
+import ringkv.node.engine.ViewChanges;
+import ringkv.node.wire.ContextJson;
+import ringkv.node.wire.JsonWriter;
 import ringkv.node.engine.KvReply;
 import ringkv.node.engine.KvRequest;
-import ringkv.node.engine.Membership;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 
@@ -32,13 +37,20 @@ import ringkv.ring.NodeAddress;
 public final class ShardDialect {
   static final String KV_PREFIX = "/key-value-store/";
 
-  private final Engine engine;
-  private final Membership membership;
+  private final KvService kv;
+  private final ClusterState state;
+  private final PeerLiveness liveness;
+  private final Heartbeats heartbeats;
+  private final ViewChanges views;
   private final NodeConfig config;
 
-  public ShardDialect(Engine engine, Membership membership, NodeConfig config) {
-    this.engine = engine;
-    this.membership = membership;
+  public ShardDialect(KvService kv, ClusterState state, PeerLiveness liveness,
+      Heartbeats heartbeats, ViewChanges views, NodeConfig config) {
+    this.kv = kv;
+    this.state = state;
+    this.liveness = liveness;
+    this.heartbeats = heartbeats;
+    this.views = views;
     this.config = config;
   }
 
@@ -61,7 +73,7 @@ public final class ShardDialect {
   private void view(RoutingContext ctx) {
     ObjectNode body = Json.object();
     body.put("message", "View retrieved successfully");
-    body.put("view", engine.liveView().stream().map(Object::toString)
+    body.put("view", liveness.live(state.current().view()).stream().map(Object::toString)
         .collect(Collectors.joining(",")));
     HttpErrors.send(ctx, 200, body);
   }
@@ -80,42 +92,42 @@ public final class ShardDialect {
 
   private void addToView(RoutingContext ctx) {
     NodeAddress node = socketAddress(Requests.body(ctx));
-    ClusterConfig c = engine.cluster();
-    if (engine.liveView().contains(node)) {
+    ClusterConfig c = state.current();
+    if (liveness.live(state.current().view()).contains(node)) {
       throw new KvException(ErrorCode.ADDRESS_EXISTS);
     }
     ObjectNode ok = Json.object().put("message", "Replica added successfully to the view");
     if (c.view().contains(node)) {
-      engine.heard(node.toString()); // a known node announcing its return
+      heartbeats.heard(node); // a known node announcing its return
       HttpErrors.send(ctx, 201, ok);
       return;
     }
     List<NodeAddress> view = new ArrayList<>(c.view());
     view.add(node);
-    finish(ctx, membership.change(c.withView(view), Set.of(node)), 201, ok);
+    finish(ctx, views.change(c.withView(view), Set.of(node)), 201, ok);
   }
 
   private void deleteFromView(RoutingContext ctx) {
     NodeAddress node = socketAddress(Requests.body(ctx));
-    ClusterConfig c = engine.cluster();
+    ClusterConfig c = state.current();
     if (!c.view().contains(node)) {
       throw new KvException(ErrorCode.ADDRESS_UNKNOWN);
     }
     List<NodeAddress> view = new ArrayList<>(c.view());
     view.remove(node);
-    finish(ctx, membership.change(c.withView(view), Set.of()), 200,
+    finish(ctx, views.change(c.withView(view), Set.of()), 200,
         Json.object().put("message", "Replica deleted successfully from the view"));
   }
 
   private void addMember(RoutingContext ctx) {
     int id = knownShard(ctx);
     NodeAddress node = socketAddress(Requests.body(ctx));
-    ClusterConfig c = engine.cluster();
+    ClusterConfig c = state.current();
     if (c.shardOfNode(node).orElse(-1) == id) {
       HttpErrors.send(ctx, 200, Json.object().put("message", "Node added to shard successfully"));
       return;
     }
-    finish(ctx, membership.change(c.withMember(id, node), Set.of(node)), 200,
+    finish(ctx, views.change(c.withMember(id, node), Set.of(node)), 200,
         Json.object().put("message", "Node added to shard successfully"));
   }
 
@@ -125,12 +137,12 @@ public final class ShardDialect {
       throw new KvException(ErrorCode.BAD_REQUEST, "\"shard-count\" must be a positive integer");
     }
     int count = raw.asInt();
-    List<NodeAddress> live = engine.liveView();
+    List<NodeAddress> live = liveness.live(state.current().view());
     if (live.size() < 2L * count) { // long: 2 * count overflows for counts past 2^30
       throw new KvException(ErrorCode.NOT_ENOUGH_NODES);
     }
-    ClusterConfig c = engine.cluster();
-    finish(ctx, membership.change(c.reshard(live, count), Set.of()), 200,
+    ClusterConfig c = state.current();
+    finish(ctx, views.change(c.reshard(live, count), Set.of()), 200,
         Json.object().put("message", "Resharding done successfully"));
   }
 
@@ -148,12 +160,12 @@ public final class ShardDialect {
     ObjectNode body = Json.object();
     body.put("message", "Shard IDs retrieved successfully");
     ArrayNode ids = body.putArray("shard-ids");
-    engine.cluster().ring().shardIds().forEach(ids::add);
+    state.current().ring().shardIds().forEach(ids::add);
     HttpErrors.send(ctx, 200, body);
   }
 
   private void nodeShardId(RoutingContext ctx) {
-    var shard = engine.cluster().shardOfNode(engine.self());
+    var shard = state.current().shardOfNode(state.self());
     if (shard.isEmpty()) {
       throw new KvException(ErrorCode.NOT_IN_SHARD);
     }
@@ -165,7 +177,7 @@ public final class ShardDialect {
 
   private int knownShard(RoutingContext ctx) {
     int id = Requests.shardId(ctx.pathParam("id"));
-    if (!engine.cluster().ring().shardIds().contains(id)) {
+    if (!state.current().ring().shardIds().contains(id)) {
       throw new KvException(ErrorCode.UNKNOWN_SHARD, "shard " + id + " does not exist");
     }
     return id;
@@ -176,13 +188,13 @@ public final class ShardDialect {
     ObjectNode body = Json.object();
     body.put("message", "Members of shard ID retrieved successfully");
     ArrayNode members = body.putArray("shard-id-members");
-    engine.cluster().membersOf(id).forEach(a -> members.add(a.toString()));
+    state.current().membersOf(id).forEach(a -> members.add(a.toString()));
     HttpErrors.send(ctx, 200, body);
   }
 
   private void keyCount(RoutingContext ctx) {
     int id = knownShard(ctx);
-    engine.keyCount(id).onComplete(ar -> {
+    kv.keyCount(id).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;
@@ -204,15 +216,15 @@ public final class ShardDialect {
    * or straight from the server for the common requests ({@link KeyValueFastPath}).
    */
   public void keyValue(HttpServerRequest req, Buffer rawBody) {
-    KvOp op = KvOp.valueOf(req.method().name());
+    KeyValueCore.Op op = KeyValueCore.Op.valueOf(req.method().name());
     String key = Requests.pathRest(req.path(), KV_PREFIX_NO_SLASH);
     if (key.startsWith("/")) {
       key = key.substring(1);
     }
     KvBody body = Requests.kvBody(req, rawBody, "causal-metadata");
     KvRequest request = new KvRequest(op, key, body.rawValue(),
-        Wire.decodeContext(body.context(), engine.clockLimit()), config.causalWaitMs());
-    engine.execute(request, 0).onComplete(ar -> {
+        ContextJson.read(body.context(), kv.clockLimit()), config.causalWaitMs());
+    kv.execute(request, 0, false).onComplete(ar -> {
       if (ar.failed()) {
         HttpErrors.fail(req, ar.cause());
       } else {
@@ -223,8 +235,8 @@ public final class ShardDialect {
 
   private static final String KV_PREFIX_NO_SLASH = "/key-value-store";
 
-  private static void render(HttpServerRequest req, KvOp op, KvReply r) {
-    JsonOut body = new JsonOut();
+  private static void render(HttpServerRequest req, KeyValueCore.Op op, KvReply r) {
+    JsonWriter body = new JsonWriter();
     int status = 200;
     byte[] bytes;
     try {
@@ -244,7 +256,7 @@ public final class ShardDialect {
           body.raw("value", r.valueJson());
         }
         case CREATED, UPDATED -> {
-          boolean created = r.outcome() == KvReply.Outcome.CREATED;
+          boolean created = r.outcome() == KeyValueCore.Outcome.CREATED;
           body.text("message", created ? "Added successfully" : "Updated successfully");
           body.context("causal-metadata", r.context());
           body.number("shard-id", r.shardId());

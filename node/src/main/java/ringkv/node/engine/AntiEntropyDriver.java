@@ -1,15 +1,10 @@
 package ringkv.node.engine;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
@@ -19,16 +14,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.Entry;
 import ringkv.gossip.KeyVersion;
+import ringkv.gossip.NodeStability;
 import ringkv.gossip.RangeDigest;
 import ringkv.gossip.RepairScope;
+import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.SettleHorizon;
-import ringkv.gossip.Version;
 import ringkv.gossip.VersionMerge;
 import ringkv.node.error.ErrorCode;
-import ringkv.node.json.Json;
 import ringkv.node.error.KvException;
-import ringkv.node.api.Wire;
+import ringkv.node.peer.AntiEntropyMessages.DigestReply;
+import ringkv.node.peer.AntiEntropyMessages.DigestRequest;
+import ringkv.node.peer.AntiEntropyMessages.Scope;
+import ringkv.node.peer.AntiEntropyMessages.VersionsPage;
+import ringkv.node.peer.AntiEntropyMessages.VersionsRequest;
+import ringkv.node.peer.KvMessages.EntriesRequest;
+import ringkv.node.peer.PeerClient;
+import ringkv.node.peer.PeerProtocol;
+import ringkv.node.peer.ReplicationMessages.Batch;
+import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 
@@ -43,35 +47,32 @@ import ringkv.ring.NodeAddress;
  *   <li>Both sides digest their entries of the shard at or below a horizon — the highest Lamport
  *       counter either side knew of {@link #SETTLE_MS} ago ({@link SettleHorizon}): younger
  *       writes are the replication queues' business — into a {@link RangeDigest} of 4096
- *       token-prefix leaves: {@code POST /internal/ae/digest}, the peer's first.
+ *       token-prefix leaves ({@link PeerProtocol#DIGEST}, the peer's first).
  *   <li>If leaves differ, both sides stream their (key, version) pairs of those leaves in key
- *       order — the peer's page by page through {@code POST /internal/ae/versions} — into a
+ *       order — the peer's page by page ({@link PeerProtocol#VERSIONS}) — into a
  *       {@link VersionMerge}, which names the keys each side must send.
- *   <li>Pulled entries come from {@code POST /internal/ae/entries} and are applied like queued
- *       writes ({@link Engine#applyAll} with {@code fromQueue}: higher version wins, and an entry
- *       at or below the shard's stable time whose key this node no longer holds is a write a
- *       collected tombstone superseded, never resurrected). Pushed entries go to the peer's
- *       {@code POST /internal/replicate}, which applies them the same way.
+ *   <li>Pulled entries come from {@link PeerProtocol#ENTRIES} and merge like replicated writes
+ *       (higher version wins; an entry at or below the shard's stable time whose key this node
+ *       no longer holds is a write a collected tombstone superseded, never resurrected). Pushed
+ *       entries go to the peer's {@link PeerProtocol#REPLICATE}, which merges them the same way.
  * </ol>
  *
  * <p>Bounds: one round at a time per initiator; the store is read {@link #SCAN_PAGE_ENTRIES}
- * entries per event-loop turn (a digest of 100,000 keys never holds the loop for more than a
- * page); memory is two pages of versions plus two batches of {@link #REPAIR_BATCH_KEYS_MAX} keys,
- * and each transfer is bounded by {@link ReplicationQueue.Limits#BATCH_BYTES_MAX_DEFAULT}; a peer
- * computes at most {@link #DIGESTS_IN_FLIGHT_MAX} digests at once. Rounds are skipped, and
- * requests refused, while a view change is pending, while catching up, or when the two nodes'
- * epochs differ (they would disagree on which keys the shard holds). Only the shard's own keys
- * count: foreign keys a node briefly holds around a view change are skipped.
+ * entries per event-loop turn; memory is two pages of versions plus two batches of
+ * {@link #REPAIR_BATCH_KEYS_MAX} keys, each transfer bounded by bytes; a peer computes at most
+ * {@link #DIGESTS_IN_FLIGHT_MAX} digests at once. Rounds are skipped, and requests refused,
+ * while a view change is pending, while catching up, or when the two nodes' epochs differ. Only
+ * the shard's own keys count. A completed round counts towards releasing a stable-time hold
+ * ({@link NodeStability#onAntiEntropyRound}).
  *
- * <p>Logs at INFO only a round that repaired something (entries actually applied on either side).
- *
- * <p>Not thread-safe; every method runs on the node's event loop.
+ * <p>Logs at INFO only a round that repaired something. Not thread-safe; runs on the node's
+ * event loop.
  */
 public final class AntiEntropyDriver {
   private static final Logger LOG = LoggerFactory.getLogger(AntiEntropyDriver.class);
   /** Entries read from the store per event-loop turn (digests and version streams). */
   static final int SCAN_PAGE_ENTRIES = 1024;
-  /** Entries a peer scans for one page of versions. */
+  /** Pairs a peer sends per page of versions. */
   static final int VERSION_PAGE_ENTRIES_MAX = 4096;
   /** Keys per pull or push batch (each batch is also bounded by bytes). */
   static final int REPAIR_BATCH_KEYS_MAX = 2048;
@@ -82,7 +83,13 @@ public final class AntiEntropyDriver {
 
   private final Vertx vertx;
   private final Context context;
-  private final Engine engine;
+  private final Clock clock;
+  private final ClusterState state;
+  private final NodeStability stability;
+  private final Replica replica;
+  private final KvService kv;
+  private final PeerLiveness liveness;
+  private final PeerClient peers;
   private final long intervalMs;
   private final long timeoutMs;
   private long timer = -1;
@@ -91,27 +98,33 @@ public final class AntiEntropyDriver {
   private int peerCursor;
   private int digestsInFlight;
   /** When each peer last asked this node for a round: it is reconciling with us already. */
-  private final Map<String, Long> lastAskedMs = new HashMap<>();
+  private final Map<NodeAddress, Long> lastAskedMs = new HashMap<>();
   private final SettleHorizon settled = new SettleHorizon(SETTLE_MS);
 
-  /** Does not touch {@code engine} until {@link #start()}. */
-  AntiEntropyDriver(Vertx vertx, Context context, Engine engine, long intervalMs,
-      long timeoutMs) {
+  public AntiEntropyDriver(Vertx vertx, Context context, Clock clock, ClusterState state,
+      NodeStability stability, KvService kv, PeerLiveness liveness, PeerClient peers,
+      long intervalMs, long timeoutMs) {
     this.vertx = vertx;
     this.context = context;
-    this.engine = engine;
+    this.clock = clock;
+    this.state = state;
+    this.stability = stability;
+    this.replica = kv.core().replica();
+    this.kv = kv;
+    this.liveness = liveness;
+    this.peers = peers;
     this.intervalMs = intervalMs;
     this.timeoutMs = timeoutMs;
   }
 
-  void start() {
+  public void start() {
     timer = vertx.setPeriodic(intervalMs, id -> {
-      settled.sample(System.currentTimeMillis(), engine.replica().clock().current());
+      settled.sample(clock.millis(), replica.clock().current());
       round();
     });
   }
 
-  void stop() {
+  public void stop() {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
       timer = -1;
@@ -123,7 +136,7 @@ public final class AntiEntropyDriver {
     final NodeAddress peer;
     final int shard;
     final long epoch;
-    final long startMs = System.currentTimeMillis();
+    final long startMs = clock.millis();
     final Promise<Void> done = Promise.promise();
     final VersionMerge merge = new VersionMerge(REPAIR_BATCH_KEYS_MAX);
     RepairScope scope;
@@ -139,17 +152,21 @@ public final class AntiEntropyDriver {
       this.epoch = epoch;
       this.scope = scope;
     }
+
+    Scope header() {
+      return new Scope(state.self(), shard, epoch, scope.horizon());
+    }
   }
 
   // ---------------------------------------------------------------- initiator
 
   private boolean quiet() {
-    return engine.pending() == null && !engine.catchingUp();
+    return state.pending().isEmpty() && !state.catchingUp();
   }
 
   private void round() {
-    ClusterConfig c = engine.cluster();
-    OptionalInt shard = c.shardOfNode(engine.self());
+    ClusterConfig c = state.current();
+    OptionalInt shard = c.shardOfNode(state.self());
     if (current != null || !quiet() || shard.isEmpty()) {
       return;
     }
@@ -157,31 +174,10 @@ public final class AntiEntropyDriver {
     if (peer == null) {
       return;
     }
-    long horizon = settled.horizon(System.currentTimeMillis());
-    Round r = new Round(peer, shard.getAsInt(), c.epoch(), RepairScope.upTo(horizon));
+    Round r = new Round(peer, shard.getAsInt(), c.epoch(),
+        RepairScope.upTo(settled.horizon(clock.millis())));
     current = r;
-    r.done.future().onComplete(ar -> {
-      current = null;
-      long ms = System.currentTimeMillis() - r.startMs;
-      if (ar.failed()) {
-        Throwable t = ar.cause();
-        if (t instanceof IllegalStateException || t instanceof IllegalArgumentException) {
-          LOG.error("event=anti-entropy-failed node={} peer={} ms={}", engine.self(), peer, ms, t);
-        } else {
-          LOG.debug("event=anti-entropy-failed node={} peer={} ms={} cause={}", engine.self(),
-              peer, ms, t.toString());
-        }
-      } else {
-        completedRounds.merge(peer.toString(), 1, Integer::sum);
-        if (r.sent + r.received > 0) {
-          LOG.info("event=anti-entropy-repaired node={} peer={} sent={} received={} leaves={} "
-              + "ms={}", engine.self(), peer, r.sent, r.received, r.leaves, ms);
-        } else {
-          LOG.debug("event=anti-entropy-round node={} peer={} leaves={} ms={}", engine.self(),
-              peer, r.leaves, ms);
-        }
-      }
-    });
+    r.done.future().onComplete(ar -> finished(r, ar.cause()));
     try {
       compareDigests(r);
     } catch (RuntimeException e) {
@@ -189,25 +185,35 @@ public final class AntiEntropyDriver {
     }
   }
 
-  /** Rounds this node completed as initiator, per peer, since it started. */
-  private final java.util.Map<String, Integer> completedRounds = new java.util.HashMap<>();
-
-  /** The fewest rounds this node completed with any of {@code peers} (0 if none yet). */
-  int completedRoundsWithEach(List<NodeAddress> peers) {
-    int min = Integer.MAX_VALUE;
-    for (NodeAddress p : peers) {
-      min = Math.min(min, completedRounds.getOrDefault(p.toString(), 0));
+  private void finished(Round r, Throwable failure) {
+    current = null;
+    long ms = clock.millis() - r.startMs;
+    if (failure == null) {
+      stability.onAntiEntropyRound(r.peer.toString());
+      if (r.sent + r.received > 0) {
+        LOG.info("event=anti-entropy-repaired node={} peer={} sent={} received={} leaves={} "
+            + "ms={}", state.self(), r.peer, r.sent, r.received, r.leaves, ms);
+      } else {
+        LOG.debug("event=anti-entropy-round node={} peer={} leaves={} ms={}", state.self(),
+            r.peer, r.leaves, ms);
+      }
+    } else if (failure instanceof IllegalStateException
+        || failure instanceof IllegalArgumentException) {
+      LOG.error("event=anti-entropy-failed node={} peer={} ms={}", state.self(), r.peer, ms,
+          failure);
+    } else {
+      LOG.debug("event=anti-entropy-failed node={} peer={} ms={} cause={}", state.self(),
+          r.peer, ms, failure.toString());
     }
-    return peers.isEmpty() ? 0 : min;
   }
 
   /** The next live peer in round-robin order that is not itself reconciling with this node. */
   private NodeAddress nextPeer(List<NodeAddress> members) {
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     for (int i = 0; i < members.size(); i++) {
       NodeAddress m = members.get(Math.floorMod(peerCursor++, members.size()));
-      Long asked = lastAskedMs.get(m.toString());
-      if (!m.equals(engine.self()) && engine.isLive(m)
+      Long asked = lastAskedMs.get(m);
+      if (!m.equals(state.self()) && liveness.isLive(m)
           && (asked == null || now - asked >= intervalMs)) {
         return m;
       }
@@ -220,13 +226,10 @@ public final class AntiEntropyDriver {
    * either side knew of long enough ago is settled), then digests this side at that horizon.
    */
   private void compareDigests(Round r) {
-    ObjectNode body = request(r);
-    body.put("leaf-bits", RangeDigest.LEAF_BITS);
-    Future<RangeDigest> theirs = engine.peers().post(r.peer, "/internal/ae/digest", body,
-        timeoutMs).map(reply -> {
-          JsonNode b = expectOk(reply, "digest");
-          r.scope = RepairScope.upTo(Math.max(r.scope.horizon(), horizonOf(b)));
-          return decodeDigest(b);
+    Future<DigestReply> theirs = peers.call(r.peer, PeerProtocol.DIGEST,
+        new DigestRequest(r.header(), RangeDigest.LEAF_BITS), timeoutMs).map(reply -> {
+          r.scope = RepairScope.upTo(Math.max(r.scope.horizon(), reply.horizon()));
+          return reply;
         });
     Future<RangeDigest> mine = theirs.compose(d -> digest(r.shard, r.epoch, r.scope));
     mine.onComplete(ar -> {
@@ -234,7 +237,7 @@ public final class AntiEntropyDriver {
         r.done.tryFail(ar.cause());
         return;
       }
-      BitSet differing = mine.result().differingLeaves(theirs.result());
+      BitSet differing = mine.result().differingLeaves(theirs.result().digest());
       r.leaves = differing.cardinality();
       if (differing.isEmpty()) {
         r.done.tryComplete();
@@ -245,28 +248,19 @@ public final class AntiEntropyDriver {
     });
   }
 
-  private ObjectNode request(Round r) {
-    ObjectNode body = Json.object();
-    body.put("from", engine.self().toString());
-    body.put("shard", r.shard);
-    body.put("epoch", r.epoch);
-    body.put("horizon", r.scope.horizon());
-    return body;
-  }
-
   /**
    * Drives the merge one need at a time. Each step continues from an I/O completion or a fresh
    * event-loop turn, so neither the stack nor the loop's turn grows with the number of keys.
    */
   private void step(Round r) {
     try {
-      if (!quiet() || engine.cluster().epoch() != r.epoch) {
+      if (!quiet() || state.current().epoch() != r.epoch) {
         r.done.tryFail(new KvException(ErrorCode.UNAVAILABLE, "view changed during the round"));
         return;
       }
       switch (r.merge.advance()) {
         case MINE -> {
-          List<Entry> page = engine.replica().store().scan(r.mineAfter, SCAN_PAGE_ENTRIES);
+          List<Entry> page = replica.store().scan(r.mineAfter, SCAN_PAGE_ENTRIES);
           r.merge.addMine(versionsOf(page, r.shard, r.scope), page.size() < SCAN_PAGE_ENTRIES);
           r.mineAfter = page.isEmpty() ? r.mineAfter : page.get(page.size() - 1).key();
           context.runOnContext(v -> step(r));
@@ -295,24 +289,13 @@ public final class AntiEntropyDriver {
   }
 
   private Future<Void> fetchVersions(Round r) {
-    ObjectNode body = request(r);
-    body.put("leaves", Base64.getEncoder().encodeToString(r.scope.leaves().toByteArray()));
-    if (r.theirsAfter != null) {
-      body.put("after", r.theirsAfter);
-    }
-    body.put("limit", VERSION_PAGE_ENTRIES_MAX);
-    return engine.peers().post(r.peer, "/internal/ae/versions", body, timeoutMs).map(reply -> {
-      JsonNode b = expectOk(reply, "versions");
-      List<KeyVersion> page = new ArrayList<>();
-      for (JsonNode v : b.path("versions")) {
-        page.add(new KeyVersion(v.path(0).asText(),
-            Version.decoded(v.path(1).asLong(), v.path(2).asText())));
-      }
-      JsonNode last = b.get("last");
-      boolean exhausted = last == null || last.isNull();
-      r.merge.addTheirs(page, exhausted);
+    VersionsRequest request = new VersionsRequest(r.header(), r.scope.leaves(), r.theirsAfter,
+        VERSION_PAGE_ENTRIES_MAX);
+    return peers.call(r.peer, PeerProtocol.VERSIONS, request, timeoutMs).map(page -> {
+      boolean exhausted = page.last() == null;
+      r.merge.addTheirs(page.versions(), exhausted);
       if (!exhausted) {
-        r.theirsAfter = last.asText();
+        r.theirsAfter = page.last();
       }
       return null;
     });
@@ -323,19 +306,15 @@ public final class AntiEntropyDriver {
     if (index >= keys.size()) {
       return Future.succeededFuture();
     }
-    ObjectNode body = Json.object();
-    body.put("from", engine.self().toString());
-    ArrayNode wanted = body.putArray("keys");
-    keys.subList(index, keys.size()).forEach(wanted::add);
-    return engine.peers().post(r.peer, "/internal/ae/entries", body, timeoutMs).compose(reply -> {
-      JsonNode b = expectOk(reply, "entries");
-      int served = b.path("served").asInt(0);
-      if (served < 1) {
+    int end = Math.min(keys.size(), index + REPAIR_BATCH_KEYS_MAX);
+    EntriesRequest request = new EntriesRequest(state.self(), keys.subList(index, end));
+    return peers.call(r.peer, PeerProtocol.ENTRIES, request, timeoutMs).compose(reply -> {
+      if (reply.served() < 1) {
         return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
             r.peer + " served no key of " + (keys.size() - index)));
       }
-      r.received += engine.applyAll(Wire.decodeEntries(b.get("entries")), true);
-      return pull(r, keys, index + served);
+      r.received += kv.applyFromPeers(reply.entries(), true);
+      return pull(r, keys, index + reply.served());
     });
   }
 
@@ -345,8 +324,8 @@ public final class AntiEntropyDriver {
     long bytes = 0;
     int next = index;
     while (next < keys.size() && bytes < ReplicationQueue.Limits.BATCH_BYTES_MAX_DEFAULT) {
-      Entry e = engine.replica().store().get(keys.get(next++));
-      if (e != null && engine.cluster().shardOf(e.key()) == r.shard) {
+      Entry e = replica.store().get(keys.get(next++));
+      if (e != null && state.current().shardOf(e.key()) == r.shard) {
         batch.add(e);
         bytes += e.sizeEstimateBytes();
       }
@@ -354,29 +333,19 @@ public final class AntiEntropyDriver {
     if (batch.isEmpty()) {
       return Future.succeededFuture();
     }
-    ObjectNode body = Json.object();
-    body.put("from", engine.self().toString());
-    body.set("entries", Wire.entries(batch));
     int resume = next;
-    return engine.peers().post(r.peer, "/internal/replicate", body, timeoutMs).compose(reply -> {
-      r.sent += expectOk(reply, "replicate").path("applied").asLong(0);
-      return push(r, keys, resume);
-    });
-  }
-
-  private static JsonNode expectOk(Peers.PeerReply reply, String what) {
-    if (reply.status() != 200) {
-      throw new KvException(ErrorCode.UNAVAILABLE, what + " answered " + reply.status() + ": "
-          + reply.body().path("detail").asText(""));
-    }
-    return reply.body();
+    return peers.call(r.peer, PeerProtocol.REPLICATE, new Batch(state.self(), false, batch),
+        timeoutMs).compose(applied -> {
+          r.sent += applied.applied();
+          return push(r, keys, resume);
+        });
   }
 
   // ---------------------------------------------------------------- both sides
 
   /** This node's pairs of {@code shard} in {@code scope}, from one page of its store. */
   private List<KeyVersion> versionsOf(List<Entry> page, int shard, RepairScope scope) {
-    ClusterConfig c = engine.cluster();
+    ClusterConfig c = state.current();
     List<KeyVersion> out = new ArrayList<>();
     for (Entry e : page) {
       if (scope.includes(e) && c.shardOf(e.key()) == shard) {
@@ -396,11 +365,11 @@ public final class AntiEntropyDriver {
   private void digestPage(int shard, long epoch, RepairScope scope, String after,
       RangeDigest digest, Promise<RangeDigest> done) {
     try {
-      if (engine.cluster().epoch() != epoch || !quiet()) {
+      if (state.current().epoch() != epoch || !quiet()) {
         done.tryFail(new KvException(ErrorCode.UNAVAILABLE, "view changed during a digest"));
         return;
       }
-      List<Entry> page = engine.replica().store().scan(after, SCAN_PAGE_ENTRIES);
+      List<Entry> page = replica.store().scan(after, SCAN_PAGE_ENTRIES);
       versionsOf(page, shard, scope).forEach(kv -> digest.add(kv.key(), kv.version()));
       if (page.size() < SCAN_PAGE_ENTRIES) {
         done.tryComplete(digest);
@@ -415,17 +384,17 @@ public final class AntiEntropyDriver {
 
   // ---------------------------------------------------------------- responder
 
-  /** {@code POST /internal/ae/digest}: this node's digest for a peer's round. */
-  public Future<ObjectNode> serveDigest(JsonNode body) {
-    String from = body.path("from").asText();
-    if (current != null && current.peer.toString().equals(from)
-        && engine.self().toString().compareTo(from) < 0) {
+  /** A peer's round asks for this node's digest. */
+  public Future<DigestReply> serveDigest(DigestRequest request) {
+    Scope s = request.scope();
+    if (current != null && current.peer.equals(s.from())
+        && state.self().compareTo(s.from()) < 0) {
       // Both started a round with each other: one round repairs both ways, the lower one's.
-      throw new KvException(ErrorCode.UNAVAILABLE, "already reconciling with " + from);
+      throw new KvException(ErrorCode.UNAVAILABLE, "already reconciling with " + s.from());
     }
-    int shard = checkServing(body);
-    if (body.path("leaf-bits").asInt() != RangeDigest.LEAF_BITS) {
-      throw new KvException(ErrorCode.BAD_REQUEST, "leaf-bits " + body.path("leaf-bits")
+    checkServing(s);
+    if (request.leafBits() != RangeDigest.LEAF_BITS) {
+      throw new KvException(ErrorCode.BAD_REQUEST, "leaf-bits " + request.leafBits()
           + " is not " + RangeDigest.LEAF_BITS);
     }
     if (digestsInFlight >= DIGESTS_IN_FLIGHT_MAX) {
@@ -433,112 +402,34 @@ public final class AntiEntropyDriver {
           + " digests");
     }
     digestsInFlight++;
-    long horizon = Math.max(horizonOf(body), settled.horizon(System.currentTimeMillis()));
-    return digest(shard, body.path("epoch").asLong(), RepairScope.upTo(horizon))
-        .map(d -> encodeDigest(d).put("horizon", horizon))
+    long horizon = Math.max(s.horizon(), settled.horizon(clock.millis()));
+    return digest(s.shard(), s.epoch(), RepairScope.upTo(horizon))
+        .map(d -> new DigestReply(d, horizon))
         .andThen(ar -> digestsInFlight--);
   }
 
-  /** {@code POST /internal/ae/versions}: one page of this node's pairs in a peer's scope. */
-  public ObjectNode serveVersions(JsonNode body) {
-    int shard = checkServing(body);
-    BitSet leaves;
-    try {
-      leaves = BitSet.valueOf(Base64.getDecoder().decode(body.path("leaves").asText()));
-    } catch (IllegalArgumentException e) {
-      throw new KvException(ErrorCode.BAD_REQUEST, "leaves: " + e.getMessage());
-    }
-    if (leaves.length() > RangeDigest.LEAVES) {
-      throw new KvException(ErrorCode.BAD_REQUEST, "leaf " + (leaves.length() - 1)
-          + " out of range");
-    }
-    RepairScope scope = new RepairScope(horizonOf(body), leaves);
-    JsonNode after = body.get("after");
-    int limit = Math.max(1, Math.min(body.path("limit").asInt(VERSION_PAGE_ENTRIES_MAX),
-        VERSION_PAGE_ENTRIES_MAX));
-    List<Entry> page = engine.replica().store().scan(
-        after == null || after.isNull() ? null : after.asText(), limit);
-    ArrayNode versions = Json.MAPPER.createArrayNode();
-    for (KeyVersion kv : versionsOf(page, shard, scope)) {
-      versions.addArray().add(kv.key()).add(kv.version().counter()).add(kv.version().node());
-    }
-    ObjectNode out = Json.object();
-    out.set("versions", versions);
-    if (page.size() < limit) {
-      out.putNull("last");
-    } else {
-      out.put("last", page.get(page.size() - 1).key());
-    }
-    return out;
+  /** A peer's round asks for one page of this node's pairs in its scope. */
+  public VersionsPage serveVersions(VersionsRequest request) {
+    Scope s = request.scope();
+    checkServing(s);
+    RepairScope scope = new RepairScope(s.horizon(), request.leaves());
+    List<Entry> page = replica.store().scan(request.after(), request.limit());
+    return new VersionsPage(versionsOf(page, s.shard(), scope),
+        page.size() < request.limit() ? null : page.get(page.size() - 1).key());
   }
 
-  /**
-   * {@code POST /internal/ae/entries}: the entries this node holds for a prefix of the requested
-   * keys, bounded by bytes; {@code served} says how many keys were looked up (at least one).
-   */
-  public ObjectNode serveEntries(JsonNode body) {
-    engine.heard(body.path("from").asText());
-    List<Entry> entries = new ArrayList<>();
-    long bytes = 0;
-    int served = 0;
-    for (JsonNode k : body.path("keys")) {
-      if (bytes >= ReplicationQueue.Limits.BATCH_BYTES_MAX_DEFAULT) {
-        break;
-      }
-      Entry e = engine.replica().store().get(k.asText());
-      served++;
-      if (e != null) {
-        entries.add(e);
-        bytes += e.sizeEstimateBytes();
-      }
-    }
-    ObjectNode out = Json.object();
-    out.set("entries", Wire.entries(entries));
-    out.put("served", served);
-    return out;
-  }
-
-  /** Checks this node can answer a round for the requested shard; returns the shard. */
-  private int checkServing(JsonNode body) {
-    String from = body.path("from").asText();
-    engine.heard(from);
-    int shard = body.path("shard").asInt(-1);
-    long epoch = body.path("epoch").asLong(-1);
-    ClusterConfig c = engine.cluster();
-    if (!quiet() || c.epoch() != epoch) {
+  /** Checks this node can answer a round for the requested shard. */
+  private void checkServing(Scope s) {
+    ClusterConfig c = state.current();
+    if (!quiet() || c.epoch() != s.epoch()) {
       throw new KvException(ErrorCode.UNAVAILABLE, "not ready for anti-entropy at epoch "
-          + epoch + " (epoch " + c.epoch() + (quiet() ? "" : ", busy") + ")");
+          + s.epoch() + " (epoch " + c.epoch() + (quiet() ? "" : ", busy") + ")");
     }
-    if (!c.membersOf(shard).contains(engine.self())) {
-      throw new KvException(ErrorCode.UNAVAILABLE, engine.self() + " is not in shard " + shard);
+    if (!c.membersOf(s.shard()).contains(state.self())
+        || !c.membersOf(s.shard()).contains(s.from())) {
+      throw new KvException(ErrorCode.UNAVAILABLE, state.self() + " and " + s.from()
+          + " are not both in shard " + s.shard());
     }
-    lastAskedMs.put(from, System.currentTimeMillis());
-    return shard;
-  }
-
-  private static long horizonOf(JsonNode body) {
-    long horizon = body.path("horizon").asLong(-1);
-    if (horizon < 0) {
-      throw new KvException(ErrorCode.BAD_REQUEST, "horizon missing");
-    }
-    return horizon;
-  }
-
-  private static ObjectNode encodeDigest(RangeDigest d) {
-    ByteBuffer bytes = ByteBuffer.allocate(RangeDigest.LEAVES * Long.BYTES);
-    bytes.asLongBuffer().put(d.leafDigests());
-    ObjectNode out = Json.object();
-    out.put("leaves", Base64.getEncoder().encodeToString(bytes.array()));
-    return out;
-  }
-
-  private static RangeDigest decodeDigest(JsonNode body) {
-    byte[] bytes = Base64.getDecoder().decode(body.path("leaves").asText());
-    if (bytes.length != RangeDigest.LEAVES * Long.BYTES) {
-      throw new KvException(ErrorCode.BAD_REQUEST, "a digest of " + bytes.length + " bytes");
-    }
-    long[] leaves = new long[RangeDigest.LEAVES];
-    ByteBuffer.wrap(bytes).asLongBuffer().get(leaves);
-    return RangeDigest.ofLeaves(leaves);
+    lastAskedMs.put(s.from(), clock.millis());
   }
 }

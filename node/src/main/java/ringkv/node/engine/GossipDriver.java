@@ -2,72 +2,76 @@ package ringkv.node.engine;
 
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.ReplicationQueue.Batch;
-import ringkv.node.api.ReplicationWire;
+import ringkv.node.peer.PeerClient;
+import ringkv.node.peer.PeerProtocol;
+import ringkv.node.peer.ReplicationMessages;
+import ringkv.node.time.Clock;
 import ringkv.ring.NodeAddress;
 
 /**
  * Drives the pure {@link ReplicationQueue}: a periodic timer (and an immediate flush after each
- * write) asks it for due batches, sends each with {@code POST /internal/replicate}, and feeds the
- * result back as {@code onAck} or {@code onSendFailed}. Logs only state transitions (a peer
- * becoming unreachable or recovering, the queue draining), never one line per retry.
+ * write) asks it for due batches, sends each over {@link PeerProtocol#REPLICATE}, and feeds the
+ * result back as {@code onAck} or {@code onSendFailed}. Peers the failure detector holds down
+ * are skipped until they answer again. Logs only state transitions (a peer becoming unreachable
+ * or recovering), never one line per retry.
  *
  * <p>Not thread-safe; confine to the node's event loop.
  */
-final class GossipDriver {
+public final class GossipDriver {
   private static final Logger LOG = LoggerFactory.getLogger(GossipDriver.class);
 
   private final Vertx vertx;
   private final Context context;
+  private final Clock clock;
   private final ReplicationQueue queue;
-  private final Peers peers;
-  private final String self;
+  private final PeerClient peers;
+  private final PeerLiveness liveness;
+  private final NodeAddress self;
   private final long tickMs;
   private final long timeoutMs;
-  private final java.util.Set<String> failing = new java.util.HashSet<>();
+  private final Set<String> failing = new HashSet<>();
   private boolean flushScheduled;
-  /** Peers the failure detector considers up; replication skips the others. */
-  private java.util.function.Predicate<String> reachable = peer -> true;
   private long timerId = -1;
 
-  GossipDriver(Vertx vertx, Context context, ReplicationQueue queue, Peers peers, String self,
-      long tickMs, long timeoutMs) {
+  public GossipDriver(Vertx vertx, Context context, Clock clock, ReplicationQueue queue,
+      PeerClient peers, PeerLiveness liveness, NodeAddress self, long tickMs, long timeoutMs) {
     this.vertx = vertx;
     this.context = context;
+    this.clock = clock;
     this.queue = queue;
     this.peers = peers;
+    this.liveness = liveness;
     this.self = self;
     this.tickMs = tickMs;
     this.timeoutMs = timeoutMs;
   }
 
-  /** Replication skips peers {@code reachable} rejects until they are up again. */
-  void skipUnreachable(java.util.function.Predicate<String> reachablePeers) {
-    this.reachable = reachablePeers;
-  }
-
-  /** {@code peer} answers again: send what it missed now. */
-  void onPeerUp(String peer) {
-    queue.onPeerUp(peer, System.currentTimeMillis());
-    flushSoon();
-  }
-
-  void start() {
+  public void start() {
     timerId = vertx.setPeriodic(tickMs, id -> flush());
   }
 
-  void stop() {
+  public void stop() {
     if (timerId >= 0) {
       vertx.cancelTimer(timerId);
+      timerId = -1;
     }
   }
 
+  /** {@code peer} answers again: send what it missed now. */
+  void onPeerUp(NodeAddress peer) {
+    queue.onPeerUp(peer.toString(), clock.millis());
+    flushSoon();
+  }
+
   /** Sends due batches on the next turn of the event loop (coalescing bursts of writes). */
-  void flushSoon() {
+  public void flushSoon() {
     if (!flushScheduled) {
       flushScheduled = true;
       context.runOnContext(v -> {
@@ -78,18 +82,20 @@ final class GossipDriver {
   }
 
   private void flush() {
-    List<Batch> due = queue.onTick(System.currentTimeMillis(), reachable);
+    List<Batch> due = queue.onTick(clock.millis(),
+        peer -> PeerLiveness.address(peer).map(liveness::isLive).orElse(false));
     for (Batch batch : due) {
       send(batch);
     }
   }
 
   private void send(Batch batch) {
-    byte[] body = ReplicationWire.encode(self, batch.entries());
     NodeAddress to = NodeAddress.parse(batch.peer());
-    peers.postRaw(to, "/internal/replicate", body, timeoutMs).onComplete(ar -> {
-      long now = System.currentTimeMillis();
-      if (ar.succeeded() && ar.result().status() == 200) {
+    ReplicationMessages.Batch message =
+        new ReplicationMessages.Batch(self, false, batch.entries());
+    peers.call(to, PeerProtocol.REPLICATE, message, timeoutMs).onComplete(ar -> {
+      long now = clock.millis();
+      if (ar.succeeded()) {
         queue.onAck(batch.peer(), batch.id(), now);
         if (failing.remove(batch.peer())) {
           LOG.info("event=replication-recovered node={} peer={}", self, batch.peer());
@@ -100,9 +106,8 @@ final class GossipDriver {
       } else {
         queue.onSendFailed(batch.peer(), batch.id(), now);
         if (failing.add(batch.peer())) {
-          String why = ar.succeeded() ? "status " + ar.result().status() : ar.cause().toString();
           LOG.info("event=replication-failing node={} peer={} pending={} cause={}", self,
-              batch.peer(), queue.pending(batch.peer()), why);
+              batch.peer(), queue.pending(batch.peer()), ar.cause().toString());
         }
       }
     });

@@ -2,15 +2,18 @@ package ringkv.node.engine;
 
 import java.util.Objects;
 import ringkv.gossip.CausalContext;
+import ringkv.gossip.KeyValueCore;
 
 /**
  * A key-value operation as any dialect hands it to the engine, and as one node forwards it to the
  * owner. Validation (key length, missing value) happens at the owner, so every node answers alike.
  *
  * @param valueJson the PUT value as compact JSON text; null when the request had none
+ * @param context the client's causal context, as it sent it
  * @param waitMs how long the owner may wait for the causal dependencies of this request
  */
-public record KvRequest(KvOp op, String key, String valueJson, CausalContext context, long waitMs) {
+public record KvRequest(KeyValueCore.Op op, String key, String valueJson, CausalContext context,
+    long waitMs) {
   public KvRequest {
     Objects.requireNonNull(op, "op");
     Objects.requireNonNull(key, "key");

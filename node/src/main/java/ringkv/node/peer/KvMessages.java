@@ -215,4 +215,39 @@ public final class KvMessages {
       }
     };
   }
+
+  /** Asks a member of {@code shard} for the shard's key count (it settles first). */
+  public record CountRequest(int shard) {
+    public static final Codec<CountRequest> CODEC = new Codec<>() {
+      @Override
+      public void write(JsonGenerator g, CountRequest m) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("shard", m.shard());
+        g.writeEndObject();
+      }
+
+      @Override
+      public CountRequest read(JsonParser p) throws IOException {
+        return new CountRequest((int) Fields.read(p, "a count request")
+            .number("shard", 0, ringkv.ring.Ring.SHARD_COUNT_MAX));
+      }
+    };
+  }
+
+  /** A shard's live keys. */
+  public record Count(long keys) {
+    public static final Codec<Count> CODEC = new Codec<>() {
+      @Override
+      public void write(JsonGenerator g, Count m) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("keys", m.keys());
+        g.writeEndObject();
+      }
+
+      @Override
+      public Count read(JsonParser p) throws IOException {
+        return new Count(Fields.read(p, "a count").number("keys", 0, Long.MAX_VALUE));
+      }
+    };
+  }
 }

@@ -5,6 +5,8 @@ import ringkv.node.peer.AntiEntropyMessages.DigestReply;
 import ringkv.node.peer.AntiEntropyMessages.DigestRequest;
 import ringkv.node.peer.AntiEntropyMessages.VersionsPage;
 import ringkv.node.peer.AntiEntropyMessages.VersionsRequest;
+import ringkv.node.peer.KvMessages.Count;
+import ringkv.node.peer.KvMessages.CountRequest;
 import ringkv.node.peer.KvMessages.EntriesReply;
 import ringkv.node.peer.KvMessages.EntriesRequest;
 import ringkv.node.peer.KvMessages.ForwardReply;
@@ -50,6 +52,8 @@ public final class PeerProtocol {
       control("entries", EntriesRequest.CODEC, EntriesReply.CODEC);
   public static final PeerRoute<SettleRequest, Empty> SETTLE =
       control("settle", SettleRequest.CODEC, Empty.CODEC);
+  public static final PeerRoute<CountRequest, Count> COUNT =
+      control("count", CountRequest.CODEC, Count.CODEC);
   public static final PeerRoute<Ping, Pong> PING = control("ping", Ping.CODEC, Pong.CODEC);
   public static final PeerRoute<Empty, ClusterConfig> CONFIG =
       control("config", Empty.CODEC, MembershipMessages.CONFIG);
@@ -71,7 +75,7 @@ public final class PeerProtocol {
       control("ae/versions", VersionsRequest.CODEC, VersionsPage.CODEC);
 
   /** Every route, for mounting and for tests that walk the protocol. */
-  public static final List<PeerRoute<?, ?>> ALL = List.of(KV, REPLICATE, ENTRIES, SETTLE, PING,
+  public static final List<PeerRoute<?, ?>> ALL = List.of(KV, REPLICATE, ENTRIES, SETTLE, COUNT, PING,
       CONFIG, SCAN, JOIN, PREPARE, TRANSFER, COMMIT, ABORT, DIGEST, VERSIONS);
 
   private static <Q, A> PeerRoute<Q, A> control(String name, Codec<Q> request, Codec<A> answer) {

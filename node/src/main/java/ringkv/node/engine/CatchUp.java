@@ -1,0 +1,249 @@
+package ringkv.node.engine;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ringkv.gossip.Entry;
+import ringkv.gossip.KeyValueCore;
+import ringkv.gossip.NodeStability;
+import ringkv.gossip.Replica;
+import ringkv.gossip.ReplicationQueue;
+import ringkv.node.config.NodeConfig;
+import ringkv.node.peer.Empty;
+import ringkv.node.peer.MembershipMessages.JoinRequest;
+import ringkv.node.peer.MembershipMessages.ScanPage;
+import ringkv.node.peer.MembershipMessages.ScanRequest;
+import ringkv.node.peer.PeerClient;
+import ringkv.node.peer.PeerProtocol;
+import ringkv.node.time.Clock;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
+
+/**
+ * How a (re)starting node finds its place and its data: it rebuilds its outbox from
+ * {@code DATA_DIR}, asks the nodes of its {@code VIEW} for the cluster's configuration (the
+ * highest epoch wins over its environment and over what {@code DATA_DIR} restored), announces
+ * itself if the configuration does not list it, and copies its shard's data from a live peer,
+ * page by page, before it serves reads — forwarding key-value requests to a caught-up replica
+ * meanwhile. It also serves those pages to peers catching up.
+ *
+ * <p>Not thread-safe; runs on the node's event loop.
+ */
+public final class CatchUp {
+  private static final Logger LOG = LoggerFactory.getLogger(CatchUp.class);
+  /** Entries per page when copying a shard's data for a catching-up replica. */
+  static final int PAGE_ENTRIES_MAX = 512;
+  /** Bytes of entries one page carries (then the caller asks again after the page's last key). */
+  static final long PAGE_BYTES_MAX = ReplicationQueue.Limits.BATCH_BYTES_MAX_DEFAULT;
+  /** How often a node started without SHARD_COUNT asks its VIEW for a configuration. */
+  static final int BOOTSTRAP_ATTEMPTS = 5;
+  static final long BOOTSTRAP_RETRY_MS = 400;
+  static final long DISCOVER_TIMEOUT_MS = 1_000;
+
+  private final Vertx vertx;
+  private final Clock clock;
+  private final NodeConfig config;
+  private final ClusterState state;
+  private final NodeStability stability;
+  private final Replica replica;
+  private final KvService kv;
+  private final ViewChanges views;
+  private final PeerClient peers;
+  private final GossipDriver gossip;
+
+  public CatchUp(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
+      NodeStability stability, KvService kv, ViewChanges views, PeerClient peers,
+      GossipDriver gossip) {
+    this.vertx = vertx;
+    this.clock = clock;
+    this.config = config;
+    this.state = state;
+    this.stability = stability;
+    this.replica = kv.core().replica();
+    this.kv = kv;
+    this.views = views;
+    this.peers = peers;
+    this.gossip = gossip;
+  }
+
+  /**
+   * Finds the running cluster's configuration, joins the view if it is not in it, and copies
+   * this node's shard from a live peer. {@code restored}: DATA_DIR held a configuration.
+   */
+  public Future<Void> bootstrap(boolean restored) {
+    if (config.startsIdle() && !restored) {
+      // View-change dialect, not in its VIEW: contacts nobody until a view change names it.
+      LOG.info("event=idle node={} reason=not-in-VIEW", state.self());
+      stability.onBootstrapped();
+      return Future.succeededFuture();
+    }
+    state.startCatchingUp();
+    // A layout from the environment or from DATA_DIR is a starting point; without one, wait a
+    // little for the cluster to answer before falling back to one shard of the whole VIEW.
+    boolean haveLayout = config.layoutGiven() || restored;
+    return discover(haveLayout ? 1 : BOOTSTRAP_ATTEMPTS).compose(found -> {
+      if (found != null && (found.isNewerThan(state.current()) || !haveLayout)) {
+        return views.adopt(found).<Void>mapEmpty();
+      }
+      return Future.<Void>succeededFuture();
+    }).compose(v -> {
+      if (!state.current().view().contains(state.self()) && config.inView()
+          && config.dialect() == NodeConfig.Dialect.SHARD) {
+        return join();
+      }
+      return Future.<Void>succeededFuture();
+    }).compose(v -> catchUp()).onComplete(ar -> {
+      state.endCatchingUp();
+      stability.onBootstrapped(); // also when catch-up failed or there was no shard
+      if (ar.failed()) {
+        LOG.warn("event=bootstrap-incomplete node={} cause={}", state.self(),
+            ar.cause().toString());
+      }
+    }).recover(err -> Future.succeededFuture());
+  }
+
+  private Future<ClusterConfig> discover(int attemptsLeft) {
+    List<Future<ClusterConfig>> asks = new ArrayList<>();
+    for (NodeAddress peer : config.view()) {
+      if (!peer.equals(state.self())) {
+        asks.add(peers.call(peer, PeerProtocol.CONFIG, Empty.INSTANCE, DISCOVER_TIMEOUT_MS));
+      }
+    }
+    return Future.join(asks).transform(done -> {
+      ClusterConfig best = null;
+      for (Future<ClusterConfig> f : asks) {
+        if (f.succeeded() && (best == null || f.result().isNewerThan(best))) {
+          best = f.result();
+        }
+      }
+      if (best != null || attemptsLeft <= 1) {
+        return Future.succeededFuture(best);
+      }
+      Promise<ClusterConfig> later = Promise.promise();
+      vertx.setTimer(BOOTSTRAP_RETRY_MS, id -> discover(attemptsLeft - 1).onComplete(later));
+      return later.future();
+    });
+  }
+
+  /** Announces this node to the cluster, which adds it to the view (in no shard). */
+  private Future<Void> join() {
+    return tryJoin(new JoinRequest(state.self()), state.current().view(), 0);
+  }
+
+  private Future<Void> tryJoin(JoinRequest request, List<NodeAddress> targets, int index) {
+    if (index >= targets.size()) {
+      return Future.failedFuture(new IllegalStateException("no node accepted the join"));
+    }
+    return peers.call(targets.get(index), PeerProtocol.JOIN, request,
+            config.viewChangeTimeoutMs()).<Void>mapEmpty()
+        .recover(err -> tryJoin(request, targets, index + 1));
+  }
+
+  /** Copies this node's shard from a live peer, page by page; kv requests are forwarded meanwhile. */
+  public Future<Void> catchUp() {
+    OptionalInt shard = state.current().shardOfNode(state.self());
+    if (shard.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<NodeAddress> sources = state.shardPeers();
+    state.startCatchingUp();
+    long start = clock.millis();
+    return copyFromAny(shard.getAsInt(), sources, 0).onComplete(ar -> {
+      state.endCatchingUp();
+      if (ar.succeeded()) {
+        LOG.info("event=caught-up node={} shard={} entries={} ms={}", state.self(),
+            shard.getAsInt(), ar.result(), clock.millis() - start);
+        if (stability.onCaughtUp(ar.result())) {
+          // Our lost outbox may have left peers behind.
+          LOG.info("event=stable-held node={} reason={}", state.self(),
+              NodeStability.RESTARTED_WITHOUT_DATA);
+        }
+      }
+    }).mapEmpty();
+  }
+
+  private Future<Long> copyFromAny(int shard, List<NodeAddress> sources, int index) {
+    if (sources.isEmpty()) {
+      return Future.succeededFuture(0L); // a shard of one: nobody to copy from
+    }
+    if (index >= sources.size()) {
+      if (stability.maySkipCatchUp()) {
+        LOG.info("event=catch-up-skipped node={} shard={} reason=no-live-peer", state.self(),
+            shard);
+        return Future.succeededFuture(0L);
+      }
+      // Without its data this node must copy its shard before it serves: try again.
+      if (!waitingLogged) {
+        waitingLogged = true;
+        LOG.info("event=catch-up-waiting node={} shard={} reason=no-peer-answers",
+            state.self(), shard);
+      }
+      Promise<Long> later = Promise.promise();
+      vertx.setTimer(CATCH_UP_RETRY_MS, id -> copyFromAny(shard, state.shardPeers(), 0)
+          .onComplete(later));
+      return later.future();
+    }
+    return copyPage(sources.get(index), shard, null, 0)
+        .recover(err -> copyFromAny(shard, sources, index + 1));
+  }
+
+  /** Pause before a node without data asks its shard's peers again for their data. */
+  static final long CATCH_UP_RETRY_MS = 250;
+  private boolean waitingLogged;
+
+  private Future<Long> copyPage(NodeAddress source, int shard, String after, long copied) {
+    return peers.call(source, PeerProtocol.SCAN, new ScanRequest(shard, after, PAGE_ENTRIES_MAX),
+        config.forwardTimeoutMs()).compose(page -> {
+          kv.applyFromPeers(page.entries(), false);
+          long total = copied + page.entries().size();
+          return page.last() == null ? Future.succeededFuture(total)
+              : copyPage(source, shard, page.last(), total);
+        });
+  }
+
+  /** Serves a page of this node's entries of a shard for a peer's catch-up. */
+  public ScanPage scan(ScanRequest request) {
+    ClusterConfig c = state.current();
+    List<Entry> page = replica.store().scan(request.after(), request.limit());
+    List<Entry> mine = new ArrayList<>();
+    String last = null;
+    long bytes = 0;
+    for (Entry e : page) {
+      if (bytes >= PAGE_BYTES_MAX) {
+        break; // bounded answer: the caller asks again after `last`
+      }
+      last = e.key();
+      if (c.shardOf(e.key()) == request.shard()) {
+        mine.add(e);
+        bytes += e.sizeEstimateBytes();
+      }
+    }
+    return new ScanPage(mine, page.size() < request.limit() && bytes < PAGE_BYTES_MAX
+        ? null : last);
+  }
+
+  /**
+   * Queues again, for this node's shard peers, writes it made before a restart that some peer
+   * may not have acknowledged ({@code own}: its writes above its stable mark). Writes a full
+   * queue cannot take are left to anti-entropy, and the node holds its stable time until that
+   * has run (its report must not vouch for writes no queue delivers). Returns how many were
+   * queued.
+   */
+  public int requeue(List<Entry> own, long mark) {
+    KeyValueCore.Requeued r = kv.core().requeue(own, mark,
+        key -> state.owns(state.current(), key));
+    if (r.overflow() > 0) {
+      LOG.info("event=stable-held node={} reason={} writes-not-requeued={}", state.self(),
+          NodeStability.OUTBOX_OVERFLOW, r.overflow());
+    }
+    if (r.queued() > 0) {
+      gossip.flushSoon();
+    }
+    return r.queued();
+  }
+}

@@ -1,0 +1,121 @@
+package ringkv.node.engine;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import ringkv.gossip.ShardMap;
+import ringkv.gossip.ViewChangeParticipant;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
+
+/**
+ * The one owner of a node's configuration state: the configuration installed, the view change
+ * being prepared ({@link ViewChangeParticipant}), and whether this replica is still copying its
+ * shard's data (catching up). Others read it; only {@link ViewChanges} installs a configuration
+ * and only {@link CatchUp} starts and ends a catch-up.
+ *
+ * <p>Not thread-safe; confine to the node's event loop.
+ */
+public final class ClusterState {
+  private final NodeAddress self;
+  private final ViewChangeParticipant participant = new ViewChangeParticipant();
+  private ClusterConfig current;
+  private boolean catchingUp;
+
+  public ClusterState(NodeAddress self, ClusterConfig initial) {
+    this.self = Objects.requireNonNull(self, "self");
+    this.current = Objects.requireNonNull(initial, "initial");
+  }
+
+  public NodeAddress self() {
+    return self;
+  }
+
+  public ClusterConfig current() {
+    return current;
+  }
+
+  /** The configuration being installed by a view change, if one is prepared. */
+  public Optional<ClusterConfig> pending() {
+    return participant.pending();
+  }
+
+  ViewChangeParticipant participant() {
+    return participant;
+  }
+
+  /** Installs {@code next}; returns the configuration it replaces. */
+  ClusterConfig install(ClusterConfig next) {
+    ClusterConfig previous = current;
+    current = Objects.requireNonNull(next, "next");
+    participant.onInstalled(next);
+    return previous;
+  }
+
+  public boolean catchingUp() {
+    return catchingUp;
+  }
+
+  void startCatchingUp() {
+    catchingUp = true;
+  }
+
+  void endCatchingUp() {
+    catchingUp = false;
+  }
+
+  /** Whether this node holds {@code key} under {@code c}. */
+  public boolean owns(ClusterConfig c, String key) {
+    return c.membersOf(c.shardOf(key)).contains(self);
+  }
+
+  /** Whether a peer's write of {@code key} belongs here now or after the change prepared. */
+  public boolean acceptsReplicated(String key) {
+    return owns(current, key) || pending().map(p -> owns(p, key)).orElse(false);
+  }
+
+  /** The other members of this node's shard. */
+  public List<NodeAddress> shardPeers() {
+    OptionalInt shard = current.shardOfNode(self);
+    return shard.isEmpty() ? List.of() : current.membersOf(shard.getAsInt()).stream()
+        .filter(m -> !m.equals(self)).toList();
+  }
+
+  /** The other nodes of the view. */
+  public List<NodeAddress> others() {
+    return current.view().stream().filter(a -> !a.equals(self)).toList();
+  }
+
+  /** The configuration as the protocol core sees it. */
+  public static ShardMap shardMap(ClusterConfig c) {
+    return new ConfigShardMap(c);
+  }
+
+  /** {@link ShardMap} over a configuration; node ids are addresses as text. */
+  private record ConfigShardMap(ClusterConfig c) implements ShardMap {
+    @Override
+    public int shardOf(String key) {
+      return c.shardOf(key);
+    }
+
+    @Override
+    public List<String> membersOf(int shard) {
+      return c.membersOf(shard).stream().map(NodeAddress::toString).toList();
+    }
+
+    @Override
+    public OptionalInt shardOfNode(String node) {
+      try {
+        return c.shardOfNode(NodeAddress.parse(node));
+      } catch (IllegalArgumentException e) {
+        return OptionalInt.empty();
+      }
+    }
+
+    @Override
+    public List<String> nodes() {
+      return c.view().stream().map(NodeAddress::toString).toList();
+    }
+  }
+}

@@ -1,8 +1,0 @@
-package ringkv.node.engine;
-
-/** The three key-value operations, named by their HTTP methods. */
-public enum KvOp {
-  GET,
-  PUT,
-  DELETE
-}

@@ -1,0 +1,125 @@
+package ringkv.node.wire;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import ringkv.gossip.CausalContext;
+import ringkv.gossip.Entry;
+import ringkv.gossip.Version;
+import ringkv.node.error.ErrorCode;
+import ringkv.node.error.KvException;
+import ringkv.node.json.Json;
+
+/**
+ * Goal: the one JSON form of causal contexts and entries round-trips (values byte for byte,
+ * tombstones, dependencies, unicode keys), reads the same from bytes and from a tree, accepts
+ * every client spelling of "no history", and refuses malformed input with a 400 (metadata:
+ * "Invalid causal metadata"), never a crash. Method: encode/decode tables.
+ */
+class WireFormsTest {
+  private static final long LIMIT = 10_000_000_000_000L;
+
+  private static JsonNode json(String text) {
+    return Json.parseBody(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void emptyMetadataMeansNoHistory() {
+    for (String s : new String[] {"\"\"", "null", "{}", "{\"keys\":{}}", "\"  \"",
+        "{\"keys\":null}"}) {
+      assertEquals(CausalContext.EMPTY, ContextJson.read(json(s), LIMIT), s);
+    }
+    assertEquals(CausalContext.EMPTY, ContextJson.read((JsonNode) null, LIMIT));
+  }
+
+  @Test
+  void contextRoundTrips() {
+    CausalContext ctx = new CausalContext(Map.of("a", new Version(5, "127.0.0.1:1"),
+        "ключ/2", new Version(1_700_000_000_000L, "h:2")));
+    byte[] encoded = ContextJson.bytes(ctx);
+    assertEquals(ctx, ContextJson.read(json(new String(encoded, StandardCharsets.UTF_8)),
+        LIMIT));
+    // Clients that stringify the metadata are understood too.
+    assertEquals(ctx, ContextJson.read(Json.MAPPER.getNodeFactory().textNode(
+        new String(encoded, StandardCharsets.UTF_8)), LIMIT));
+  }
+
+  @Test
+  void malformedMetadataIsABadRequest() {
+    String[] bad = {"5", "[1]", "true", "\"not json\"", "{\"keys\":[]}", "{\"keys\":{\"a\":5}}",
+        "{\"keys\":{\"a\":[1]}}", "{\"keys\":{\"a\":[\"1\",\"n\"]}}", "{\"keys\":{\"a\":[0,\"n\"]}}",
+        "{\"keys\":{\"a\":[-3,\"n\"]}}", "{\"keys\":{\"a\":[1.5,\"n\"]}}",
+        "{\"keys\":{\"a\":[1,\"\"]}}", "{\"keys\":{\"a\":[99999999999999999,\"n\"]}}",
+        "{\"keys\":{\"a\":[1e400,\"n\"]}}", "\"[1]\"", "\"{\\\"keys\\\":5}\""};
+    for (String s : bad) {
+      KvException e = assertThrows(KvException.class, () -> ContextJson.read(json(s), LIMIT), s);
+      assertEquals(ErrorCode.BAD_METADATA, e.code(), s);
+    }
+  }
+
+  private static final List<Entry> ENTRIES = List.of(
+      Entry.value("k", "{\"a\": [1, 2.50, -0]}", new Version(7, "127.0.0.1:1"),
+          CausalContext.EMPTY),
+      Entry.tombstone("gone", new Version(8, "127.0.0.1:2"), CausalContext.of(Map.of(
+          "x", new Version(3, "127.0.0.1:1"), "y\u00e9\ud83d\ude00", new Version(4, "n:2")))),
+      Entry.value("\u2603 snow", "\"quote \\\" \\u00e9\"", new Version(9, "n:3"),
+          CausalContext.of(Map.of("k", new Version(7, "127.0.0.1:1")))));
+
+  private static List<Entry> readEntries(byte[] bytes) {
+    return JsonReader.read(bytes, p -> {
+      p.nextToken();
+      return EntryJson.readAll(p, "entries", 100, LIMIT);
+    });
+  }
+
+  @Test
+  void entriesRoundTripFromBytesAndFromATree() {
+    byte[] bytes = JsonWriter.bytes(256, g -> EntryJson.writeAll(g, ENTRIES));
+    assertEquals(ENTRIES, readEntries(bytes));
+    assertEquals(ENTRIES, JsonReader.read(json(new String(bytes, StandardCharsets.UTF_8)),
+        p -> {
+          p.nextToken();
+          return EntryJson.readAll(p, "entries", 100, LIMIT);
+        }));
+    assertEquals(List.of(), readEntries("[]".getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void badEntriesAreRefused() {
+    String v = "\"version\":[1,\"n\"]";
+    for (String bad : new String[] {"", "{}", "[{\"json\":\"1\"," + v + "}]",
+        "[{\"key\":\"k\",\"json\":\"1\"}]", "[{\"key\":\"k\"," + v + "}]",
+        "[{\"key\":\"k\",\"json\":1," + v + "}]",
+        "[{\"key\":\"k\",\"json\":\"{\\\"a\\\":\"," + v + "}]",
+        "[{\"key\":\"k\",\"json\":\"1 2\"," + v + "}]",
+        "[{\"key\":\"k\",\"json\":\"tru\"," + v + "}]",
+        "[{\"key\":\"k\",\"json\":\"\"," + v + "}]",
+        "[{\"key\":\"k\",\"json\":\"1\",\"version\":[0,\"n\"]}]",
+        "[{\"key\":\"k\",\"json\":\"1\",\"version\":[1,\"\"]}]",
+        "[{\"key\":\"k\",\"json\":\"1\",\"version\":[1.5,\"n\"]}]",
+        "[{\"key\":\"k\",\"json\":\"1\",\"version\":[1,\"n\",3]}]",
+        "[{\"key\":\"k\",\"json\":\"1\",\"version\":[99999999999999999,\"n\"]}]",
+        "[{\"key\":\"k\",\"json\":\"1\"," + v + ",\"deps\":[1]}]", "[] x",
+        "[{\"key\":\"k\""}) {
+      assertThrows(KvException.class, () -> readEntries(bad.getBytes(StandardCharsets.UTF_8)),
+          bad);
+    }
+  }
+
+  @Test
+  void valuesAreCheckedByATokenPass() {
+    for (String ok : new String[] {"1", "-0.0", "\"s\"", "[]", "{\"a\":[{},[]]}", "null",
+        " true "}) {
+      assertEquals(ok, JsonValues.requireValue(ok), ok);
+    }
+    for (String bad : new String[] {"", " ", "[", "]", "{\"a\"}", "1 2", "\"\\q\"", "nul",
+        "[1,]"}) {
+      assertThrows(KvException.class, () -> JsonValues.requireValue(bad), bad);
+    }
+  }
+}
