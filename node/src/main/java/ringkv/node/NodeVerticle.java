@@ -17,6 +17,7 @@ import ringkv.node.api.Wire;
 import ringkv.node.storage.RocksDbStore;
 import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
+import ringkv.node.api.HealthRoutes;
 import ringkv.node.api.HttpErrors;
 import ringkv.node.api.InternalRoutes;
 import ringkv.node.api.KeyValueFastPath;
@@ -69,6 +70,7 @@ public final class NodeVerticle extends VerticleBase {
     membership = new Membership(vertx, engine);
 
     Router router = Router.router(vertx);
+    new HealthRoutes(engine).mount(router); // first: ahead of the in-flight bound and bodies
     router.route().handler(ctx -> {
       if (!fastPath.enter()) {
         ctx.fail(KeyValueFastPath.overloaded());

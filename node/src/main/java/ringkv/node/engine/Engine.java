@@ -718,7 +718,7 @@ public final class Engine {
     return peers;
   }
 
-  ClusterConfig pending() {
+  public ClusterConfig pending() {
     return pending;
   }
 
