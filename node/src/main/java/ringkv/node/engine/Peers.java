@@ -10,12 +10,17 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
 import ringkv.node.json.Json;
+import ringkv.node.net.PeerResolver;
 import ringkv.ring.NodeAddress;
 
 /**
  * Node-to-node HTTP: one pooled keep-alive client, explicit connect and request timeouts on every
  * call. A reply is a {@link PeerReply}; transport failures fail the future.
+ *
+ * <p>A peer named by a host name is resolved at every request ({@link PeerResolver}), so a
+ * rescheduled pod, same name and a new IP, is reached again.
  */
 public final class Peers {
   /** A peer's HTTP answer. */
@@ -29,9 +34,11 @@ public final class Peers {
 
   private final HttpClientAgent client;
   private final long connectTimeoutMs;
+  private final PeerResolver resolver;
 
   public Peers(Vertx vertx, long connectTimeoutMs) {
     this.connectTimeoutMs = connectTimeoutMs;
+    this.resolver = new PeerResolver(vertx);
     HttpClientOptions options = new HttpClientOptions()
         .setKeepAlive(true)
         .setTcpNoDelay(true)
@@ -63,6 +70,16 @@ public final class Peers {
    */
   private Future<PeerReply> send(
       HttpMethod method, NodeAddress to, String path, Buffer body, long timeoutMs) {
+    if (!PeerResolver.isHostName(to)) {
+      return send(method, to, null, path, body, timeoutMs);
+    }
+    return resolver.resolve(to).compose(server -> send(method, to, server, path, body,
+        timeoutMs));
+  }
+
+  /** One exchange with {@code to} at {@code server} (its resolved address; null: a literal). */
+  private Future<PeerReply> send(HttpMethod method, NodeAddress to, SocketAddress server,
+      String path, Buffer body, long timeoutMs) {
     RequestOptions options = new RequestOptions()
         .setMethod(method)
         .setHost(to.host())
@@ -72,6 +89,9 @@ public final class Peers {
         .setIdleTimeout(timeoutMs)
         .putHeader(CONTENT_TYPE, APPLICATION_JSON)
         .putHeader(USER_AGENT, AGENT);
+    if (server != null) {
+      options.setServer(server); // an IP literal: nothing for the client to remember
+    }
     return client.request(options)
         .compose(req -> body == null ? req.send() : req.send(body))
         .compose(resp -> resp.body().map(b -> new PeerReply(resp.statusCode(),
