@@ -275,6 +275,8 @@ final class FuzzRequests {
       Map.entry("/kvs/view-change", Set.of("PUT")),
       Map.entry("/ring", Set.of("GET")),
       Map.entry("/ring/key/fuzz-method", Set.of("GET")),
+      Map.entry("/health/live", Set.of("GET")),
+      Map.entry("/health/ready", Set.of("GET")),
       Map.entry("/internal/kv", Set.of("POST")),
       Map.entry("/internal/replicate", Set.of("POST")),
       Map.entry("/internal/pull", Set.of("POST")),
