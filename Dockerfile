@@ -28,10 +28,12 @@ USER 10001:10001
 # 8085: shard dialect default port; 13800: view-change dialect default port.
 EXPOSE 8085 13800
 VOLUME /data
-# Healthy once the node serves and has its shard's data (GET /internal/ping says "ready":true).
-# No extra package: bash (in every Debian/Ubuntu JRE image) opens the TCP connection itself, to
-# the address the node listens on (SOCKET_ADDRESS, or ADDRESS in the view-change dialect).
+# Healthy once the node serves, has its shard's data and installs no view change: GET
+# /health/ready answers 200 (503 otherwise). No extra package: bash (in every Debian/Ubuntu JRE
+# image) opens the TCP connection itself, to the address the node listens on (SOCKET_ADDRESS, or
+# ADDRESS in the view-change dialect; a host name is resolved by bash), and reads the status
+# line. The compose files run the same command (HealthTest runs it against a real node).
 HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=3 \
-  CMD ["bash", "-c", "a=${SOCKET_ADDRESS:-$ADDRESS}; exec 3<>/dev/tcp/${a%:*}/${a##*:} && printf 'GET /internal/ping HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n' \"$a\" >&3 && grep -q '\"ready\":true' <&3"]
+  CMD ["bash", "-c", "a=${SOCKET_ADDRESS:-$ADDRESS}; exec 3<>/dev/tcp/${a%:*}/${a##*:} && printf 'GET /health/ready HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n' \"$a\" >&3 && read -r -t 3 _ status _ <&3 && [ \"$status\" = 200 ]"]
 # Exec form: java is PID 1 and receives SIGTERM from docker stop directly.
 ENTRYPOINT ["java", "-jar", "/opt/ringkv/kvs-node.jar"]

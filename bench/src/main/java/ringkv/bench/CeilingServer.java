@@ -22,7 +22,7 @@ import ringkv.ring.Ring;
 /**
  * The "ceiling" of the bench: about the least an HTTP/1.1 server on this machine can do for a
  * key-value request. It speaks just enough of the shard dialect for the client library (a
- * one-shard {@code GET /ring} naming itself, {@code GET /internal/ping}) and answers every
+ * one-shard {@code GET /ring} naming itself, {@code GET /health/ready}) and answers every
  * key-value request with a fixed small JSON body (a GET's carries a value of the bench's value
  * size) once it has read the request. No storage, no routing, no causality, no allocation per
  * request beyond the connection's buffers.
@@ -48,7 +48,7 @@ public final class CeilingServer implements AutoCloseable {
   private final List<Loop> loops = new ArrayList<>();
   private final Thread acceptor;
   private final byte[] ring;
-  private final byte[] ping;
+  private final byte[] readyAnswer;
   private final byte[] read;
   private final byte[] write;
   private final byte[] notFound;
@@ -60,7 +60,7 @@ public final class CeilingServer implements AutoCloseable {
     server.bind(address, 1024);
     String self = "127.0.0.1:" + port();
     ring = response(200, ringJson(self));
-    ping = response(200, "{\"ready\":true}");
+    readyAnswer = response(200, "{\"status\":\"ready\"}");
     read = response(200, "{\"message\":\"Retrieved successfully\",\"causal-metadata\":{},"
         + "\"value\":\"" + "x".repeat(valueSize) + "\"}");
     write = response(200, "{\"message\":\"Updated successfully\",\"causal-metadata\":{},"
@@ -282,8 +282,8 @@ public final class CeilingServer implements AutoCloseable {
         answer = "GET".equals(method) ? read : write;
       } else if (path.equals("/ring")) {
         answer = ring;
-      } else if (path.equals("/internal/ping")) {
-        answer = ping;
+      } else if (path.equals("/health/ready")) {
+        answer = readyAnswer;
       } else {
         answer = notFound;
       }

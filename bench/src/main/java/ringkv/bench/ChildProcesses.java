@@ -223,7 +223,7 @@ final class ChildProcesses implements AutoCloseable {
     }
   }
 
-  /** Waits until every address answers {@code GET /internal/ping} with {@code "ready":true}. */
+  /** Waits until every address answers {@code GET /health/ready} with 200. */
   private void awaitReady(List<String> addresses) {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
     for (String address : addresses) {
@@ -250,10 +250,10 @@ final class ChildProcesses implements AutoCloseable {
 
   private boolean ready(String address) {
     HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + address
-        + "/internal/ping")).timeout(Duration.ofSeconds(2)).GET().build();
+        + "/health/ready")).timeout(Duration.ofSeconds(2)).GET().build();
     try {
       HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 && r.body().replace(" ", "").contains("\"ready\":true");
+      return r.statusCode() == 200;
     } catch (IOException e) {
       return false;
     } catch (InterruptedException e) {

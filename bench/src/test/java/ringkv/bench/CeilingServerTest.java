@@ -76,14 +76,14 @@ class CeilingServerTest {
       String body = "{\"value\":\"v\"}";
       String requests = "PUT /key-value-store/a HTTP/1.1\r\nHost: x\r\nContent-Length: "
           + body.length() + "\r\n\r\n" + body
-          + "GET /internal/ping HTTP/1.1\r\nHost: x\r\n\r\n"
+          + "GET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n"
           + "GET /key-value-store/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
       OutputStream out = s.getOutputStream();
       out.write(requests.getBytes(StandardCharsets.US_ASCII));
       out.flush();
       String all = readToEnd(s.getInputStream());
       int put = all.indexOf("Updated successfully");
-      int ping = all.indexOf("\"ready\":true");
+      int ping = all.indexOf("\"status\":\"ready\"");
       int get = all.indexOf("Retrieved successfully");
       assertTrue(put >= 0 && put < ping && ping < get, all);
       assertEquals(3, all.split("HTTP/1.1 200 OK", -1).length - 1, all);

@@ -19,6 +19,7 @@ import ringkv.gossip.NodeStability;
 import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.Store;
+import ringkv.node.api.HealthRoutes;
 import ringkv.node.api.HttpErrors;
 import ringkv.node.api.InternalRoutes;
 import ringkv.node.api.KeyValueFastPath;
@@ -146,6 +147,7 @@ public final class NodeVerticle extends VerticleBase {
   /** The router with the handlers every request passes: in-flight bound, bodies as JSON. */
   private Router router() {
     Router router = Router.router(vertx);
+    new HealthRoutes(state).mount(router); // first: ahead of the in-flight bound and bodies
     router.route().handler(ctx -> {
       if (!fastPath.enter()) {
         ctx.fail(KeyValueFastPath.overloaded());

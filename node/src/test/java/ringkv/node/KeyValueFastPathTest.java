@@ -50,8 +50,8 @@ class KeyValueFastPathTest {
     vertx.deployVerticle(node).toCompletionStage().toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(30))
-        .until(() -> exchange(get("/internal/ping")).contains(
-            "\"ready\":true"));
+        .until(() -> exchange(get("/health/ready")).contains(
+            "\"status\":\"ready\""));
   }
 
   @AfterAll

@@ -275,6 +275,8 @@ final class FuzzRequests {
       Map.entry("/kvs/view-change", Set.of("PUT")),
       Map.entry("/ring", Set.of("GET")),
       Map.entry("/ring/key/fuzz-method", Set.of("GET")),
+      Map.entry("/health/live", Set.of("GET")),
+      Map.entry("/health/ready", Set.of("GET")),
       Map.entry("/internal/kv", Set.of("POST")),
       Map.entry("/internal/replicate", Set.of("POST")),
       Map.entry("/internal/entries", Set.of("POST")),
@@ -980,11 +982,12 @@ final class FuzzRequests {
               "{\"op\":\"PUT\",\"key\":\"" + seed + "\",\"value\":1," + pick(List.of(
                   "\"hops\":\"x\"", "\"hops\":-3", "\"wait-ms\":-5", "\"epoch\":\"x\"",
                   "\"wait-ms\":1e3", "\"wait-ms\":9223372036854775807", "\"hops\":1.5",
-                  "\"epoch\":-1")) + ",\"context\":{\"keys\":5}}"))).status(400);
+                  "\"epoch\":-1", "\"from-catching-up\":\"yes\""))
+                  + ",\"context\":{\"keys\":5}}"))).status(400);
         case 1: {
           Req r = new Req("internal-kv-read", "POST", "/internal/kv").body("{\"op\":\"GET\","
               + "\"key\":\"" + seed + "\"," + pick(List.of("\"hops\":0", "\"wait-ms\":0",
-              "\"from-catching-up\":\"yes\"", "\"context\":null", "\"epoch\":1",
+              "\"from-catching-up\":false", "\"context\":null", "\"epoch\":1",
               "\"wait-ms\":60000", "\"context\":\"\"")) + ",\"from\":\"127.0.0.1:1\"}")
               .valid().status(200);
           return r;

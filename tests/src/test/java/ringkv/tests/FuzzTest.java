@@ -296,9 +296,9 @@ class FuzzTest {
 
   private static boolean serves(String node, Set<String> all) {
     try {
-      Http.Reply ping = Http.get(node, "/internal/ping");
+      Http.Reply ready = Http.get(node, "/health/ready");
       Http.Reply view = Http.get(node, "/key-value-store-view");
-      return ping.status() == 200 && ping.field("ready").asBoolean(false)
+      return ready.status() == 200
           && view.status() == 200
           && new TreeSet<>(List.of(view.field("view").asText().split(","))).equals(all);
     } catch (AssertionError noAnswer) {

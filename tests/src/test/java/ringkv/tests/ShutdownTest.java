@@ -83,7 +83,7 @@ class ShutdownTest {
       node = ProcessHandle.of(Long.parseLong(pid.trim())).orElseThrow();
       assertEquals(shell.pid(), node.parent().map(ProcessHandle::pid).orElse(-1L));
       await("node serving").atMost(Duration.ofSeconds(20)).ignoreExceptions()
-          .until(() -> Http.get(address, "/internal/ping").field("ready").asBoolean());
+          .until(() -> Http.get(address, "/health/ready").status() == 200);
       shell.destroyForcibly(); // SIGKILL: the shell cannot stop its child
       shell.waitFor();
       ProcessHandle n = node;

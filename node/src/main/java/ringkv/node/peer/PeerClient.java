@@ -9,8 +9,10 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
+import ringkv.node.net.PeerResolver;
 import ringkv.node.wire.Fields;
 import ringkv.node.wire.JsonReader;
 import ringkv.ring.NodeAddress;
@@ -20,7 +22,9 @@ import ringkv.ring.NodeAddress;
  * request timeouts on every call, typed requests and answers ({@link PeerRoute}). A 200 answer is
  * decoded with the route's codec; any other status fails the call with the {@link KvException}
  * the peer reported (its code and detail); a transport failure fails it with the transport's
- * exception (a caller may retry elsewhere only when the connection was never made).
+ * exception (a caller may retry elsewhere only when the connection was never made). A peer
+ * named by a host name is resolved at every request ({@link PeerResolver}), so a rescheduled
+ * pod, same name and a new IP, is reached again.
  */
 public final class PeerClient {
   /** Requests that may wait for a pooled connection to one peer. */
@@ -30,9 +34,11 @@ public final class PeerClient {
 
   private final HttpClientAgent client;
   private final long connectTimeoutMs;
+  private final PeerResolver resolver;
 
   public PeerClient(Vertx vertx, long connectTimeoutMs) {
     this.connectTimeoutMs = connectTimeoutMs;
+    this.resolver = new PeerResolver(vertx);
     HttpClientOptions options = new HttpClientOptions()
         .setKeepAlive(true)
         .setTcpNoDelay(true)
@@ -52,6 +58,15 @@ public final class PeerClient {
   /** As {@link #call}, with the request already encoded (when the caller needs its size). */
   public <Q, A> Future<A> send(NodeAddress to, PeerRoute<Q, A> route, byte[] body,
       long timeoutMs) {
+    if (!PeerResolver.isHostName(to)) {
+      return send(to, null, route, body, timeoutMs);
+    }
+    return resolver.resolve(to).compose(server -> send(to, server, route, body, timeoutMs));
+  }
+
+  /** One exchange with {@code to} at {@code server} (its resolved address; null: a literal). */
+  private <Q, A> Future<A> send(NodeAddress to, SocketAddress server, PeerRoute<Q, A> route,
+      byte[] body, long timeoutMs) {
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.POST)
         .setHost(to.host())
@@ -61,6 +76,9 @@ public final class PeerClient {
         .setIdleTimeout(timeoutMs)
         .putHeader(CONTENT_TYPE, APPLICATION_JSON)
         .putHeader(USER_AGENT, AGENT);
+    if (server != null) {
+      options.setServer(server); // an IP literal: nothing for the client to remember
+    }
     return client.request(options)
         .compose(req -> req.send(Buffer.buffer(body)))
         .compose(resp -> resp.body().map(b -> {

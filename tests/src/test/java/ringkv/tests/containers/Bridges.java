@@ -91,7 +91,7 @@ final class Bridges implements AutoCloseable {
     return reply.get();
   }
 
-  /** Waits until every node answers {@code GET /internal/ping} with {@code "ready":true}. */
+  /** Waits until every node answers {@code GET /health/ready} with 200. */
   void awaitReady(Duration timeout) {
     Instant deadline = Instant.now().plus(timeout);
     for (int i = 0; i < size(); i++) {
@@ -99,7 +99,7 @@ final class Bridges implements AutoCloseable {
     }
   }
 
-  /** Waits until node i answers {@code GET /internal/ping} with {@code "ready":true}. */
+  /** Waits until node i answers {@code GET /health/ready} with 200. */
   void awaitReady(int i, Duration timeout) {
     Awaitility.await(addresses.get(i) + " ready")
         .atMost(timeout.isNegative() ? Duration.ofMillis(1) : timeout)

@@ -92,7 +92,7 @@ class KvsDockerScriptTest {
       assertTrue(kvs.check("ps").output().matches("(?s).*ringkv-node2 +Exited.*"),
           "ps after kill");
       Bridges b = bridges;
-      assertThrows(AssertionError.class, () -> b.get(1, "/internal/ping"),
+      assertThrows(AssertionError.class, () -> b.get(1, "/health/live"),
           "a killed container answers nothing");
       for (int k = 40; k < 60; k++) {
         ShardStore.put(bridges, k % 2 == 0 ? 0 : 2, "s" + k, "w" + k, written);

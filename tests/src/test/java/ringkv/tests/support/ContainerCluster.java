@@ -331,7 +331,7 @@ public final class ContainerCluster implements BridgedCluster {
     return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
   }
 
-  /** Waits until node i answers {@code GET /internal/ping} with {@code "ready":true}. */
+  /** Waits until node i answers {@code GET /health/ready} with 200. */
   private void awaitReady(int i, Duration timeout) {
     try {
       Awaitility.await(name(i) + " (" + node(i) + ") ready")

@@ -8,6 +8,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,8 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code POST /internal/scan} (catch-up) — so a test can hold a real node at a chosen step of its
  * start. Catch-up is served as the pages given to {@link #servePages}; when
  * {@link #holdAfterFirstPage} is set, the request for the second page waits until
- * {@link #release()}. Everything else answers 404. Close it to stop the server and release
- * any held request.
+ * {@link #release()}. Everything else answers 404. Every request is counted by path
+ * ({@link #requests()}). Close it to stop the server and release any held request.
  */
 public final class FakePeer implements AutoCloseable {
   private final HttpServer server;
@@ -30,6 +33,7 @@ public final class FakePeer implements AutoCloseable {
   private volatile List<String> pages = List.of("{\"entries\":[],\"last\":null}");
   private volatile CountDownLatch hold;
   private final AtomicInteger scans = new AtomicInteger();
+  private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
 
   public FakePeer() {
     try {
@@ -69,9 +73,17 @@ public final class FakePeer implements AutoCloseable {
     return scans.get();
   }
 
+  /** How many requests came for each path so far. */
+  public Map<String, Integer> requests() {
+    Map<String, Integer> counts = new TreeMap<>();
+    requests.forEach((path, n) -> counts.put(path, n.get()));
+    return counts;
+  }
+
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
       String path = exchange.getRequestURI().getPath();
+      requests.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
       exchange.getRequestBody().readAllBytes();
       int status = 200;
       String body;

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,9 +32,15 @@ import java.util.stream.Stream;
  * <p>Each node is {@code java -jar kvs-node.jar} (system property {@code kvs.jar}) with its
  * configuration in the environment, exactly as an operator runs it. Output goes to
  * {@code kvs.logs/<name>/node-<port>.log} (appended across restarts). Construction returns only
- * once every node answers {@code GET /internal/ping} as ready (serving, with its shard's data
+ * once every node answers {@code GET /health/ready} with 200 (serving, with its shard's data
  * copied from a peer), or fails with the tail of
  * the logs of the nodes that did not come up.
+ *
+ * <p>Nodes listen on 127.0.0.1, or on host names ({@link Builder#hostNames}): then every node
+ * JVM resolves names through a hosts file this harness writes, with the JDK's resolver
+ * ({@code -Dvertx.disableDnsResolver=true -Djdk.net.hosts.file=<file>}, see
+ * {@link #RESOLVER_FLAGS}); the test JVM itself cannot resolve them and sends its requests to
+ * the IP addresses ({@link #node(int)}).
  *
  * <p>Processes never outlive the test JVM: {@link #close()} kills and reaps them all, and a JVM
  * shutdown hook does the same for any cluster a failing test forgot to close.
@@ -93,22 +100,44 @@ public final class LocalCluster implements AutoCloseable {
   private final Map<String, String> commonEnv;
   private final String addressVariable;
   private final Duration startTimeout;
+  /** The hosts file of a cluster of host names (null: nodes listen on {@link #HOST}). */
+  private final Path hostsFile;
+
+  /**
+   * JVM flags that make a node resolve host names through the hosts file {@code %s} only: Vert.x
+   * falls back to the JDK's resolver, which reads {@code jdk.net.hosts.file} at every lookup,
+   * and nothing is cached (TTL 0, also for failed lookups), so a name moved by
+   * {@link #moveHost} is found again at the next connection, as a node finds a rescheduled pod.
+   */
+  public static final List<String> RESOLVER_FLAGS = List.of("-Dvertx.disableDnsResolver=true",
+      "-Djdk.net.hosts.file=%s", "-Dsun.net.inetaddr.ttl=0", "-Dsun.net.inetaddr.negative.ttl=0");
 
   /** One node: its fixed address and environment, and its current process (null if down). */
   private static final class Node {
+    final String host;
+    /** Where {@link #host} points: the IP address this harness sends requests to. */
+    String ip;
     final int port;
     final Map<String, String> env;
     final Path log;
     Process process;
 
-    Node(int port, Map<String, String> env, Path log) {
+    Node(String host, String ip, int port, Map<String, String> env, Path log) {
+      this.host = host;
+      this.ip = ip;
       this.port = port;
       this.env = env;
       this.log = log;
     }
 
+    /** The node's address as configured (SOCKET_ADDRESS or ADDRESS). */
     String address() {
-      return HOST + ":" + port;
+      return host + ":" + port;
+    }
+
+    /** Where the harness reaches it. */
+    String dial() {
+      return ip + ":" + port;
     }
   }
 
@@ -123,6 +152,7 @@ public final class LocalCluster implements AutoCloseable {
     private Path dataRoot;
     private Duration startTimeout = START_TIMEOUT;
     private final List<String> alsoInView = new ArrayList<>();
+    private final Map<String, String> hostNames = new LinkedHashMap<>();
 
     private Builder(String name) {
       this.name = name;
@@ -178,6 +208,17 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Nodes listen on host names: node {@code i} on the {@code i}-th name of
+     * {@code nameToIp} (in its iteration order), which a hosts file maps to its loopback
+     * address (127.0.0.x). Every node's address, VIEW and answers use the names.
+     */
+    public Builder hostNames(Map<String, String> nameToIp) {
+      hostNames.clear();
+      hostNames.putAll(nameToIp);
+      return this;
+    }
+
     /** Durable nodes: node {@code i} gets {@code DATA_DIR=<root>/node-<port>}. */
     public Builder dataDirs(Path root) {
       this.dataRoot = root;
@@ -219,8 +260,17 @@ public final class LocalCluster implements AutoCloseable {
       throw new IllegalArgumentException("idle nodes need the view-change dialect (replFactor)");
     }
     List<Integer> ports = freePorts(b.nodeCount + b.idleCount);
+    List<String> hosts = new ArrayList<>(b.hostNames.keySet());
+    if (!hosts.isEmpty() && hosts.size() != ports.size()) {
+      throw new IllegalArgumentException(hosts.size() + " host names for " + ports.size()
+          + " nodes");
+    }
+    while (hosts.size() < ports.size()) {
+      hosts.add(HOST);
+    }
+    this.hostsFile = b.hostNames.isEmpty() ? null : logDir.resolve("hosts");
     String view = Stream.concat(
-            ports.subList(0, b.nodeCount).stream().map(p -> HOST + ":" + p),
+            IntStream.range(0, b.nodeCount).mapToObj(i -> hosts.get(i) + ":" + ports.get(i)),
             b.alsoInView.stream())
         .collect(Collectors.joining(","));
     Map<String, String> env = new LinkedHashMap<>();
@@ -234,15 +284,19 @@ public final class LocalCluster implements AutoCloseable {
     env.putAll(b.extraEnv);
     this.commonEnv = Map.copyOf(env);
     this.addressVariable = b.replFactor != null ? "ADDRESS" : "SOCKET_ADDRESS";
-    for (int port : ports) {
+    for (int i = 0; i < ports.size(); i++) {
+      int port = ports.get(i);
+      String host = hosts.get(i);
       Map<String, String> nodeEnv = new LinkedHashMap<>(commonEnv);
-      nodeEnv.put(addressVariable, HOST + ":" + port);
+      nodeEnv.put(addressVariable, host + ":" + port);
       if (b.dataRoot != null) {
         nodeEnv.put("DATA_DIR", b.dataRoot.resolve("node-" + port).toString());
       }
-      nodes.add(new Node(port, nodeEnv, logDir.resolve("node-" + port + ".log")));
+      nodes.add(new Node(host, b.hostNames.getOrDefault(host, HOST), port, nodeEnv,
+          logDir.resolve("node-" + port + ".log")));
     }
     try {
+      writeHostsFile();
       nodes.forEach(this::launch);
       awaitServing(IntStream.range(0, nodes.size()).boxed().collect(Collectors.toList()));
     } catch (RuntimeException | Error e) {
@@ -256,12 +310,44 @@ public final class LocalCluster implements AutoCloseable {
     return nodes.size();
   }
 
-  /** Address {@code 127.0.0.1:port} of node i. */
+  /**
+   * Where to send node i requests: {@code 127.0.0.1:port}, or for a node on a host name the IP
+   * address the name points to now (the test JVM does not resolve the names).
+   */
   public String node(int i) {
+    return nodes.get(i).dial();
+  }
+
+  /** Node i's address as configured ({@code SOCKET_ADDRESS} or {@code ADDRESS}), as in VIEW. */
+  public String address(int i) {
     return nodes.get(i).address();
   }
 
-  /** Every node address, in index order. */
+  /**
+   * Points stopped node i's host name at {@code ip} (a rescheduled pod's new address): the
+   * hosts file changes at once for every node; node i listens there when started again.
+   */
+  public void moveHost(int i, String ip) {
+    Node n = nodes.get(i);
+    if (hostsFile == null || n.host.equals(HOST)) {
+      throw new IllegalStateException("node " + n.address() + " has no host name to move");
+    }
+    if (n.process != null && n.process.isAlive()) {
+      throw new IllegalStateException("stop node " + n.address() + " before moving it");
+    }
+    n.ip = ip;
+    writeHostsFile();
+  }
+
+  /** The hosts file of a cluster of host names. */
+  public Path hostsFile() {
+    if (hostsFile == null) {
+      throw new IllegalStateException("this cluster's nodes listen on " + HOST);
+    }
+    return hostsFile;
+  }
+
+  /** Every node address as configured, in index order. */
   public List<String> addresses() {
     return nodes.stream().map(Node::address).collect(Collectors.toUnmodifiableList());
   }
@@ -375,7 +461,7 @@ public final class LocalCluster implements AutoCloseable {
     launch(n);
   }
 
-  /** Waits until node i serves (answers GET /internal/ping with ready = true). */
+  /** Waits until node i serves (answers GET /health/ready with 200). */
   public void awaitServing(int i) {
     awaitServing(List.of(i));
   }
@@ -407,6 +493,9 @@ public final class LocalCluster implements AutoCloseable {
    * @return the new node's index
    */
   public int addNode(Map<String, String> set, String... unset) {
+    if (hostsFile != null) {
+      throw new IllegalStateException("addNode is not supported with host names");
+    }
     int port = freePorts(1).get(0);
     String address = HOST + ":" + port;
     Map<String, String> env = new LinkedHashMap<>(commonEnv);
@@ -416,7 +505,7 @@ public final class LocalCluster implements AutoCloseable {
     for (String name : unset) {
       env.remove(name);
     }
-    nodes.add(new Node(port, env, logDir.resolve("node-" + port + ".log")));
+    nodes.add(new Node(HOST, HOST, port, env, logDir.resolve("node-" + port + ".log")));
     int index = nodes.size() - 1;
     launch(nodes.get(index));
     awaitServing(List.of(index));
@@ -506,6 +595,30 @@ public final class LocalCluster implements AutoCloseable {
     return ports;
   }
 
+  /**
+   * Writes the hosts file (every name to its current IP, and localhost) to a temporary file
+   * renamed over the old one, so a node resolving meanwhile reads one version or the other.
+   */
+  private void writeHostsFile() {
+    if (hostsFile == null) {
+      return;
+    }
+    StringBuilder text = new StringBuilder("127.0.0.1 localhost\n");
+    for (Node n : nodes) {
+      if (!n.host.equals(HOST)) {
+        text.append(n.ip).append(' ').append(n.host).append('\n');
+      }
+    }
+    try {
+      Path next = hostsFile.resolveSibling(hostsFile.getFileName() + ".next");
+      Files.writeString(next, text, StandardCharsets.US_ASCII);
+      Files.move(next, hostsFile, StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + hostsFile, e);
+    }
+  }
+
   private void launch(Node n) {
     launch(n, n.env);
   }
@@ -517,6 +630,9 @@ public final class LocalCluster implements AutoCloseable {
     List<String> command = new ArrayList<>();
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(JVM_FLAGS);
+    if (hostsFile != null) {
+      RESOLVER_FLAGS.forEach(f -> command.add(String.format(f, hostsFile.toAbsolutePath())));
+    }
     command.add("-jar");
     command.add(jar.toString());
     ProcessBuilder pb = new ProcessBuilder(command);
@@ -552,7 +668,7 @@ public final class LocalCluster implements AutoCloseable {
             .until(() -> serves(n));
       } catch (RuntimeException | AssertionError e) { // timeout, or failFast: the node exited
         failures.add(n.address() + ": " + (n.process.isAlive()
-            ? "not ready (GET /internal/ping) within " + startTimeout
+            ? "not ready (GET /health/ready) within " + startTimeout
             : "exited with code " + n.process.exitValue()));
       }
     }
@@ -571,8 +687,7 @@ public final class LocalCluster implements AutoCloseable {
   private static boolean serves(Node n) {
     try {
       // Serving, and done copying its shard's data from a peer.
-      Http.Reply r = Http.get(n.address(), "/internal/ping");
-      return r.status() == 200 && r.field("ready").asBoolean(false);
+      return Http.get(n.dial(), "/health/ready").status() == 200;
     } catch (AssertionError connectionFailed) {
       return false;
     }

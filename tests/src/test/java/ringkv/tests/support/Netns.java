@@ -118,13 +118,12 @@ public final class Netns {
 
   /**
    * Whether the node at {@code address} behind the bridge {@code socket} answers
-   * {@code GET /internal/ping} with {@code "ready":true} within {@code timeout}: serving, and
+   * {@code GET /health/ready} with 200 within {@code timeout}: serving, and
    * done copying its shard's data (a node still catching up forwards requests to peers).
    */
   public static boolean ready(Path socket, String address, Duration timeout) {
     try {
-      Http.Reply r = UnixHttp.send(socket, address, "GET", "/internal/ping", null, timeout);
-      return r.status() == 200 && r.body() != null && r.body().path("ready").asBoolean(false);
+      return UnixHttp.send(socket, address, "GET", "/health/ready", null, timeout).status() == 200;
     } catch (AssertionError notYet) {
       return false;
     }

@@ -552,7 +552,7 @@ public final class NetnsCluster implements BridgedCluster {
             .until(() -> serves(n));
       } catch (RuntimeException | AssertionError e) {
         failures.add(n.address() + ": " + (n.process.isAlive()
-            ? "not ready (GET /internal/ping) within " + startTimeout
+            ? "not ready (GET /health/ready) within " + startTimeout
             : "exited with code " + n.process.exitValue()) + "\n--- tail of " + n.log + "\n"
             + logTail(n.index));
       }
