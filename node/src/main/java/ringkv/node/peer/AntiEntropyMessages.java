@@ -1,7 +1,6 @@
 package ringkv.node.peer;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Base64;
@@ -12,6 +11,7 @@ import ringkv.gossip.KeyVersion;
 import ringkv.gossip.RangeDigest;
 import ringkv.gossip.Version;
 import ringkv.node.wire.EntryJson;
+import ringkv.node.wire.FieldWriter;
 import ringkv.node.wire.Fields;
 import ringkv.node.wire.JsonReader;
 import ringkv.ring.NodeAddress;
@@ -34,11 +34,9 @@ public final class AntiEntropyMessages {
       Objects.requireNonNull(from, "from");
     }
 
-    void write(JsonGenerator g) throws IOException {
-      g.writeStringField("from", from.toString());
-      g.writeNumberField("shard", shard);
-      g.writeNumberField("epoch", epoch);
-      g.writeNumberField("horizon", horizon);
+    FieldWriter write(FieldWriter out) throws IOException {
+      return out.address("from", from).number("shard", shard).number("epoch", epoch)
+          .number("horizon", horizon);
     }
 
     static Scope read(Fields f) {
@@ -49,49 +47,30 @@ public final class AntiEntropyMessages {
 
   /** Asks for the peer's digest of the scope. */
   public record DigestRequest(Scope scope, int leafBits) {
-    public static final Codec<DigestRequest> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, DigestRequest m) throws IOException {
-        g.writeStartObject();
-        m.scope().write(g);
-        g.writeNumberField("leaf-bits", m.leafBits());
-        g.writeEndObject();
-      }
-
-      @Override
-      public DigestRequest read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "a digest request");
-        return new DigestRequest(Scope.read(f), (int) f.number("leaf-bits", 0, 64));
-      }
-    };
+    public static final Codec<DigestRequest> CODEC = Codec.object("a digest request",
+        (out, m) -> m.scope().write(out).number("leaf-bits", m.leafBits()),
+        f -> new DigestRequest(Scope.read(f), (int) f.number("leaf-bits", 0, 64)));
   }
 
   /** A digest, at the horizon the peer used (the higher of the two sides'). */
   public record DigestReply(RangeDigest digest, long horizon) {
-    public static final Codec<DigestReply> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, DigestReply m) throws IOException {
-        ByteBuffer bytes = ByteBuffer.allocate(RangeDigest.LEAVES * Long.BYTES);
-        bytes.asLongBuffer().put(m.digest().leafDigests());
-        g.writeStartObject();
-        g.writeStringField("leaves", Base64.getEncoder().encodeToString(bytes.array()));
-        g.writeNumberField("horizon", m.horizon());
-        g.writeEndObject();
-      }
-
-      @Override
-      public DigestReply read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "a digest");
-        byte[] bytes = base64(f.text("leaves", RangeDigest.LEAVES * Long.BYTES * 2));
-        if (bytes.length != RangeDigest.LEAVES * Long.BYTES) {
-          throw JsonReader.bad("a digest of " + bytes.length + " bytes");
-        }
-        long[] leaves = new long[RangeDigest.LEAVES];
-        ByteBuffer.wrap(bytes).asLongBuffer().get(leaves);
-        return new DigestReply(RangeDigest.ofLeaves(leaves),
-            f.number("horizon", 0, Long.MAX_VALUE));
-      }
-    };
+    public static final Codec<DigestReply> CODEC = Codec.object("a digest",
+        (out, m) -> {
+          ByteBuffer bytes = ByteBuffer.allocate(RangeDigest.LEAVES * Long.BYTES);
+          bytes.asLongBuffer().put(m.digest().leafDigests());
+          out.text("leaves", Base64.getEncoder().encodeToString(bytes.array()))
+              .number("horizon", m.horizon());
+        },
+        f -> {
+          byte[] bytes = base64(f.text("leaves", RangeDigest.LEAVES * Long.BYTES * 2));
+          if (bytes.length != RangeDigest.LEAVES * Long.BYTES) {
+            throw JsonReader.bad("a digest of " + bytes.length + " bytes");
+          }
+          long[] leaves = new long[RangeDigest.LEAVES];
+          ByteBuffer.wrap(bytes).asLongBuffer().get(leaves);
+          return new DigestReply(RangeDigest.ofLeaves(leaves),
+              f.number("horizon", 0, Long.MAX_VALUE));
+        });
   }
 
   /** Asks for a page of the peer's pairs in {@code leaves} after key {@code after}. */
@@ -101,32 +80,19 @@ public final class AntiEntropyMessages {
       leaves = (BitSet) leaves.clone();
     }
 
-    public static final Codec<VersionsRequest> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, VersionsRequest m) throws IOException {
-        g.writeStartObject();
-        m.scope().write(g);
-        g.writeStringField("leaves", Base64.getEncoder().encodeToString(
-            m.leaves().toByteArray()));
-        if (m.after() != null) {
-          g.writeStringField("after", m.after());
-        }
-        g.writeNumberField("limit", m.limit());
-        g.writeEndObject();
-      }
-
-      @Override
-      public VersionsRequest read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "a versions request");
-        BitSet leaves = BitSet.valueOf(base64(f.text("leaves", RangeDigest.LEAVES)));
-        if (leaves.length() > RangeDigest.LEAVES) {
-          throw JsonReader.bad("leaf " + (leaves.length() - 1) + " out of range");
-        }
-        return new VersionsRequest(Scope.read(f), leaves,
-            f.textOrNull("after", EntryJson.KEY_CHARS_MAX),
-            (int) f.number("limit", 1, VERSIONS_PAGE_MAX, VERSIONS_PAGE_MAX));
-      }
-    };
+    public static final Codec<VersionsRequest> CODEC = Codec.object("a versions request",
+        (out, m) -> m.scope().write(out)
+            .text("leaves", Base64.getEncoder().encodeToString(m.leaves().toByteArray()))
+            .text("after", m.after()).number("limit", m.limit()),
+        f -> {
+          BitSet leaves = BitSet.valueOf(base64(f.text("leaves", RangeDigest.LEAVES)));
+          if (leaves.length() > RangeDigest.LEAVES) {
+            throw JsonReader.bad("leaf " + (leaves.length() - 1) + " out of range");
+          }
+          return new VersionsRequest(Scope.read(f), leaves,
+              f.textOrNull("after", EntryJson.KEY_CHARS_MAX),
+              (int) f.number("limit", 1, VERSIONS_PAGE_MAX, VERSIONS_PAGE_MAX));
+        });
   }
 
   /** A page of pairs in key order, and the last key looked at (null: no more). */
@@ -135,42 +101,30 @@ public final class AntiEntropyMessages {
       versions = List.copyOf(versions);
     }
 
-    public static final Codec<VersionsPage> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, VersionsPage m) throws IOException {
-        g.writeStartObject();
-        g.writeArrayFieldStart("versions");
-        for (KeyVersion kv : m.versions()) {
+    public static final Codec<VersionsPage> CODEC = Codec.object("a versions page",
+        (out, m) -> out.field("versions", g -> {
           g.writeStartArray();
-          g.writeString(kv.key());
-          g.writeNumber(kv.version().counter());
-          g.writeString(kv.version().node());
-          g.writeEndArray();
-        }
-        g.writeEndArray();
-        if (m.last() == null) {
-          g.writeNullField("last");
-        } else {
-          g.writeStringField("last", m.last());
-        }
-        g.writeEndObject();
-      }
-
-      @Override
-      public VersionsPage read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "a versions page");
-        List<KeyVersion> versions = f.array("versions", VERSIONS_PAGE_MAX, n -> {
-          if (!n.isArray() || n.size() != 3 || !n.get(0).isTextual()
-              || !n.get(1).isIntegralNumber() || !n.get(1).canConvertToLong()
-              || n.get(1).asLong() < 1 || !n.get(2).isTextual() || n.get(2).asText().isEmpty()) {
-            throw JsonReader.bad("a version must be [key, counter, \"node\"]");
+          for (KeyVersion kv : m.versions()) {
+            g.writeStartArray();
+            g.writeString(kv.key());
+            g.writeNumber(kv.version().counter());
+            g.writeString(kv.version().node());
+            g.writeEndArray();
           }
-          return new KeyVersion(n.get(0).asText(),
-              Version.decoded(n.get(1).asLong(), n.get(2).asText()));
-        });
-        return new VersionsPage(versions, f.textOrNull("last", EntryJson.KEY_CHARS_MAX));
+          g.writeEndArray();
+        }).textOrNull("last", m.last()),
+        f -> new VersionsPage(f.array("versions", VERSIONS_PAGE_MAX, VersionsPage::pair),
+            f.textOrNull("last", EntryJson.KEY_CHARS_MAX)));
+
+    private static KeyVersion pair(JsonNode n) {
+      if (!n.isArray() || n.size() != 3 || !n.get(0).isTextual()
+          || !n.get(1).isIntegralNumber() || !n.get(1).canConvertToLong()
+          || n.get(1).asLong() < 1 || !n.get(2).isTextual() || n.get(2).asText().isEmpty()) {
+        throw JsonReader.bad("a version must be [key, counter, \"node\"]");
       }
-    };
+      return new KeyVersion(n.get(0).asText(),
+          Version.decoded(n.get(1).asLong(), n.get(2).asText()));
+    }
   }
 
   private static byte[] base64(String text) {

@@ -3,6 +3,9 @@ package ringkv.node.peer;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import java.io.IOException;
+import java.util.function.Function;
+import ringkv.node.wire.FieldWriter;
+import ringkv.node.wire.Fields;
 import ringkv.node.wire.JsonReader;
 import ringkv.node.wire.JsonWriter;
 
@@ -23,5 +26,32 @@ public interface Codec<T> {
 
   default T decode(byte[] bytes) {
     return JsonReader.read(bytes, this::read);
+  }
+
+  /** Writes a message's fields. */
+  @FunctionalInterface
+  interface Writer<T> {
+    void write(FieldWriter out, T value) throws IOException;
+  }
+
+  /**
+   * The codec of a message that is one JSON object: {@code writer} writes its fields, and
+   * {@code reader} builds it from them ({@link Fields} refuses what is missing or ill-typed,
+   * naming {@code what}).
+   */
+  static <T> Codec<T> object(String what, Writer<T> writer, Function<Fields, T> reader) {
+    return new Codec<>() {
+      @Override
+      public void write(JsonGenerator g, T value) throws IOException {
+        g.writeStartObject();
+        writer.write(new FieldWriter(g), value);
+        g.writeEndObject();
+      }
+
+      @Override
+      public T read(JsonParser p) throws IOException {
+        return reader.apply(Fields.read(p, what));
+      }
+    };
   }
 }

@@ -1,24 +1,20 @@
 package ringkv.node.peer;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
 import ringkv.gossip.CausalContext;
 import ringkv.gossip.Entry;
 import ringkv.gossip.KeyValueCore;
-import ringkv.node.wire.ContextJson;
 import ringkv.node.wire.EntryJson;
-import ringkv.node.wire.Fields;
 import ringkv.node.wire.JsonReader;
 import ringkv.ring.NodeAddress;
+import ringkv.ring.Ring;
 
 /**
  * Messages of the key-value path between nodes: a request forwarded to the owning shard and its
- * answer, the entries a waiting reader (or anti-entropy) asks of a peer, and a peer's promise
- * that what it acknowledged reached a counting replica. Counters are read as peers send them;
- * the engine bounds them against its clock.
+ * answer, the entries a waiting reader (or anti-entropy) asks of a peer, a peer's promise that
+ * what it acknowledged reached a counting replica, and a shard's key count. Counters are read as
+ * peers send them; the engine bounds them against its clock.
  */
 public final class KvMessages {
   private KvMessages() {}
@@ -48,35 +44,16 @@ public final class KvMessages {
       Objects.requireNonNull(from, "from");
     }
 
-    public static final Codec<ForwardRequest> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, ForwardRequest m) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("op", m.op().name());
-        g.writeStringField("key", m.key());
-        if (m.valueJson() != null) {
-          g.writeStringField("value-json", m.valueJson());
-        }
-        g.writeFieldName("context");
-        ContextJson.write(g, m.context());
-        g.writeNumberField("wait-ms", m.waitMs());
-        g.writeNumberField("hops", m.hops());
-        g.writeNumberField("epoch", m.epoch());
-        g.writeStringField("from", m.from().toString());
-        g.writeBooleanField("from-catching-up", m.fromCatchingUp());
-        g.writeEndObject();
-      }
-
-      @Override
-      public ForwardRequest read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "a forwarded request");
-        return new ForwardRequest(KvMessages.op(f.text("op", 16)), f.text("key", Integer.MAX_VALUE),
+    public static final Codec<ForwardRequest> CODEC = Codec.object("a forwarded request",
+        (out, m) -> out.text("op", m.op().name()).text("key", m.key())
+            .text("value-json", m.valueJson()).context("context", m.context())
+            .number("wait-ms", m.waitMs()).number("hops", m.hops()).number("epoch", m.epoch())
+            .address("from", m.from()).bool("from-catching-up", m.fromCatchingUp()),
+        f -> new ForwardRequest(KvMessages.op(f.text("op", 16)), f.text("key", Integer.MAX_VALUE),
             f.textOrNull("value-json", Integer.MAX_VALUE), f.context("context", Long.MAX_VALUE),
             f.number("wait-ms", 0, WAIT_MS_MAX, 0), (int) f.number("hops", 0, HOPS_MAX, 0),
             f.number("epoch", 0, Long.MAX_VALUE, 0), f.address("from"),
-            f.bool("from-catching-up", false));
-      }
-    };
+            f.bool("from-catching-up", false)));
   }
 
   static KeyValueCore.Op op(String text) {
@@ -104,30 +81,14 @@ public final class KvMessages {
       Objects.requireNonNull(servedBy, "servedBy");
     }
 
-    public static final Codec<ForwardReply> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, ForwardReply m) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("outcome", m.outcome().name());
-        if (m.valueJson() != null) {
-          g.writeStringField("value-json", m.valueJson());
-        }
-        g.writeFieldName("context");
-        ContextJson.write(g, m.context());
-        g.writeNumberField("shard-id", m.shardId());
-        g.writeStringField("served-by", m.servedBy());
-        g.writeEndObject();
-      }
-
-      @Override
-      public ForwardReply read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "a forwarded answer");
-        return new ForwardReply(KvMessages.outcome(f.text("outcome", 16)),
+    public static final Codec<ForwardReply> CODEC = Codec.object("a forwarded answer",
+        (out, m) -> out.text("outcome", m.outcome().name()).text("value-json", m.valueJson())
+            .context("context", m.context()).number("shard-id", m.shardId())
+            .text("served-by", m.servedBy()),
+        f -> new ForwardReply(KvMessages.outcome(f.text("outcome", 16)),
             f.textOrNull("value-json", Integer.MAX_VALUE), f.context("context", Long.MAX_VALUE),
             (int) f.number("shard-id", 0, Integer.MAX_VALUE),
-            f.text("served-by", NODE_CHARS_MAX));
-      }
-    };
+            f.text("served-by", NODE_CHARS_MAX)));
   }
 
   /**
@@ -140,26 +101,10 @@ public final class KvMessages {
       keys = List.copyOf(keys);
     }
 
-    public static final Codec<EntriesRequest> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, EntriesRequest m) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("from", m.from().toString());
-        g.writeArrayFieldStart("keys");
-        for (String k : m.keys()) {
-          g.writeString(k);
-        }
-        g.writeEndArray();
-        g.writeEndObject();
-      }
-
-      @Override
-      public EntriesRequest read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "an entries request");
-        return new EntriesRequest(f.address("from"),
-            f.texts("keys", KEYS_PER_REQUEST_MAX, EntryJson.KEY_CHARS_MAX));
-      }
-    };
+    public static final Codec<EntriesRequest> CODEC = Codec.object("an entries request",
+        (out, m) -> out.address("from", m.from()).texts("keys", m.keys()),
+        f -> new EntriesRequest(f.address("from"),
+            f.texts("keys", KEYS_PER_REQUEST_MAX, EntryJson.KEY_CHARS_MAX)));
   }
 
   /**
@@ -171,23 +116,10 @@ public final class KvMessages {
       entries = List.copyOf(entries);
     }
 
-    public static final Codec<EntriesReply> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, EntriesReply m) throws IOException {
-        g.writeStartObject();
-        g.writeFieldName("entries");
-        EntryJson.writeAll(g, m.entries());
-        g.writeNumberField("served", m.served());
-        g.writeEndObject();
-      }
-
-      @Override
-      public EntriesReply read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "an entries answer");
-        return new EntriesReply(f.entries("entries", ENTRIES_PER_MESSAGE_MAX, Long.MAX_VALUE),
-            (int) f.number("served", 0, KEYS_PER_REQUEST_MAX));
-      }
-    };
+    public static final Codec<EntriesReply> CODEC = Codec.object("an entries answer",
+        (out, m) -> out.entries("entries", m.entries()).number("served", m.served()),
+        f -> new EntriesReply(f.entries("entries", ENTRIES_PER_MESSAGE_MAX, Long.MAX_VALUE),
+            (int) f.number("served", 0, KEYS_PER_REQUEST_MAX)));
   }
 
   /**
@@ -199,55 +131,22 @@ public final class KvMessages {
       Objects.requireNonNull(to, "to");
     }
 
-    public static final Codec<SettleRequest> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, SettleRequest m) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("to", m.to().toString());
-        g.writeNumberField("wait-ms", m.waitMs());
-        g.writeEndObject();
-      }
-
-      @Override
-      public SettleRequest read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "a settle request");
-        return new SettleRequest(f.address("to"), f.number("wait-ms", 0, WAIT_MS_MAX));
-      }
-    };
+    public static final Codec<SettleRequest> CODEC = Codec.object("a settle request",
+        (out, m) -> out.address("to", m.to()).number("wait-ms", m.waitMs()),
+        f -> new SettleRequest(f.address("to"), f.number("wait-ms", 0, WAIT_MS_MAX)));
   }
 
   /** Asks a member of {@code shard} for the shard's key count (it settles first). */
   public record CountRequest(int shard) {
-    public static final Codec<CountRequest> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, CountRequest m) throws IOException {
-        g.writeStartObject();
-        g.writeNumberField("shard", m.shard());
-        g.writeEndObject();
-      }
-
-      @Override
-      public CountRequest read(JsonParser p) throws IOException {
-        return new CountRequest((int) Fields.read(p, "a count request")
-            .number("shard", 0, ringkv.ring.Ring.SHARD_COUNT_MAX));
-      }
-    };
+    public static final Codec<CountRequest> CODEC = Codec.object("a count request",
+        (out, m) -> out.number("shard", m.shard()),
+        f -> new CountRequest((int) f.number("shard", 0, Ring.SHARD_COUNT_MAX)));
   }
 
   /** A shard's live keys. */
   public record Count(long keys) {
-    public static final Codec<Count> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, Count m) throws IOException {
-        g.writeStartObject();
-        g.writeNumberField("keys", m.keys());
-        g.writeEndObject();
-      }
-
-      @Override
-      public Count read(JsonParser p) throws IOException {
-        return new Count(Fields.read(p, "a count").number("keys", 0, Long.MAX_VALUE));
-      }
-    };
+    public static final Codec<Count> CODEC = Codec.object("a count",
+        (out, m) -> out.number("keys", m.keys()),
+        f -> new Count(f.number("keys", 0, Long.MAX_VALUE)));
   }
 }

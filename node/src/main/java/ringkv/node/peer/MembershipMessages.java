@@ -10,8 +10,6 @@ import java.util.TreeSet;
 import ringkv.gossip.Entry;
 import ringkv.node.wire.ConfigJson;
 import ringkv.node.wire.EntryJson;
-import ringkv.node.wire.Fields;
-import ringkv.node.wire.JsonReader;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 import ringkv.ring.Ring;
@@ -32,21 +30,9 @@ public final class MembershipMessages {
       Objects.requireNonNull(from, "from");
     }
 
-    public static final Codec<Ping> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, Ping m) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("from", m.from().toString());
-        g.writeNumberField("epoch", m.epoch());
-        g.writeEndObject();
-      }
-
-      @Override
-      public Ping read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "a ping");
-        return new Ping(f.address("from"), f.number("epoch", 0, Long.MAX_VALUE));
-      }
-    };
+    public static final Codec<Ping> CODEC = Codec.object("a ping",
+        (out, m) -> out.address("from", m.from()).number("epoch", m.epoch()),
+        f -> new Ping(f.address("from"), f.number("epoch", 0, Long.MAX_VALUE)));
   }
 
   /**
@@ -59,26 +45,13 @@ public final class MembershipMessages {
       Objects.requireNonNull(node, "node");
     }
 
-    public static final Codec<Pong> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, Pong m) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("node", m.node().toString());
-        g.writeNumberField("epoch", m.epoch());
-        g.writeNumberField("stable", m.stable());
-        g.writeNumberField("incarnation", m.incarnation());
-        g.writeBooleanField("ready", m.ready());
-        g.writeEndObject();
-      }
-
-      @Override
-      public Pong read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "a pong");
-        return new Pong(f.address("node"), f.number("epoch", 0, Long.MAX_VALUE),
+    public static final Codec<Pong> CODEC = Codec.object("a pong",
+        (out, m) -> out.address("node", m.node()).number("epoch", m.epoch())
+            .number("stable", m.stable()).number("incarnation", m.incarnation())
+            .bool("ready", m.ready()),
+        f -> new Pong(f.address("node"), f.number("epoch", 0, Long.MAX_VALUE),
             f.number("stable", 0, Long.MAX_VALUE), f.number("incarnation", 0, Long.MAX_VALUE),
-            f.bool("ready", false));
-      }
-    };
+            f.bool("ready", false)));
   }
 
   /** The cluster configuration as a message. */
@@ -96,26 +69,12 @@ public final class MembershipMessages {
 
   /** A page of {@code shard}'s entries after key {@code after} (null: from the first). */
   public record ScanRequest(int shard, String after, int limit) {
-    public static final Codec<ScanRequest> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, ScanRequest m) throws IOException {
-        g.writeStartObject();
-        g.writeNumberField("shard", m.shard());
-        if (m.after() != null) {
-          g.writeStringField("after", m.after());
-        }
-        g.writeNumberField("limit", m.limit());
-        g.writeEndObject();
-      }
-
-      @Override
-      public ScanRequest read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "a scan request");
-        return new ScanRequest((int) f.number("shard", 0, Ring.SHARD_COUNT_MAX),
+    public static final Codec<ScanRequest> CODEC = Codec.object("a scan request",
+        (out, m) -> out.number("shard", m.shard()).text("after", m.after())
+            .number("limit", m.limit()),
+        f -> new ScanRequest((int) f.number("shard", 0, Ring.SHARD_COUNT_MAX),
             f.textOrNull("after", EntryJson.KEY_CHARS_MAX),
-            (int) f.number("limit", 1, SCAN_LIMIT_MAX, SCAN_LIMIT_MAX));
-      }
-    };
+            (int) f.number("limit", 1, SCAN_LIMIT_MAX, SCAN_LIMIT_MAX)));
   }
 
   /** A page of entries, and the last key looked at (null: the scan is over). */
@@ -124,27 +83,10 @@ public final class MembershipMessages {
       entries = List.copyOf(entries);
     }
 
-    public static final Codec<ScanPage> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, ScanPage m) throws IOException {
-        g.writeStartObject();
-        g.writeFieldName("entries");
-        EntryJson.writeAll(g, m.entries());
-        if (m.last() == null) {
-          g.writeNullField("last");
-        } else {
-          g.writeStringField("last", m.last());
-        }
-        g.writeEndObject();
-      }
-
-      @Override
-      public ScanPage read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "a scan page");
-        return new ScanPage(f.entries("entries", SCAN_LIMIT_MAX, Long.MAX_VALUE),
-            f.textOrNull("last", EntryJson.KEY_CHARS_MAX));
-      }
-    };
+    public static final Codec<ScanPage> CODEC = Codec.object("a scan page",
+        (out, m) -> out.entries("entries", m.entries()).textOrNull("last", m.last()),
+        f -> new ScanPage(f.entries("entries", SCAN_LIMIT_MAX, Long.MAX_VALUE),
+            f.textOrNull("last", EntryJson.KEY_CHARS_MAX)));
   }
 
   /** A node started without a place in the cluster announces itself. */
@@ -153,19 +95,8 @@ public final class MembershipMessages {
       Objects.requireNonNull(node, "node");
     }
 
-    public static final Codec<JoinRequest> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, JoinRequest m) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("node", m.node().toString());
-        g.writeEndObject();
-      }
-
-      @Override
-      public JoinRequest read(JsonParser p) throws IOException {
-        return new JoinRequest(Fields.read(p, "a join request").address("node"));
-      }
-    };
+    public static final Codec<JoinRequest> CODEC = Codec.object("a join request",
+        (out, m) -> out.address("node", m.node()), f -> new JoinRequest(f.address("node")));
   }
 
   /** Phase 1 of a view change: prepare {@code config} with these participants. */
@@ -177,66 +108,27 @@ public final class MembershipMessages {
       participants = Set.copyOf(participants);
     }
 
-    public static final Codec<PrepareRequest> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, PrepareRequest m) throws IOException {
-        g.writeStartObject();
-        g.writeFieldName("config");
-        ConfigJson.write(g, m.config());
-        g.writeArrayFieldStart("participants");
-        for (NodeAddress a : new TreeSet<>(m.participants())) {
-          g.writeString(a.toString());
-        }
-        g.writeEndArray();
-        g.writeStringField("coordinator", m.coordinator().toString());
-        g.writeEndObject();
-      }
-
-      @Override
-      public PrepareRequest read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "a prepare request");
-        return new PrepareRequest(f.config("config"),
+    public static final Codec<PrepareRequest> CODEC = Codec.object("a prepare request",
+        (out, m) -> out.config("config", m.config())
+            .addresses("participants", new TreeSet<>(m.participants()))
+            .address("coordinator", m.coordinator()),
+        f -> new PrepareRequest(f.config("config"),
             new TreeSet<>(f.addresses("participants", NodeAddress.ADDRESSES_PER_LIST_MAX)),
-            f.address("coordinator"));
-      }
-    };
+            f.address("coordinator")));
   }
 
   /** Phases 2 and 3 (and an abort) of the view change to {@code epoch}. */
   public record EpochRequest(long epoch) {
-    public static final Codec<EpochRequest> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, EpochRequest m) throws IOException {
-        g.writeStartObject();
-        g.writeNumberField("epoch", m.epoch());
-        g.writeEndObject();
-      }
-
-      @Override
-      public EpochRequest read(JsonParser p) throws IOException {
-        return new EpochRequest(Fields.read(p, "a view-change step")
-            .number("epoch", 0, Long.MAX_VALUE));
-      }
-    };
+    public static final Codec<EpochRequest> CODEC = Codec.object("a view-change step",
+        (out, m) -> out.number("epoch", m.epoch()),
+        f -> new EpochRequest(f.number("epoch", 0, Long.MAX_VALUE)));
   }
 
   /** What a participant sent in phase 2. */
   public record TransferReply(long keys, long bytes) {
-    public static final Codec<TransferReply> CODEC = new Codec<>() {
-      @Override
-      public void write(JsonGenerator g, TransferReply m) throws IOException {
-        g.writeStartObject();
-        g.writeNumberField("keys", m.keys());
-        g.writeNumberField("bytes", m.bytes());
-        g.writeEndObject();
-      }
-
-      @Override
-      public TransferReply read(JsonParser p) throws IOException {
-        Fields f = Fields.read(p, "a transfer answer");
-        return new TransferReply(f.number("keys", 0, Long.MAX_VALUE),
-            f.number("bytes", 0, Long.MAX_VALUE));
-      }
-    };
+    public static final Codec<TransferReply> CODEC = Codec.object("a transfer answer",
+        (out, m) -> out.number("keys", m.keys()).number("bytes", m.bytes()),
+        f -> new TransferReply(f.number("keys", 0, Long.MAX_VALUE),
+            f.number("bytes", 0, Long.MAX_VALUE)));
   }
 }

@@ -56,7 +56,7 @@ import ringkv.ring.NodeAddress;
  * round trip through bytes; a table of malformed bodies against every request codec.
  */
 class PeerProtocolTest {
-  private static final int RUNS = 200;
+  private static final int RUNS = 100;
   private final Random random = new Random(Long.getLong("peer.seed", 20261206L));
 
   private String text() {
