@@ -1,0 +1,161 @@
+package ringkv.gossip;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Goal: a node's stability report and its view of each shard's stable time follow the rules
+ * that keep them honest: reports replace across incarnations, a node without durable data
+ * vouches for nothing before bootstrap, holds keep the report at 0 until anti-entropy ran
+ * twice with each live peer since the hold began, and a shard's stable time is the minimum of
+ * its members' reports (an unknown or silent member counts as 0). Method: table cases on a
+ * two-shard layout with a replica whose queue the test fills and acknowledges.
+ */
+class NodeStabilityTest {
+  private static final ShardMap LAYOUT = new ShardMap() {
+    private final List<List<String>> members = List.of(List.of("a", "b", "c"),
+        List.of("d", "e"));
+
+    @Override
+    public int shardOf(String key) {
+      return key.startsWith("x") ? 1 : 0;
+    }
+
+    @Override
+    public List<String> membersOf(int shard) {
+      return shard < members.size() ? members.get(shard) : List.of();
+    }
+
+    @Override
+    public OptionalInt shardOfNode(String node) {
+      for (int s = 0; s < members.size(); s++) {
+        if (members.get(s).contains(node)) {
+          return OptionalInt.of(s);
+        }
+      }
+      return OptionalInt.empty();
+    }
+
+    @Override
+    public List<String> nodes() {
+      return List.of("a", "b", "c", "d", "e");
+    }
+  };
+
+  private static Replica replica() {
+    return new Replica("a", new MemoryStore(),
+        new ReplicationQueue(ReplicationQueue.Limits.defaults()), new LamportClock());
+  }
+
+  @Test
+  void theReportIsWhatEveryPeerAcknowledged() {
+    Replica r = replica();
+    NodeStability s = new NodeStability("a", 1, true, LAYOUT);
+    r.put("k", "1", CausalContext.EMPTY, List.of("b", "c"), 100);
+    r.put("k2", "1", CausalContext.EMPTY, List.of("b", "c"), 200);
+    assertEquals(99, s.localStable(r), "below the oldest unacknowledged write");
+    List<ReplicationQueue.Batch> sent = r.queue().onTick(1_000);
+    sent.stream().filter(b -> b.peer().equals("b"))
+        .forEach(b -> r.queue().onAck("b", b.id(), 1_000));
+    assertEquals(99, s.localStable(r), "c has not acknowledged yet");
+    sent.stream().filter(b -> b.peer().equals("c"))
+        .forEach(b -> r.queue().onAck("c", b.id(), 1_000));
+    assertEquals(200, s.localStable(r));
+  }
+
+  @Test
+  void withoutDurableDataNothingIsVouchedForBeforeBootstrap() {
+    Replica r = replica();
+    r.clock().observe(5_000);
+    NodeStability s = new NodeStability("a", 1, false, LAYOUT);
+    assertEquals(0, s.localStable(r));
+    assertFalse(s.onCaughtUp(0), "an empty shard: nothing to hold for");
+    assertEquals(5_000, s.localStable(r));
+    NodeStability durable = new NodeStability("a", 1, true, LAYOUT);
+    assertEquals(5_000, durable.localStable(r), "durable data: the outbox is rebuilt");
+  }
+
+  @Test
+  void aNodeThatLostItsDataHoldsUntilTwoRoundsWithEachLivePeer() {
+    Replica r = replica();
+    r.clock().observe(5_000);
+    NodeStability s = new NodeStability("a", 1, false, LAYOUT);
+    assertTrue(s.onCaughtUp(42), "copied data: it may have lost what it never delivered");
+    assertEquals(0, s.localStable(r));
+    s.onAntiEntropyRound("b");
+    s.onAntiEntropyRound("c");
+    s.onAntiEntropyRound("b");
+    assertTrue(s.releaseIfRepaired(List.of("b", "c")).isEmpty(), "c only once");
+    assertTrue(s.releaseIfRepaired(List.of()).isEmpty(), "no live peer: no release");
+    s.onAntiEntropyRound("c");
+    assertEquals(NodeStability.RESTARTED_WITHOUT_DATA,
+        s.releaseIfRepaired(List.of("b", "c")).orElseThrow());
+    assertEquals(5_000, s.localStable(r));
+  }
+
+  @Test
+  void roundsBeforeAHoldDoNotCount() {
+    NodeStability s = new NodeStability("a", 1, true, LAYOUT);
+    s.onAntiEntropyRound("b");
+    s.onAntiEntropyRound("b");
+    assertTrue(s.hold(NodeStability.OUTBOX_OVERFLOW));
+    assertFalse(s.hold(NodeStability.OUTBOX_OVERFLOW), "already holding");
+    assertTrue(s.releaseIfRepaired(List.of("b")).isEmpty());
+  }
+
+  @Test
+  void aShardsStableTimeIsItsMembersMinimumAndReportsReplaceAcrossIncarnations() {
+    Replica r = replica();
+    r.clock().observe(900);
+    NodeStability s = new NodeStability("a", 1, true, LAYOUT);
+    assertEquals(0, s.stableTime(0, r), "b and c never reported");
+    s.onReport("b", 10, 800);
+    s.onReport("c", 20, 700);
+    assertEquals(700, s.stableTime(0, r));
+    s.onReport("c", 20, 600);
+    assertEquals(700, s.stableTime(0, r), "one process's reports only grow");
+    s.onReport("c", 21, 300);
+    assertEquals(300, s.stableTime(0, r), "a new process replaces its predecessor's");
+    assertEquals(0, s.stableTime(1, r), "d and e never reported");
+    s.onReport("d", 1, 50);
+    s.onReport("e", 1, 60);
+    assertEquals(50, s.stableTime(1, r));
+    s.onReport("z", 1, 99_999);
+    assertEquals(300, s.stableTime(0, r), "a node outside the layout is not heard");
+    assertEquals(CausalContext.of(Map.of("k", new Version(301, "b"))), s.prune(CausalContext.of(
+        Map.of("k", new Version(301, "b"), "j", new Version(300, "b"), "x", new Version(50, "d"))),
+        r));
+    s.onLayout(new ShardMapView(Set.of("a", "b", "d", "e")));
+    assertEquals(800, s.stableTime(0, r), "c left: its low report no longer holds shard 0");
+  }
+
+  /** The same layout without c (b alone with a in shard 0). */
+  private record ShardMapView(Set<String> kept) implements ShardMap {
+    @Override
+    public int shardOf(String key) {
+      return LAYOUT.shardOf(key);
+    }
+
+    @Override
+    public List<String> membersOf(int shard) {
+      return LAYOUT.membersOf(shard).stream().filter(kept::contains).toList();
+    }
+
+    @Override
+    public OptionalInt shardOfNode(String node) {
+      return kept.contains(node) ? LAYOUT.shardOfNode(node) : OptionalInt.empty();
+    }
+
+    @Override
+    public List<String> nodes() {
+      return LAYOUT.nodes().stream().filter(kept::contains).toList();
+    }
+  }
+}

@@ -1,0 +1,130 @@
+package ringkv.gossip;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
+
+/**
+ * Goal: a view change's transfer plan moves every key that must move exactly once and nothing
+ * else: every key whose new shard has participating members that did not hold it has exactly
+ * one sender among the participants (a member of its old shard), no receiver already held it,
+ * and a key whose new owners all held it does not travel. Method: seeded random walks of
+ * reshards, replication-factor changes, view changes and add-member over random views, with
+ * random sets of participants (live nodes), checked over many keys.
+ */
+class TransferPlanTest {
+  private static final int WALKS = 150;
+  private static final int KEYS = 400;
+
+  private static List<NodeAddress> view(Random random, int size) {
+    Set<NodeAddress> out = new HashSet<>();
+    while (out.size() < size) {
+      out.add(new NodeAddress("10.0." + random.nextInt(4) + "." + (1 + random.nextInt(250)),
+          8085));
+    }
+    return new ArrayList<>(out);
+  }
+
+  private static ClusterConfig next(Random random, ClusterConfig c) {
+    List<NodeAddress> nodes = new ArrayList<>(c.view());
+    switch (random.nextInt(4)) {
+      case 0 -> {
+        int shards = 1 + random.nextInt(Math.max(1, nodes.size() / 2));
+        return c.reshard(nodes, shards);
+      }
+      case 1 -> {
+        nodes.addAll(view(random, 2));
+        List<NodeAddress> distinct = new ArrayList<>(new java.util.LinkedHashSet<>(nodes));
+        int factor = 2;
+        int size = distinct.size() - distinct.size() % factor;
+        return c.withViewAndReplication(distinct.subList(0, size), factor);
+      }
+      case 2 -> {
+        NodeAddress fresh = view(random, 1).get(0);
+        if (c.view().contains(fresh) || c.ring().shardIds().isEmpty()) {
+          return c.reshard(nodes, 1);
+        }
+        List<Integer> ids = new ArrayList<>(c.ring().shardIds());
+        List<NodeAddress> withFresh = new ArrayList<>(nodes);
+        withFresh.add(fresh);
+        return c.withView(withFresh).withMember(ids.get(random.nextInt(ids.size())), fresh);
+      }
+      default -> {
+        int size = nodes.size() - nodes.size() % 2;
+        return size < 2 ? c.reshard(nodes, 1)
+            : c.withViewAndReplication(nodes.subList(0, size), 2);
+      }
+    }
+  }
+
+  @Test
+  void everyMovedKeyHasOneSenderAndNoReceiverAlreadyOwnsIt() {
+    Random random = new Random(Long.getLong("plan.seed", 7L));
+    for (int walk = 0; walk < WALKS; walk++) {
+      ClusterConfig current = ClusterConfig.initial(view(random, 4 + 2 * random.nextInt(3)),
+          1 + random.nextInt(2), 20);
+      for (int step = 0; step < 3; step++) {
+        ClusterConfig next = next(random, current);
+        Set<NodeAddress> everyone = new HashSet<>(current.view());
+        everyone.addAll(next.view());
+        Set<NodeAddress> participants = new HashSet<>();
+        for (NodeAddress n : everyone) {
+          if (random.nextInt(6) != 0) {
+            participants.add(n); // some nodes are down and take no part
+          }
+        }
+        check(current, next, participants, random);
+        current = next;
+      }
+    }
+  }
+
+  private static void check(ClusterConfig current, ClusterConfig next,
+      Set<NodeAddress> participants, Random random) {
+    TransferPlan plan = new TransferPlan(current, next, participants);
+    for (int k = 0; k < KEYS; k++) {
+      String key = "key-" + random.nextInt(1_000_000);
+      List<NodeAddress> oldOwners = current.membersOf(current.shardOf(key));
+      List<NodeAddress> receivers = plan.receiversOf(key);
+      for (NodeAddress r : receivers) {
+        assertFalse(oldOwners.contains(r), key + ": " + r + " already held it");
+        assertTrue(participants.contains(r), key + ": " + r + " takes no part");
+        assertTrue(next.membersOf(next.shardOf(key)).contains(r), key + ": not a new owner");
+      }
+      int senders = 0;
+      for (NodeAddress p : participants) {
+        List<NodeAddress> targets = plan.targetsOf(p, key);
+        if (!targets.isEmpty()) {
+          senders++;
+          assertTrue(oldOwners.contains(p), key + ": sender " + p + " never held it");
+          assertEquals(receivers, targets, key);
+        }
+      }
+      boolean anOldOwnerTakesPart = oldOwners.stream().anyMatch(participants::contains);
+      int expected = receivers.isEmpty() || !anOldOwnerTakesPart ? 0 : 1;
+      assertEquals(expected, senders, key + " from " + oldOwners + " to " + receivers);
+    }
+  }
+
+  @Test
+  void aKeyWhoseNewOwnersAllHeldItDoesNotTravel() {
+    List<NodeAddress> nodes = List.of(NodeAddress.parse("10.0.0.1:1"),
+        NodeAddress.parse("10.0.0.2:1"), NodeAddress.parse("10.0.0.3:1"),
+        NodeAddress.parse("10.0.0.4:1"));
+    ClusterConfig one = ClusterConfig.initial(nodes, 1, 20);
+    ClusterConfig shrunk = one.withViewAndReplication(nodes.subList(0, 2), 2);
+    TransferPlan plan = new TransferPlan(one, shrunk, Set.copyOf(nodes));
+    for (int k = 0; k < 100; k++) {
+      assertEquals(List.of(), plan.receiversOf("k" + k), "every new owner held every key");
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package ringkv.gossip;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
+
+/**
+ * Goal: a participant prepares one change at a time, only a newer one, commits or aborts only
+ * the change it prepared, aborts itself at its deadline, and reports how long key-value
+ * requests were refused and what it sent. Method: table cases with explicit times.
+ */
+class ViewChangeParticipantTest {
+  private static final List<NodeAddress> NODES = List.of(NodeAddress.parse("10.0.0.1:1"),
+      NodeAddress.parse("10.0.0.2:1"), NodeAddress.parse("10.0.0.3:1"),
+      NodeAddress.parse("10.0.0.4:1"));
+  private static final ClusterConfig E1 = ClusterConfig.initial(NODES, 1, 20);
+  private static final ClusterConfig E2 = E1.reshard(NODES, 2);
+  private static final ClusterConfig E3 = E2.reshard(NODES, 1);
+
+  @Test
+  void preparesCommitsAndReportsTheWindow() {
+    ViewChangeParticipant p = new ViewChangeParticipant();
+    assertTrue(p.prepare(E1, E2, Set.copyOf(NODES), 1_000, 21_000).prepared());
+    assertTrue(p.isPrepared(E2.epoch()));
+    assertEquals(E2, p.pending().orElseThrow());
+    p.onSent(10, 500);
+    p.onSent(5, 100);
+    var commit = p.commit(E2.epoch(), 1_250).orElseThrow();
+    assertEquals(E2, commit.next());
+    assertEquals(250, commit.windowMs());
+    assertEquals(15, commit.keysSent());
+    assertEquals(600, commit.bytesSent());
+    assertTrue(p.pending().isEmpty(), "idle after commit");
+  }
+
+  @Test
+  void refusesAnotherEpochWhilePreparedAndAnOlderOne() {
+    ViewChangeParticipant p = new ViewChangeParticipant();
+    assertFalse(p.prepare(E2, E1, Set.of(), 0, 10).prepared(), "not newer");
+    assertTrue(p.prepare(E1, E2, Set.of(), 0, 10).prepared());
+    assertTrue(p.prepare(E1, E2, Set.of(), 1, 11).prepared(), "the same change again");
+    var refusal = p.prepare(E1, E3, Set.of(), 2, 12);
+    assertFalse(refusal.prepared());
+    assertTrue(refusal.refusal().orElseThrow().contains("already installing"), refusal.toString());
+  }
+
+  @Test
+  void commitsAndAbortsOnlyThePreparedEpoch() {
+    ViewChangeParticipant p = new ViewChangeParticipant();
+    assertTrue(p.commit(E2.epoch(), 5).isEmpty(), "nothing prepared");
+    assertFalse(p.abort(E2.epoch()));
+    p.prepare(E1, E2, Set.of(), 0, 100);
+    assertTrue(p.commit(E3.epoch(), 5).isEmpty(), "another epoch");
+    assertFalse(p.abort(E3.epoch()));
+    assertTrue(p.abort(E2.epoch()));
+    assertTrue(p.pending().isEmpty());
+  }
+
+  @Test
+  void abortsItselfAtItsDeadline() {
+    ViewChangeParticipant p = new ViewChangeParticipant();
+    p.prepare(E1, E2, Set.of(), 1_000, 21_000);
+    assertEquals(OptionalLong.empty(), p.onTick(20_999));
+    assertEquals(OptionalLong.of(E2.epoch()), p.onTick(21_000));
+    assertTrue(p.pending().isEmpty());
+    assertTrue(p.commit(E2.epoch(), 21_001).isEmpty(), "a late commit changes nothing");
+  }
+
+  @Test
+  void aNewerConfigurationInstalledOtherwiseMakesThePreparedOneMoot() {
+    ViewChangeParticipant p = new ViewChangeParticipant();
+    p.prepare(E1, E2, Set.of(), 0, 100);
+    p.onInstalled(E3);
+    assertTrue(p.pending().isEmpty());
+    p.prepare(E1, E2, Set.of(), 0, 100);
+    p.onInstalled(E1);
+    assertTrue(p.isPrepared(E2.epoch()), "an older configuration does not cancel it");
+  }
+}
