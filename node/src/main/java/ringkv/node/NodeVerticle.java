@@ -60,6 +60,7 @@ public final class NodeVerticle extends VerticleBase {
   private final Clock clock;
   /** The durable store when DATA_DIR is set, else null (data in memory). */
   private final RocksDbStore durable;
+  private final PeerClient.Interceptor interceptor;
   private HttpServer server;
   private KeyValueFastPath fastPath;
   private PeerClient peers;
@@ -74,9 +75,19 @@ public final class NodeVerticle extends VerticleBase {
   }
 
   public NodeVerticle(NodeConfig config, RocksDbStore durable, Clock clock) {
+    this(config, durable, clock, null);
+  }
+
+  /**
+   * A node whose peer calls pass {@code interceptor} first: for tests that run several nodes in
+   * one JVM and control the network between them (null: none).
+   */
+  public NodeVerticle(NodeConfig config, RocksDbStore durable, Clock clock,
+      PeerClient.Interceptor interceptor) {
     this.config = config;
     this.durable = durable;
     this.clock = clock;
+    this.interceptor = interceptor;
   }
 
   @Override
@@ -94,7 +105,7 @@ public final class NodeVerticle extends VerticleBase {
         ClusterState.shardMap(state.current()));
     KeyValueCore core = new KeyValueCore(self.toString(), replica, stability,
         config.waitersMax());
-    peers = new PeerClient(vertx, config.connectTimeoutMs());
+    peers = new PeerClient(vertx, config.connectTimeoutMs(), interceptor);
     PeerLiveness liveness = new PeerLiveness(self, clock, config.failureTimeoutMs());
     gossip = new GossipDriver(vertx, context, clock, queue, peers, liveness, self,
         config.replicationTickMs(), config.forwardTimeoutMs());

@@ -32,11 +32,28 @@ public final class PeerClient {
   /** Connections to one peer. */
   static final int CONNECTIONS_PER_PEER_MAX = 64;
 
+  /**
+   * What happens to a call before it is sent: nothing in a node; a test in the same JVM uses it
+   * to delay or lose messages between the nodes it runs (a network it controls).
+   */
+  @FunctionalInterface
+  public interface Interceptor {
+    /** Completes when the call may be sent; a failure fails the call as a lost message. */
+    Future<Void> before(NodeAddress to, PeerRoute<?, ?> route);
+  }
+
   private final HttpClientAgent client;
   private final long connectTimeoutMs;
   private final PeerResolver resolver;
+  private final Interceptor interceptor;
 
   public PeerClient(Vertx vertx, long connectTimeoutMs) {
+    this(vertx, connectTimeoutMs, null);
+  }
+
+  /** A client whose calls pass {@code interceptor} first (null: none). */
+  public PeerClient(Vertx vertx, long connectTimeoutMs, Interceptor interceptor) {
+    this.interceptor = interceptor;
     this.connectTimeoutMs = connectTimeoutMs;
     this.resolver = new PeerResolver(vertx);
     HttpClientOptions options = new HttpClientOptions()
@@ -57,6 +74,15 @@ public final class PeerClient {
 
   /** As {@link #call}, with the request already encoded (when the caller needs its size). */
   public <Q, A> Future<A> send(NodeAddress to, PeerRoute<Q, A> route, byte[] body,
+      long timeoutMs) {
+    if (interceptor != null) {
+      return interceptor.before(to, route).compose(v -> resolveAndSend(to, route, body,
+          timeoutMs));
+    }
+    return resolveAndSend(to, route, body, timeoutMs);
+  }
+
+  private <Q, A> Future<A> resolveAndSend(NodeAddress to, PeerRoute<Q, A> route, byte[] body,
       long timeoutMs) {
     if (!PeerResolver.isHostName(to)) {
       return send(to, null, route, body, timeoutMs);

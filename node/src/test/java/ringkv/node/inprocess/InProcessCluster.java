@@ -1,0 +1,181 @@
+package ringkv.node.inprocess;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import ringkv.node.NodeVerticle;
+import ringkv.node.config.NodeConfig;
+import ringkv.node.peer.PeerClient;
+import ringkv.node.peer.PeerRoute;
+import ringkv.node.time.Clock;
+import ringkv.ring.NodeAddress;
+
+/**
+ * Several real nodes ({@link NodeVerticle}s, each on its own Vert.x instance) in the test's JVM,
+ * on free loopback ports, with a network the test controls: a rule may delay or lose the calls
+ * one node makes to another, by route. Starts in about a second, so forwarding, counting, view
+ * changes and catch-up can be tested without processes. Close it to stop every node.
+ */
+public final class InProcessCluster implements AutoCloseable {
+  /** What happens to a call from {@code from} to {@code to} over {@code route}. */
+  @FunctionalInterface
+  public interface Rule {
+    /** Delay in ms before the call is sent (0: at once), or a negative number to lose it. */
+    long delayMs(NodeAddress from, NodeAddress to, PeerRoute<?, ?> route);
+  }
+
+  private static final HttpClient HTTP = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+
+  private final List<NodeAddress> addresses = new ArrayList<>();
+  private final Map<NodeAddress, Vertx> running = new ConcurrentHashMap<>();
+  private final Map<String, String> env;
+  private volatile Rule rule = (from, to, route) -> 0;
+
+  /** Starts {@code nodes} nodes with {@code env} (plus SOCKET_ADDRESS and VIEW) and waits. */
+  public InProcessCluster(int nodes, Map<String, String> env) {
+    this.env = Map.copyOf(env);
+    for (int i = 0; i < nodes; i++) {
+      addresses.add(new NodeAddress("127.0.0.1", freePort()));
+    }
+    try {
+      // At once: a node without data waits for a peer of its shard before it is ready.
+      List<Future<?>> started = new ArrayList<>();
+      for (NodeAddress a : addresses) {
+        started.add(deploy(a));
+      }
+      await(Future.all(started));
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  public NodeAddress node(int i) {
+    return addresses.get(i);
+  }
+
+  public int size() {
+    return addresses.size();
+  }
+
+  /** From now on, calls between nodes follow {@code rule}. */
+  public void network(Rule rule) {
+    this.rule = rule;
+  }
+
+  /** Starts (or starts again) node {@code a}, without data, and waits until it is ready. */
+  public void start(NodeAddress a) {
+    await(deploy(a));
+  }
+
+  private Future<String> deploy(NodeAddress a) {
+    Map<String, String> e = new HashMap<>(env);
+    e.put("SOCKET_ADDRESS", a.toString());
+    e.put("VIEW", addresses.stream().map(NodeAddress::toString)
+        .collect(Collectors.joining(",")));
+    NodeConfig config = NodeConfig.parse(e, new String[0]);
+    Vertx vertx = Vertx.vertx();
+    PeerClient.Interceptor interceptor = (to, route) -> delay(vertx, a, to, route);
+    running.put(a, vertx);
+    return vertx.deployVerticle(new NodeVerticle(config, null, Clock.SYSTEM, interceptor));
+  }
+
+  private Future<Void> delay(Vertx vertx, NodeAddress from, NodeAddress to,
+      PeerRoute<?, ?> route) {
+    long ms = rule.delayMs(from, to, route);
+    if (ms == 0) {
+      return Future.succeededFuture();
+    }
+    if (ms < 0) {
+      return Future.failedFuture(new java.net.ConnectException("lost by the test's network"));
+    }
+    Promise<Void> later = Promise.promise();
+    vertx.setTimer(ms, id -> later.complete());
+    return later.future();
+  }
+
+  /** Stops node {@code a} at once (its process dies: memory, queue and connections go). */
+  public void kill(NodeAddress a) {
+    Vertx vertx = running.remove(a);
+    if (vertx != null) {
+      await(vertx.close());
+    }
+  }
+
+  /** Sends a request to node {@code a}; the answer's status and body. */
+  public Answer send(NodeAddress a, String method, String path, String body) {
+    HttpRequest.Builder r = HttpRequest.newBuilder(URI.create("http://" + a + path))
+        .timeout(Duration.ofSeconds(20))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      r.header("Content-Type", "application/json");
+    }
+    try {
+      HttpResponse<String> response = HTTP.send(r.build(), HttpResponse.BodyHandlers.ofString());
+      return new Answer(response.statusCode(), response.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** An HTTP answer. */
+  public record Answer(int status, String body) {}
+
+  @Override
+  public void close() {
+    for (NodeAddress a : List.copyOf(running.keySet())) {
+      kill(a);
+    }
+  }
+
+  private static <T> T await(Future<T> f) {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The node's key count of a shard as the shard dialect reports it. */
+  public static long count(Answer a) {
+    String marker = "\"shard-id-key-count\":";
+    int i = a.body().indexOf(marker);
+    if (a.status() != 200 || i < 0) {
+      throw new IllegalStateException("not a count: " + a);
+    }
+    int end = i + marker.length();
+    while (end < a.body().length() && Character.isDigit(a.body().charAt(end))) {
+      end++;
+    }
+    return Long.parseLong(a.body().substring(i + marker.length(), end));
+  }
+}
