@@ -64,10 +64,6 @@ public final class FailureDetector {
     return !down.contains(peer);
   }
 
-  public Set<String> down() {
-    return Set.copyOf(down);
-  }
-
   @Override
   public String toString() {
     return "FailureDetector{down=" + down + "}";

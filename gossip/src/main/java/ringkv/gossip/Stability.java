@@ -54,11 +54,6 @@ public final class Stability {
     incarnations.keySet().retainAll(nodes);
   }
 
-  /** Forgets what {@code node} reported (it restarted and must report afresh). */
-  public void forget(String node) {
-    reported.remove(node);
-  }
-
   @Override
   public String toString() {
     return "Stability" + reported;

@@ -24,8 +24,8 @@ public enum ReplicaBug {
    */
   COLLECTS_WITH_UNSTABLE_DEPS("causality/model"),
   /**
-   * Merges pulled entries without the stale check ({@code Replica.apply}), as
-   * {@code Engine.awaitVersion} does with {@code applyAll(entries, false)}: a pull answer that
+   * Merges pulled entries without the stale check ({@code Replica.apply}), as the node once did
+   * with a pull's answer: a pull answer that
    * arrives after the key's tombstone was collected brings the old value back.
    */
   PULLS_IGNORE_STABILITY("tombstone/resurrected");

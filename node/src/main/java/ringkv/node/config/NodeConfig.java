@@ -133,8 +133,8 @@ public record NodeConfig(
   private static NodeConfig fromSettings(Map<String, String> s) {
     NodeAddress address = address(s);
     List<NodeAddress> view = view(s);
-    OptionalInt shardCount = optionalInt(s, "SHARD_COUNT", 1, 4096);
-    OptionalInt replFactor = optionalInt(s, "REPL_FACTOR", 1, 4096);
+    OptionalInt shardCount = optionalInt(s, "SHARD_COUNT", 1, Ring.SHARD_COUNT_MAX);
+    OptionalInt replFactor = optionalInt(s, "REPL_FACTOR", 1, NodeAddress.ADDRESSES_PER_LIST_MAX);
     Optional<Path> dataDir = Optional.ofNullable(blankToNull(s.get("DATA_DIR"))).map(Path::of);
     if (shardCount.isPresent() && view.contains(address)
         && shardCount.getAsInt() > view.size()) {
@@ -154,7 +154,7 @@ public record NodeConfig(
     Dialect dialect = blankToNull(s.get("SOCKET_ADDRESS")) == null
         ? Dialect.VIEW_CHANGE : Dialect.SHARD;
     return new NodeConfig(dialect, address, view, shardCount, replFactor, dataDir,
-        (int) number(s, "VNODES_PER_SHARD", 1, 1024),
+        (int) number(s, "VNODES_PER_SHARD", 1, Ring.VNODES_PER_SHARD_MAX),
         number(s, "CAUSAL_WAIT_MS", 1, 60_000),
         number(s, "KVS_CAUSAL_WAIT_MS", 1, 60_000),
         number(s, "KVS_REQUEST_TIMEOUT_MS", 1, 600_000),
