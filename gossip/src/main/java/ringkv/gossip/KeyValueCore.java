@@ -5,7 +5,9 @@ import static com.google.common.base.Preconditions.checkArgument;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.OptionalLong;
 import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
@@ -70,6 +72,8 @@ public final class KeyValueCore {
   private final Replica replica;
   private final NodeStability stability;
   private final Waits waits;
+  /** Keys changed since tracking started (a view change's copy), or null when not tracking. */
+  private Set<String> changed;
 
   public KeyValueCore(String self, Replica replica, NodeStability stability, int waitersMax) {
     checkArgument(self != null && !self.isEmpty(), "self");
@@ -81,6 +85,27 @@ public final class KeyValueCore {
 
   public Replica replica() {
     return replica;
+  }
+
+  /**
+   * From now on, records every key whose entry this replica changes (a client's write, a peer's
+   * entry applied): what a view change copied early must be sent again at its stop.
+   */
+  public void trackChanges() {
+    changed = new HashSet<>();
+  }
+
+  /** The keys changed since {@link #trackChanges}, and tracking stops. */
+  public Set<String> takeChanges() {
+    Set<String> out = changed == null ? Set.of() : changed;
+    changed = null;
+    return out;
+  }
+
+  private void changed(String key) {
+    if (changed != null) {
+      changed.add(key);
+    }
   }
 
   public NodeStability stability() {
@@ -151,6 +176,7 @@ public final class KeyValueCore {
         if (w.entry() == null) {
           return answer(Outcome.NOT_FOUND, null, current, sent, w.context(), List.of());
         }
+        changed(key);
         Outcome outcome = op == Op.DELETE ? Outcome.DELETED
             : w.existed() ? Outcome.UPDATED : Outcome.CREATED;
         return answer(outcome, null, w.entry(), sent, w.context(),
@@ -185,6 +211,7 @@ public final class KeyValueCore {
           : replica.apply(e);
       if (applied) {
         fresh++;
+        changed(e.key());
       }
       released.addAll(waits.onHeld(e.key(), replica.held(e.key())));
     }

@@ -10,10 +10,13 @@ import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 
 /**
- * One node's side of a two-phase view change: <b>idle</b> → <b>prepared</b> (a newer
- * configuration is pending: key-value requests are refused with "view change in progress") →
- * <b>committed</b> (the caller installs it) or <b>aborted</b> (by the coordinator, or by itself
- * at its deadline when the coordinator vanished); both end idle again.
+ * One node's side of a view change: <b>idle</b> → <b>copying</b> (a newer configuration is
+ * known and the keys that move are being copied to their new owners while this node keeps
+ * serving) → <b>prepared</b> (the short stop: key-value requests are refused with "view change
+ * in progress" while what changed during the copy travels) → <b>committed</b> (the caller
+ * installs it) or <b>aborted</b> (by the coordinator, or by itself at its deadline when the
+ * coordinator vanished); both end idle again. A change may also go from idle straight to
+ * prepared (no copy beforehand).
  *
  * <p>Rules: a node prepares one change at a time (another epoch is refused while one is pending;
  * the same epoch again is accepted, so a retried prepare is harmless); only a configuration newer
@@ -36,15 +39,50 @@ public final class ViewChangeParticipant {
    */
   public record Commit(ClusterConfig next, long windowMs, long keysSent, long bytesSent) {}
 
+  /** Where a change stands on this node. */
+  public enum Phase { IDLE, COPYING, PREPARED }
+
   private ClusterConfig pending;
+  private Phase phase = Phase.IDLE;
   private Set<NodeAddress> participants = Set.of();
   private long preparedAtMs;
   private long deadlineMs;
   private long keysSent;
   private long bytesSent;
 
-  /** Prepares {@code next} over {@code current}; the change aborts itself at {@code deadlineMs}. */
+  /**
+   * Starts copying for {@code next} over {@code current} while this node keeps serving; the
+   * change aborts itself at {@code deadlineMs} unless it is prepared or ends before.
+   */
+  public Prepare startCopy(ClusterConfig current, ClusterConfig next,
+      Set<NodeAddress> participants, long nowMs, long deadlineMs) {
+    if (phase == Phase.PREPARED && pending.epoch() == next.epoch()) {
+      return new Prepare(Optional.empty()); // already further: a retried copy is harmless
+    }
+    Prepare p = admit(current, next, participants, nowMs, deadlineMs);
+    if (p.prepared()) {
+      phase = Phase.COPYING;
+    }
+    return p;
+  }
+
+  /**
+   * Prepares {@code next} over {@code current} (the stop: key-value requests are refused from
+   * now on); the change aborts itself at {@code deadlineMs}.
+   */
   public Prepare prepare(ClusterConfig current, ClusterConfig next,
+      Set<NodeAddress> participants, long nowMs, long deadlineMs) {
+    Prepare p = admit(current, next, participants, nowMs, deadlineMs);
+    if (p.prepared()) {
+      if (phase != Phase.PREPARED) {
+        preparedAtMs = nowMs; // the window of refused requests starts here
+      }
+      phase = Phase.PREPARED;
+    }
+    return p;
+  }
+
+  private Prepare admit(ClusterConfig current, ClusterConfig next,
       Set<NodeAddress> participants, long nowMs, long deadlineMs) {
     checkArgument(deadlineMs >= nowMs, "deadline before now");
     if (pending != null && pending.epoch() != next.epoch()) {
@@ -58,6 +96,7 @@ public final class ViewChangeParticipant {
       preparedAtMs = nowMs;
       keysSent = 0;
       bytesSent = 0;
+      phase = Phase.COPYING;
     }
     pending = next;
     this.participants = Set.copyOf(participants);
@@ -65,12 +104,24 @@ public final class ViewChangeParticipant {
     return new Prepare(Optional.empty());
   }
 
-  /** The configuration being installed, if a change is prepared. */
+  /**
+   * The configuration being installed once the stop began (key-value requests are refused);
+   * empty while idle or copying.
+   */
   public Optional<ClusterConfig> pending() {
+    return phase == Phase.PREPARED ? Optional.of(pending) : Optional.empty();
+  }
+
+  /** The configuration keys are being copied for, or installed: any change under way. */
+  public Optional<ClusterConfig> underWay() {
     return Optional.ofNullable(pending);
   }
 
-  /** Whether the change of {@code epoch} is the one prepared. */
+  public Phase phase() {
+    return phase;
+  }
+
+  /** Whether the change of {@code epoch} is under way here (copying or prepared). */
   public boolean isPrepared(long epoch) {
     return pending != null && pending.epoch() == epoch;
   }
@@ -80,10 +131,20 @@ public final class ViewChangeParticipant {
     return participants;
   }
 
-  /** The prepared change's transfer plan from {@code current}; empty if none is prepared. */
+  /** The change's transfer plan from {@code current}; empty if none is under way. */
   public Optional<TransferPlan> plan(ClusterConfig current) {
     return pending == null ? Optional.empty()
         : Optional.of(new TransferPlan(current, pending, participants));
+  }
+
+  /**
+   * The coordinator is still there (it asked for progress): a change under way aborts itself at
+   * {@code deadlineMs} now, not before.
+   */
+  public void extend(long deadlineMs) {
+    if (pending != null) {
+      this.deadlineMs = Math.max(this.deadlineMs, deadlineMs);
+    }
   }
 
   /** This node sent {@code keys} keys in {@code bytes} bytes for the prepared change. */
@@ -131,13 +192,14 @@ public final class ViewChangeParticipant {
 
   private void reset() {
     pending = null;
+    phase = Phase.IDLE;
     participants = Set.of();
   }
 
   @Override
   public String toString() {
     return pending == null ? "ViewChangeParticipant{idle}"
-        : "ViewChangeParticipant{prepared epoch=" + pending.epoch() + " deadline=" + deadlineMs
-            + "}";
+        : "ViewChangeParticipant{" + phase + " epoch=" + pending.epoch() + " deadline="
+            + deadlineMs + "}";
   }
 }

@@ -29,6 +29,7 @@ import ringkv.node.api.ShardDialect;
 import ringkv.node.config.NodeConfig;
 import ringkv.node.engine.AntiEntropyDriver;
 import ringkv.node.engine.CatchUp;
+import ringkv.node.engine.ChangeParticipant;
 import ringkv.node.engine.ClusterState;
 import ringkv.node.engine.ConfigSync;
 import ringkv.node.engine.GossipDriver;
@@ -110,11 +111,13 @@ public final class NodeVerticle extends VerticleBase {
     gossip = new GossipDriver(vertx, context, clock, queue, peers, liveness, self,
         config.replicationTickMs(), config.forwardTimeoutMs());
     kv = new KvService(vertx, clock, config, state, core, liveness, peers, gossip);
-    ViewChanges views = new ViewChanges(vertx, clock, config, state, stability, kv, liveness,
-        peers, meta);
-    CatchUp catchUp = new CatchUp(vertx, clock, config, state, stability, kv, views, peers,
-        gossip);
-    ConfigSync configSync = new ConfigSync(state, views, catchUp, peers,
+    ChangeParticipant participant = new ChangeParticipant(vertx, clock, config, state, stability,
+        kv, liveness, peers, meta);
+    ViewChanges views = new ViewChanges(vertx, clock, config, state, participant, liveness,
+        peers);
+    CatchUp catchUp = new CatchUp(vertx, clock, config, state, stability, kv, participant,
+        peers, gossip);
+    ConfigSync configSync = new ConfigSync(state, participant, catchUp, peers,
         config.forwardTimeoutMs());
     heartbeats = new Heartbeats(vertx, state, stability, replica, liveness, gossip, configSync,
         peers, meta, config.heartbeatIntervalMs(), config.failureTimeoutMs());
@@ -129,8 +132,8 @@ public final class NodeVerticle extends VerticleBase {
     kvsDialect.mount(router);
     fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router, config.bodyBytesMax());
     new RingRoutes(kv, state, liveness, views, config).mount(router);
-    new InternalRoutes(kv, state, heartbeats, configSync, catchUp, views, antiEntropy)
-        .mount(router);
+    new InternalRoutes(kv, state, heartbeats, configSync, catchUp, views, participant,
+        antiEntropy).mount(router);
     router.route().failureHandler(HttpErrors::handle);
     for (int status : new int[] {400, 404, 405, 413, 500}) {
       router.errorHandler(status, HttpErrors::handle);

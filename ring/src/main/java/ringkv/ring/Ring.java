@@ -214,6 +214,35 @@ public final class Ring {
     return entries;
   }
 
+  /**
+   * The fraction of the hash space (so, on average, of the keys) whose shard differs between
+   * two rings: measured exactly over the elementary arcs both token tables cut the ring into.
+   */
+  public static double movedFraction(Ring before, Ring after) {
+    long[] points = new long[before.tokenCount() + after.tokenCount()];
+    for (int i = 0; i < before.tokenCount(); i++) {
+      points[i] = before.tokenAt(i);
+    }
+    for (int i = 0; i < after.tokenCount(); i++) {
+      points[before.tokenCount() + i] = after.tokenAt(i);
+    }
+    long[] boundaries = java.util.Arrays.stream(points).sorted().distinct().toArray();
+    double moved = 0;
+    for (int i = 0; i < boundaries.length; i++) {
+      long point = boundaries[i];
+      if (before.shardOfToken(point) != after.shardOfToken(point)) {
+        long previous = boundaries[i == 0 ? boundaries.length - 1 : i - 1];
+        moved += Unsigned64.fraction(Unsigned64.arc(previous, point));
+      }
+    }
+    return moved;
+  }
+
+  /** The fraction of keys a reshard from {@code from} to {@code to} shards must move. */
+  public static double unavoidableMovedFraction(int from, int to) {
+    return from == to ? 0 : (double) Math.abs(to - from) / Math.max(from, to);
+  }
+
   public String hashFunction() {
     return KeyHash.HASH_FUNCTION;
   }

@@ -94,7 +94,7 @@ class RingTransitionTest {
   }
 
   private static double unavoidable(int from, int to) {
-    return (double) Math.abs(to - from) / Math.max(from, to);
+    return Ring.unavoidableMovedFraction(from, to);
   }
 
   /** Asserts the ring invariants; returns the worst relative share deviation. */
@@ -121,23 +121,7 @@ class RingTransitionTest {
 
   /** Exact measure of the points whose owner differs between the two rings. */
   static double movedFraction(Ring before, Ring after) {
-    long[] points = new long[before.tokenCount() + after.tokenCount()];
-    for (int i = 0; i < before.tokenCount(); i++) {
-      points[i] = before.tokenAt(i);
-    }
-    for (int i = 0; i < after.tokenCount(); i++) {
-      points[before.tokenCount() + i] = after.tokenAt(i);
-    }
-    long[] boundaries = Arrays.stream(points).sorted().distinct().toArray();
-    double moved = 0;
-    for (int i = 0; i < boundaries.length; i++) {
-      long point = boundaries[i];
-      if (before.shardOfToken(point) != after.shardOfToken(point)) {
-        long previous = boundaries[i == 0 ? boundaries.length - 1 : i - 1];
-        moved += Unsigned64.fraction(Unsigned64.arc(previous, point));
-      }
-    }
-    return moved;
+    return Ring.movedFraction(before, after);
   }
 
   /** Tokens of seeded random keys, hashed once per walk. */

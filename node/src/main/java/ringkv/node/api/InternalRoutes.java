@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.function.Function;
 import ringkv.node.engine.AntiEntropyDriver;
 import ringkv.node.engine.CatchUp;
+import ringkv.node.engine.ChangeParticipant;
 import ringkv.node.engine.ClusterState;
 import ringkv.node.engine.ConfigSync;
 import ringkv.node.engine.Heartbeats;
@@ -41,17 +42,19 @@ public final class InternalRoutes {
   private final ConfigSync configSync;
   private final CatchUp catchUp;
   private final ViewChanges views;
+  private final ChangeParticipant participant;
   private final AntiEntropyDriver antiEntropy;
 
   public InternalRoutes(KvService kv, ClusterState state, Heartbeats heartbeats,
       ConfigSync configSync, CatchUp catchUp, ViewChanges views,
-      AntiEntropyDriver antiEntropy) {
+      ChangeParticipant participant, AntiEntropyDriver antiEntropy) {
     this.kv = kv;
     this.state = state;
     this.heartbeats = heartbeats;
     this.configSync = configSync;
     this.catchUp = catchUp;
     this.views = views;
+    this.participant = participant;
     this.antiEntropy = antiEntropy;
   }
 
@@ -59,7 +62,8 @@ public final class InternalRoutes {
     mount(router, PeerProtocol.KV, this::forwarded);
     mount(router, PeerProtocol.REPLICATE, batch -> {
       heartbeats.heard(batch.from());
-      return done(new Applied(kv.applyFromPeers(batch.entries(), !batch.transfer())));
+      return done(new Applied(batch.transfer() ? kv.applyTransfer(batch.entries())
+          : kv.applyFromPeers(batch.entries(), true)));
     });
     mount(router, PeerProtocol.ENTRIES, request -> {
       heartbeats.heard(request.from());
@@ -72,10 +76,13 @@ public final class InternalRoutes {
     mount(router, PeerProtocol.CONFIG, empty -> done(state.current()));
     mount(router, PeerProtocol.SCAN, request -> done(catchUp.scan(request)));
     mount(router, PeerProtocol.JOIN, this::join);
-    mount(router, PeerProtocol.PREPARE, views::prepare);
-    mount(router, PeerProtocol.TRANSFER, request -> views.transfer(request.epoch()));
-    mount(router, PeerProtocol.COMMIT, request -> views.commit(request.epoch()));
-    mount(router, PeerProtocol.ABORT, request -> done(views.abort(request.epoch())));
+    mount(router, PeerProtocol.PLAN, participant::plan);
+    mount(router, PeerProtocol.COPY, participant::copy);
+    mount(router, PeerProtocol.PROGRESS, request -> done(participant.progress(request.epoch())));
+    mount(router, PeerProtocol.PREPARE, participant::prepare);
+    mount(router, PeerProtocol.TRANSFER, request -> participant.transfer(request.epoch()));
+    mount(router, PeerProtocol.COMMIT, request -> participant.commit(request.epoch()));
+    mount(router, PeerProtocol.ABORT, request -> done(participant.abort(request.epoch())));
     mount(router, PeerProtocol.DIGEST, antiEntropy::serveDigest);
     mount(router, PeerProtocol.VERSIONS, request -> done(antiEntropy.serveVersions(request)));
     // Read-only status for harnesses and operators (no side effects).

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import ringkv.node.config.NodeConfig;
 import ringkv.gossip.KeyValueCore;
+import ringkv.node.engine.ChangeParticipant;
 import ringkv.node.engine.ClusterState;
 import ringkv.node.engine.KvService;
 import ringkv.node.engine.PeerLiveness;
@@ -86,7 +87,7 @@ public final class RingRoutes {
         // Every replica of the shard holds every write at or below it (as this node knows).
         s.put("stable-time", kv.core().stability().stableTime(id, kv.core().replica()));
       }
-      ViewChanges.ChangeStats last = views.lastChange();
+      ChangeParticipant.ChangeStats last = views.lastChange();
       if (last != null) {
         ObjectNode l = body.putObject("last-view-change");
         l.put("epoch", last.epoch());

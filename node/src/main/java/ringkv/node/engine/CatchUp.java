@@ -52,12 +52,12 @@ public final class CatchUp {
   private final NodeStability stability;
   private final Replica replica;
   private final KvService kv;
-  private final ViewChanges views;
+  private final ChangeParticipant participant;
   private final PeerClient peers;
   private final GossipDriver gossip;
 
   public CatchUp(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
-      NodeStability stability, KvService kv, ViewChanges views, PeerClient peers,
+      NodeStability stability, KvService kv, ChangeParticipant participant, PeerClient peers,
       GossipDriver gossip) {
     this.vertx = vertx;
     this.clock = clock;
@@ -66,7 +66,7 @@ public final class CatchUp {
     this.stability = stability;
     this.replica = kv.core().replica();
     this.kv = kv;
-    this.views = views;
+    this.participant = participant;
     this.peers = peers;
     this.gossip = gossip;
   }
@@ -88,7 +88,7 @@ public final class CatchUp {
     boolean haveLayout = config.layoutGiven() || restored;
     return discover(haveLayout ? 1 : BOOTSTRAP_ATTEMPTS).compose(found -> {
       if (found != null && (found.isNewerThan(state.current()) || !haveLayout)) {
-        return views.adopt(found).<Void>mapEmpty();
+        return participant.adopt(found).<Void>mapEmpty();
       }
       return Future.<Void>succeededFuture();
     }).compose(v -> {

@@ -22,6 +22,8 @@ public final class ClusterState {
   private final ViewChangeParticipant participant = new ViewChangeParticipant();
   private ClusterConfig current;
   private boolean catchingUp;
+  /** Live keys held for shards this node does not serve yet (copied for a view change). */
+  private long foreignLive;
 
   public ClusterState(NodeAddress self, ClusterConfig initial) {
     this.self = Objects.requireNonNull(self, "self");
@@ -36,9 +38,30 @@ public final class ClusterState {
     return current;
   }
 
-  /** The configuration being installed by a view change, if one is prepared. */
+  /**
+   * The configuration being installed by a view change once its stop began (key-value requests
+   * are refused until it commits or aborts).
+   */
   public Optional<ClusterConfig> pending() {
     return participant.pending();
+  }
+
+  /** The configuration a view change under way (copying or stopped) installs. */
+  public Optional<ClusterConfig> underWay() {
+    return participant.underWay();
+  }
+
+  /** Live keys this node holds for shards it does not serve yet (a view change's copies). */
+  public long foreignLive() {
+    return foreignLive;
+  }
+
+  void addForeignLive(long delta) {
+    foreignLive = Math.max(0, foreignLive + delta);
+  }
+
+  void clearForeignLive() {
+    foreignLive = 0;
   }
 
   ViewChangeParticipant participant() {

@@ -22,15 +22,15 @@ public final class ConfigSync {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigSync.class);
 
   private final ClusterState state;
-  private final ViewChanges views;
+  private final ChangeParticipant participant;
   private final CatchUp catchUp;
   private final PeerClient peers;
   private final long timeoutMs;
 
-  public ConfigSync(ClusterState state, ViewChanges views, CatchUp catchUp, PeerClient peers,
+  public ConfigSync(ClusterState state, ChangeParticipant participant, CatchUp catchUp, PeerClient peers,
       long timeoutMs) {
     this.state = state;
-    this.views = views;
+    this.participant = participant;
     this.catchUp = catchUp;
     this.peers = peers;
     this.timeoutMs = timeoutMs;
@@ -43,11 +43,11 @@ public final class ConfigSync {
   public Future<Void> learnFrom(NodeAddress peer) {
     return peers.call(peer, PeerProtocol.CONFIG, Empty.INSTANCE, timeoutMs).onSuccess(theirs -> {
       if (state.participant().isPrepared(theirs.epoch())) {
-        views.commit(theirs.epoch()); // committed elsewhere; our data already moved
+        participant.commit(theirs.epoch()); // committed elsewhere; our data already moved
       } else if (theirs.isNewerThan(state.current())) {
         LOG.info("event=config-learned node={} from={} epoch={}", state.self(), peer,
             theirs.epoch());
-        views.adopt(theirs);
+        participant.adopt(theirs);
         catchUp.catchUp(); // we missed the transfer: copy our shard from a peer
       }
     }).<Void>mapEmpty().recover(err -> Future.succeededFuture());

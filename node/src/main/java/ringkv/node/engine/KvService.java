@@ -283,9 +283,36 @@ public final class KvService {
     return localKeyCount().map(Count::new);
   }
 
-  /** This node's live keys, once {@link #settle()} is over. */
+  /**
+   * This node's live keys of the shards it serves, once {@link #settle()} is over (keys copied
+   * in for a view change not installed yet do not count).
+   */
   public Future<Long> localKeyCount() {
-    return settle().map(v -> core.replica().store().liveCount());
+    return settle().map(v -> core.replica().store().liveCount() - state.foreignLive());
+  }
+
+  /**
+   * Merges keys a view change moves to this node (copied data, merged as is), counting those of
+   * shards it does not serve yet apart. Returns how many were newer.
+   */
+  public int applyTransfer(List<Entry> entries) {
+    ClusterConfig c = state.current();
+    long before = liveForeign(entries, c);
+    int fresh = applyFromPeers(entries, false);
+    state.addForeignLive(liveForeign(entries, c) - before);
+    return fresh;
+  }
+
+  /** How many of {@code entries}' keys this replica holds alive while {@code c} gives it none. */
+  private long liveForeign(List<Entry> entries, ClusterConfig c) {
+    long live = 0;
+    for (Entry e : entries) {
+      if (!state.owns(c, e.key())) {
+        Entry held = core.replica().store().get(e.key());
+        live += held != null && !held.isTombstone() ? 1 : 0;
+      }
+    }
+    return live;
   }
 
   /**
@@ -361,7 +388,9 @@ public final class KvService {
 
   private void sweepPage(String after, int removedSoFar) {
     OptionalInt shard = state.current().shardOfNode(state.self());
-    if (shard.isEmpty() || state.pending().isPresent() || state.catchingUp()) {
+    // Not during a view change: a delete collected after its key was copied would leave the
+    // copy's older value at the new owner.
+    if (shard.isEmpty() || state.underWay().isPresent() || state.catchingUp()) {
       sweeping = false;
       return;
     }

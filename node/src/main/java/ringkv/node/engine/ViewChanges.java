@@ -5,105 +5,133 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import ringkv.gossip.Entry;
-import ringkv.gossip.NodeStability;
-import ringkv.gossip.Replica;
-import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.TransferPlan;
-import ringkv.gossip.ViewChangeParticipant;
+import ringkv.gossip.TransferProgress;
 import ringkv.node.config.NodeConfig;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
-import ringkv.node.peer.Empty;
+import ringkv.node.peer.MembershipMessages.ChangeRequest;
 import ringkv.node.peer.MembershipMessages.EpochRequest;
+import ringkv.node.peer.MembershipMessages.PlanReply;
 import ringkv.node.peer.MembershipMessages.PrepareRequest;
+import ringkv.node.peer.MembershipMessages.Progress;
+import ringkv.node.peer.MembershipMessages.Transfer;
 import ringkv.node.peer.MembershipMessages.TransferReply;
 import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.node.peer.PeerRoute;
-import ringkv.node.peer.ReplicationMessages.Batch;
 import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
+import ringkv.ring.Ring;
 
 /**
- * View changes: the coordinator's two-phase commit and the participant's side of it, around the
- * pure {@link ViewChangeParticipant} (its states and deadline) and {@link TransferPlan} (which
- * keys move, from whom, to whom), and the installation of a configuration.
- *
- * <p>The coordinator (the node that got the operator's request) runs, over every live node of
- * the old and new views: <b>prepare</b> (stop serving keys with 500 "View change in progress",
- * drain the replication queue to live shard peers), <b>transfer</b> (each sender streams its
- * moved keys to their receivers in acknowledged, bounded batches), <b>commit</b> (install the
- * new epoch, drop keys no longer owned). Any failure before commit aborts everywhere and the old
- * configuration stays; a participant whose coordinator vanished aborts on its own at its
- * deadline ({@code VIEW_CHANGE_TIMEOUT_MS}); a node that missed the commit learns the new epoch
- * from heartbeats (highest epoch wins) and catches up.
+ * The coordinator of view changes (the node that got the operator's request), over every live
+ * node of the old and new views:
+ * <ol>
+ *   <li><b>copy</b> while the cluster serves: each sender copies the keys that move to their
+ *       new owners; the coordinator polls their progress (keys and bytes done out of the total,
+ *       rate, time left), and gives up when the copy makes no progress for
+ *       {@link #STALL_MS} (a sender retries a failed batch itself before that) or when the
+ *       operator aborts;
+ *   <li><b>prepare</b>: the short stop — key-value requests answer 500 "View change in
+ *       progress" while queues drain;
+ *   <li><b>transfer</b>: only what changed during the copy travels;
+ *   <li><b>commit</b>: every node installs the new epoch.
+ * </ol>
+ * Any failure before commit aborts everywhere: the old configuration stays and keys copied in
+ * are dropped. A change can also be <b>planned</b> first (what moves, from whom to whom, how much,
+ * warnings) and committed later if the epoch has not moved since.
  *
  * <p>Not thread-safe; runs on the node's event loop.
  */
 public final class ViewChanges {
   private static final Logger LOG = LoggerFactory.getLogger(ViewChanges.class);
-  /** Entries scanned per round of a transfer (each target batch is bounded by bytes). */
-  static final int TRANSFER_PAGE_ENTRIES = 4096;
-  /** How long prepare waits for the replication queue to drain. */
-  static final long DRAIN_WAIT_MS = 3_000;
-  /** Keys removed per turn of the event loop while dropping keys this node no longer owns. */
-  static final int DROP_PAGE_ENTRIES = 1024;
+  /** How often the coordinator asks the participants how their copy goes. */
+  static final long POLL_MS = 200;
+  /** A copy that makes no progress this long is aborted. */
+  static final long STALL_MS = 30_000;
 
-  /** Figures of the last view change this node took part in, for GET /ring and the README. */
-  public record ChangeStats(long epoch, long windowMs, long keysMoved, long bytesStreamed) {}
+  /** What a change did, for the operator and GET /ring. */
+  public record ChangeStats(long epoch, long windowMs, long keysMoved, long bytesStreamed,
+      long totalMs) {}
+
+  /** One planned transfer. */
+  public record PlannedTransfer(NodeAddress source, NodeAddress target, long keys, long bytes) {}
+
+  /**
+   * A planned change: the configuration it installs over {@code baseEpoch}, its participants,
+   * every transfer, the keys that move (once each) out of the keys held, the fraction of the
+   * hash space whose shard changes against the unavoidable minimum, and warnings.
+   */
+  public record Plan(long baseEpoch, ClusterConfig next, Set<NodeAddress> participants,
+      List<PlannedTransfer> transfers, long keysMoving, long keysTotal, long bytesMoving,
+      double shardMovedFraction, double shardMovedMinimum, List<String> warnings) {}
+
+  /** How the change this node coordinates stands now. */
+  public record Status(long epoch, String phase, long startedMs, TransferProgress progress,
+      Map<NodeAddress, Progress> perNode, String message) {}
 
   private final Vertx vertx;
   private final Clock clock;
   private final NodeConfig config;
   private final ClusterState state;
-  private final NodeStability stability;
-  private final Replica replica;
-  private final KvService kv;
+  private final ChangeParticipant participant;
   private final PeerLiveness liveness;
   private final PeerClient peers;
-  private final NodeMeta meta;
-  private long abortTimer = -1;
-  private ChangeStats lastChange;
+  private Running running;
+  private Plan staged;
+  private ChangeStats lastCoordinated;
+
+  /** The change this node coordinates now. */
+  private static final class Running {
+    final ClusterConfig next;
+    final long startedMs;
+    String phase = "copying";
+    String message = "";
+    boolean abortRequested;
+    Map<NodeAddress, Progress> progress = Map.of();
+    long lastKeysDone = -1;
+    long lastProgressMs;
+
+    Running(ClusterConfig next, long startedMs) {
+      this.next = next;
+      this.startedMs = startedMs;
+      this.lastProgressMs = startedMs;
+    }
+  }
 
   public ViewChanges(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
-      NodeStability stability, KvService kv, PeerLiveness liveness, PeerClient peers,
-      NodeMeta meta) {
+      ChangeParticipant participant, PeerLiveness liveness, PeerClient peers) {
     this.vertx = vertx;
     this.clock = clock;
     this.config = config;
     this.state = state;
-    this.stability = stability;
-    this.replica = kv.core().replica();
-    this.kv = kv;
+    this.participant = participant;
     this.liveness = liveness;
     this.peers = peers;
-    this.meta = meta;
   }
 
-  public ChangeStats lastChange() {
-    return lastChange;
+  /** The last change this node took part in (as any participant). */
+  public ChangeParticipant.ChangeStats lastChange() {
+    return participant.lastChange();
   }
 
-  // ---------------------------------------------------------------- coordinator
+  /** The last change this node coordinated, with its whole duration. */
+  public Optional<ChangeStats> lastCoordinated() {
+    return Optional.ofNullable(lastCoordinated);
+  }
 
-  /**
-   * Installs {@code next} on every live node of the old and new views (plus {@code extra}, e.g.
-   * a joining node no detector tracks yet). Fails with {@link ErrorCode#VIEW_CHANGE_FAILED}
-   * after aborting everywhere if any participant cannot prepare or transfer.
-   */
-  public Future<ChangeStats> change(ClusterConfig next, Set<NodeAddress> extra) {
-    if (state.pending().isPresent()) {
-      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT));
-    }
+  /** Every live node of the old and new views, plus {@code extra}. */
+  private Set<NodeAddress> participants(ClusterConfig next, Set<NodeAddress> extra) {
     ClusterConfig current = state.current();
     Set<NodeAddress> participants = new TreeSet<>(extra);
     participants.addAll(liveness.live(current.view()));
@@ -112,23 +140,158 @@ public final class ViewChanges {
         participants.add(n);
       }
     }
+    return participants;
+  }
+
+  // ---------------------------------------------------------------- plan
+
+  /** Plans {@code next} (asks every participant what it would send) and keeps it staged. */
+  public Future<Plan> plan(ClusterConfig next, Set<NodeAddress> extra) {
+    ClusterConfig current = state.current();
+    Set<NodeAddress> participants = participants(next, extra);
+    ChangeRequest request = new ChangeRequest(next, participants, state.self());
+    return all(participants, PeerProtocol.PLAN, request).map(replies -> {
+      Plan plan = summarize(current, next, participants, replies);
+      staged = plan;
+      return plan;
+    });
+  }
+
+  private Plan summarize(ClusterConfig current, ClusterConfig next,
+      Set<NodeAddress> participants, Map<NodeAddress, PlanReply> replies) {
+    TransferPlan plan = new TransferPlan(current, next, participants);
+    List<PlannedTransfer> transfers = new ArrayList<>();
+    long moving = 0;
+    long bytes = 0;
+    for (var e : new TreeMap<>(replies).entrySet()) {
+      for (Transfer t : e.getValue().transfers()) {
+        transfers.add(new PlannedTransfer(e.getKey(), t.target(), t.keys(), t.bytes()));
+        bytes += t.bytes();
+      }
+      moving += e.getValue().keysMoving();
+    }
+    long total = 0;
+    List<String> warnings = new ArrayList<>();
+    for (int shard : current.ring().shardIds()) {
+      Optional<NodeAddress> sender = plan.senderOf(shard);
+      if (sender.isPresent()) {
+        total += replies.get(sender.get()).keysHeld();
+      } else if (!current.membersOf(shard).isEmpty()) {
+        warnings.add("no member of shard " + shard + " is live: its keys cannot move");
+      }
+    }
+    for (int shard : next.ring().shardIds()) {
+      int members = next.membersOf(shard).size();
+      if (members < 2) {
+        warnings.add("shard " + shard + " is left with " + members + " replica"
+            + (members == 1 ? "" : "s"));
+      }
+    }
+    for (NodeAddress n : next.view()) {
+      if (!liveness.isLive(n) && current.view().contains(n)) {
+        warnings.add(n + " is down: it takes no part and catches up when it returns");
+      }
+    }
+    return new Plan(current.epoch(), next, participants, transfers, moving, total, bytes,
+        Ring.movedFraction(current.ring(), next.ring()),
+        Ring.unavoidableMovedFraction(current.ring().shardCount(), next.ring().shardCount()),
+        warnings);
+  }
+
+  /** The staged plan, if one is kept. */
+  public Optional<Plan> staged() {
+    return Optional.ofNullable(staged);
+  }
+
+  /** Drops the staged plan. */
+  public boolean clear() {
+    boolean had = staged != null;
+    staged = null;
+    return had;
+  }
+
+  /** Runs the staged plan, if the epoch has not moved since it was made. */
+  public Future<ChangeStats> commitStaged(long baseEpoch) {
+    Plan plan = staged;
+    if (plan == null) {
+      return Future.failedFuture(new KvException(ErrorCode.BAD_REQUEST, "no plan is staged"));
+    }
+    if (plan.baseEpoch() != baseEpoch || state.current().epoch() != baseEpoch) {
+      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
+          "the plan was made at epoch " + plan.baseEpoch() + ", the cluster is at epoch "
+              + state.current().epoch() + ": plan again"));
+    }
+    staged = null;
+    return change(plan.next(), Set.of());
+  }
+
+  // ---------------------------------------------------------------- run
+
+  /** How the change this node coordinates stands, if one runs. */
+  public Optional<Status> status() {
+    Running r = running;
+    if (r == null) {
+      return Optional.empty();
+    }
+    TransferProgress total = TransferProgress.none(clock.millis());
+    for (Progress p : r.progress.values()) {
+      total = total.plus(new TransferProgress(p.keysTotal(), p.keysDone(), p.bytesDone(),
+          p.startedMs(), p.nowMs()));
+    }
+    return Optional.of(new Status(r.next.epoch(), r.phase, r.startedMs, total,
+        Map.copyOf(r.progress), r.message));
+  }
+
+  /** Asks the change this node coordinates to stop (only while it copies); false if none. */
+  public boolean abortRunning() {
+    Running r = running;
+    if (r == null || !"copying".equals(r.phase)) {
+      return false;
+    }
+    r.abortRequested = true;
+    return true;
+  }
+
+  /**
+   * Installs {@code next} on every live node of the old and new views (plus {@code extra},
+   * e.g. a joining node no detector tracks yet). Fails with {@link ErrorCode#VIEW_CHANGE_FAILED}
+   * after aborting everywhere if any participant cannot copy, prepare or transfer.
+   */
+  public Future<ChangeStats> change(ClusterConfig next, Set<NodeAddress> extra) {
+    if (running != null || state.underWay().isPresent()) {
+      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT));
+    }
+    Set<NodeAddress> participants = participants(next, extra);
+    Running r = new Running(next, clock.millis());
+    running = r;
+    ChangeRequest copy = new ChangeRequest(next, participants, state.self());
     PrepareRequest prepare = new PrepareRequest(next, participants, state.self());
     EpochRequest epoch = new EpochRequest(next.epoch());
     LOG.info("event=view-change-start node={} epoch={} participants={}", state.self(),
         next.epoch(), participants);
-    long start = clock.millis();
-    return all(participants, PeerProtocol.PREPARE, prepare)
+    long[] stopMs = new long[1];
+    return all(participants, PeerProtocol.COPY, copy)
+        .compose(v -> awaitCopies(r, participants, epoch))
+        .compose(v -> {
+          r.phase = "stopping";
+          stopMs[0] = clock.millis();
+          return all(participants, PeerProtocol.PREPARE, prepare);
+        })
         .compose(v -> all(participants, PeerProtocol.TRANSFER, epoch))
-        .compose(sent -> all(participants, PeerProtocol.COMMIT, epoch).transform(ar -> {
-          if (ar.failed()) {
-            LOG.warn("event=commit-partial node={} epoch={} cause={} (stragglers learn the "
-                + "epoch from heartbeats)", state.self(), next.epoch(), ar.cause().toString());
-          }
-          long keys = sent.values().stream().mapToLong(TransferReply::keys).sum();
-          long bytes = sent.values().stream().mapToLong(TransferReply::bytes).sum();
-          return Future.succeededFuture(new ChangeStats(next.epoch(), clock.millis() - start,
-              keys, bytes));
-        }))
+        .compose(sent -> {
+          r.phase = "committing";
+          return all(participants, PeerProtocol.COMMIT, epoch).transform(ar -> {
+            if (ar.failed()) {
+              LOG.warn("event=commit-partial node={} epoch={} cause={} (stragglers learn the "
+                  + "epoch from heartbeats)", state.self(), next.epoch(), ar.cause().toString());
+            }
+            long now = clock.millis();
+            long keys = sent.values().stream().mapToLong(TransferReply::keys).sum();
+            long bytes = sent.values().stream().mapToLong(TransferReply::bytes).sum();
+            return Future.succeededFuture(new ChangeStats(next.epoch(), now - stopMs[0], keys,
+                bytes, now - r.startedMs));
+          });
+        })
         .recover(err -> {
           LOG.warn("event=view-change-aborted node={} epoch={} cause={}", state.self(),
               next.epoch(), err.getMessage());
@@ -136,9 +299,45 @@ public final class ViewChanges {
           return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
               err.getMessage() + "; nothing was changed"));
         })
-        .onSuccess(s -> LOG.info("event=view-change-done node={} epoch={} ms={} keys-moved={} "
-            + "bytes={}", state.self(), s.epoch(), s.windowMs(), s.keysMoved(),
-            s.bytesStreamed()));
+        .andThen(ar -> running = null)
+        .onSuccess(s -> {
+          lastCoordinated = s;
+          LOG.info("event=view-change-done node={} epoch={} ms={} window-ms={} keys-moved={} "
+              + "bytes={}", state.self(), s.epoch(), s.totalMs(), s.windowMs(), s.keysMoved(),
+              s.bytesStreamed());
+        });
+  }
+
+  /** Polls every participant until each copied its keys; fails on a failure, a stall, abort. */
+  private Future<Void> awaitCopies(Running r, Set<NodeAddress> participants, EpochRequest epoch) {
+    return all(participants, PeerProtocol.PROGRESS, epoch).compose(reports -> {
+      r.progress = reports;
+      long now = clock.millis();
+      long done = reports.values().stream().mapToLong(Progress::keysDone).sum();
+      if (done != r.lastKeysDone) {
+        r.lastKeysDone = done;
+        r.lastProgressMs = now;
+      }
+      for (var e : reports.entrySet()) {
+        if ("failed".equals(e.getValue().state())) {
+          return Future.failedFuture(new IllegalStateException(e.getKey() + " could not copy: "
+              + e.getValue().error()));
+        }
+      }
+      if (r.abortRequested) {
+        return Future.failedFuture(new IllegalStateException("aborted by the operator"));
+      }
+      if (now - r.lastProgressMs > STALL_MS) {
+        r.message = "the copy made no progress for " + STALL_MS + " ms: aborting";
+        return Future.failedFuture(new IllegalStateException(r.message));
+      }
+      if (reports.values().stream().allMatch(p -> "copied".equals(p.state()))) {
+        return Future.succeededFuture();
+      }
+      Promise<Void> later = Promise.promise();
+      vertx.setTimer(POLL_MS, id -> awaitCopies(r, participants, epoch).onComplete(later));
+      return later.future();
+    });
   }
 
   /** Calls {@code route} on every participant; fails naming the first that did not answer. */
@@ -160,161 +359,5 @@ public final class ViewChanges {
       }
       return Future.succeededFuture(replies);
     });
-  }
-
-  // ---------------------------------------------------------------- participant
-
-  /** Phase 1: stop serving keys and drain the replication queue to live shard peers. */
-  public Future<Empty> prepare(PrepareRequest request) {
-    long now = clock.millis();
-    ViewChangeParticipant.Prepare p = state.participant().prepare(state.current(),
-        request.config(), request.participants(), now, now + config.viewChangeTimeoutMs());
-    if (!p.prepared()) {
-      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
-          p.refusal().orElseThrow()));
-    }
-    cancelAbortTimer();
-    abortTimer = vertx.setTimer(config.viewChangeTimeoutMs(), id -> {
-      abortTimer = -1;
-      state.participant().onTick(clock.millis()).ifPresent(epoch -> LOG.warn(
-          "event=view-change-timeout node={} epoch={} action=abort", state.self(), epoch));
-    });
-    return kv.drainReplication(clock.millis() + DRAIN_WAIT_MS)
-        .map(v -> Empty.INSTANCE)
-        .recover(err -> Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
-            state.self() + " could not drain its replication queue")));
-  }
-
-  /**
-   * Phase 2: stream every key this node sends under the prepared change's plan. Memory stays
-   * bounded: one page at a time, the next only after every target acknowledged the previous.
-   */
-  public Future<TransferReply> transfer(long epoch) {
-    if (!state.participant().isPrepared(epoch)) {
-      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
-          "no prepared change for epoch " + epoch));
-    }
-    TransferPlan plan = state.participant().plan(state.current()).orElseThrow();
-    long[] totals = new long[2];
-    return transferFrom(plan, null, totals).map(v -> {
-      state.participant().onSent(totals[0], totals[1]);
-      return new TransferReply(totals[0], totals[1]);
-    });
-  }
-
-  private Future<Void> transferFrom(TransferPlan plan, String after, long[] totals) {
-    List<Entry> page = replica.store().scan(after, TRANSFER_PAGE_ENTRIES);
-    if (page.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    Map<NodeAddress, List<Entry>> batches = new HashMap<>();
-    Map<NodeAddress, Long> batchBytes = new HashMap<>();
-    List<Future<?>> sends = new ArrayList<>();
-    for (Entry e : page) {
-      List<NodeAddress> targets = plan.targetsOf(state.self(), e.key());
-      if (!targets.isEmpty()) {
-        totals[0]++;
-      }
-      for (NodeAddress t : targets) {
-        batches.computeIfAbsent(t, k -> new ArrayList<>()).add(e);
-        long bytes = batchBytes.merge(t, e.sizeEstimateBytes(), Long::sum);
-        if (bytes >= ReplicationQueue.Limits.BATCH_BYTES_MAX_DEFAULT) {
-          sends.add(sendTransfer(t, batches.remove(t), totals));
-          batchBytes.remove(t);
-        }
-      }
-    }
-    batches.forEach((t, entries) -> sends.add(sendTransfer(t, entries, totals)));
-    String last = page.get(page.size() - 1).key();
-    return Future.all(sends).compose(v -> transferFrom(plan, last, totals));
-  }
-
-  private Future<?> sendTransfer(NodeAddress target, List<Entry> entries, long[] totals) {
-    byte[] body = PeerProtocol.REPLICATE.request().encode(
-        new Batch(state.self(), true, entries));
-    totals[1] += body.length;
-    return peers.send(target, PeerProtocol.REPLICATE, body, config.forwardTimeoutMs());
-  }
-
-  /** Phase 3: install the prepared configuration (a no-op for any other epoch). */
-  public Future<Empty> commit(long epoch) {
-    var committed = state.participant().commit(epoch, clock.millis());
-    if (committed.isEmpty()) {
-      return Future.succeededFuture(Empty.INSTANCE); // aborted, or learned from a heartbeat
-    }
-    cancelAbortTimer();
-    var c = committed.get();
-    lastChange = new ChangeStats(epoch, c.windowMs(), c.keysSent(), c.bytesSent());
-    LOG.info("event=view-change-committed node={} epoch={} window-ms={}", state.self(), epoch,
-        c.windowMs());
-    // Answered once the keys this node no longer owns are gone, so key counts read right after
-    // the change (the view-change dialect reports them) are exact.
-    return adopt(c.next()).map(n -> Empty.INSTANCE);
-  }
-
-  /** Abandons the prepared configuration: the old one stays. */
-  public Empty abort(long epoch) {
-    if (state.participant().abort(epoch)) {
-      cancelAbortTimer();
-      LOG.info("event=view-change-abort node={} epoch={}", state.self(), epoch);
-    }
-    return Empty.INSTANCE;
-  }
-
-  private void cancelAbortTimer() {
-    if (abortTimer >= 0) {
-      vertx.cancelTimer(abortTimer);
-      abortTimer = -1;
-    }
-  }
-
-  // ---------------------------------------------------------------- installing
-
-  /**
-   * Installs {@code next}: routing switches to it, replication follows the new shard peers,
-   * stability forgets nodes that left, and keys this node no longer owns are dropped (their new
-   * owners received them before the change committed). Completes with how many were dropped.
-   */
-  public Future<Integer> adopt(ClusterConfig next) {
-    ClusterConfig previous = state.install(next);
-    meta.saveConfig(next);
-    stability.onLayout(ClusterState.shardMap(next));
-    replica.queue().retainPeers(new HashSet<>(state.shardPeers().stream()
-        .map(NodeAddress::toString).toList()));
-    liveness.track(state.others());
-    LOG.info("event=config-installed node={} epoch={} previous={} shard={} shards={}",
-        state.self(), next.epoch(), previous.epoch(), next.shardOfNode(state.self()),
-        next.layout().asMap());
-    Promise<Integer> dropped = Promise.promise();
-    dropForeignKeys(null, 0, dropped);
-    return dropped.future().onSuccess(n -> {
-      if (n > 0) {
-        LOG.info("event=foreign-keys-dropped node={} epoch={} keys={}", state.self(),
-            next.epoch(), n);
-      }
-    });
-  }
-
-  /**
-   * Removes, one page per turn of the event loop (a large store never stalls it), the keys the
-   * current configuration no longer gives this node — checked against the configuration at each
-   * page, so a newer one adopted meanwhile is respected.
-   */
-  private void dropForeignKeys(String after, int droppedSoFar, Promise<Integer> done) {
-    List<Entry> page = replica.store().scan(after, DROP_PAGE_ENTRIES);
-    if (page.isEmpty()) {
-      done.complete(droppedSoFar);
-      return;
-    }
-    int dropped = droppedSoFar;
-    for (Entry e : page) {
-      if (!state.owns(state.current(), e.key())) {
-        replica.store().remove(e.key());
-        dropped++;
-      }
-    }
-    String last = page.get(page.size() - 1).key();
-    int total = dropped;
-    vertx.runOnContext(v -> dropForeignKeys(last, total, done));
   }
 }

@@ -131,4 +131,82 @@ public final class MembershipMessages {
         f -> new TransferReply(f.number("keys", 0, Long.MAX_VALUE),
             f.number("bytes", 0, Long.MAX_VALUE)));
   }
+
+  /**
+   * A view change to {@code config} with these participants, for its plan (what each sender
+   * would send) or its copy phase (start copying while serving).
+   */
+  public record ChangeRequest(ClusterConfig config, Set<NodeAddress> participants,
+      NodeAddress coordinator) {
+    public ChangeRequest {
+      Objects.requireNonNull(config, "config");
+      Objects.requireNonNull(coordinator, "coordinator");
+      participants = Set.copyOf(participants);
+    }
+
+    public static final Codec<ChangeRequest> CODEC = Codec.object("a view-change request",
+        (out, m) -> out.config("config", m.config())
+            .addresses("participants", new TreeSet<>(m.participants()))
+            .address("coordinator", m.coordinator()),
+        f -> new ChangeRequest(f.config("config"),
+            new TreeSet<>(f.addresses("participants", NodeAddress.ADDRESSES_PER_LIST_MAX)),
+            f.address("coordinator")));
+  }
+
+  /** What one sender sends to one receiver in a planned change. */
+  public record Transfer(NodeAddress target, long keys, long bytes) {
+    public Transfer {
+      Objects.requireNonNull(target, "target");
+    }
+  }
+
+  /**
+   * A sender's part of a plan: its transfers, the keys it would send (each once, whatever the
+   * number of receivers), and the keys it holds of its shard.
+   */
+  public record PlanReply(List<Transfer> transfers, long keysMoving, long keysHeld) {
+    public PlanReply {
+      transfers = List.copyOf(transfers);
+    }
+
+    public static final Codec<PlanReply> CODEC = Codec.object("a plan answer",
+        (out, m) -> out.field("transfers", g -> {
+          g.writeStartArray();
+          for (Transfer t : m.transfers()) {
+            g.writeStartObject();
+            g.writeStringField("target", t.target().toString());
+            g.writeNumberField("keys", t.keys());
+            g.writeNumberField("bytes", t.bytes());
+            g.writeEndObject();
+          }
+          g.writeEndArray();
+        }).number("keys-moving", m.keysMoving()).number("keys-held", m.keysHeld()),
+        f -> new PlanReply(f.array("transfers", NodeAddress.ADDRESSES_PER_LIST_MAX, n -> {
+          ringkv.node.wire.Fields t = ringkv.node.wire.Fields.of(n, "a transfer");
+          return new Transfer(t.address("target"), t.number("keys", 0, Long.MAX_VALUE),
+              t.number("bytes", 0, Long.MAX_VALUE));
+        }), f.number("keys-moving", 0, Long.MAX_VALUE),
+            f.number("keys-held", 0, Long.MAX_VALUE)));
+  }
+
+  /**
+   * How a participant's part of a change stands: {@code state} is idle, copying, copied, or
+   * failed (with {@code error}); the progress of its sends.
+   */
+  public record Progress(String state, long keysTotal, long keysDone, long bytesDone,
+      long startedMs, long nowMs, String error) {
+    public Progress {
+      Objects.requireNonNull(state, "state");
+    }
+
+    public static final Codec<Progress> CODEC = Codec.object("a progress report",
+        (out, m) -> out.text("state", m.state()).number("keys-total", m.keysTotal())
+            .number("keys-done", m.keysDone()).number("bytes-done", m.bytesDone())
+            .number("started-ms", m.startedMs()).number("now-ms", m.nowMs())
+            .text("error", m.error()),
+        f -> new Progress(f.text("state", 16), f.number("keys-total", 0, Long.MAX_VALUE),
+            f.number("keys-done", 0, Long.MAX_VALUE), f.number("bytes-done", 0, Long.MAX_VALUE),
+            f.number("started-ms", 0, Long.MAX_VALUE), f.number("now-ms", 0, Long.MAX_VALUE),
+            f.textOrNull("error", 4096)));
+  }
 }

@@ -12,11 +12,14 @@ import ringkv.node.peer.KvMessages.EntriesRequest;
 import ringkv.node.peer.KvMessages.ForwardReply;
 import ringkv.node.peer.KvMessages.ForwardRequest;
 import ringkv.node.peer.KvMessages.SettleRequest;
+import ringkv.node.peer.MembershipMessages.ChangeRequest;
 import ringkv.node.peer.MembershipMessages.EpochRequest;
 import ringkv.node.peer.MembershipMessages.JoinRequest;
 import ringkv.node.peer.MembershipMessages.Ping;
+import ringkv.node.peer.MembershipMessages.PlanReply;
 import ringkv.node.peer.MembershipMessages.Pong;
 import ringkv.node.peer.MembershipMessages.PrepareRequest;
+import ringkv.node.peer.MembershipMessages.Progress;
 import ringkv.node.peer.MembershipMessages.ScanPage;
 import ringkv.node.peer.MembershipMessages.ScanRequest;
 import ringkv.node.peer.MembershipMessages.TransferReply;
@@ -61,6 +64,12 @@ public final class PeerProtocol {
       control("scan", ScanRequest.CODEC, ScanPage.CODEC);
   public static final PeerRoute<JoinRequest, Empty> JOIN =
       control("join", JoinRequest.CODEC, Empty.CODEC);
+  public static final PeerRoute<ChangeRequest, PlanReply> PLAN =
+      control("view/plan", ChangeRequest.CODEC, PlanReply.CODEC);
+  public static final PeerRoute<ChangeRequest, Empty> COPY =
+      control("view/copy", ChangeRequest.CODEC, Empty.CODEC);
+  public static final PeerRoute<EpochRequest, Progress> PROGRESS =
+      control("view/progress", EpochRequest.CODEC, Progress.CODEC);
   public static final PeerRoute<PrepareRequest, Empty> PREPARE =
       control("view/prepare", PrepareRequest.CODEC, Empty.CODEC);
   public static final PeerRoute<EpochRequest, TransferReply> TRANSFER =
@@ -76,7 +85,8 @@ public final class PeerProtocol {
 
   /** Every route, for mounting and for tests that walk the protocol. */
   public static final List<PeerRoute<?, ?>> ALL = List.of(KV, REPLICATE, ENTRIES, SETTLE, COUNT, PING,
-      CONFIG, SCAN, JOIN, PREPARE, TRANSFER, COMMIT, ABORT, DIGEST, VERSIONS);
+      CONFIG, SCAN, JOIN, PLAN, COPY, PROGRESS, PREPARE, TRANSFER, COMMIT, ABORT, DIGEST,
+      VERSIONS);
 
   private static <Q, A> PeerRoute<Q, A> control(String name, Codec<Q> request, Codec<A> answer) {
     return new PeerRoute<>(PREFIX + name, request, answer, CONTROL_BODY_BYTES_MAX);

@@ -1,0 +1,455 @@
+package ringkv.node.engine;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ringkv.gossip.Entry;
+import ringkv.gossip.NodeStability;
+import ringkv.gossip.Replica;
+import ringkv.gossip.ReplicationQueue;
+import ringkv.gossip.TransferPlan;
+import ringkv.gossip.ViewChangeParticipant;
+import ringkv.node.config.NodeConfig;
+import ringkv.node.error.ErrorCode;
+import ringkv.node.error.KvException;
+import ringkv.node.peer.Empty;
+import ringkv.node.peer.MembershipMessages.ChangeRequest;
+import ringkv.node.peer.MembershipMessages.PlanReply;
+import ringkv.node.peer.MembershipMessages.PrepareRequest;
+import ringkv.node.peer.MembershipMessages.Progress;
+import ringkv.node.peer.MembershipMessages.Transfer;
+import ringkv.node.peer.MembershipMessages.TransferReply;
+import ringkv.node.peer.PeerClient;
+import ringkv.node.peer.PeerProtocol;
+import ringkv.node.peer.ReplicationMessages.Batch;
+import ringkv.node.time.Clock;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
+
+/**
+ * A node's part in view changes, around the pure {@link ViewChangeParticipant} (phases and
+ * deadline) and {@link TransferPlan} (which keys move, from whom, to whom):
+ * <ol>
+ *   <li><b>plan</b>: count what this node would send, per receiver;
+ *   <li><b>copy</b> (while serving): record every key that changes from now on, and send the
+ *       keys this node sends under the plan to their receivers, in acknowledged, bounded
+ *       batches, retrying a failed batch; progress is reported to the coordinator, whose polls
+ *       keep the change alive;
+ *   <li><b>prepare</b> (the stop): refuse key-value requests, drain the replication queue;
+ *   <li><b>transfer</b>: send what changed since the copy began (or everything, when no copy
+ *       ran) — the only data that moves while requests are refused;
+ *   <li><b>commit</b>: install the configuration and drop the keys no longer owned; or
+ *       <b>abort</b>: drop what was copied in, keep serving as before.
+ * </ol>
+ * Tombstones are not collected while a change is under way, so a delete that happened during
+ * the copy always reaches the new owners.
+ *
+ * <p>Not thread-safe; runs on the node's event loop.
+ */
+public final class ChangeParticipant {
+  private static final Logger LOG = LoggerFactory.getLogger(ChangeParticipant.class);
+  /** Entries scanned per turn of the event loop when counting, copying or dropping keys. */
+  static final int PAGE_ENTRIES = 1024;
+  /** Bytes of entries one batch to a receiver carries. */
+  static final long BATCH_BYTES_MAX = ReplicationQueue.Limits.BATCH_BYTES_MAX_DEFAULT;
+  /** How long prepare waits for the replication queue to drain. */
+  static final long DRAIN_WAIT_MS = 3_000;
+  /** A batch a receiver did not take is sent again after this, this many times at most. */
+  static final long RETRY_DELAY_MS = 500;
+  static final int SEND_ATTEMPTS_MAX = 10;
+
+  /** Figures of the last view change this node took part in, for GET /ring and the README. */
+  public record ChangeStats(long epoch, long windowMs, long keysMoved, long bytesStreamed) {}
+
+  private final Vertx vertx;
+  private final Clock clock;
+  private final NodeConfig config;
+  private final ClusterState state;
+  private final NodeStability stability;
+  private final Replica replica;
+  private final KvService kv;
+  private final PeerLiveness liveness;
+  private final PeerClient peers;
+  private final NodeMeta meta;
+  private long abortTimer = -1;
+  private ChangeStats lastChange;
+  /** This node's copy for the change under way: state, totals and progress. */
+  private Copy copy;
+
+  /** Keys and bytes sent (and acknowledged) in one phase of a change. */
+  private static final class Sent {
+    long keys;
+    long bytes;
+  }
+
+  private static final class Copy {
+    final long epoch;
+    final Sent sent = new Sent();
+    String state = "counting";
+    long keysTotal;
+    long startedMs;
+    String error;
+
+    Copy(long epoch) {
+      this.epoch = epoch;
+    }
+  }
+
+  public ChangeParticipant(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
+      NodeStability stability, KvService kv, PeerLiveness liveness, PeerClient peers,
+      NodeMeta meta) {
+    this.vertx = vertx;
+    this.clock = clock;
+    this.config = config;
+    this.state = state;
+    this.stability = stability;
+    this.replica = kv.core().replica();
+    this.kv = kv;
+    this.liveness = liveness;
+    this.peers = peers;
+    this.meta = meta;
+  }
+
+  public ChangeStats lastChange() {
+    return lastChange;
+  }
+
+  // ---------------------------------------------------------------- plan
+
+  /** What this node would send under {@code request}'s plan, per receiver (a paged count). */
+  public Future<PlanReply> plan(ChangeRequest request) {
+    TransferPlan plan = new TransferPlan(state.current(), request.config(),
+        request.participants());
+    Map<NodeAddress, long[]> perTarget = new TreeMap<>();
+    long[] held = {0};
+    long[] moving = {0};
+    return scan(e -> {
+      if (state.owns(state.current(), e.key()) && !e.isTombstone()) {
+        held[0]++;
+      }
+      List<NodeAddress> targets = plan.targetsOf(state.self(), e.key());
+      moving[0] += targets.isEmpty() ? 0 : 1;
+      for (NodeAddress t : targets) {
+        long[] sums = perTarget.computeIfAbsent(t, k -> new long[2]);
+        sums[0]++;
+        sums[1] += e.sizeEstimateBytes();
+      }
+    }).map(v -> {
+      List<Transfer> transfers = new ArrayList<>();
+      perTarget.forEach((t, sums) -> transfers.add(new Transfer(t, sums[0], sums[1])));
+      return new PlanReply(transfers, moving[0], held[0]);
+    });
+  }
+
+  /** Visits every entry, one page per turn of the event loop. */
+  private Future<Void> scan(java.util.function.Consumer<Entry> visitor) {
+    Promise<Void> done = Promise.promise();
+    scanPage(null, visitor, done);
+    return done.future();
+  }
+
+  private void scanPage(String after, java.util.function.Consumer<Entry> visitor,
+      Promise<Void> done) {
+    List<Entry> page = replica.store().scan(after, PAGE_ENTRIES);
+    page.forEach(visitor);
+    if (page.size() < PAGE_ENTRIES) {
+      done.complete();
+      return;
+    }
+    String last = page.get(page.size() - 1).key();
+    vertx.runOnContext(v -> scanPage(last, visitor, done));
+  }
+
+  // ---------------------------------------------------------------- copy
+
+  /** Starts the copy phase: answered at once; {@link #progress} tells how it goes. */
+  public Future<Empty> copy(ChangeRequest request) {
+    long now = clock.millis();
+    ViewChangeParticipant.Prepare p = state.participant().startCopy(state.current(),
+        request.config(), request.participants(), now, now + config.viewChangeTimeoutMs());
+    if (!p.prepared()) {
+      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
+          p.refusal().orElseThrow()));
+    }
+    if (copy != null && copy.epoch == request.config().epoch()) {
+      return Future.succeededFuture(Empty.INSTANCE); // a retried copy request
+    }
+    armDeadline();
+    kv.core().trackChanges();
+    Copy c = new Copy(request.config().epoch());
+    copy = c;
+    TransferPlan plan = state.participant().plan(state.current()).orElseThrow();
+    LOG.info("event=view-change-copy node={} epoch={}", state.self(), c.epoch);
+    plan(new ChangeRequest(request.config(), request.participants(), request.coordinator()))
+        .compose(counted -> {
+          c.keysTotal = counted.transfers().stream().mapToLong(Transfer::keys).sum();
+          c.startedMs = clock.millis();
+          c.state = "copying";
+          return sendFrom(plan, null, c.sent, c);
+        }).onComplete(ar -> {
+          if (copy != c) {
+            return; // aborted meanwhile
+          }
+          if (ar.succeeded()) {
+            c.state = "copied";
+          } else {
+            c.state = "failed";
+            c.error = ar.cause().getMessage();
+            LOG.warn("event=view-change-copy-failed node={} epoch={} cause={}", state.self(),
+                c.epoch, c.error);
+          }
+        });
+    return Future.succeededFuture(Empty.INSTANCE);
+  }
+
+  /** How this node's part of the change of {@code epoch} stands; keeps the change alive. */
+  public Progress progress(long epoch) {
+    long now = clock.millis();
+    if (!state.participant().isPrepared(epoch)) {
+      return new Progress("idle", 0, 0, 0, 0, now, null);
+    }
+    state.participant().extend(now + config.viewChangeTimeoutMs());
+    armDeadline();
+    Copy c = copy != null && copy.epoch == epoch ? copy : null;
+    return c == null ? new Progress("copied", 0, 0, 0, now, now, null)
+        : new Progress(c.state, c.keysTotal, c.sent.keys, c.sent.bytes, c.startedMs, now,
+            c.error);
+  }
+
+  /**
+   * Sends, page by page, the keys this node sends under {@code plan}: each page's batches are
+   * acknowledged before the next page is read (bounded memory); {@code sent} counts them. The
+   * keys sent are those held now, so a key changed later is sent again at the stop. Stops when
+   * {@code copy} (if not null) is no longer the copy under way.
+   */
+  private Future<Void> sendFrom(TransferPlan plan, String after, Sent sent, Copy copying) {
+    if (copying != null && copy != copying) {
+      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED, "aborted"));
+    }
+    List<Entry> page = replica.store().scan(after, PAGE_ENTRIES);
+    if (page.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    String last = page.get(page.size() - 1).key();
+    return sendEntries(plan, page, sent, copying)
+        .compose(v -> sendFrom(plan, last, sent, copying));
+  }
+
+  /** Sends {@code entries} to their receivers under {@code plan}, counted in {@code sent}. */
+  private Future<Void> sendEntries(TransferPlan plan, List<Entry> entries, Sent sent,
+      Copy copying) {
+    Map<NodeAddress, List<Entry>> batches = new HashMap<>();
+    Map<NodeAddress, Long> batchBytes = new HashMap<>();
+    List<Future<?>> sends = new ArrayList<>();
+    for (Entry e : entries) {
+      List<NodeAddress> targets = plan.targetsOf(state.self(), e.key());
+      for (NodeAddress t : targets) {
+        batches.computeIfAbsent(t, k -> new ArrayList<>()).add(e);
+        long bytes = batchBytes.merge(t, e.sizeEstimateBytes(), Long::sum);
+        if (bytes >= BATCH_BYTES_MAX) {
+          sends.add(send(t, batches.remove(t), sent, copying, 1));
+          batchBytes.remove(t);
+        }
+      }
+      if (!targets.isEmpty()) {
+        sent.keys++;
+      }
+    }
+    batches.forEach((t, batch) -> sends.add(send(t, batch, sent, copying, 1)));
+    return Future.all(sends).mapEmpty();
+  }
+
+  private Future<Void> send(NodeAddress target, List<Entry> batch, Sent sent, Copy copying,
+      int attempt) {
+    byte[] body = PeerProtocol.REPLICATE.request().encode(
+        new Batch(state.self(), true, batch));
+    return peers.send(target, PeerProtocol.REPLICATE, body, config.forwardTimeoutMs())
+        .<Void>map(applied -> {
+          sent.bytes += body.length;
+          return null;
+        })
+        .recover(err -> {
+          if (attempt >= SEND_ATTEMPTS_MAX || (copying != null && copy != copying)) {
+            return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
+                target + " did not take " + batch.size() + " keys: " + err.getMessage()));
+          }
+          Promise<Void> later = Promise.promise();
+          vertx.setTimer(RETRY_DELAY_MS, id -> send(target, batch, sent, copying, attempt + 1)
+              .onComplete(later));
+          return later.future();
+        });
+  }
+
+  // ---------------------------------------------------------------- stop and commit
+
+  /** The stop: refuse key-value requests and drain the replication queue to live shard peers. */
+  public Future<Empty> prepare(PrepareRequest request) {
+    long now = clock.millis();
+    ViewChangeParticipant.Prepare p = state.participant().prepare(state.current(),
+        request.config(), request.participants(), now, now + config.viewChangeTimeoutMs());
+    if (!p.prepared()) {
+      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
+          p.refusal().orElseThrow()));
+    }
+    armDeadline();
+    return kv.drainReplication(clock.millis() + DRAIN_WAIT_MS)
+        .map(v -> Empty.INSTANCE)
+        .recover(err -> Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
+            state.self() + " could not drain its replication queue")));
+  }
+
+  /**
+   * Sends, during the stop, what the receivers still lack: what changed since the copy began,
+   * or every key this node sends when no copy ran. Answers what this node sent in the change.
+   */
+  public Future<TransferReply> transfer(long epoch) {
+    if (state.participant().pending().filter(p -> p.epoch() == epoch).isEmpty()) {
+      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
+          "no prepared change for epoch " + epoch));
+    }
+    TransferPlan plan = state.participant().plan(state.current()).orElseThrow();
+    Copy copied = copy != null && copy.epoch == epoch && "copied".equals(copy.state)
+        ? copy : null;
+    Sent delta = new Sent();
+    Future<Void> sent;
+    if (copied != null) {
+      List<Entry> changed = new ArrayList<>();
+      for (String key : kv.core().takeChanges()) {
+        Entry e = replica.store().get(key);
+        if (e != null && !plan.targetsOf(state.self(), key).isEmpty()) {
+          changed.add(e);
+        }
+      }
+      sent = sendEntries(plan, changed, delta, null);
+    } else {
+      sent = sendFrom(plan, null, delta, null);
+    }
+    return sent.map(v -> {
+      state.participant().onSent(delta.keys, delta.bytes);
+      long keys = delta.keys + (copied == null ? 0 : copied.sent.keys);
+      long bytes = delta.bytes + (copied == null ? 0 : copied.sent.bytes);
+      return new TransferReply(keys, bytes);
+    });
+  }
+
+  /** Installs the prepared configuration (a no-op for any other epoch). */
+  public Future<Empty> commit(long epoch) {
+    var committed = state.participant().commit(epoch, clock.millis());
+    if (committed.isEmpty()) {
+      return Future.succeededFuture(Empty.INSTANCE); // aborted, or learned from a heartbeat
+    }
+    cancelAbortTimer();
+    var c = committed.get();
+    long copyKeys = copy != null && copy.epoch == epoch ? copy.sent.keys : 0;
+    long copyBytes = copy != null && copy.epoch == epoch ? copy.sent.bytes : 0;
+    lastChange = new ChangeStats(epoch, c.windowMs(), copyKeys + c.keysSent(),
+        copyBytes + c.bytesSent());
+    copy = null;
+    kv.core().takeChanges();
+    LOG.info("event=view-change-committed node={} epoch={} window-ms={}", state.self(), epoch,
+        c.windowMs());
+    // Answered once the keys this node no longer owns are gone, so key counts read right after
+    // the change (the view-change dialect reports them) are exact.
+    return adopt(c.next()).map(n -> Empty.INSTANCE);
+  }
+
+  /** Abandons the change: the old configuration stays, keys copied in are dropped. */
+  public Empty abort(long epoch) {
+    if (state.participant().abort(epoch)) {
+      LOG.info("event=view-change-abort node={} epoch={}", state.self(), epoch);
+      rollBack();
+    }
+    return Empty.INSTANCE;
+  }
+
+  private void rollBack() {
+    cancelAbortTimer();
+    copy = null;
+    kv.core().takeChanges();
+    Promise<Integer> dropped = Promise.promise();
+    dropForeignKeys(null, 0, dropped);
+    dropped.future().onSuccess(n -> state.clearForeignLive());
+  }
+
+  private void armDeadline() {
+    cancelAbortTimer();
+    abortTimer = vertx.setTimer(config.viewChangeTimeoutMs(), id -> {
+      abortTimer = -1;
+      state.participant().onTick(clock.millis()).ifPresentOrElse(epoch -> {
+        LOG.warn("event=view-change-timeout node={} epoch={} action=abort", state.self(),
+            epoch);
+        rollBack();
+      }, () -> {
+        if (state.participant().underWay().isPresent()) {
+          armDeadline(); // extended meanwhile
+        }
+      });
+    });
+  }
+
+  private void cancelAbortTimer() {
+    if (abortTimer >= 0) {
+      vertx.cancelTimer(abortTimer);
+      abortTimer = -1;
+    }
+  }
+
+  // ---------------------------------------------------------------- installing
+
+  /**
+   * Installs {@code next}: routing switches to it, replication follows the new shard peers,
+   * stability forgets nodes that left, and keys this node no longer owns are dropped (their new
+   * owners received them before the change committed). Completes with how many were dropped.
+   */
+  public Future<Integer> adopt(ClusterConfig next) {
+    ClusterConfig previous = state.install(next);
+    state.clearForeignLive();
+    meta.saveConfig(next);
+    stability.onLayout(ClusterState.shardMap(next));
+    replica.queue().retainPeers(new HashSet<>(state.shardPeers().stream()
+        .map(NodeAddress::toString).toList()));
+    liveness.track(state.others());
+    LOG.info("event=config-installed node={} epoch={} previous={} shard={} shards={}",
+        state.self(), next.epoch(), previous.epoch(), next.shardOfNode(state.self()),
+        next.layout().asMap());
+    Promise<Integer> dropped = Promise.promise();
+    dropForeignKeys(null, 0, dropped);
+    return dropped.future().onSuccess(n -> {
+      if (n > 0) {
+        LOG.info("event=foreign-keys-dropped node={} epoch={} keys={}", state.self(),
+            next.epoch(), n);
+      }
+    });
+  }
+
+  /**
+   * Removes, one page per turn of the event loop, the keys the current configuration does not
+   * give this node — checked against the configuration at each page, so a newer one adopted
+   * meanwhile is respected.
+   */
+  private void dropForeignKeys(String after, int droppedSoFar, Promise<Integer> done) {
+    List<Entry> page = replica.store().scan(after, PAGE_ENTRIES);
+    if (page.isEmpty()) {
+      done.complete(droppedSoFar);
+      return;
+    }
+    int dropped = droppedSoFar;
+    for (Entry e : page) {
+      if (!state.owns(state.current(), e.key())) {
+        replica.store().remove(e.key());
+        dropped++;
+      }
+    }
+    String last = page.get(page.size() - 1).key();
+    int total = dropped;
+    vertx.runOnContext(v -> dropForeignKeys(last, total, done));
+  }
+}
