@@ -108,7 +108,9 @@
     if (ms === null || ms === undefined) { return '—'; }
     if (ms < 1000) { return Math.round(ms) + ' ms'; }
     if (ms < 60000) { return (ms / 1000).toFixed(1) + ' s'; }
-    if (ms < 3600000) { return Math.floor(ms / 60000) + ' min ' + Math.round((ms % 60000) / 1000) + ' s'; }
+    if (ms < 3600000) {
+      return Math.floor(ms / 60000) + ' min ' + Math.round((ms % 60000) / 1000) + ' s';
+    }
     return (ms / 3600000).toFixed(1) + ' h';
   }
 
@@ -195,7 +197,8 @@
       try { body = parseJson(text); } catch (e) { body = null; }
       if (!(statuses || [200]).includes(response.status)) {
         const reason = body && (body.error || body.message);
-        const err = new Error(url + ': HTTP ' + response.status + (reason ? ' (' + reason + ')' : ''));
+        const err = new Error(url + ': HTTP ' + response.status
+          + (reason ? ' (' + reason + ')' : ''));
         err.status = response.status;
         err.body = body;
         throw err;
@@ -203,7 +206,9 @@
       if (body === null) { throw new Error(url + ': not JSON'); }
       return body;
     } catch (e) {
-      if (e.name === 'AbortError') { throw new Error(url + ': no answer within ' + FETCH_TIMEOUT_MS + ' ms'); }
+      if (e.name === 'AbortError') {
+        throw new Error(url + ': no answer within ' + FETCH_TIMEOUT_MS + ' ms');
+      }
       if (e instanceof TypeError) { throw new Error(url + ': ' + e.message); } // refused, reset
       throw e;
     } finally {
@@ -289,7 +294,8 @@
     const shards = ring.shards || [];
     $('ring-summary').textContent = tokens.length === 0
       ? 'No shards yet: this node is idle until a view change names it.'
-      : `${tokens.length} tokens, ${ring['vnodes-per-shard']} per shard, hash ${ring['hash-function']}.`
+      : `${tokens.length} tokens, ${ring['vnodes-per-shard']} per shard, `
+        + `hash ${ring['hash-function']}.`
         + ' Each token owns the arc that ends at it.';
     svg.append(s('circle', { class: 'base', cx: 0, cy: 0, r: RING_RADIUS }));
     // Arcs: a token owns the arc from the previous token (exclusive) to itself; the first token
@@ -302,7 +308,8 @@
       const colour = shardColour(id);
       const start = i === 0 ? angles[angles.length - 1] - 2 * Math.PI : angles[i - 1];
       arcs.append(s('path', {
-        class: 'arc', d: arcPath(start, angles[i] + (tokens.length === 1 ? 2 * Math.PI : 0), RING_RADIUS),
+        class: 'arc',
+        d: arcPath(start, angles[i] + (tokens.length === 1 ? 2 * Math.PI : 0), RING_RADIUS),
         stroke: colour, 'data-shard': id,
       }));
       const [x, y] = point(angles[i], RING_RADIUS);
@@ -451,12 +458,14 @@
       p.pendingEpoch !== null ? ` — epoch ${p.epoch} → ${p.pendingEpoch}` : null)];
     if (p.phase !== 'idle' && p.phase !== 'unknown') {
       // No fraction known: an indeterminate bar (no value attribute).
-      const bar = h('progress', { class: 'vc-progress', max: 1, 'aria-label': 'View change progress' });
+      const bar = h('progress',
+        { class: 'vc-progress', max: 1, 'aria-label': 'View change progress' });
       if (p.fraction !== null) { bar.value = Math.max(0, Math.min(1, p.fraction)); }
       parts.push(bar);
       const figures = [];
       if (p.keysDone !== null) {
-        figures.push(['Keys moved', fmtInt(p.keysDone) + (p.keysTotal !== null ? ' of ' + fmtInt(p.keysTotal) : '')]);
+        figures.push(['Keys moved', fmtInt(p.keysDone)
+          + (p.keysTotal !== null ? ' of ' + fmtInt(p.keysTotal) : '')]);
       }
       if (p.bytesDone !== null) { figures.push(['Bytes moved', fmtBytes(p.bytesDone)]); }
       if (p.etaMs !== null) { figures.push(['Time left', fmtDuration(p.etaMs)]); }
@@ -469,7 +478,8 @@
         ['Keys sent', fmtInt(p.last.keysSent)], ['Bytes sent', fmtBytes(p.last.bytesSent)]],
       'last-view-change'));
     } else {
-      parts.push(h('p', { class: 'small' }, 'This node has taken part in no view change since it started.'));
+      parts.push(h('p', { class: 'small' },
+        'This node has taken part in no view change since it started.'));
     }
     replace($('view-change'), parts);
   }
