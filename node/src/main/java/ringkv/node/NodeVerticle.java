@@ -26,6 +26,7 @@ import ringkv.node.api.KeyValueFastPath;
 import ringkv.node.api.KvsDialect;
 import ringkv.node.api.RingRoutes;
 import ringkv.node.api.ShardDialect;
+import ringkv.node.api.UiRoutes;
 import ringkv.node.config.NodeConfig;
 import ringkv.node.engine.AntiEntropyDriver;
 import ringkv.node.engine.CatchUp;
@@ -132,6 +133,7 @@ public final class NodeVerticle extends VerticleBase {
     kvsDialect.mount(router);
     fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router, config.bodyBytesMax());
     new RingRoutes(kv, state, liveness, views, config).mount(router);
+    new UiRoutes(kv, state, liveness, clock, config).mount(router);
     new InternalRoutes(kv, state, heartbeats, configSync, catchUp, views, participant,
         antiEntropy).mount(router);
     router.route().failureHandler(HttpErrors::handle);
