@@ -19,6 +19,7 @@ import ringkv.gossip.NodeStability;
 import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.Store;
+import ringkv.node.api.AdminRoutes;
 import ringkv.node.api.HealthRoutes;
 import ringkv.node.api.HttpErrors;
 import ringkv.node.api.InternalRoutes;
@@ -134,6 +135,7 @@ public final class NodeVerticle extends VerticleBase {
     fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router, config.bodyBytesMax());
     new RingRoutes(kv, state, liveness, views, config).mount(router);
     new UiRoutes(kv, state, liveness, clock, config).mount(router);
+    new AdminRoutes(state, liveness, views).mount(router);
     new InternalRoutes(kv, state, heartbeats, configSync, catchUp, views, participant,
         antiEntropy).mount(router);
     router.route().failureHandler(HttpErrors::handle);

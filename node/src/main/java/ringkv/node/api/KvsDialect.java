@@ -252,23 +252,9 @@ public final class KvsDialect {
    * with the key count its replicas hold after the commit.
    */
   private void viewChange(RoutingContext ctx) {
-    ObjectNode body = Requests.body(ctx);
-    List<NodeAddress> view = parseView(body.get("view"));
-    int factor = parseFactor(body.get("repl-factor"));
-    if (view.size() % factor != 0) {
-      throw new KvException(ErrorCode.BAD_REQUEST, "the " + view.size()
-          + " nodes of the view are not a multiple of repl-factor " + factor);
-    }
-    ClusterConfig current = state.current();
-    ClusterConfig next;
-    try {
-      next = current.withViewAndReplication(view, factor);
-    } catch (IllegalArgumentException e) {
-      throw new KvException(ErrorCode.BAD_REQUEST, e.getMessage());
-    }
-    Set<NodeAddress> newcomers = new TreeSet<>(view);
-    newcomers.removeAll(current.view());
-    views.change(next, newcomers)
+    Proposals.Proposal p = Proposals.viewChange(Requests.body(ctx), state);
+    ClusterConfig next = p.next();
+    views.change(next, p.extra())
         .compose(stats -> describeShards(next))
         .onComplete(ar -> {
           if (ar.failed()) {
@@ -281,6 +267,7 @@ public final class KvsDialect {
           HttpErrors.send(ctx, 200, ok);
         });
   }
+
 
   /** Every shard of {@code installed} with its replicas and the key count they report now. */
   private Future<ArrayNode> describeShards(ClusterConfig installed) {
@@ -299,44 +286,5 @@ public final class KvsDialect {
       }
       return shards;
     });
-  }
-
-  /** {@code "a:p,b:p"} (or a JSON array of addresses); 400 when missing or malformed. */
-  private static List<NodeAddress> parseView(JsonNode raw) {
-    String csv;
-    if (raw != null && raw.isTextual()) {
-      csv = raw.asText();
-    } else if (raw != null && raw.isArray()) {
-      List<String> items = new ArrayList<>();
-      for (JsonNode item : raw) {
-        if (!item.isTextual()) {
-          throw new KvException(ErrorCode.BAD_REQUEST, "\"view\" lists a non-string " + item);
-        }
-        items.add(item.asText());
-      }
-      csv = String.join(",", items);
-    } else {
-      throw new KvException(ErrorCode.BAD_REQUEST,
-          "\"view\" (comma-separated host:port addresses) is missing");
-    }
-    try {
-      return NodeAddress.parseList(csv);
-    } catch (IllegalArgumentException e) {
-      throw new KvException(ErrorCode.BAD_REQUEST, "\"view\": " + e.getMessage());
-    }
-  }
-
-  /** A positive whole number (a JSON number, or a string of digits); 400 otherwise. */
-  private static int parseFactor(JsonNode raw) {
-    if (raw != null && raw.isIntegralNumber() && raw.canConvertToInt() && raw.asInt() >= 1) {
-      return raw.asInt();
-    }
-    if (raw != null && raw.isTextual() && raw.asText().trim().matches("[0-9]{1,9}")) {
-      int factor = Integer.parseInt(raw.asText().trim());
-      if (factor >= 1) {
-        return factor;
-      }
-    }
-    throw new KvException(ErrorCode.BAD_REQUEST, "\"repl-factor\" must be a positive integer");
   }
 }

@@ -78,22 +78,10 @@ public final class ShardDialect {
     HttpErrors.send(ctx, 200, body);
   }
 
-  private static NodeAddress socketAddress(ObjectNode body) {
-    JsonNode raw = body.get("socket-address");
-    if (raw == null || !raw.isTextual()) {
-      throw new KvException(ErrorCode.BAD_REQUEST, "\"socket-address\" (host:port) is missing");
-    }
-    try {
-      return NodeAddress.parse(raw.asText());
-    } catch (IllegalArgumentException e) {
-      throw new KvException(ErrorCode.BAD_REQUEST, e.getMessage());
-    }
-  }
-
   private void addToView(RoutingContext ctx) {
-    NodeAddress node = socketAddress(Requests.body(ctx));
+    NodeAddress node = Proposals.socketAddress(Requests.body(ctx));
     ClusterConfig c = state.current();
-    if (liveness.live(state.current().view()).contains(node)) {
+    if (liveness.live(c.view()).contains(node)) {
       throw new KvException(ErrorCode.ADDRESS_EXISTS);
     }
     ObjectNode ok = Json.object().put("message", "Replica added successfully to the view");
@@ -102,48 +90,33 @@ public final class ShardDialect {
       HttpErrors.send(ctx, 201, ok);
       return;
     }
-    List<NodeAddress> view = new ArrayList<>(c.view());
-    view.add(node);
-    finish(ctx, views.change(c.withView(view), Set.of(node)), 201, ok);
+    run(ctx, Proposals.addNode(node, state), 201, ok);
   }
 
   private void deleteFromView(RoutingContext ctx) {
-    NodeAddress node = socketAddress(Requests.body(ctx));
-    ClusterConfig c = state.current();
-    if (!c.view().contains(node)) {
-      throw new KvException(ErrorCode.ADDRESS_UNKNOWN);
-    }
-    List<NodeAddress> view = new ArrayList<>(c.view());
-    view.remove(node);
-    finish(ctx, views.change(c.withView(view), Set.of()), 200,
+    NodeAddress node = Proposals.socketAddress(Requests.body(ctx));
+    run(ctx, Proposals.removeNode(node, state), 200,
         Json.object().put("message", "Replica deleted successfully from the view"));
   }
 
   private void addMember(RoutingContext ctx) {
     int id = knownShard(ctx);
-    NodeAddress node = socketAddress(Requests.body(ctx));
-    ClusterConfig c = state.current();
-    if (c.shardOfNode(node).orElse(-1) == id) {
-      HttpErrors.send(ctx, 200, Json.object().put("message", "Node added to shard successfully"));
+    NodeAddress node = Proposals.socketAddress(Requests.body(ctx));
+    ObjectNode ok = Json.object().put("message", "Node added to shard successfully");
+    if (state.current().shardOfNode(node).orElse(-1) == id) {
+      HttpErrors.send(ctx, 200, ok);
       return;
     }
-    finish(ctx, views.change(c.withMember(id, node), Set.of(node)), 200,
-        Json.object().put("message", "Node added to shard successfully"));
+    run(ctx, Proposals.addMember(id, node, state), 200, ok);
   }
 
   private void reshard(RoutingContext ctx) {
-    JsonNode raw = Requests.body(ctx).get("shard-count");
-    if (raw == null || !raw.canConvertToInt() || !raw.isIntegralNumber() || raw.asInt() < 1) {
-      throw new KvException(ErrorCode.BAD_REQUEST, "\"shard-count\" must be a positive integer");
-    }
-    int count = raw.asInt();
-    List<NodeAddress> live = liveness.live(state.current().view());
-    if (live.size() < 2L * count) { // long: 2 * count overflows for counts past 2^30
-      throw new KvException(ErrorCode.NOT_ENOUGH_NODES);
-    }
-    ClusterConfig c = state.current();
-    finish(ctx, views.change(c.reshard(live, count), Set.of()), 200,
+    run(ctx, Proposals.reshard(Requests.body(ctx), state, liveness), 200,
         Json.object().put("message", "Resharding done successfully"));
+  }
+
+  private void run(RoutingContext ctx, Proposals.Proposal p, int status, ObjectNode ok) {
+    finish(ctx, views.change(p.next(), p.extra()), status, ok);
   }
 
   private static void finish(RoutingContext ctx, Future<?> change, int status, ObjectNode ok) {

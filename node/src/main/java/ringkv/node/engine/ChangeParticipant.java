@@ -84,7 +84,10 @@ public final class ChangeParticipant {
   /** This node's copy for the change under way: state, totals and progress. */
   private Copy copy;
 
-  /** Keys and bytes sent (and acknowledged) in one phase of a change. */
+  /**
+   * Keys and bytes sent and acknowledged in one phase of a change; a key sent to two receivers
+   * counts twice (progress is measured in copies, as the plan's transfers are).
+   */
   private static final class Sent {
     long keys;
     long bytes;
@@ -243,7 +246,7 @@ public final class ChangeParticipant {
         .compose(v -> sendFrom(plan, last, sent, copying));
   }
 
-  /** Sends {@code entries} to their receivers under {@code plan}, counted in {@code sent}. */
+  /** Sends {@code entries} to their receivers under {@code plan}; acknowledged, they count. */
   private Future<Void> sendEntries(TransferPlan plan, List<Entry> entries, Sent sent,
       Copy copying) {
     Map<NodeAddress, List<Entry>> batches = new HashMap<>();
@@ -259,9 +262,6 @@ public final class ChangeParticipant {
           batchBytes.remove(t);
         }
       }
-      if (!targets.isEmpty()) {
-        sent.keys++;
-      }
     }
     batches.forEach((t, batch) -> sends.add(send(t, batch, sent, copying, 1)));
     return Future.all(sends).mapEmpty();
@@ -273,6 +273,7 @@ public final class ChangeParticipant {
         new Batch(state.self(), true, batch));
     return peers.send(target, PeerProtocol.REPLICATE, body, config.forwardTimeoutMs())
         .<Void>map(applied -> {
+          sent.keys += batch.size();
           sent.bytes += body.length;
           return null;
         })

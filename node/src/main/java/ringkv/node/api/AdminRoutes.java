@@ -1,0 +1,180 @@
+package ringkv.node.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
+import ringkv.gossip.TransferProgress;
+import ringkv.node.engine.ChangeParticipant;
+import ringkv.node.engine.ClusterState;
+import ringkv.node.engine.PeerLiveness;
+import ringkv.node.engine.ViewChanges;
+import ringkv.node.error.ErrorCode;
+import ringkv.node.error.KvException;
+import ringkv.node.json.Json;
+import ringkv.node.peer.MembershipMessages.Progress;
+import ringkv.ring.NodeAddress;
+
+/**
+ * View changes an operator can plan, watch and stop, on every node:
+ * <ul>
+ *   <li>{@code POST /admin/plan} {@code {"kind": ..., ...}} plans a change (kinds: reshard
+ *       {@code shard-count}, add-member {@code shard-id socket-address}, add-node and
+ *       remove-node {@code socket-address}, view-change {@code view repl-factor}): the
+ *       resulting layout, every transfer (source → target, keys, bytes), the keys that move out
+ *       of the keys held, the fraction of the hash space whose shard changes against the
+ *       unavoidable minimum, and warnings. The plan is kept (staged) on this node;
+ *       {@code GET /admin/plan} shows it, {@code DELETE /admin/plan} drops it, and
+ *       {@code POST /admin/plan/commit} {@code {"epoch": E}} runs exactly it if the cluster is
+ *       still at epoch E.
+ *   <li>{@code GET /admin/view-change}: the change this node coordinates — phase, keys and
+ *       bytes copied out of the total, rate, time left, per participant — and the last one.
+ *   <li>{@code POST /admin/view-change/abort}: stops the change this node coordinates while it
+ *       copies (everything rolls back); the stop that follows the copy is short and runs to its
+ *       end.
+ * </ul>
+ * The course routes of both dialects keep planning and committing at once.
+ */
+public final class AdminRoutes {
+  private final ClusterState state;
+  private final PeerLiveness liveness;
+  private final ViewChanges views;
+
+  public AdminRoutes(ClusterState state, PeerLiveness liveness, ViewChanges views) {
+    this.state = state;
+    this.liveness = liveness;
+    this.views = views;
+  }
+
+  public void mount(Router router) {
+    router.post("/admin/plan").handler(this::plan);
+    router.get("/admin/plan").handler(this::staged);
+    router.delete("/admin/plan").handler(this::clear);
+    router.post("/admin/plan/commit").handler(this::commit);
+    router.get("/admin/view-change").handler(this::status);
+    router.post("/admin/view-change/abort").handler(this::abort);
+  }
+
+  private void plan(RoutingContext ctx) {
+    Proposals.Proposal p = Proposals.of(Requests.body(ctx), state, liveness);
+    views.plan(p.next(), p.extra()).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+      } else {
+        HttpErrors.send(ctx, 200, describe(ar.result(), p.description()));
+      }
+    });
+  }
+
+  private void staged(RoutingContext ctx) {
+    ViewChanges.Plan plan = views.staged().orElseThrow(() ->
+        new KvException(ErrorCode.ROUTE_NOT_FOUND, "no plan is staged"));
+    HttpErrors.send(ctx, 200, describe(plan, null));
+  }
+
+  private void clear(RoutingContext ctx) {
+    if (!views.clear()) {
+      throw new KvException(ErrorCode.ROUTE_NOT_FOUND, "no plan is staged");
+    }
+    HttpErrors.send(ctx, 200, Json.object().put("message", "Plan cleared"));
+  }
+
+  private void commit(RoutingContext ctx) {
+    JsonNode epoch = Requests.body(ctx).get("epoch");
+    if (epoch == null || !epoch.canConvertToLong() || !epoch.isIntegralNumber()) {
+      throw new KvException(ErrorCode.BAD_REQUEST,
+          "\"epoch\": the epoch the plan was made at is missing");
+    }
+    views.commitStaged(epoch.asLong()).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+        return;
+      }
+      ViewChanges.ChangeStats s = ar.result();
+      ObjectNode body = Json.object().put("message", "View change committed");
+      body.put("epoch", s.epoch()).put("window-ms", s.windowMs()).put("total-ms", s.totalMs())
+          .put("keys-moved", s.keysMoved()).put("bytes-sent", s.bytesStreamed());
+      HttpErrors.send(ctx, 200, body);
+    });
+  }
+
+  private void status(RoutingContext ctx) {
+    ObjectNode body = Json.object();
+    views.status().ifPresentOrElse(s -> {
+      body.put("status", s.phase()).put("epoch", s.epoch()).put("started-ms", s.startedMs());
+      progress(body.putObject("progress"), s.progress());
+      ObjectNode nodes = body.putObject("participants");
+      for (Map.Entry<NodeAddress, Progress> e : s.perNode().entrySet()) {
+        Progress p = e.getValue();
+        ObjectNode n = nodes.putObject(e.getKey().toString());
+        n.put("state", p.state());
+        progress(n, new TransferProgress(p.keysTotal(), p.keysDone(), p.bytesDone(),
+            p.startedMs(), p.nowMs()));
+        if (p.error() != null) {
+          n.put("error", p.error());
+        }
+      }
+      if (!s.message().isEmpty()) {
+        body.put("message", s.message());
+      }
+    }, () -> body.put("status", "idle"));
+    views.lastCoordinated().ifPresent(l -> body.putObject("last").put("epoch", l.epoch())
+        .put("window-ms", l.windowMs()).put("total-ms", l.totalMs())
+        .put("keys-moved", l.keysMoved()).put("bytes-sent", l.bytesStreamed()));
+    ChangeParticipant.ChangeStats took = views.lastChange();
+    if (took != null) {
+      body.putObject("last-taken-part").put("epoch", took.epoch())
+          .put("window-ms", took.windowMs()).put("keys-sent", took.keysMoved())
+          .put("bytes-sent", took.bytesStreamed());
+    }
+    HttpErrors.send(ctx, 200, body);
+  }
+
+  private static void progress(ObjectNode o, TransferProgress p) {
+    o.put("keys-total", p.keysTotal()).put("keys-done", p.keysDone())
+        .put("bytes-done", p.bytesDone()).put("fraction", p.fraction())
+        .put("keys-per-second", Math.round(p.keysPerSecond()));
+    if (p.etaMs().isPresent()) {
+      o.put("eta-ms", p.etaMs().getAsLong());
+    } else {
+      o.putNull("eta-ms");
+    }
+  }
+
+  private void abort(RoutingContext ctx) {
+    if (!views.abortRunning()) {
+      throw new KvException(ErrorCode.ROUTE_NOT_FOUND,
+          "no change this node coordinates is copying (only a copy can be aborted)");
+    }
+    HttpErrors.send(ctx, 200, Json.object().put("message", "Abort requested"));
+  }
+
+  private static ObjectNode describe(ViewChanges.Plan plan, String description) {
+    ObjectNode body = Json.object();
+    if (description != null) {
+      body.put("message", "Plan ready: " + description);
+    }
+    body.put("base-epoch", plan.baseEpoch()).put("epoch", plan.next().epoch());
+    ObjectNode shards = body.putObject("shards");
+    plan.next().layout().asMap().forEach((id, members) -> {
+      ArrayNode m = shards.putArray(Integer.toString(id));
+      members.forEach(a -> m.add(a.toString()));
+    });
+    ArrayNode transfers = body.putArray("transfers");
+    for (ViewChanges.PlannedTransfer t : plan.transfers()) {
+      transfers.addObject().put("source", t.source().toString())
+          .put("target", t.target().toString()).put("keys", t.keys()).put("bytes", t.bytes());
+    }
+    body.put("keys-moving", plan.keysMoving()).put("keys-total", plan.keysTotal())
+        .put("bytes-moving", plan.bytesMoving())
+        .put("shard-moved-fraction", plan.shardMovedFraction())
+        .put("shard-moved-minimum", plan.shardMovedMinimum());
+    ArrayNode warnings = body.putArray("warnings");
+    plan.warnings().forEach(warnings::add);
+    ArrayNode participants = body.putArray("participants");
+    plan.participants().forEach(a -> participants.add(a.toString()));
+    return body;
+  }
+}
