@@ -1,0 +1,124 @@
+package ringkv.node.inprocess;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import ringkv.node.peer.PeerProtocol;
+import ringkv.ring.NodeAddress;
+
+/*
+ * Goal: a view change that loses a participant or its coordinator in the middle rolls back or
+ * completes, and no key is lost or left twice: a participant killed while keys are copied makes
+ * the change abort everywhere (old epoch, every key readable, counts unchanged); a coordinator
+ * killed while keys are copied leaves participants that abort by themselves after
+ * VIEW_CHANGE_TIMEOUT_MS without its polls and drop what they copied in; a partition that cuts
+ * a receiver off during the copy makes the copy fail and the change abort.
+ * Method: five real nodes in this JVM (2 shards of 2 plus a spare), 400 keys; the test's
+ * network slows the copy's batches so the change is caught copying.
+ */
+class ViewChangeFailuresTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int KEYS = 400;
+  private static final Map<String, String> ENV = Map.of("SHARD_COUNT", "2",
+      "VIEW_CHANGE_TIMEOUT_MS", "3000");
+
+  private static JsonNode json(InProcessCluster.Answer a) {
+    try {
+      return JSON.readTree(a.body());
+    } catch (Exception e) {
+      throw new AssertionError("not JSON: " + a, e);
+    }
+  }
+
+  private static void write(InProcessCluster c, List<NodeAddress> through) {
+    for (int i = 0; i < KEYS; i++) {
+      var put = c.send(through.get(i % through.size()), "PUT", "/key-value-store/k" + i,
+          "{\"value\":" + i + "}");
+      assertEquals(201, put.status(), put.toString());
+    }
+  }
+
+  /** Every key readable through {@code at}, the epoch still {@code epoch} there. */
+  private static void unchanged(InProcessCluster c, NodeAddress at, long epoch) {
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+      JsonNode ring = json(c.send(at, "GET", "/ring", null));
+      assertEquals(epoch, ring.get("epoch").asLong(), ring.toString());
+      long total = 0;
+      for (JsonNode s : ring.get("shards")) {
+        total += s.get("key-count").asLong();
+      }
+      assertEquals(KEYS, total, "no key lost, none counted twice: " + ring);
+    });
+    for (int i = 0; i < KEYS; i += 37) {
+      var get = c.send(at, "GET", "/key-value-store/k" + i, null);
+      assertEquals(200, get.status(), get.toString());
+    }
+  }
+
+  private static void awaitCopying(InProcessCluster c, NodeAddress coordinator) {
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertEquals("copying",
+        json(c.send(coordinator, "GET", "/admin/view-change", null)).get("status").asText()));
+  }
+
+  @Test
+  void aParticipantKilledDuringTheCopyAbortsTheChange() throws Exception {
+    try (InProcessCluster c = new InProcessCluster(4, ENV)) {
+      write(c, List.of(c.node(0), c.node(1), c.node(2), c.node(3)));
+      NodeAddress coordinator = c.node(0);
+      long epoch = json(c.send(coordinator, "GET", "/ring", null)).get("epoch").asLong();
+      c.network((from, to, route) -> route == PeerProtocol.REPLICATE ? 2_000 : 0);
+      CompletableFuture<InProcessCluster.Answer> reshard = CompletableFuture.supplyAsync(() ->
+          c.send(coordinator, "PUT", "/key-value-store-shard/reshard", "{\"shard-count\":1}"));
+      awaitCopying(c, coordinator);
+      c.kill(c.node(3));
+      assertEquals(503, reshard.get().status(), reshard.get().toString());
+      c.network((from, to, route) -> 0);
+      unchanged(c, c.node(1), epoch);
+    }
+  }
+
+  @Test
+  void participantsRollBackWhenTheCoordinatorDiesDuringTheCopy() {
+    try (InProcessCluster c = new InProcessCluster(4, ENV)) {
+      write(c, List.of(c.node(0), c.node(1), c.node(2), c.node(3)));
+      NodeAddress coordinator = c.node(0);
+      long epoch = json(c.send(coordinator, "GET", "/ring", null)).get("epoch").asLong();
+      c.network((from, to, route) -> route == PeerProtocol.REPLICATE ? 2_000 : 0);
+      CompletableFuture.runAsync(() -> c.send(coordinator, "PUT",
+          "/key-value-store-shard/reshard", "{\"shard-count\":1}"));
+      awaitCopying(c, coordinator);
+      c.kill(coordinator);
+      c.network((from, to, route) -> 0);
+      // The others abort after VIEW_CHANGE_TIMEOUT_MS without a progress poll and drop their
+      // copies; the coordinator's own keys are held by its shard peer.
+      unchanged(c, c.node(2), epoch);
+      var health = c.send(c.node(1), "GET", "/health/ready", null);
+      assertEquals(200, health.status(), "serving again: " + health);
+    }
+  }
+
+  @Test
+  void aReceiverCutOffDuringTheCopyMakesTheChangeAbort() throws Exception {
+    try (InProcessCluster c = new InProcessCluster(4, ENV)) {
+      write(c, List.of(c.node(0), c.node(1), c.node(2), c.node(3)));
+      NodeAddress coordinator = c.node(0);
+      long epoch = json(c.send(coordinator, "GET", "/ring", null)).get("epoch").asLong();
+      // Every copy batch is lost: the senders retry, then report the copy failed.
+      c.network((from, to, route) -> route == PeerProtocol.REPLICATE ? -1 : 0);
+      var answer = c.send(coordinator, "PUT", "/key-value-store-shard/reshard",
+          "{\"shard-count\":1}");
+      assertEquals(503, answer.status(), answer.toString());
+      assertTrue(answer.body().contains("nothing was changed"), answer.toString());
+      c.network((from, to, route) -> 0);
+      unchanged(c, c.node(3), epoch);
+    }
+  }
+}
