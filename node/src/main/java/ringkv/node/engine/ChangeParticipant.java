@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
 import ringkv.gossip.Entry;
 import ringkv.gossip.NodeStability;
 import ringkv.gossip.Replica;
-import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.TransferPlan;
 import ringkv.gossip.ViewChangeParticipant;
 import ringkv.node.config.NodeConfig;
@@ -58,8 +57,13 @@ public final class ChangeParticipant {
   private static final Logger LOG = LoggerFactory.getLogger(ChangeParticipant.class);
   /** Entries scanned per turn of the event loop when counting, copying or dropping keys. */
   static final int PAGE_ENTRIES = 1024;
-  /** Bytes of entries one batch to a receiver carries. */
-  static final long BATCH_BYTES_MAX = ReplicationQueue.Limits.BATCH_BYTES_MAX_DEFAULT;
+  /**
+   * Bytes of entries one batch to a receiver carries: small, because the cluster serves while
+   * keys are copied, and a receiver applies a batch in one turn of its event loop.
+   */
+  static final long BATCH_BYTES_MAX = 128 << 10;
+  /** Entries one batch to a receiver carries at most. */
+  static final int BATCH_ENTRIES_MAX = 256;
   /** How long prepare waits for the replication queue to drain. */
   static final long DRAIN_WAIT_MS = 3_000;
   /** A batch a receiver did not take is sent again after this, this many times at most. */
@@ -257,7 +261,7 @@ public final class ChangeParticipant {
       for (NodeAddress t : targets) {
         batches.computeIfAbsent(t, k -> new ArrayList<>()).add(e);
         long bytes = batchBytes.merge(t, e.sizeEstimateBytes(), Long::sum);
-        if (bytes >= BATCH_BYTES_MAX) {
+        if (bytes >= BATCH_BYTES_MAX || batches.get(t).size() >= BATCH_ENTRIES_MAX) {
           sends.add(send(t, batches.remove(t), sent, copying, 1));
           batchBytes.remove(t);
         }
