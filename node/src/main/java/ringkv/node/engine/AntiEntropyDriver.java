@@ -6,12 +6,11 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import ringkv.gossip.AntiEntropyPolicy;
 import ringkv.gossip.Entry;
 import ringkv.gossip.KeyVersion;
 import ringkv.gossip.NodeStability;
@@ -95,10 +94,8 @@ public final class AntiEntropyDriver {
   private long timer = -1;
   /** The round this node is running as initiator, or null. */
   private Round current;
-  private int peerCursor;
   private int digestsInFlight;
-  /** When each peer last asked this node for a round: it is reconciling with us already. */
-  private final Map<NodeAddress, Long> lastAskedMs = new HashMap<>();
+  private final AntiEntropyPolicy policy;
   private final SettleHorizon settled = new SettleHorizon(SETTLE_MS);
 
   public AntiEntropyDriver(Vertx vertx, Context context, Clock clock, ClusterState state,
@@ -115,6 +112,7 @@ public final class AntiEntropyDriver {
     this.peers = peers;
     this.intervalMs = intervalMs;
     this.timeoutMs = timeoutMs;
+    this.policy = new AntiEntropyPolicy(state.self().toString(), intervalMs);
   }
 
   public void start() {
@@ -170,7 +168,11 @@ public final class AntiEntropyDriver {
     if (current != null || !quiet() || shard.isEmpty()) {
       return;
     }
-    NodeAddress peer = nextPeer(c.membersOf(shard.getAsInt()));
+    List<String> members = c.membersOf(shard.getAsInt()).stream().map(NodeAddress::toString)
+        .toList();
+    NodeAddress peer = policy.nextPeer(members,
+        m -> PeerLiveness.address(m).map(liveness::isLive).orElse(false), clock.millis())
+        .map(NodeAddress::parse).orElse(null);
     if (peer == null) {
       return;
     }
@@ -207,20 +209,6 @@ public final class AntiEntropyDriver {
     }
   }
 
-  /** The next live peer in round-robin order that is not itself reconciling with this node. */
-  private NodeAddress nextPeer(List<NodeAddress> members) {
-    long now = clock.millis();
-    for (int i = 0; i < members.size(); i++) {
-      NodeAddress m = members.get(Math.floorMod(peerCursor++, members.size()));
-      Long asked = lastAskedMs.get(m);
-      if (!m.equals(state.self()) && liveness.isLive(m)
-          && (asked == null || now - asked >= intervalMs)) {
-        return m;
-      }
-    }
-    return null;
-  }
-
   /**
    * Asks the peer for its digest (it raises the horizon to its own if that is higher: a counter
    * either side knew of long enough ago is settled), then digests this side at that horizon.
@@ -228,7 +216,8 @@ public final class AntiEntropyDriver {
   private void compareDigests(Round r) {
     Future<DigestReply> theirs = peers.call(r.peer, PeerProtocol.DIGEST,
         new DigestRequest(r.header(), RangeDigest.LEAF_BITS), timeoutMs).map(reply -> {
-          r.scope = RepairScope.upTo(Math.max(r.scope.horizon(), reply.horizon()));
+          r.scope = RepairScope.upTo(AntiEntropyPolicy.horizon(r.scope.horizon(),
+              reply.horizon()));
           return reply;
         });
     Future<RangeDigest> mine = theirs.compose(d -> digest(r.shard, r.epoch, r.scope));
@@ -387,8 +376,7 @@ public final class AntiEntropyDriver {
   /** A peer's round asks for this node's digest. */
   public Future<DigestReply> serveDigest(DigestRequest request) {
     Scope s = request.scope();
-    if (current != null && current.peer.equals(s.from())
-        && state.self().compareTo(s.from()) < 0) {
+    if (!policy.yieldsTo(current == null ? null : current.peer.toString(), s.from().toString())) {
       // Both started a round with each other: one round repairs both ways, the lower one's.
       throw new KvException(ErrorCode.UNAVAILABLE, "already reconciling with " + s.from());
     }
@@ -402,7 +390,7 @@ public final class AntiEntropyDriver {
           + " digests");
     }
     digestsInFlight++;
-    long horizon = Math.max(s.horizon(), settled.horizon(clock.millis()));
+    long horizon = AntiEntropyPolicy.horizon(settled.horizon(clock.millis()), s.horizon());
     return digest(s.shard(), s.epoch(), RepairScope.upTo(horizon))
         .map(d -> new DigestReply(d, horizon))
         .andThen(ar -> digestsInFlight--);
@@ -421,15 +409,10 @@ public final class AntiEntropyDriver {
   /** Checks this node can answer a round for the requested shard. */
   private void checkServing(Scope s) {
     ClusterConfig c = state.current();
-    if (!quiet() || c.epoch() != s.epoch()) {
-      throw new KvException(ErrorCode.UNAVAILABLE, "not ready for anti-entropy at epoch "
-          + s.epoch() + " (epoch " + c.epoch() + (quiet() ? "" : ", busy") + ")");
-    }
-    if (!c.membersOf(s.shard()).contains(state.self())
-        || !c.membersOf(s.shard()).contains(s.from())) {
-      throw new KvException(ErrorCode.UNAVAILABLE, state.self() + " and " + s.from()
-          + " are not both in shard " + s.shard());
-    }
-    lastAskedMs.put(s.from(), clock.millis());
+    policy.refusal(s.from().toString(), s.shard(), s.epoch(), quiet(), c.epoch(),
+        c.membersOf(s.shard()).stream().map(NodeAddress::toString).toList(), clock.millis())
+        .ifPresent(why -> {
+          throw new KvException(ErrorCode.UNAVAILABLE, why);
+        });
   }
 }
