@@ -21,6 +21,8 @@ import ringkv.gossip.ViewChangeParticipant;
 import ringkv.node.config.NodeConfig;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
+import ringkv.node.log.LogFields;
+import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.Empty;
 import ringkv.node.peer.MembershipMessages.EpochRequest;
 import ringkv.node.peer.MembershipMessages.PrepareRequest;
@@ -71,12 +73,13 @@ public final class ViewChanges {
   private final PeerLiveness liveness;
   private final PeerClient peers;
   private final NodeMeta meta;
+  private final NodeMetrics metrics;
   private long abortTimer = -1;
   private ChangeStats lastChange;
 
   public ViewChanges(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
       NodeStability stability, KvService kv, PeerLiveness liveness, PeerClient peers,
-      NodeMeta meta) {
+      NodeMeta meta, NodeMetrics metrics) {
     this.vertx = vertx;
     this.clock = clock;
     this.config = config;
@@ -87,6 +90,7 @@ public final class ViewChanges {
     this.liveness = liveness;
     this.peers = peers;
     this.meta = meta;
+    this.metrics = metrics;
   }
 
   public ChangeStats lastChange() {
@@ -130,15 +134,18 @@ public final class ViewChanges {
               keys, bytes));
         }))
         .recover(err -> {
+          metrics.viewChangeCoordinated(false);
           LOG.warn("event=view-change-aborted node={} epoch={} cause={}", state.self(),
               next.epoch(), err.getMessage());
           all(participants, PeerProtocol.ABORT, epoch);
           return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
               err.getMessage() + "; nothing was changed"));
         })
-        .onSuccess(s -> LOG.info("event=view-change-done node={} epoch={} ms={} keys-moved={} "
-            + "bytes={}", state.self(), s.epoch(), s.windowMs(), s.keysMoved(),
-            s.bytesStreamed()));
+        .onSuccess(s -> {
+          metrics.viewChangeCoordinated(true);
+          LOG.info("event=view-change-done node={} epoch={} ms={} keys-moved={} bytes={}",
+              state.self(), s.epoch(), s.windowMs(), s.keysMoved(), s.bytesStreamed());
+        });
   }
 
   /** Calls {@code route} on every participant; fails naming the first that did not answer. */
@@ -176,8 +183,11 @@ public final class ViewChanges {
     cancelAbortTimer();
     abortTimer = vertx.setTimer(config.viewChangeTimeoutMs(), id -> {
       abortTimer = -1;
-      state.participant().onTick(clock.millis()).ifPresent(epoch -> LOG.warn(
-          "event=view-change-timeout node={} epoch={} action=abort", state.self(), epoch));
+      state.participant().onTick(clock.millis()).ifPresent(epoch -> {
+        metrics.viewChangeAborted(true);
+        LOG.warn("event=view-change-timeout node={} epoch={} action=abort", state.self(),
+            epoch);
+      });
     });
     return kv.drainReplication(clock.millis() + DRAIN_WAIT_MS)
         .map(v -> Empty.INSTANCE)
@@ -198,6 +208,7 @@ public final class ViewChanges {
     long[] totals = new long[2];
     return transferFrom(plan, null, totals).map(v -> {
       state.participant().onSent(totals[0], totals[1]);
+      metrics.viewChangeSent(totals[0], totals[1]);
       return new TransferReply(totals[0], totals[1]);
     });
   }
@@ -245,6 +256,7 @@ public final class ViewChanges {
     cancelAbortTimer();
     var c = committed.get();
     lastChange = new ChangeStats(epoch, c.windowMs(), c.keysSent(), c.bytesSent());
+    metrics.viewChangeCommitted(c.windowMs());
     LOG.info("event=view-change-committed node={} epoch={} window-ms={}", state.self(), epoch,
         c.windowMs());
     // Answered once the keys this node no longer owns are gone, so key counts read right after
@@ -256,6 +268,7 @@ public final class ViewChanges {
   public Empty abort(long epoch) {
     if (state.participant().abort(epoch)) {
       cancelAbortTimer();
+      metrics.viewChangeAborted(false);
       LOG.info("event=view-change-abort node={} epoch={}", state.self(), epoch);
     }
     return Empty.INSTANCE;
@@ -277,6 +290,7 @@ public final class ViewChanges {
    */
   public Future<Integer> adopt(ClusterConfig next) {
     ClusterConfig previous = state.install(next);
+    LogFields.epoch(next.epoch());
     meta.saveConfig(next);
     stability.onLayout(ClusterState.shardMap(next));
     replica.queue().retainPeers(new HashSet<>(state.shardPeers().stream()
