@@ -138,7 +138,7 @@ public final class NodeMetrics implements AutoCloseable {
     }
     Gauge.builder("ringkv.node.info", () -> 1)
         .description("This node: its address and the dialect it was started with")
-        .tag("node", config.address().toString())
+        .tag("address", config.address().toString())
         .tag("dialect", config.dialect() == NodeConfig.Dialect.SHARD ? "shard" : "view-change")
         .register(registry);
     Gauge.builder("ringkv.config.epoch", state, s -> s.current().epoch())
