@@ -1,11 +1,13 @@
 package ringkv.node.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmInfoMetrics;
@@ -16,6 +18,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -131,6 +134,15 @@ public final class NodeMetrics implements AutoCloseable {
     this.core = core;
     this.queue = core.replica().queue();
     this.http = new HttpMetrics(registry);
+    // Micrometer reports the process's CPU time in nanoseconds (process_cpu_time_ns_total);
+    // Prometheus' convention and its own clients say process_cpu_seconds_total.
+    registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")));
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      FunctionCounter.builder("process.cpu", os, o -> o.getProcessCpuTime() / 1e9)
+          .description("CPU time used by the node's process").baseUnit("seconds")
+          .register(registry);
+    }
     for (MeterBinder jvm : new MeterBinder[] {new JvmMemoryMetrics(), gc,
         new JvmThreadMetrics(), new ClassLoaderMetrics(), new JvmInfoMetrics(),
         new ProcessorMetrics(), new UptimeMetrics(), new FileDescriptorMetrics()}) {
