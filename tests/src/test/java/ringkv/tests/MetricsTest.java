@@ -81,6 +81,7 @@ class MetricsTest {
       Map.entry("jvm_threads_live_threads", "gauge"),
       Map.entry("jvm_classes_loaded_classes", "gauge"),
       Map.entry("process_cpu_usage", "gauge"),
+      Map.entry("process_cpu_seconds_total", "counter"),
       Map.entry("process_uptime_seconds", "gauge"),
       Map.entry("process_files_open_files", "gauge"),
       Map.entry("system_cpu_count", "gauge"));
