@@ -7,6 +7,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import ringkv.node.log.LogFields;
+import ringkv.node.log.LogFormatEncoder;
 import ringkv.node.storage.RocksDbStore;
 
 /**
@@ -28,7 +30,10 @@ public final class Main {
       System.exit(2);
       return;
     }
+    // Before the first logger: logback.xml reads the format when it configures itself.
+    System.setProperty(LogFormatEncoder.FORMAT_PROPERTY, config.logFormat().text());
     Logger log = LoggerFactory.getLogger(Main.class);
+    LogFields.node(config.address().toString());
     log.info(config.describe());
     RocksDbStore durable = null;
     if (config.dataDir().isPresent()) {

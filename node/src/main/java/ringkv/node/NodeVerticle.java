@@ -25,6 +25,7 @@ import ringkv.node.api.HttpErrors;
 import ringkv.node.api.InternalRoutes;
 import ringkv.node.api.KeyValueFastPath;
 import ringkv.node.api.KvsDialect;
+import ringkv.node.api.MetricsRoutes;
 import ringkv.node.api.RingRoutes;
 import ringkv.node.api.ShardDialect;
 import ringkv.node.api.UiRoutes;
@@ -41,6 +42,8 @@ import ringkv.node.engine.NodeMeta;
 import ringkv.node.engine.PeerLiveness;
 import ringkv.node.engine.ViewChanges;
 import ringkv.node.json.Json;
+import ringkv.node.log.LogFields;
+import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.PeerClient;
 import ringkv.node.storage.RocksDbStore;
 import ringkv.node.time.Clock;
@@ -72,6 +75,7 @@ public final class NodeVerticle extends VerticleBase {
   private Heartbeats heartbeats;
   private AntiEntropyDriver antiEntropy;
   private ClusterState state;
+  private NodeMetrics metrics;
 
   public NodeVerticle(NodeConfig config, RocksDbStore durable) {
     this(config, durable, Clock.SYSTEM);
@@ -110,13 +114,15 @@ public final class NodeVerticle extends VerticleBase {
         config.waitersMax());
     peers = new PeerClient(vertx, config.connectTimeoutMs(), interceptor);
     PeerLiveness liveness = new PeerLiveness(self, clock, config.failureTimeoutMs());
+    metrics = new NodeMetrics(config, clock, state, core, liveness, durable);
+    LogFields.epoch(state.current().epoch());
     gossip = new GossipDriver(vertx, context, clock, queue, peers, liveness, self,
-        config.replicationTickMs(), config.forwardTimeoutMs());
-    kv = new KvService(vertx, clock, config, state, core, liveness, peers, gossip);
+        config.replicationTickMs(), config.forwardTimeoutMs(), metrics);
+    kv = new KvService(vertx, clock, config, state, core, liveness, peers, gossip, metrics);
     ChangeParticipant participant = new ChangeParticipant(vertx, clock, config, state, stability,
-        kv, liveness, peers, meta);
+        kv, liveness, peers, meta, metrics);
     ViewChanges views = new ViewChanges(vertx, clock, config, state, participant, liveness,
-        peers);
+        peers, metrics);
     CatchUp catchUp = new CatchUp(vertx, clock, config, state, stability, kv, participant,
         peers, gossip);
     ConfigSync configSync = new ConfigSync(state, participant, catchUp, peers,
@@ -124,7 +130,7 @@ public final class NodeVerticle extends VerticleBase {
     heartbeats = new Heartbeats(vertx, state, stability, replica, liveness, gossip, configSync,
         peers, meta, config.heartbeatIntervalMs(), config.failureTimeoutMs());
     antiEntropy = new AntiEntropyDriver(vertx, context, clock, state, stability, kv, liveness,
-        peers, config.antiEntropyIntervalMs(), config.forwardTimeoutMs());
+        peers, config.antiEntropyIntervalMs(), config.forwardTimeoutMs(), metrics);
     meta.saveConfig(state.current());
 
     Router router = router();
@@ -132,7 +138,9 @@ public final class NodeVerticle extends VerticleBase {
     shardDialect.mount(router);
     KvsDialect kvsDialect = new KvsDialect(vertx, kv, state, liveness, views, config);
     kvsDialect.mount(router);
-    fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router, config.bodyBytesMax());
+    fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router, config.bodyBytesMax(),
+        metrics.http());
+    metrics.watchInFlight(fastPath::inFlight);
     new RingRoutes(kv, state, liveness, views, config).mount(router);
     new UiRoutes(kv, state, liveness, clock, config).mount(router);
     new AdminRoutes(state, liveness, views).mount(router);
@@ -166,6 +174,8 @@ public final class NodeVerticle extends VerticleBase {
   private Router router() {
     Router router = Router.router(vertx);
     new HealthRoutes(state).mount(router); // first: ahead of the in-flight bound and bodies
+    new MetricsRoutes(metrics).mount(router); // likewise, and not counted itself
+    router.route().handler(metrics.http()::observe); // request ids, request metrics
     router.route().handler(ctx -> {
       if (!fastPath.enter()) {
         ctx.fail(KeyValueFastPath.overloaded());
@@ -275,6 +285,9 @@ public final class NodeVerticle extends VerticleBase {
             if (stop != null) {
               stop.run();
             }
+          }
+          if (metrics != null) {
+            metrics.close();
           }
           return peers == null ? Future.succeededFuture() : peers.close();
         });

@@ -107,4 +107,22 @@ class NodeConfigTest {
     assertTrue(error(env("ADDRESS", "127.0.0.2:13800", "REPL_FACTOR", "2",
         "VIEW", "127.0.0.2:13800,127.0.0.3:13800,127.0.0.4:13800")).contains("REPL_FACTOR=2"));
   }
+
+  @Test
+  void logFormatIsTextOrJson() {
+    Map<String, String> ok = env("SOCKET_ADDRESS", "127.0.0.1:8082", "VIEW", "127.0.0.1:8082");
+    NodeConfig text = NodeConfig.parse(ok, new String[0]);
+    assertEquals(NodeConfig.LogFormat.TEXT, text.logFormat());
+    assertTrue(text.describe().contains("LOG_FORMAT=text"), text.describe());
+    Map<String, String> json = new HashMap<>(ok);
+    json.put("LOG_FORMAT", "json");
+    NodeConfig c = NodeConfig.parse(json, new String[0]);
+    assertEquals(NodeConfig.LogFormat.JSON, c.logFormat());
+    assertTrue(c.describe().contains("LOG_FORMAT=json"), c.describe());
+    assertEquals(NodeConfig.LogFormat.JSON,
+        NodeConfig.parse(ok, new String[] {"--log-format", "json"}).logFormat());
+    Map<String, String> bad = new HashMap<>(ok);
+    bad.put("LOG_FORMAT", "xml");
+    assertTrue(error(bad).startsWith("LOG_FORMAT=\"xml\""), error(bad));
+  }
 }

@@ -280,6 +280,7 @@ final class FuzzRequests {
       Map.entry("/ui/ui.js", Set.of("GET")),
       Map.entry("/health/live", Set.of("GET")),
       Map.entry("/health/ready", Set.of("GET")),
+      Map.entry("/metrics", Set.of("GET")),
       Map.entry("/internal/kv", Set.of("POST")),
       Map.entry("/internal/replicate", Set.of("POST")),
       Map.entry("/internal/entries", Set.of("POST")),

@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import ringkv.node.log.RequestIds;
 
 /**
  * The single place that renders failures as JSON: {@code {"error": ..., "message": "Error in
@@ -29,8 +30,9 @@ public final class HttpErrors {
   /** Router failure handler and error handler for every status. */
   public static void handle(RoutingContext ctx) {
     if (ctx.response().headWritten()) {
-      LOG.warn("event=failure-after-response path={} cause={}", ctx.request().path(),
-          String.valueOf(ctx.failure()));
+      RequestIds.withId(ctx.request(), () -> LOG.warn(
+          "event=failure-after-response path={} cause={}", ctx.request().path(),
+          String.valueOf(ctx.failure())));
       return;
     }
     render(ctx, toKvException(ctx));
@@ -68,13 +70,14 @@ public final class HttpErrors {
         case 405 -> new KvException(ErrorCode.METHOD_NOT_ALLOWED);
         case 413 -> new KvException(ErrorCode.PAYLOAD_TOO_LARGE);
         default -> {
-          LOG.error("event=unexpected-status status={} path={}", status, ctx.request().path());
+          RequestIds.withId(ctx.request(), () -> LOG.error(
+              "event=unexpected-status status={} path={}", status, ctx.request().path()));
           yield new KvException(ErrorCode.INTERNAL);
         }
       };
     }
-    LOG.error("event=bug method={} path={}", ctx.request().method(), ctx.request().path(),
-        failure);
+    RequestIds.withId(ctx.request(), () -> LOG.error("event=bug method={} path={}",
+        ctx.request().method(), ctx.request().path(), failure));
     return new KvException(ErrorCode.INTERNAL, failure.toString());
   }
 
@@ -94,15 +97,16 @@ public final class HttpErrors {
    */
   public static void fail(HttpServerRequest request, Throwable failure) {
     if (request.response().headWritten()) {
-      LOG.warn("event=failure-after-response path={} cause={}", request.path(),
-          String.valueOf(failure));
+      RequestIds.withId(request, () -> LOG.warn("event=failure-after-response path={} cause={}",
+          request.path(), String.valueOf(failure)));
       return;
     }
     if (failure instanceof KvException k) {
       render(request, k, null);
       return;
     }
-    LOG.error("event=bug method={} path={}", request.method(), request.path(), failure);
+    RequestIds.withId(request, () -> LOG.error("event=bug method={} path={}", request.method(),
+        request.path(), failure));
     render(request, new KvException(ErrorCode.INTERNAL, failure.toString()), null);
   }
 
@@ -164,8 +168,8 @@ public final class HttpErrors {
 
   /** Answers 500 for an answer that could not be rendered (a bug). */
   static Future<Void> unwritable(HttpServerRequest request, RuntimeException e) {
-    LOG.error("event=bug method={} path={} cause=unwritable-answer",
-        request.method(), request.path(), e);
+    RequestIds.withId(request, () -> LOG.error("event=bug method={} path={} "
+        + "cause=unwritable-answer", request.method(), request.path(), e));
     ObjectNode error = Json.object();
     error.put("message", "Error in " + request.method().name());
     error.put("error", ErrorCode.INTERNAL.error());

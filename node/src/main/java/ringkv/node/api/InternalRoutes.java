@@ -18,6 +18,7 @@ import ringkv.node.engine.Heartbeats;
 import ringkv.node.engine.KvRequest;
 import ringkv.node.engine.KvService;
 import ringkv.node.engine.ViewChanges;
+import ringkv.node.log.RequestIds;
 import ringkv.node.peer.Empty;
 import ringkv.node.peer.KvMessages.ForwardReply;
 import ringkv.node.peer.KvMessages.ForwardRequest;
@@ -105,7 +106,12 @@ public final class InternalRoutes {
       Future<A> answer;
       try {
         Buffer body = ctx.body() == null ? null : ctx.body().buffer();
-        answer = handler.apply(route.request().decode(body == null ? null : body.getBytes()));
+        Q request = route.request().decode(body == null ? null : body.getBytes());
+        if (request instanceof ForwardRequest forwarded) {
+          // Known here by the id the client's request got on the node that forwarded it.
+          RequestIds.adopt(ctx.request(), forwarded.requestId());
+        }
+        answer = handler.apply(request);
       } catch (RuntimeException e) {
         ctx.fail(e);
         return;
@@ -129,7 +135,7 @@ public final class InternalRoutes {
     Future<Void> synced = configSync.isNews(request.epoch())
         ? configSync.learnFrom(request.from()) : Future.succeededFuture();
     KvRequest kvRequest = new KvRequest(request.op(), request.key(), request.valueJson(),
-        request.context(), request.waitMs());
+        request.context(), request.waitMs(), request.requestId());
     return synced.compose(v -> kv.execute(kvRequest, request.hops(), request.fromCatchingUp()))
         .map(KvService::forwardReply);
   }

@@ -7,6 +7,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import ringkv.node.log.RequestIds;
+import ringkv.node.metrics.HttpMetrics;
+import ringkv.node.metrics.RouteLabel;
 
 /**
  * The server's first stop for every request: the key-value requests of both dialects (GET, PUT
@@ -30,14 +33,16 @@ public final class KeyValueFastPath implements Handler<HttpServerRequest> {
   private final KvsDialect kvs;
   private final Handler<HttpServerRequest> router;
   private final long bodyBytesMax;
+  private final HttpMetrics metrics;
   private int inFlight;
 
   public KeyValueFastPath(ShardDialect shard, KvsDialect kvs, Handler<HttpServerRequest> router,
-      long bodyBytesMax) {
+      long bodyBytesMax, HttpMetrics metrics) {
     this.shard = shard;
     this.kvs = kvs;
     this.router = router;
     this.bodyBytesMax = bodyBytesMax;
+    this.metrics = metrics;
   }
 
   /** Requests being served now (router and fast path). */
@@ -67,10 +72,14 @@ public final class KeyValueFastPath implements Handler<HttpServerRequest> {
         "more than " + REQUESTS_IN_FLIGHT_MAX + " requests in flight");
   }
 
-  /** {@link #enter} for a request of the fast path: the count goes down when it is over. */
-  private boolean admit(HttpServerRequest req) {
+  /**
+   * {@link #enter} for a request of the fast path: the count goes down when it is over, and the
+   * request is recorded then.
+   */
+  private boolean admit(HttpServerRequest req, RouteLabel route, long startNanos) {
     if (!enter()) {
-      HttpErrors.render(req, overloaded(), null);
+      HttpErrors.render(req, overloaded(), null)
+          .onComplete(sent -> metrics.ended(req, route, startNanos));
       return false;
     }
     boolean[] done = {false};
@@ -78,6 +87,7 @@ public final class KeyValueFastPath implements Handler<HttpServerRequest> {
       if (!done[0]) {
         done[0] = true;
         exit();
+        metrics.ended(req, route, startNanos);
       }
     };
     req.response().endHandler(over);
@@ -93,7 +103,9 @@ public final class KeyValueFastPath implements Handler<HttpServerRequest> {
       router.handle(req);
       return;
     }
-    if (!admit(req)) {
+    long start = System.nanoTime();
+    RequestIds.assign(req);
+    if (!admit(req, shardDialect ? RouteLabel.SHARD_KEY : RouteLabel.KVS_KEY, start)) {
       return;
     }
     String length = req.getHeader("Content-Length");

@@ -1,5 +1,6 @@
 package ringkv.node.api;
 import ringkv.node.json.Json;
+import ringkv.node.log.RequestIds;
 import ringkv.node.error.KvException;
 import ringkv.node.error.ErrorCode;
 
@@ -97,7 +98,8 @@ public final class KvsDialect {
       String key = Requests.pathRest(req.path(), KEYS_PREFIX);
       KvBody body = Requests.kvBody(req, rawBody, CONTEXT_FIELD);
       context = ContextJson.read(body.context(), kv.clockLimit());
-      request = new KvRequest(op, key, body.rawValue(), context, config.kvsCausalWaitMs());
+      request = new KvRequest(op, key, body.rawValue(), context, config.kvsCausalWaitMs(),
+          RequestIds.of(req));
     } catch (KvException e) {
       HttpErrors.render(req, e, contextField(context));
       return;

@@ -1,5 +1,6 @@
 package ringkv.node.api;
 import ringkv.node.json.Json;
+import ringkv.node.log.RequestIds;
 import ringkv.node.error.KvException;
 import ringkv.node.error.ErrorCode;
 
@@ -196,7 +197,8 @@ public final class ShardDialect {
     }
     KvBody body = Requests.kvBody(req, rawBody, "causal-metadata");
     KvRequest request = new KvRequest(op, key, body.rawValue(),
-        ContextJson.read(body.context(), kv.clockLimit()), config.causalWaitMs());
+        ContextJson.read(body.context(), kv.clockLimit()), config.causalWaitMs(),
+        RequestIds.of(req));
     kv.execute(request, 0, false).onComplete(ar -> {
       if (ar.failed()) {
         HttpErrors.fail(req, ar.cause());

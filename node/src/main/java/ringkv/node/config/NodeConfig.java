@@ -29,6 +29,8 @@ import ringkv.ring.Ring;
  * @param exitWithParent {@code EXIT_WITH_PARENT=1}: the node stops (gracefully) when the process
  *     that started it exits, so a supervisor that dies without stopping it (a test JVM killed
  *     with SIGKILL) leaves no node behind
+ * @param logFormat {@code LOG_FORMAT}: {@code text} (default) or {@code json}, one JSON object
+ *     per line with the node, the epoch and the request id
  */
 public record NodeConfig(
     Dialect dialect,
@@ -54,12 +56,24 @@ public record NodeConfig(
     int waitersMax,
     int bodyBytesMax,
     long antiEntropyIntervalMs,
-    boolean exitWithParent) {
+    boolean exitWithParent,
+    LogFormat logFormat) {
 
   /** The two HTTP dialects; every node serves both, this picks shared conventions. */
   public enum Dialect {
     SHARD,
     VIEW_CHANGE
+  }
+
+  /** How the node writes its log lines ({@code LOG_FORMAT}). */
+  public enum LogFormat {
+    TEXT,
+    JSON;
+
+    /** The value as written in {@code LOG_FORMAT}. */
+    public String text() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 
   /** Thrown for a bad setting; the message is the one line printed before exiting. */
@@ -127,7 +141,7 @@ public record NodeConfig(
 
   private static boolean isKnown(String variable) {
     return DEFAULTS.containsKey(variable) || List.of("SOCKET_ADDRESS", "ADDRESS", "VIEW",
-        "SHARD_COUNT", "REPL_FACTOR", "DATA_DIR").contains(variable);
+        "SHARD_COUNT", "REPL_FACTOR", "DATA_DIR", "LOG_FORMAT").contains(variable);
   }
 
   private static NodeConfig fromSettings(Map<String, String> s) {
@@ -170,7 +184,21 @@ public record NodeConfig(
         (int) number(s, "WAITERS_MAX", 1, 1_000_000),
         (int) number(s, "BODY_BYTES_MAX", 1024, 64 * 1024 * 1024),
         number(s, "ANTI_ENTROPY_INTERVAL_MS", 10, 3_600_000),
-        number(s, "EXIT_WITH_PARENT", 0, 1) == 1);
+        number(s, "EXIT_WITH_PARENT", 0, 1) == 1,
+        logFormat(s));
+  }
+
+  private static LogFormat logFormat(Map<String, String> s) {
+    String raw = blankToNull(s.get("LOG_FORMAT"));
+    if (raw == null) {
+      return LogFormat.TEXT;
+    }
+    for (LogFormat f : LogFormat.values()) {
+      if (f.text().equals(raw)) {
+        return f;
+      }
+    }
+    throw new BadConfigException("LOG_FORMAT=\"" + raw + "\" is not one of: text, json");
   }
 
   private static NodeAddress address(Map<String, String> s) {
@@ -265,6 +293,7 @@ public record NodeConfig(
         + " BATCH_ENTRIES_MAX=" + batchEntriesMax + " WAITERS_MAX=" + waitersMax
         + " BODY_BYTES_MAX=" + bodyBytesMax
         + " ANTI_ENTROPY_INTERVAL_MS=" + antiEntropyIntervalMs
-        + " EXIT_WITH_PARENT=" + (exitWithParent ? 1 : 0);
+        + " EXIT_WITH_PARENT=" + (exitWithParent ? 1 : 0)
+        + " LOG_FORMAT=" + logFormat.text();
   }
 }

@@ -22,6 +22,7 @@ import ringkv.gossip.SettleHorizon;
 import ringkv.gossip.VersionMerge;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
+import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.AntiEntropyMessages.DigestReply;
 import ringkv.node.peer.AntiEntropyMessages.DigestRequest;
 import ringkv.node.peer.AntiEntropyMessages.Scope;
@@ -91,6 +92,7 @@ public final class AntiEntropyDriver {
   private final PeerClient peers;
   private final long intervalMs;
   private final long timeoutMs;
+  private final NodeMetrics metrics;
   private long timer = -1;
   /** The round this node is running as initiator, or null. */
   private Round current;
@@ -100,7 +102,7 @@ public final class AntiEntropyDriver {
 
   public AntiEntropyDriver(Vertx vertx, Context context, Clock clock, ClusterState state,
       NodeStability stability, KvService kv, PeerLiveness liveness, PeerClient peers,
-      long intervalMs, long timeoutMs) {
+      long intervalMs, long timeoutMs, NodeMetrics metrics) {
     this.vertx = vertx;
     this.context = context;
     this.clock = clock;
@@ -113,6 +115,7 @@ public final class AntiEntropyDriver {
     this.intervalMs = intervalMs;
     this.timeoutMs = timeoutMs;
     this.policy = new AntiEntropyPolicy(state.self().toString(), intervalMs);
+    this.metrics = metrics;
   }
 
   public void start() {
@@ -135,6 +138,7 @@ public final class AntiEntropyDriver {
     final int shard;
     final long epoch;
     final long startMs = clock.millis();
+    final long startNanos = System.nanoTime();
     final Promise<Void> done = Promise.promise();
     final VersionMerge merge = new VersionMerge(REPAIR_BATCH_KEYS_MAX);
     RepairScope scope;
@@ -190,6 +194,8 @@ public final class AntiEntropyDriver {
   private void finished(Round r, Throwable failure) {
     current = null;
     long ms = clock.millis() - r.startMs;
+    metrics.antiEntropyRound(failure == null, System.nanoTime() - r.startNanos, r.sent,
+        r.received);
     if (failure == null) {
       stability.onAntiEntropyRound(r.peer.toString());
       if (r.sent + r.received > 0) {

@@ -19,6 +19,8 @@ import ringkv.gossip.ViewChangeParticipant;
 import ringkv.node.config.NodeConfig;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
+import ringkv.node.log.LogFields;
+import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.Empty;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
 import ringkv.node.peer.MembershipMessages.PlanReply;
@@ -83,6 +85,7 @@ public final class ChangeParticipant {
   private final PeerLiveness liveness;
   private final PeerClient peers;
   private final NodeMeta meta;
+  private final NodeMetrics metrics;
   private long abortTimer = -1;
   private ChangeStats lastChange;
   /** This node's copy for the change under way: state, totals and progress. */
@@ -112,7 +115,7 @@ public final class ChangeParticipant {
 
   public ChangeParticipant(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
       NodeStability stability, KvService kv, PeerLiveness liveness, PeerClient peers,
-      NodeMeta meta) {
+      NodeMeta meta, NodeMetrics metrics) {
     this.vertx = vertx;
     this.clock = clock;
     this.config = config;
@@ -123,6 +126,7 @@ public final class ChangeParticipant {
     this.liveness = liveness;
     this.peers = peers;
     this.meta = meta;
+    this.metrics = metrics;
   }
 
   public ChangeStats lastChange() {
@@ -339,6 +343,8 @@ public final class ChangeParticipant {
     }
     return sent.map(v -> {
       state.participant().onSent(delta.keys, delta.bytes);
+      metrics.viewChangeSent(delta.keys + (copied == null ? 0 : copied.sent.keys),
+          delta.bytes + (copied == null ? 0 : copied.sent.bytes));
       long keys = delta.keys + (copied == null ? 0 : copied.sent.keys);
       long bytes = delta.bytes + (copied == null ? 0 : copied.sent.bytes);
       return new TransferReply(keys, bytes);
@@ -357,6 +363,7 @@ public final class ChangeParticipant {
     long copyBytes = copy != null && copy.epoch == epoch ? copy.sent.bytes : 0;
     lastChange = new ChangeStats(epoch, c.windowMs(), copyKeys + c.keysSent(),
         copyBytes + c.bytesSent());
+    metrics.viewChangeCommitted(c.windowMs());
     copy = null;
     kv.core().takeChanges();
     LOG.info("event=view-change-committed node={} epoch={} window-ms={}", state.self(), epoch,
@@ -369,6 +376,7 @@ public final class ChangeParticipant {
   /** Abandons the change: the old configuration stays, keys copied in are dropped. */
   public Empty abort(long epoch) {
     if (state.participant().abort(epoch)) {
+      metrics.viewChangeAborted(false);
       LOG.info("event=view-change-abort node={} epoch={}", state.self(), epoch);
       rollBack();
     }
@@ -389,6 +397,7 @@ public final class ChangeParticipant {
     abortTimer = vertx.setTimer(config.viewChangeTimeoutMs(), id -> {
       abortTimer = -1;
       state.participant().onTick(clock.millis()).ifPresentOrElse(epoch -> {
+        metrics.viewChangeAborted(true);
         LOG.warn("event=view-change-timeout node={} epoch={} action=abort", state.self(),
             epoch);
         rollBack();
@@ -416,6 +425,7 @@ public final class ChangeParticipant {
    */
   public Future<Integer> adopt(ClusterConfig next) {
     ClusterConfig previous = state.install(next);
+    LogFields.epoch(next.epoch());
     state.clearForeignLive();
     meta.saveConfig(next);
     stability.onLayout(ClusterState.shardMap(next));

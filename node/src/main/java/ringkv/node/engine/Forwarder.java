@@ -3,8 +3,12 @@ package ringkv.node.engine;
 import io.vertx.core.Future;
 import java.util.Comparator;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
+import ringkv.node.log.RequestIds;
+import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.KvMessages.ForwardReply;
 import ringkv.node.peer.KvMessages.ForwardRequest;
 import ringkv.node.peer.PeerClient;
@@ -21,37 +25,51 @@ import ringkv.ring.Rendezvous;
  * <p>Not thread-safe; confine to the node's event loop.
  */
 final class Forwarder {
+  private static final Logger LOG = LoggerFactory.getLogger(Forwarder.class);
   private final PeerClient peers;
   private final PeerLiveness liveness;
   private final long forwardTimeoutMs;
+  private final NodeMetrics metrics;
 
-  Forwarder(PeerClient peers, PeerLiveness liveness, long forwardTimeoutMs) {
+  Forwarder(PeerClient peers, PeerLiveness liveness, long forwardTimeoutMs,
+      NodeMetrics metrics) {
     this.peers = peers;
     this.liveness = liveness;
     this.forwardTimeoutMs = forwardTimeoutMs;
+    this.metrics = metrics;
   }
 
   Future<ForwardReply> forward(ForwardRequest request, List<NodeAddress> members) {
     List<NodeAddress> order = Rendezvous.order(request.key(), members);
     // Down members stay as a last resort (the detector may lag a restart).
     order.sort(Comparator.comparing(a -> liveness.isLive(a) ? 0 : 1));
-    return tryForward(request, order, 0);
+    long start = System.nanoTime();
+    NodeMetrics.Forward[] failure = {NodeMetrics.Forward.UNAVAILABLE};
+    return tryForward(request, order, 0, failure).onComplete(ar -> metrics.forwarded(
+        ar.succeeded() ? NodeMetrics.Forward.ANSWERED : failure[0], System.nanoTime() - start));
   }
 
+  /** Tries {@code order[index]} on; an owner's refusal sets {@code failure} to OWNER_ERROR. */
   private Future<ForwardReply> tryForward(ForwardRequest request, List<NodeAddress> order,
-      int index) {
+      int index, NodeMetrics.Forward[] failure) {
     if (index >= order.size()) {
       return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
           "no live member of the owning shard answered"));
     }
     NodeAddress to = order.get(index);
+    if (LOG.isDebugEnabled()) {
+      RequestIds.withId(request.requestId(), () -> LOG.debug(
+          "event=forward op={} key={} to={} hops={}", request.op(), request.key(), to,
+          request.hops()));
+    }
     return peers.call(to, PeerProtocol.KV, request, forwardTimeoutMs + request.waitMs())
         .recover(err -> {
           if (err instanceof KvException) {
+            failure[0] = NodeMetrics.Forward.OWNER_ERROR;
             return Future.failedFuture(err); // the owner's answer: passed on as it is
           }
           if (isConnectFailure(err)) {
-            return tryForward(request, order, index + 1);
+            return tryForward(request, order, index + 1, failure);
           }
           return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
               "forward to " + to + " failed: " + err));

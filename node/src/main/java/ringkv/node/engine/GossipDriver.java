@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.ReplicationQueue.Batch;
+import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.node.peer.ReplicationMessages;
@@ -36,12 +37,14 @@ public final class GossipDriver {
   private final NodeAddress self;
   private final long tickMs;
   private final long timeoutMs;
+  private final NodeMetrics metrics;
   private final Set<String> failing = new HashSet<>();
   private boolean flushScheduled;
   private long timerId = -1;
 
   public GossipDriver(Vertx vertx, Context context, Clock clock, ReplicationQueue queue,
-      PeerClient peers, PeerLiveness liveness, NodeAddress self, long tickMs, long timeoutMs) {
+      PeerClient peers, PeerLiveness liveness, NodeAddress self, long tickMs, long timeoutMs,
+      NodeMetrics metrics) {
     this.vertx = vertx;
     this.context = context;
     this.clock = clock;
@@ -51,6 +54,7 @@ public final class GossipDriver {
     this.self = self;
     this.tickMs = tickMs;
     this.timeoutMs = timeoutMs;
+    this.metrics = metrics;
   }
 
   public void start() {
@@ -82,7 +86,9 @@ public final class GossipDriver {
   }
 
   private void flush() {
-    List<Batch> due = queue.onTick(clock.millis(),
+    long now = clock.millis();
+    metrics.replicationFlushed(now);
+    List<Batch> due = queue.onTick(now,
         peer -> PeerLiveness.address(peer).map(liveness::isLive).orElse(false));
     for (Batch batch : due) {
       send(batch);
@@ -97,6 +103,7 @@ public final class GossipDriver {
       long now = clock.millis();
       if (ar.succeeded()) {
         queue.onAck(batch.peer(), batch.id(), now);
+        metrics.batchAcknowledged(batch.peer(), batch.entries().size());
         if (failing.remove(batch.peer())) {
           LOG.info("event=replication-recovered node={} peer={}", self, batch.peer());
         }
@@ -105,6 +112,7 @@ public final class GossipDriver {
         }
       } else {
         queue.onSendFailed(batch.peer(), batch.id(), now);
+        metrics.batchFailed(batch.peer());
         if (failing.add(batch.peer())) {
           LOG.info("event=replication-failing node={} peer={} pending={} cause={}", self,
               batch.peer(), queue.pending(batch.peer()), ar.cause().toString());

@@ -11,9 +11,11 @@ import ringkv.gossip.KeyValueCore;
  * @param valueJson the PUT value as compact JSON text; null when the request had none
  * @param context the client's causal context, as it sent it
  * @param waitMs how long the owner may wait for the causal dependencies of this request
+ * @param requestId the id the receiving node gave the client's request (its logs and the
+ *     owner's carry it), or null
  */
 public record KvRequest(KeyValueCore.Op op, String key, String valueJson, CausalContext context,
-    long waitMs) {
+    long waitMs, String requestId) {
   public KvRequest {
     Objects.requireNonNull(op, "op");
     Objects.requireNonNull(key, "key");

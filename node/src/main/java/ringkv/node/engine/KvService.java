@@ -18,6 +18,7 @@ import ringkv.gossip.Version;
 import ringkv.node.config.NodeConfig;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
+import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.KvMessages.Count;
 import ringkv.node.peer.KvMessages.CountRequest;
 import ringkv.node.peer.KvMessages.EntriesReply;
@@ -67,12 +68,14 @@ public final class KvService {
   private final PeerClient peers;
   private final GossipDriver gossip;
   private final Forwarder forwarder;
+  private final NodeMetrics metrics;
   private final Map<Long, Promise<Void>> parked = new HashMap<>();
   private long sweepTimer = -1;
   private boolean sweeping;
 
   public KvService(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
-      KeyValueCore core, PeerLiveness liveness, PeerClient peers, GossipDriver gossip) {
+      KeyValueCore core, PeerLiveness liveness, PeerClient peers, GossipDriver gossip,
+      NodeMetrics metrics) {
     this.vertx = vertx;
     this.clock = clock;
     this.config = config;
@@ -81,7 +84,8 @@ public final class KvService {
     this.liveness = liveness;
     this.peers = peers;
     this.gossip = gossip;
-    this.forwarder = new Forwarder(peers, liveness, config.forwardTimeoutMs());
+    this.metrics = metrics;
+    this.forwarder = new Forwarder(peers, liveness, config.forwardTimeoutMs(), metrics);
   }
 
   public void start() {
@@ -133,7 +137,7 @@ public final class KvService {
     }
     ForwardRequest forward = new ForwardRequest(request.op(), request.key(),
         request.valueJson(), request.context(), request.waitMs(), hops + 1, c.epoch(),
-        state.self(), member);
+        state.self(), member, request.requestId());
     return forwarder.forward(forward, members).map(r -> new KvReply(r.outcome(), r.valueJson(),
         r.context(), r.shardId(), r.servedBy(), true));
   }
@@ -156,7 +160,8 @@ public final class KvService {
     }
     Optional<Version> missing = core.missing(key, request.context());
     Future<Void> ready = missing.isEmpty()
-        ? Future.succeededFuture() : awaitVersion(key, missing.get(), shard, request.waitMs());
+        ? Future.succeededFuture() : observed(request.op(),
+            awaitVersion(key, missing.get(), shard, request.waitMs()));
     if (KeyValueCore.goesAheadWithoutDependency(request.op())) {
       ready = ready.recover(err -> err instanceof KvException k
           && k.code() == ErrorCode.CAUSAL_TIMEOUT
@@ -177,6 +182,23 @@ public final class KvService {
     }
     return new KvReply(r.outcome(), r.valueJson(), r.context(), shard,
         state.self().toString(), false);
+  }
+
+  /** Records how a causal wait of a request of {@code op} ended, once it ends. */
+  private Future<Void> observed(KeyValueCore.Op op, Future<Void> wait) {
+    long start = System.nanoTime();
+    return wait.onComplete(ar -> {
+      NodeMetrics.CausalWait outcome;
+      if (ar.succeeded()) {
+        outcome = NodeMetrics.CausalWait.RELEASED;
+      } else if (ar.cause() instanceof KvException k && k.code() == ErrorCode.CAUSAL_TIMEOUT) {
+        outcome = KeyValueCore.goesAheadWithoutDependency(op)
+            ? NodeMetrics.CausalWait.WENT_AHEAD : NodeMetrics.CausalWait.TIMED_OUT;
+      } else {
+        outcome = NodeMetrics.CausalWait.REFUSED; // too many waiting: the only other failure
+      }
+      metrics.causalWait(outcome, System.nanoTime() - start);
+    });
   }
 
   /** Parks until this replica holds {@code needed}; asks the other replicas for it meanwhile. */

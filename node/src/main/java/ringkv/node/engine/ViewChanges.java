@@ -18,6 +18,7 @@ import ringkv.gossip.TransferProgress;
 import ringkv.node.config.NodeConfig;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
+import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
 import ringkv.node.peer.MembershipMessages.EpochRequest;
 import ringkv.node.peer.MembershipMessages.PlanReply;
@@ -87,6 +88,7 @@ public final class ViewChanges {
   private final ChangeParticipant participant;
   private final PeerLiveness liveness;
   private final PeerClient peers;
+  private final NodeMetrics metrics;
   private Running running;
   private Plan staged;
   private ChangeStats lastCoordinated;
@@ -110,7 +112,8 @@ public final class ViewChanges {
   }
 
   public ViewChanges(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
-      ChangeParticipant participant, PeerLiveness liveness, PeerClient peers) {
+      ChangeParticipant participant, PeerLiveness liveness, PeerClient peers,
+      NodeMetrics metrics) {
     this.vertx = vertx;
     this.clock = clock;
     this.config = config;
@@ -118,6 +121,7 @@ public final class ViewChanges {
     this.participant = participant;
     this.liveness = liveness;
     this.peers = peers;
+    this.metrics = metrics;
   }
 
   /** The last change this node took part in (as any participant). */
@@ -293,6 +297,7 @@ public final class ViewChanges {
           });
         })
         .recover(err -> {
+          metrics.viewChangeCoordinated(false);
           LOG.warn("event=view-change-aborted node={} epoch={} cause={}", state.self(),
               next.epoch(), err.getMessage());
           all(participants, PeerProtocol.ABORT, epoch);
@@ -301,6 +306,7 @@ public final class ViewChanges {
         })
         .andThen(ar -> running = null)
         .onSuccess(s -> {
+          metrics.viewChangeCoordinated(true);
           lastCoordinated = s;
           LOG.info("event=view-change-done node={} epoch={} ms={} window-ms={} keys-moved={} "
               + "bytes={}", state.self(), s.epoch(), s.totalMs(), s.windowMs(), s.keysMoved(),

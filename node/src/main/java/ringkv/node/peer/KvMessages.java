@@ -27,16 +27,20 @@ public final class KvMessages {
   public static final int ENTRIES_PER_MESSAGE_MAX = 100_000;
   /** Forwarding hops a request may have made (a stale route needs one more, never many). */
   public static final int HOPS_MAX = 8;
+  /** Longest request id a forwarded request may carry. */
+  public static final int REQUEST_ID_CHARS_MAX = 64;
   /** Longest node id in a reply. */
   static final int NODE_CHARS_MAX = 300;
 
   /**
    * A client's request, forwarded by {@code from} (routing with configuration {@code epoch}) to
    * a member of the key's shard. {@code valueJson} is the PUT value's exact text (null if none).
+   * {@code requestId} (optional) is the id the forwarding node gave the client's request, so
+   * both nodes log it.
    */
   public record ForwardRequest(KeyValueCore.Op op, String key, String valueJson,
       CausalContext context, long waitMs, int hops, long epoch, NodeAddress from,
-      boolean fromCatchingUp) {
+      boolean fromCatchingUp, String requestId) {
     public ForwardRequest {
       Objects.requireNonNull(op, "op");
       Objects.requireNonNull(key, "key");
@@ -44,16 +48,24 @@ public final class KvMessages {
       Objects.requireNonNull(from, "from");
     }
 
+    public ForwardRequest(KeyValueCore.Op op, String key, String valueJson,
+        CausalContext context, long waitMs, int hops, long epoch, NodeAddress from,
+        boolean fromCatchingUp) {
+      this(op, key, valueJson, context, waitMs, hops, epoch, from, fromCatchingUp, null);
+    }
+
     public static final Codec<ForwardRequest> CODEC = Codec.object("a forwarded request",
         (out, m) -> out.text("op", m.op().name()).text("key", m.key())
             .text("value-json", m.valueJson()).context("context", m.context())
             .number("wait-ms", m.waitMs()).number("hops", m.hops()).number("epoch", m.epoch())
-            .address("from", m.from()).bool("from-catching-up", m.fromCatchingUp()),
+            .address("from", m.from()).bool("from-catching-up", m.fromCatchingUp())
+            .text("request-id", m.requestId()),
         f -> new ForwardRequest(KvMessages.op(f.text("op", 16)), f.text("key", Integer.MAX_VALUE),
             f.textOrNull("value-json", Integer.MAX_VALUE), f.context("context", Long.MAX_VALUE),
             f.number("wait-ms", 0, WAIT_MS_MAX, 0), (int) f.number("hops", 0, HOPS_MAX, 0),
             f.number("epoch", 0, Long.MAX_VALUE, 0), f.address("from"),
-            f.bool("from-catching-up", false)));
+            f.bool("from-catching-up", false),
+            f.textOrNull("request-id", REQUEST_ID_CHARS_MAX)));
   }
 
   static KeyValueCore.Op op(String text) {

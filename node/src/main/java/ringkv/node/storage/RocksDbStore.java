@@ -518,6 +518,24 @@ public final class RocksDbStore implements Store, MetaStore, AutoCloseable {
     return ByteBuffer.wrap(bytes).getLong();
   }
 
+  // ------------------------------------------------ for GET /metrics (issue 18); nothing else
+
+  /**
+   * A numeric RocksDB property of the entries column family, such as
+   * {@code rocksdb.estimate-num-keys} or {@code rocksdb.total-sst-files-size}; -1 once the store
+   * is closed. These read statistics RocksDB keeps in memory: short enough for the event loop.
+   */
+  public synchronized long entriesProperty(String name) {
+    if (closed) {
+      return -1;
+    }
+    try {
+      return db.getLongProperty(entries, name);
+    } catch (RocksDBException e) {
+      throw failed("reading property " + name, e);
+    }
+  }
+
   @Override
   public String toString() {
     return "RocksDbStore{" + dir + " live=" + live + " size=" + size + "}";
