@@ -20,16 +20,14 @@
    * the figures (GET /health/ready says why it is not ready in a 503). `optional`: a source this
    * node may not have (404): no error is shown, state[name] stays null.
    *
-   * View-change progress plugs in here: when the node gets a progress endpoint (live progress
-   * with an ETA), add it as
-   *     { name: 'progress', url: '/ring/view-change', optional: true },
-   * and map its fields in viewChangeProgress() below; renderViewChange() already draws a
-   * fraction, counts, bytes and an ETA when it is given them.
+   * View-change progress: GET /admin/view-change answers the phase, copies done of the total,
+   * rate and ETA of a change this node coordinates (viewChangeProgress() maps its fields).
    */
   const SOURCES = [
     { name: 'ring', url: '/ring' },
     { name: 'replication', url: '/ring/replication' },
     { name: 'health', url: '/health/ready', statuses: [200, 503] },
+    { name: 'progress', url: '/admin/view-change', optional: true },
   ];
 
   /** Shard colours: Okabe-Ito (told apart with the common colour-vision deficiencies). */
@@ -417,7 +415,8 @@
   function viewChangeProgress() {
     const health = state.health || {};
     const ring = state.ring || {};
-    const progress = state.progress; // null until a progress endpoint exists
+    const change = state.progress; // GET /admin/view-change
+    const progress = change && change.status && change.status !== 'idle' ? change : null;
     const last = ring['last-view-change'] || null;
     const out = {
       phase: health.status === 'view-change' ? 'installing'
@@ -431,13 +430,14 @@
       },
     };
     if (progress) {
-      out.phase = progress.phase || (progress.running ? 'running' : out.phase);
+      const p = progress.progress || {};
+      out.phase = progress.status === 'copying' ? 'running' : 'installing';
       out.pendingEpoch = progress.epoch ?? out.pendingEpoch;
-      out.keysDone = progress['keys-sent'] ?? null;
-      out.keysTotal = progress['keys-total'] ?? null;
-      out.bytesDone = progress['bytes-sent'] ?? null;
-      out.etaMs = progress['eta-ms'] ?? null;
-      out.fraction = progress.fraction ?? (out.keysTotal ? out.keysDone / out.keysTotal : null);
+      out.keysDone = p['keys-done'] ?? null;
+      out.keysTotal = p['keys-total'] ?? null;
+      out.bytesDone = p['bytes-done'] ?? null;
+      out.etaMs = p['eta-ms'] ?? null;
+      out.fraction = p.fraction ?? (out.keysTotal ? out.keysDone / out.keysTotal : null);
     }
     return out;
   }
@@ -445,7 +445,7 @@
   const PHASES = {
     idle: ['live', 'No view change in progress'],
     installing: ['warn', 'Installing a new configuration'],
-    running: ['warn', 'Moving keys'],
+    running: ['warn', 'Copying the keys that move (the cluster serves)'],
     'catching-up': ['warn', 'Catching up with its shard’s data'],
     unknown: ['down', 'Unknown (node not answering)'],
   };
