@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import ringkv.ring.Rendezvous;
 
 /**
  * A RingKV client for the shard dialect that routes each key straight to a live member of its
@@ -38,8 +39,12 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Routing.</b> The client reads {@code GET /ring} from one node and hashes keys exactly as
  * the servers do (murmur3_128 of the UTF-8 key, the owner of the first token &gt;= the key's
- * token, wrapping; the server's own {@link ringkv.ring.Ring}), then sends each request to a
- * random live member of the owning shard, so no node has to forward it. It reads the ring again
+ * token, wrapping; the server's own {@link ringkv.ring.Ring}), then sends each request to one
+ * member of the owning shard, so no node has to forward it: the members in
+ * {@link Rendezvous#orderNames} order for the key (the rule a forwarding node uses too), the
+ * first that the ring lists as live and that has not just been unreachable, else the first
+ * that has not been unreachable. So a key always goes to the same replica while it is live,
+ * and a client reads its own writes through it even without metadata. It reads the ring again
  * when it may be stale: when a node answers 500 "View change in progress", when a node cannot
  * be reached, when a write reports another shard than the one it was routed to, and otherwise
  * every {@link Builder#ringRefreshIntervalMs}. A stale ring costs a forward, never a wrong
@@ -455,25 +460,49 @@ public final class RingKvClient implements AutoCloseable {
         > TimeUnit.MILLISECONDS.toNanos(ringRefreshIntervalMs)) {
       maybeRefresh();
     }
-    List<List<String>> tiers;
     if (routing == Routing.SMART) {
       int shard = r.shardOf(key);
-      tiers = List.of(r.liveMembersOf(shard), r.membersOf(shard), r.liveNodes(), r.nodes());
-    } else {
-      tiers = List.of(r.liveNodes(), r.nodes());
+      String member = rendezvousMember(key, r.membersOf(shard), r.liveMembersOf(shard));
+      if (member != null) {
+        return member;
+      }
     }
-    for (List<String> tier : tiers) {
+    // Naive routing, or every member of the shard was just unreachable: any node forwards.
+    for (List<String> tier : List.of(r.liveNodes(), r.nodes())) {
       List<String> usable = tier.stream().filter(n -> !isSuspect(n)).toList();
       if (!usable.isEmpty()) {
         return usable.get(ThreadLocalRandom.current().nextInt(usable.size()));
       }
     }
-    for (List<String> tier : tiers) {
-      if (!tier.isEmpty()) { // everything is suspect: try anyway
-        return tier.get(ThreadLocalRandom.current().nextInt(tier.size()));
+    List<String> members = r.membersOf(r.shardOf(key));
+    if (!members.isEmpty()) { // everything is suspect: try the key's own replica anyway
+      return Rendezvous.orderNames(key, members).get(0);
+    }
+    return r.nodes().isEmpty() ? seed : r.nodes().get(0);
+  }
+
+  /**
+   * The member a request for {@code key} goes to: in rendezvous order, the first that is live
+   * and not suspect, else the first not suspect (the answering node's liveness may lag);
+   * null when every member is suspect.
+   */
+  private String rendezvousMember(String key, List<String> members, List<String> live) {
+    if (members.isEmpty()) {
+      return null;
+    }
+    List<String> order = Rendezvous.orderNames(key, members);
+    String fallback = null;
+    for (String m : order) {
+      if (!isSuspect(m)) {
+        if (live.contains(m)) {
+          return m;
+        }
+        if (fallback == null) {
+          fallback = m;
+        }
       }
     }
-    return seed;
+    return fallback;
   }
 
   // --- One operation ---------------------------------------------------------------------------
