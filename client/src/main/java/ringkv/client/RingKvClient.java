@@ -192,8 +192,8 @@ public final class RingKvClient implements AutoCloseable {
     }
 
     /**
-     * Keep-alive connections to one node, at most (default 64); requests beyond wait for a
-     * free one.
+     * Keep-alive connections to one node, at most (default 64; divided among the event loops,
+     * rounded up); requests beyond wait for a free one.
      */
     public Builder connectionsPerNodeMax(int value) {
       this.connectionsPerNodeMax = positive(value, "connectionsPerNodeMax");
@@ -578,7 +578,7 @@ public final class RingKvClient implements AutoCloseable {
     if (members.isEmpty()) {
       return null;
     }
-    List<String> order = Rendezvous.orderNames(key, members);
+    List<String> order = members.size() == 1 ? members : Rendezvous.orderNames(key, members);
     String fallback = null;
     for (String m : order) {
       if (!isSuspect(m)) {
