@@ -176,8 +176,8 @@ final class Report {
       if (t.clientCpuUsPerOp() >= 0) {
         b.append(String.format(Locale.ROOT, "  client CPU: %.1f us per operation (the bench's "
             + "JVM: load generator and client library, %.1f s in the measured phase), of which "
-            + "%.1f us on the client's event loop threads%n", t.clientCpuUsPerOp(),
-            t.clientCpu().processNanos() / 1e9, t.clientIoCpuUsPerOp()));
+            + "%.1f us on the client's event loop threads%s%n", t.clientCpuUsPerOp(),
+            t.clientCpu().processNanos() / 1e9, t.clientIoCpuUsPerOp(), jitAndGc(t)));
       }
       RingKvClient.Stats s = t.client();
       b.append(String.format(Locale.ROOT, "  client: %d attempts, %d retries (%d view change),"
@@ -208,6 +208,13 @@ final class Report {
       b.append(halfMaxVerdict(ring, half)).append('\n');
     }
     return b.toString();
+  }
+
+  private static String jitAndGc(Target t) {
+    ClientCpuWindow.Used u = t.clientCpu();
+    return u.jitMs() < 0 || u.gcMs() < 0 ? "" : String.format(Locale.ROOT,
+        "; in the phase the bench's JIT compiled for %d ms and its GC ran %d ms", u.jitMs(),
+        u.gcMs());
   }
 
   private static void appendRate(StringBuilder b, LoadRunner.PhaseResult m) {
@@ -325,6 +332,12 @@ final class Report {
       }
       if (t.clientIoCpuUsPerOp() >= 0) {
         r.put("client-io-cpu-us-per-op", t.clientIoCpuUsPerOp());
+      }
+      if (t.clientCpu().jitMs() >= 0) {
+        r.put("client-jit-ms", t.clientCpu().jitMs());
+      }
+      if (t.clientCpu().gcMs() >= 0) {
+        r.put("client-gc-ms", t.clientCpu().gcMs());
       }
       if (t.lag() != null) {
         r.set("replication-lag", lag(t.lag()));

@@ -48,6 +48,7 @@ class ClientCpuWindowTest {
       assertTrue(used.processNanos() > 0, used + " " + sink);
       assertTrue(used.ioThreadNanos() > 0, "the event loop sent 500 requests: " + used);
       assertTrue(used.ioThreadNanos() <= used.processNanos(), used.toString());
+      assertTrue(used.jitMs() >= 0 && used.gcMs() >= 0, used.toString());
     } finally {
       server.close();
     }

@@ -173,7 +173,7 @@ class ReportTest {
     long ops = closed(20_000, 1_000).ops();
     Report r = report(options, new Report.Target(Report.RINGKV, "cluster", null,
         closed(20_000, 1_000), STATS, null, -1, new ClientCpuWindow.Used(3_000_000_000L,
-            2_000_000_000L)));
+            2_000_000_000L, 700, 40)));
     String text = r.text();
     assertTrue(text.contains(String.format(java.util.Locale.ROOT, "client CPU: %.1f us per "
         + "operation", 3e9 / 1000 / ops)), text);
@@ -182,6 +182,9 @@ class ReportTest {
     JsonNode target = r.json().path("targets").get(0);
     assertEquals(3e9 / 1000 / ops, target.path("client-cpu-us-per-op").asDouble(), 1e-9);
     assertEquals(2e9 / 1000 / ops, target.path("client-io-cpu-us-per-op").asDouble(), 1e-9);
+    assertTrue(text.contains("the bench's JIT compiled for 700 ms and its GC ran 40 ms"), text);
+    assertEquals(700, target.path("client-jit-ms").asLong());
+    assertEquals(40, target.path("client-gc-ms").asLong());
     assertFalse(report(options, new Report.Target(Report.RINGKV, "cluster", null,
         closed(20_000, 1_000), STATS)).text().contains("client CPU"), "unknown: not shown");
   }
