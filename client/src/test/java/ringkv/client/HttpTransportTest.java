@@ -35,8 +35,8 @@ import ringkv.ring.Ring;
  * and answers each request with the bytes a test scripts; a listening socket whose backlog is
  * full plays a node that never completes a connect. The reuse and timeout tests run on both
  * the JDK's NIO and Netty's epoll (its native library is a test dependency; on a machine where
- * it does not load, the epoll run is NIO again). Waiting is on futures, latches and Awaitility conditions with
- * timeouts, never on sleeps.
+ * it does not load, the epoll run is NIO again). Waiting is on futures, latches and
+ * Awaitility conditions with timeouts, never on sleeps.
  */
 class HttpTransportTest {
   private static final String GOT = "{\"message\":\"Retrieved successfully\","
