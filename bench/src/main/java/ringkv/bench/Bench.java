@@ -73,9 +73,14 @@ public final class Bench {
   }
 
   private RingKvClient client(String seed) {
+    // One connection per load slot: each slot has one operation outstanding, as each of
+    // wrk's connections has one request outstanding.
     return RingKvClient.builder(seed)
         .routing(options.routing())
         .inFlightMax(options.connections())
+        .connectionsPerNodeMax(options.connections())
+        .ioThreads(options.clientIoThreads())
+        .nativeTransport(options.clientNativeTransport())
         .build();
   }
 
@@ -89,9 +94,10 @@ public final class Bench {
         LoadRunner runner = new LoadRunner(client, options, "ceiling", out);
         LoadRunner.PhaseResult load = runner.load();
         ChildProcesses.CpuWindow cpu = processes.new CpuWindow(LoadRunner.MeasureWindow.NONE);
-        LoadRunner.PhaseResult measure = runner.run(0, cpu);
+        ClientCpuWindow clientCpu = new ClientCpuWindow(cpu);
+        LoadRunner.PhaseResult measure = runner.run(0, clientCpu);
         return new Report.Target("ceiling", "trivial HTTP server", load, measure,
-            client.stats(), null, cpu.usedNanos());
+            client.stats(), null, cpu.usedNanos(), clientCpu.used());
       }
     }
   }
@@ -119,6 +125,9 @@ public final class Bench {
   /** Loads the records, then measures (twice with --at-half-max). */
   private List<Report.Target> measure(RingKvClient client, ChildProcesses processes) {
     out.println("bench: " + client.ring());
+    out.println("bench: client transport " + client.transport() + ", "
+        + options.clientIoThreads() + " event loop thread(s), " + options.connections()
+        + " connections per node at most");
     LoadRunner runner = new LoadRunner(client, options, "ringkv", out);
     out.printf("bench: loading %,d records%n", options.records());
     LoadRunner.PhaseResult load = runner.load();
@@ -129,9 +138,11 @@ public final class Bench {
     }
     LagProbe probe = lagProbe(client, options.lag());
     ChildProcesses.CpuWindow cpu = processes.new CpuWindow(window(probe));
-    LoadRunner.PhaseResult measure = runner.run(options.rate(), cpu);
+    ClientCpuWindow clientCpu = new ClientCpuWindow(cpu);
+    LoadRunner.PhaseResult measure = runner.run(options.rate(), clientCpu);
     return List.of(new Report.Target(Report.RINGKV, options.describeCluster(), load,
-        measure, client.stats(), probe == null ? null : probe.result(), cpu.usedNanos()));
+        measure, client.stats(), probe == null ? null : probe.result(), cpu.usedNanos(),
+        clientCpu.used()));
   }
 
   /**
@@ -143,7 +154,8 @@ public final class Bench {
     out.println("bench: phase 1 of 2: closed loop, for the maximum throughput");
     LagProbe maxProbe = lagProbe(client, options.lag());
     ChildProcesses.CpuWindow maxCpu = processes.new CpuWindow(window(maxProbe));
-    LoadRunner.PhaseResult max = runner.run(0, maxCpu);
+    ClientCpuWindow maxClientCpu = new ClientCpuWindow(maxCpu);
+    LoadRunner.PhaseResult max = runner.run(0, maxClientCpu);
     RingKvClient.Stats afterMax = client.stats();
     if (max.ops() == 0) {
       throw new IllegalStateException("the closed-loop phase completed no operation (errors "
@@ -154,13 +166,15 @@ public final class Bench {
         + "%d ms%n", half, max.throughput(), options.lagIntervalMs());
     LagProbe probe = lagProbe(client, true);
     ChildProcesses.CpuWindow halfCpu = processes.new CpuWindow(probe);
-    LoadRunner.PhaseResult halfMax = runner.run(half, halfCpu);
+    ClientCpuWindow halfClientCpu = new ClientCpuWindow(halfCpu);
+    LoadRunner.PhaseResult halfMax = runner.run(half, halfClientCpu);
     return List.of(
         new Report.Target(Report.RINGKV, options.describeCluster() + ", closed loop", load, max,
-            afterMax, maxProbe == null ? null : maxProbe.result(), maxCpu.usedNanos()),
+            afterMax, maxProbe == null ? null : maxProbe.result(), maxCpu.usedNanos(),
+            maxClientCpu.used()),
         new Report.Target(Report.RINGKV_HALF_MAX, options.describeCluster() + ", 1/2 max",
             null, halfMax, minus(client.stats(), afterMax), probe.result(),
-            halfCpu.usedNanos()));
+            halfCpu.usedNanos(), halfClientCpu.used()));
   }
 
   private LagProbe lagProbe(RingKvClient client, boolean wanted) {

@@ -34,12 +34,14 @@ import ringkv.client.RingKvClient;
  * @param atHalfMax measure the maximum throughput (closed loop), then run again at half of it
  *     with the lag probe
  * @param nodeJvmFlags JVM flags of started nodes and of the ceiling server
+ * @param clientIoThreads event loop threads of the client library
+ * @param clientNativeTransport let the client library use Netty's epoll transport
  */
 public record BenchOptions(long records, int valueSize, int connections, long durationMs,
     long warmupMs, Workload workload, boolean zipfian, String target, int startNodes,
     int startShards, RingKvClient.Routing routing, boolean ceiling, Path json, Path nodeJar,
     Path logDir, long seed, double rate, boolean lag, long lagIntervalMs, boolean atHalfMax,
-    List<String> nodeJvmFlags) {
+    List<String> nodeJvmFlags, int clientIoThreads, boolean clientNativeTransport) {
 
   /**
    * JVM flags of the nodes --start-cluster starts (and of the ceiling server): a node as it
@@ -92,6 +94,10 @@ public record BenchOptions(long records, int valueSize, int connections, long du
       "  --node-jvm-flags \"F ...\"  JVM flags of started nodes and of the ceiling server",
       "                            (" + String.join(" ", NODE_JVM_FLAGS_DEFAULT) + ")",
       "  --seed N                  seed of the load generator (random)",
+      "  --client-io-threads N     event loop threads of the client library ("
+          + RingKvClient.IO_THREADS_DEFAULT + ")",
+      "  --client-transport epoll|nio   the client library's transport: Netty's native epoll",
+      "                            (where it loads, else NIO) or the JDK's NIO (epoll)",
       "  --help");
 
   public BenchOptions {
@@ -106,6 +112,7 @@ public record BenchOptions(long records, int valueSize, int connections, long du
     check(rate >= 0 && rate <= RATE_MAX, "--rate must be in 1.." + RATE_MAX);
     check(lagIntervalMs >= 1, "--lag-interval must be positive");
     check(!(atHalfMax && rate > 0), "--at-half-max chooses the rate itself; drop --rate");
+    check(clientIoThreads >= 1 && clientIoThreads <= 64, "--client-io-threads must be in 1..64");
   }
 
   private static void check(boolean ok, String message) {
@@ -142,6 +149,8 @@ public record BenchOptions(long records, int valueSize, int connections, long du
     long lagIntervalMs = LAG_INTERVAL_MS_DEFAULT;
     boolean atHalfMax = false;
     List<String> nodeJvmFlags = NODE_JVM_FLAGS_DEFAULT;
+    int clientIoThreads = RingKvClient.IO_THREADS_DEFAULT;
+    boolean clientNativeTransport = true;
     List<String> rest = new ArrayList<>(List.of(args));
     while (!rest.isEmpty()) {
       String option = rest.remove(0);
@@ -189,6 +198,8 @@ public record BenchOptions(long records, int valueSize, int connections, long du
             case "--node-jvm-flags" -> nodeJvmFlags = value.isBlank() ? List.of()
                 : List.of(value.trim().split("\\s+"));
             case "--seed" -> seed = number(option, value);
+            case "--client-io-threads" -> clientIoThreads = (int) number(option, value);
+            case "--client-transport" -> clientNativeTransport = clientTransport(value);
             case "--rate" -> {
               rate = number(option, value);
               check(rate >= 1, "--rate must be in 1.." + RATE_MAX);
@@ -209,7 +220,7 @@ public record BenchOptions(long records, int valueSize, int connections, long du
     }
     return new BenchOptions(records, valueSize, connections, durationMs, warmupMs, workload,
         zipfian, target, nodes, shards, routing, ceiling, json, nodeJar, logDir, seed, rate, lag,
-        lagIntervalMs, atHalfMax, nodeJvmFlags);
+        lagIntervalMs, atHalfMax, nodeJvmFlags, clientIoThreads, clientNativeTransport);
   }
 
   private static long number(String option, String value) {
@@ -257,6 +268,18 @@ public record BenchOptions(long records, int valueSize, int connections, long du
         return false;
       default:
         throw new IllegalArgumentException("--distribution must be uniform or zipfian, got "
+            + value);
+    }
+  }
+
+  private static boolean clientTransport(String value) {
+    switch (value.strip().toLowerCase(Locale.ROOT)) {
+      case "epoll":
+        return true;
+      case "nio":
+        return false;
+      default:
+        throw new IllegalArgumentException("--client-transport must be epoll or nio, got "
             + value);
     }
   }

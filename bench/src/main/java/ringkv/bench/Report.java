@@ -30,18 +30,48 @@ final class Report {
   /** Issue 7's bound on the replication lag's p99 at half the maximum throughput. */
   static final double LAG_P99_MS_TARGET = 50;
 
-  /** What one target (RingKV or the ceiling) gave; {@code lag} is null without the probe. */
+  /**
+   * What one target (RingKV or the ceiling) gave; {@code lag} is null without the probe;
+   * {@code clientCpu} is what the bench's own JVM used in the measured phase.
+   */
   record Target(String name, String description, LoadRunner.PhaseResult load,
       LoadRunner.PhaseResult measure, RingKvClient.Stats client, LagProbe.Result lag,
-      long serverCpuNanos) {
+      long serverCpuNanos, ClientCpuWindow.Used clientCpu) {
+    Target {
+      clientCpu = clientCpu == null ? ClientCpuWindow.Used.UNKNOWN : clientCpu;
+    }
+
+    Target(String name, String description, LoadRunner.PhaseResult load,
+        LoadRunner.PhaseResult measure, RingKvClient.Stats client, LagProbe.Result lag,
+        long serverCpuNanos) {
+      this(name, description, load, measure, client, lag, serverCpuNanos, null);
+    }
+
     Target(String name, String description, LoadRunner.PhaseResult load,
         LoadRunner.PhaseResult measure, RingKvClient.Stats client, LagProbe.Result lag) {
-      this(name, description, load, measure, client, lag, -1);
+      this(name, description, load, measure, client, lag, -1, null);
     }
 
     Target(String name, String description, LoadRunner.PhaseResult load,
         LoadRunner.PhaseResult measure, RingKvClient.Stats client) {
-      this(name, description, load, measure, client, null, -1);
+      this(name, description, load, measure, client, null, -1, null);
+    }
+
+    /**
+     * CPU time the bench's JVM (load generator and client library together) used per
+     * operation of the measured phase, in microseconds; -1 when unknown.
+     */
+    double clientCpuUsPerOp() {
+      return perOp(clientCpu.processNanos());
+    }
+
+    /** The same for the client library's event loop threads alone. */
+    double clientIoCpuUsPerOp() {
+      return perOp(clientCpu.ioThreadNanos());
+    }
+
+    private double perOp(long nanos) {
+      return nanos < 0 || measure.ops() == 0 ? -1 : nanos / 1000.0 / measure.ops();
     }
 
     /**
@@ -143,6 +173,12 @@ final class Report {
             + "the measured phase, all its processes)%n", t.serverCpuUsPerOp(),
             t.serverCpuNanos() / 1e9));
       }
+      if (t.clientCpuUsPerOp() >= 0) {
+        b.append(String.format(Locale.ROOT, "  client CPU: %.1f us per operation (the bench's "
+            + "JVM: load generator and client library, %.1f s in the measured phase), of which "
+            + "%.1f us on the client's event loop threads%s%n", t.clientCpuUsPerOp(),
+            t.clientCpu().processNanos() / 1e9, t.clientIoCpuUsPerOp(), jitAndGc(t)));
+      }
       RingKvClient.Stats s = t.client();
       b.append(String.format(Locale.ROOT, "  client: %d attempts, %d retries (%d view change),"
           + " %d unreachable, %d timeouts, %d ring reads, %d misrouted%n", s.attempts(),
@@ -172,6 +208,13 @@ final class Report {
       b.append(halfMaxVerdict(ring, half)).append('\n');
     }
     return b.toString();
+  }
+
+  private static String jitAndGc(Target t) {
+    ClientCpuWindow.Used u = t.clientCpu();
+    return u.jitMs() < 0 || u.gcMs() < 0 ? "" : String.format(Locale.ROOT,
+        "; in the phase the bench's JIT compiled for %d ms and its GC ran %d ms", u.jitMs(),
+        u.gcMs());
   }
 
   private static void appendRate(StringBuilder b, LoadRunner.PhaseResult m) {
@@ -262,6 +305,8 @@ final class Report {
     o.put("lag-interval-ms", options.lagIntervalMs());
     o.put("at-half-max", options.atHalfMax());
     o.put("cores", Runtime.getRuntime().availableProcessors());
+    o.put("client-io-threads", options.clientIoThreads());
+    o.put("client-transport-requested", options.clientNativeTransport() ? "epoll" : "nio");
     o.put("java", System.getProperty("java.version"));
     ArrayNode flags = o.putArray("node-jvm-flags");
     options.nodeJvmFlags().forEach(flags::add);
@@ -281,6 +326,18 @@ final class Report {
       r.set("measure", phase(t.measure()));
       if (t.serverCpuUsPerOp() >= 0) {
         r.put("server-cpu-us-per-op", t.serverCpuUsPerOp());
+      }
+      if (t.clientCpuUsPerOp() >= 0) {
+        r.put("client-cpu-us-per-op", t.clientCpuUsPerOp());
+      }
+      if (t.clientIoCpuUsPerOp() >= 0) {
+        r.put("client-io-cpu-us-per-op", t.clientIoCpuUsPerOp());
+      }
+      if (t.clientCpu().jitMs() >= 0) {
+        r.put("client-jit-ms", t.clientCpu().jitMs());
+      }
+      if (t.clientCpu().gcMs() >= 0) {
+        r.put("client-gc-ms", t.clientCpu().gcMs());
       }
       if (t.lag() != null) {
         r.set("replication-lag", lag(t.lag()));

@@ -66,7 +66,8 @@ class BenchOptionsTest {
     BenchOptions o = BenchOptions.parse("--records", "10000", "--value-size=200",
         "--connections", "32", "--duration", "10s", "--warmup", "500ms", "--workload", "c",
         "--distribution", "uniform", "--target", "127.0.0.1:8082", "--routing", "naive",
-        "--ceiling", "--json", "out.json", "--seed", "5", "--logs", "/tmp/l");
+        "--ceiling", "--json", "out.json", "--seed", "5", "--logs", "/tmp/l",
+        "--client-io-threads", "2", "--client-transport", "nio");
     assertEquals(10_000, o.records());
     assertEquals(200, o.valueSize());
     assertEquals(32, o.connections());
@@ -80,6 +81,10 @@ class BenchOptionsTest {
     assertTrue(o.ceiling());
     assertEquals(Path.of("out.json"), o.json());
     assertEquals(5, o.seed());
+    assertEquals(2, o.clientIoThreads());
+    assertFalse(o.clientNativeTransport());
+    assertEquals(RingKvClient.IO_THREADS_DEFAULT, BenchOptions.parse().clientIoThreads());
+    assertTrue(BenchOptions.parse().clientNativeTransport());
     BenchOptions cluster = BenchOptions.parse("--start-cluster", "1,1", "--duration", "2m");
     assertEquals(1, cluster.startNodes());
     assertEquals(1, cluster.startShards());
@@ -97,7 +102,8 @@ class BenchOptionsTest {
         {"--target", "h:1", "--start-cluster", "6,2"}, {"--duration", "0s"},
         {"--connections", "0"}, {"--rate", "0"}, {"--rate", "fast"},
         {"--rate", "100000000"}, {"--lag-interval", "0ms"}, {"--lag-interval"},
-        {"--at-half-max", "--rate", "100"},
+        {"--at-half-max", "--rate", "100"}, {"--client-io-threads", "0"},
+        {"--client-transport", "tcp"},
     };
     for (String[] args : bad) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

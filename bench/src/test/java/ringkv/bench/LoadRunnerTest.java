@@ -48,6 +48,8 @@ class LoadRunnerTest {
       assertEquals(measure.ops(), measure.all().getTotalCount());
       assertEquals(measure.ops(), measure.reads().getTotalCount()
           + measure.updates().getTotalCount());
+      assertEquals(measure.all().getTotalCount(), measure.service().getTotalCount(),
+          "closed loop: the service time is the latency");
       double readShare = measure.reads().getTotalCount() / (double) measure.ops();
       assertTrue(readShare > 0.85, "workload B reads " + readShare);
       assertTrue(measure.seconds() >= 1.4 && measure.seconds() < 5, "" + measure.seconds());

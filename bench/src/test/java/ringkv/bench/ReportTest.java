@@ -14,8 +14,9 @@ import ringkv.client.RingKvClient;
 /*
  * Goal: the report renders the open-loop schedule (target rate, late, missed, service time),
  * the replication lag (samples, p50/p99/p99.9/max, failures, polls, skipped ticks) and issue 7's
- * verdict at half the maximum, in the text and in the JSON; ratios to the ceiling stay for the
- * closed-loop target and are withheld when RingKV ran at a fixed rate.
+ * verdict at half the maximum, and the CPU per operation of the servers and of the bench's own
+ * JVM, in the text and in the JSON; ratios to the ceiling stay for the closed-loop target and
+ * are withheld when RingKV ran at a fixed rate.
  *
  * Method: hand-made phase results and lag results with known histograms (no cluster, no
  * clock); assertions on the rendered lines and JSON fields.
@@ -164,6 +165,28 @@ class ReportTest {
     assertFalse(report(BenchOptions.parse("--target", "127.0.0.1:1"),
         new Report.Target(Report.RINGKV, "cluster", null, closed(20_000, 1_000), STATS)).text()
         .contains("resident memory"), "nothing to say about a cluster the bench did not start");
+  }
+
+  @Test
+  void theClientsOwnCpuPerOperationIsReported() {
+    BenchOptions options = BenchOptions.parse("--target", "127.0.0.1:1");
+    long ops = closed(20_000, 1_000).ops();
+    Report r = report(options, new Report.Target(Report.RINGKV, "cluster", null,
+        closed(20_000, 1_000), STATS, null, -1, new ClientCpuWindow.Used(3_000_000_000L,
+            2_000_000_000L, 700, 40)));
+    String text = r.text();
+    assertTrue(text.contains(String.format(java.util.Locale.ROOT, "client CPU: %.1f us per "
+        + "operation", 3e9 / 1000 / ops)), text);
+    assertTrue(text.contains(String.format(java.util.Locale.ROOT, "of which %.1f us on the "
+        + "client's event loop threads", 2e9 / 1000 / ops)), text);
+    JsonNode target = r.json().path("targets").get(0);
+    assertEquals(3e9 / 1000 / ops, target.path("client-cpu-us-per-op").asDouble(), 1e-9);
+    assertEquals(2e9 / 1000 / ops, target.path("client-io-cpu-us-per-op").asDouble(), 1e-9);
+    assertTrue(text.contains("the bench's JIT compiled for 700 ms and its GC ran 40 ms"), text);
+    assertEquals(700, target.path("client-jit-ms").asLong());
+    assertEquals(40, target.path("client-gc-ms").asLong());
+    assertFalse(report(options, new Report.Target(Report.RINGKV, "cluster", null,
+        closed(20_000, 1_000), STATS)).text().contains("client CPU"), "unknown: not shown");
   }
 
   @Test

@@ -27,6 +27,7 @@ public final class CausalMetadata {
 
   private final Map<String, Version> keys;
   private volatile String json;
+  private volatile byte[] jsonBytes;
 
   private CausalMetadata(Map<String, Version> keys) {
     if (keys.size() > ENTRIES_MAX) {
@@ -116,6 +117,12 @@ public final class CausalMetadata {
    * of the same session). The rest is {@link #merge}d.
    */
   public CausalMetadata afterResponse(CausalMetadata sent, CausalMetadata received) {
+    if (received == sent && this == sent) {
+      return this; // the answer brought nothing new: the usual read
+    }
+    if (received.keys.isEmpty() && sent.keys.isEmpty()) {
+      return this;
+    }
     Map<String, Version> out = new HashMap<>(keys.size() + received.keys.size());
     keys.forEach((k, v) -> {
       boolean droppedAsStable = v.equals(sent.keys.get(k)) && !received.keys.containsKey(k);
@@ -147,6 +154,16 @@ public final class CausalMetadata {
       json = text;
     }
     return text;
+  }
+
+  /** {@link #toJson()} in UTF-8; computed once. Callers must not change the array. */
+  byte[] jsonBytes() {
+    byte[] b = jsonBytes;
+    if (b == null) {
+      b = toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      jsonBytes = b;
+    }
+    return b;
   }
 
   @Override

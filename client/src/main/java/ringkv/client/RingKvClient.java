@@ -3,14 +3,7 @@ package ringkv.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -23,14 +16,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import ringkv.ring.KeyHash;
+import ringkv.ring.Rendezvous;
 
 /**
  * A RingKV client for the shard dialect that routes each key straight to a live member of its
@@ -38,8 +33,12 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Routing.</b> The client reads {@code GET /ring} from one node and hashes keys exactly as
  * the servers do (murmur3_128 of the UTF-8 key, the owner of the first token &gt;= the key's
- * token, wrapping; the server's own {@link ringkv.ring.Ring}), then sends each request to a
- * random live member of the owning shard, so no node has to forward it. It reads the ring again
+ * token, wrapping; the server's own {@link ringkv.ring.Ring}), then sends each request to one
+ * member of the owning shard, so no node has to forward it: the members in
+ * {@link Rendezvous#orderNames} order for the key (the rule a forwarding node uses too), the
+ * first that the ring lists as live and that has not just been unreachable, else the first
+ * that has not been unreachable. So a key always goes to the same replica while it is live,
+ * and a client reads its own writes through it even without metadata. It reads the ring again
  * when it may be stale: when a node answers 500 "View change in progress", when a node cannot
  * be reached, when a write reports another shard than the one it was routed to, and otherwise
  * every {@link Builder#ringRefreshIntervalMs}. A stale ring costs a forward, never a wrong
@@ -56,16 +55,26 @@ import java.util.concurrent.atomic.LongAdder;
  * may be applied twice, which stores the same value; a retried DELETE may report "not found".
  * Failures complete the future with a {@link RingKvException}.
  *
+ * <p><b>Transport.</b> HTTP/1.1 on Netty ({@link HttpTransport}): {@link Builder#ioThreads}
+ * event loops, each with a pool of keep-alive connections per node (at most
+ * {@link Builder#connectionsPerNodeMax} per node in all), TCP_NODELAY, requests and answers
+ * encoded and decoded on the event loop without copies of the JSON into strings. GETs may be
+ * pipelined ({@link Builder#pipelineDepthMax}, off by default: a GET that waits for a causal
+ * dependency would hold up the ones behind it); PUTs and DELETEs never are.
+ *
  * <p><b>Bounds.</b> At most {@link Builder#inFlightMax} operations are in flight (retries
  * included); an operation started beyond that waits up to {@link Builder#inFlightWaitMs} on
- * the calling thread, then fails with {@link RingKvException.Kind#OVERLOADED}. Every attempt
- * has a request timeout and every operation a deadline. Connections are pooled HTTP/1.1
- * keep-alive connections of one {@link HttpClient}.
+ * the calling thread (not at all on the client's own event loop, which must not block), then
+ * fails with {@link RingKvException.Kind#OVERLOADED}. Every connect has a timeout
+ * ({@link Builder#connectTimeoutMs}), every attempt a request timeout and every operation a
+ * deadline.
  *
  * <p>Thread-safe: one client serves any number of threads and sessions. Futures complete on
- * the HTTP client's executor threads (or the caller's, for a failure found before sending);
- * callbacks that block delay other completions. {@link #close()} fails operations still in
- * flight.
+ * the client's event loop threads (or the caller's, for a failure found before sending), so
+ * callbacks must not block: a callback that blocks stalls every operation on its loop, and a
+ * blocking call ({@code getBlocking} ...) made from a callback throws
+ * {@link IllegalStateException} instead of deadlocking. An operation started from a callback
+ * stays on that callback's event loop. {@link #close()} fails operations still in flight.
  */
 public final class RingKvClient implements AutoCloseable {
   /** Attempts per operation, whatever the deadline. */
@@ -74,8 +83,23 @@ public final class RingKvClient implements AutoCloseable {
   public static final long SUSPECT_MS = 2_000;
   /** Minimum gap between two ring refreshes (triggers closer than this are merged). */
   public static final long RING_REFRESH_GAP_MS_MIN = 100;
+  /**
+   * Default event loop threads: one. One loop drives tens of thousands of requests per
+   * second; a client on a small machine shares it with the nodes.
+   */
+  public static final int IO_THREADS_DEFAULT = 1;
+  /** Names of the client's event loop threads start with this (for profiles and CPU counts). */
+  public static final String IO_THREAD_NAME_PREFIX = "ringkv-client-";
 
   static final String KV_PATH = "/key-value-store/";
+  private static final HttpTransport.BodyPart VALUE_OPEN =
+      HttpTransport.BodyPart.of(HttpTransport.ascii("{\"value\":"));
+  private static final HttpTransport.BodyPart VALUE_THEN_METADATA =
+      HttpTransport.BodyPart.of(HttpTransport.ascii(",\"causal-metadata\":"));
+  private static final HttpTransport.BodyPart METADATA_OPEN =
+      HttpTransport.BodyPart.of(HttpTransport.ascii("{\"causal-metadata\":"));
+  private static final HttpTransport.BodyPart CLOSE =
+      HttpTransport.BodyPart.of(HttpTransport.ascii("}"));
   private static final String VIEW_CHANGE = "View change in progress";
 
   /** How requests are routed. */
@@ -100,10 +124,10 @@ public final class RingKvClient implements AutoCloseable {
   private final long retryDelayMsMin;
   private final long retryDelayMsMax;
   private final long ringRefreshIntervalMs;
-  private final HttpClient http;
-  private final ScheduledExecutorService timer;
+  private final HttpTransport transport;
   private final Semaphore inFlight;
-  private final Set<Call> calls = ConcurrentHashMap.newKeySet();
+  /** Operations waiting out a backoff (the rest are failed by the transport when it closes). */
+  private final Set<Call<?>> backingOff = ConcurrentHashMap.newKeySet();
   private final AtomicReference<RingSnapshot> ring = new AtomicReference<>();
   private final AtomicReference<CompletableFuture<RingSnapshot>> refreshing =
       new AtomicReference<>();
@@ -132,6 +156,10 @@ public final class RingKvClient implements AutoCloseable {
     private long retryDelayMsMin = 20;
     private long retryDelayMsMax = 1_000;
     private long ringRefreshIntervalMs = 5_000;
+    private int ioThreads = IO_THREADS_DEFAULT;
+    private int connectionsPerNodeMax = 64;
+    private int pipelineDepthMax = 1;
+    private boolean nativeTransport = true;
 
     private Builder(String seed) {
       this.seed = requireAddress(seed);
@@ -151,6 +179,43 @@ public final class RingKvClient implements AutoCloseable {
     /** How long starting an operation may wait for a free in-flight slot (default 10 s). */
     public Builder inFlightWaitMs(long value) {
       this.inFlightWaitMs = positive(value, "inFlightWaitMs");
+      return this;
+    }
+
+    /**
+     * Event loop threads of the client (default {@link #IO_THREADS_DEFAULT}); each carries
+     * its share of the connections.
+     */
+    public Builder ioThreads(int value) {
+      this.ioThreads = positive(value, "ioThreads");
+      return this;
+    }
+
+    /**
+     * Keep-alive connections to one node, at most (default 64; divided among the event loops,
+     * rounded up); requests beyond wait for a free one.
+     */
+    public Builder connectionsPerNodeMax(int value) {
+      this.connectionsPerNodeMax = positive(value, "connectionsPerNodeMax");
+      return this;
+    }
+
+    /**
+     * GETs in flight on one connection when every connection to the node is busy and at the
+     * bound (default 1: no pipelining). PUTs and DELETEs are never pipelined.
+     */
+    public Builder pipelineDepthMax(int value) {
+      this.pipelineDepthMax = positive(value, "pipelineDepthMax");
+      return this;
+    }
+
+    /**
+     * Whether to use Netty's native epoll transport when the application has
+     * {@code io.netty:netty-transport-native-epoll} on its class path (default true); the
+     * JDK's NIO otherwise.
+     */
+    public Builder nativeTransport(boolean value) {
+      this.nativeTransport = value;
       return this;
     }
 
@@ -243,23 +308,15 @@ public final class RingKvClient implements AutoCloseable {
     this.retryDelayMsMax = b.retryDelayMsMax;
     this.ringRefreshIntervalMs = b.ringRefreshIntervalMs;
     this.inFlight = new Semaphore(b.inFlightMax);
-    this.http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofMillis(b.connectTimeoutMs))
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "ringkv-client-retry");
-      t.setDaemon(true);
-      return t;
-    });
+    this.transport = new HttpTransport(new HttpTransport.Options(b.ioThreads,
+        b.connectionsPerNodeMax, b.pipelineDepthMax, b.connectTimeoutMs, b.nativeTransport));
   }
 
   // --- Operations ------------------------------------------------------------------------------
 
   /** Reads {@code key}; a missing key completes with {@code found() == false}. */
   public CompletableFuture<GetResult> get(Session session, String key) {
-    return start(Method.GET, session, key, null).thenApply(a -> new GetResult(key,
+    return start(Method.GET, session, key, null, a -> new GetResult(key,
         a.status == 200 ? a.body.rawValue() : null, a.node, a.attempts));
   }
 
@@ -277,35 +334,46 @@ public final class RingKvClient implements AutoCloseable {
    */
   public CompletableFuture<PutResult> putJson(Session session, String key, String valueJson) {
     requireJsonValue(valueJson);
-    return start(Method.PUT, session, key, valueJson).thenApply(a -> new PutResult(key,
-        a.status == 201, a.body.field("shard-id").asInt(0), a.node,
-        a.received.versionOf(key), a.attempts));
+    return start(Method.PUT, session, key, valueJson, a -> new PutResult(key,
+        a.status == 201, a.body.shardId(), a.node, a.received.versionOf(key), a.attempts));
   }
 
   /** Deletes {@code key}; a missing key completes with {@code found() == false}. */
   public CompletableFuture<DeleteResult> delete(Session session, String key) {
-    return start(Method.DELETE, session, key, null).thenApply(a -> new DeleteResult(key,
-        a.status == 200, a.body.field("shard-id").asInt(0), a.node, a.attempts));
+    return start(Method.DELETE, session, key, null, a -> new DeleteResult(key,
+        a.status == 200, a.body.shardId(), a.node, a.attempts));
   }
 
   /** Blocking {@link #get}; throws {@link RingKvException} when the operation fails. */
   public GetResult getBlocking(Session session, String key) {
+    requireMayBlock();
     return join(get(session, key), operationTimeoutMs + requestTimeoutMs);
   }
 
   /** Blocking {@link #put}; throws {@link RingKvException} when the operation fails. */
   public PutResult putBlocking(Session session, String key, JsonNode value) {
+    requireMayBlock();
     return join(put(session, key, value), operationTimeoutMs + requestTimeoutMs);
   }
 
   /** Blocking {@link #putJson}; throws {@link RingKvException} when the operation fails. */
   public PutResult putJsonBlocking(Session session, String key, String valueJson) {
+    requireMayBlock();
     return join(putJson(session, key, valueJson), operationTimeoutMs + requestTimeoutMs);
   }
 
   /** Blocking {@link #delete}; throws {@link RingKvException} when the operation fails. */
   public DeleteResult deleteBlocking(Session session, String key) {
+    requireMayBlock();
     return join(delete(session, key), operationTimeoutMs + requestTimeoutMs);
+  }
+
+  /** A blocking call on the client's own event loop would wait for itself. */
+  private void requireMayBlock() {
+    if (transport.inIoThread()) {
+      throw new IllegalStateException("blocking call on the client's event loop (from a "
+          + "callback of another operation): use the asynchronous methods there");
+    }
   }
 
   // --- Ring ------------------------------------------------------------------------------------
@@ -343,7 +411,8 @@ public final class RingKvClient implements AutoCloseable {
 
   /** The node the client would send a request for {@code key} to now (for inspection). */
   public String nodeFor(String key) {
-    return choose(key);
+    RingSnapshot r = ring.get();
+    return choose(r, key, r == null ? 0 : r.shardOfToken(KeyHash.tokenOf(key)));
   }
 
   public Stats stats() {
@@ -352,17 +421,33 @@ public final class RingKvClient implements AutoCloseable {
   }
 
   /**
-   * Stops the retry timer and fails every operation still in flight with
-   * {@link CancellationException}; operations started afterwards throw
+   * Fails every operation still in flight with {@link CancellationException}, closes every
+   * connection and stops the event loops; operations started afterwards throw
    * {@link IllegalStateException}. Idempotent.
    */
   @Override
   public void close() {
     closed = true;
-    timer.shutdownNow();
-    for (Call c : List.copyOf(calls)) {
+    for (Call<?> c : List.copyOf(backingOff)) {
       c.finish(null, new CancellationException("client closed"));
     }
+    transport.close(); // fails the exchanges in flight, so the operations that wait on them
+    for (Call<?> c : List.copyOf(backingOff)) {
+      c.finish(null, new CancellationException("client closed")); // those that raced close
+    }
+  }
+
+  /**
+   * The transport the client runs on: {@code "epoll"} (Netty's native transport) or
+   * {@code "nio"}.
+   */
+  public String transport() {
+    return transport.transportName();
+  }
+
+  /** Connections opened to {@code node} so far (for tests: connection reuse). */
+  long connectsStarted(String node) {
+    return transport.connectsStarted(node);
   }
 
   private void maybeRefresh() {
@@ -400,23 +485,32 @@ public final class RingKvClient implements AutoCloseable {
       return;
     }
     String node = order.get(index);
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + node + "/ring"))
-        .timeout(Duration.ofMillis(requestTimeoutMs)).GET().build();
-    http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((resp, err) -> {
-      try {
-        if (err == null && resp.statusCode() == 200) {
-          RingSnapshot fresh = RingSnapshot.fromJson(GetResult.EXACT.readTree(resp.body()),
-              System.nanoTime());
-          done.complete(install(fresh));
+    transport.send(new Exchange(node, HttpTransport.encode("GET", node, "/ring"), true,
+        requestTimeoutMs) {
+      @Override
+      void onAnswer(Answer answer) {
+        if (answer.status() == 200) {
+          try {
+            RingSnapshot fresh = RingSnapshot.fromJson(GetResult.EXACT.readTree(answer.body()),
+                System.nanoTime());
+            done.complete(install(fresh));
+            return;
+          } catch (IOException | RuntimeException e) {
+            // A body that is not a ring: ask the next node.
+          }
+        }
+        fetchRing(order, index + 1, done);
+      }
+
+      @Override
+      void onFailure(Throwable cause) {
+        if (cause instanceof CancellationException) {
+          done.completeExceptionally(cause);
           return;
         }
-        if (err != null) {
-          suspect(node);
-        }
-      } catch (IOException | RuntimeException e) {
-        // A body that is not a ring: ask the next node.
+        suspect(node);
+        fetchRing(order, index + 1, done);
       }
-      fetchRing(order, index + 1, done);
     });
   }
 
@@ -446,8 +540,8 @@ public final class RingKvClient implements AutoCloseable {
     suspectUntilNanos.put(node, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SUSPECT_MS));
   }
 
-  private String choose(String key) {
-    RingSnapshot r = ring.get();
+  /** The node a request for {@code key} (in {@code shard} of {@code r}) goes to now. */
+  private String choose(RingSnapshot r, String key, int shard) {
     if (r == null) {
       return seed;
     }
@@ -455,25 +549,48 @@ public final class RingKvClient implements AutoCloseable {
         > TimeUnit.MILLISECONDS.toNanos(ringRefreshIntervalMs)) {
       maybeRefresh();
     }
-    List<List<String>> tiers;
     if (routing == Routing.SMART) {
-      int shard = r.shardOf(key);
-      tiers = List.of(r.liveMembersOf(shard), r.membersOf(shard), r.liveNodes(), r.nodes());
-    } else {
-      tiers = List.of(r.liveNodes(), r.nodes());
+      String member = rendezvousMember(key, r.membersOf(shard), r.liveMembersOf(shard));
+      if (member != null) {
+        return member;
+      }
     }
-    for (List<String> tier : tiers) {
+    // Naive routing, or every member of the shard was just unreachable: any node forwards.
+    for (List<String> tier : List.of(r.liveNodes(), r.nodes())) {
       List<String> usable = tier.stream().filter(n -> !isSuspect(n)).toList();
       if (!usable.isEmpty()) {
         return usable.get(ThreadLocalRandom.current().nextInt(usable.size()));
       }
     }
-    for (List<String> tier : tiers) {
-      if (!tier.isEmpty()) { // everything is suspect: try anyway
-        return tier.get(ThreadLocalRandom.current().nextInt(tier.size()));
+    List<String> members = r.membersOf(shard);
+    if (!members.isEmpty()) { // everything is suspect: try the key's own replica anyway
+      return Rendezvous.orderNames(key, members).get(0);
+    }
+    return r.nodes().isEmpty() ? seed : r.nodes().get(0);
+  }
+
+  /**
+   * The member a request for {@code key} goes to: in rendezvous order, the first that is live
+   * and not suspect, else the first not suspect (the answering node's liveness may lag);
+   * null when every member is suspect.
+   */
+  private String rendezvousMember(String key, List<String> members, List<String> live) {
+    if (members.isEmpty()) {
+      return null;
+    }
+    List<String> order = members.size() == 1 ? members : Rendezvous.orderNames(key, members);
+    String fallback = null;
+    for (String m : order) {
+      if (!isSuspect(m)) {
+        if (live.contains(m)) {
+          return m;
+        }
+        if (fallback == null) {
+          fallback = m;
+        }
       }
     }
-    return seed;
+    return fallback;
   }
 
   // --- One operation ---------------------------------------------------------------------------
@@ -482,8 +599,8 @@ public final class RingKvClient implements AutoCloseable {
   private record Answer(int status, ResponseBody body, CausalMetadata received, String node,
       int attempts) {}
 
-  private CompletableFuture<Answer> start(Method method, Session session, String key,
-      String valueJson) {
+  private <T> CompletableFuture<T> start(Method method, Session session, String key,
+      String valueJson, Function<Answer, T> result) {
     Objects.requireNonNull(session, "session");
     Objects.requireNonNull(key, "key");
     if (key.isEmpty()) {
@@ -492,23 +609,23 @@ public final class RingKvClient implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("client closed");
     }
-    CompletableFuture<Answer> result = new CompletableFuture<>();
+    CompletableFuture<T> future = new CompletableFuture<>();
     try {
-      if (!inFlight.tryAcquire(inFlightWaitMs, TimeUnit.MILLISECONDS)) {
-        result.completeExceptionally(new RingKvException(RingKvException.Kind.OVERLOADED, 0,
+      boolean acquired = transport.inIoThread() ? inFlight.tryAcquire()
+          : inFlight.tryAcquire(inFlightWaitMs, TimeUnit.MILLISECONDS);
+      if (!acquired) {
+        future.completeExceptionally(new RingKvException(RingKvException.Kind.OVERLOADED, 0,
             "overloaded", null, inFlight + ": no free in-flight slot within "
-            + inFlightWaitMs + " ms", null));
-        return result;
+            + (transport.inIoThread() ? 0 : inFlightWaitMs) + " ms", null));
+        return future;
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      result.completeExceptionally(new CancellationException("interrupted"));
-      return result;
+      future.completeExceptionally(new CancellationException("interrupted"));
+      return future;
     }
-    Call call = new Call(method, session, key, valueJson, result);
-    calls.add(call);
-    call.attempt();
-    return result;
+    new Call<>(method, session, key, valueJson, result, future).attempt();
+    return future;
   }
 
   /**
@@ -516,13 +633,21 @@ public final class RingKvClient implements AutoCloseable {
    * (attempts are sequential: the next starts from the previous one's completion), so
    * {@code attempt} needs no lock; {@link #finish} is idempotent.
    */
-  private final class Call {
+  private final class Call<T> {
     private final Method method;
     private final Session session;
     private final String key;
+    /** The key's ring token: hashed once per operation, whatever the ring or the attempts. */
+    private final long token;
+    /** The request path, percent-encoded once. */
+    private final String path;
     private final String valueJson;
-    private final CompletableFuture<Answer> result;
+    private final Function<Answer, T> result;
+    private final CompletableFuture<T> future;
     private final long deadlineNanos;
+    private boolean finished;
+    /** Whether it is (or may still be) in {@link #backingOff}. */
+    private volatile boolean inBackoff;
     private int attemptCount;
     private int lastShard;
     /** When not 0: retry with a ring read after this instant (a view change or a lost node). */
@@ -533,12 +658,15 @@ public final class RingKvClient implements AutoCloseable {
     private boolean clippedByDeadline;
 
     Call(Method method, Session session, String key, String valueJson,
-        CompletableFuture<Answer> result) {
+        Function<Answer, T> result, CompletableFuture<T> future) {
       this.method = method;
       this.session = session;
       this.key = key;
+      this.token = KeyHash.tokenOf(key);
+      this.path = KV_PATH + encodeKey(key);
       this.valueJson = valueJson;
       this.result = result;
+      this.future = future;
       this.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(operationTimeoutMs);
     }
 
@@ -557,33 +685,38 @@ public final class RingKvClient implements AutoCloseable {
       }
       attemptCount++;
       attempts.increment();
-      String node = choose(key);
       RingSnapshot r = ring.get();
-      lastShard = r == null ? 0 : r.shardOf(key);
+      lastShard = r == null ? 0 : r.shardOfToken(token);
+      String node = choose(r, key, lastShard);
       CausalMetadata sent = session.metadata();
       long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
       clippedByDeadline = leftMs < requestTimeoutMs;
-      HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + node + KV_PATH
-              + encodeKey(key)))
-          .timeout(Duration.ofMillis(Math.max(1, Math.min(requestTimeoutMs, leftMs))))
-          .header("Content-Type", "application/json")
-          .method(method.name(), body(sent))
-          .build();
-      http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((resp, err) -> {
-        try {
-          if (err != null) {
-            onFailure(node, unwrap(err));
-          } else {
-            onResponse(node, sent, resp);
+      long timeoutMs = Math.max(1, Math.min(requestTimeoutMs, leftMs));
+      transport.send(new Exchange(node, encode(node, sent), method == Method.GET, timeoutMs) {
+        @Override
+        void onAnswer(Answer answer) {
+          try {
+            onResponse(node, sent, answer);
+          } catch (RuntimeException e) {
+            finish(null, e); // a bug here must still complete the future
           }
-        } catch (RuntimeException e) {
-          finish(null, e); // a bug here must still complete the future
+        }
+
+        @Override
+        void onFailure(Throwable cause) {
+          try {
+            Call.this.onFailure(node, cause);
+          } catch (RuntimeException e) {
+            finish(null, e);
+          }
         }
       });
     }
 
     /** The next attempt, after reading the ring again if the last one found it stale. */
     private void retry() {
+      inBackoff = false;
+      backingOff.remove(this);
       RingSnapshot r = ring.get();
       if (needRingAfterNanos != 0 && (r == null || r.fetchedAtNanos() - needRingAfterNanos < 0)) {
         needRingAfterNanos = 0;
@@ -594,25 +727,23 @@ public final class RingKvClient implements AutoCloseable {
       }
     }
 
-    private HttpRequest.BodyPublisher body(CausalMetadata sent) {
+    /** The request: the key's path, and the metadata (and value) as the JSON body. */
+    private io.netty.buffer.ByteBuf encode(String node, CausalMetadata sent) {
       if (method == Method.PUT) {
-        return HttpRequest.BodyPublishers.ofString("{\"value\":" + valueJson
-            + ",\"causal-metadata\":" + sent.toJson() + "}", StandardCharsets.UTF_8);
+        return HttpTransport.encode("PUT", node, path, VALUE_OPEN,
+            HttpTransport.BodyPart.of(valueJson), VALUE_THEN_METADATA,
+            HttpTransport.BodyPart.of(sent.jsonBytes()), CLOSE);
       }
       if (sent.isEmpty()) {
-        return HttpRequest.BodyPublishers.noBody();
+        return HttpTransport.encode(method.name(), node, path);
       }
-      return HttpRequest.BodyPublishers.ofString("{\"causal-metadata\":" + sent.toJson() + "}",
-          StandardCharsets.UTF_8);
+      return HttpTransport.encode(method.name(), node, path, METADATA_OPEN,
+          HttpTransport.BodyPart.of(sent.jsonBytes()), CLOSE);
     }
 
     private void onFailure(String node, Throwable err) {
       RingKvException failure;
-      if (err instanceof HttpConnectTimeoutException) {
-        unreachable.increment();
-        suspect(node);
-        failure = exception(RingKvException.Kind.UNREACHABLE, 0, "unreachable", node, err);
-      } else if (err instanceof HttpTimeoutException) {
+      if (err instanceof HttpTransport.RequestTimeoutException) {
         timeouts.increment();
         failure = exception(RingKvException.Kind.TIMEOUT, 0, "timeout", node, err);
         if (clippedByDeadline && lastAnswered != null) {
@@ -622,9 +753,12 @@ public final class RingKvClient implements AutoCloseable {
           finish(null, lastAnswered);
           return;
         }
+      } else if (err instanceof HttpTransport.ProtocolException) {
+        finish(null, exception(RingKvException.Kind.PROTOCOL, 0, "protocol", node, err));
+        return;
       } else if (err instanceof IOException) {
         unreachable.increment();
-        if (err instanceof ConnectException) {
+        if (err instanceof ConnectException) { // refused, or the connect timed out
           suspect(node);
         }
         failure = exception(RingKvException.Kind.UNREACHABLE, 0, "unreachable", node, err);
@@ -636,8 +770,8 @@ public final class RingKvClient implements AutoCloseable {
       retryOrFail(failure, 0);
     }
 
-    private void onResponse(String node, CausalMetadata sent, HttpResponse<String> resp) {
-      int status = resp.statusCode();
+    private void onResponse(String node, CausalMetadata sent, Exchange.Answer resp) {
+      int status = resp.status();
       ResponseBody body;
       try {
         body = ResponseBody.parse(resp.body());
@@ -645,19 +779,19 @@ public final class RingKvClient implements AutoCloseable {
         finish(null, exception(RingKvException.Kind.PROTOCOL, status, "not JSON", node, e));
         return;
       }
-      String error = body.field("error").asText("");
+      String error = body.error();
       boolean notFound = status == 404 && "Key does not exist".equals(error);
       if (status == 200 || status == 201 || notFound) {
         CausalMetadata received;
         try {
-          received = CausalMetadata.fromJson(body.field("causal-metadata"));
+          received = body.metadata(sent);
         } catch (IllegalArgumentException e) {
           finish(null, exception(RingKvException.Kind.PROTOCOL, status, e.getMessage(), node,
               e));
           return;
         }
         session.onResponse(sent, received);
-        int shard = body.field("shard-id").asInt(0);
+        int shard = body.shardId();
         if (routing == Routing.SMART && shard != 0 && lastShard != 0 && shard != lastShard) {
           misrouted.increment(); // the ring moved under us: the node forwarded
           maybeRefresh();
@@ -669,14 +803,13 @@ public final class RingKvClient implements AutoCloseable {
       if (status == 500 && VIEW_CHANGE.equals(error) || status == 503) {
         lastAnswered = failure;
       }
+      long retryAfterMs = Backoff.parseRetryAfterMs(resp.retryAfter());
       if (status == 500 && VIEW_CHANGE.equals(error)) {
         viewChangeRetries.increment();
         needRingAfterNanos = System.nanoTime();
-        long retryAfterMs = Backoff.parseRetryAfterMs(
-            resp.headers().firstValue("Retry-After").orElse(null));
         retryOrFail(failure, retryAfterMs);
       } else if (status == 503) {
-        retryOrFail(failure, 0);
+        retryOrFail(failure, retryAfterMs);
       } else {
         finish(null, failure);
       }
@@ -698,24 +831,43 @@ public final class RingKvClient implements AutoCloseable {
         return;
       }
       retries.increment();
+      inBackoff = true;
+      backingOff.add(this);
       try {
-        timer.schedule(this::retry, delayMs, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+        transport.schedule(this::retry, delayMs);
+      } catch (RejectedExecutionException e) {
         finish(null, new CancellationException("client closed"));
       }
     }
 
-    /** Completes the operation once: releases its in-flight slot first, then the future. */
+    /**
+     * Completes the operation once: releases its in-flight slot first, then the future. Called
+     * by its attempt's completion, or by {@link #close} for an operation in backoff (hence
+     * synchronized: the two may race; otherwise uncontended).
+     */
     void finish(Answer answer, Throwable failure) {
-      if (!calls.remove(this)) {
-        return;
+      synchronized (this) {
+        if (finished) {
+          return;
+        }
+        finished = true;
+      }
+      if (inBackoff) {
+        backingOff.remove(this);
       }
       inFlight.release();
       if (failure != null) {
-        result.completeExceptionally(failure);
-      } else {
-        result.complete(answer);
+        future.completeExceptionally(failure);
+        return;
       }
+      T value;
+      try {
+        value = result.apply(answer);
+      } catch (RuntimeException e) {
+        future.completeExceptionally(e); // a bug must still complete the future
+        return;
+      }
+      future.complete(value);
     }
   }
 
@@ -751,6 +903,9 @@ public final class RingKvClient implements AutoCloseable {
 
   /** Percent-encodes a key for the path: UTF-8, every byte but unreserved characters. */
   static String encodeKey(String key) {
+    if (isUnreserved(key)) {
+      return key; // the usual key needs no encoding
+    }
     byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
     StringBuilder out = new StringBuilder(bytes.length + 8);
     for (byte b : bytes) {
@@ -764,6 +919,17 @@ public final class RingKvClient implements AutoCloseable {
       }
     }
     return out.toString();
+  }
+
+  private static boolean isUnreserved(String key) {
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || c == '-' || c == '.' || c == '_' || c == '~')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void requireJsonValue(String valueJson) {

@@ -116,6 +116,11 @@ public final class RingSnapshot {
     return ring.shardOf(key);
   }
 
+  /** The shard that owns {@code token} (a key's {@link KeyHash#tokenOf}). */
+  public int shardOfToken(long token) {
+    return ring.shardOfToken(token);
+  }
+
   /** Members of {@code shard} (empty for an unknown shard). */
   public List<String> membersOf(int shard) {
     return members.getOrDefault(shard, List.of());

@@ -89,12 +89,17 @@ final class FakeNode implements AutoCloseable {
    * the members of shard s, all live.
    */
   static String ringJson(long epoch, Ring ring, List<List<String>> members) {
+    return ringJson(epoch, ring, members, members);
+  }
+
+  /** The same, with {@code live.get(s - 1)} the members of shard s that are live. */
+  static String ringJson(long epoch, Ring ring, List<List<String>> members,
+      List<List<String>> live) {
     StringBuilder shards = new StringBuilder();
     for (int s = 1; s <= ring.shardCount(); s++) {
-      String list = members.get(s - 1).stream().map(m -> "\"" + m + "\"")
-          .collect(Collectors.joining(","));
       shards.append(s == 1 ? "" : ",").append("{\"shard-id\":").append(s)
-          .append(",\"members\":[").append(list).append("],\"live-members\":[").append(list)
+          .append(",\"members\":[").append(quoted(members.get(s - 1)))
+          .append("],\"live-members\":[").append(quoted(live.get(s - 1)))
           .append("],\"key-count\":0,\"owned-fraction\":").append(ring.share(s)).append('}');
     }
     String tokens = ring.tokens().stream()
@@ -102,6 +107,10 @@ final class FakeNode implements AutoCloseable {
         .collect(Collectors.joining(","));
     return "{\"epoch\":" + epoch + ",\"hash-function\":\"murmur3_128\",\"vnodes-per-shard\":"
         + ring.vnodesPerShard() + ",\"shards\":[" + shards + "],\"tokens\":[" + tokens + "]}";
+  }
+
+  private static String quoted(List<String> names) {
+    return names.stream().map(m -> "\"" + m + "\"").collect(Collectors.joining(","));
   }
 
   @Override

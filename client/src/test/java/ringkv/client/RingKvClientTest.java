@@ -18,11 +18,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import ringkv.ring.Rendezvous;
 import ringkv.ring.Ring;
 
 /*
  * Goal: the client's behaviour on the wire, without a cluster: it routes each key to a member
- * of its shard, carries and merges causal metadata, returns not-found as a result, retries 500
+ * of its shard (always the same one, by rendezvous order, skipping members the ring lists as
+ * down), carries and merges causal metadata, returns not-found as a result, retries 500
  * "View change in progress" after the Retry-After the server sent and re-reads the ring, goes
  * around an unreachable member, fails fast on 400, and enforces its bounds (in-flight slots,
  * request timeout, operation deadline).
@@ -95,6 +97,66 @@ class RingKvClientTest {
     a.requests.forEach(r -> assertEquals(1, ring.shardOf(r.path().substring(17)), r.path()));
     b.requests.forEach(r -> assertEquals(2, ring.shardOf(r.path().substring(17)), r.path()));
     assertEquals(0, client.stats().misrouted());
+  }
+
+  @Test
+  void eachKeyGoesToItsRendezvousReplicaSoASessionWithoutMetadataReadsItsWrites() {
+    // Issue 12: a client without metadata writes a key and reads it back; both requests must
+    // reach the same replica, or the read may come before replication and miss the write.
+    FakeNode a = node();
+    FakeNode b = node();
+    List<String> members = List.of(a.address(), b.address());
+    serveRing(1, Ring.initial(1, 20), List.of(members), nodes);
+    a.handler = answersWrittenThenRead(a);
+    b.handler = answersWrittenThenRead(b);
+    RingKvClient client = client(RingKvClient.builder(a.address()));
+    int onA = 0;
+    for (int i = 0; i < 100; i++) {
+      String key = "key" + i;
+      String replica = Rendezvous.orderNames(key, members).get(0);
+      PutResult put = client.putJsonBlocking(new Session(), key, "1");
+      GetResult got = client.getBlocking(new Session(), key);
+      assertEquals(replica, put.node(), key);
+      assertEquals(replica, got.node(), key);
+      assertEquals(replica, client.nodeFor(key), key);
+      assertTrue(got.found(), key + ": read its own write without metadata");
+      onA += replica.equals(a.address()) ? 1 : 0;
+    }
+    assertTrue(onA > 20 && onA < 80, "keys spread over both replicas: " + onA + " on a");
+  }
+
+  @Test
+  void aReplicaTheRingListsAsDownIsSkippedForTheNextInRendezvousOrder() {
+    FakeNode a = node();
+    FakeNode b = node();
+    List<String> members = List.of(a.address(), b.address());
+    String json = FakeNode.ringJson(1, Ring.initial(1, 20), List.of(members),
+        List.of(List.of(b.address())));
+    nodes.forEach(n -> n.ringJson = json);
+    a.handler = answersWrittenThenRead(a);
+    b.handler = answersWrittenThenRead(b);
+    RingKvClient client = client(RingKvClient.builder(a.address()));
+    for (int i = 0; i < 50; i++) {
+      assertEquals(b.address(), client.putJsonBlocking(new Session(), "key" + i, "1").node());
+    }
+    assertTrue(a.requests.isEmpty(), "a is down in the ring: no key-value request for it");
+  }
+
+  /** A node's store in miniature: 201 for a new key, 200 after; 404 for a missing one. */
+  private static java.util.function.Function<FakeNode.Request, FakeNode.Reply>
+      answersWrittenThenRead(FakeNode n) {
+    java.util.Set<String> stored = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    return r -> {
+      String key = r.path().substring(RingKvClient.KV_PATH.length());
+      if (r.method().equals("PUT")) {
+        return FakeNode.Reply.json(stored.add(key) ? 201 : 200, written(key, n.address(), 1));
+      }
+      return stored.contains(key)
+          ? FakeNode.Reply.json(200, "{\"message\":\"Retrieved successfully\","
+              + "\"causal-metadata\":{\"keys\":{}},\"value\":1}")
+          : FakeNode.Reply.json(404, "{\"doesExist\":false,\"error\":\"Key does not exist\","
+              + "\"message\":\"Error in GET\",\"causal-metadata\":{\"keys\":{}}}");
+    };
   }
 
   @Test
