@@ -92,7 +92,10 @@ public record BenchOptions(long records, int valueSize, int connections, long du
       "  --node-jvm-flags \"F ...\"  JVM flags of started nodes and of the ceiling server",
       "                            (" + String.join(" ", NODE_JVM_FLAGS_DEFAULT) + ")",
       "  --seed N                  seed of the load generator (random)",
-      "  --help");
+      "  --help",
+      "",
+      "./kvs bench --compare redis [options] instead runs RingKV against a Redis Cluster of",
+      "the same shape in one run (its options: ./kvs bench --compare redis --help).");
 
   public BenchOptions {
     check(records >= 1, "--records must be >= 1");
