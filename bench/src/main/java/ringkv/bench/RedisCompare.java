@@ -3,6 +3,8 @@ package ringkv.bench;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -154,8 +156,10 @@ public final class RedisCompare {
       LoadGenerator.Mode mode, long durationMs, String label) throws IOException {
     Map<Long, String> servers = cluster.servers();
     String loadStart = ProcCpu.loadAverage();
-    out.printf("bench --compare: %s %s%s (load average %s)%n", cluster.name(), label,
-        durationMs > 0 ? " for " + durationMs / 1000.0 + " s" : "", loadStart);
+    // Wall-clock time, to find the phase in a node's JFR recording or GC log.
+    out.printf("bench --compare: %s %s%s at %s (load average %s)%n", cluster.name(), label,
+        durationMs > 0 ? " for " + durationMs / 1000.0 + " s" : "",
+        LocalTime.now().truncatedTo(ChronoUnit.MILLIS), loadStart);
     ProcCpu.Snapshot serversStart = ProcCpu.snapshot(servers.keySet());
     long selfStart = ProcCpu.selfTicks();
     int[] ticks = {0};
