@@ -30,13 +30,14 @@ final class CompareReport {
 
   /**
    * One phase of one side. Latencies in microseconds; CPU in nanoseconds; load averages as
-   * /proc/loadavg's first three fields at the phase's start and end.
+   * /proc/loadavg's first three fields at the phase's start and end; the timeslices the
+   * servers' threads got (about their wake-ups; -1 when unknown).
    */
   record Phase(String name, long ops, long errors, Map<String, Long> errorsByKind,
       double seconds, double p50Micros, double p99Micros, double p999Micros,
       long serverCpuNanos, long generatorCpuNanos, Map<String, Long> serverCpuByServer,
       Map<String, Long> serverCpuByThreadGroup, String loadAverageStart,
-      String loadAverageEnd) {
+      String loadAverageEnd, long serverTimeslices) {
     Phase {
       errorsByKind = Map.copyOf(errorsByKind);
       serverCpuByServer = Map.copyOf(serverCpuByServer);
@@ -54,6 +55,11 @@ final class CompareReport {
 
     double generatorCpuMicrosPerOp() {
       return perOp(generatorCpuNanos);
+    }
+
+    /** Times a server thread was put on a CPU, per operation. */
+    double serverWakeupsPerOp() {
+      return serverTimeslices < 0 || ops == 0 ? Double.NaN : (double) serverTimeslices / ops;
     }
 
     /** Cores the servers kept busy on average. */
@@ -162,6 +168,7 @@ final class CompareReport {
       row(b, op + " latency p99 (ms)", phase, p -> p.p99Micros() / 1000, 3);
       row(b, op + " server CPU per op (µs)", phase, Phase::serverCpuMicrosPerOp, 1);
       row(b, op + " server CPU (cores busy)", phase, Phase::serverCores, 2);
+      row(b, op + " server wake-ups per op", phase, Phase::serverWakeupsPerOp, 2);
       row(b, op + " load gen. CPU per op (µs)", phase, Phase::generatorCpuMicrosPerOp, 1);
       row(b, op + " errors", phase, p -> p.errors(), 0);
       b.append(String.format(Locale.ROOT, "%-34s %14s %14s%n", op + " load average",
@@ -375,6 +382,8 @@ final class CompareReport {
     n.put("p999Micros", p.p999Micros());
     n.put("serverCpuNanos", p.serverCpuNanos());
     putNumber(n, "serverCpuMicrosPerOp", p.serverCpuMicrosPerOp());
+    n.put("serverTimeslices", p.serverTimeslices());
+    putNumber(n, "serverWakeupsPerOp", p.serverWakeupsPerOp());
     n.put("generatorCpuNanos", p.generatorCpuNanos());
     putNumber(n, "generatorCpuMicrosPerOp", p.generatorCpuMicrosPerOp());
     n.set("serverCpuNanosByProcess", MAPPER.valueToTree(p.serverCpuByServer()));

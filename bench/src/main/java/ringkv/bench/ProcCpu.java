@@ -33,8 +33,13 @@ final class ProcCpu {
 
   private ProcCpu() {}
 
-  /** CPU of processes and thread groups at one instant; ticks. */
-  record Snapshot(long atNanos, Map<Long, Long> processTicks, Map<String, Long> groupTicks) {
+  /**
+   * CPU of processes and thread groups at one instant, in ticks; and how many times their
+   * threads were given a CPU (timeslices, from {@code schedstat}: roughly the wake-ups), or -1
+   * where the kernel does not say.
+   */
+  record Snapshot(long atNanos, Map<Long, Long> processTicks, Map<String, Long> groupTicks,
+      long timeslices) {
     Snapshot {
       processTicks = Map.copyOf(processTicks);
       groupTicks = Map.copyOf(groupTicks);
@@ -46,8 +51,12 @@ final class ProcCpu {
     }
   }
 
-  /** What processes and thread groups used between two snapshots. */
-  record Usage(double seconds, Map<Long, Long> processNanos, Map<String, Long> groupNanos) {
+  /**
+   * What processes and thread groups used between two snapshots; {@code timeslices} -1 when
+   * unknown.
+   */
+  record Usage(double seconds, Map<Long, Long> processNanos, Map<String, Long> groupNanos,
+      long timeslices) {
     Usage {
       processNanos = Map.copyOf(processNanos);
       groupNanos = Map.copyOf(groupNanos);
@@ -102,6 +111,19 @@ final class ProcCpu {
     return statLine.substring(open + 1, close);
   }
 
+  /**
+   * Timeslices of one {@code schedstat} line ({@code "<ns on cpu> <ns waiting> <slices>"}),
+   * or -1 if it is not one.
+   */
+  static long timeslices(String schedstatLine) {
+    String[] f = schedstatLine.trim().split(" +");
+    try {
+      return f.length == 3 ? Long.parseLong(f[2]) : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
   /** A thread's group: its name without a trailing number ({@code "GC Thread#0"} → GC Thread). */
   static String group(String threadName) {
     String g = threadName.replaceFirst("[#\\-_ ]?\\d+$", "");
@@ -125,7 +147,9 @@ final class ProcCpu {
         groups.put(g, ticksToNanos(d, ticksPerSecond));
       }
     });
-    return new Usage((end.atNanos() - start.atNanos()) / 1e9, processes, groups);
+    long slices = start.timeslices() < 0 || end.timeslices() < 0 ? -1
+        : end.timeslices() - start.timeslices();
+    return new Usage((end.atNanos() - start.atNanos()) / 1e9, processes, groups, slices);
   }
 
   /**
@@ -136,6 +160,7 @@ final class ProcCpu {
     long at = System.nanoTime();
     Map<Long, Long> processes = new TreeMap<>();
     Map<String, Long> groups = new TreeMap<>();
+    long slices = 0;
     for (long pid : pids) {
       Path dir = Path.of("/proc", Long.toString(pid));
       String stat = read(dir.resolve("stat"));
@@ -149,12 +174,15 @@ final class ProcCpu {
           if (t != null) {
             groups.merge(group(comm(t)), cpuTicks(t), Long::sum);
           }
+          String sched = read(task.resolve("schedstat"));
+          long n = sched == null ? -1 : timeslices(sched);
+          slices = slices < 0 || n < 0 ? -1 : slices + n;
         }
       } catch (IOException e) {
         // The process exited while its threads were listed: its total above still counts.
       }
     }
-    return new Snapshot(at, processes, groups);
+    return new Snapshot(at, processes, groups, slices);
   }
 
   /** CPU ticks of this process (the load generator's JVM) now. */

@@ -32,7 +32,7 @@ class CompareReportTest {
         8 * p50Micros, Math.round(serverMicrosPerOp * 1000 * ops),
         Math.round(generatorMicrosPerOp * 1000 * ops), Map.of("127.0.0.1:1", 5_000_000_000L),
         Map.of("vert.x-eventloo", 3_000_000_000L, "C2 CompilerThre", 1_000_000_000L),
-        "0.50 0.40 0.30", "1.20 0.60 0.40");
+        "0.50 0.40 0.30", "1.20 0.60 0.40", 3 * ops);
   }
 
   private static CompareReport.Side side(String name, double scale) {
@@ -56,7 +56,8 @@ class CompareReportTest {
     assertEquals(1.04, p.serverCores(), 1e-6);
     assertTrue(Double.isNaN(phase("get", 0, 1, 1, 1).serverCpuMicrosPerOp()));
     assertTrue(Double.isNaN(new CompareReport.Phase("get", 5, 0, Map.of(), 1, 1, 1, 1, -1, -1,
-        Map.of(), Map.of(), "", "").serverCpuMicrosPerOp()));
+        Map.of(), Map.of(), "", "", -1).serverCpuMicrosPerOp()));
+    assertEquals(3.0, p.serverWakeupsPerOp(), 1e-9);
   }
 
   @Test
@@ -86,6 +87,8 @@ class CompareReportTest {
     assertTrue(text.matches("(?s).*GET load average +0\\.50 → 1\\.20 +0\\.50 → 1\\.20\n.*"),
         text);
     assertTrue(text.matches("(?s).*idle server CPU \\(ms per s\\) +150\\.0 +150\\.0 +1\\.00\n.*"),
+        text);
+    assertTrue(text.matches("(?s).*GET server wake-ups per op +3\\.00 +3\\.00 +1\\.00\n.*"),
         text);
     assertTrue(text.contains("vert.x-eventloo"), text);
   }
@@ -126,6 +129,8 @@ class CompareReportTest {
     assertEquals(12_500, get.path("throughput").asDouble(), 1e-9);
     assertEquals(60, get.path("serverCpuMicrosPerOp").asDouble(), 1e-6);
     assertEquals(5, get.path("generatorCpuMicrosPerOp").asDouble(), 1e-6);
+    assertEquals(375_000, get.path("serverTimeslices").asLong());
+    assertEquals(3.0, get.path("serverWakeupsPerOp").asDouble(), 1e-9);
     assertEquals(3_200, get.path("p50Micros").asDouble(), 1e-9);
     assertEquals("0.50 0.40 0.30", get.path("loadAverageStart").asText());
     assertEquals(3_000_000_000L,

@@ -66,10 +66,10 @@ class ProcCpuTest {
   @Test
   void usageIsTheDifferencePerProcessAndGroup() {
     ProcCpu.Snapshot start = new ProcCpu.Snapshot(1_000_000_000L, Map.of(10L, 100L, 11L, 50L),
-        Map.of("vert.x-eventloo", 120L, "C2 CompilerThre", 30L));
+        Map.of("vert.x-eventloo", 120L, "C2 CompilerThre", 30L), 1000);
     ProcCpu.Snapshot end = new ProcCpu.Snapshot(3_000_000_000L,
         Map.of(10L, 300L, 11L, 50L, 12L, 7L),
-        Map.of("vert.x-eventloo", 310L, "C2 CompilerThre", 30L, "VM Thread", 17L));
+        Map.of("vert.x-eventloo", 310L, "C2 CompilerThre", 30L, "VM Thread", 17L), 1600);
     ProcCpu.Usage u = ProcCpu.usage(start, end, 100);
     assertEquals(2.0, u.seconds(), 1e-9);
     assertEquals(Map.of(10L, 2_000_000_000L, 11L, 0L, 12L, 70_000_000L), u.processNanos());
@@ -78,6 +78,16 @@ class ProcCpuTest {
     assertEquals(List.of("vert.x-eventloo", "VM Thread"), List.copyOf(u.groupsByCpu().keySet()));
     assertEquals(1_900_000_000L, u.groupNanos().get("vert.x-eventloo"));
     assertEquals(207L, end.totalTicks() - start.totalTicks());
+    assertEquals(600, u.timeslices());
+    ProcCpu.Snapshot unknown = new ProcCpu.Snapshot(1, Map.of(), Map.of(), -1);
+    assertEquals(-1, ProcCpu.usage(start, unknown, 100).timeslices());
+  }
+
+  @Test
+  void timeslicesAreTheThirdSchedstatField() {
+    assertEquals(10, ProcCpu.timeslices("1277886 8909182 10\n"));
+    assertEquals(-1, ProcCpu.timeslices("1277886 8909182"));
+    assertEquals(-1, ProcCpu.timeslices("a b c"));
   }
 
   @Test
@@ -89,6 +99,7 @@ class ProcCpuTest {
     assertEquals(0L, s.processTicks().get(Long.MAX_VALUE)); // no such process
     assertTrue(s.groupTicks().containsKey("main") || !s.groupTicks().isEmpty());
     assertTrue(ProcCpu.selfTicks() >= 0);
+    assertTrue(s.timeslices() > 0 || s.timeslices() == -1);
     assertTrue(ProcCpu.clockTicksPerSecond() > 0);
     assertTrue(ProcCpu.loadAverage().matches("[0-9.]+ [0-9.]+ [0-9.]+"));
   }
