@@ -37,7 +37,7 @@ final class CompareReport {
       double seconds, double p50Micros, double p99Micros, double p999Micros,
       long serverCpuNanos, long generatorCpuNanos, Map<String, Long> serverCpuByServer,
       Map<String, Long> serverCpuByThreadGroup, String loadAverageStart,
-      String loadAverageEnd, long serverTimeslices) {
+      String loadAverageEnd, long serverTimeslices, long serverSystemCpuNanos) {
     Phase {
       errorsByKind = Map.copyOf(errorsByKind);
       serverCpuByServer = Map.copyOf(serverCpuByServer);
@@ -55,6 +55,12 @@ final class CompareReport {
 
     double generatorCpuMicrosPerOp() {
       return perOp(generatorCpuNanos);
+    }
+
+    /** Share of the servers' CPU spent in the kernel (system calls, TCP), in percent. */
+    double serverKernelPercent() {
+      return serverCpuNanos <= 0 || serverSystemCpuNanos < 0 ? Double.NaN
+          : 100.0 * serverSystemCpuNanos / serverCpuNanos;
     }
 
     /** Times a server thread was put on a CPU, per operation. */
@@ -168,6 +174,7 @@ final class CompareReport {
       row(b, op + " latency p99 (ms)", phase, p -> p.p99Micros() / 1000, 3);
       row(b, op + " server CPU per op (µs)", phase, Phase::serverCpuMicrosPerOp, 1);
       row(b, op + " server CPU (cores busy)", phase, Phase::serverCores, 2);
+      row(b, op + " server CPU in kernel (%)", phase, Phase::serverKernelPercent, 0);
       row(b, op + " server wake-ups per op", phase, Phase::serverWakeupsPerOp, 2);
       row(b, op + " load gen. CPU per op (µs)", phase, Phase::generatorCpuMicrosPerOp, 1);
       row(b, op + " errors", phase, p -> p.errors(), 0);
@@ -382,6 +389,7 @@ final class CompareReport {
     n.put("p999Micros", p.p999Micros());
     n.put("serverCpuNanos", p.serverCpuNanos());
     putNumber(n, "serverCpuMicrosPerOp", p.serverCpuMicrosPerOp());
+    n.put("serverSystemCpuNanos", p.serverSystemCpuNanos());
     n.put("serverTimeslices", p.serverTimeslices());
     putNumber(n, "serverWakeupsPerOp", p.serverWakeupsPerOp());
     n.put("generatorCpuNanos", p.generatorCpuNanos());

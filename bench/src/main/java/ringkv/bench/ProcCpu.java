@@ -39,7 +39,7 @@ final class ProcCpu {
    * where the kernel does not say.
    */
   record Snapshot(long atNanos, Map<Long, Long> processTicks, Map<String, Long> groupTicks,
-      long timeslices) {
+      long timeslices, long systemTicks) {
     Snapshot {
       processTicks = Map.copyOf(processTicks);
       groupTicks = Map.copyOf(groupTicks);
@@ -56,7 +56,7 @@ final class ProcCpu {
    * unknown.
    */
   record Usage(double seconds, Map<Long, Long> processNanos, Map<String, Long> groupNanos,
-      long timeslices) {
+      long timeslices, long systemNanos) {
     Usage {
       processNanos = Map.copyOf(processNanos);
       groupNanos = Map.copyOf(groupNanos);
@@ -99,6 +99,16 @@ final class ProcCpu {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("bad utime/stime in: " + statLine, e);
     }
+  }
+
+  /** {@code stime} alone (field 15): CPU spent in the kernel for the task (system calls). */
+  static long systemTicks(String statLine) {
+    return cpuTicks(statLine) - userTicks(statLine);
+  }
+
+  private static long userTicks(String statLine) {
+    String[] fields = statLine.substring(statLine.lastIndexOf(')') + 2).trim().split(" +");
+    return Long.parseLong(fields[11]);
   }
 
   /** The command (thread) name of one {@code stat} line: between the first '(' and last ')'. */
@@ -149,7 +159,8 @@ final class ProcCpu {
     });
     long slices = start.timeslices() < 0 || end.timeslices() < 0 ? -1
         : end.timeslices() - start.timeslices();
-    return new Usage((end.atNanos() - start.atNanos()) / 1e9, processes, groups, slices);
+    return new Usage((end.atNanos() - start.atNanos()) / 1e9, processes, groups, slices,
+        ticksToNanos(end.systemTicks() - start.systemTicks(), ticksPerSecond));
   }
 
   /**
@@ -161,10 +172,12 @@ final class ProcCpu {
     Map<Long, Long> processes = new TreeMap<>();
     Map<String, Long> groups = new TreeMap<>();
     long slices = 0;
+    long system = 0;
     for (long pid : pids) {
       Path dir = Path.of("/proc", Long.toString(pid));
       String stat = read(dir.resolve("stat"));
       processes.put(pid, stat == null ? 0 : cpuTicks(stat));
+      system += stat == null ? 0 : systemTicks(stat);
       if (stat == null) {
         continue;
       }
@@ -182,7 +195,7 @@ final class ProcCpu {
         // The process exited while its threads were listed: its total above still counts.
       }
     }
-    return new Snapshot(at, processes, groups, slices);
+    return new Snapshot(at, processes, groups, slices, system);
   }
 
   /** CPU ticks of this process (the load generator's JVM) now. */

@@ -178,7 +178,7 @@ public final class RedisCompare {
         : ProcCpu.ticksToNanos(selfEnd - selfStart, hz);
     CompareReport.Phase p = phase(label, r, ProcCpu.available() ? usage.totalNanos() : -1,
         generatorNanos, byLabel(usage.processNanos(), servers), usage.groupNanos(), loadStart,
-        loadEnd, usage.timeslices());
+        loadEnd, usage.timeslices(), ProcCpu.available() ? usage.systemNanos() : -1);
     out.printf("bench --compare: %s %s: %,.0f ops/s, p50 %.3f ms, p99 %.3f ms, server CPU"
         + " %s µs/op, load generator %s µs/op, errors %d%s%n", cluster.name(), label,
         p.throughput(), p.p50Micros() / 1000, p.p99Micros() / 1000,
@@ -195,11 +195,12 @@ public final class RedisCompare {
   /** A phase's figures from the generator's result and the CPU read around it. */
   static CompareReport.Phase phase(String label, LoadGenerator.PhaseResult r,
       long serverCpuNanos, long generatorCpuNanos, Map<String, Long> byServer,
-      Map<String, Long> byGroup, String loadStart, String loadEnd, long timeslices) {
+      Map<String, Long> byGroup, String loadStart, String loadEnd, long timeslices,
+      long systemNanos) {
     Histogram h = r.latencyNanos();
     return new CompareReport.Phase(label, r.ops(), r.errors(), r.errorsByKind(), r.seconds(),
         micros(h, 50), micros(h, 99), micros(h, 99.9), serverCpuNanos, generatorCpuNanos,
-        byServer, byGroup, loadStart, loadEnd, timeslices);
+        byServer, byGroup, loadStart, loadEnd, timeslices, systemNanos);
   }
 
   private static double micros(Histogram h, double percentile) {

@@ -32,7 +32,8 @@ class CompareReportTest {
         8 * p50Micros, Math.round(serverMicrosPerOp * 1000 * ops),
         Math.round(generatorMicrosPerOp * 1000 * ops), Map.of("127.0.0.1:1", 5_000_000_000L),
         Map.of("vert.x-eventloo", 3_000_000_000L, "C2 CompilerThre", 1_000_000_000L),
-        "0.50 0.40 0.30", "1.20 0.60 0.40", 3 * ops);
+        "0.50 0.40 0.30", "1.20 0.60 0.40", 3 * ops,
+        Math.round(serverMicrosPerOp * 1000 * ops) / 4);
   }
 
   private static CompareReport.Side side(String name, double scale) {
@@ -56,7 +57,8 @@ class CompareReportTest {
     assertEquals(1.04, p.serverCores(), 1e-6);
     assertTrue(Double.isNaN(phase("get", 0, 1, 1, 1).serverCpuMicrosPerOp()));
     assertTrue(Double.isNaN(new CompareReport.Phase("get", 5, 0, Map.of(), 1, 1, 1, 1, -1, -1,
-        Map.of(), Map.of(), "", "", -1).serverCpuMicrosPerOp()));
+        Map.of(), Map.of(), "", "", -1, -1).serverCpuMicrosPerOp()));
+    assertEquals(25.0, p.serverKernelPercent(), 1e-6);
     assertEquals(3.0, p.serverWakeupsPerOp(), 1e-9);
   }
 
@@ -87,6 +89,8 @@ class CompareReportTest {
     assertTrue(text.matches("(?s).*GET load average +0\\.50 → 1\\.20 +0\\.50 → 1\\.20\n.*"),
         text);
     assertTrue(text.matches("(?s).*idle server CPU \\(ms per s\\) +150\\.0 +150\\.0 +1\\.00\n.*"),
+        text);
+    assertTrue(text.matches("(?s).*GET server CPU in kernel \\(%\\) +25 +25 +1\\.00\n.*"),
         text);
     assertTrue(text.matches("(?s).*GET server wake-ups per op +3\\.00 +3\\.00 +1\\.00\n.*"),
         text);

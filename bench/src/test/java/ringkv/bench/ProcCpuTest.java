@@ -28,6 +28,7 @@ class ProcCpuTest {
   @Test
   void cpuTicksAreUtimePlusStime() {
     assertEquals(1861, ProcCpu.cpuTicks(C2));
+    assertEquals(27, ProcCpu.systemTicks(C2));
     assertEquals("C2 CompilerThre", ProcCpu.comm(C2));
   }
 
@@ -66,10 +67,10 @@ class ProcCpuTest {
   @Test
   void usageIsTheDifferencePerProcessAndGroup() {
     ProcCpu.Snapshot start = new ProcCpu.Snapshot(1_000_000_000L, Map.of(10L, 100L, 11L, 50L),
-        Map.of("vert.x-eventloo", 120L, "C2 CompilerThre", 30L), 1000);
+        Map.of("vert.x-eventloo", 120L, "C2 CompilerThre", 30L), 1000, 40);
     ProcCpu.Snapshot end = new ProcCpu.Snapshot(3_000_000_000L,
         Map.of(10L, 300L, 11L, 50L, 12L, 7L),
-        Map.of("vert.x-eventloo", 310L, "C2 CompilerThre", 30L, "VM Thread", 17L), 1600);
+        Map.of("vert.x-eventloo", 310L, "C2 CompilerThre", 30L, "VM Thread", 17L), 1600, 90);
     ProcCpu.Usage u = ProcCpu.usage(start, end, 100);
     assertEquals(2.0, u.seconds(), 1e-9);
     assertEquals(Map.of(10L, 2_000_000_000L, 11L, 0L, 12L, 70_000_000L), u.processNanos());
@@ -79,7 +80,8 @@ class ProcCpuTest {
     assertEquals(1_900_000_000L, u.groupNanos().get("vert.x-eventloo"));
     assertEquals(207L, end.totalTicks() - start.totalTicks());
     assertEquals(600, u.timeslices());
-    ProcCpu.Snapshot unknown = new ProcCpu.Snapshot(1, Map.of(), Map.of(), -1);
+    assertEquals(500_000_000L, u.systemNanos());
+    ProcCpu.Snapshot unknown = new ProcCpu.Snapshot(1, Map.of(), Map.of(), -1, 0);
     assertEquals(-1, ProcCpu.usage(start, unknown, 100).timeslices());
   }
 
