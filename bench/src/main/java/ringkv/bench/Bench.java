@@ -36,6 +36,10 @@ public final class Bench {
   }
 
   public static void main(String[] args) {
+    if (CompareOptions.asked(args)) {
+      RedisCompare.main(args);
+      return;
+    }
     BenchOptions options;
     try {
       options = BenchOptions.parse(args);

@@ -98,7 +98,10 @@ public record BenchOptions(long records, int valueSize, int connections, long du
           + RingKvClient.IO_THREADS_DEFAULT + ")",
       "  --client-transport epoll|nio   the client library's transport: Netty's native epoll",
       "                            (where it loads, else NIO) or the JDK's NIO (epoll)",
-      "  --help");
+      "  --help",
+      "",
+      "./kvs bench --compare redis [options] instead runs RingKV against a Redis Cluster of",
+      "the same shape in one run (its options: ./kvs bench --compare redis --help).");
 
   public BenchOptions {
     check(records >= 1, "--records must be >= 1");

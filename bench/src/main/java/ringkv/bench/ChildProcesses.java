@@ -26,9 +26,10 @@ import java.util.stream.Collectors;
 
 /**
  * The processes a bench run starts and stops: a local RingKV cluster ({@code java -jar
- * kvs-node.jar}, configured by the environment exactly as {@code ./kvs up} does) and the
- * ceiling server. Each logs to its own file; {@link #close()} stops them all (SIGTERM, then
- * SIGKILL after {@link #STOP_TIMEOUT_MS}), and a shutdown hook does the same on Ctrl-C.
+ * kvs-node.jar}, configured by the environment exactly as {@code ./kvs up} does), the
+ * ceiling server, and for {@code --compare redis} the {@code redis-server} processes. Each
+ * logs to its own file; {@link #close()} stops them all (SIGTERM, then SIGKILL after {@link
+ * #STOP_TIMEOUT_MS}), and a shutdown hook does the same on Ctrl-C.
  *
  * <p>Not thread-safe: the bench's main thread starts and stops; the hook only closes.
  */
@@ -101,6 +102,27 @@ final class ChildProcesses implements AutoCloseable {
     String address = HOST + ":" + port;
     awaitReady(List.of(address));
     return address;
+  }
+
+  /**
+   * Starts {@code command} (any program, e.g. {@code redis-server}) logging to {@code logName};
+   * {@link #close()} stops it with the others.
+   */
+  Process start(List<String> command, String logName) {
+    return launch(command, Map.of(), logName);
+  }
+
+  /** Process ids of the started nodes, by address, in start order. */
+  Map<String, Long> nodePids() {
+    Map<String, Long> out = new LinkedHashMap<>();
+    synchronized (nodeProcesses) {
+      nodeProcesses.forEach((address, p) -> out.put(address, p.pid()));
+    }
+    return out;
+  }
+
+  Path logDir() {
+    return logDir;
   }
 
   private static List<String> java() {

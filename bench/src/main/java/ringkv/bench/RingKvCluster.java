@@ -1,0 +1,221 @@
+package ringkv.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import ringkv.ring.KeyHash;
+import ringkv.ring.Rendezvous;
+import ringkv.ring.Ring;
+import ringkv.ring.TokenEntry;
+
+/**
+ * The RingKV side of {@code --compare redis}: {@code nodes} node processes with {@code
+ * SHARD_COUNT=shards} (so {@code nodes / shards} replicas per shard), started as {@code ./kvs
+ * bench} starts them ({@link ChildProcesses}), data in memory. Requests go to the member of the
+ * key's shard that a forwarding node and the client library would pick ({@link Rendezvous},
+ * highest weight first), computed from {@code GET /ring} with the node's own ring code, so no
+ * request is forwarded; {@link #start} checks a sample of keys against {@code GET
+ * /ring/key/<key>}.
+ *
+ * <p>Not thread-safe; the comparison's main thread uses it.
+ */
+final class RingKvCluster implements ComparedCluster {
+  static final long START_TIMEOUT_MS = 60_000;
+  /** Keys whose placement is checked against {@code GET /ring/key/<key>} at start. */
+  static final int PLACEMENT_CHECKS = 30;
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /** What {@code GET /ring} says: the ring and each shard's members. */
+  record Placement(Ring ring, Map<Integer, List<String>> members,
+      Map<Integer, List<String>> liveMembers) {
+    Placement {
+      members = Map.copyOf(members);
+      liveMembers = Map.copyOf(liveMembers);
+    }
+
+    /** Parses a {@code GET /ring} body (shard ids as numbers or numeric strings). */
+    static Placement fromJson(JsonNode body) {
+      if (!KeyHash.HASH_FUNCTION.equals(body.path("hash-function").asText())) {
+        throw new IllegalArgumentException("unknown hash function "
+            + body.path("hash-function"));
+      }
+      List<TokenEntry> tokens = new ArrayList<>();
+      for (JsonNode t : body.path("tokens")) {
+        tokens.add(new TokenEntry(t.path("token").asLong(), shardId(t.path("shard-id"))));
+      }
+      Map<Integer, List<String>> members = new TreeMap<>();
+      Map<Integer, List<String>> live = new TreeMap<>();
+      for (JsonNode s : body.path("shards")) {
+        int id = shardId(s.path("shard-id"));
+        members.put(id, texts(s.path("members")));
+        live.put(id, texts(s.path("live-members")));
+      }
+      return new Placement(Ring.fromTokens(body.path("vnodes-per-shard").asInt(), tokens),
+          members, live);
+    }
+
+    /** The member of the key's shard a request for it goes to. */
+    String ownerOf(String key) {
+      List<String> m = members.getOrDefault(ring.shardOf(key), List.of());
+      if (m.isEmpty()) {
+        throw new IllegalStateException("shard " + ring.shardOf(key) + " has no members");
+      }
+      return Rendezvous.orderNames(key, m).get(0);
+    }
+
+    /** Every member is live. */
+    boolean allLive() {
+      return members.entrySet().stream().allMatch(e ->
+          liveMembers.getOrDefault(e.getKey(), List.of()).containsAll(e.getValue()));
+    }
+
+    /** Every member, shard by shard. */
+    List<String> nodes() {
+      List<String> out = new ArrayList<>();
+      new TreeMap<>(members).values().forEach(out::addAll);
+      return out;
+    }
+
+    private static int shardId(JsonNode n) {
+      return n.isTextual() ? Integer.parseInt(n.asText()) : n.asInt();
+    }
+
+    private static List<String> texts(JsonNode array) {
+      List<String> out = new ArrayList<>();
+      array.forEach(n -> out.add(n.asText()));
+      return out;
+    }
+  }
+
+  private final Path nodeJar;
+  private final int nodes;
+  private final int shards;
+  private final List<String> jvmFlags;
+  private final ChildProcesses processes;
+  private final HttpClient http = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+  private final Map<Long, String> servers = new LinkedHashMap<>();
+  private Placement placement;
+
+  RingKvCluster(Path nodeJar, int nodes, int shards, List<String> jvmFlags, Path logDir) {
+    this.nodeJar = nodeJar;
+    this.nodes = nodes;
+    this.shards = shards;
+    this.jvmFlags = List.copyOf(jvmFlags);
+    this.processes = new ChildProcesses(logDir.resolve("ringkv"), jvmFlags);
+  }
+
+  @Override
+  public String name() {
+    return "ringkv";
+  }
+
+  @Override
+  public String describe() {
+    return "RingKV: " + nodes + " nodes, SHARD_COUNT=" + shards + " (" + nodes / shards
+        + " replicas per shard), in memory, JVM flags " + String.join(" ", jvmFlags);
+  }
+
+  @Override
+  public void start() throws IOException {
+    List<String> addresses = processes.startCluster(nodeJar, nodes, shards);
+    processes.nodePids().forEach((address, pid) -> servers.put(pid, address));
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
+    for (String a : addresses) {
+      while (true) {
+        Placement p = Placement.fromJson(getJson(a, "/ring"));
+        if (p.allLive() && p.nodes().size() == nodes) {
+          placement = p;
+          break;
+        }
+        if (System.nanoTime() - deadline > 0) {
+          throw new IOException(a + " does not see every node live within "
+              + START_TIMEOUT_MS + " ms; see the logs in " + processes.logDir());
+        }
+        sleep(100);
+      }
+    }
+    checkPlacement();
+  }
+
+  /** The ring code here and the node agree on a sample of keys. */
+  private void checkPlacement() throws IOException {
+    for (int i = 0; i < PLACEMENT_CHECKS; i++) {
+      String key = BenchOptions.key(i * 97L);
+      JsonNode r = getJson(targets().get(0), "/ring/key/" + key);
+      List<String> members = Placement.texts(r.path("members"));
+      String owner = ownerOf(key);
+      if (!members.contains(owner)) {
+        throw new IllegalStateException("placement differs from the node's: key " + key
+            + " computed owner " + owner + ", node says members " + members);
+      }
+    }
+  }
+
+  private JsonNode getJson(String address, String path) throws IOException {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + address + path))
+        .timeout(Duration.ofSeconds(5)).GET().build();
+    try {
+      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new IOException("GET " + path + " on " + address + ": " + r.statusCode());
+      }
+      return MAPPER.readTree(r.body());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  private static void sleep(long ms) throws IOException {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  @Override
+  public Map<Long, String> servers() {
+    return Map.copyOf(servers);
+  }
+
+  @Override
+  public List<String> targets() {
+    return placement.nodes();
+  }
+
+  @Override
+  public String ownerOf(String key) {
+    return placement.ownerOf(key);
+  }
+
+  @Override
+  public LoadGenerator.Requests requests(String owner, String key, String value) {
+    return new LoadGenerator.Requests(HttpWire.get(owner, key),
+        HttpWire.put(owner, key, value));
+  }
+
+  @Override
+  public LoadGenerator.ReplyParser newParser(int valueBytes) {
+    return new HttpWire.ReplyParser();
+  }
+
+  @Override
+  public void close() {
+    processes.close();
+  }
+}

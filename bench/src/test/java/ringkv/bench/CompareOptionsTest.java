@@ -1,0 +1,90 @@
+package ringkv.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/*
+ * Goal: ./kvs bench --compare redis takes the issue's workload by default (6 servers = 3 x 2,
+ * 3,000 keys of 100 bytes, 48 connections, 25 s warm-up), accepts the options ./kvs bench
+ * passes first (--node-jar, --logs), and refuses bad command lines with one-line messages.
+ *
+ * Method: parse command lines and compare the records.
+ */
+class CompareOptionsTest {
+  @Test
+  void defaultsAreTheIssuesWorkload() {
+    CompareOptions o = CompareOptions.parse("--compare", "redis");
+    assertEquals(3000, o.keys());
+    assertEquals(100, o.valueSize());
+    assertEquals(48, o.connections());
+    assertEquals(3, o.shards());
+    assertEquals(2, o.replicas());
+    assertEquals(6, o.servers());
+    assertEquals(25_000, o.warmupMs());
+    assertEquals(20_000, o.durationMs());
+    assertEquals(5_000, o.idleMs());
+    assertTrue(o.ringKv() && o.redis());
+    assertEquals(1, o.threads());
+    assertNull(o.json());
+    assertEquals(BenchOptions.NODE_JVM_FLAGS_DEFAULT, o.nodeJvmFlags());
+    assertEquals("6 servers = 3 shards x 2 replicas", o.shape());
+  }
+
+  @Test
+  void everyOptionIsRead() {
+    CompareOptions o = CompareOptions.parse("--node-jar", "n.jar", "--logs", "L", "--compare",
+        "redis", "--keys=500", "--value-size", "10", "--connections", "12", "--shards", "4",
+        "--replicas", "3", "--warmup", "500ms", "--duration", "2s", "--idle", "0",
+        "--only", "RingKV", "--threads", "2", "--json", "out.json", "--node-jvm-flags",
+        " -Xmx1g  -XX:+UseSerialGC ", "--redis-server", "/x/redis-server", "--redis-cli",
+        "/x/redis-cli", "--seed", "7");
+    assertEquals(new CompareOptions(500, 10, 12, 4, 3, 500, 2000, 0, true, false, 2,
+        Path.of("out.json"), Path.of("n.jar"), Path.of("L"), List.of("-Xmx1g",
+        "-XX:+UseSerialGC"), Path.of("/x/redis-server"), Path.of("/x/redis-cli"), 7), o);
+    assertFalse(CompareOptions.parse("--compare", "redis", "--only", "redis").ringKv());
+  }
+
+  @Test
+  void helpIsNull() {
+    assertNull(CompareOptions.parse("--compare", "redis", "--help"));
+    assertNull(CompareOptions.parse("-h"));
+  }
+
+  @Test
+  void theComparisonIsRecognisedAmongBenchOptions() {
+    assertTrue(CompareOptions.asked("--logs", "x", "--compare", "redis"));
+    assertTrue(CompareOptions.asked("--compare=redis"));
+    assertFalse(CompareOptions.asked("--workload", "C", "--ceiling"));
+  }
+
+  @Test
+  void badCommandLinesAreRefusedWithAMessage() {
+    String[][] bad = {
+        {"--keys", "10"},
+        {"--compare", "memcached"},
+        {"--compare", "redis", "--workload", "C"},
+        {"--compare", "redis", "--keys"},
+        {"--compare", "redis", "--keys", "-3"},
+        {"--compare", "redis", "--keys", "0"},
+        {"--compare", "redis", "--shards", "2"},
+        {"--compare", "redis", "--replicas", "1"},
+        {"--compare", "redis", "--connections", "5"},
+        {"--compare", "redis", "--duration", "0"},
+        {"--compare", "redis", "--only", "both"},
+        {"--compare", "redis", "--threads", "0"},
+        {"--compare", "redis", "--warmup", "soon"},
+    };
+    for (String[] args : bad) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> CompareOptions.parse(args), String.join(" ", args));
+      assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+  }
+}
