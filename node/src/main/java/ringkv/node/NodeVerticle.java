@@ -12,6 +12,7 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.Entry;
+import ringkv.gossip.EpochBound;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.LamportClock;
 import ringkv.gossip.MemoryStore;
@@ -95,7 +96,8 @@ public final class NodeVerticle extends VerticleBase {
     NodeAddress self = config.address();
     NodeMeta meta = new NodeMeta(durable);
     ClusterConfig restored = meta.restoredConfig().orElse(null);
-    state = new ClusterState(self, restored != null ? restored : initialCluster());
+    state = new ClusterState(self, restored != null ? restored : initialCluster(),
+        new EpochBound(config.epochAheadMax()));
     ReplicationQueue queue = new ReplicationQueue(new ReplicationQueue.Limits(
         config.queueEntriesMax(), config.batchEntriesMax(), config.retryDelayMsMin(),
         config.retryDelayMsMax()));
@@ -117,7 +119,7 @@ public final class NodeVerticle extends VerticleBase {
     ConfigSync configSync = new ConfigSync(state, views, catchUp, peers,
         config.forwardTimeoutMs());
     heartbeats = new Heartbeats(vertx, state, stability, replica, liveness, gossip, configSync,
-        peers, meta, config.heartbeatIntervalMs(), config.failureTimeoutMs());
+        peers, meta, config.heartbeatIntervalMs(), config.failureTimeoutMs(), kv::clockLimit);
     antiEntropy = new AntiEntropyDriver(vertx, context, clock, state, stability, kv, liveness,
         peers, config.antiEntropyIntervalMs(), config.forwardTimeoutMs());
     meta.saveConfig(state.current());

@@ -118,6 +118,7 @@ public final class InternalRoutes {
    * so a node that is no longer the owner never applies the request.
    */
   private Future<ForwardReply> forwarded(ForwardRequest request) {
+    kv.checkCounters(request.context());
     heartbeats.heard(request.from());
     Future<Void> synced = configSync.isNews(request.epoch())
         ? configSync.learnFrom(request.from()) : Future.succeededFuture();

@@ -115,7 +115,7 @@ public final class ShardDialect {
     }
     List<NodeAddress> view = new ArrayList<>(c.view());
     view.remove(node);
-    finish(ctx, views.change(c.withView(view), Set.of()), 200,
+    finish(ctx, views.change(c.withView(view), Set.of(), forced(ctx)), 200,
         Json.object().put("message", "Replica deleted successfully from the view"));
   }
 
@@ -127,7 +127,7 @@ public final class ShardDialect {
       HttpErrors.send(ctx, 200, Json.object().put("message", "Node added to shard successfully"));
       return;
     }
-    finish(ctx, views.change(c.withMember(id, node), Set.of(node)), 200,
+    finish(ctx, views.change(c.withMember(id, node), Set.of(node), forced(ctx)), 200,
         Json.object().put("message", "Node added to shard successfully"));
   }
 
@@ -144,6 +144,11 @@ public final class ShardDialect {
     ClusterConfig c = state.current();
     finish(ctx, views.change(c.reshard(live, count), Set.of()), 200,
         Json.object().put("message", "Resharding done successfully"));
+  }
+
+  /** {@code ?force=true}: the operator accepts that the change drops a shard's keys. */
+  private static boolean forced(RoutingContext ctx) {
+    return "true".equals(ctx.queryParams().get("force"));
   }
 
   private static void finish(RoutingContext ctx, Future<?> change, int status, ObjectNode ok) {

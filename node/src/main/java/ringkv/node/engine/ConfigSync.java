@@ -16,6 +16,11 @@ import ringkv.ring.NodeAddress;
  * commits here too; if it is newer, it is installed and this node copies its shard from a peer.
  * Nodes converge to the highest epoch.
  *
+ * <p>What a node adopts this way is bounded: it asks only members of its current view (never an
+ * address a request named), over the peer protocol (authenticated when {@code CLUSTER_SECRET}
+ * is set, answer included), and adopts only an epoch newer than its own and within
+ * {@code EPOCH_AHEAD_MAX} of it ({@link ringkv.gossip.EpochBound}).
+ *
  * <p>Not thread-safe; runs on the node's event loop.
  */
 public final class ConfigSync {
@@ -41,17 +46,36 @@ public final class ConfigSync {
    * when the peer did not answer). Never fails.
    */
   public Future<Void> learnFrom(NodeAddress peer) {
+    if (!state.current().view().contains(peer) || peer.equals(state.self())) {
+      return Future.succeededFuture(); // not a member: never contacted on a request's word
+    }
     return peers.call(peer, PeerProtocol.CONFIG, Empty.INSTANCE, timeoutMs).onSuccess(theirs -> {
+      ClusterConfig current = state.current();
+      var refusal = state.epochs().refusal(current.epoch(), theirs.epoch());
       if (state.participant().isPrepared(theirs.epoch())) {
         views.commit(theirs.epoch()); // committed elsewhere; our data already moved
-      } else if (theirs.isNewerThan(state.current())) {
+      } else if (refusal.isEmpty()) {
         LOG.info("event=config-learned node={} from={} epoch={}", state.self(), peer,
             theirs.epoch());
         views.adopt(theirs);
         catchUp.catchUp(); // we missed the transfer: copy our shard from a peer
+      } else if (theirs.isNewerThan(current) && refused.add(theirs.epoch())) {
+        LOG.warn("event=config-refused node={} from={} epoch={} reason=\"{}\"", state.self(),
+            peer, theirs.epoch(), refusal.get());
       }
     }).<Void>mapEmpty().recover(err -> Future.succeededFuture());
   }
+
+  /** Epochs refused and logged once each (bounded: a few refusals are all an operator needs). */
+  private final java.util.Set<Long> refused = new java.util.LinkedHashSet<>() {
+    @Override
+    public boolean add(Long epoch) {
+      if (size() >= 64) {
+        remove(iterator().next());
+      }
+      return super.add(epoch);
+    }
+  };
 
   /** Whether a message from a node holding {@code epoch} tells this node something new. */
   public boolean isNews(long epoch) {

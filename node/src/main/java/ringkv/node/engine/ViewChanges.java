@@ -101,6 +101,39 @@ public final class ViewChanges {
    * after aborting everywhere if any participant cannot prepare or transfer.
    */
   public Future<ChangeStats> change(ClusterConfig next, Set<NodeAddress> extra) {
+    return change(next, extra, false);
+  }
+
+  /**
+   * {@link #change(ClusterConfig, Set)}, refused ({@link ErrorCode#WOULD_DROP_KEYS}) when it
+   * would leave a shard that holds keys — or whose keys cannot be counted, every member being
+   * down — without members, unless the operator {@code force}s it. A reshard moves keys and
+   * empties no shard; removing or moving a shard's last members would drop its keys.
+   */
+  public Future<ChangeStats> change(ClusterConfig next, Set<NodeAddress> extra, boolean force) {
+    List<Integer> emptied = new ArrayList<>(state.current().shardsEmptiedBy(next));
+    if (emptied.isEmpty() || force) {
+      return start(next, extra);
+    }
+    List<Future<Long>> counts = new ArrayList<>();
+    for (int shard : emptied) {
+      counts.add(kv.keyCount(shard));
+    }
+    return Future.join(counts).transform(done -> {
+      for (int i = 0; i < emptied.size(); i++) {
+        Future<Long> count = counts.get(i);
+        if (count.failed() || count.result() > 0) {
+          return Future.failedFuture(new KvException(ErrorCode.WOULD_DROP_KEYS, "shard "
+              + emptied.get(i) + (count.failed() ? " (its keys cannot be counted)"
+              : " holds " + count.result() + " keys and") + " would have no member left;"
+              + " nothing was changed (add ?force=true to drop its keys)"));
+        }
+      }
+      return start(next, extra);
+    });
+  }
+
+  private Future<ChangeStats> start(ClusterConfig next, Set<NodeAddress> extra) {
     if (state.pending().isPresent()) {
       return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT));
     }

@@ -27,6 +27,8 @@ public enum ErrorCode {
   VIEW_CHANGE_CONFLICT(503, "Another view change is in progress"),
   VIEW_CHANGE_FAILED(503, "View change failed"),
   NOT_ENOUGH_NODES(400, "Not enough nodes"),
+  /** A change that would leave a shard holding keys without members (unless forced). */
+  WOULD_DROP_KEYS(400, "Change would drop keys"),
   ADDRESS_EXISTS(404, "Socket address already exists in the view"),
   ADDRESS_UNKNOWN(404, "Socket address does not exist in the view"),
   INTERNAL(500, "Internal error");
