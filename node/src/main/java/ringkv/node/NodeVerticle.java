@@ -21,6 +21,8 @@ import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.Store;
 import ringkv.node.api.HealthRoutes;
+import ringkv.node.auth.PeerAuth;
+import ringkv.node.auth.ReplayGuard;
 import ringkv.node.api.HttpErrors;
 import ringkv.node.api.InternalRoutes;
 import ringkv.node.api.KeyValueFastPath;
@@ -94,6 +96,11 @@ public final class NodeVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     NodeAddress self = config.address();
+    if (config.security().open()) {
+      LOG.warn("event=open-cluster node={}: CLUSTER_SECRET is not set, so anyone who reaches this"
+          + " port can act as a peer (change the view, replicate writes) and as an operator;"
+          + " set CLUSTER_SECRET (and ADMIN_TOKEN) to close it", self);
+    }
     NodeMeta meta = new NodeMeta(durable);
     ClusterConfig restored = meta.restoredConfig().orElse(null);
     state = new ClusterState(self, restored != null ? restored : initialCluster(),
@@ -107,7 +114,9 @@ public final class NodeVerticle extends VerticleBase {
         ClusterState.shardMap(state.current()));
     KeyValueCore core = new KeyValueCore(self.toString(), replica, stability,
         config.waitersMax());
-    peers = new PeerClient(vertx, config.connectTimeoutMs(), interceptor);
+    PeerAuth peerAuth = PeerAuth.of(config.security());
+    peers = new PeerClient(vertx, config.connectTimeoutMs(), interceptor, peerAuth, clock,
+        config.security());
     PeerLiveness liveness = new PeerLiveness(self, clock, config.failureTimeoutMs());
     gossip = new GossipDriver(vertx, context, clock, queue, peers, liveness, self,
         config.replicationTickMs(), config.forwardTimeoutMs());
@@ -131,8 +140,8 @@ public final class NodeVerticle extends VerticleBase {
     kvsDialect.mount(router);
     fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router, config.bodyBytesMax());
     new RingRoutes(kv, state, liveness, views, config).mount(router);
-    new InternalRoutes(kv, state, heartbeats, configSync, catchUp, views, antiEntropy)
-        .mount(router);
+    new InternalRoutes(kv, state, heartbeats, configSync, catchUp, views, antiEntropy, peerAuth,
+        new ReplayGuard(config.signatureWindowMs(), config.noncesMax()), clock).mount(router);
     router.route().failureHandler(HttpErrors::handle);
     for (int status : new int[] {400, 404, 405, 413, 500}) {
       router.errorHandler(status, HttpErrors::handle);

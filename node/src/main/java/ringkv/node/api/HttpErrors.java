@@ -98,12 +98,7 @@ public final class HttpErrors {
           String.valueOf(failure));
       return;
     }
-    if (failure instanceof KvException k) {
-      render(request, k, null);
-      return;
-    }
-    LOG.error("event=bug method={} path={}", request.method(), request.path(), failure);
-    render(request, new KvException(ErrorCode.INTERNAL, failure.toString()), null);
+    render(request, asKvException(request, failure), null);
   }
 
   /**
@@ -112,11 +107,39 @@ public final class HttpErrors {
    */
   public static Future<Void> render(HttpServerRequest request, KvException e,
       ObjectNode extra) {
-    String path = request.path();
-    int status = e.code().status();
-    if (e.code() == ErrorCode.CAUSAL_TIMEOUT && path.startsWith("/kvs/")) {
-      status = 400; // the view-change dialect reports an unsatisfiable context as 400
+    ObjectNode body = errorBody(request, e);
+    if (extra != null) {
+      body.setAll(extra);
     }
+    if (e.code() == ErrorCode.VIEW_CHANGE) {
+      request.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_S));
+    }
+    if (e.code() == ErrorCode.UNAUTHENTICATED && !request.path().startsWith("/internal/")) {
+      request.response().putHeader("WWW-Authenticate", "Bearer realm=\"ringkv\"");
+    }
+    return send(request, status(request, e), body);
+  }
+
+  /** The status {@code e} is answered with on {@code request}'s path. */
+  public static int status(HttpServerRequest request, KvException e) {
+    if (e.code() == ErrorCode.CAUSAL_TIMEOUT && request.path().startsWith("/kvs/")) {
+      return 400; // the view-change dialect reports an unsatisfiable context as 400
+    }
+    return e.code().status();
+  }
+
+  /** {@code failure} as the operating error it is, or, for a bug, logged and INTERNAL. */
+  public static KvException asKvException(HttpServerRequest request, Throwable failure) {
+    if (failure instanceof KvException k) {
+      return k;
+    }
+    LOG.error("event=bug method={} path={}", request.method(), request.path(), failure);
+    return new KvException(ErrorCode.INTERNAL, failure.toString());
+  }
+
+  /** The JSON body of {@code e} (with the code and detail on internal routes). */
+  public static ObjectNode errorBody(HttpServerRequest request, KvException e) {
+    String path = request.path();
     ObjectNode body = Json.object();
     body.put("message", e.code() == ErrorCode.NOT_ENOUGH_NODES
         ? "Not enough nodes to provide fault-tolerance with the given shard count!"
@@ -126,13 +149,7 @@ public final class HttpErrors {
       body.put("code", e.code().name());
       body.put("detail", e.getMessage());
     }
-    if (extra != null) {
-      body.setAll(extra);
-    }
-    if (e.code() == ErrorCode.VIEW_CHANGE) {
-      request.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_S));
-    }
-    return send(request, status, body);
+    return body;
   }
 
   /** {@link #send(HttpServerRequest, int, ObjectNode)} for a routed request. */

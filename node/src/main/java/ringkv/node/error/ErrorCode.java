@@ -16,6 +16,8 @@ public enum ErrorCode {
   NOT_IN_SHARD(404, "Node is not a member of any shard"),
   ROUTE_NOT_FOUND(404, "Not found"),
   METHOD_NOT_ALLOWED(405, "Method not allowed"),
+  /** A missing or wrong token, or a peer request without a valid signature. */
+  UNAUTHENTICATED(401, "Unauthorized"),
   PAYLOAD_TOO_LARGE(413, "Request body is too large"),
   /** A causal dependency did not arrive in time; the dialect picks the status. */
   CAUSAL_TIMEOUT(503, "Unable to satisfy request"),

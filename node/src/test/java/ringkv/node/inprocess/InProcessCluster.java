@@ -52,6 +52,7 @@ public final class InProcessCluster implements AutoCloseable {
   private final Map<NodeAddress, Vertx> running = new ConcurrentHashMap<>();
   private final Map<String, String> env;
   private final java.util.function.IntFunction<NodeSetup> setup;
+  private final List<NodeAddress> alsoInView;
   /** Every address a node has sent a peer request to (the test's network sees them all). */
   private final java.util.Set<NodeAddress> contacted = ConcurrentHashMap.newKeySet();
   private volatile Rule rule = (from, to, route) -> 0;
@@ -64,8 +65,18 @@ public final class InProcessCluster implements AutoCloseable {
   /** As above, node {@code i} with {@code setup.apply(i)} on top of {@code env}. */
   public InProcessCluster(int nodes, Map<String, String> env,
       java.util.function.IntFunction<NodeSetup> setup) {
+    this(nodes, env, setup, List.of());
+  }
+
+  /**
+   * As above, with {@code alsoInView} in every node's VIEW: addresses this cluster does not
+   * start (a server the test plays itself, at an address the nodes take for a member's).
+   */
+  public InProcessCluster(int nodes, Map<String, String> env,
+      java.util.function.IntFunction<NodeSetup> setup, List<NodeAddress> alsoInView) {
     this.env = Map.copyOf(env);
     this.setup = setup;
+    this.alsoInView = List.copyOf(alsoInView);
     for (int i = 0; i < nodes; i++) {
       addresses.add(new NodeAddress("127.0.0.1", freePort()));
     }
@@ -110,8 +121,8 @@ public final class InProcessCluster implements AutoCloseable {
     Map<String, String> e = new HashMap<>(env);
     e.putAll(extra.env());
     e.put("SOCKET_ADDRESS", a.toString());
-    e.put("VIEW", addresses.stream().map(NodeAddress::toString)
-        .collect(Collectors.joining(",")));
+    e.put("VIEW", java.util.stream.Stream.concat(addresses.stream(), alsoInView.stream())
+        .map(NodeAddress::toString).collect(Collectors.joining(",")));
     NodeConfig config = NodeConfig.parse(e, new String[0]);
     Vertx vertx = Vertx.vertx();
     PeerClient.Interceptor interceptor = (to, route) -> delay(vertx, a, to, route);
@@ -187,7 +198,8 @@ public final class InProcessCluster implements AutoCloseable {
     }
   }
 
-  private static int freePort() {
+  /** A free loopback port (for a server the test runs next to the nodes). */
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     } catch (IOException e) {
