@@ -20,7 +20,12 @@ import ringkv.gossip.NodeStability;
 import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.Store;
+import ringkv.node.api.AccessGate;
+import ringkv.node.api.Admission;
 import ringkv.node.api.HealthRoutes;
+import ringkv.node.auth.BearerToken;
+import ringkv.node.net.Tls;
+import java.util.concurrent.TimeUnit;
 import ringkv.node.auth.PeerAuth;
 import ringkv.node.auth.ReplayGuard;
 import ringkv.node.api.HttpErrors;
@@ -65,7 +70,8 @@ public final class NodeVerticle extends VerticleBase {
   private final RocksDbStore durable;
   private final PeerClient.Interceptor interceptor;
   private HttpServer server;
-  private KeyValueFastPath fastPath;
+  private Admission admission;
+  private AccessGate gate;
   private PeerClient peers;
   private KvService kv;
   private GossipDriver gossip;
@@ -133,12 +139,18 @@ public final class NodeVerticle extends VerticleBase {
         peers, config.antiEntropyIntervalMs(), config.forwardTimeoutMs());
     meta.saveConfig(state.current());
 
+    admission = new Admission(vertx, config.clientRequestsInFlightMax(),
+        config.peerRequestsInFlightMax(), config.connectionsMax(),
+        config.requestReadTimeoutMs());
+    gate = new AccessGate(self, BearerToken.of(config.security().adminToken()),
+        BearerToken.of(config.security().clientToken()));
     Router router = router();
     ShardDialect shardDialect = new ShardDialect(kv, state, liveness, heartbeats, views, config);
     shardDialect.mount(router);
     KvsDialect kvsDialect = new KvsDialect(vertx, kv, state, liveness, views, config);
     kvsDialect.mount(router);
-    fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router, config.bodyBytesMax());
+    KeyValueFastPath fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router,
+        config.bodyBytesMax(), admission, gate);
     new RingRoutes(kv, state, liveness, views, config).mount(router);
     new InternalRoutes(kv, state, heartbeats, configSync, catchUp, views, antiEntropy, peerAuth,
         new ReplayGuard(config.signatureWindowMs(), config.noncesMax()), clock).mount(router);
@@ -146,12 +158,22 @@ public final class NodeVerticle extends VerticleBase {
     for (int status : new int[] {400, 404, 405, 413, 500}) {
       router.errorHandler(status, HttpErrors::handle);
     }
-    HttpServerOptions options = new HttpServerOptions()
+    HttpServerOptions options = Tls.server(new HttpServerOptions()
         .setHost(config.address().host())
         .setPort(config.address().port())
         .setMaxInitialLineLength(64 * 1024)
-        .setTcpNoDelay(true);
-    server = vertx.createHttpServer(options).requestHandler(fastPath)
+        .setTcpNoDelay(true)
+        // HTTP/1.1 only: without the h2c upgrade a connection is an HTTP/1 connection from its
+        // first byte, so the first-request deadline and the connection cap see it at once.
+        .setHttp2ClearTextEnabled(false)
+        .setIdleTimeout((int) config.idleTimeoutMs())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS), config.security());
+    server = vertx.createHttpServer(options)
+        .connectionHandler(admission::onConnection)
+        .requestHandler(req -> {
+          admission.onRequest(req);
+          fastPath.handle(req);
+        })
         .invalidRequestHandler(NodeVerticle::rejectMalformed);
     return requeueUnacknowledged(meta, catchUp).compose(v -> server.listen()).compose(s -> {
       gossip.start();
@@ -166,18 +188,23 @@ public final class NodeVerticle extends VerticleBase {
     });
   }
 
-  /** The router with the handlers every request passes: in-flight bound, bodies as JSON. */
+  /**
+   * The router with the handlers every request passes: admission (budgets, read deadline),
+   * tokens, bodies as JSON.
+   */
   private Router router() {
     Router router = Router.router(vertx);
     new HealthRoutes(state).mount(router); // first: ahead of the in-flight bound and bodies
     router.route().handler(ctx -> {
-      if (!fastPath.enter()) {
-        ctx.fail(KeyValueFastPath.overloaded());
+      Admission.Ticket ticket = admission.admit(ctx.request());
+      if (ticket == null) {
+        ctx.fail(admission.overloaded(ctx.request()));
         return;
       }
-      ctx.addEndHandler(done -> fastPath.exit());
+      ctx.addEndHandler(done -> ticket.done());
       ctx.next();
     });
+    gate.mount(router); // before any body is read
     // Bodies are JSON whatever the content type says: without this, BodyHandler would decode
     // form and multipart bodies into attributes (curl -d sends form-urlencoded by default).
     router.route().handler(ctx -> {
@@ -211,7 +238,12 @@ public final class NodeVerticle extends VerticleBase {
 
   /** Requests being served now (for tests). */
   int requestsInFlight() {
-    return fastPath.inFlight();
+    return admission.inFlight();
+  }
+
+  /** Connections open now (for tests). */
+  int connectionsOpen() {
+    return admission.connections();
   }
 
   /**

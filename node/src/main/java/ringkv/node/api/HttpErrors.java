@@ -28,6 +28,11 @@ public final class HttpErrors {
 
   /** Router failure handler and error handler for every status. */
   public static void handle(RoutingContext ctx) {
+    if (ctx.failure() instanceof io.vertx.core.http.HttpClosedException) {
+      // The client went away, or its connection was cut (a read deadline): nobody to answer.
+      LOG.debug("event=connection-closed path={}", ctx.request().path());
+      return;
+    }
     if (ctx.response().headWritten()) {
       LOG.warn("event=failure-after-response path={} cause={}", ctx.request().path(),
           String.valueOf(ctx.failure()));
@@ -150,6 +155,42 @@ public final class HttpErrors {
       body.put("detail", e.getMessage());
     }
     return body;
+  }
+
+  /**
+   * Runs {@code answer} once the rest of the request's body is read and dropped, so the client
+   * (still writing) reads the answer instead of a reset; past {@code drainBytesMax} bytes the
+   * answer goes at once with {@code Connection: close}, and the connection closes after it.
+   */
+  public static void afterBody(HttpServerRequest req, long drainBytesMax,
+      java.util.function.Supplier<Future<Void>> answer) {
+    boolean[] answered = {false};
+    long[] drained = {0};
+    java.util.function.Consumer<Boolean> once = cut -> {
+      if (answered[0]) {
+        return;
+      }
+      answered[0] = true;
+      if (cut) {
+        req.response().putHeader("Connection", "close");
+      }
+      Future<Void> sent = answer.get();
+      if (cut) {
+        sent.onComplete(done -> req.connection().close());
+      }
+    };
+    if (req.isEnded()) {
+      once.accept(false);
+      return;
+    }
+    req.handler(chunk -> {
+      drained[0] += chunk.length();
+      if (drained[0] > drainBytesMax) {
+        once.accept(true);
+      }
+    });
+    req.endHandler(v -> once.accept(false));
+    req.resume();
   }
 
   /** {@link #send(HttpServerRequest, int, ObjectNode)} for a routed request. */

@@ -15,73 +15,43 @@ import io.vertx.core.http.HttpVersion;
  * vertx-web costs more than the key-value work itself (route matching, a routing context, the
  * body handler), and these requests are nearly all of a node's traffic.
  *
- * <p>What the router would do for these requests is done here alike: the in-flight bound (503),
- * the client body limit (413, and the connection closes since the rest of the body is not read),
- * the JSON errors. Requests the router treats specially go to it: paths with dot segments or
+ * <p>What the router would do for these requests is done here alike: admission (the client
+ * in-flight budget, 503, and the read deadline), the client token (401), the client body limit
+ * (413, and the connection closes since the rest of the body is not read), the JSON errors. Requests the router treats specially go to it: paths with dot segments or
  * empty segments (it normalises them), HTTP/1.1 without a Host header (it refuses them).
  *
  * <p>Not thread-safe; runs on the node's event loop.
  */
 public final class KeyValueFastPath implements Handler<HttpServerRequest> {
-  /** Client and peer requests being served at once; beyond the bound new ones get 503. */
-  public static final int REQUESTS_IN_FLIGHT_MAX = 20_000;
-
   private final ShardDialect shard;
   private final KvsDialect kvs;
   private final Handler<HttpServerRequest> router;
   private final long bodyBytesMax;
-  private int inFlight;
+  private final Admission admission;
+  private final AccessGate gate;
 
   public KeyValueFastPath(ShardDialect shard, KvsDialect kvs, Handler<HttpServerRequest> router,
-      long bodyBytesMax) {
+      long bodyBytesMax, Admission admission, AccessGate gate) {
     this.shard = shard;
     this.kvs = kvs;
     this.router = router;
     this.bodyBytesMax = bodyBytesMax;
-  }
-
-  /** Requests being served now (router and fast path). */
-  public int inFlight() {
-    return inFlight;
+    this.admission = admission;
+    this.gate = gate;
   }
 
   /**
-   * Counts a request in, or returns false when {@link #REQUESTS_IN_FLIGHT_MAX} are in flight
-   * (the caller answers 503); the caller calls {@link #exit} once when the request is over.
+   * Lets a request of the fast path in ({@link Admission}: its budget, its read deadline): its
+   * ticket is done when the answer is sent or the connection closes. False: answered 503.
    */
-  public boolean enter() {
-    if (inFlight >= REQUESTS_IN_FLIGHT_MAX) {
-      return false;
-    }
-    inFlight++;
-    return true;
-  }
-
-  public void exit() {
-    inFlight--;
-  }
-
-  /** The 503 for a request {@link #enter} refused. */
-  public static KvException overloaded() {
-    return new KvException(ErrorCode.OVERLOADED,
-        "more than " + REQUESTS_IN_FLIGHT_MAX + " requests in flight");
-  }
-
-  /** {@link #enter} for a request of the fast path: the count goes down when it is over. */
   private boolean admit(HttpServerRequest req) {
-    if (!enter()) {
-      HttpErrors.render(req, overloaded(), null);
+    Admission.Ticket ticket = admission.admit(req);
+    if (ticket == null) {
+      HttpErrors.render(req, admission.overloaded(req), null);
       return false;
     }
-    boolean[] done = {false};
-    Handler<Void> over = v -> {
-      if (!done[0]) {
-        done[0] = true;
-        exit();
-      }
-    };
-    req.response().endHandler(over);
-    req.response().closeHandler(over);
+    req.response().endHandler(v -> ticket.done());
+    req.response().closeHandler(v -> ticket.done());
     return true;
   }
 
@@ -93,7 +63,7 @@ public final class KeyValueFastPath implements Handler<HttpServerRequest> {
       router.handle(req);
       return;
     }
-    if (!admit(req)) {
+    if (!admit(req) || !gate.allowsKeyValue(req)) {
       return;
     }
     String length = req.getHeader("Content-Length");
@@ -137,28 +107,11 @@ public final class KeyValueFastPath implements Handler<HttpServerRequest> {
    * {@link #DRAIN_BYTES_MAX}; past that the answer goes at once.
    */
   private static void tooLarge(HttpServerRequest req) {
-    boolean[] answered = {false};
-    long[] drained = {0};
-    Runnable answer = () -> {
-      if (answered[0]) {
-        return;
-      }
-      answered[0] = true;
+    HttpErrors.afterBody(req, DRAIN_BYTES_MAX, () -> {
       req.response().putHeader("Connection", "close");
-      HttpErrors.render(req, new KvException(ErrorCode.PAYLOAD_TOO_LARGE), null)
+      return HttpErrors.render(req, new KvException(ErrorCode.PAYLOAD_TOO_LARGE), null)
           .onComplete(sent -> req.connection().close());
-    };
-    if (req.isEnded()) {
-      answer.run();
-      return;
-    }
-    req.handler(chunk -> {
-      drained[0] += chunk.length();
-      if (drained[0] > DRAIN_BYTES_MAX) {
-        answer.run();
-      }
     });
-    req.endHandler(v -> answer.run());
   }
 
   /** Body bytes read and dropped after a 413 before the connection is cut. */

@@ -160,8 +160,8 @@ class ForgedValuesTest {
       for (int i = 0; i < 20; i++) {
         put(c, c.node(i % 4), "k" + i, "v", 201);
       }
-      List<NodeAddress> shard1 = members(c, 1);
-      NodeAddress operator = members(c, 2).get(0);
+      List<NodeAddress> shard1 = members(c, c.node(0), 1);
+      NodeAddress operator = members(c, c.node(0), 2).get(0);
       var first = c.send(operator, "DELETE", "/key-value-store-view",
           "{\"socket-address\":\"" + shard1.get(0) + "\"}");
       assertEquals(200, first.status(), first.toString());
@@ -169,16 +169,16 @@ class ForgedValuesTest {
       var refused = c.send(operator, "DELETE", "/key-value-store-view", last);
       assertEquals(400, refused.status(), refused.toString());
       assertTrue(refused.body().contains("Change would drop keys"), refused.toString());
-      assertEquals(List.of(shard1.get(1)), members(c, 1));
+      assertEquals(List.of(shard1.get(1)), members(c, operator, 1));
       var forced = c.send(operator, "DELETE", "/key-value-store-view?force=true", last);
       assertEquals(200, forced.status(), forced.toString());
-      assertEquals(List.of(), members(c, 1));
+      assertEquals(List.of(), members(c, operator, 1));
     }
   }
 
-  /** The members of {@code shard}, as node 0 reports them. */
-  private static List<NodeAddress> members(InProcessCluster c, int shard) {
-    var answer = c.send(c.node(0), "GET", "/key-value-store-shard/shard-id-members/" + shard,
+  /** The members of {@code shard}, as {@code asked} reports them. */
+  private static List<NodeAddress> members(InProcessCluster c, NodeAddress asked, int shard) {
+    var answer = c.send(asked, "GET", "/key-value-store-shard/shard-id-members/" + shard,
         null);
     String list = answer.body().replaceAll(".*\\[(.*)\\].*", "$1").replace("\"", "");
     return list.isEmpty() ? List.of() : NodeAddress.parseList(list);
