@@ -56,6 +56,8 @@ public final class InProcessCluster implements AutoCloseable {
   /** Every address a node has sent a peer request to (the test's network sees them all). */
   private final java.util.Set<NodeAddress> contacted = ConcurrentHashMap.newKeySet();
   private volatile Rule rule = (from, to, route) -> 0;
+  private volatile HttpClient http = HTTP;
+  private volatile String scheme = "http";
 
   /** Starts {@code nodes} nodes with {@code env} (plus SOCKET_ADDRESS and VIEW) and waits. */
   public InProcessCluster(int nodes, Map<String, String> env) {
@@ -153,6 +155,13 @@ public final class InProcessCluster implements AutoCloseable {
     }
   }
 
+  /** From now on the test's requests go over HTTPS with {@code context} (null: plain HTTP). */
+  public void https(javax.net.ssl.SSLContext context) {
+    http = context == null ? HTTP : HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(2)).sslContext(context).build();
+    scheme = context == null ? "http" : "https";
+  }
+
   /** Sends a request to node {@code a}; the answer's status and body. */
   public Answer send(NodeAddress a, String method, String path, String body) {
     return send(a, method, path, body, Map.of());
@@ -161,7 +170,7 @@ public final class InProcessCluster implements AutoCloseable {
   /** {@link #send(NodeAddress, String, String, String)} with these request headers. */
   public Answer send(NodeAddress a, String method, String path, String body,
       Map<String, String> headers) {
-    HttpRequest.Builder r = HttpRequest.newBuilder(URI.create("http://" + a + path))
+    HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(scheme + "://" + a + path))
         .timeout(Duration.ofSeconds(20))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofString(body));
@@ -170,7 +179,7 @@ public final class InProcessCluster implements AutoCloseable {
     }
     headers.forEach(r::header);
     try {
-      HttpResponse<String> response = HTTP.send(r.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response = http.send(r.build(), HttpResponse.BodyHandlers.ofString());
       return new Answer(response.statusCode(), response.body());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
