@@ -124,6 +124,12 @@ public final class InternalRoutes {
       return;
     }
     Optional<RequestSignature> s = auth.parse(ctx.request().getHeader(PeerAuth.HEADER));
+    if (!isRoute(ctx.request())) {
+      // No MAC would ever be checked for it (404, 405): refused like any unsigned request, so
+      // nobody without the secret learns which routes exist.
+      refuse(ctx, null, "UNAUTHENTICATED", "no such internal route");
+      return;
+    }
     if (s.isEmpty()) {
       refuse(ctx, null, "UNAUTHENTICATED", "a missing or malformed signature, or an unknown key");
       return;
@@ -138,6 +144,16 @@ public final class InternalRoutes {
         ctx.next();
       }
     }
+  }
+
+  /** Whether {@code request} names a route of the protocol: POST, or the GET status. */
+  private static boolean isRoute(HttpServerRequest request) {
+    String path = request.path();
+    if (request.method() == io.vertx.core.http.HttpMethod.GET) {
+      return path.equals(PeerProtocol.PING.path());
+    }
+    return request.method() == io.vertx.core.http.HttpMethod.POST
+        && PeerProtocol.ALL.stream().anyMatch(r -> r.path().equals(path));
   }
 
   /**
