@@ -121,6 +121,10 @@ public final class NodeVerticle extends VerticleBase {
     KeyValueCore core = new KeyValueCore(self.toString(), replica, stability,
         config.waitersMax());
     PeerAuth peerAuth = PeerAuth.of(config.security());
+    if (peerAuth.enabled()) {
+      LOG.info("event=peer-authentication node={} key-id={} accepted-keys={}", self,
+          peerAuth.keyId(), config.security().clusterSecretPrevious().isPresent() ? 2 : 1);
+    }
     peers = new PeerClient(vertx, config.connectTimeoutMs(), interceptor, peerAuth, clock,
         config.security());
     PeerLiveness liveness = new PeerLiveness(self, clock, config.failureTimeoutMs());
