@@ -17,8 +17,9 @@ import ringkv.ring.NodeAddress;
  *
  * <p>Rules: a node prepares one change at a time (another epoch is refused while one is pending;
  * the same epoch again is accepted, so a retried prepare is harmless); only a configuration newer
- * than the installed one, and within {@link EpochBound} of it, is prepared; commit and abort name the epoch they mean and are no-ops
- * for any other (a late message of an old change changes nothing).
+ * than the installed one, and within {@link EpochBound} of it, is prepared; commit and abort
+ * name the epoch they mean and are no-ops for any other (a late message of an old change changes
+ * nothing).
  *
  * <p>Time comes in as {@code nowMs}. Not thread-safe; confine to one event loop.
  */

@@ -147,7 +147,7 @@ public final class NodeVerticle extends VerticleBase {
         config.peerRequestsInFlightMax(), config.connectionsMax(),
         config.requestReadTimeoutMs());
     gate = new AccessGate(self, BearerToken.of(config.security().adminToken()),
-        BearerToken.of(config.security().clientToken()));
+        BearerToken.of(config.security().clientToken()), clock);
     Router router = router();
     ShardDialect shardDialect = new ShardDialect(kv, state, liveness, heartbeats, views, config);
     shardDialect.mount(router);

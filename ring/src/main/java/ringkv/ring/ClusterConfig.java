@@ -15,9 +15,9 @@ import java.util.TreeMap;
  * One version of the cluster configuration: the view (every node of the cluster), the ring
  * (key -&gt; shard) and the layout (shard -&gt; members). The highest epoch wins everywhere.
  *
- * <p>Invariants: {@code 1 <= epoch <= }{@link #EPOCH_MAX}; {@code view} is sorted in {@link NodeAddress} order and
- * has no duplicates (the constructor sorts it); every layout member is in the view; the layout
- * and the ring have the same shard ids. Every change returns a new config with epoch + 1.
+ * <p>Invariants: {@code 1 <= epoch <= }{@link #EPOCH_MAX}; {@code view} is sorted in
+ * {@link NodeAddress} order and has no duplicates (the constructor sorts it); every layout
+ * member is in the view; the layout and the ring have the same shard ids. Every change returns a new config with epoch + 1.
  *
  * <p>Immutable; thread-safe.
  */

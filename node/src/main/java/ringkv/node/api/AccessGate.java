@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import ringkv.node.auth.BearerToken;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
+import ringkv.node.time.Clock;
 import ringkv.ring.NodeAddress;
 
 /**
@@ -44,11 +45,13 @@ public final class AccessGate {
   private final NodeAddress self;
   private final Optional<BearerToken> admin;
   private final Optional<BearerToken> client;
-  private long lastRefusalLoggedMs;
+  private final Clock clock;
+  private long lastRefusalLoggedMs = Long.MIN_VALUE / 2;
 
   public AccessGate(NodeAddress self, Optional<BearerToken> admin,
-      Optional<BearerToken> client) {
+      Optional<BearerToken> client, Clock clock) {
     this.self = self;
+    this.clock = clock;
     this.admin = admin;
     this.client = client;
   }
@@ -72,7 +75,7 @@ public final class AccessGate {
     HttpServerRequest req = ctx.request();
     String caller = String.valueOf(req.remoteAddress());
     if (admin.isPresent() && !admin.get().matches(req.getHeader("Authorization"))) {
-      long now = System.currentTimeMillis();
+      long now = clock.millis();
       if (now - lastRefusalLoggedMs >= REFUSAL_LOG_INTERVAL_MS) {
         lastRefusalLoggedMs = now;
         LOG.info("event=admin-request node={} caller={} method={} path={} status=401 "

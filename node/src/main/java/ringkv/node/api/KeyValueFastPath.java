@@ -17,8 +17,9 @@ import io.vertx.core.http.HttpVersion;
  *
  * <p>What the router would do for these requests is done here alike: admission (the client
  * in-flight budget, 503, and the read deadline), the client token (401), the client body limit
- * (413, and the connection closes since the rest of the body is not read), the JSON errors. Requests the router treats specially go to it: paths with dot segments or
- * empty segments (it normalises them), HTTP/1.1 without a Host header (it refuses them).
+ * (413, and the connection closes since the rest of the body is not read), the JSON errors.
+ * Requests the router treats specially go to it: paths with dot segments or empty segments (it
+ * normalises them), HTTP/1.1 without a Host header (it refuses them).
  *
  * <p>Not thread-safe; runs on the node's event loop.
  */

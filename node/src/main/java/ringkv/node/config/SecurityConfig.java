@@ -193,7 +193,7 @@ public final class SecurityConfig {
         + " CLUSTER_SECRET_PREVIOUS=" + set(clusterSecretPrevious)
         + " ADMIN_TOKEN=" + set(adminToken) + " CLIENT_TOKEN=" + set(clientToken)
         + " TLS=" + (tlsCert == null ? "off" : "on")
-        + " TLS_CA=" + (tlsCa == null ? "(system)" : tlsCa)
+        + " TLS_CA=" + (tlsCert == null ? "-" : tlsCa == null ? "(system)" : tlsCa)
         + " TLS_CLIENT_AUTH=" + clientAuth.name().toLowerCase(Locale.ROOT);
   }
 

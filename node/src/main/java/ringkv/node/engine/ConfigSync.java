@@ -1,6 +1,7 @@
 package ringkv.node.engine;
 
 import io.vertx.core.Future;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.node.peer.Empty;
@@ -66,16 +67,15 @@ public final class ConfigSync {
     }).<Void>mapEmpty().recover(err -> Future.succeededFuture());
   }
 
-  /** Epochs refused and logged once each (bounded: a few refusals are all an operator needs). */
-  private final java.util.Set<Long> refused = new java.util.LinkedHashSet<>() {
-    @Override
-    public boolean add(Long epoch) {
-      if (size() >= 64) {
-        remove(iterator().next());
-      }
-      return super.add(epoch);
-    }
-  };
+  /** Epochs refused and logged once each (the last few: all an operator needs to see). */
+  private final java.util.Set<Long> refused = java.util.Collections.newSetFromMap(
+      new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
+          return size() > REFUSALS_REMEMBERED;
+        }
+      });
+  private static final int REFUSALS_REMEMBERED = 64;
 
   /** Whether a message from a node holding {@code epoch} tells this node something new. */
   public boolean isNews(long epoch) {

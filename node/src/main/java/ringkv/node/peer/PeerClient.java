@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import ringkv.node.auth.PeerAuth;
@@ -156,6 +157,12 @@ public final class PeerClient {
           if (serverTimeMs != null && !corrected) {
             rememberOffset(to, serverTimeMs - clock.millis());
             return send(to, server, route, body, timeoutMs, true);
+          }
+          if (status == 401) {
+            // Not the peer's answer to the request but a refusal to hear it: a failed exchange
+            // (a 503 for a forwarded client request), never a 401 passed on to a client.
+            return Future.failedFuture(new PeerAuthException(to + " refused to authenticate "
+                + route.path() + ": " + new String(bytes, StandardCharsets.UTF_8)));
           }
           return Future.failedFuture(refusal(to, route, status, bytes));
         }));
