@@ -22,7 +22,9 @@ import org.junit.jupiter.api.Test;
  * never completes a request; an idle connection closes at IDLE_TIMEOUT_MS; connections beyond
  * CONNECTIONS_MAX are closed at once; clients and peers have separate in-flight budgets (a
  * client flood leaves peers served, and the other way round); internal bodies are bounded by
- * their route; JSON beyond Jackson's explicit read constraints is a 400. Method: one node in
+ * their route; the routes that serve entries for keys answer a bounded prefix (in keys and in
+ * bytes) and refuse a request over their key bound; JSON beyond Jackson's explicit read
+ * constraints is a 400. Method: one node in
  * this JVM per case, with small bounds, driven over raw sockets.
  */
 class HostileClientBoundsTest {
@@ -156,6 +158,40 @@ class HostileClientBoundsTest {
       String longNumber = n.exchange(OneNode.request("PUT", "/kvs/keys/n",
           "{\"value\":" + "9".repeat(1_001) + "}"));
       assertEquals(400, OneNode.status(longNumber), longNumber);
+    }
+  }
+
+  @Test
+  void entriesForKeysAreBoundedInKeysAndBytes() throws IOException {
+    try (OneNode n = new OneNode(Map.of())) {
+      String big = "x".repeat(1_000_000);
+      StringBuilder keys = new StringBuilder();
+      for (int i = 0; i < 6; i++) {
+        String put = n.exchange(OneNode.request("PUT", "/key-value-store/big" + i,
+            "{\"value\":\"" + big + "\"}"));
+        assertEquals(201, OneNode.status(put), put.substring(0, Math.min(200, put.length())));
+        keys.append(i == 0 ? "" : ",").append("\"big").append(i).append('"');
+      }
+      String entries = n.exchange(OneNode.request("POST", "/internal/entries",
+          "{\"from\":\"127.0.0.1:1\",\"keys\":[" + keys + "]}"));
+      assertEquals(200, OneNode.status(entries));
+      int served = Integer.parseInt(entries.replaceAll("(?s).*\"served\":(\\d+).*", "$1"));
+      assertTrue(served >= 1 && served < 6, "4 MiB of entries at most, then ask again: "
+          + served);
+      String scan = n.exchange(OneNode.request("POST", "/internal/scan",
+          "{\"shard\":1,\"limit\":4096}"));
+      assertEquals(200, OneNode.status(scan));
+      assertTrue(!scan.contains("\"last\":null"), "a bounded page names where to go on");
+      StringBuilder many = new StringBuilder();
+      for (int i = 0; i <= 4096; i++) {
+        many.append(i == 0 ? "" : ",").append("\"k").append(i).append('"');
+      }
+      String tooMany = n.exchange(OneNode.request("POST", "/internal/entries",
+          "{\"from\":\"127.0.0.1:1\",\"keys\":[" + many + "]}"));
+      assertEquals(400, OneNode.status(tooMany), tooMany);
+      String pageTooLong = n.exchange(OneNode.request("POST", "/internal/scan",
+          "{\"shard\":1,\"limit\":4097}"));
+      assertEquals(400, OneNode.status(pageTooLong), pageTooLong);
     }
   }
 }
