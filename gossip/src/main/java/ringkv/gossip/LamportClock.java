@@ -30,9 +30,13 @@ public final class LamportClock {
     return counter;
   }
 
-  /** Advances the clock for a new local event and returns the version naming it. */
+  /**
+   * Advances the clock for a new local event and returns the version naming it. Overflow is
+   * checked, not saturated (a saturated clock would name two writes alike): every counter that
+   * reaches a clock passes {@link CounterBound} first, so the check fires only on a bug.
+   */
   public Version tick(String node, long nowMs) {
-    counter = Math.max(counter + 1, nowMs);
+    counter = Math.max(Math.addExact(counter, 1), nowMs);
     return new Version(counter, node);
   }
 

@@ -20,8 +20,9 @@ import ringkv.ring.NodeAddress;
  *
  * <p>Rules: a node prepares one change at a time (another epoch is refused while one is pending;
  * the same epoch again is accepted, so a retried prepare is harmless); only a configuration newer
- * than the installed one is prepared; commit and abort name the epoch they mean and are no-ops
- * for any other (a late message of an old change changes nothing).
+ * than the installed one, and within {@link EpochBound} of it, is prepared; commit and abort
+ * name the epoch they mean and are no-ops for any other (a late message of an old change changes
+ * nothing).
  *
  * <p>Time comes in as {@code nowMs}. Not thread-safe; confine to one event loop.
  */
@@ -42,6 +43,7 @@ public final class ViewChangeParticipant {
   /** Where a change stands on this node. */
   public enum Phase { IDLE, COPYING, PREPARED }
 
+  private final EpochBound epochs;
   private ClusterConfig pending;
   private Phase phase = Phase.IDLE;
   private Set<NodeAddress> participants = Set.of();
@@ -49,6 +51,15 @@ public final class ViewChangeParticipant {
   private long deadlineMs;
   private long keysSent;
   private long bytesSent;
+
+  /** A participant that prepares epochs up to {@link EpochBound#AHEAD_MAX_DEFAULT} ahead. */
+  public ViewChangeParticipant() {
+    this(new EpochBound(EpochBound.AHEAD_MAX_DEFAULT));
+  }
+
+  public ViewChangeParticipant(EpochBound epochs) {
+    this.epochs = Objects.requireNonNull(epochs, "epochs");
+  }
 
   /**
    * Starts copying for {@code next} over {@code current} while this node keeps serving; the
@@ -88,9 +99,9 @@ public final class ViewChangeParticipant {
     if (pending != null && pending.epoch() != next.epoch()) {
       return new Prepare(Optional.of("already installing epoch " + pending.epoch()));
     }
-    if (!next.isNewerThan(current)) {
-      return new Prepare(Optional.of("epoch " + next.epoch() + " is not newer than "
-          + current.epoch()));
+    Optional<String> refusal = epochs.refusal(current.epoch(), next.epoch());
+    if (refusal.isPresent()) {
+      return new Prepare(refusal);
     }
     if (pending == null) {
       preparedAtMs = nowMs;

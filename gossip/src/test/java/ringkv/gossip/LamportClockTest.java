@@ -73,4 +73,12 @@ class LamportClockTest {
     assertEquals(43, new LamportClock(42).tick("n", 0).counter());
     assertThrows(IllegalArgumentException.class, () -> new LamportClock(-1));
   }
+
+  @Test
+  void aTickPastTheLastCounterIsRefusedNotWrapped() {
+    LamportClock clock = new LamportClock();
+    clock.observe(Long.MAX_VALUE);
+    assertThrows(ArithmeticException.class, () -> clock.tick("n", 0));
+    assertEquals(Long.MAX_VALUE, clock.current(), "the clock did not wrap to a negative counter");
+  }
 }

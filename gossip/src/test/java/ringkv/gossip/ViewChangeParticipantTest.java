@@ -83,4 +83,22 @@ class ViewChangeParticipantTest {
     p.onInstalled(E1);
     assertTrue(p.isPrepared(E2.epoch()), "an older configuration does not cancel it");
   }
+
+  @Test
+  void refusesAnEpochBeyondTheBound() {
+    ViewChangeParticipant p = new ViewChangeParticipant(new EpochBound(2));
+    ClusterConfig e4 = E3.reshard(NODES, 2);
+    ClusterConfig e5 = e4.reshard(NODES, 1);
+    assertTrue(p.prepare(E1, e4, Set.of(), 0, 10).refusal().isPresent(), "three ahead");
+    assertTrue(p.prepare(E2, e4, Set.of(), 0, 10).prepared(), "two ahead: missed one change");
+    assertTrue(p.abort(e4.epoch()));
+    assertFalse(new ViewChangeParticipant().prepare(E1, forgedAtTheCeiling(), Set.of(), 0, 10)
+        .prepared(), "the wipe of issue 14: a prepare at epoch 2^62 is refused");
+    assertTrue(p.pending().isEmpty());
+    assertFalse(p.prepare(E1, e5, Set.of(), 0, 10).prepared());
+  }
+
+  private static ClusterConfig forgedAtTheCeiling() {
+    return new ClusterConfig(ClusterConfig.EPOCH_MAX, E1.view(), E1.ring(), E1.layout());
+  }
 }

@@ -12,6 +12,7 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.Entry;
+import ringkv.gossip.EpochBound;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.LamportClock;
 import ringkv.gossip.MemoryStore;
@@ -19,8 +20,15 @@ import ringkv.gossip.NodeStability;
 import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.Store;
+import ringkv.node.api.AccessGate;
 import ringkv.node.api.AdminRoutes;
+import ringkv.node.api.Admission;
 import ringkv.node.api.HealthRoutes;
+import ringkv.node.auth.BearerToken;
+import ringkv.node.net.Tls;
+import java.util.concurrent.TimeUnit;
+import ringkv.node.auth.PeerAuth;
+import ringkv.node.auth.ReplayGuard;
 import ringkv.node.api.HttpErrors;
 import ringkv.node.api.InternalRoutes;
 import ringkv.node.api.KeyValueFastPath;
@@ -68,7 +76,8 @@ public final class NodeVerticle extends VerticleBase {
   private final RocksDbStore durable;
   private final PeerClient.Interceptor interceptor;
   private HttpServer server;
-  private KeyValueFastPath fastPath;
+  private Admission admission;
+  private AccessGate gate;
   private PeerClient peers;
   private KvService kv;
   private GossipDriver gossip;
@@ -100,9 +109,15 @@ public final class NodeVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     NodeAddress self = config.address();
+    if (config.security().open()) {
+      LOG.warn("event=open-cluster node={}: CLUSTER_SECRET is not set, so anyone who reaches this"
+          + " port can act as a peer (change the view, replicate writes) and as an operator;"
+          + " set CLUSTER_SECRET (and ADMIN_TOKEN) to close it", self);
+    }
     NodeMeta meta = new NodeMeta(durable);
     ClusterConfig restored = meta.restoredConfig().orElse(null);
-    state = new ClusterState(self, restored != null ? restored : initialCluster());
+    state = new ClusterState(self, restored != null ? restored : initialCluster(),
+        new EpochBound(config.epochAheadMax()));
     ReplicationQueue queue = new ReplicationQueue(new ReplicationQueue.Limits(
         config.queueEntriesMax(), config.batchEntriesMax(), config.retryDelayMsMin(),
         config.retryDelayMsMax()));
@@ -112,7 +127,13 @@ public final class NodeVerticle extends VerticleBase {
         ClusterState.shardMap(state.current()));
     KeyValueCore core = new KeyValueCore(self.toString(), replica, stability,
         config.waitersMax());
-    peers = new PeerClient(vertx, config.connectTimeoutMs(), interceptor);
+    PeerAuth peerAuth = PeerAuth.of(config.security());
+    if (peerAuth.enabled()) {
+      LOG.info("event=peer-authentication node={} key-id={} accepted-keys={}", self,
+          peerAuth.keyId(), config.security().clusterSecretPrevious().isPresent() ? 2 : 1);
+    }
+    peers = new PeerClient(vertx, config.connectTimeoutMs(), interceptor, peerAuth, clock,
+        config.security());
     PeerLiveness liveness = new PeerLiveness(self, clock, config.failureTimeoutMs());
     metrics = new NodeMetrics(config, clock, state, core, liveness, durable);
     LogFields.epoch(state.current().epoch());
@@ -121,41 +142,57 @@ public final class NodeVerticle extends VerticleBase {
     kv = new KvService(vertx, clock, config, state, core, liveness, peers, gossip, metrics);
     ChangeParticipant participant = new ChangeParticipant(vertx, clock, config, state, stability,
         kv, liveness, peers, meta, metrics);
-    ViewChanges views = new ViewChanges(vertx, clock, config, state, participant, liveness,
+    ViewChanges views = new ViewChanges(vertx, clock, config, state, participant, kv, liveness,
         peers, metrics);
     CatchUp catchUp = new CatchUp(vertx, clock, config, state, stability, kv, participant,
         peers, gossip);
     ConfigSync configSync = new ConfigSync(state, participant, catchUp, peers,
         config.forwardTimeoutMs());
     heartbeats = new Heartbeats(vertx, state, stability, replica, liveness, gossip, configSync,
-        peers, meta, config.heartbeatIntervalMs(), config.failureTimeoutMs());
+        peers, meta, config.heartbeatIntervalMs(), config.failureTimeoutMs(), kv::clockLimit);
     antiEntropy = new AntiEntropyDriver(vertx, context, clock, state, stability, kv, liveness,
         peers, config.antiEntropyIntervalMs(), config.forwardTimeoutMs(), metrics);
     meta.saveConfig(state.current());
 
+    admission = new Admission(vertx, config.clientRequestsInFlightMax(),
+        config.peerRequestsInFlightMax(), config.connectionsMax(),
+        config.requestReadTimeoutMs());
+    gate = new AccessGate(self, BearerToken.of(config.security().adminToken()),
+        BearerToken.of(config.security().clientToken()), clock);
     Router router = router();
     ShardDialect shardDialect = new ShardDialect(kv, state, liveness, heartbeats, views, config);
     shardDialect.mount(router);
     KvsDialect kvsDialect = new KvsDialect(vertx, kv, state, liveness, views, config);
     kvsDialect.mount(router);
-    fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router, config.bodyBytesMax(),
-        metrics.http());
-    metrics.watchInFlight(fastPath::inFlight);
+    KeyValueFastPath fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router,
+        config.bodyBytesMax(), admission, gate, metrics.http());
+    metrics.watchInFlight(admission::inFlight);
     new RingRoutes(kv, state, liveness, views, config).mount(router);
     new UiRoutes(kv, state, liveness, clock, config).mount(router);
     new AdminRoutes(state, liveness, views).mount(router);
     new InternalRoutes(kv, state, heartbeats, configSync, catchUp, views, participant,
-        antiEntropy).mount(router);
+        antiEntropy, peerAuth, new ReplayGuard(config.signatureWindowMs(), config.noncesMax()),
+        clock).mount(router);
     router.route().failureHandler(HttpErrors::handle);
     for (int status : new int[] {400, 404, 405, 413, 500}) {
       router.errorHandler(status, HttpErrors::handle);
     }
-    HttpServerOptions options = new HttpServerOptions()
+    HttpServerOptions options = Tls.server(new HttpServerOptions()
         .setHost(config.address().host())
         .setPort(config.address().port())
         .setMaxInitialLineLength(64 * 1024)
-        .setTcpNoDelay(true);
-    server = vertx.createHttpServer(options).requestHandler(fastPath)
+        .setTcpNoDelay(true)
+        // HTTP/1.1 only: without the h2c upgrade a connection is an HTTP/1 connection from its
+        // first byte, so the first-request deadline and the connection cap see it at once.
+        .setHttp2ClearTextEnabled(false)
+        .setIdleTimeout((int) config.idleTimeoutMs())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS), config.security());
+    server = vertx.createHttpServer(options)
+        .connectionHandler(admission::onConnection)
+        .requestHandler(req -> {
+          admission.onRequest(req);
+          fastPath.handle(req);
+        })
         .invalidRequestHandler(NodeVerticle::rejectMalformed);
     return requeueUnacknowledged(meta, catchUp).compose(v -> server.listen()).compose(s -> {
       gossip.start();
@@ -170,20 +207,25 @@ public final class NodeVerticle extends VerticleBase {
     });
   }
 
-  /** The router with the handlers every request passes: in-flight bound, bodies as JSON. */
+  /**
+   * The router with the handlers every request passes: admission (budgets, read deadline),
+   * tokens, bodies as JSON.
+   */
   private Router router() {
     Router router = Router.router(vertx);
     new HealthRoutes(state).mount(router); // first: ahead of the in-flight bound and bodies
     new MetricsRoutes(metrics).mount(router); // likewise, and not counted itself
     router.route().handler(metrics.http()::observe); // request ids, request metrics
     router.route().handler(ctx -> {
-      if (!fastPath.enter()) {
-        ctx.fail(KeyValueFastPath.overloaded());
+      Admission.Ticket ticket = admission.admit(ctx.request());
+      if (ticket == null) {
+        ctx.fail(admission.overloaded(ctx.request()));
         return;
       }
-      ctx.addEndHandler(done -> fastPath.exit());
+      ctx.addEndHandler(done -> ticket.done());
       ctx.next();
     });
+    gate.mount(router); // before any body is read
     // Bodies are JSON whatever the content type says: without this, BodyHandler would decode
     // form and multipart bodies into attributes (curl -d sends form-urlencoded by default).
     router.route().handler(ctx -> {
@@ -217,7 +259,12 @@ public final class NodeVerticle extends VerticleBase {
 
   /** Requests being served now (for tests). */
   int requestsInFlight() {
-    return fastPath.inFlight();
+    return admission.inFlight();
+  }
+
+  /** Connections open now (for tests). */
+  int connectionsOpen() {
+    return admission.connections();
   }
 
   /**

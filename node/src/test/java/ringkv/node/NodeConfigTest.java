@@ -125,4 +125,63 @@ class NodeConfigTest {
     bad.put("LOG_FORMAT", "xml");
     assertTrue(error(bad).startsWith("LOG_FORMAT=\"xml\""), error(bad));
   }
+
+  @Test
+  void secretsComeFromTheEnvironmentOrAFileNeverAFlagAndAreNeverPrinted() throws Exception {
+    Map<String, String> base = env("SOCKET_ADDRESS", "127.0.0.1:8082", "VIEW", "127.0.0.1:8082");
+    String secret = "s3cret-value-that-must-not-leak";
+    String flag = error(base, "--cluster-secret", secret);
+    assertTrue(flag.contains("cannot be a flag") && !flag.contains(secret), flag);
+    assertTrue(error(base, "--admin-token=" + secret).contains("cannot be a flag"));
+    Map<String, String> secured = new HashMap<>(base);
+    secured.put("CLUSTER_SECRET", secret);
+    secured.put("ADMIN_TOKEN", "admin-" + secret);
+    NodeConfig c = NodeConfig.parse(secured, new String[0]);
+    assertTrue(c.security().peersAuthenticated());
+    assertFalse(c.describe().contains(secret), c.describe());
+    assertFalse(c.toString().contains(secret), c.toString());
+    assertTrue(c.describe().contains("CLUSTER_SECRET=(set)"), c.describe());
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("ringkv-secret", ".txt");
+    try {
+      java.nio.file.Files.writeString(file, secret + "\n");
+      Map<String, String> fromFile = new HashMap<>(base);
+      fromFile.put("CLUSTER_SECRET_FILE", file.toString());
+      assertTrue(NodeConfig.parse(fromFile, new String[0]).security().clusterSecret()
+          .map(b -> new String(b, java.nio.charset.StandardCharsets.UTF_8).equals(secret))
+          .orElse(false), "read from the file, trailing newline dropped");
+      fromFile.put("CLUSTER_SECRET", secret);
+      assertTrue(error(fromFile).contains("both set"));
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+  }
+
+  @Test
+  void tokensNeedPeerAuthenticationAndSecretsALength() {
+    Map<String, String> open = env("SOCKET_ADDRESS", "127.0.0.1:8082", "VIEW", "127.0.0.1:8082",
+        "ADMIN_TOKEN", "an-admin-token-0123456789");
+    assertTrue(error(open).contains("ADMIN_TOKEN needs CLUSTER_SECRET"), error(open));
+    Map<String, String> weak = env("SOCKET_ADDRESS", "127.0.0.1:8082", "VIEW", "127.0.0.1:8082",
+        "CLUSTER_SECRET", "short");
+    assertTrue(error(weak).contains("shorter than 16 bytes"), error(weak));
+    Map<String, String> tls = env("SOCKET_ADDRESS", "127.0.0.1:8082", "VIEW", "127.0.0.1:8082",
+        "TLS_CERT", "/etc/hostname");
+    assertTrue(error(tls).contains("TLS_CERT and TLS_KEY go together"), error(tls));
+    assertFalse(NodeConfig.parse(env("SOCKET_ADDRESS", "127.0.0.1:8082", "VIEW",
+        "127.0.0.1:8082"), new String[0]).security().peersAuthenticated(), "open by default");
+  }
+
+  @Test
+  void theNewBoundsHaveDefaultsAndRanges() {
+    Map<String, String> ok = env("SOCKET_ADDRESS", "127.0.0.1:8082", "VIEW", "127.0.0.1:8082");
+    NodeConfig c = NodeConfig.parse(ok, new String[0]);
+    assertTrue(c.describe().contains("CLOCK_AHEAD_MS_MAX=86400000"), c.describe());
+    assertTrue(c.describe().contains("EPOCH_AHEAD_MAX=100000"), c.describe());
+    assertTrue(c.describe().contains("CONNECTIONS_MAX=4096"), c.describe());
+    Map<String, String> bad = new HashMap<>(ok);
+    bad.put("EPOCH_AHEAD_MAX", "1");
+    assertTrue(error(bad).contains("EPOCH_AHEAD_MAX"), "two missed changes must stay possible");
+    assertEquals(5_000, NodeConfig.parse(ok, new String[] {"--request-read-timeout-ms", "5000"})
+        .requestReadTimeoutMs());
+  }
 }

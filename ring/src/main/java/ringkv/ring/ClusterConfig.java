@@ -15,15 +15,23 @@ import java.util.TreeMap;
  * One version of the cluster configuration: the view (every node of the cluster), the ring
  * (key -&gt; shard) and the layout (shard -&gt; members). The highest epoch wins everywhere.
  *
- * <p>Invariants: {@code epoch >= 1}; {@code view} is sorted in {@link NodeAddress} order and
- * has no duplicates (the constructor sorts it); every layout member is in the view; the layout
- * and the ring have the same shard ids. Every change returns a new config with epoch + 1.
+ * <p>Invariants: {@code 1 <= epoch <= }{@link #EPOCH_MAX}; {@code view} is sorted in
+ * {@link NodeAddress} order and has no duplicates (the constructor sorts it); every layout
+ * member is in the view; the layout and the ring have the same shard ids. Every change returns a new config with epoch + 1.
  *
  * <p>Immutable; thread-safe.
  */
 public record ClusterConfig(long epoch, List<NodeAddress> view, Ring ring, Layout layout) {
+  /**
+   * The highest epoch a configuration may have: no honest cluster gets near it (a change a
+   * second for a hundred million years), and {@code epoch + 1} of any configuration fits in a
+   * long, so a configuration read from anywhere can never make the next change overflow.
+   */
+  public static final long EPOCH_MAX = 1L << 62;
+
   public ClusterConfig {
-    Preconditions.checkArgument(epoch >= 1, "epoch must be >= 1, got %s", epoch);
+    Preconditions.checkArgument(epoch >= 1 && epoch <= EPOCH_MAX,
+        "epoch must be in [1, 2^62], got %s", epoch);
     Preconditions.checkNotNull(view, "view");
     Preconditions.checkNotNull(ring, "ring");
     Preconditions.checkNotNull(layout, "layout");
@@ -75,7 +83,7 @@ public record ClusterConfig(long epoch, List<NodeAddress> view, Ring ring, Layou
         next = next.withoutMember(member);
       }
     }
-    return new ClusterConfig(epoch + 1, newView, ring, next);
+    return new ClusterConfig(nextEpoch(), newView, ring, next);
   }
 
   /** Puts {@code node} in {@code shardId} (leaving any other shard), epoch + 1. */
@@ -85,7 +93,7 @@ public record ClusterConfig(long epoch, List<NodeAddress> view, Ring ring, Layou
     if (!nextView.contains(node)) {
       nextView.add(node);
     }
-    return new ClusterConfig(epoch + 1, nextView, ring, layout.withMember(shardId, node));
+    return new ClusterConfig(nextEpoch(), nextView, ring, layout.withMember(shardId, node));
   }
 
   /**
@@ -100,7 +108,7 @@ public record ClusterConfig(long epoch, List<NodeAddress> view, Ring ring, Layou
       Preconditions.checkArgument(view.contains(node), "live node %s is not in the view", node);
     }
     Layout nextLayout = layout.relayout(liveNodes, newShardCount);
-    return new ClusterConfig(epoch + 1, view, ring.reshard(newShardCount), nextLayout);
+    return new ClusterConfig(nextEpoch(), view, ring.reshard(newShardCount), nextLayout);
   }
 
   /**
@@ -124,7 +132,7 @@ public record ClusterConfig(long epoch, List<NodeAddress> view, Ring ring, Layou
     Preconditions.checkArgument(shardCount <= Ring.SHARD_COUNT_MAX,
         "%s shards are more than %s", shardCount, Ring.SHARD_COUNT_MAX);
     Layout nextLayout = layout.relayout(newView, shardCount, replFactor);
-    return new ClusterConfig(epoch + 1, newView, ring.reshard(shardCount), nextLayout);
+    return new ClusterConfig(nextEpoch(), newView, ring.reshard(shardCount), nextLayout);
   }
 
   /**
@@ -138,6 +146,29 @@ public record ClusterConfig(long epoch, List<NodeAddress> view, Ring ring, Layou
     noMembers.put(1, List.of());
     return new ClusterConfig(1, List.of(), Ring.initial(1, vnodesPerShard),
         Layout.of(noMembers));
+  }
+
+  /**
+   * The epoch of the change after this one; overflow-checked (it cannot overflow below
+   * {@link #EPOCH_MAX}, and past it the constructor refuses the result).
+   */
+  private long nextEpoch() {
+    return Math.addExact(epoch, 1);
+  }
+
+  /**
+   * The shards that have members here and none in {@code next}: a change to {@code next} would
+   * leave the keys of those shards (the ring is the same) with no replica.
+   */
+  public Set<Integer> shardsEmptiedBy(ClusterConfig next) {
+    Set<Integer> emptied = new java.util.TreeSet<>();
+    for (int shard : next.layout().shardIds()) {
+      if (next.membersOf(shard).isEmpty() && layout.shardIds().contains(shard)
+          && !membersOf(shard).isEmpty()) {
+        emptied.add(shard);
+      }
+    }
+    return emptied;
   }
 
   public boolean isNewerThan(ClusterConfig other) {

@@ -12,7 +12,9 @@ import org.junit.jupiter.api.Test;
 /*
  * Goal: a ClusterConfig keeps its invariants (sorted distinct view, members in the view, layout
  * and ring agree on shard ids) and every change bumps the epoch by one, so the highest epoch
- * wins. Method: table tests over initial, withView, withMember and reshard.
+ * wins; no epoch beyond EPOCH_MAX exists, so the next change never overflows; a change that
+ * leaves a shard without members is named. Method: table tests over initial, withView,
+ * withMember and reshard.
  */
 class ClusterConfigTest {
   private static final List<NodeAddress> VIEW =
@@ -88,5 +90,33 @@ class ClusterConfigTest {
         () -> new ClusterConfig(1, List.of(VIEW.get(0), VIEW.get(0)), ring, layout));
     assertThrows(IllegalArgumentException.class,
         () -> new ClusterConfig(1, VIEW, Ring.initial(3, 20), layout));
+  }
+
+  @Test
+  void noEpochBeyondTheCeilingSoTheNextChangeNeverOverflows() {
+    Ring ring = Ring.initial(2, Ring.DEFAULT_VNODES_PER_SHARD);
+    Layout layout = Layout.initial(VIEW, 2);
+    assertThrows(IllegalArgumentException.class,
+        () -> new ClusterConfig(Long.MAX_VALUE, VIEW, ring, layout));
+    assertThrows(IllegalArgumentException.class,
+        () -> new ClusterConfig(ClusterConfig.EPOCH_MAX + 1, VIEW, ring, layout));
+    ClusterConfig last = new ClusterConfig(ClusterConfig.EPOCH_MAX, VIEW, ring, layout);
+    assertThrows(IllegalArgumentException.class, () -> last.withView(VIEW.subList(0, 3)),
+        "a change past the ceiling is refused, not wrapped to a negative epoch");
+    ClusterConfig below = new ClusterConfig(ClusterConfig.EPOCH_MAX - 1, VIEW, ring, layout);
+    assertEquals(ClusterConfig.EPOCH_MAX, below.withView(VIEW).epoch());
+  }
+
+  @Test
+  void namesTheShardsAChangeLeavesWithoutMembers() {
+    ClusterConfig config = ClusterConfig.initial(VIEW, 2, Ring.DEFAULT_VNODES_PER_SHARD);
+    assertEquals(java.util.Set.of(), config.shardsEmptiedBy(config.reshard(VIEW, 1)));
+    // Shard 1 is 10.0.0.1 and 10.0.0.3: moving both to shard 2 empties it.
+    ClusterConfig moved = config.withMember(2, VIEW.get(1)).withMember(2, VIEW.get(2));
+    assertEquals(java.util.Set.of(1), config.shardsEmptiedBy(moved));
+    ClusterConfig dropped = config.withView(List.of(VIEW.get(1), VIEW.get(2)));
+    assertEquals(java.util.Set.of(2), config.shardsEmptiedBy(dropped));
+    assertEquals(java.util.Set.of(), dropped.shardsEmptiedBy(dropped.withView(dropped.view())),
+        "a shard that was empty already is not emptied by the change");
   }
 }

@@ -38,6 +38,11 @@ import ringkv.ring.NodeAddress;
  * The course routes of both dialects keep planning and committing at once.
  */
 public final class AdminRoutes {
+  public static final String PLAN = "/admin/plan";
+  public static final String COMMIT = "/admin/plan/commit";
+  public static final String VIEW_CHANGE = "/admin/view-change";
+  public static final String ABORT = "/admin/view-change/abort";
+
   private final ClusterState state;
   private final PeerLiveness liveness;
   private final ViewChanges views;
@@ -49,12 +54,12 @@ public final class AdminRoutes {
   }
 
   public void mount(Router router) {
-    router.post("/admin/plan").handler(this::plan);
-    router.get("/admin/plan").handler(this::staged);
-    router.delete("/admin/plan").handler(this::clear);
-    router.post("/admin/plan/commit").handler(this::commit);
-    router.get("/admin/view-change").handler(this::status);
-    router.post("/admin/view-change/abort").handler(this::abort);
+    router.post(PLAN).handler(this::plan);
+    router.get(PLAN).handler(this::staged);
+    router.delete(PLAN).handler(this::clear);
+    router.post(COMMIT).handler(this::commit);
+    router.get(VIEW_CHANGE).handler(this::status);
+    router.post(ABORT).handler(this::abort);
   }
 
   private void plan(RoutingContext ctx) {
@@ -87,7 +92,8 @@ public final class AdminRoutes {
       throw new KvException(ErrorCode.BAD_REQUEST,
           "\"epoch\": the epoch the plan was made at is missing");
     }
-    views.commitStaged(epoch.asLong()).onComplete(ar -> {
+    boolean force = "true".equals(ctx.queryParams().get("force"));
+    views.commitStaged(epoch.asLong(), force).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;

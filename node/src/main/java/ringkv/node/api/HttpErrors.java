@@ -29,6 +29,11 @@ public final class HttpErrors {
 
   /** Router failure handler and error handler for every status. */
   public static void handle(RoutingContext ctx) {
+    if (ctx.failure() instanceof io.vertx.core.http.HttpClosedException) {
+      // The client went away, or its connection was cut (a read deadline): nobody to answer.
+      LOG.debug("event=connection-closed path={}", ctx.request().path());
+      return;
+    }
     if (ctx.response().headWritten()) {
       RequestIds.withId(ctx.request(), () -> LOG.warn(
           "event=failure-after-response path={} cause={}", ctx.request().path(),
@@ -101,13 +106,7 @@ public final class HttpErrors {
           request.path(), String.valueOf(failure)));
       return;
     }
-    if (failure instanceof KvException k) {
-      render(request, k, null);
-      return;
-    }
-    RequestIds.withId(request, () -> LOG.error("event=bug method={} path={}", request.method(),
-        request.path(), failure));
-    render(request, new KvException(ErrorCode.INTERNAL, failure.toString()), null);
+    render(request, asKvException(request, failure), null);
   }
 
   /**
@@ -116,11 +115,40 @@ public final class HttpErrors {
    */
   public static Future<Void> render(HttpServerRequest request, KvException e,
       ObjectNode extra) {
-    String path = request.path();
-    int status = e.code().status();
-    if (e.code() == ErrorCode.CAUSAL_TIMEOUT && path.startsWith("/kvs/")) {
-      status = 400; // the view-change dialect reports an unsatisfiable context as 400
+    ObjectNode body = errorBody(request, e);
+    if (extra != null) {
+      body.setAll(extra);
     }
+    if (e.code() == ErrorCode.VIEW_CHANGE) {
+      request.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_S));
+    }
+    if (e.code() == ErrorCode.UNAUTHENTICATED && !request.path().startsWith("/internal/")) {
+      request.response().putHeader("WWW-Authenticate", "Bearer realm=\"ringkv\"");
+    }
+    return send(request, status(request, e), body);
+  }
+
+  /** The status {@code e} is answered with on {@code request}'s path. */
+  public static int status(HttpServerRequest request, KvException e) {
+    if (e.code() == ErrorCode.CAUSAL_TIMEOUT && request.path().startsWith("/kvs/")) {
+      return 400; // the view-change dialect reports an unsatisfiable context as 400
+    }
+    return e.code().status();
+  }
+
+  /** {@code failure} as the operating error it is, or, for a bug, logged and INTERNAL. */
+  public static KvException asKvException(HttpServerRequest request, Throwable failure) {
+    if (failure instanceof KvException k) {
+      return k;
+    }
+    RequestIds.withId(request, () -> LOG.error("event=bug method={} path={}", request.method(),
+        request.path(), failure));
+    return new KvException(ErrorCode.INTERNAL, failure.toString());
+  }
+
+  /** The JSON body of {@code e} (with the code and detail on internal routes). */
+  public static ObjectNode errorBody(HttpServerRequest request, KvException e) {
+    String path = request.path();
     ObjectNode body = Json.object();
     body.put("message", e.code() == ErrorCode.NOT_ENOUGH_NODES
         ? "Not enough nodes to provide fault-tolerance with the given shard count!"
@@ -130,13 +158,43 @@ public final class HttpErrors {
       body.put("code", e.code().name());
       body.put("detail", e.getMessage());
     }
-    if (extra != null) {
-      body.setAll(extra);
+    return body;
+  }
+
+  /**
+   * Runs {@code answer} once the rest of the request's body is read and dropped, so the client
+   * (still writing) reads the answer instead of a reset; past {@code drainBytesMax} bytes the
+   * answer goes at once with {@code Connection: close}, and the connection closes after it.
+   */
+  public static void afterBody(HttpServerRequest req, long drainBytesMax,
+      java.util.function.Supplier<Future<Void>> answer) {
+    boolean[] answered = {false};
+    long[] drained = {0};
+    java.util.function.Consumer<Boolean> once = cut -> {
+      if (answered[0]) {
+        return;
+      }
+      answered[0] = true;
+      if (cut) {
+        req.response().putHeader("Connection", "close");
+      }
+      Future<Void> sent = answer.get();
+      if (cut) {
+        sent.onComplete(done -> req.connection().close());
+      }
+    };
+    if (req.isEnded()) {
+      once.accept(false);
+      return;
     }
-    if (e.code() == ErrorCode.VIEW_CHANGE) {
-      request.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_S));
-    }
-    return send(request, status, body);
+    req.handler(chunk -> {
+      drained[0] += chunk.length();
+      if (drained[0] > drainBytesMax) {
+        once.accept(true);
+      }
+    });
+    req.endHandler(v -> once.accept(false));
+    req.resume();
   }
 
   /** {@link #send(HttpServerRequest, int, ObjectNode)} for a routed request. */

@@ -18,67 +18,43 @@ import ringkv.node.metrics.RouteLabel;
  * vertx-web costs more than the key-value work itself (route matching, a routing context, the
  * body handler), and these requests are nearly all of a node's traffic.
  *
- * <p>What the router would do for these requests is done here alike: the in-flight bound (503),
- * the client body limit (413, and the connection closes since the rest of the body is not read),
- * the JSON errors. Requests the router treats specially go to it: paths with dot segments or
- * empty segments (it normalises them), HTTP/1.1 without a Host header (it refuses them).
+ * <p>What the router would do for these requests is done here alike: admission (the client
+ * in-flight budget, 503, and the read deadline), the client token (401), the client body limit
+ * (413, and the connection closes since the rest of the body is not read), the JSON errors.
+ * Requests the router treats specially go to it: paths with dot segments or empty segments (it
+ * normalises them), HTTP/1.1 without a Host header (it refuses them).
  *
  * <p>Not thread-safe; runs on the node's event loop.
  */
 public final class KeyValueFastPath implements Handler<HttpServerRequest> {
-  /** Client and peer requests being served at once; beyond the bound new ones get 503. */
-  public static final int REQUESTS_IN_FLIGHT_MAX = 20_000;
-
   private final ShardDialect shard;
   private final KvsDialect kvs;
   private final Handler<HttpServerRequest> router;
   private final long bodyBytesMax;
+  private final Admission admission;
+  private final AccessGate gate;
   private final HttpMetrics metrics;
-  private int inFlight;
 
   public KeyValueFastPath(ShardDialect shard, KvsDialect kvs, Handler<HttpServerRequest> router,
-      long bodyBytesMax, HttpMetrics metrics) {
+      long bodyBytesMax, Admission admission, AccessGate gate, HttpMetrics metrics) {
     this.shard = shard;
     this.kvs = kvs;
     this.router = router;
     this.bodyBytesMax = bodyBytesMax;
+    this.admission = admission;
+    this.gate = gate;
     this.metrics = metrics;
   }
 
-  /** Requests being served now (router and fast path). */
-  public int inFlight() {
-    return inFlight;
-  }
-
   /**
-   * Counts a request in, or returns false when {@link #REQUESTS_IN_FLIGHT_MAX} are in flight
-   * (the caller answers 503); the caller calls {@link #exit} once when the request is over.
-   */
-  public boolean enter() {
-    if (inFlight >= REQUESTS_IN_FLIGHT_MAX) {
-      return false;
-    }
-    inFlight++;
-    return true;
-  }
-
-  public void exit() {
-    inFlight--;
-  }
-
-  /** The 503 for a request {@link #enter} refused. */
-  public static KvException overloaded() {
-    return new KvException(ErrorCode.OVERLOADED,
-        "more than " + REQUESTS_IN_FLIGHT_MAX + " requests in flight");
-  }
-
-  /**
-   * {@link #enter} for a request of the fast path: the count goes down when it is over, and the
-   * request is recorded then.
+   * Lets a request of the fast path in ({@link Admission}: its budget, its read deadline): its
+   * ticket is done, and the request recorded, when the answer is sent or the connection closes.
+   * False: answered 503.
    */
   private boolean admit(HttpServerRequest req, RouteLabel route, long startNanos) {
-    if (!enter()) {
-      HttpErrors.render(req, overloaded(), null)
+    Admission.Ticket ticket = admission.admit(req);
+    if (ticket == null) {
+      HttpErrors.render(req, admission.overloaded(req), null)
           .onComplete(sent -> metrics.ended(req, route, startNanos));
       return false;
     }
@@ -86,7 +62,7 @@ public final class KeyValueFastPath implements Handler<HttpServerRequest> {
     Handler<Void> over = v -> {
       if (!done[0]) {
         done[0] = true;
-        exit();
+        ticket.done();
         metrics.ended(req, route, startNanos);
       }
     };
@@ -105,7 +81,8 @@ public final class KeyValueFastPath implements Handler<HttpServerRequest> {
     }
     long start = System.nanoTime();
     RequestIds.assign(req);
-    if (!admit(req, shardDialect ? RouteLabel.SHARD_KEY : RouteLabel.KVS_KEY, start)) {
+    if (!admit(req, shardDialect ? RouteLabel.SHARD_KEY : RouteLabel.KVS_KEY, start)
+        || !gate.allowsKeyValue(req)) {
       return;
     }
     String length = req.getHeader("Content-Length");
@@ -149,28 +126,11 @@ public final class KeyValueFastPath implements Handler<HttpServerRequest> {
    * {@link #DRAIN_BYTES_MAX}; past that the answer goes at once.
    */
   private static void tooLarge(HttpServerRequest req) {
-    boolean[] answered = {false};
-    long[] drained = {0};
-    Runnable answer = () -> {
-      if (answered[0]) {
-        return;
-      }
-      answered[0] = true;
+    HttpErrors.afterBody(req, DRAIN_BYTES_MAX, () -> {
       req.response().putHeader("Connection", "close");
-      HttpErrors.render(req, new KvException(ErrorCode.PAYLOAD_TOO_LARGE), null)
+      return HttpErrors.render(req, new KvException(ErrorCode.PAYLOAD_TOO_LARGE), null)
           .onComplete(sent -> req.connection().close());
-    };
-    if (req.isEnded()) {
-      answer.run();
-      return;
-    }
-    req.handler(chunk -> {
-      drained[0] += chunk.length();
-      if (drained[0] > DRAIN_BYTES_MAX) {
-        answer.run();
-      }
     });
-    req.endHandler(v -> answer.run());
   }
 
   /** Body bytes read and dropped after a 413 before the connection is cut. */

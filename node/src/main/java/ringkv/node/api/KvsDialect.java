@@ -52,6 +52,8 @@ import ringkv.ring.NodeAddress;
 public final class KvsDialect {
   static final String KEYS_PREFIX = "/kvs/keys/";
   static final String CONTEXT_FIELD = "causal-context";
+  /** The route that changes the cluster ({@link AccessGate#ADMIN_ROUTES}). */
+  static final String VIEW_CHANGE = "/kvs/view-change";
 
   private final Vertx vertx;
   private final KvService kv;
@@ -77,7 +79,7 @@ public final class KvsDialect {
     router.get("/kvs/key-count").handler(this::keyCount);
     router.get("/kvs/shards").handler(this::shards);
     router.get("/kvs/shards/:id").handler(this::shard);
-    router.put("/kvs/view-change").handler(this::viewChange);
+    router.put(VIEW_CHANGE).handler(this::viewChange);
   }
 
   // ---------------------------------------------------------------- keys

@@ -37,6 +37,10 @@ import ringkv.ring.NodeAddress;
  */
 public final class ShardDialect {
   static final String KV_PREFIX = "/key-value-store/";
+  /** Routes that change the cluster ({@link AccessGate#ADMIN_ROUTES}). */
+  static final String VIEW = "/key-value-store-view";
+  static final String ADD_MEMBER = "/key-value-store-shard/add-member/:id";
+  static final String RESHARD = "/key-value-store-shard/reshard";
 
   private final KvService kv;
   private final ClusterState state;
@@ -56,11 +60,11 @@ public final class ShardDialect {
   }
 
   public void mount(Router router) {
-    router.get("/key-value-store-view").handler(this::view);
-    router.put("/key-value-store-view").handler(this::addToView);
-    router.delete("/key-value-store-view").handler(this::deleteFromView);
-    router.put("/key-value-store-shard/add-member/:id").handler(this::addMember);
-    router.put("/key-value-store-shard/reshard").handler(this::reshard);
+    router.get(VIEW).handler(this::view);
+    router.put(VIEW).handler(this::addToView);
+    router.delete(VIEW).handler(this::deleteFromView);
+    router.put(ADD_MEMBER).handler(this::addMember);
+    router.put(RESHARD).handler(this::reshard);
     router.get("/key-value-store-shard/shard-ids").handler(this::shardIds);
     router.get("/key-value-store-shard/node-shard-id").handler(this::nodeShardId);
     router.get("/key-value-store-shard/shard-id-members/:id").handler(this::members);
@@ -116,8 +120,13 @@ public final class ShardDialect {
         Json.object().put("message", "Resharding done successfully"));
   }
 
+  /** Runs {@code p}; {@code ?force=true}: the operator accepts that it drops a shard's keys. */
   private void run(RoutingContext ctx, Proposals.Proposal p, int status, ObjectNode ok) {
-    finish(ctx, views.change(p.next(), p.extra()), status, ok);
+    finish(ctx, views.change(p.next(), p.extra(), forced(ctx)), status, ok);
+  }
+
+  private static boolean forced(RoutingContext ctx) {
+    return "true".equals(ctx.queryParams().get("force"));
   }
 
   private static void finish(RoutingContext ctx, Future<?> change, int status, ObjectNode ok) {

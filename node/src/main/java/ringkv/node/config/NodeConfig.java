@@ -31,6 +31,21 @@ import ringkv.ring.Ring;
  *     with SIGKILL) leaves no node behind
  * @param logFormat {@code LOG_FORMAT}: {@code text} (default) or {@code json}, one JSON object
  *     per line with the node, the epoch and the request id
+ * @param clockAheadMsMax how far ahead of this node's wall clock a Lamport counter may be, from
+ *     a client or a peer ({@code CounterBound})
+ * @param epochAheadMax how far ahead of this node's configuration a newer one may be
+ *     ({@code EpochBound})
+ * @param signatureWindowMs how far a signed peer request's timestamp may be from this node's
+ *     clock (a sender whose clock is further off is told this node's time and corrects itself)
+ * @param noncesMax signed requests remembered at once to refuse replays (then 503)
+ * @param idleTimeoutMs a connection silent this long is closed
+ * @param requestReadTimeoutMs a request whose body (or a new connection whose first request)
+ *     has not fully arrived this long after it started is cut off, freeing its slot
+ * @param connectionsMax open connections; a new one beyond it is closed at once
+ * @param clientRequestsInFlightMax client requests served at once (then 503)
+ * @param peerRequestsInFlightMax peer requests served at once (then 503), a budget of their
+ *     own so client load never starves heartbeats and replication
+ * @param security secrets and TLS files ({@link SecurityConfig}); its string form names no value
  */
 public record NodeConfig(
     Dialect dialect,
@@ -57,7 +72,17 @@ public record NodeConfig(
     int bodyBytesMax,
     long antiEntropyIntervalMs,
     boolean exitWithParent,
-    LogFormat logFormat) {
+    LogFormat logFormat,
+    long clockAheadMsMax,
+    long epochAheadMax,
+    long signatureWindowMs,
+    int noncesMax,
+    long idleTimeoutMs,
+    long requestReadTimeoutMs,
+    int connectionsMax,
+    int clientRequestsInFlightMax,
+    int peerRequestsInFlightMax,
+    SecurityConfig security) {
 
   /** The two HTTP dialects; every node serves both, this picks shared conventions. */
   public enum Dialect {
@@ -108,6 +133,15 @@ public record NodeConfig(
     d.put("BODY_BYTES_MAX", 1_048_576L);
     d.put("ANTI_ENTROPY_INTERVAL_MS", 10_000L);
     d.put("EXIT_WITH_PARENT", 0L);
+    d.put("CLOCK_AHEAD_MS_MAX", ringkv.gossip.CounterBound.AHEAD_MS_MAX_DEFAULT);
+    d.put("EPOCH_AHEAD_MAX", ringkv.gossip.EpochBound.AHEAD_MAX_DEFAULT);
+    d.put("SIGNATURE_WINDOW_MS", 30_000L);
+    d.put("NONCES_MAX", 1_000_000L);
+    d.put("IDLE_TIMEOUT_MS", 120_000L);
+    d.put("REQUEST_READ_TIMEOUT_MS", 15_000L);
+    d.put("CONNECTIONS_MAX", 4_096L);
+    d.put("CLIENT_REQUESTS_IN_FLIGHT_MAX", 10_000L);
+    d.put("PEER_REQUESTS_IN_FLIGHT_MAX", 10_000L);
     return java.util.Collections.unmodifiableMap(d);
   }
 
@@ -131,6 +165,13 @@ public record NodeConfig(
         throw new BadConfigException("flag --" + name + " needs a value");
       }
       String variable = name.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+      if (SecurityConfig.SECRETS.stream().anyMatch(variable::startsWith)) {
+        // A flag is visible to every user of the machine (ps): secrets come from the
+        // environment or a file. The message names the flag, never its value.
+        throw new BadConfigException("--" + name + " cannot be a flag (ps shows flags): set "
+            + variable + " in the environment or " + variable.replace("_FILE", "")
+            + "_FILE to a file holding it");
+      }
       if (!isKnown(variable)) {
         throw new BadConfigException("unknown flag --" + name);
       }
@@ -140,8 +181,9 @@ public record NodeConfig(
   }
 
   private static boolean isKnown(String variable) {
-    return DEFAULTS.containsKey(variable) || List.of("SOCKET_ADDRESS", "ADDRESS", "VIEW",
-        "SHARD_COUNT", "REPL_FACTOR", "DATA_DIR", "LOG_FORMAT").contains(variable);
+    return DEFAULTS.containsKey(variable) || SecurityConfig.TLS.contains(variable)
+        || List.of("SOCKET_ADDRESS", "ADDRESS", "VIEW", "SHARD_COUNT", "REPL_FACTOR", "DATA_DIR",
+            "LOG_FORMAT").contains(variable);
   }
 
   private static NodeConfig fromSettings(Map<String, String> s) {
@@ -185,7 +227,17 @@ public record NodeConfig(
         (int) number(s, "BODY_BYTES_MAX", 1024, 64 * 1024 * 1024),
         number(s, "ANTI_ENTROPY_INTERVAL_MS", 10, 3_600_000),
         number(s, "EXIT_WITH_PARENT", 0, 1) == 1,
-        logFormat(s));
+        logFormat(s),
+        number(s, "CLOCK_AHEAD_MS_MAX", 1_000, 365L * 24 * 3600 * 1000),
+        number(s, "EPOCH_AHEAD_MAX", 2, 1L << 40),
+        number(s, "SIGNATURE_WINDOW_MS", 1_000, 3_600_000),
+        (int) number(s, "NONCES_MAX", 1_000, 100_000_000),
+        number(s, "IDLE_TIMEOUT_MS", 1_000, 3_600_000),
+        number(s, "REQUEST_READ_TIMEOUT_MS", 100, 3_600_000),
+        (int) number(s, "CONNECTIONS_MAX", 16, 1_000_000),
+        (int) number(s, "CLIENT_REQUESTS_IN_FLIGHT_MAX", 1, 1_000_000),
+        (int) number(s, "PEER_REQUESTS_IN_FLIGHT_MAX", 1, 1_000_000),
+        SecurityConfig.parse(s));
   }
 
   private static LogFormat logFormat(Map<String, String> s) {
@@ -294,6 +346,12 @@ public record NodeConfig(
         + " BODY_BYTES_MAX=" + bodyBytesMax
         + " ANTI_ENTROPY_INTERVAL_MS=" + antiEntropyIntervalMs
         + " EXIT_WITH_PARENT=" + (exitWithParent ? 1 : 0)
-        + " LOG_FORMAT=" + logFormat.text();
+        + " LOG_FORMAT=" + logFormat.text()
+        + " CLOCK_AHEAD_MS_MAX=" + clockAheadMsMax + " EPOCH_AHEAD_MAX=" + epochAheadMax
+        + " SIGNATURE_WINDOW_MS=" + signatureWindowMs + " NONCES_MAX=" + noncesMax
+        + " IDLE_TIMEOUT_MS=" + idleTimeoutMs + " REQUEST_READ_TIMEOUT_MS=" + requestReadTimeoutMs
+        + " CONNECTIONS_MAX=" + connectionsMax
+        + " CLIENT_REQUESTS_IN_FLIGHT_MAX=" + clientRequestsInFlightMax
+        + " PEER_REQUESTS_IN_FLIGHT_MAX=" + peerRequestsInFlightMax + " " + security;
   }
 }

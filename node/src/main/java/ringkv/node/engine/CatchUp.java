@@ -87,8 +87,17 @@ public final class CatchUp {
     // little for the cluster to answer before falling back to one shard of the whole VIEW.
     boolean haveLayout = config.layoutGiven() || restored;
     return discover(haveLayout ? 1 : BOOTSTRAP_ATTEMPTS).compose(found -> {
-      if (found != null && (found.isNewerThan(state.current()) || !haveLayout)) {
+      if (found == null) {
+        return Future.<Void>succeededFuture();
+      }
+      ClusterConfig current = state.current();
+      var refusal = state.epochs().refusal(current.epoch(), found.epoch());
+      if (refusal.isEmpty() || (!haveLayout && !found.isNewerThan(current))) {
         return participant.adopt(found).<Void>mapEmpty();
+      }
+      if (found.isNewerThan(current)) {
+        LOG.warn("event=config-refused node={} epoch={} reason=\"{}\"", state.self(),
+            found.epoch(), refusal.get());
       }
       return Future.<Void>succeededFuture();
     }).compose(v -> {

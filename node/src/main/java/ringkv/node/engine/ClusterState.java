@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import ringkv.gossip.EpochBound;
 import ringkv.gossip.ShardMap;
 import ringkv.gossip.ViewChangeParticipant;
 import ringkv.ring.ClusterConfig;
@@ -19,15 +20,23 @@ import ringkv.ring.NodeAddress;
  */
 public final class ClusterState {
   private final NodeAddress self;
-  private final ViewChangeParticipant participant = new ViewChangeParticipant();
+  private final EpochBound epochs;
+  private final ViewChangeParticipant participant;
   private ClusterConfig current;
   private boolean catchingUp;
   /** Live keys held for shards this node does not serve yet (copied for a view change). */
   private long foreignLive;
 
-  public ClusterState(NodeAddress self, ClusterConfig initial) {
+  public ClusterState(NodeAddress self, ClusterConfig initial, EpochBound epochs) {
     this.self = Objects.requireNonNull(self, "self");
     this.current = Objects.requireNonNull(initial, "initial");
+    this.epochs = Objects.requireNonNull(epochs, "epochs");
+    this.participant = new ViewChangeParticipant(epochs);
+  }
+
+  /** Which epochs this node accepts after its own (EPOCH_AHEAD_MAX). */
+  public EpochBound epochs() {
+    return epochs;
   }
 
   public NodeAddress self() {

@@ -1,6 +1,7 @@
 package ringkv.node.engine;
 
 import io.vertx.core.Future;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.node.peer.Empty;
@@ -15,6 +16,11 @@ import ringkv.ring.NodeAddress;
  * configuration; if it is the change this node prepared, the change committed elsewhere and
  * commits here too; if it is newer, it is installed and this node copies its shard from a peer.
  * Nodes converge to the highest epoch.
+ *
+ * <p>What a node adopts this way is bounded: it asks only members of its current view (never an
+ * address a request named), over the peer protocol (authenticated when {@code CLUSTER_SECRET}
+ * is set, answer included), and adopts only an epoch newer than its own and within
+ * {@code EPOCH_AHEAD_MAX} of it ({@link ringkv.gossip.EpochBound}).
  *
  * <p>Not thread-safe; runs on the node's event loop.
  */
@@ -41,17 +47,35 @@ public final class ConfigSync {
    * when the peer did not answer). Never fails.
    */
   public Future<Void> learnFrom(NodeAddress peer) {
+    if (!state.current().view().contains(peer) || peer.equals(state.self())) {
+      return Future.succeededFuture(); // not a member: never contacted on a request's word
+    }
     return peers.call(peer, PeerProtocol.CONFIG, Empty.INSTANCE, timeoutMs).onSuccess(theirs -> {
+      ClusterConfig current = state.current();
+      var refusal = state.epochs().refusal(current.epoch(), theirs.epoch());
       if (state.participant().isPrepared(theirs.epoch())) {
         participant.commit(theirs.epoch()); // committed elsewhere; our data already moved
-      } else if (theirs.isNewerThan(state.current())) {
+      } else if (refusal.isEmpty()) {
         LOG.info("event=config-learned node={} from={} epoch={}", state.self(), peer,
             theirs.epoch());
         participant.adopt(theirs);
         catchUp.catchUp(); // we missed the transfer: copy our shard from a peer
+      } else if (theirs.isNewerThan(current) && refused.add(theirs.epoch())) {
+        LOG.warn("event=config-refused node={} from={} epoch={} reason=\"{}\"", state.self(),
+            peer, theirs.epoch(), refusal.get());
       }
     }).<Void>mapEmpty().recover(err -> Future.succeededFuture());
   }
+
+  /** Epochs refused and logged once each (the last few: all an operator needs to see). */
+  private final java.util.Set<Long> refused = java.util.Collections.newSetFromMap(
+      new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
+          return size() > REFUSALS_REMEMBERED;
+        }
+      });
+  private static final int REFUSALS_REMEMBERED = 64;
 
   /** Whether a message from a node holding {@code epoch} tells this node something new. */
   public boolean isNews(long epoch) {

@@ -34,11 +34,13 @@ public final class Heartbeats {
   private final NodeMeta meta;
   private final long intervalMs;
   private final long timeoutMs;
+  private final java.util.function.LongSupplier clockLimit;
   private long timer = -1;
 
   public Heartbeats(Vertx vertx, ClusterState state, NodeStability stability, Replica replica,
       PeerLiveness liveness, GossipDriver gossip, ConfigSync configSync, PeerClient peers,
-      NodeMeta meta, long intervalMs, long timeoutMs) {
+      NodeMeta meta, long intervalMs, long timeoutMs,
+      java.util.function.LongSupplier clockLimit) {
     this.vertx = vertx;
     this.state = state;
     this.stability = stability;
@@ -50,6 +52,7 @@ public final class Heartbeats {
     this.meta = meta;
     this.intervalMs = intervalMs;
     this.timeoutMs = timeoutMs;
+    this.clockLimit = clockLimit;
   }
 
   public void start() {
@@ -85,17 +88,24 @@ public final class Heartbeats {
       return; // another process answers at that address
     }
     heard(peer);
-    stability.onReport(peer.toString(), pong.incarnation(), pong.stable());
+    if (pong.stable() <= clockLimit.getAsLong()) {
+      // A stable time beyond any honest clock would make this node prune contexts and collect
+      // tombstones its peers still need: such a report is ignored.
+      stability.onReport(peer.toString(), pong.incarnation(), pong.stable());
+    }
     if (pong.epoch() > state.current().epoch()) {
       configSync.learnFrom(peer);
     }
   }
 
-  /** A peer's heartbeat: it is alive, and may know a newer configuration. */
+  /**
+   * A peer's heartbeat: it is alive. A newer epoch it reports is not fetched from it here (a ping
+   * names its sender, and a node contacts no address because a request named it): this node
+   * pings that peer too and learns the epoch from the answer, within one interval.
+   */
   public Pong onPing(Ping ping) {
-    heard(ping.from());
-    if (configSync.isNews(ping.epoch()) && state.current().view().contains(ping.from())) {
-      configSync.learnFrom(ping.from());
+    if (state.current().view().contains(ping.from())) {
+      heard(ping.from());
     }
     return status();
   }

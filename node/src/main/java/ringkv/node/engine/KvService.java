@@ -12,6 +12,8 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import ringkv.gossip.CausalContext;
+import ringkv.gossip.CounterBound;
 import ringkv.gossip.Entry;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.Version;
@@ -46,8 +48,6 @@ public final class KvService {
   /** A request is forwarded at most this many times (a stale route may need one re-route). */
   public static final int FORWARD_HOPS_MAX = 2;
   public static final int KEY_CODE_POINTS_MAX = 50;
-  /** Counters further than this ahead of the serving node's clock are absurd, not just fast. */
-  public static final long CLOCK_AHEAD_MS_MAX = 24L * 3600 * 1000;
   /** How long a count waits for the shard's peers to deliver what they acknowledged. */
   static final long SETTLE_WAIT_MS = 1_000;
   /** Poll interval while waiting for a replication queue to drain. */
@@ -103,10 +103,40 @@ public final class KvService {
     return core;
   }
 
-  /** The largest Lamport counter a client may send. */
+  /**
+   * The largest Lamport counter this node accepts from a client or a peer: its wall clock plus
+   * {@code CLOCK_AHEAD_MS_MAX} ({@link CounterBound}).
+   */
   public long clockLimit() {
-    return Math.max(core.replica().clock().current(), clock.millis()) + CLOCK_AHEAD_MS_MAX;
+    return CounterBound.limit(clock.millis(), config.clockAheadMsMax());
   }
+
+  /**
+   * Refuses (400) a causal context a peer sent with a counter beyond {@link #clockLimit()}: a
+   * forwarded client context is checked again by the node that serves it.
+   */
+  public void checkCounters(CausalContext context) {
+    long limit = clockLimit();
+    if (context.maxCounter() > limit) {
+      throw beyond("a causal context", context.maxCounter(), limit);
+    }
+  }
+
+  private KvException beyond(String what, long counter, long limit) {
+    long nowMs = clock.millis();
+    if (nowMs - lastRefusalLoggedMs >= REFUSAL_LOG_INTERVAL_MS) {
+      lastRefusalLoggedMs = nowMs;
+      LOG.warn("event=counter-refused node={} what=\"{}\" counter={} limit={} (a forgery, or a "
+          + "clock more than CLOCK_AHEAD_MS_MAX={} ms off)", state.self(), what, counter, limit,
+          config.clockAheadMsMax());
+    }
+    return new KvException(ErrorCode.BAD_REQUEST, what + " carries counter " + counter
+        + ", beyond this node's clock plus CLOCK_AHEAD_MS_MAX (" + limit + ")");
+  }
+
+  /** At most one refusal is logged per this interval (a flood must not flood the log). */
+  static final long REFUSAL_LOG_INTERVAL_MS = 10_000;
+  private long lastRefusalLoggedMs = Long.MIN_VALUE / 2;
 
   /**
    * Serves {@code request} here if this node owns the key, else forwards it to the owner.
@@ -221,7 +251,7 @@ public final class KvService {
     for (NodeAddress peer : state.current().membersOf(shard)) {
       if (!peer.equals(state.self())) {
         peers.call(peer, PeerProtocol.ENTRIES, pull, Math.max(1, waitMs))
-            .onSuccess(reply -> applyFromPeers(reply.entries(), true))
+            .map(reply -> applyFromPeers(reply.entries(), true))
             .onFailure(err -> LOG.debug("event=pull-failed peer={} key={} cause={}", peer, key,
                 err.toString()));
       }
@@ -241,8 +271,18 @@ public final class KvService {
   /**
    * Merges entries from peers; returns how many were newer. {@code fromQueue}: replicated,
    * pulled or repaired writes (see {@link KeyValueCore#applyFromPeers}); otherwise copied data.
+   * Every path by which entries arrive (replication, pulls, catch-up pages, view-change
+   * transfers, anti-entropy) comes through here: a message holding an entry whose version or
+   * dependencies lie beyond {@link #clockLimit()} is refused whole (400), nothing of it applied.
    */
   public int applyFromPeers(List<Entry> entries, boolean fromQueue) {
+    long limit = clockLimit();
+    Optional<Entry> forged = CounterBound.firstBeyond(entries, limit);
+    if (forged.isPresent()) {
+      Entry e = forged.get();
+      throw beyond("an entry of " + e.key(), Math.max(e.version().counter(),
+          e.deps().maxCounter()), limit);
+    }
     KeyValueCore.Applied applied = core.applyFromPeers(entries, fromQueue,
         state::acceptsReplicated);
     release(applied.released());

@@ -89,6 +89,7 @@ public final class ViewChanges {
   private final PeerLiveness liveness;
   private final PeerClient peers;
   private final NodeMetrics metrics;
+  private final KvService kv;
   private Running running;
   private Plan staged;
   private ChangeStats lastCoordinated;
@@ -112,8 +113,9 @@ public final class ViewChanges {
   }
 
   public ViewChanges(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
-      ChangeParticipant participant, PeerLiveness liveness, PeerClient peers,
+      ChangeParticipant participant, KvService kv, PeerLiveness liveness, PeerClient peers,
       NodeMetrics metrics) {
+    this.kv = kv;
     this.vertx = vertx;
     this.clock = clock;
     this.config = config;
@@ -214,8 +216,11 @@ public final class ViewChanges {
     return had;
   }
 
-  /** Runs the staged plan, if the epoch has not moved since it was made. */
-  public Future<ChangeStats> commitStaged(long baseEpoch) {
+  /**
+   * Runs the staged plan, if the epoch has not moved since it was made ({@code force}: as in
+   * {@link #change(ClusterConfig, Set, boolean)}).
+   */
+  public Future<ChangeStats> commitStaged(long baseEpoch, boolean force) {
     Plan plan = staged;
     if (plan == null) {
       return Future.failedFuture(new KvException(ErrorCode.BAD_REQUEST, "no plan is staged"));
@@ -226,7 +231,7 @@ public final class ViewChanges {
               + state.current().epoch() + ": plan again"));
     }
     staged = null;
-    return change(plan.next(), Set.of());
+    return change(plan.next(), Set.of(), force);
   }
 
   // ---------------------------------------------------------------- run
@@ -262,6 +267,39 @@ public final class ViewChanges {
    * after aborting everywhere if any participant cannot copy, prepare or transfer.
    */
   public Future<ChangeStats> change(ClusterConfig next, Set<NodeAddress> extra) {
+    return change(next, extra, false);
+  }
+
+  /**
+   * {@link #change(ClusterConfig, Set)}, refused ({@link ErrorCode#WOULD_DROP_KEYS}) when it
+   * would leave a shard that holds keys — or whose keys cannot be counted, every member being
+   * down — without members, unless the operator {@code force}s it. A reshard moves keys and
+   * empties no shard; removing or moving a shard's last members would drop its keys.
+   */
+  public Future<ChangeStats> change(ClusterConfig next, Set<NodeAddress> extra, boolean force) {
+    List<Integer> emptied = new ArrayList<>(state.current().shardsEmptiedBy(next));
+    if (emptied.isEmpty() || force) {
+      return start(next, extra);
+    }
+    List<Future<Long>> counts = new ArrayList<>();
+    for (int shard : emptied) {
+      counts.add(kv.keyCount(shard));
+    }
+    return Future.join(counts).transform(done -> {
+      for (int i = 0; i < emptied.size(); i++) {
+        Future<Long> count = counts.get(i);
+        if (count.failed() || count.result() > 0) {
+          return Future.failedFuture(new KvException(ErrorCode.WOULD_DROP_KEYS, "shard "
+              + emptied.get(i) + (count.failed() ? " (its keys cannot be counted)"
+              : " holds " + count.result() + " keys and") + " would have no member left;"
+              + " nothing was changed (add ?force=true to drop its keys)"));
+        }
+      }
+      return start(next, extra);
+    });
+  }
+
+  private Future<ChangeStats> start(ClusterConfig next, Set<NodeAddress> extra) {
     if (running != null || state.underWay().isPresent()) {
       return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT));
     }

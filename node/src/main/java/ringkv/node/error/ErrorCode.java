@@ -16,6 +16,8 @@ public enum ErrorCode {
   NOT_IN_SHARD(404, "Node is not a member of any shard"),
   ROUTE_NOT_FOUND(404, "Not found"),
   METHOD_NOT_ALLOWED(405, "Method not allowed"),
+  /** A missing or wrong token, or a peer request without a valid signature. */
+  UNAUTHENTICATED(401, "Unauthorized"),
   PAYLOAD_TOO_LARGE(413, "Request body is too large"),
   /** A causal dependency did not arrive in time; the dialect picks the status. */
   CAUSAL_TIMEOUT(503, "Unable to satisfy request"),
@@ -27,6 +29,8 @@ public enum ErrorCode {
   VIEW_CHANGE_CONFLICT(503, "Another view change is in progress"),
   VIEW_CHANGE_FAILED(503, "View change failed"),
   NOT_ENOUGH_NODES(400, "Not enough nodes"),
+  /** A change that would leave a shard holding keys without members (unless forced). */
+  WOULD_DROP_KEYS(400, "Change would drop keys"),
   ADDRESS_EXISTS(404, "Socket address already exists in the view"),
   ADDRESS_UNKNOWN(404, "Socket address does not exist in the view"),
   INTERNAL(500, "Internal error");

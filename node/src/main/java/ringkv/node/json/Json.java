@@ -2,7 +2,9 @@ package ringkv.node.json;
 import ringkv.node.error.KvException;
 import ringkv.node.error.ErrorCode;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,7 +18,38 @@ import java.io.IOException;
  * big integers stay whole) so a value comes back exactly as the client gave it.
  */
 public final class Json {
-  public static final ObjectMapper MAPPER = new ObjectMapper()
+  /** Arrays and objects a JSON text may nest (a value deeper than this is refused, 400). */
+  public static final int NESTING_DEPTH_MAX = 500;
+  /** Characters of one number. */
+  public static final int NUMBER_CHARS_MAX = 1_000;
+  /**
+   * Characters of one string: the largest {@code BODY_BYTES_MAX} (bodies are bounded before
+   * they are parsed; this only keeps the parser from being the bound).
+   */
+  public static final int STRING_CHARS_MAX = 64 << 20;
+  /** Characters of one field name. */
+  public static final int NAME_CHARS_MAX = 50_000;
+  /** Bytes of one JSON text (every body the node reads is far smaller). */
+  public static final long DOCUMENT_BYTES_MAX = 128L << 20;
+  /** Tokens of one JSON text (an honest replication batch has well under a million). */
+  public static final long TOKENS_MAX = 8_000_000;
+
+  /**
+   * Jackson's read limits, set explicitly rather than left to the library's defaults (which
+   * change between versions): every parser of the node — bodies, peer messages, stored
+   * values — is made by {@link #MAPPER}'s factory and so is bound by them.
+   */
+  public static final StreamReadConstraints READ_CONSTRAINTS = StreamReadConstraints.builder()
+      .maxNestingDepth(NESTING_DEPTH_MAX)
+      .maxNumberLength(NUMBER_CHARS_MAX)
+      .maxStringLength(STRING_CHARS_MAX)
+      .maxNameLength(NAME_CHARS_MAX)
+      .maxDocumentLength(DOCUMENT_BYTES_MAX)
+      .maxTokenCount(TOKENS_MAX)
+      .build();
+
+  public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
+      .streamReadConstraints(READ_CONSTRAINTS).build())
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);

@@ -1,18 +1,27 @@
 package ringkv.node.peer;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import ringkv.node.auth.PeerAuth;
+import ringkv.node.config.SecurityConfig;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
 import ringkv.node.net.PeerResolver;
+import ringkv.node.net.Tls;
+import ringkv.node.time.Clock;
 import ringkv.node.wire.Fields;
 import ringkv.node.wire.JsonReader;
 import ringkv.ring.NodeAddress;
@@ -42,24 +51,35 @@ public final class PeerClient {
     Future<Void> before(NodeAddress to, PeerRoute<?, ?> route);
   }
 
+  /** Bytes of an answer read at most (a page of entries is bounded well below it). */
+  static final long ANSWER_BYTES_MAX = PeerProtocol.ENTRIES_BODY_BYTES_MAX;
+  /** Peers whose clock offsets are remembered (more than any view holds). */
+  static final int CLOCK_OFFSETS_MAX = 4_096;
+
   private final HttpClientAgent client;
   private final long connectTimeoutMs;
   private final PeerResolver resolver;
   private final Interceptor interceptor;
+  private final PeerAuth auth;
+  private final Clock clock;
+  /** How far each peer's clock is from ours, as its stale-signature refusals said. */
+  private final Map<NodeAddress, Long> clockOffsetMs = new ConcurrentHashMap<>();
 
-  public PeerClient(Vertx vertx, long connectTimeoutMs) {
-    this(vertx, connectTimeoutMs, null);
-  }
-
-  /** A client whose calls pass {@code interceptor} first (null: none). */
-  public PeerClient(Vertx vertx, long connectTimeoutMs, Interceptor interceptor) {
+  /**
+   * A client whose calls pass {@code interceptor} first (null: none), signed with {@code auth}
+   * (its answers checked), over TLS as {@code security} says.
+   */
+  public PeerClient(Vertx vertx, long connectTimeoutMs, Interceptor interceptor, PeerAuth auth,
+      Clock clock, SecurityConfig security) {
     this.interceptor = interceptor;
     this.connectTimeoutMs = connectTimeoutMs;
+    this.auth = auth;
+    this.clock = clock;
     this.resolver = new PeerResolver(vertx);
-    HttpClientOptions options = new HttpClientOptions()
+    HttpClientOptions options = Tls.client(new HttpClientOptions()
         .setKeepAlive(true)
         .setTcpNoDelay(true)
-        .setConnectTimeout((int) connectTimeoutMs);
+        .setConnectTimeout((int) connectTimeoutMs), security);
     // Bounded: connections per peer and a bounded queue of requests waiting for one (beyond it
     // a call fails at once, and the client gets a 503 rather than an ever-growing backlog).
     this.client = vertx.createHttpClient(options, new PoolOptions()
@@ -84,15 +104,26 @@ public final class PeerClient {
 
   private <Q, A> Future<A> resolveAndSend(NodeAddress to, PeerRoute<Q, A> route, byte[] body,
       long timeoutMs) {
-    if (!PeerResolver.isHostName(to)) {
-      return send(to, null, route, body, timeoutMs);
+    if (body.length > route.bodyBytesMax()) {
+      // The receiver would refuse it (413): the sender's bound and the receiver's must agree.
+      return Future.failedFuture(new IllegalStateException(route.path() + " body of "
+          + body.length + " bytes exceeds its bound of " + route.bodyBytesMax()));
     }
-    return resolver.resolve(to).compose(server -> send(to, server, route, body, timeoutMs));
+    if (!PeerResolver.isHostName(to)) {
+      return send(to, null, route, body, timeoutMs, false);
+    }
+    return resolver.resolve(to).compose(server -> send(to, server, route, body, timeoutMs,
+        false));
   }
 
-  /** One exchange with {@code to} at {@code server} (its resolved address; null: a literal). */
+  /**
+   * One exchange with {@code to} at {@code server} (its resolved address; null: a literal). With
+   * peer authentication the request is signed and the answer must carry a valid signature for
+   * it (else the call fails, whatever the answer says); a refusal as stale, from a peer whose
+   * clock is off from ours, corrects our offset for it and is retried once ({@code corrected}).
+   */
   private <Q, A> Future<A> send(NodeAddress to, SocketAddress server, PeerRoute<Q, A> route,
-      byte[] body, long timeoutMs) {
+      byte[] body, long timeoutMs, boolean corrected) {
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.POST)
         .setHost(to.host())
@@ -105,15 +136,84 @@ public final class PeerClient {
     if (server != null) {
       options.setServer(server); // an IP literal: nothing for the client to remember
     }
+    PeerAuth.Signed signed = auth.enabled() ? auth.signRequest("POST", route.path(), to, body,
+        clock.millis() + clockOffsetMs.getOrDefault(to, 0L)) : null;
+    if (signed != null) {
+      options.putHeader(PeerAuth.HEADER, signed.header());
+    }
     return client.request(options)
         .compose(req -> req.send(Buffer.buffer(body)))
-        .compose(resp -> resp.body().map(b -> {
-          byte[] bytes = b == null ? new byte[0] : b.getBytes();
-          if (resp.statusCode() == 200) {
-            return route.answer().decode(bytes);
+        .compose(resp -> boundedBody(resp).compose(bytes -> {
+          int status = resp.statusCode();
+          if (signed != null && !auth.verifyAnswer(resp.getHeader(PeerAuth.HEADER), to, status,
+              signed.nonce(), bytes)) {
+            return Future.failedFuture(new PeerAuthException(to + " answered " + route.path()
+                + " (" + status + ") without a valid signature"));
           }
-          throw refusal(to, route, resp.statusCode(), bytes);
+          if (status == 200) {
+            return Future.succeededFuture(route.answer().decode(bytes));
+          }
+          Long serverTimeMs = signed != null && status == 401 ? staleServerTime(bytes) : null;
+          if (serverTimeMs != null && !corrected) {
+            rememberOffset(to, serverTimeMs - clock.millis());
+            return send(to, server, route, body, timeoutMs, true);
+          }
+          if (status == 401) {
+            // Not the peer's answer to the request but a refusal to hear it: a failed exchange
+            // (a 503 for a forwarded client request), never a 401 passed on to a client.
+            return Future.failedFuture(new PeerAuthException(to + " refused to authenticate "
+                + route.path() + ": " + new String(bytes, StandardCharsets.UTF_8)));
+          }
+          return Future.failedFuture(refusal(to, route, status, bytes));
         }));
+  }
+
+  private void rememberOffset(NodeAddress to, long offsetMs) {
+    if (clockOffsetMs.size() >= CLOCK_OFFSETS_MAX) {
+      clockOffsetMs.clear();
+    }
+    clockOffsetMs.put(to, offsetMs);
+  }
+
+  /** The answer's body, at most {@link #ANSWER_BYTES_MAX} (a larger one fails the call). */
+  private static Future<byte[]> boundedBody(HttpClientResponse resp) {
+    Promise<byte[]> done = Promise.promise();
+    Buffer body = Buffer.buffer();
+    resp.handler(chunk -> {
+      if (body.length() + chunk.length() > ANSWER_BYTES_MAX) {
+        if (done.tryFail(new PeerAuthException("an answer over " + ANSWER_BYTES_MAX
+            + " bytes"))) {
+          resp.request().reset();
+        }
+        return;
+      }
+      body.appendBuffer(chunk);
+    });
+    resp.exceptionHandler(done::tryFail);
+    resp.endHandler(v -> done.tryComplete(body.getBytes()));
+    return done.future();
+  }
+
+  /** The refusing node's clock from a signed stale-signature refusal, else null. */
+  static Long staleServerTime(byte[] body) {
+    try {
+      Fields f = JsonReader.read(body, p -> Fields.read(p, "an error"));
+      if (PeerAuth.STALE_CODE.equals(f.textOrNull("code", 64))) {
+        return f.number(PeerAuth.SERVER_TIME_FIELD, 0, Long.MAX_VALUE);
+      }
+    } catch (KvException e) {
+      // Not a stale refusal.
+    }
+    return null;
+  }
+
+  /** An answer that is not authenticated, or not one a peer would send: never a peer's word. */
+  public static final class PeerAuthException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    PeerAuthException(String message) {
+      super(message);
+    }
   }
 
   /** The error a peer answered, as the exception it stands for. */

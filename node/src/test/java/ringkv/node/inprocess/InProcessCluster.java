@@ -43,14 +43,42 @@ public final class InProcessCluster implements AutoCloseable {
   private static final HttpClient HTTP = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
 
+  /** What node {@code i} gets beyond the common environment: variables, its clock. */
+  public record NodeSetup(Map<String, String> env, Clock clock) {
+    public static final NodeSetup PLAIN = new NodeSetup(Map.of(), Clock.SYSTEM);
+  }
+
   private final List<NodeAddress> addresses = new ArrayList<>();
   private final Map<NodeAddress, Vertx> running = new ConcurrentHashMap<>();
   private final Map<String, String> env;
+  private final java.util.function.IntFunction<NodeSetup> setup;
+  private final List<NodeAddress> alsoInView;
+  /** Every address a node has sent a peer request to (the test's network sees them all). */
+  private final java.util.Set<NodeAddress> contacted = ConcurrentHashMap.newKeySet();
   private volatile Rule rule = (from, to, route) -> 0;
+  private volatile HttpClient http = HTTP;
+  private volatile String scheme = "http";
 
   /** Starts {@code nodes} nodes with {@code env} (plus SOCKET_ADDRESS and VIEW) and waits. */
   public InProcessCluster(int nodes, Map<String, String> env) {
+    this(nodes, env, i -> NodeSetup.PLAIN);
+  }
+
+  /** As above, node {@code i} with {@code setup.apply(i)} on top of {@code env}. */
+  public InProcessCluster(int nodes, Map<String, String> env,
+      java.util.function.IntFunction<NodeSetup> setup) {
+    this(nodes, env, setup, List.of());
+  }
+
+  /**
+   * As above, with {@code alsoInView} in every node's VIEW: addresses this cluster does not
+   * start (a server the test plays itself, at an address the nodes take for a member's).
+   */
+  public InProcessCluster(int nodes, Map<String, String> env,
+      java.util.function.IntFunction<NodeSetup> setup, List<NodeAddress> alsoInView) {
     this.env = Map.copyOf(env);
+    this.setup = setup;
+    this.alsoInView = List.copyOf(alsoInView);
     for (int i = 0; i < nodes; i++) {
       addresses.add(new NodeAddress("127.0.0.1", freePort()));
     }
@@ -85,20 +113,28 @@ public final class InProcessCluster implements AutoCloseable {
     await(deploy(a));
   }
 
+  /** Every address some node sent a peer request to so far. */
+  public java.util.Set<NodeAddress> contacted() {
+    return java.util.Set.copyOf(contacted);
+  }
+
   private Future<String> deploy(NodeAddress a) {
+    NodeSetup extra = setup.apply(addresses.indexOf(a));
     Map<String, String> e = new HashMap<>(env);
+    e.putAll(extra.env());
     e.put("SOCKET_ADDRESS", a.toString());
-    e.put("VIEW", addresses.stream().map(NodeAddress::toString)
-        .collect(Collectors.joining(",")));
+    e.put("VIEW", java.util.stream.Stream.concat(addresses.stream(), alsoInView.stream())
+        .map(NodeAddress::toString).collect(Collectors.joining(",")));
     NodeConfig config = NodeConfig.parse(e, new String[0]);
     Vertx vertx = Vertx.vertx();
     PeerClient.Interceptor interceptor = (to, route) -> delay(vertx, a, to, route);
     running.put(a, vertx);
-    return vertx.deployVerticle(new NodeVerticle(config, null, Clock.SYSTEM, interceptor));
+    return vertx.deployVerticle(new NodeVerticle(config, null, extra.clock(), interceptor));
   }
 
   private Future<Void> delay(Vertx vertx, NodeAddress from, NodeAddress to,
       PeerRoute<?, ?> route) {
+    contacted.add(to);
     long ms = rule.delayMs(from, to, route);
     if (ms == 0) {
       return Future.succeededFuture();
@@ -119,17 +155,31 @@ public final class InProcessCluster implements AutoCloseable {
     }
   }
 
+  /** From now on the test's requests go over HTTPS with {@code context} (null: plain HTTP). */
+  public void https(javax.net.ssl.SSLContext context) {
+    http = context == null ? HTTP : HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(2)).sslContext(context).build();
+    scheme = context == null ? "http" : "https";
+  }
+
   /** Sends a request to node {@code a}; the answer's status and body. */
   public Answer send(NodeAddress a, String method, String path, String body) {
-    HttpRequest.Builder r = HttpRequest.newBuilder(URI.create("http://" + a + path))
+    return send(a, method, path, body, Map.of());
+  }
+
+  /** {@link #send(NodeAddress, String, String, String)} with these request headers. */
+  public Answer send(NodeAddress a, String method, String path, String body,
+      Map<String, String> headers) {
+    HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(scheme + "://" + a + path))
         .timeout(Duration.ofSeconds(20))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofString(body));
     if (body != null) {
       r.header("Content-Type", "application/json");
     }
+    headers.forEach(r::header);
     try {
-      HttpResponse<String> response = HTTP.send(r.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response = http.send(r.build(), HttpResponse.BodyHandlers.ofString());
       return new Answer(response.statusCode(), response.body());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -157,7 +207,8 @@ public final class InProcessCluster implements AutoCloseable {
     }
   }
 
-  private static int freePort() {
+  /** A free loopback port (for a server the test runs next to the nodes). */
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     } catch (IOException e) {

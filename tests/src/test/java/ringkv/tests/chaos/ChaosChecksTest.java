@@ -34,8 +34,10 @@ class ChaosChecksTest {
   void schedulesNeverImpairMoreThanAMinorityOfAShardAndEndEveryFault() {
     Map<Nemesis.Action, Integer> kinds = new EnumMap<>(Nemesis.Action.class);
     for (long seed = 0; seed < 300; seed++) {
-      for (boolean partitions : new boolean[] {true, false}) {
-        List<Nemesis.Step> steps = Nemesis.schedule(seed, SHARDS, partitions, 30_000);
+      for (int variant = 0; variant < 4; variant++) {
+        boolean partitions = variant % 2 == 0;
+        boolean clocks = variant >= 2;
+        List<Nemesis.Step> steps = Nemesis.schedule(seed, SHARDS, partitions, clocks, 30_000);
         assertTrue(steps.size() >= 8, "seed " + seed + ": only " + steps.size() + " steps");
         Set<Integer> impaired = new HashSet<>();
         Map<Integer, Nemesis.Action> downBy = new HashMap<>();
@@ -46,18 +48,24 @@ class ChaosChecksTest {
           last = s.atMs();
           kinds.merge(s.action(), 1, Integer::sum);
           switch (s.action()) {
-            case KILL, STOP, PAUSE -> {
+            case KILL, STOP, PAUSE, SKEW -> {
+              assertTrue(clocks || s.action() != Nemesis.Action.SKEW, "seed " + seed + ": " + s);
+              assertTrue(s.action() != Nemesis.Action.SKEW
+                  || Math.abs(s.clockOffsetS()) >= 60 && Math.abs(s.clockOffsetS()) <= 300, "" + s);
               for (int n : s.nodes()) {
                 assertTrue(impaired.add(n), "" + s);
                 downBy.put(n, s.action());
               }
             }
-            case RESTART, RESUME -> {
+            case RESTART, RESUME, UNSKEW -> {
               for (int n : s.nodes()) {
                 assertTrue(impaired.remove(n), "" + s);
-                // a restart ends a kill or a stop, a resume ends a pause
-                assertEquals(s.action() == Nemesis.Action.RESUME,
-                    downBy.remove(n) == Nemesis.Action.PAUSE, "seed " + seed + ": " + s);
+                // a restart ends a kill or a stop, a resume a pause, an unskew a skew
+                Nemesis.Action fault = downBy.remove(n);
+                assertEquals(s.action() == Nemesis.Action.RESUME, fault == Nemesis.Action.PAUSE,
+                    "seed " + seed + ": " + s);
+                assertEquals(s.action() == Nemesis.Action.UNSKEW, fault == Nemesis.Action.SKEW,
+                    "seed " + seed + ": " + s);
               }
             }
             case PARTITION -> {

@@ -35,7 +35,8 @@ import ringkv.tests.support.LocalCluster;
  * GET/PUT/DELETE over 30 keys through random nodes with unique values, recording every
  * operation. A Nemesis applies a schedule drawn from the seed and printed up front (kill -9 then
  * restart, SIGTERM then restart, SIGSTOP then SIGCONT, or the backend's equivalents such as
- * docker kill/stop/start/pause/unpause, and partitions where the backend can cut the network) for
+ * docker kill/stop/start/pause/unpause, partitions where the backend can cut the network, and a
+ * restart with the node's clock moved 1-5 minutes either way where it can run faketime) for
  * -Dchaos.seconds (default 30), never impairing more than one replica of a shard at once, and
  * ends every fault. Then the clients stop and the checks run:
  *  1. convergence (Convergence, bounded): every node returns the same value or absence for
@@ -90,7 +91,7 @@ abstract class ChaosSuite {
     List<String> keys = IntStream.range(0, KEYS).mapToObj(i -> "k" + i).toList();
     Layout layout = Layout.read(backend, keys);
     List<Nemesis.Step> schedule = Nemesis.schedule(seed, layout.groups(), backend.partitions(),
-        TimeUnit.SECONDS.toMillis(seconds));
+        backend.clockFaults(), TimeUnit.SECONDS.toMillis(seconds));
     String replay = "seed=" + seed + " backend=" + backend.name() + " (replay: -Dchaos.seed="
         + seed + " -Dchaos.seconds=" + seconds + ")";
     String plan = "shards " + layout.members() + "\nschedule:\n"

@@ -61,6 +61,19 @@ public interface ClusterBackend extends AutoCloseable {
   /** Ends every partition. */
   void heal();
 
+  /** Whether {@link #restartWithClockOffset} works here; if not, the nemesis skips it. */
+  default boolean clockFaults() {
+    return false;
+  }
+
+  /**
+   * Stops node {@code node} gracefully and starts it again with its data and its wall clock
+   * moved by {@code offsetS} seconds (0: the right clock), and waits until it serves.
+   */
+  default void restartWithClockOffset(int node, long offsetS) {
+    throw new UnsupportedOperationException(name() + " cannot move a node's clock");
+  }
+
   /** Where the nodes' logs are (for failure messages). */
   String logs();
 

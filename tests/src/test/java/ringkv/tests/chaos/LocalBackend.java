@@ -11,7 +11,7 @@ import ringkv.tests.support.LocalCluster;
  * {@link ClusterBackend} over {@link LocalCluster}: node processes on 127.0.0.1 in the shard
  * dialect, each with a {@code DATA_DIR}, faults by signals (SIGKILL, SIGTERM, SIGSTOP/SIGCONT).
  * The nodes share the machine's network, so partitions are not available and the nemesis skips
- * them.
+ * them. Clock faults run a node under Debian's {@code faketime} when it is installed.
  */
 final class LocalBackend extends BackendBase<LocalCluster> {
   private LocalBackend(LocalCluster cluster) {
@@ -57,6 +57,19 @@ final class LocalBackend extends BackendBase<LocalCluster> {
   @Override
   public void resume(int node) {
     cluster.resume(node);
+  }
+
+  @Override
+  public boolean clockFaults() {
+    return LocalCluster.faketimeAvailable();
+  }
+
+  @Override
+  public void restartWithClockOffset(int node, long offsetS) {
+    if (cluster.running(node)) {
+      cluster.terminate(node);
+    }
+    cluster.startWithClockOffset(node, offsetS);
   }
 
   @Override

@@ -17,8 +17,10 @@ import java.util.stream.Collectors;
 /**
  * Injects faults into a {@link ClusterBackend} on a schedule drawn in advance from a seed, in
  * the spirit of Jepsen's nemesis and TigerBeetle's Vortex: kill -9 and restart, graceful stop
- * (SIGTERM, {@code docker stop}) and restart, pause (SIGSTOP/SIGCONT, {@code docker pause}), and
- * partitions where the backend has them.
+ * (SIGTERM, {@code docker stop}) and restart, pause (SIGSTOP/SIGCONT, {@code docker pause}),
+ * partitions where the backend has them, and clock faults where it has those: a node restarted
+ * with its wall clock moved by one to five minutes, either way (a broken NTP; an honest node,
+ * which must keep working and lose nothing), then restarted with the right clock.
  *
  * <p>The schedule ({@link #schedule}) is a pure function of the seed, the shard layout, whether
  * partitions are available and the duration, so a failing run's schedule is replayed by its
@@ -46,23 +48,33 @@ final class Nemesis {
   private static final long DOWN_MS_MIN = 1_500;
   private static final long DOWN_MS_SPREAD = 4_500;
 
-  /** What a step does. The first four are faults; the others end one. */
+  /** A clock fault moves a node's clock by 1-5 minutes, ahead or behind. */
+  private static final long SKEW_S_MIN = 60;
+  private static final long SKEW_S_SPREAD = 240;
+
+  /** What a step does. The first five are faults; the others end one. */
   enum Action {
-    KILL, STOP, PAUSE, PARTITION, RESTART, RESUME, HEAL;
+    KILL, STOP, PAUSE, PARTITION, SKEW, RESTART, RESUME, HEAL, UNSKEW;
 
     boolean isFault() {
-      return ordinal() <= PARTITION.ordinal();
+      return ordinal() <= SKEW.ordinal();
     }
   }
 
   /**
    * One step: at {@code atMs} after the start, {@code action} on {@code nodes}; a partition cuts
-   * {@code nodes} off from {@code others}.
+   * {@code nodes} off from {@code others}; a clock fault moves their clocks by
+   * {@code clockOffsetS} seconds.
    */
-  record Step(long atMs, Action action, List<Integer> nodes, List<Integer> others) {
+  record Step(long atMs, Action action, List<Integer> nodes, List<Integer> others,
+      long clockOffsetS) {
     Step {
       nodes = List.copyOf(nodes);
       others = List.copyOf(others);
+    }
+
+    Step(long atMs, Action action, List<Integer> nodes, List<Integer> others) {
+      this(atMs, action, nodes, others, 0);
     }
 
     String describe(List<String> addresses) {
@@ -70,7 +82,9 @@ final class Nemesis {
           .collect(Collectors.joining(","));
       String rest = others.isEmpty() ? ""
           : " | " + others.stream().map(i -> "n" + i).collect(Collectors.joining(","));
-      return String.format("+%6dms %-9s %s%s", atMs, action.name().toLowerCase(), names, rest);
+      String clock = action == Action.SKEW ? String.format(" clock %+ds", clockOffsetS) : "";
+      return String.format("+%6dms %-9s %s%s%s", atMs, action.name().toLowerCase(), names, rest,
+          clock);
     }
   }
 
@@ -86,13 +100,15 @@ final class Nemesis {
   /** Killed or stopped, not restarted yet. */
   private final Set<Integer> down = new LinkedHashSet<>();
   private final Set<Integer> paused = new LinkedHashSet<>();
+  /** Running with a moved clock. */
+  private final Set<Integer> skewed = new LinkedHashSet<>();
   private boolean partitioned;
   private final Map<String, Integer> counts = new LinkedHashMap<>();
 
   Nemesis(ClusterBackend backend, List<Step> schedule) {
     this.backend = backend;
     this.schedule = List.copyOf(schedule);
-    for (String kind : List.of("kill", "stop", "pause", "restart", "partition")) {
+    for (String kind : List.of("kill", "stop", "pause", "restart", "partition", "skew")) {
       counts.put(kind, 0);
     }
   }
@@ -104,6 +120,12 @@ final class Nemesis {
    */
   static List<Step> schedule(long seed, List<List<Integer>> shards, boolean partitions,
       long durationMs) {
+    return schedule(seed, shards, partitions, false, durationMs);
+  }
+
+  /** As above; {@code clockFaults} adds clock faults (the backend can move a node's clock). */
+  static List<Step> schedule(long seed, List<List<Integer>> shards, boolean partitions,
+      boolean clockFaults, long durationMs) {
     // Nodes by (shard, position in it), not by index: one seed draws the same roles whatever
     // the numbering of the nodes (ports differ from run to run).
     List<Integer> order = new ArrayList<>();
@@ -119,9 +141,13 @@ final class Nemesis {
       }
     }
     Random random = new Random(seed);
-    List<Action> kinds = partitions
-        ? List.of(Action.KILL, Action.STOP, Action.PAUSE, Action.PARTITION)
-        : List.of(Action.KILL, Action.STOP, Action.PAUSE);
+    List<Action> kinds = new ArrayList<>(List.of(Action.KILL, Action.STOP, Action.PAUSE));
+    if (partitions) {
+      kinds.add(Action.PARTITION);
+    }
+    if (clockFaults) {
+      kinds.add(Action.SKEW);
+    }
     List<Impaired> impaired = new ArrayList<>();
     List<long[]> cuts = new ArrayList<>();
     List<Step> steps = new ArrayList<>();
@@ -159,6 +185,11 @@ final class Nemesis {
             .toList();
         steps.add(new Step(from, Action.PARTITION, chosen, others));
         steps.add(new Step(to, Action.HEAL, List.of(), List.of()));
+      } else if (kind == Action.SKEW) {
+        long offsetS = (random.nextBoolean() ? 1 : -1)
+            * (SKEW_S_MIN + random.nextInt((int) SKEW_S_SPREAD + 1));
+        steps.add(new Step(from, kind, chosen, List.of(), offsetS));
+        steps.add(new Step(to, Action.UNSKEW, chosen, List.of()));
       } else {
         steps.add(new Step(from, kind, chosen, List.of()));
         steps.add(new Step(to, kind == Action.PAUSE ? Action.RESUME : Action.RESTART, chosen,
@@ -282,8 +313,19 @@ final class Nemesis {
         backend.heal();
         partitioned = false;
       }
+      case SKEW -> step.nodes().forEach(n -> {
+        skewed.add(n); // before the call: a half-applied skew is undone too
+        backend.restartWithClockOffset(n, step.clockOffsetS());
+        counts.merge("skew", 1, Integer::sum);
+      });
+      case UNSKEW -> step.nodes().forEach(this::unskew);
       default -> throw new IllegalStateException("unknown action " + step.action());
     }
+  }
+
+  private void unskew(int node) {
+    backend.restartWithClockOffset(node, 0);
+    skewed.remove(node);
   }
 
   private void restart(int node) {
@@ -309,6 +351,9 @@ final class Nemesis {
     }
     for (int n : List.copyOf(down)) {
       ends.add(() -> restart(n));
+    }
+    for (int n : List.copyOf(skewed)) {
+      ends.add(() -> unskew(n));
     }
     RuntimeException failure = null;
     for (Runnable end : ends) {

@@ -461,6 +461,32 @@ public final class LocalCluster implements AutoCloseable {
     launch(n);
   }
 
+  /** Whether node i's process runs. */
+  public boolean running(int i) {
+    Process p = nodes.get(i).process;
+    return p != null && p.isAlive();
+  }
+
+  /** Whether Debian's {@code faketime} is installed (clock faults need it). */
+  public static boolean faketimeAvailable() {
+    return Commands.which("faketime").isPresent();
+  }
+
+  /**
+   * Restarts stopped node i with its address and environment under {@code faketime}, its wall
+   * clock moved by {@code offsetS} seconds (the monotonic clock untouched, so timers keep their
+   * pace), and waits until it serves; 0 starts it plainly. For this start only.
+   */
+  public void startWithClockOffset(int i, long offsetS) {
+    Node n = nodes.get(i);
+    if (n.process != null && n.process.isAlive()) {
+      throw new IllegalStateException("node " + n.address() + " is already running");
+    }
+    launch(n, n.env, offsetS == 0 ? List.of()
+        : List.of("faketime", "-f", String.format("%+ds", offsetS)));
+    awaitServing(List.of(i));
+  }
+
   /** Waits until node i serves (answers GET /health/ready with 200). */
   public void awaitServing(int i) {
     awaitServing(List.of(i));
@@ -624,10 +650,15 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private void launch(Node n, Map<String, String> env) {
+    launch(n, env, List.of());
+  }
+
+  /** Starts node {@code n}'s process, its command run by {@code wrapper} (e.g. faketime). */
+  private void launch(Node n, Map<String, String> env, List<String> wrapper) {
     if (n.process != null) {
       LIVE.remove(n.process); // exited on its own; nothing left to reap
     }
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(wrapper);
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(JVM_FLAGS);
     if (hostsFile != null) {
@@ -640,17 +671,27 @@ public final class LocalCluster implements AutoCloseable {
         || k.equals("VIEW") || k.equals("SHARD_COUNT") || k.equals("REPL_FACTOR")
         || k.equals("DATA_DIR") || k.equals("JAVA_TOOL_OPTIONS"));
     pb.environment().putAll(env);
+    if (!wrapper.isEmpty()) {
+      pb.environment().put("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+    }
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(n.log.toFile()));
     try {
       Files.writeString(n.log, "=== " + Instant.now() + " start " + String.join(" ", command)
-          + " env " + env + "\n", StandardCharsets.UTF_8,
+          + " env " + redacted(env) + "\n", StandardCharsets.UTF_8,
           StandardOpenOption.CREATE, StandardOpenOption.APPEND);
       n.process = pb.start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start node " + n.address(), e);
     }
     LIVE.add(n.process);
+  }
+
+  /** {@code env} with the values of secrets and tokens left out (logs are kept and shared). */
+  private static Map<String, String> redacted(Map<String, String> env) {
+    Map<String, String> out = new LinkedHashMap<>(env);
+    out.replaceAll((k, v) -> k.contains("SECRET") || k.contains("TOKEN") ? "(set)" : v);
+    return out;
   }
 
   private void awaitServing(List<Integer> indexes) {
