@@ -25,6 +25,10 @@ RUN set -eu; \
 COPY node/target/kvs-node.jar /opt/ringkv/kvs-node.jar
 
 USER 10001:10001
+# Listen on every interface of the container: a container attached to a second network
+# (docker network connect) answers there too. With --network host, set BIND_ADDRESS to the
+# node's own address (the compose *.host.yml files, ./kvs docker and the container tests do).
+ENV BIND_ADDRESS=0.0.0.0
 # 8085: shard dialect default port; 13800: view-change dialect default port.
 EXPOSE 8085 13800
 VOLUME /data

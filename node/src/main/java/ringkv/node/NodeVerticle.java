@@ -178,7 +178,7 @@ public final class NodeVerticle extends VerticleBase {
       router.errorHandler(status, HttpErrors::handle);
     }
     HttpServerOptions options = Tls.server(new HttpServerOptions()
-        .setHost(config.address().host())
+        .setHost(config.bindHost())
         .setPort(config.address().port())
         .setMaxInitialLineLength(64 * 1024)
         .setTcpNoDelay(true)

@@ -109,6 +109,21 @@ class NodeConfigTest {
   }
 
   @Test
+  void bindAddressDefaultsToTheNodesHostAndTakesAHostOnly() {
+    Map<String, String> ok = env("SOCKET_ADDRESS", "127.0.0.3:8082", "VIEW", "127.0.0.3:8082");
+    assertEquals("127.0.0.3", NodeConfig.parse(ok, new String[0]).bindHost());
+    Map<String, String> any = new HashMap<>(ok);
+    any.put("BIND_ADDRESS", "0.0.0.0");
+    NodeConfig c = NodeConfig.parse(any, new String[0]);
+    assertEquals("0.0.0.0", c.bindHost());
+    assertEquals("127.0.0.3:8082", c.address().toString(), "the address peers use is unchanged");
+    assertTrue(c.describe().contains("BIND_ADDRESS=0.0.0.0"), c.describe());
+    Map<String, String> bad = new HashMap<>(ok);
+    bad.put("BIND_ADDRESS", "0.0.0.0:9000");
+    assertTrue(error(bad).startsWith("BIND_ADDRESS=\"0.0.0.0:9000\" is not a host"), error(bad));
+  }
+
+  @Test
   void logFormatIsTextOrJson() {
     Map<String, String> ok = env("SOCKET_ADDRESS", "127.0.0.1:8082", "VIEW", "127.0.0.1:8082");
     NodeConfig text = NodeConfig.parse(ok, new String[0]);

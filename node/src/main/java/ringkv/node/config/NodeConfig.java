@@ -21,6 +21,9 @@ import ringkv.ring.Ring;
  * @param shardCount {@code SHARD_COUNT}, if given (shard dialect)
  * @param replFactor {@code REPL_FACTOR}, if given (view-change dialect)
  * @param dataDir {@code DATA_DIR}, if given (durable storage)
+ * @param bindHost {@code BIND_ADDRESS}: the host (IP address or name) the node listens on;
+ *     default the host of its own address. {@code 0.0.0.0} listens on every interface (the
+ *     container image's default, so a container attached to a second network answers there).
  * @param causalWaitMs how long the shard dialect waits for a read's causal dependencies
  * @param kvsCausalWaitMs the same wait in the view-change dialect (then 400, SPEC §4)
  * @param kvsRequestTimeoutMs how long a view-change dialect key-value request may take before
@@ -54,6 +57,7 @@ public record NodeConfig(
     OptionalInt shardCount,
     OptionalInt replFactor,
     Optional<Path> dataDir,
+    String bindHost,
     int vnodesPerShard,
     long causalWaitMs,
     long kvsCausalWaitMs,
@@ -183,7 +187,7 @@ public record NodeConfig(
   private static boolean isKnown(String variable) {
     return DEFAULTS.containsKey(variable) || SecurityConfig.TLS.contains(variable)
         || List.of("SOCKET_ADDRESS", "ADDRESS", "VIEW", "SHARD_COUNT", "REPL_FACTOR", "DATA_DIR",
-            "LOG_FORMAT").contains(variable);
+            "LOG_FORMAT", "BIND_ADDRESS").contains(variable);
   }
 
   private static NodeConfig fromSettings(Map<String, String> s) {
@@ -210,6 +214,7 @@ public record NodeConfig(
     Dialect dialect = blankToNull(s.get("SOCKET_ADDRESS")) == null
         ? Dialect.VIEW_CHANGE : Dialect.SHARD;
     return new NodeConfig(dialect, address, view, shardCount, replFactor, dataDir,
+        bindHost(s, address),
         (int) number(s, "VNODES_PER_SHARD", 1, Ring.VNODES_PER_SHARD_MAX),
         number(s, "CAUSAL_WAIT_MS", 1, 60_000),
         number(s, "KVS_CAUSAL_WAIT_MS", 1, 60_000),
@@ -251,6 +256,19 @@ public record NodeConfig(
       }
     }
     throw new BadConfigException("LOG_FORMAT=\"" + raw + "\" is not one of: text, json");
+  }
+
+  private static String bindHost(Map<String, String> s, NodeAddress address) {
+    String raw = blankToNull(s.get("BIND_ADDRESS"));
+    if (raw == null) {
+      return address.host();
+    }
+    try {
+      return NodeAddress.parse(raw + ":" + address.port()).host();
+    } catch (IllegalArgumentException e) {
+      throw new BadConfigException("BIND_ADDRESS=\"" + raw + "\" is not a host (an IP address"
+          + " such as 0.0.0.0, or a name; the port is the node's own): " + e.getMessage());
+    }
   }
 
   private static NodeAddress address(Map<String, String> s) {
@@ -333,6 +351,7 @@ public record NodeConfig(
             : replFactor.isPresent() ? "view/repl-factor" : "from-cluster")
         + " repl-factor=" + (replFactor.isPresent() ? replFactor.getAsInt() : "-")
         + " data-dir=" + dataDir.map(Path::toString).orElse("(memory)")
+        + " BIND_ADDRESS=" + bindHost
         + " VNODES_PER_SHARD=" + vnodesPerShard + " CAUSAL_WAIT_MS=" + causalWaitMs
         + " KVS_CAUSAL_WAIT_MS=" + kvsCausalWaitMs
         + " KVS_REQUEST_TIMEOUT_MS=" + kvsRequestTimeoutMs

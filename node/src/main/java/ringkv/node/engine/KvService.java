@@ -168,8 +168,11 @@ public final class KvService {
     ForwardRequest forward = new ForwardRequest(request.op(), request.key(),
         request.valueJson(), request.context(), request.waitMs(), hops + 1, c.epoch(),
         state.self(), member, request.requestId());
+    // A replica still catching up answers for its own shard: the client asked a replica of the
+    // key and gets no "address" (SPEC: only a node outside the key's shard names the owner).
+    boolean proxied = !member;
     return forwarder.forward(forward, members).map(r -> new KvReply(r.outcome(), r.valueJson(),
-        r.context(), r.shardId(), r.servedBy(), true));
+        r.context(), r.shardId(), r.servedBy(), proxied));
   }
 
   /** The answer to a forwarded request, in its wire form. */

@@ -59,7 +59,10 @@ public final class InProcessCluster implements AutoCloseable {
   private volatile HttpClient http = HTTP;
   private volatile String scheme = "http";
 
-  /** Starts {@code nodes} nodes with {@code env} (plus SOCKET_ADDRESS and VIEW) and waits. */
+  /**
+   * Starts {@code nodes} nodes with {@code env} (plus SOCKET_ADDRESS and VIEW; ADDRESS instead
+   * when {@code env} sets REPL_FACTOR: the view-change dialect) and waits.
+   */
   public InProcessCluster(int nodes, Map<String, String> env) {
     this(nodes, env, i -> NodeSetup.PLAIN);
   }
@@ -122,7 +125,7 @@ public final class InProcessCluster implements AutoCloseable {
     NodeSetup extra = setup.apply(addresses.indexOf(a));
     Map<String, String> e = new HashMap<>(env);
     e.putAll(extra.env());
-    e.put("SOCKET_ADDRESS", a.toString());
+    e.put(e.containsKey("REPL_FACTOR") ? "ADDRESS" : "SOCKET_ADDRESS", a.toString());
     e.put("VIEW", java.util.stream.Stream.concat(addresses.stream(), alsoInView.stream())
         .map(NodeAddress::toString).collect(Collectors.joining(",")));
     NodeConfig config = NodeConfig.parse(e, new String[0]);
@@ -186,6 +189,15 @@ public final class InProcessCluster implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** Whether node {@code a} answers HTTP ({@code GET /health/live} is 200). */
+  public boolean live(NodeAddress a) {
+    try {
+      return send(a, "GET", "/health/live", null).status() == 200;
+    } catch (UncheckedIOException e) {
+      return false;
     }
   }
 

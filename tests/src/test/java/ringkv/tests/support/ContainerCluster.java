@@ -151,6 +151,8 @@ public final class ContainerCluster implements BridgedCluster {
         List<String> args = new ArrayList<>(List.of("run", "-d", "--name", name(i),
             "--network", "host", "--user", NODE_UID + ":" + (GID_BASE + i),
             "-e", "SOCKET_ADDRESS=" + node(i), "-e", "VIEW=" + view,
+            // host network: each node on its own address, not the image's 0.0.0.0
+            "-e", "BIND_ADDRESS=" + node(i).substring(0, node(i).lastIndexOf(':')),
             "-e", "SHARD_COUNT=" + b.shards,
             "-e", "JAVA_TOOL_OPTIONS=" + String.join(" ", LocalCluster.JVM_FLAGS)));
         if (b.dataVolumes) {

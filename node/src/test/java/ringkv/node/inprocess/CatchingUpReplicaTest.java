@@ -1,0 +1,70 @@
+package ringkv.node.inprocess;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import ringkv.node.peer.PeerProtocol;
+import ringkv.ring.NodeAddress;
+
+/*
+ * Goal: a replica that is still copying its shard (catching up after a restart without data)
+ * answers a key of its own shard as a replica of it: it lets a caught-up replica serve the
+ * request, but the answer carries no "address", which the view-change dialect gives only when a
+ * node outside the key's shard proxied (the Fall 2020 suite's test_gossip_2 checks that an
+ * "address" names a node of another shard).
+ * Method: four real nodes in this JVM in the view-change dialect (two shards of two); one is
+ * restarted while the test's network holds its shard copy (SCAN) for seconds, so it stays
+ * catching up while the test writes a key of its shard through it. Without the fix the answer
+ * names the other replica every time.
+ */
+class CatchingUpReplicaTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void aReplicaCatchingUpAnswersForItsShardWithoutAnAddress() throws Exception {
+    try (InProcessCluster c = new InProcessCluster(4, Map.of("REPL_FACTOR", "2"))) {
+      NodeAddress restarted = c.node(0);
+      String key = keyOfShardOf(c, restarted);
+      c.kill(restarted);
+      c.network((from, to, route) -> route == PeerProtocol.SCAN && from.equals(restarted)
+          ? 4_000 : 0);
+      CompletableFuture<Void> start = CompletableFuture.runAsync(() -> c.start(restarted));
+      await().atMost(Duration.ofSeconds(10)).until(() -> c.live(restarted));
+      assertFalse(start.isDone(), "still catching up: its shard copy is held");
+      var put = c.send(restarted, "PUT", "/kvs/keys/" + key,
+          "{\"value\":\"v1\",\"causal-context\":{}}");
+      assertEquals(201, put.status(), put.toString());
+      JsonNode body = JSON.readTree(put.body());
+      assertFalse(body.has("address"), "a replica of the key's shard names no owner: " + body);
+      assertEquals("Added successfully", body.get("message").asText(), body.toString());
+      start.get();
+      var get = c.send(restarted, "GET", "/kvs/keys/" + key, null);
+      JsonNode read = JSON.readTree(get.body());
+      assertEquals(200, get.status(), get.toString());
+      assertEquals("v1", read.get("value").asText(), read.toString());
+      assertFalse(read.has("address"), read.toString());
+    }
+  }
+
+  /** A key whose shard holds {@code node}. */
+  private static String keyOfShardOf(InProcessCluster c, NodeAddress node) throws Exception {
+    for (int i = 0; ; i++) {
+      String key = "k" + i;
+      JsonNode where = JSON.readTree(c.send(node, "GET", "/ring/key/" + key, null).body());
+      for (JsonNode m : where.get("members")) {
+        if (m.asText().equals(node.toString())) {
+          assertTrue(where.get("members").size() == 2, where.toString());
+          return key;
+        }
+      }
+    }
+  }
+}
