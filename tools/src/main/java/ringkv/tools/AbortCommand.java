@@ -17,7 +17,13 @@ final class AbortCommand implements Callable<Integer> {
     Output out = connection.output();
     NodeClient.Request post = new NodeClient.Request("POST", "/admin/view-change/abort",
         Json.object(), NodeClient.Credential.ADMIN, null);
-    Reply r = connection.client().send(connection.seed(), post).expectOk();
+    Reply r = connection.client().send(connection.seed(), post);
+    if (r.status() == 404) {
+      throw new CliException(ExitCodes.REFUSED, "no change that " + connection.seed()
+          + " coordinates is copying keys (only a copy can be aborted; the coordinator is the "
+          + "node the change was sent to)");
+    }
+    r.expectOk();
     if (out.json()) {
       out.json(Json.object().put("message", r.json().path("message").asText()));
     } else {

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeoutException;
  * time left.
  */
 final class ChangeWatcher {
-  static final long POLL_INTERVAL_MS = 500;
+  static final long POLL_INTERVAL_MS = 250;
   static final Duration POLL_TIMEOUT = Duration.ofSeconds(2);
 
   private ChangeWatcher() {}

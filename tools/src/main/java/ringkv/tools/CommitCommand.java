@@ -28,8 +28,8 @@ final class CommitCommand implements Callable<Integer> {
   public Integer call() {
     Output out = connection.output();
     NodeClient client = connection.client();
-    long base = epoch != null ? epoch : client.send(connection.seed(),
-        NodeClient.Request.get("/admin/plan")).expectOk().json().path("base-epoch").asLong();
+    long base = epoch != null ? epoch
+        : PlanCommand.Show.staged(client, connection.seed()).json().path("base-epoch").asLong();
     NodeClient.Request post = new NodeClient.Request("POST", "/admin/plan/commit",
         Json.object().put("epoch", base), NodeClient.Credential.ADMIN, null);
     JsonNode r = ChangeWatcher.run(client, connection.seed(), post, change.waitTime(), out)

@@ -113,7 +113,8 @@ final class NodeClient {
     } else if (e instanceof ConnectException) {
       why = "connection refused or unreachable";
     } else if (e instanceof SSLException) {
-      why = "TLS failed (" + e.getMessage() + "); is --cacert the CA of the node's certificate?";
+      why = "TLS failed (" + e.getMessage() + "): does the node serve HTTPS, and is --cacert "
+          + "the CA of its certificate?";
     } else if (e instanceof IOException && !"https".equals(scheme)
         && String.valueOf(e.getMessage()).contains("header parser")) {
       why = "not an HTTP answer (does the node serve HTTPS? use --tls or https://)";

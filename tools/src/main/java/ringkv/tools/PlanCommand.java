@@ -131,10 +131,19 @@ final class PlanCommand implements Callable<Integer> {
       return show(connection);
     }
 
+    /** The plan staged on {@code node}; exit 1 with a clear message when there is none. */
+    static Reply staged(NodeClient client, String node) {
+      Reply r = client.send(node, NodeClient.Request.get("/admin/plan"));
+      if (r.status() == 404) {
+        throw new CliException(ExitCodes.REFUSED, "no plan is staged on " + node
+            + " (./kvs plan KIND ... --node " + node + " stages one)");
+      }
+      return r.expectOk();
+    }
+
     static int show(Connection connection) {
       Output out = connection.output();
-      Reply r = connection.client().send(connection.seed(), NodeClient.Request.get("/admin/plan"))
-          .expectOk();
+      Reply r = staged(connection.client(), connection.seed());
       if (out.json()) {
         out.json(r.json());
       } else {
@@ -155,7 +164,11 @@ final class PlanCommand implements Callable<Integer> {
       Output out = connection.output();
       NodeClient.Request delete = new NodeClient.Request("DELETE", "/admin/plan", null,
           NodeClient.Credential.ADMIN, null);
-      Reply r = connection.client().send(connection.seed(), delete).expectOk();
+      Reply r = connection.client().send(connection.seed(), delete);
+      if (r.status() == 404) {
+        throw new CliException(ExitCodes.REFUSED, "no plan is staged on " + connection.seed());
+      }
+      r.expectOk();
       if (out.json()) {
         out.json(r.json());
       } else {

@@ -42,8 +42,8 @@ final class PlanFormat {
     } else {
       warnings.forEach(w -> lines.add("Warning: " + w));
     }
-    lines.add("Commit it with ./kvs commit --node " + node + ", drop it with ./kvs plan drop "
-        + "--node " + node);
+    lines.add("Run it:  ./kvs commit --node " + node);
+    lines.add("Drop it: ./kvs plan drop --node " + node);
     return lines;
   }
 }
