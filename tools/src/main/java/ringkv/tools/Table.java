@@ -86,11 +86,9 @@ final class Table {
         b.append(" ".repeat(pad)).append(cell);
       } else {
         b.append(cell);
-        if (i < cells.size() - 1) {
-          b.append(" ".repeat(pad));
-        }
+        b.append(" ".repeat(pad));
       }
     }
-    return b.toString();
+    return b.toString().stripTrailing();
   }
 }
