@@ -70,9 +70,14 @@ final class ChangeWatcher {
     long done = p.path("keys-done").asLong();
     StringBuilder b = new StringBuilder();
     b.append(phase).append(" (epoch ").append(status.path("epoch").asLong()).append("): ");
+    if (total == 0) {
+      return Optional.of(b.append(phase.equals("copying") ? "finding the keys to copy"
+          : "no key to copy").toString());
+    }
     b.append(done).append('/').append(total).append(" key copies");
-    if (total > 0) {
-      b.append(String.format(Locale.ROOT, " (%.0f%%)", 100.0 * done / total));
+    b.append(String.format(Locale.ROOT, " (%.0f%%)", 100.0 * done / total));
+    if (!phase.equals("copying")) {
+      return Optional.of(b.append(", the copy is over").toString());
     }
     b.append(", ").append(p.path("keys-per-second").asLong()).append(" keys/s");
     JsonNode eta = p.path("eta-ms");

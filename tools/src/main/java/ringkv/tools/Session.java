@@ -30,7 +30,10 @@ final class Session {
     this.metadata = metadata;
   }
 
-  /** {@code --session}, else {@code $KVS_SESSION}, else {@code ~/.ringkv/session.json}. */
+  /**
+   * {@code --session}, else {@code $KVS_SESSION}, else {@code ~/.ringkv/session.json} with
+   * {@code ~} from {@code $HOME} as a shell has it (else the JVM's {@code user.home}).
+   */
   static Path path(Path option, Map<String, String> env) {
     if (option != null) {
       return option;
@@ -39,7 +42,9 @@ final class Session {
     if (fromEnv != null && !fromEnv.isBlank()) {
       return Path.of(fromEnv);
     }
-    return Path.of(System.getProperty("user.home"), ".ringkv", "session.json");
+    String home = env.getOrDefault("HOME", "");
+    return Path.of(home.isBlank() ? System.getProperty("user.home") : home, ".ringkv",
+        "session.json");
   }
 
   static Session load(Path file) {

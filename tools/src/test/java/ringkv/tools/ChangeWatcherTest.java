@@ -21,11 +21,19 @@ class ChangeWatcherTest {
   }
 
   @Test
-  void anUnknownEtaAndAnIdleNode() throws Exception {
+  void anUnknownEtaAStartAnEndAndAnIdleNode() throws Exception {
     JsonNode early = Json.MAPPER.readTree("{\"status\":\"copying\",\"epoch\":7,\"progress\":"
-        + "{\"keys-total\":0,\"keys-done\":0,\"keys-per-second\":0,\"eta-ms\":null}}");
-    assertEquals(Optional.of("copying (epoch 7): 0/0 key copies, 0 keys/s, ETA unknown"),
+        + "{\"keys-total\":10,\"keys-done\":0,\"keys-per-second\":0,\"eta-ms\":null}}");
+    assertEquals(Optional.of("copying (epoch 7): 0/10 key copies (0%), 0 keys/s, ETA unknown"),
         ChangeWatcher.describe(early));
+    JsonNode start = Json.MAPPER.readTree("{\"status\":\"copying\",\"epoch\":7,\"progress\":"
+        + "{\"keys-total\":0,\"keys-done\":0,\"keys-per-second\":0,\"eta-ms\":0}}");
+    assertEquals(Optional.of("copying (epoch 7): finding the keys to copy"),
+        ChangeWatcher.describe(start));
+    JsonNode stop = Json.MAPPER.readTree("{\"status\":\"committing\",\"epoch\":7,"
+        + "\"progress\":{\"keys-total\":10,\"keys-done\":10,\"eta-ms\":0}}");
+    assertEquals(Optional.of("committing (epoch 7): 10/10 key copies (100%), the copy is over"),
+        ChangeWatcher.describe(stop));
     assertEquals(Optional.empty(),
         ChangeWatcher.describe(Json.MAPPER.readTree("{\"status\":\"idle\"}")));
   }

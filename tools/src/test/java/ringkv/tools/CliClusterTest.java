@@ -127,7 +127,7 @@ class CliClusterTest {
     Cli.Result commit = ok(Cli.run(env(0), "commit"));
     assertTrue(commit.out().startsWith("View change committed: epoch 2, 400 key copies"),
         commit::toString);
-    assertTrue(commit.err().matches("(?s)copying \\(epoch 2\\): \\d+/400 key copies.*"),
+    assertTrue(commit.err().matches("(?s).*copying \\(epoch 2\\): \\d+/400 key copies \\(.*"),
         commit::toString);
     cluster.network((from, to, route) -> 0);
     JsonNode view = json(Cli.run(env(3), "view", "--json"));

@@ -64,6 +64,8 @@ class SessionTest {
     Path option = dir.resolve("o.json");
     assertEquals(option, Session.path(option, Map.of("KVS_SESSION", "/x")));
     assertEquals(Path.of("/x"), Session.path(null, Map.of("KVS_SESSION", "/x")));
+    assertEquals(Path.of("/home/op/.ringkv/session.json"),
+        Session.path(null, Map.of("HOME", "/home/op")));
     assertEquals(Path.of(System.getProperty("user.home"), ".ringkv", "session.json"),
         Session.path(null, Map.of()));
   }
