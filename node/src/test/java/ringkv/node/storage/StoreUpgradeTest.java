@@ -19,6 +19,10 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
 import ringkv.gossip.CausalContext;
 import ringkv.gossip.Entry;
 import ringkv.gossip.Version;
@@ -26,11 +30,13 @@ import ringkv.gossip.Version;
 /*
  * Goal: a store written by the release before record checksums (storage format 2, entry format
  * 1; issue 15 item 6) opens with this build, keeps every record and its metadata, and is
- * converted in place, so that it reads the same after a reopen.
+ * converted in place (every record rewritten with its checksum, the metadata sealed), so that it
+ * reads the same after a reopen; a record of the old store that does not decode is quarantined
+ * by the conversion, which goes on.
  * Method: the fixture src/test/resources/store-format-2 was written by that release
  * (FormatTwoFixtureWriter, at main 293e7c6); each test copies it to a @TempDir (RocksDB writes
  * to the directory it opens), opens it and compares every entry with expected.jsonl, a
- * codec-free listing of what was written.
+ * codec-free listing of what was written; raw reads check the records' new format.
  */
 class StoreUpgradeTest {
   @TempDir
@@ -77,7 +83,43 @@ class StoreUpgradeTest {
     for (int round = 0; round < 2; round++) { // the open that converts, then a plain one
       try (RocksDbStore store = new RocksDbStore(db)) {
         assertEverything(store, expected, "open " + (round + 1));
+        for (Entry e : expected) {
+          byte[] raw = store.getRawForTest(e.key());
+          assertEquals(EntryCodec.FORMAT_VERSION, raw[0], "converted: " + e.key());
+        }
+        assertEquals(0, store.quarantinedCount());
       }
+    }
+  }
+
+  @Test
+  void aDamagedRecordOfTheFormerFormatIsQuarantinedAndTheRestConverted() throws Exception {
+    Path db = copyFixture();
+    List<Entry> expected = expected();
+    Entry victim = expected.get(17);
+    List<ColumnFamilyDescriptor> families = List.of( // the former layout's four families
+        new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY),
+        new ColumnFamilyDescriptor(RocksDbStore.ENTRIES_FAMILY.getBytes(US_ASCII)),
+        new ColumnFamilyDescriptor(RocksDbStore.META_FAMILY.getBytes(US_ASCII)),
+        new ColumnFamilyDescriptor(RocksDbStore.TOMBSTONES_FAMILY.getBytes(US_ASCII)));
+    List<ColumnFamilyHandle> handles = new ArrayList<>();
+    try (DBOptions options = new DBOptions();
+        RocksDB raw = RocksDB.open(options, db.toString(), families, handles)) {
+      byte[] key = ringkv.gossip.Wtf8.encode(victim.key());
+      byte[] record = raw.get(handles.get(1), key);
+      record[record.length - 1] = (byte) 0xFF; // a count of deps with its high bit: truncated
+      raw.put(handles.get(1), key, record);
+      handles.forEach(ColumnFamilyHandle::close);
+    }
+    try (RocksDbStore store = new RocksDbStore(db)) {
+      assertEquals(List.of(victim.key()), store.quarantinedKeys(null, 10));
+      assertEquals(null, store.get(victim.key()));
+      for (Entry e : expected) {
+        if (!e.equals(victim)) {
+          assertEquals(e, store.get(e.key()));
+        }
+      }
+      assertEquals(expected.size() - 1, store.size());
     }
   }
 
