@@ -935,6 +935,12 @@ public final class RocksDbStore implements Store, MetaStore, Durability, AutoClo
         failure = failed("close", e);
       }
       syncer.finish(failure == null);
+      SyncStats sync = syncer.stats();
+      LOG.info("event=store-closed store={} durability={} writes={} syncs={} sync-us-mean={} "
+          + "acks-per-sync-max={} quarantined={} scrubbed-records={}", dir,
+          options.durability().label(), sync.writes(), sync.syncs(),
+          sync.syncs() == 0 ? 0 : sync.syncMicrosTotal() / sync.syncs(),
+          sync.waitersPerSyncMax(), quarantined, scrubStats().records());
       closeResources();
       if (failure != null) {
         throw failure;
