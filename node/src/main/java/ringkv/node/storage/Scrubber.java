@@ -75,13 +75,17 @@ final class Scrubber implements AutoCloseable {
       } else {
         after = page.lastKey();
       }
-    } catch (StorageException e) {
+    } catch (RuntimeException e) {
+      if (thread.isShutdown()) {
+        return; // the store is closing
+      }
+      // A StorageException: RocksDB could not read a page (its block checksum failed). Anything
+      // else is a bug. Either way the pass restarts after the pause; the scrub never stops.
       readErrors++;
-      LOG.error("event=scrub-read-failed store={} cause=\"{}\"", store.dir(), e.getMessage());
+      LOG.error("event=scrub-failed store={} cause=\"{}\"", store.dir(), e.toString(),
+          e instanceof StorageException ? null : e);
       after = null;
       delayMs = passPauseMs;
-    } catch (IllegalStateException closed) {
-      return; // the store closed under us
     }
     if (!thread.isShutdown()) {
       thread.schedule(this::step, delayMs, TimeUnit.MILLISECONDS);
