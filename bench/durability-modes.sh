@@ -60,11 +60,15 @@ start_cluster() {
     PIDS+=($!)
   done
   for ((port = 8082; port < 8082 + nodes; port++)); do
+    local served=0
     for ((i = 0; i < 1200; i++)); do
-      ready "$port" && break
+      if ready "$port"; then
+        served=1
+        break
+      fi
       sleep 0.1
     done
-    ready "$port" \
+    ((served == 1)) \
       || { echo "node $port not ready in 120 s" >&2; tail -20 "$logs/node-$port.log" >&2; exit 1; }
   done
 }
