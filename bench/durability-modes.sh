@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 15: PUT throughput and latency of each DURABILITY mode, with DATA_DIR on this machine's
-# disk, measured back to back in one run (BENCHMARKS.md, "Durability modes").
+# disk, measured back to back in one run (the numbers for BENCHMARKS.md; not recorded there yet).
 #
 #   bench/durability-modes.sh            # 1 node (1 shard) and 6 nodes (3 shards x 2), each mode
 #
@@ -73,11 +73,10 @@ start_cluster() {
   done
 }
 
-# ready PORT: whether the node serves, caught up (GET /internal/ping says "ready":true).
+# ready PORT: whether the node serves, caught up (GET /health/ready answers 200; unlike
+# /internal/ping it needs no peer signature when the nodes have a CLUSTER_SECRET).
 ready() {
-  local answer
-  answer=$(curl -sf --max-time 1 "http://127.0.0.1:$1/internal/ping" || true)
-  [[ "$answer" == *'"ready":true'* ]]
+  curl -sf --max-time 1 -o /dev/null "http://127.0.0.1:$1/health/ready"
 }
 
 echo "data on $(df --output=source "$DATA_ROOT" | tail -1) ($fs); $(nproc) cores"
