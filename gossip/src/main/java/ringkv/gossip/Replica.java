@@ -239,10 +239,13 @@ public final class Replica {
    * late duplicate of a batch, or a pull answer that was in flight while the tombstone was
    * written, replicated and collected). Only data copied into a replica that may legitimately
    * lack stable writes (catch-up after a restart without data, a view-change transfer) must use
-   * {@link #apply}.
+   * {@link #apply}. A key the store quarantined (its record was found damaged, so it reads as
+   * absent, {@link Store#isQuarantined}) is not "nothing": this replica may have held any version
+   * of it, so a replica's copy is merged even at or below the stable time (the repair).
    */
   public boolean applyReplicated(Entry incoming, long stableTime) {
-    if (incoming.version().counter() <= stableTime && store.get(incoming.key()) == null) {
+    if (incoming.version().counter() <= stableTime && store.get(incoming.key()) == null
+        && !store.isQuarantined(incoming.key())) {
       clock.observe(incoming.version().counter());
       return false;
     }

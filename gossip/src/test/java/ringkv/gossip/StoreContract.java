@@ -23,10 +23,14 @@ import org.junit.jupiter.api.Test;
  * (and replicas paging through each other's data) can't tell the stores apart: get/put/replace/
  * remove, exact live count and size through tombstones and replacements, forEach and scan in
  * UTF-8 byte key order (also for keys where that differs from String.compareTo, and for lone
- * surrogates), scan cursors present or absent, 1 MiB values, 10,000 keys, dependency round trips.
+ * surrogates), scan cursors present or absent, 1 MiB values, 10,000 keys, dependency round trips;
+ * a damaged record is quarantined (absent for reads, scans and counts, listed for repair until
+ * a put or remove of its key), never served.
  * Method: an abstract JUnit 5 class; each implementation's test class extends it and supplies a
- * fresh store per test (newStore) and its cleanup (closeStore). Shared through the gossip
- * test-jar. Expected values are written out by hand or derived from String.getBytes(UTF_8).
+ * fresh store per test (newStore) and its cleanup (closeStore); an implementation that can
+ * damage a stored record on purpose (damage) runs the quarantine test, the others skip it.
+ * Shared through the gossip test-jar. Expected values are written out by hand or derived from
+ * String.getBytes(UTF_8).
  */
 public abstract class StoreContract {
 
@@ -38,6 +42,14 @@ public abstract class StoreContract {
 
   /** Releases {@code store} after a test (e.g. closes its database). */
   protected void closeStore(Store s) {}
+
+  /**
+   * Damages the stored record of {@code key} (present) behind the store's back, as a disk
+   * would; returns false if the implementation cannot be damaged (the quarantine test skips).
+   */
+  protected boolean damage(String key) {
+    return false;
+  }
 
   @BeforeEach
   public void createStore() {
@@ -347,5 +359,47 @@ public abstract class StoreContract {
     assertEquals(tombstoneWithDeps, store.get("b"));
     assertEquals(List.of(withDeps, tombstoneWithDeps), store.scan(null, 2));
     assertEquals(new CausalContext(deps), store.get("a").deps());
+  }
+
+  @Test
+  public void aHealthyStoreQuarantinesNothing() {
+    store.put(value("a", "1", 1));
+    store.put(tombstone("b", 2));
+    store.remove("a");
+    store.scan(null, 10);
+    assertEquals(0, store.quarantinedCount());
+    assertEquals(List.of(), store.quarantinedKeys(null, 10));
+    assertEquals(false, store.isQuarantined("b"));
+    assertThrows(IllegalArgumentException.class, () -> store.quarantinedKeys(null, 0));
+  }
+
+  @Test
+  public void aDamagedRecordIsQuarantinedNeverServedAndClearedByPutOrRemove() {
+    store.put(value("a", "1", 1));
+    store.put(tombstone("b", 2));
+    store.put(value("c", "3", 3));
+    store.put(value("d", "4", 4));
+    org.junit.jupiter.api.Assumptions.assumeTrue(damage("b") && damage("c"),
+        "this store cannot be damaged on purpose");
+    assertNull(store.get("c"), "a damaged record reads as absent");
+    assertEquals(List.of("c"), store.quarantinedKeys(null, 10));
+    assertEquals(List.of("a", "d"), keys(store.scan(null, 10)), "scans skip it, pages stay full");
+    assertEquals(List.of("b", "c"), store.quarantinedKeys(null, 10));
+    assertEquals(List.of("c"), store.quarantinedKeys("b", 10));
+    assertEquals(List.of(), store.scanTombstones(null, 10));
+    assertEquals(2, store.quarantinedCount());
+    assertTrue(store.isQuarantined("b"));
+    assertCounts(2, 2);
+    assertEquals(List.of("a", "d"), allKeys());
+
+    Entry repaired = value("c", "3", 3);
+    store.put(repaired);
+    assertEquals(repaired, store.get("c"));
+    assertEquals(List.of("b"), store.quarantinedKeys(null, 10));
+    assertEquals(false, store.isQuarantined("c"));
+    store.remove("b");
+    assertEquals(0, store.quarantinedCount());
+    assertEquals(List.of(), store.quarantinedKeys(null, 10));
+    assertCounts(3, 3);
   }
 }

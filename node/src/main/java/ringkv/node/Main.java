@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import ringkv.node.log.LogFields;
 import ringkv.node.log.LogFormatEncoder;
 import ringkv.node.storage.RocksDbStore;
+import ringkv.node.storage.StoreOptions;
 
 /**
  * Starts one RingKV node: parses the configuration (a bad value stops the node with one line
@@ -38,7 +39,9 @@ public final class Main {
     RocksDbStore durable = null;
     if (config.dataDir().isPresent()) {
       try {
-        durable = new RocksDbStore(config.dataDir().get().resolve("store"));
+        durable = new RocksDbStore(config.dataDir().get().resolve("store"), new StoreOptions(
+            config.durability(), config.fsyncIntervalMs(), config.scrubBytesPerSec(),
+            StoreOptions.SCRUB_PASS_PAUSE_MS_DEFAULT));
       } catch (RuntimeException e) {
         System.err.println("ringkv: cannot open DATA_DIR " + config.dataDir().get() + ": "
             + e.getMessage());

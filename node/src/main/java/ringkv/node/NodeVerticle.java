@@ -49,11 +49,13 @@ import ringkv.node.engine.Heartbeats;
 import ringkv.node.engine.KvService;
 import ringkv.node.engine.NodeMeta;
 import ringkv.node.engine.PeerLiveness;
+import ringkv.node.engine.QuarantineRepair;
 import ringkv.node.engine.ViewChanges;
 import ringkv.node.json.Json;
 import ringkv.node.log.LogFields;
 import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.PeerClient;
+import ringkv.node.storage.Durability;
 import ringkv.node.storage.RocksDbStore;
 import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
@@ -84,6 +86,7 @@ public final class NodeVerticle extends VerticleBase {
   private GossipDriver gossip;
   private Heartbeats heartbeats;
   private AntiEntropyDriver antiEntropy;
+  private QuarantineRepair quarantineRepair;
   private ClusterState state;
   private NodeMetrics metrics;
 
@@ -141,8 +144,8 @@ public final class NodeVerticle extends VerticleBase {
     ReplicaAcks acks = new ReplicaAcks(vertx, clock);
     gossip = new GossipDriver(vertx, context, clock, queue, peers, liveness, self,
         config.replicationTickMs(), config.forwardTimeoutMs(), metrics, acks);
-    kv = new KvService(vertx, clock, config, state, core, liveness, peers, gossip, metrics,
-        acks);
+    kv = new KvService(vertx, context, clock, config, state, core, liveness, peers, gossip,
+        metrics, durable != null ? durable : Durability.IMMEDIATE, acks);
     ChangeParticipant participant = new ChangeParticipant(vertx, clock, config, state, stability,
         kv, liveness, peers, meta, metrics);
     ViewChanges views = new ViewChanges(vertx, clock, config, state, participant, kv, liveness,
@@ -155,6 +158,8 @@ public final class NodeVerticle extends VerticleBase {
         peers, meta, config.heartbeatIntervalMs(), config.failureTimeoutMs(), kv::clockLimit);
     antiEntropy = new AntiEntropyDriver(vertx, context, clock, state, stability, kv, liveness,
         peers, config.antiEntropyIntervalMs(), config.forwardTimeoutMs(), metrics);
+    quarantineRepair = new QuarantineRepair(vertx, clock, state, kv, liveness, peers,
+        config.forwardTimeoutMs());
     meta.saveConfig(state.current());
 
     admission = new Admission(vertx, config.clientRequestsInFlightMax(),
@@ -202,6 +207,7 @@ public final class NodeVerticle extends VerticleBase {
       kv.start();
       heartbeats.start();
       antiEntropy.start();
+      quarantineRepair.start();
       return catchUp.bootstrap(restored != null);
     }).onSuccess(v -> {
       ClusterConfig c = state.current();
@@ -331,7 +337,8 @@ public final class NodeVerticle extends VerticleBase {
           for (Runnable stop : new Runnable[] {
               gossip == null ? null : gossip::stop, kv == null ? null : kv::stop,
               heartbeats == null ? null : heartbeats::stop,
-              antiEntropy == null ? null : antiEntropy::stop}) {
+              antiEntropy == null ? null : antiEntropy::stop,
+              quarantineRepair == null ? null : quarantineRepair::stop}) {
             if (stop != null) {
               stop.run();
             }

@@ -57,6 +57,36 @@ class NodeConfigTest {
   }
 
   @Test
+  void durabilitySettingsHaveDefaultsAndAreValidated() {
+    Map<String, String> ok = env("SOCKET_ADDRESS", "127.0.0.1:8082", "VIEW", "127.0.0.1:8082");
+    NodeConfig c = NodeConfig.parse(ok, new String[0]);
+    assertEquals(ringkv.node.storage.DurabilityMode.SYNC, c.durability());
+    assertEquals(1_000, c.fsyncIntervalMs());
+    assertEquals(1_048_576, c.scrubBytesPerSec());
+    assertTrue(c.describe().contains(
+        "DURABILITY=sync FSYNC_INTERVAL_MS=1000 SCRUB_BYTES_PER_SEC=1048576"), c.describe());
+    Map<String, String> periodic = new HashMap<>(ok);
+    periodic.put("DURABILITY", "Periodic");
+    periodic.put("FSYNC_INTERVAL_MS", "250");
+    periodic.put("SCRUB_BYTES_PER_SEC", "0");
+    c = NodeConfig.parse(periodic, new String[0]);
+    assertEquals(ringkv.node.storage.DurabilityMode.PERIODIC, c.durability());
+    assertEquals(250, c.fsyncIntervalMs());
+    assertEquals(0, c.scrubBytesPerSec());
+    assertEquals(ringkv.node.storage.DurabilityMode.OS,
+        NodeConfig.parse(ok, new String[] {"--durability", "os"}).durability());
+    Map<String, String> bad = new HashMap<>(ok);
+    bad.put("DURABILITY", "always");
+    assertEquals("DURABILITY=\"always\" is not one of sync, periodic, os", error(bad));
+    bad = new HashMap<>(ok);
+    bad.put("FSYNC_INTERVAL_MS", "0");
+    assertTrue(error(bad).contains("FSYNC_INTERVAL_MS"));
+    bad = new HashMap<>(ok);
+    bad.put("SCRUB_BYTES_PER_SEC", "-1");
+    assertTrue(error(bad).contains("SCRUB_BYTES_PER_SEC"));
+  }
+
+  @Test
   void flagsOverrideTheEnvironment() {
     NodeConfig c = NodeConfig.parse(env("ADDRESS", "127.0.0.2:13800", "VIEW", "127.0.0.2:13800"),
         new String[] {"--repl-factor", "1", "--vnodes-per-shard=8"});

@@ -70,6 +70,7 @@ class MetricsTest {
       Map.entry("ringkv_peer_up", "gauge"),
       Map.entry("ringkv_store_keys", "gauge"),
       Map.entry("ringkv_store_tombstones", "gauge"),
+      Map.entry("ringkv_store_quarantined", "gauge"),
       Map.entry("ringkv_rocksdb_estimated_keys", "gauge"),
       Map.entry("ringkv_rocksdb_sst_files_size_bytes", "gauge"),
       Map.entry("ringkv_rocksdb_live_data_size_bytes", "gauge"),

@@ -89,8 +89,11 @@ public final class InternalRoutes {
     mount(router, PeerProtocol.KV, this::forwarded);
     mount(router, PeerProtocol.REPLICATE, batch -> {
       heartbeats.heard(batch.from());
-      return done(new Applied(batch.transfer() ? kv.applyTransfer(batch.entries())
-          : kv.applyFromPeers(batch.entries(), true)));
+      Applied applied = new Applied(batch.transfer() ? kv.applyTransfer(batch.entries())
+          : kv.applyFromPeers(batch.entries(), true));
+      // Issue 15: the sender drops its queue entries (a transfer's or copy's sender, its copy)
+      // on this answer, so the batch must first be as durable as DURABILITY says.
+      return kv.whenDurable().map(applied);
     });
     mount(router, PeerProtocol.ENTRIES, request -> {
       heartbeats.heard(request.from());

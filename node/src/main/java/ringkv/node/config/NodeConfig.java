@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import ringkv.node.storage.DurabilityMode;
 import ringkv.ring.NodeAddress;
 import ringkv.ring.Ring;
 
@@ -51,6 +52,12 @@ import ringkv.ring.Ring;
  * @param peerRequestsInFlightMax peer requests served at once (then 503), a budget of their
  *     own so client load never starves heartbeats and replication
  * @param security secrets and TLS files ({@link SecurityConfig}); its string form names no value
+ * @param durability {@code DURABILITY} (with {@code DATA_DIR}): when an acknowledged write is on
+ *     the disk: {@code sync} (default; group commit), {@code periodic}, {@code os}
+ * @param fsyncIntervalMs {@code FSYNC_INTERVAL_MS}: the background sync interval of
+ *     {@code periodic}
+ * @param scrubBytesPerSec {@code SCRUB_BYTES_PER_SEC}: the rate at which the background scrub
+ *     verifies the stored records (0: no scrub)
  */
 public record NodeConfig(
     Dialect dialect,
@@ -89,7 +96,10 @@ public record NodeConfig(
     int connectionsMax,
     int clientRequestsInFlightMax,
     int peerRequestsInFlightMax,
-    SecurityConfig security) {
+    SecurityConfig security,
+    DurabilityMode durability,
+    long fsyncIntervalMs,
+    long scrubBytesPerSec) {
 
   /** The two HTTP dialects; every node serves both, this picks shared conventions. */
   public enum Dialect {
@@ -150,6 +160,8 @@ public record NodeConfig(
     d.put("CONNECTIONS_MAX", 4_096L);
     d.put("CLIENT_REQUESTS_IN_FLIGHT_MAX", 10_000L);
     d.put("PEER_REQUESTS_IN_FLIGHT_MAX", 10_000L);
+    d.put("FSYNC_INTERVAL_MS", 1_000L);
+    d.put("SCRUB_BYTES_PER_SEC", 1_048_576L);
     return java.util.Collections.unmodifiableMap(d);
   }
 
@@ -191,7 +203,7 @@ public record NodeConfig(
   private static boolean isKnown(String variable) {
     return DEFAULTS.containsKey(variable) || SecurityConfig.TLS.contains(variable)
         || List.of("SOCKET_ADDRESS", "ADDRESS", "VIEW", "SHARD_COUNT", "REPL_FACTOR", "DATA_DIR",
-            "LOG_FORMAT", "BIND_ADDRESS").contains(variable);
+            "LOG_FORMAT", "BIND_ADDRESS", "DURABILITY").contains(variable);
   }
 
   private static NodeConfig fromSettings(Map<String, String> s) {
@@ -247,7 +259,10 @@ public record NodeConfig(
         (int) number(s, "CONNECTIONS_MAX", 16, 1_000_000),
         (int) number(s, "CLIENT_REQUESTS_IN_FLIGHT_MAX", 1, 1_000_000),
         (int) number(s, "PEER_REQUESTS_IN_FLIGHT_MAX", 1, 1_000_000),
-        SecurityConfig.parse(s));
+        SecurityConfig.parse(s),
+        durability(s),
+        number(s, "FSYNC_INTERVAL_MS", 1, 3_600_000),
+        number(s, "SCRUB_BYTES_PER_SEC", 0, 1L << 40));
   }
 
   private static LogFormat logFormat(Map<String, String> s) {
@@ -273,6 +288,18 @@ public record NodeConfig(
     } catch (IllegalArgumentException e) {
       throw new BadConfigException("BIND_ADDRESS=\"" + raw + "\" is not a host (an IP address"
           + " such as 0.0.0.0, or a name; the port is the node's own): " + e.getMessage());
+    }
+  }
+
+  private static DurabilityMode durability(Map<String, String> s) {
+    String raw = blankToNull(s.get("DURABILITY"));
+    if (raw == null) {
+      return DurabilityMode.SYNC;
+    }
+    try {
+      return DurabilityMode.parse(raw);
+    } catch (IllegalArgumentException e) {
+      throw new BadConfigException("DURABILITY=" + e.getMessage());
     }
   }
 
@@ -376,6 +403,8 @@ public record NodeConfig(
         + " IDLE_TIMEOUT_MS=" + idleTimeoutMs + " REQUEST_READ_TIMEOUT_MS=" + requestReadTimeoutMs
         + " CONNECTIONS_MAX=" + connectionsMax
         + " CLIENT_REQUESTS_IN_FLIGHT_MAX=" + clientRequestsInFlightMax
-        + " PEER_REQUESTS_IN_FLIGHT_MAX=" + peerRequestsInFlightMax + " " + security;
+        + " PEER_REQUESTS_IN_FLIGHT_MAX=" + peerRequestsInFlightMax
+        + " DURABILITY=" + durability.label() + " FSYNC_INTERVAL_MS=" + fsyncIntervalMs
+        + " SCRUB_BYTES_PER_SEC=" + scrubBytesPerSec + " " + security;
   }
 }

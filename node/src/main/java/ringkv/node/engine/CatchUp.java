@@ -210,7 +210,9 @@ public final class CatchUp {
         config.forwardTimeoutMs()).compose(page -> {
           kv.applyFromPeers(page.entries(), false);
           long total = copied + page.entries().size();
-          return page.last() == null ? Future.succeededFuture(total)
+          // The last page: the copy counts as caught up once it is as durable as DURABILITY
+          // says (issue 15), or a power loss could undo a catch-up the shard relies on.
+          return page.last() == null ? kv.whenDurable().map(total)
               : copyPage(source, shard, page.last(), total);
         });
   }

@@ -1,5 +1,6 @@
 package ringkv.node.engine;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -32,6 +33,7 @@ import ringkv.node.peer.KvMessages.ForwardRequest;
 import ringkv.node.peer.KvMessages.SettleRequest;
 import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
+import ringkv.node.storage.Durability;
 import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
@@ -71,17 +73,22 @@ public final class KvService {
   private final GossipDriver gossip;
   private final Forwarder forwarder;
   private final NodeMetrics metrics;
+  /** What a write's answer waits for (DURABILITY), and the context it resumes on (issue 15). */
+  private final Durability durability;
+  private final Context context;
   private final Map<Long, Promise<Void>> parked = new HashMap<>();
   private long sweepTimer = -1;
   private boolean sweeping;
 
   private final ReplicaAcks acks;
 
-  public KvService(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
-      KeyValueCore core, PeerLiveness liveness, PeerClient peers, GossipDriver gossip,
-      NodeMetrics metrics, ReplicaAcks acks) {
+  public KvService(Vertx vertx, Context context, Clock clock, NodeConfig config,
+      ClusterState state, KeyValueCore core, PeerLiveness liveness, PeerClient peers,
+      GossipDriver gossip, NodeMetrics metrics, Durability durability, ReplicaAcks acks) {
     this.acks = acks;
     this.vertx = vertx;
+    this.context = java.util.Objects.requireNonNull(context, "context");
+    this.durability = java.util.Objects.requireNonNull(durability, "durability");
     this.clock = clock;
     this.config = config;
     this.state = state;
@@ -210,7 +217,35 @@ public final class KvService {
           && k.code() == ErrorCode.CAUSAL_TIMEOUT
           ? Future.succeededFuture() : Future.failedFuture(err));
     }
-    return ready.compose(v -> perform(request, shard));
+    return ready.compose(v -> perform(request, shard)).compose(this::afterDurable);
+  }
+
+  /**
+   * A write is answered once the store holds it as durably as {@code DURABILITY} says (issue
+   * 15): in {@code sync} mode after a group-committed sync of the log. Reads answer at once. A
+   * forwarded write waits here too, on the node that performed it, before its answer goes back.
+   */
+  private Future<KvReply> afterDurable(KvReply reply) {
+    boolean wrote = reply.outcome() == KeyValueCore.Outcome.CREATED
+        || reply.outcome() == KeyValueCore.Outcome.UPDATED
+        || reply.outcome() == KeyValueCore.Outcome.DELETED;
+    return wrote ? whenDurable().map(reply) : Future.succeededFuture(reply);
+  }
+
+  /**
+   * Completes on this node's context once every write this node's store took so far is as
+   * durable as {@code DURABILITY} says; fails if the disk could not make it so. Answers that let
+   * a sender forget a write (a client's, a replicated or transferred batch's acknowledgement)
+   * wait for it.
+   */
+  public Future<Void> whenDurable() {
+    java.util.concurrent.CompletionStage<Void> stage = durability.whenDurable();
+    java.util.concurrent.CompletableFuture<Void> f = stage.toCompletableFuture();
+    if (f.isDone() && !f.isCompletedExceptionally()) {
+      // Nothing to wait for (memory, os and periodic modes, nothing unsynced): no extra hop.
+      return Future.succeededFuture();
+    }
+    return Future.fromCompletionStage(stage, context);
   }
 
   /**

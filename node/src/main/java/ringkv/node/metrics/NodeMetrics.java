@@ -166,6 +166,11 @@ public final class NodeMetrics implements AutoCloseable {
         .strongReference(true)
         .description("Tombstones (deletes not collected yet) in this node's store")
         .register(registry);
+    Gauge.builder("ringkv.store.quarantined", store, Store::quarantinedCount)
+        .strongReference(true)
+        .description("Keys whose stored record failed its checksum, awaiting repair from a "
+            + "replica")
+        .register(registry);
     if (durable != null) {
       for (String[] p : ROCKSDB_PROPERTIES) {
         String property = p[1];

@@ -20,31 +20,49 @@ import ringkv.gossip.Wtf8;
  * node           (string)
  * value          (string; absent for a tombstone)
  * deps count     (varint), then per dependency, in key order: key (string), counter, node
+ * checksum       (4 bytes, big-endian): CRC32C of the key's bytes followed by every byte above
  * string = varint byte length + {@link Wtf8} bytes (UTF-8 for every valid string)
  * </pre>
  *
+ * <p>The checksum covers the key too, so a record read under another key (a damaged key, a
+ * misplaced block) fails like a damaged value. CRC32C detects every error of up to 32
+ * consecutive bits and all but about one in 4 billion others.
+ *
  * <p>Encoding is deterministic (dependencies sorted), and decoding is strict: a record that isn't
- * exactly one encoded entry (unknown version or flags, truncated, trailing bytes, bad strings,
- * invalid versions) throws {@link CorruptEntryException} naming the key and the defect.
+ * exactly one encoded entry (checksum mismatch, unknown version or flags, truncated, trailing
+ * bytes, bad strings, invalid versions) throws {@link CorruptEntryException} naming the key and
+ * the defect. Records of format {@value #LEGACY_FORMAT_VERSION} (the same layout without the
+ * checksum, written before issue 15) are read only by {@link #decodeLegacy}, which the store
+ * uses once, to convert them in place.
  *
  * <p>Stateless; thread-safe.
  */
 public final class EntryCodec {
 
   /** Bumped on any change of the layout; decoders reject versions they don't know. */
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
+  /** The layout before checksums: read only to convert it ({@link #decodeLegacy}). */
+  public static final int LEGACY_FORMAT_VERSION = 1;
+  /** Bytes of the checksum at the end of every record. */
+  public static final int CHECKSUM_BYTES = Checksums.BYTES;
 
   private static final int FLAG_TOMBSTONE = 1;
   private static final int VARLONG_BYTES_MAX = 10;
 
   private EntryCodec() {}
 
+  /** The record of {@code entry}, its checksum computed over its key's {@link Wtf8} bytes. */
   public static byte[] encode(Entry entry) {
+    return encode(entry, Wtf8.encode(entry.key()));
+  }
+
+  /** Like {@link #encode(Entry)}, for a caller that holds the key's bytes already. */
+  public static byte[] encode(Entry entry, byte[] keyBytes) {
     List<Map.Entry<String, Version>> deps = new ArrayList<>(entry.deps().keys().entrySet());
     deps.sort(Map.Entry.comparingByKey(KeyOrder.COMPARATOR));
     int size = 2 + varlongLength(entry.version().counter()) + stringLength(entry.version().node())
         + (entry.isTombstone() ? 0 : bytesLength(entry.valueUtf8Length()))
-        + varlongLength(deps.size());
+        + varlongLength(deps.size()) + CHECKSUM_BYTES;
     for (Map.Entry<String, Version> d : deps) {
       size += stringLength(d.getKey()) + varlongLength(d.getValue().counter())
           + stringLength(d.getValue().node());
@@ -64,41 +82,64 @@ public final class EntryCodec {
       p = writeVarlong(d.getValue().counter(), out, p);
       p = writeString(d.getValue().node(), out, p);
     }
-    if (p != size) {
+    if (p + CHECKSUM_BYTES != size) {
       throw new IllegalStateException("encoded " + p + " bytes, computed " + size);
     }
+    Checksums.write(Checksums.crc(keyBytes, out, p), out, p);
     return out;
   }
 
   /** The entry {@code bytes} encode for {@code key}; throws CorruptEntryException if bad. */
   public static Entry decode(String key, byte[] bytes) {
-    Reader r = new Reader(key, bytes);
-    boolean tombstone = r.header();
-    Version version = r.version();
-    String value = tombstone ? null : r.string();
-    long count = r.varlong();
-    // Each dependency takes at least 3 bytes: a bound before allocating anything for it.
-    if (count < 0 || count > r.remaining() / 3) {
-      throw r.corrupt("deps count " + count + " exceeds the record", null);
-    }
-    Map<String, Version> deps = new HashMap<>((int) count * 2);
-    for (long i = 0; i < count; i++) {
-      String depKey = r.string();
-      r.check(deps.put(depKey, r.version()) == null, "duplicate dependency");
-    }
-    if (r.remaining() != 0) {
-      throw r.corrupt(r.remaining() + " trailing bytes", null);
-    }
-    try {
-      return new Entry(key, value, version, CausalContext.of(deps));
-    } catch (IllegalArgumentException e) {
-      throw r.corrupt(e.getMessage(), e);
-    }
+    return decode(key, Wtf8.encode(key), bytes);
   }
 
-  /** Whether {@code bytes} encode a tombstone, reading only the header (for counters). */
+  /** Like {@link #decode(String, byte[])}, given the key's {@link Wtf8} bytes as well. */
+  public static Entry decode(String key, byte[] keyBytes, byte[] bytes) {
+    Reader r = new Reader(key, bytes);
+    r.verifyChecksum(keyBytes);
+    return r.entry(r.header(FORMAT_VERSION));
+  }
+
+  /**
+   * The entry a record of the format before checksums ({@value #LEGACY_FORMAT_VERSION})
+   * encodes, or of the current format (checked): for converting a store once.
+   */
+  public static Entry decodeLegacy(String key, byte[] bytes) {
+    if (bytes.length > 0 && (bytes[0] & 0xFF) == FORMAT_VERSION) {
+      return decode(key, bytes);
+    }
+    Reader r = new Reader(key, bytes);
+    return r.entry(r.header(LEGACY_FORMAT_VERSION));
+  }
+
+  /** Whether {@code bytes} is a record of the format before checksums (by its first byte). */
+  public static boolean isLegacy(byte[] bytes) {
+    return bytes.length > 0 && (bytes[0] & 0xFF) == LEGACY_FORMAT_VERSION;
+  }
+
+  /**
+   * Whether {@code bytes} is a record of the current format whose checksum matches
+   * {@code keyBytes}: its flags can be trusted (it may still fail to decode).
+   */
+  public static boolean checksumMatches(byte[] keyBytes, byte[] bytes) {
+    return bytes.length >= 2 + CHECKSUM_BYTES && (bytes[0] & 0xFF) == FORMAT_VERSION
+        && Checksums.matches(keyBytes, bytes);
+  }
+
+  /** Test support: {@code body} (a record without its checksum) sealed with a valid one. */
+  static byte[] seal(byte[] keyBytes, byte[] body) {
+    return Checksums.seal(keyBytes, body);
+  }
+
+  /**
+   * Whether {@code bytes}, a record of the current format with a valid checksum, encodes a
+   * tombstone (reads only the header; for counters). Throws CorruptEntryException otherwise.
+   */
   public static boolean isTombstone(String key, byte[] bytes) {
-    return new Reader(key, bytes).header();
+    Reader r = new Reader(key, bytes);
+    r.verifyChecksum(Wtf8.encode(key));
+    return r.header(FORMAT_VERSION);
   }
 
   private static int stringLength(String s) {
@@ -135,21 +176,45 @@ public final class EntryCodec {
   private static final class Reader {
     private final String key;
     private final byte[] bytes;
+    /** End of the entry's fields: before the checksum, if the record has one. */
+    private int end;
     private int pos;
 
     Reader(String key, byte[] bytes) {
       this.key = key;
       this.bytes = bytes;
+      this.end = bytes.length;
     }
 
-    boolean header() {
-      if (bytes.length < 2) {
+    /** Checks the format byte, the length and the checksum of a current-format record. */
+    void verifyChecksum(byte[] keyBytes) {
+      checkFormat(FORMAT_VERSION);
+      if (bytes.length < 2 + CHECKSUM_BYTES) {
         throw corrupt("record of " + bytes.length + " bytes is too short", null);
       }
+      if (!Checksums.matches(keyBytes, bytes)) {
+        pos = bytes.length - CHECKSUM_BYTES;
+        throw corrupt("checksum mismatch", null);
+      }
+    }
+
+    private void checkFormat(int expected) {
+      if (bytes.length < 1) {
+        throw corrupt("empty record", null);
+      }
       int format = bytes[0] & 0xFF;
-      if (format != FORMAT_VERSION) {
+      if (format != expected) {
         throw corrupt("unknown format version " + format + " (this build reads "
-            + FORMAT_VERSION + ")", null);
+            + expected + ")", null);
+      }
+    }
+
+    /** Reads the header of a record of {@code format}; returns whether it is a tombstone. */
+    boolean header(int format) {
+      checkFormat(format);
+      end = bytes.length - (format == FORMAT_VERSION ? CHECKSUM_BYTES : 0);
+      if (end < 2) {
+        throw corrupt("record of " + bytes.length + " bytes is too short", null);
       }
       int flags = bytes[1] & 0xFF;
       if ((flags & ~FLAG_TOMBSTONE) != 0) {
@@ -157,6 +222,30 @@ public final class EntryCodec {
       }
       pos = 2;
       return (flags & FLAG_TOMBSTONE) != 0;
+    }
+
+    /** The rest of the record after its header: the entry, or CorruptEntryException. */
+    Entry entry(boolean tombstone) {
+      Version version = version();
+      String value = tombstone ? null : string();
+      long count = varlong();
+      // Each dependency takes at least 3 bytes: a bound before allocating anything for it.
+      if (count < 0 || count > remaining() / 3) {
+        throw corrupt("deps count " + count + " exceeds the record", null);
+      }
+      Map<String, Version> deps = new HashMap<>((int) count * 2);
+      for (long i = 0; i < count; i++) {
+        String depKey = string();
+        check(deps.put(depKey, version()) == null, "duplicate dependency");
+      }
+      if (remaining() != 0) {
+        throw corrupt(remaining() + " trailing bytes", null);
+      }
+      try {
+        return new Entry(key, value, version, CausalContext.of(deps));
+      } catch (IllegalArgumentException e) {
+        throw corrupt(e.getMessage(), e);
+      }
     }
 
     Version version() {
@@ -172,7 +261,7 @@ public final class EntryCodec {
     long varlong() {
       long v = 0;
       for (int i = 0; i < VARLONG_BYTES_MAX; i++) {
-        check(pos < bytes.length, "truncated varint");
+        check(pos < end, "truncated varint");
         int b = bytes[pos++] & 0xFF;
         v |= (long) (b & 0x7F) << (7 * i);
         if ((b & 0x80) == 0) {
@@ -199,7 +288,7 @@ public final class EntryCodec {
     }
 
     int remaining() {
-      return bytes.length - pos;
+      return end - pos;
     }
 
     void check(boolean ok, String defect) {

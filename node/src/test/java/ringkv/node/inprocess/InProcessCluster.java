@@ -50,6 +50,11 @@ public final class InProcessCluster implements AutoCloseable {
 
   private final List<NodeAddress> addresses = new ArrayList<>();
   private final Map<NodeAddress, Vertx> running = new ConcurrentHashMap<>();
+  /** The durable store of each running node started with DATA_DIR (closed when it stops). */
+  private final Map<NodeAddress, ringkv.node.storage.RocksDbStore> stores =
+      new ConcurrentHashMap<>();
+  /** Pause between two scrub passes of a node's store (Main's is a minute; tests are short). */
+  public static final long SCRUB_PASS_PAUSE_MS = 200;
   private final Map<String, String> env;
   private final java.util.function.IntFunction<NodeSetup> setup;
   private final List<NodeAddress> alsoInView;
@@ -111,7 +116,10 @@ public final class InProcessCluster implements AutoCloseable {
     this.rule = rule;
   }
 
-  /** Starts (or starts again) node {@code a}, without data, and waits until it is ready. */
+  /**
+   * Starts (or starts again) node {@code a} and waits until it is ready: without data, or on
+   * its DATA_DIR when its setup gives one.
+   */
   public void start(NodeAddress a) {
     await(deploy(a));
   }
@@ -129,10 +137,18 @@ public final class InProcessCluster implements AutoCloseable {
     e.put("VIEW", java.util.stream.Stream.concat(addresses.stream(), alsoInView.stream())
         .map(NodeAddress::toString).collect(Collectors.joining(",")));
     NodeConfig config = NodeConfig.parse(e, new String[0]);
+    // With DATA_DIR, opened as Main opens it (the scrub pausing SCRUB_PASS_PAUSE_MS).
+    ringkv.node.storage.RocksDbStore durable = config.dataDir().map(dir ->
+        new ringkv.node.storage.RocksDbStore(dir.resolve("store"),
+            new ringkv.node.storage.StoreOptions(config.durability(), config.fsyncIntervalMs(),
+                config.scrubBytesPerSec(), SCRUB_PASS_PAUSE_MS))).orElse(null);
+    if (durable != null) {
+      stores.put(a, durable);
+    }
     Vertx vertx = Vertx.vertx();
     PeerClient.Interceptor interceptor = (to, route) -> delay(vertx, a, to, route);
     running.put(a, vertx);
-    return vertx.deployVerticle(new NodeVerticle(config, null, extra.clock(), interceptor));
+    return vertx.deployVerticle(new NodeVerticle(config, durable, extra.clock(), interceptor));
   }
 
   private Future<Void> delay(Vertx vertx, NodeAddress from, NodeAddress to,
@@ -153,9 +169,25 @@ public final class InProcessCluster implements AutoCloseable {
   /** Stops node {@code a} at once (its process dies: memory, queue and connections go). */
   public void kill(NodeAddress a) {
     Vertx vertx = running.remove(a);
-    if (vertx != null) {
-      await(vertx.close());
+    try {
+      if (vertx != null) {
+        await(vertx.close());
+      }
+    } finally {
+      ringkv.node.storage.RocksDbStore durable = stores.remove(a);
+      if (durable != null) {
+        durable.close();
+      }
     }
+  }
+
+  /** The durable store of running node {@code a} (started with DATA_DIR). */
+  public ringkv.node.storage.RocksDbStore store(NodeAddress a) {
+    ringkv.node.storage.RocksDbStore s = stores.get(a);
+    if (s == null) {
+      throw new IllegalStateException(a + " runs without DATA_DIR");
+    }
+    return s;
   }
 
   /** From now on the test's requests go over HTTPS with {@code context} (null: plain HTTP). */

@@ -10,7 +10,7 @@ import ringkv.gossip.Version;
 
 /**
  * The child process of {@link RocksDbStoreTest#acknowledgedWritesSurviveSigkill}: opens a
- * {@link RocksDbStore} in {@code args[0]} (unsynced writes, the default), writes
+ * {@link RocksDbStore} in {@code args[0]} (durability "os": nothing is synced), writes
  * {@code args[1]} entries plus metadata, prints "written", then keeps writing more entries,
  * printing "busy" after the first {@value #EXTRAS_BEFORE_BUSY} of them, until the test kills it
  * with SIGKILL. It never closes the store.
@@ -42,7 +42,7 @@ public final class CrashWriter {
   public static void main(String[] args) throws IOException {
     Path dir = Path.of(args[0]);
     int n = Integer.parseInt(args[1]);
-    RocksDbStore store = new RocksDbStore(dir);
+    RocksDbStore store = new RocksDbStore(dir, StoreOptions.of(DurabilityMode.OS));
     for (int i = 0; i < n; i++) {
       Entry last = expected(i);
       if (last.isTombstone()) {

@@ -32,10 +32,13 @@ import ringkv.gossip.StoreContract;
 import ringkv.gossip.Version;
 
 /*
- * Goal: RocksDbStore keeps the whole Store contract (StoreContract, shared with MemoryStore),
- * and it is durable: a reopen after close keeps entries, counts and metadata; counts missing on
- * disk are recomputed; a process killed with SIGKILL loses no acknowledged write and leaves
- * counts that match the data; bad directories and corrupt records fail with clear exceptions.
+ * Goal: RocksDbStore keeps the whole Store contract (StoreContract, shared with MemoryStore,
+ * including its quarantine test), and it is durable: a reopen after close keeps entries, counts
+ * and metadata; counts missing or damaged on disk are recomputed; a process killed with SIGKILL
+ * loses no acknowledged write and leaves counts that match the data; bad directories fail with
+ * clear exceptions. Damaged records (checksum, decoding, key bytes) found on open, on a read or
+ * by the scrub are quarantined and stay so across a reopen; damaged metadata reads as absent.
+ * whenDurable follows the durability mode (sync: after a sync; periodic and os: at once).
  * Method: each test gets a fresh @TempDir. The crash test runs CrashWriter in a child JVM
  * (same classpath), waits for its "written" line (and "busy": it is writing more), kills it
  * with destroyForcibly, reopens the directory and checks every acknowledged entry. Raw RocksDB
@@ -62,6 +65,16 @@ class RocksDbStoreTest extends StoreContract {
   @Override
   protected void closeStore(Store s) {
     ((RocksDbStore) s).close();
+  }
+
+  /** Flips one bit in the middle of the stored record, under the store's nose. */
+  @Override
+  protected boolean damage(String key) {
+    RocksDbStore s = (RocksDbStore) store;
+    byte[] record = s.getRawForTest(key);
+    record[record.length / 2] ^= 0x10;
+    s.putRawForTest(key, record);
+    return true;
   }
 
   @AfterEach
@@ -181,30 +194,78 @@ class RocksDbStoreTest extends StoreContract {
   }
 
   @Test
-  void recountOverACorruptRecordFailsTheOpenClearly() throws Exception {
+  void aRecountOverDamagedRecordsQuarantinesThemAndOpens() throws Exception {
     store.put(value("good", "1", 1));
+    store.put(tombstone("gone", 2));
     ((RocksDbStore) store).close();
     withRawDbEntries(
         (db, entries) -> db.put(entries, "bad".getBytes(US_ASCII), new byte[] {9, 9, 9}));
+    withRawDbEntries(
+        (db, entries) -> db.put(entries, new byte[] {(byte) 0xC0, 'x'}, new byte[] {2, 0}));
     withRawDb((db, meta) -> db.delete(meta, RocksDbStore.SIZE_KEY));
-    StorageException e = assertThrows(StorageException.class, this::open);
-    assertTrue(e.getMessage().contains("key 'bad'"), e.getMessage());
-    assertTrue(e.getMessage().contains("format version 9"), e.getMessage());
+    RocksDbStore s = open();
+    store = s;
+    assertCounts(1, 2);
+    assertEquals(value("good", "1", 1), s.get("good"));
+    assertNull(s.get("bad"));
+    assertEquals(2, s.quarantinedCount(), "both damaged records");
+    assertEquals(List.of("bad"), s.quarantinedKeys(null, 10), "a key that is not text is "
+        + "counted, not listed");
+    assertEquals(List.of(tombstone("gone", 2)), s.scanTombstones(null, 10));
   }
 
   @Test
-  void corruptRecordFailsReadsNamingTheKey() throws Exception {
+  void aDamagedRecordIsQuarantinedOnReadAndStaysSoAcrossAReopen() throws Exception {
     store.put(value("good", "1", 1));
     store.put(value("bad", "1", 2));
+    store.put(tombstone("worse", 3));
     ((RocksDbStore) store).close();
     withRawDbEntries(
         (db, entries) -> db.put(entries, "bad".getBytes(US_ASCII), new byte[] {1, 0, 0x7F}));
+    withRawDbEntries((db, entries) -> {
+      byte[] record = db.get(entries, "worse".getBytes(US_ASCII));
+      record[2] ^= 1; // the counter: only the checksum can tell
+      db.put(entries, "worse".getBytes(US_ASCII), record);
+    });
     RocksDbStore s = open();
     store = s;
     assertEquals(value("good", "1", 1), s.get("good"));
-    CorruptEntryException e = assertThrows(CorruptEntryException.class, () -> s.get("bad"));
-    assertTrue(e.getMessage().startsWith("corrupt entry for key 'bad'"), e.getMessage());
-    assertThrows(CorruptEntryException.class, () -> s.scan(null, 10));
+    assertNull(s.get("bad"), "never served");
+    assertEquals(List.of(value("good", "1", 1)), s.scan(null, 10));
+    assertEquals(List.of("bad", "worse"), s.quarantinedKeys(null, 10));
+    assertCounts(1, 1);
+    assertEquals(2, s.corruptionsFound());
+    RocksDbStore again = reopen();
+    assertEquals(List.of("bad", "worse"), again.quarantinedKeys(null, 10));
+    assertEquals(2, again.quarantinedCount());
+    assertTrue(again.isQuarantined("worse"));
+    assertCounts(1, 1);
+    again.put(value("bad", "\"repaired\"", 2));
+    assertEquals(List.of("worse"), reopen().quarantinedKeys(null, 10));
+  }
+
+  @Test
+  void damagedCountsAreRecomputedAndDamagedMetadataReadsAsAbsent() throws Exception {
+    for (int i = 0; i < 10; i++) {
+      store.put(i % 5 == 0 ? tombstone("k" + i, i + 1) : value("k" + i, "1", i + 1));
+    }
+    ((RocksDbStore) store).putMeta("stable", "42".getBytes(US_ASCII));
+    ((RocksDbStore) store).putMeta("config", "{}".getBytes(US_ASCII));
+    ((RocksDbStore) store).close();
+    withRawDb((db, meta) -> {
+      byte[] count = db.get(meta, RocksDbStore.LIVE_COUNT_KEY);
+      count[Long.BYTES - 1] ^= 1; // live count 9 instead of 8, checksum now wrong
+      db.put(meta, RocksDbStore.LIVE_COUNT_KEY, count);
+      byte[] key = "meta/stable".getBytes(US_ASCII);
+      byte[] stable = db.get(meta, key);
+      stable[0] = '9';
+      db.put(meta, key, stable);
+    });
+    RocksDbStore s = open();
+    store = s;
+    assertCounts(8, 10);
+    assertEquals(Optional.empty(), s.getMeta("stable"));
+    assertArrayEquals("{}".getBytes(US_ASCII), s.getMeta("config").orElseThrow());
   }
 
   @Test
@@ -227,16 +288,90 @@ class RocksDbStoreTest extends StoreContract {
   }
 
   @Test
-  void syncedWritesAreReadBack() {
+  void syncModeAnswersAfterASyncAndGroupsConcurrentWrites() throws Exception {
+    RocksDbStore s = (RocksDbStore) store;
+    assertEquals(DurabilityMode.SYNC, s.durabilityMode());
+    assertTrue(s.whenDurable().toCompletableFuture().isDone(), "nothing written yet");
+    s.put(value("a", "1", 1));
+    s.whenDurable().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    SyncStats first = s.syncStats();
+    assertTrue(first.syncs() >= 1 && first.syncedThrough() >= 1, first.toString());
+    assertTrue(s.whenDurable().toCompletableFuture().isDone(), "nothing unsynced left");
+
+    int threads = 8;
+    int writesEach = 100;
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        done.add(pool.submit(() -> {
+          for (int i = 0; i < writesEach; i++) {
+            s.put(value("t" + thread + "-" + i, "1", 2 + i));
+            s.whenDurable().toCompletableFuture().join();
+          }
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    SyncStats after = s.syncStats();
+    long syncs = after.syncs() - first.syncs();
+    System.out.printf("group commit: %d acknowledged writes, %d syncs, at most %d per sync%n",
+        threads * writesEach, syncs, after.waitersPerSyncMax());
+    assertTrue(syncs < threads * writesEach, "writes shared syncs: " + after);
+    assertEquals(after.writes(), after.syncedThrough(), after.toString());
+  }
+
+  @Test
+  void periodicAndOsModesAnswerAtOnce() throws Exception {
     ((RocksDbStore) store).close();
-    try (RocksDbStore synced = new RocksDbStore(dir.resolve("db"), true)) {
-      synced.put(value("a", "1", 1));
-      synced.putMeta("clock", longBytes(1));
+    try (RocksDbStore periodic = new RocksDbStore(dir.resolve("db"),
+        new StoreOptions(DurabilityMode.PERIODIC, 20, 0, 0))) {
+      periodic.put(value("a", "1", 1));
+      periodic.putMeta("clock", longBytes(1));
+      assertTrue(periodic.whenDurable().toCompletableFuture().isDone());
+      org.awaitility.Awaitility.await("a background sync").atMost(java.time.Duration
+          .ofSeconds(10)).until(() -> periodic.syncStats().syncedThrough() == 2);
+    }
+    try (RocksDbStore os = new RocksDbStore(dir.resolve("db"),
+        StoreOptions.of(DurabilityMode.OS))) {
+      os.put(value("b", "1", 2));
+      assertTrue(os.whenDurable().toCompletableFuture().isDone());
+      assertEquals(0, os.syncStats().syncs());
     }
     RocksDbStore s = open();
     store = s;
     assertEquals(value("a", "1", 1), s.get("a"));
+    assertEquals(value("b", "1", 2), s.get("b"));
     assertArrayEquals(longBytes(1), s.getMeta("clock").orElseThrow());
+  }
+
+  @Test
+  void theScrubFindsARecordDamagedWhileTheStoreRuns() throws Exception {
+    ((RocksDbStore) store).close();
+    RocksDbStore s = new RocksDbStore(dir.resolve("db"),
+        StoreOptions.DEFAULTS.withScrub(10L << 20, 10));
+    opened.add(s);
+    store = s;
+    for (int i = 0; i < 300; i++) {
+      s.put(value(String.format("k%03d", i), "\"" + "v".repeat(i) + "\"", i + 1));
+    }
+    damage("k150");
+    org.awaitility.Awaitility.await("the scrub quarantines k150").atMost(java.time.Duration
+        .ofSeconds(20)).until(() -> s.quarantinedCount() == 1);
+    assertEquals(List.of("k150"), s.quarantinedKeys(null, 10));
+    assertEquals(1, s.scrubStats().quarantined());
+    assertCounts(299, 299);
+    org.awaitility.Awaitility.await("a full pass").atMost(java.time.Duration.ofSeconds(20))
+        .until(() -> s.scrubStats().passes() >= 2);
+    assertEquals(1, s.scrubStats().quarantined(), "found once");
+    assertTrue(s.scrubStats().records() >= 299, s.scrubStats().toString());
   }
 
   @Test
@@ -302,7 +437,8 @@ class RocksDbStoreTest extends StoreContract {
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY),
         new ColumnFamilyDescriptor(RocksDbStore.ENTRIES_FAMILY.getBytes(US_ASCII)),
         new ColumnFamilyDescriptor(RocksDbStore.META_FAMILY.getBytes(US_ASCII)),
-        new ColumnFamilyDescriptor(RocksDbStore.TOMBSTONES_FAMILY.getBytes(US_ASCII)));
+        new ColumnFamilyDescriptor(RocksDbStore.TOMBSTONES_FAMILY.getBytes(US_ASCII)),
+        new ColumnFamilyDescriptor(RocksDbStore.QUARANTINE_FAMILY.getBytes(US_ASCII)));
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     try (DBOptions options = new DBOptions();
         RocksDB db = RocksDB.open(options, dir.resolve("db").toString(), families, handles)) {

@@ -1,0 +1,177 @@
+package ringkv.node.engine;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ringkv.gossip.Store;
+import ringkv.node.peer.KvMessages.EntriesRequest;
+import ringkv.node.peer.PeerClient;
+import ringkv.node.peer.PeerProtocol;
+import ringkv.node.time.Clock;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
+
+/**
+ * Issue 15: fetches again from the shard's other replicas every key whose stored record the
+ * store found damaged and quarantined ({@link Store#quarantinedKeys}): at start (damage found
+ * when the store opened) and as soon as a read or the background scrub finds more. The keys are
+ * asked of every live peer of this node's shard over {@link PeerProtocol#ENTRIES} (the pull
+ * route) and merged like replicated writes; a quarantined key takes a replica's copy even at
+ * or below the stable time ({@code Replica.applyReplicated}), and the store's put clears its
+ * quarantine. Anti-entropy repairs these keys too (they read as absent), but only on its next
+ * round with a peer that holds them; this does it at once.
+ *
+ * <p>Bounds: one pass at a time; a pass reads {@link #KEYS_PER_PASS_MAX} quarantined keys, in
+ * requests of {@link #KEYS_PER_REQUEST_MAX}. Keys no peer could give back (peers down, or none
+ * holds the key) stay quarantined and are asked for again after a delay that doubles from
+ * {@link #RETRY_DELAY_MS_MIN} to {@link #RETRY_DELAY_MS_MAX}; new damage is asked for at once.
+ * Skipped while a view change is pending or the node is catching up. Keys of shards this node
+ * does not serve are left alone (their owners have them).
+ *
+ * <p>Not thread-safe; runs on the node's event loop.
+ */
+public final class QuarantineRepair {
+  private static final Logger LOG = LoggerFactory.getLogger(QuarantineRepair.class);
+  /** How often the store's quarantine is looked at (a count, read from memory). */
+  static final long CHECK_INTERVAL_MS = 1_000;
+  /** Quarantined keys one pass asks for. */
+  static final int KEYS_PER_PASS_MAX = 8_192;
+  /** Keys per request to a peer. */
+  static final int KEYS_PER_REQUEST_MAX = 512;
+  static final long RETRY_DELAY_MS_MIN = 1_000;
+  static final long RETRY_DELAY_MS_MAX = 60_000;
+
+  private final Vertx vertx;
+  private final Clock clock;
+  private final ClusterState state;
+  private final KvService kv;
+  private final Store store;
+  private final PeerLiveness liveness;
+  private final PeerClient peers;
+  private final long timeoutMs;
+  private long timer = -1;
+  private boolean running;
+  /** Keys still quarantined after the last pass; more means new damage. */
+  private long leftAfterPass;
+  private long retryDelayMs = RETRY_DELAY_MS_MIN;
+  private long nextAttemptMs;
+
+  public QuarantineRepair(Vertx vertx, Clock clock, ClusterState state, KvService kv,
+      PeerLiveness liveness, PeerClient peers, long timeoutMs) {
+    this.vertx = vertx;
+    this.clock = clock;
+    this.state = state;
+    this.kv = kv;
+    this.store = kv.core().replica().store();
+    this.liveness = liveness;
+    this.peers = peers;
+    this.timeoutMs = timeoutMs;
+  }
+
+  public void start() {
+    timer = vertx.setPeriodic(CHECK_INTERVAL_MS, id -> check());
+    vertx.runOnContext(v -> check());
+  }
+
+  public void stop() {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+    }
+  }
+
+  /** Starts a pass if keys are quarantined and either new damage appeared or a retry is due. */
+  void check() {
+    if (running || state.pending().isPresent() || state.catchingUp()) {
+      return;
+    }
+    long quarantined = store.quarantinedCount();
+    if (quarantined == 0) {
+      leftAfterPass = 0;
+      retryDelayMs = RETRY_DELAY_MS_MIN;
+      return;
+    }
+    if (quarantined <= leftAfterPass && clock.millis() < nextAttemptMs) {
+      return;
+    }
+    List<NodeAddress> from = liveness.live(state.shardPeers());
+    if (from.isEmpty()) {
+      from = state.shardPeers();
+    }
+    if (from.isEmpty()) {
+      return; // a shard of one: no replica to repair from; the keys stay quarantined
+    }
+    running = true;
+    List<String> keys = ownedQuarantinedKeys();
+    List<NodeAddress> sources = from;
+    long start = clock.millis();
+    ask(sources, keys, 0, 0).onComplete(ar -> {
+      running = false;
+      long left = store.quarantinedCount();
+      leftAfterPass = left;
+      int repaired = ar.succeeded() ? ar.result() : 0;
+      if (left > 0) {
+        nextAttemptMs = clock.millis() + retryDelayMs;
+        retryDelayMs = Math.min(RETRY_DELAY_MS_MAX, retryDelayMs * 2);
+      } else {
+        retryDelayMs = RETRY_DELAY_MS_MIN;
+      }
+      LOG.info("event=quarantine-repair node={} asked={} peers={} repaired={} left={} ms={}",
+          state.self(), keys.size(), sources, repaired, left, clock.millis() - start);
+    });
+  }
+
+  /** Up to {@link #KEYS_PER_PASS_MAX} quarantined keys of shards this node serves. */
+  private List<String> ownedQuarantinedKeys() {
+    ClusterConfig c = state.current();
+    List<String> out = new ArrayList<>();
+    String after = null;
+    while (out.size() < KEYS_PER_PASS_MAX) {
+      List<String> page = store.quarantinedKeys(after, KEYS_PER_REQUEST_MAX);
+      for (String k : page) {
+        if (state.owns(c, k)) {
+          out.add(k);
+        }
+      }
+      if (page.size() < KEYS_PER_REQUEST_MAX) {
+        break;
+      }
+      after = page.get(page.size() - 1);
+    }
+    return out;
+  }
+
+  /**
+   * Asks every one of {@code sources} for {@code keys} from {@code index} on, one request's
+   * worth at a time, merging what they send; completes with how many entries were newer here.
+   * A peer that fails or serves part of a request only costs that peer's answer.
+   */
+  private Future<Integer> ask(List<NodeAddress> sources, List<String> keys, int index,
+      int repaired) {
+    if (index >= keys.size()) {
+      return Future.succeededFuture(repaired);
+    }
+    int end = Math.min(keys.size(), index + KEYS_PER_REQUEST_MAX);
+    EntriesRequest request = new EntriesRequest(state.self(), keys.subList(index, end));
+    List<Future<Integer>> answers = new ArrayList<>();
+    for (NodeAddress peer : sources) {
+      answers.add(peers.call(peer, PeerProtocol.ENTRIES, request, timeoutMs)
+          .map(reply -> kv.applyFromPeers(reply.entries(), true))
+          .otherwise(err -> {
+            LOG.debug("event=quarantine-repair-failed node={} peer={} cause={}", state.self(),
+                peer, err.toString());
+            return 0;
+          }));
+    }
+    return Future.join(answers).transform(ar -> {
+      int sum = repaired;
+      for (Future<Integer> f : answers) {
+        sum += f.succeeded() ? f.result() : 0;
+      }
+      return ask(sources, keys, end, sum);
+    });
+  }
+}
