@@ -166,13 +166,36 @@ public final class KvService {
     int shard = c.shardOf(request.key());
     List<NodeAddress> members = c.membersOf(shard);
     boolean member = members.contains(state.self());
-    if (member && (!state.catchingUp() || fromCatchingUp)) {
-      return executeLocal(request, shard);
+    // A read of a key whose record here was found damaged (quarantined until a peer's copy
+    // repairs it) goes to another replica, unless one sent it here for the same reason; so
+    // does a read that finds the damage itself (it read as absent).
+    boolean mayRedirect = member && !fromCatchingUp && members.size() > 1
+        && request.op() == KeyValueCore.Op.GET;
+    if (member && (!state.catchingUp() || fromCatchingUp)
+        && !(mayRedirect && damaged(request.key()))) {
+      Future<KvReply> local = executeLocal(request, shard);
+      return !mayRedirect ? local : local.compose(r ->
+          r.outcome() == KeyValueCore.Outcome.NOT_FOUND && damaged(request.key())
+              ? forward(request, hops, c, others(members), true)
+              : Future.succeededFuture(r));
     }
-    if (member) {
-      // Still copying this shard's data: let a caught-up replica answer.
-      members = members.stream().filter(m -> !m.equals(state.self())).toList();
-    }
+    return forward(request, hops, c, member ? others(members) : members, member);
+  }
+
+  private boolean damaged(String key) {
+    return core.replica().store().isQuarantined(key);
+  }
+
+  private List<NodeAddress> others(List<NodeAddress> members) {
+    return members.stream().filter(m -> !m.equals(state.self())).toList();
+  }
+
+  /**
+   * Forwards to {@code targets}: the owners, or (for a {@code member}: still copying its data,
+   * or the key damaged here) the other replicas of the key's shard.
+   */
+  private Future<KvReply> forward(KvRequest request, int hops, ClusterConfig c,
+      List<NodeAddress> targets, boolean member) {
     if (hops >= FORWARD_HOPS_MAX) {
       return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
           "request for " + request.key() + " forwarded " + hops + " times without an owner"));
@@ -180,10 +203,10 @@ public final class KvService {
     ForwardRequest forward = new ForwardRequest(request.op(), request.key(),
         request.valueJson(), request.context(), request.waitMs(), hops + 1, c.epoch(),
         state.self(), member, request.requestId(), request.acks());
-    // A replica still catching up answers for its own shard: the client asked a replica of the
+    // A replica of the key's shard answers for its own shard: the client asked a replica of the
     // key and gets no "address" (SPEC: only a node outside the key's shard names the owner).
     boolean proxied = !member;
-    return forwarder.forward(forward, members).map(r -> new KvReply(r.outcome(), r.valueJson(),
+    return forwarder.forward(forward, targets).map(r -> new KvReply(r.outcome(), r.valueJson(),
         r.context(), r.shardId(), r.servedBy(), proxied));
   }
 

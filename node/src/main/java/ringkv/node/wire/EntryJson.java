@@ -3,7 +3,9 @@ package ringkv.node.wire;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.zip.CRC32C;
 import ringkv.gossip.CausalContext;
 import ringkv.gossip.Entry;
 import ringkv.gossip.Version;
@@ -14,9 +16,14 @@ import ringkv.node.error.KvException;
  * The one JSON form of a stored entry between nodes (replication batches, pulls, catch-up pages,
  * view-change transfers, anti-entropy repairs), and its one writer and reader:
  * {@code {"key":K, "json":"<the value's JSON text>" | "tombstone":true, "version":[c,"n"],
- * "deps":{"keys":{...}}}} ({@code deps} omitted when empty). The value travels as its exact text,
- * so it comes back byte for byte; the reader checks it is one JSON value (a token pass, no tree),
- * since invalid text would corrupt every answer that embeds it.
+ * "deps":{"keys":{...}}, "crc":C}} ({@code deps} omitted when empty). The value travels as its
+ * exact text, so it comes back byte for byte; the reader checks it is one JSON value (a token
+ * pass, no tree), since invalid text would corrupt every answer that embeds it.
+ *
+ * <p>{@code crc} is a CRC32C of the key, the value (or the tombstone mark) and the version
+ * ({@link #crc}), written with every entry and checked on every read where present (a peer of
+ * an earlier release sends none): an entry whose bytes changed on the way is refused, and with
+ * it the whole message (400), which its sender then sends again.
  */
 public final class EntryJson {
   /** Longest key an entry may carry (a client key is at most 50 code points). */
@@ -38,6 +45,7 @@ public final class EntryJson {
       g.writeFieldName("deps");
       ContextJson.write(g, e.deps());
     }
+    g.writeNumberField("crc", crc(e.key(), e.isTombstone() ? null : e.value(), e.version()));
     g.writeEndObject();
   }
 
@@ -65,6 +73,7 @@ public final class EntryJson {
     boolean[] tombstone = {false};
     Version[] version = {null};
     CausalContext[] deps = {CausalContext.EMPTY};
+    long[] crc = {-1};
     JsonReader.object(p, p.currentToken(), "an entry", (name, q) -> {
       switch (name) {
         case "key" -> key[0] = JsonReader.text(q, "key", KEY_CHARS_MAX);
@@ -72,6 +81,7 @@ public final class EntryJson {
         case "tombstone" -> tombstone[0] = JsonReader.bool(q, "tombstone");
         case "version" -> version[0] = ContextJson.readVersion(q, q.currentToken(), clockLimit);
         case "deps" -> deps[0] = ContextJson.read(q, q.currentToken(), clockLimit);
+        case "crc" -> crc[0] = JsonReader.number(q, "crc", 0, 0xFFFF_FFFFL);
         default -> JsonReader.skip(q);
       }
     });
@@ -81,12 +91,37 @@ public final class EntryJson {
     if (version[0] == null) {
       throw new KvException(ErrorCode.BAD_METADATA, "a version must be [counter, \"node\"]");
     }
+    if (!tombstone[0] && value[0] == null) {
+      throw JsonReader.bad("entry without value");
+    }
+    if (crc[0] >= 0 && crc[0] != crc(key[0], tombstone[0] ? null : value[0], version[0])) {
+      throw new KvException(ErrorCode.BAD_REQUEST, "the entry of " + key[0]
+          + " fails its checksum (changed on the way)");
+    }
     if (tombstone[0]) {
       return Entry.tombstone(key[0], version[0], deps[0]);
     }
-    if (value[0] == null) {
-      throw JsonReader.bad("entry without value");
-    }
     return Entry.value(key[0], JsonValues.requireValue(value[0]), version[0], deps[0]);
+  }
+
+  /** CRC32C of a key, its value's JSON text (null: a tombstone) and its version. */
+  public static long crc(String key, String valueJson, Version version) {
+    CRC32C crc = new CRC32C();
+    update(crc, key);
+    crc.update(0);
+    if (valueJson == null) {
+      crc.update(1);
+    } else {
+      update(crc, valueJson);
+    }
+    crc.update(0);
+    update(crc, Long.toString(version.counter()));
+    crc.update(0);
+    update(crc, version.node());
+    return crc.getValue();
+  }
+
+  private static void update(CRC32C crc, String text) {
+    crc.update(text.getBytes(StandardCharsets.UTF_8));
   }
 }

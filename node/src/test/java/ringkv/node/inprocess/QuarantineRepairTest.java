@@ -62,4 +62,38 @@ class QuarantineRepairTest {
       assertEquals(KEYS, InProcessCluster.count(cluster.send(damaged, "GET", COUNT, null)));
     }
   }
+
+  /*
+   * Goal: while a damaged key waits for its repair, reads of it at the damaged replica are
+   * answered by another replica (issue 15 item 5), the first read too (the one that finds the
+   * damage and reads it as absent). Method: as above, but the scrub is off and the network
+   * loses the damaged node's pulls (so no repair comes); a read of k7 at it must answer 7, twice,
+   * while its store still holds k7 quarantined. Without the redirect the first read answers 404.
+   */
+  @Test
+  void readsOfADamagedKeyAreAnsweredByAnotherReplicaUntilItIsRepaired() {
+    Map<String, String> env = Map.of("SHARD_COUNT", "1", "ANTI_ENTROPY_INTERVAL_MS", "3600000",
+        "SCRUB_BYTES_PER_SEC", "0");
+    try (InProcessCluster cluster = new InProcessCluster(2, env, i -> new InProcessCluster
+        .NodeSetup(Map.of("DATA_DIR", data.resolve("node-" + i).toString()),
+            ringkv.node.time.Clock.SYSTEM))) {
+      NodeAddress writer = cluster.node(0);
+      NodeAddress damaged = cluster.node(1);
+      for (int i = 0; i < KEYS; i++) {
+        assertEquals(201, cluster.send(writer, "PUT", "/key-value-store/k" + i,
+            "{\"value\":" + i + "}").status());
+      }
+      assertEquals(KEYS, InProcessCluster.count(cluster.send(damaged, "GET", COUNT, null)));
+      cluster.network((from, to, route) -> from.equals(damaged)
+          && route == ringkv.node.peer.PeerProtocol.ENTRIES ? -1 : 0);
+      RocksDbStore store = cluster.store(damaged);
+      StoreDamage.flipABit(store, "k7");
+      for (int i = 0; i < 2; i++) {
+        var read = cluster.send(damaged, "GET", "/key-value-store/k7", null);
+        assertEquals(200, read.status(), "read " + i + ": " + read);
+        assertTrue(read.body().contains("\"value\":7"), read.toString());
+        assertEquals(1, store.quarantinedCount(), "still damaged here, not repaired");
+      }
+    }
+  }
 }

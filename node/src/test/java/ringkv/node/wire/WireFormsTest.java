@@ -2,6 +2,7 @@ package ringkv.node.wire;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
@@ -109,6 +110,24 @@ class WireFormsTest {
       assertThrows(KvException.class, () -> readEntries(bad.getBytes(StandardCharsets.UTF_8)),
           bad);
     }
+  }
+
+  @Test
+  void everyEntryCarriesAChecksumAndAChangedByteIsRefused() {
+    String written = new String(JsonWriter.bytes(256, g -> EntryJson.writeAll(g, ENTRIES)),
+        StandardCharsets.UTF_8);
+    assertEquals(ENTRIES.size(), written.split("\"crc\":").length - 1, written);
+    String[] changed = {written.replace("2.50", "2.51"), written.replace("\"gone\"", "\"gong\""),
+        written.replace("[7,", "[6,"), written.replace("n:3", "n:4")};
+    for (String bad : changed) {
+      assertTrue(!bad.equals(written));
+      KvException e = assertThrows(KvException.class,
+          () -> readEntries(bad.getBytes(StandardCharsets.UTF_8)), bad);
+      assertTrue(e.getMessage().contains("fails its checksum"), e.getMessage());
+    }
+    String unchecked = "[{\"key\":\"k\",\"json\":\"1\",\"version\":[1,\"n\"]}]";
+    assertEquals(1, readEntries(unchecked.getBytes(StandardCharsets.UTF_8)).size(),
+        "an entry of an earlier release, without crc, is read");
   }
 
   @Test
