@@ -269,23 +269,33 @@ final class HttpTransport implements AutoCloseable {
     return s.getBytes(StandardCharsets.US_ASCII);
   }
 
+  private static final byte[] NO_HEADERS = new byte[0];
+
+  /** {@link #encode(String, String, String, byte[], BodyPart...)} with no extra header. */
+  static ByteBuf encode(String method, String node, String path, BodyPart... body) {
+    return encode(method, node, path, NO_HEADERS, body);
+  }
+
   /**
-   * Encodes a request: {@code method path HTTP/1.1}, {@code host}, and with a body its JSON
-   * content type and length, then {@code body} (UTF-8 pieces written in order; none: no body).
+   * Encodes a request: {@code method path HTTP/1.1}, {@code host}, {@code headers} (ASCII
+   * header lines, each starting with CRLF; may be empty), and with a body its JSON content
+   * type and length, then {@code body} (UTF-8 pieces written in order; none: no body).
    * {@code path} must be ASCII (keys are percent-encoded).
    */
-  static ByteBuf encode(String method, String node, String path, BodyPart... body) {
+  static ByteBuf encode(String method, String node, String path, byte[] headers,
+      BodyPart... body) {
     int bodyBytes = 0;
     for (BodyPart p : body) {
       bodyBytes += p.length();
     }
-    ByteBuf buf = ByteBufAllocator.DEFAULT.directBuffer(
-        method.length() + path.length() + node.length() + 80 + bodyBytes);
+    ByteBuf buf = ByteBufAllocator.DEFAULT.directBuffer(method.length() + path.length()
+        + node.length() + headers.length + 80 + bodyBytes);
     ByteBufUtil.writeAscii(buf, method);
     buf.writeByte(' ');
     ByteBufUtil.writeAscii(buf, path);
     buf.writeBytes(HTTP11_HOST);
     ByteBufUtil.writeAscii(buf, node);
+    buf.writeBytes(headers);
     if (body.length == 0) {
       buf.writeBytes(CRLF2);
       return buf;
