@@ -140,6 +140,9 @@ final class Operation<T> {
         finish(null, lastAnswered);
         return;
       }
+    } else if (ClientTls.isConfigurationFailure(err)) {
+      finish(null, exception(RingKvException.Kind.TLS, 0, "tls", node, err));
+      return;
     } else if (err instanceof HttpTransport.ProtocolException) {
       finish(null, exception(RingKvException.Kind.PROTOCOL, 0, "protocol", node, err));
       return;
@@ -170,6 +173,10 @@ final class Operation<T> {
     boolean notFound = status == 404 && "Key does not exist".equals(error);
     if (status == 200 || status == 201 || notFound) {
       onSuccess(node, sent, status, body);
+      return;
+    }
+    if (status == 401) {
+      finish(null, exception(RingKvException.Kind.UNAUTHORIZED, status, error, node, null));
       return;
     }
     RingKvException failure = exception(RingKvException.Kind.HTTP, status, error, node, null);
@@ -210,8 +217,20 @@ final class Operation<T> {
   private RingKvException exception(RingKvException.Kind kind, int status, String error,
       String node, Throwable cause) {
     String what = method + " " + key + " on " + node + " (attempt " + attemptCount + "): "
-        + (kind == RingKvException.Kind.HTTP ? status + " " + error : kind + " " + cause);
+        + describe(kind, status, error, cause);
     return new RingKvException(kind, status, error, node, what, cause);
+  }
+
+  private static String describe(RingKvException.Kind kind, int status, String error,
+      Throwable cause) {
+    return switch (kind) {
+      case HTTP -> status + " " + error;
+      case UNAUTHORIZED -> "401 " + error + ": the node wants a bearer token the client did "
+          + "not send or that it does not accept (RingKvClient.Builder#token)";
+      case TLS -> "TLS failed (" + cause + "): check the CA the client trusts, that the "
+          + "node's certificate names the address dialled, and the client certificate";
+      default -> kind + " " + cause;
+    };
   }
 
   private void retryOrFail(RingKvException failure, long retryAfterMs) {

@@ -33,6 +33,34 @@ final class RequestEncoder {
     return new RequestEncoder(new byte[0]);
   }
 
+  /** Requests with {@code Authorization: Bearer <token>}; a null token: none. */
+  static RequestEncoder withToken(String token) {
+    if (token == null) {
+      return plain();
+    }
+    return new RequestEncoder(HttpTransport.ascii("\r\nauthorization: Bearer "
+        + requireToken(token)));
+  }
+
+  /**
+   * @throws IllegalArgumentException unless {@code token} is a non-empty run of visible ASCII
+   *     (what a header value can carry; a CR or LF would end the header)
+   */
+  static String requireToken(String token) {
+    if (token.isEmpty()) {
+      throw new IllegalArgumentException("token must not be empty");
+    }
+    for (int i = 0; i < token.length(); i++) {
+      char c = token.charAt(i);
+      if (c <= ' ' || c > '~') {
+        // The token itself is never put in a message.
+        throw new IllegalArgumentException("token must be visible ASCII, without spaces; "
+            + "character " + i + " is not");
+      }
+    }
+    return token;
+  }
+
   /** A request without a body. */
   ByteBuf encode(String method, String node, String path) {
     return HttpTransport.encode(method, node, path, headers);

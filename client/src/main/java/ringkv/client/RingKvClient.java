@@ -1,9 +1,12 @@
 package ringkv.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.netty.handler.ssl.SslContext;
+import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import javax.net.ssl.SSLContext;
 import ringkv.ring.Rendezvous;
 
 /**
@@ -30,7 +33,9 @@ import ringkv.ring.Rendezvous;
  * <p><b>Retries.</b> 500 "View change in progress", 503 and transport failures are retried,
  * with capped exponential backoff that honours {@code Retry-After}, on another live member when
  * a node was unreachable, until the operation's deadline ({@link Builder#operationTimeoutMs})
- * or {@link #ATTEMPTS_MAX} attempts. Other errors (400, 413, ...) fail at once. A retried PUT
+ * or {@link #ATTEMPTS_MAX} attempts. Other errors (400, 413, ...) fail at once, 401 as
+ * {@link RingKvException.Kind#UNAUTHORIZED} and a TLS failure as
+ * {@link RingKvException.Kind#TLS}. A retried PUT
  * may be applied twice, which stores the same value; a retried DELETE may report "not found".
  * Failures complete the future with a {@link RingKvException}.
  *
@@ -40,6 +45,13 @@ import ringkv.ring.Rendezvous;
  * encoded and decoded on the event loop without copies of the JSON into strings. GETs may be
  * pipelined ({@link Builder#pipelineDepthMax}, off by default: a GET that waits for a causal
  * dependency would hold up the ones behind it); PUTs and DELETEs never are.
+ *
+ * <p><b>Security.</b> With {@link Builder#token} every request carries
+ * {@code Authorization: Bearer <token>} (encoded once, not per request). With
+ * {@link Builder#tls} (or {@link Builder#tlsCa}, {@link Builder#tlsClientCertificate},
+ * {@link Builder#sslContext}) every connection speaks TLS through Netty's {@code SslHandler},
+ * checking by default that the node's certificate names the address dialled; the handshake is
+ * once per keep-alive connection. Without TLS a connection has no handler but its own.
  *
  * <p><b>Bounds.</b> At most {@link Builder#inFlightMax} operations are in flight (retries
  * included); an operation started beyond that waits up to {@link Builder#inFlightWaitMs} on
@@ -107,6 +119,14 @@ public final class RingKvClient implements AutoCloseable {
     private int connectionsPerNodeMax = 64;
     private int pipelineDepthMax = 1;
     private boolean nativeTransport = true;
+    private String token;
+    private boolean tls;
+    private boolean verifyHostname = true;
+    private Path caPem;
+    private Path certPem;
+    private Path keyPem;
+    private SSLContext jdkContext;
+    private SslContext nettyContext;
 
     private Builder(String seed) {
       this.seed = Requests.requireAddress(seed);
@@ -204,6 +224,71 @@ public final class RingKvClient implements AutoCloseable {
     }
 
     /**
+     * The bearer token sent as {@code Authorization: Bearer <token>} on every request: the
+     * node's {@code CLIENT_TOKEN} (or its {@code ADMIN_TOKEN}). Never logged, nor shown by
+     * {@code toString()}. Without it, a node with {@code CLIENT_TOKEN} set fails every
+     * key-value operation with {@link RingKvException.Kind#UNAUTHORIZED}.
+     *
+     * @throws IllegalArgumentException unless it is non-empty visible ASCII without spaces
+     */
+    public Builder token(String value) {
+      this.token = RequestEncoder.requireToken(Objects.requireNonNull(value, "token"));
+      return this;
+    }
+
+    /**
+     * HTTPS to every node (nodes with {@code TLS_CERT}/{@code TLS_KEY} serve HTTPS only),
+     * trusting the JVM's trust store unless {@link #tlsCa} or {@link #sslContext} say
+     * otherwise. Implied by every other TLS option.
+     */
+    public Builder tls() {
+      this.tls = true;
+      return this;
+    }
+
+    /**
+     * HTTPS, trusting the certificates of the CA in {@code caPem} (PEM; what the nodes'
+     * {@code TLS_CA} is), instead of the JVM's trust store.
+     */
+    public Builder tlsCa(Path caPem) {
+      this.caPem = Objects.requireNonNull(caPem, "caPem");
+      return tls();
+    }
+
+    /**
+     * HTTPS, presenting this certificate chain and PKCS#8 private key (PEM, unencrypted) to
+     * nodes that ask for one ({@code TLS_CLIENT_AUTH=required}).
+     */
+    public Builder tlsClientCertificate(Path certPem, Path keyPem) {
+      this.certPem = Objects.requireNonNull(certPem, "certPem");
+      this.keyPem = Objects.requireNonNull(keyPem, "keyPem");
+      return tls();
+    }
+
+    /**
+     * HTTPS with this JDK context's trust (and key) managers, instead of the PEM options.
+     */
+    public Builder sslContext(SSLContext context) {
+      this.jdkContext = Objects.requireNonNull(context, "context");
+      return tls();
+    }
+
+    /** HTTPS with this Netty client context, instead of the PEM options. */
+    public Builder sslContext(SslContext context) {
+      this.nettyContext = Objects.requireNonNull(context, "context");
+      return tls();
+    }
+
+    /**
+     * Whether a node's certificate must name the address the client dials, as a DNS name or
+     * an IP address SAN (default true, as HTTPS does). Turn off only for tests.
+     */
+    public Builder hostnameVerification(boolean value) {
+      this.verifyHostname = value;
+      return this;
+    }
+
+    /**
      * Creates the client and reads the ring from the seed node, waiting up to the request
      * timeout.
      *
@@ -224,7 +309,25 @@ public final class RingKvClient implements AutoCloseable {
       return new ClientOptions(seed, routing, inFlightMax, inFlightWaitMs, connectTimeoutMs,
           requestTimeoutMs, operationTimeoutMs, retryDelayMsMin, retryDelayMsMax,
           ringRefreshIntervalMs, ioThreads, connectionsPerNodeMax, pipelineDepthMax,
-          nativeTransport);
+          nativeTransport, token, clientTls());
+    }
+
+    private ClientTls clientTls() {
+      if (!tls) {
+        return null;
+      }
+      int contexts = (jdkContext != null ? 1 : 0) + (nettyContext != null ? 1 : 0);
+      if (contexts > 1 || contexts == 1 && (caPem != null || certPem != null)) {
+        throw new IllegalArgumentException("give one of sslContext(SSLContext), "
+            + "sslContext(SslContext) and the PEM files (tlsCa, tlsClientCertificate)");
+      }
+      if (jdkContext != null) {
+        return ClientTls.of(jdkContext, verifyHostname);
+      }
+      if (nettyContext != null) {
+        return ClientTls.of(nettyContext, verifyHostname);
+      }
+      return ClientTls.fromPem(caPem, certPem, keyPem, verifyHostname);
     }
 
     private static int positive(int value, String name) {
@@ -256,7 +359,7 @@ public final class RingKvClient implements AutoCloseable {
   private RingKvClient(ClientOptions options) {
     this.options = options;
     this.transport = new HttpTransport(options.transport());
-    this.dispatcher = new Dispatcher(options, transport, RequestEncoder.plain(), counters);
+    this.dispatcher = new Dispatcher(options, transport, options.encoder(), counters);
     this.router = dispatcher.router;
   }
 
@@ -370,6 +473,12 @@ public final class RingKvClient implements AutoCloseable {
    */
   public String transport() {
     return transport.transportName();
+  }
+
+  /** The options (the token shown only as set or not). */
+  @Override
+  public String toString() {
+    return "RingKvClient[" + options + "]";
   }
 
   /** Connections opened to {@code node} so far (for tests: connection reuse). */

@@ -127,6 +127,11 @@ final class RingRouter {
           } catch (IOException | RuntimeException e) {
             // A body that is not a ring: ask the next node.
           }
+        } else if (answer.status() == 401) { // every node would say the same
+          done.completeExceptionally(new RingKvException(RingKvException.Kind.UNAUTHORIZED,
+              401, "Unauthorized", node, "GET /ring on " + node + ": 401, the node wants a "
+              + "bearer token the client did not send or that it does not accept", null));
+          return;
         }
         fetch(order, index + 1, done);
       }
@@ -135,6 +140,11 @@ final class RingRouter {
       void onFailure(Throwable cause) {
         if (cause instanceof CancellationException) {
           done.completeExceptionally(cause);
+          return;
+        }
+        if (ClientTls.isConfigurationFailure(cause)) { // a setting, not a node, is wrong
+          done.completeExceptionally(new RingKvException(RingKvException.Kind.TLS, 0, "tls",
+              node, "GET /ring on " + node + ": TLS failed: " + cause, cause));
           return;
         }
         suspect(node);
