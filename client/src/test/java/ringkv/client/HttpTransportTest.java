@@ -347,7 +347,9 @@ class HttpTransportTest {
     assertTrue(clientThreads().size() > before.size(), "the client has its event loop");
     client.close();
     assertTrue(pending.isCompletedExceptionally(), "failed by close");
-    assertEquals(before, clientThreads(), "close stopped the client's threads");
+    // close waits for the event loops' termination; each thread exits just after it.
+    await().atMost(5, TimeUnit.SECONDS).untilAsserted(() ->
+        assertEquals(before, clientThreads(), "close stopped the client's threads"));
     assertThrows(IllegalStateException.class, () -> client.get(new Session(), "k"));
   }
 

@@ -41,6 +41,7 @@ import ringkv.node.config.NodeConfig;
 import ringkv.node.engine.AntiEntropyDriver;
 import ringkv.node.engine.CatchUp;
 import ringkv.node.engine.ChangeParticipant;
+import ringkv.node.engine.ReplicaAcks;
 import ringkv.node.engine.ClusterState;
 import ringkv.node.engine.ConfigSync;
 import ringkv.node.engine.GossipDriver;
@@ -137,9 +138,11 @@ public final class NodeVerticle extends VerticleBase {
     PeerLiveness liveness = new PeerLiveness(self, clock, config.failureTimeoutMs());
     metrics = new NodeMetrics(config, clock, state, core, liveness, durable);
     LogFields.epoch(state.current().epoch());
+    ReplicaAcks acks = new ReplicaAcks(vertx, clock);
     gossip = new GossipDriver(vertx, context, clock, queue, peers, liveness, self,
-        config.replicationTickMs(), config.forwardTimeoutMs(), metrics);
-    kv = new KvService(vertx, clock, config, state, core, liveness, peers, gossip, metrics);
+        config.replicationTickMs(), config.forwardTimeoutMs(), metrics, acks);
+    kv = new KvService(vertx, clock, config, state, core, liveness, peers, gossip, metrics,
+        acks);
     ChangeParticipant participant = new ChangeParticipant(vertx, clock, config, state, stability,
         kv, liveness, peers, meta, metrics);
     ViewChanges views = new ViewChanges(vertx, clock, config, state, participant, kv, liveness,

@@ -101,7 +101,7 @@ public final class KvsDialect {
       KvBody body = Requests.kvBody(req, rawBody, CONTEXT_FIELD);
       context = ContextJson.read(body.context(), kv.clockLimit());
       request = new KvRequest(op, key, body.rawValue(), context, config.kvsCausalWaitMs(),
-          RequestIds.of(req));
+          RequestIds.of(req), Requests.acks(req));
     } catch (KvException e) {
       HttpErrors.render(req, e, contextField(context));
       return;

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
+import ringkv.node.engine.KvService;
+import ringkv.node.peer.KvMessages;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -124,5 +126,28 @@ public final class Requests {
       // fall through to the error below
     }
     throw new KvException(ErrorCode.BAD_REQUEST, "shard id \"" + text + "\" is not a positive integer");
+  }
+
+  /**
+   * How many replicas of the key's shard must hold a write before it is answered: the
+   * {@code RingKV-Acks} header (1 to {@link KvMessages#ACKS_MAX}), 1 without it; 400 otherwise.
+   * The course clients never send it.
+   */
+  public static int acks(HttpServerRequest req) {
+    String raw = req.getHeader(KvService.ACKS_HEADER);
+    if (raw == null) {
+      return 1;
+    }
+    try {
+      int acks = Integer.parseInt(raw.trim());
+      if (acks >= 1 && acks <= KvMessages.ACKS_MAX) {
+        return acks;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the error below
+    }
+    throw new KvException(ErrorCode.BAD_REQUEST, KvService.ACKS_HEADER + " must be an integer"
+        + " from 1 to " + KvMessages.ACKS_MAX + " (replicas that hold a write before it is"
+        + " answered), not \"" + raw + "\"");
   }
 }

@@ -207,7 +207,7 @@ public final class ShardDialect {
     KvBody body = Requests.kvBody(req, rawBody, "causal-metadata");
     KvRequest request = new KvRequest(op, key, body.rawValue(),
         ContextJson.read(body.context(), kv.clockLimit()), config.causalWaitMs(),
-        RequestIds.of(req));
+        RequestIds.of(req), Requests.acks(req));
     kv.execute(request, 0, false).onComplete(ar -> {
       if (ar.failed()) {
         HttpErrors.fail(req, ar.cause());

@@ -28,6 +28,8 @@ import ringkv.ring.Ring;
  * @param kvsCausalWaitMs the same wait in the view-change dialect (then 400, SPEC §4)
  * @param kvsRequestTimeoutMs how long a view-change dialect key-value request may take before
  *     it answers 503 (SPEC §4: 5 s)
+ * @param acksWaitMs how long a write that asked for more replicas ({@code RingKV-Acks}) waits
+ *     for their acknowledgements before it answers 503 with how many held it
  * @param antiEntropyIntervalMs how often a node reconciles its shard's data with one peer
  * @param exitWithParent {@code EXIT_WITH_PARENT=1}: the node stops (gracefully) when the process
  *     that started it exits, so a supervisor that dies without stopping it (a test JVM killed
@@ -62,6 +64,7 @@ public record NodeConfig(
     long causalWaitMs,
     long kvsCausalWaitMs,
     long kvsRequestTimeoutMs,
+    long acksWaitMs,
     long forwardTimeoutMs,
     long connectTimeoutMs,
     long replicationTickMs,
@@ -123,6 +126,7 @@ public record NodeConfig(
     d.put("CAUSAL_WAIT_MS", 3_000L);
     d.put("KVS_CAUSAL_WAIT_MS", 2_000L);
     d.put("KVS_REQUEST_TIMEOUT_MS", 5_000L);
+    d.put("ACKS_WAIT_MS", 2_000L);
     d.put("FORWARD_TIMEOUT_MS", 4_500L);
     d.put("CONNECT_TIMEOUT_MS", 500L);
     d.put("REPLICATION_TICK_MS", 25L);
@@ -219,6 +223,7 @@ public record NodeConfig(
         number(s, "CAUSAL_WAIT_MS", 1, 60_000),
         number(s, "KVS_CAUSAL_WAIT_MS", 1, 60_000),
         number(s, "KVS_REQUEST_TIMEOUT_MS", 1, 600_000),
+        number(s, "ACKS_WAIT_MS", 1, 60_000),
         number(s, "FORWARD_TIMEOUT_MS", 1, 120_000),
         number(s, "CONNECT_TIMEOUT_MS", 1, 60_000),
         number(s, "REPLICATION_TICK_MS", 1, 60_000),
@@ -354,7 +359,7 @@ public record NodeConfig(
         + " BIND_ADDRESS=" + bindHost
         + " VNODES_PER_SHARD=" + vnodesPerShard + " CAUSAL_WAIT_MS=" + causalWaitMs
         + " KVS_CAUSAL_WAIT_MS=" + kvsCausalWaitMs
-        + " KVS_REQUEST_TIMEOUT_MS=" + kvsRequestTimeoutMs
+        + " KVS_REQUEST_TIMEOUT_MS=" + kvsRequestTimeoutMs + " ACKS_WAIT_MS=" + acksWaitMs
         + " FORWARD_TIMEOUT_MS=" + forwardTimeoutMs + " CONNECT_TIMEOUT_MS=" + connectTimeoutMs
         + " REPLICATION_TICK_MS=" + replicationTickMs
         + " HEARTBEAT_INTERVAL_MS=" + heartbeatIntervalMs + " FAILURE_TIMEOUT_MS=" + failureTimeoutMs

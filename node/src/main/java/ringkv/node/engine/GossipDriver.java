@@ -42,9 +42,12 @@ public final class GossipDriver {
   private boolean flushScheduled;
   private long timerId = -1;
 
+  private final ReplicaAcks acks;
+
   public GossipDriver(Vertx vertx, Context context, Clock clock, ReplicationQueue queue,
       PeerClient peers, PeerLiveness liveness, NodeAddress self, long tickMs, long timeoutMs,
-      NodeMetrics metrics) {
+      NodeMetrics metrics, ReplicaAcks acks) {
+    this.acks = acks;
     this.vertx = vertx;
     this.context = context;
     this.clock = clock;
@@ -103,6 +106,7 @@ public final class GossipDriver {
       long now = clock.millis();
       if (ar.succeeded()) {
         queue.onAck(batch.peer(), batch.id(), now);
+        acks.acked(batch.peer(), batch.entries());
         metrics.batchAcknowledged(batch.peer(), batch.entries().size());
         if (failing.remove(batch.peer())) {
           LOG.info("event=replication-recovered node={} peer={}", self, batch.peer());

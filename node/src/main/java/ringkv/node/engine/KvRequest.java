@@ -15,10 +15,16 @@ import ringkv.gossip.KeyValueCore;
  *     owner's carry it), or null
  */
 public record KvRequest(KeyValueCore.Op op, String key, String valueJson, CausalContext context,
-    long waitMs, String requestId) {
+    long waitMs, String requestId, int acks) {
   public KvRequest {
     Objects.requireNonNull(op, "op");
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(context, "context");
+  }
+
+  /** A request answered once this replica holds its write ({@code acks} 1). */
+  public KvRequest(KeyValueCore.Op op, String key, String valueJson, CausalContext context,
+      long waitMs, String requestId) {
+    this(op, key, valueJson, context, waitMs, requestId, 1);
   }
 }

@@ -5,11 +5,13 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.CausalContext;
@@ -73,9 +75,12 @@ public final class KvService {
   private long sweepTimer = -1;
   private boolean sweeping;
 
+  private final ReplicaAcks acks;
+
   public KvService(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
       KeyValueCore core, PeerLiveness liveness, PeerClient peers, GossipDriver gossip,
-      NodeMetrics metrics) {
+      NodeMetrics metrics, ReplicaAcks acks) {
+    this.acks = acks;
     this.vertx = vertx;
     this.clock = clock;
     this.config = config;
@@ -167,7 +172,7 @@ public final class KvService {
     }
     ForwardRequest forward = new ForwardRequest(request.op(), request.key(),
         request.valueJson(), request.context(), request.waitMs(), hops + 1, c.epoch(),
-        state.self(), member, request.requestId());
+        state.self(), member, request.requestId(), request.acks());
     // A replica still catching up answers for its own shard: the client asked a replica of the
     // key and gets no "address" (SPEC: only a node outside the key's shard names the owner).
     boolean proxied = !member;
@@ -191,6 +196,11 @@ public final class KvService {
     if (request.op() == KeyValueCore.Op.PUT && request.valueJson() == null) {
       return Future.failedFuture(new KvException(ErrorCode.VALUE_MISSING));
     }
+    int replicas = state.current().membersOf(shard).size();
+    if (request.acks() > replicas) {
+      return Future.failedFuture(new KvException(ErrorCode.BAD_REQUEST, ACKS_HEADER + ": "
+          + request.acks() + ", but the key's shard has " + replicas + " replicas"));
+    }
     Optional<Version> missing = core.missing(key, request.context());
     Future<Void> ready = missing.isEmpty()
         ? Future.succeededFuture() : observed(request.op(),
@@ -200,10 +210,16 @@ public final class KvService {
           && k.code() == ErrorCode.CAUSAL_TIMEOUT
           ? Future.succeededFuture() : Future.failedFuture(err));
     }
-    return ready.map(v -> perform(request, shard));
+    return ready.compose(v -> perform(request, shard));
   }
 
-  private KvReply perform(KvRequest request, int shard) {
+  /**
+   * The request header a write sends to be answered only once this many replicas of its shard
+   * hold it (1, the default, is the replica that serves it).
+   */
+  public static final String ACKS_HEADER = "RingKV-Acks";
+
+  private Future<KvReply> perform(KvRequest request, int shard) {
     KeyValueCore.Result r = core.perform(request.op(), request.key(), request.valueJson(),
         request.context(), clock.millis());
     if (r.outcome() == KeyValueCore.Outcome.QUEUE_FULL) {
@@ -213,8 +229,18 @@ public final class KvService {
     if (r.wrote()) {
       gossip.flushSoon();
     }
-    return new KvReply(r.outcome(), r.valueJson(), r.context(), shard,
+    KvReply reply = new KvReply(r.outcome(), r.valueJson(), r.context(), shard,
         state.self().toString(), false);
+    if (request.acks() <= 1 || !r.wrote()) {
+      return Future.succeededFuture(reply);
+    }
+    Set<String> others = new HashSet<>();
+    for (NodeAddress m : state.current().membersOf(shard)) {
+      if (!m.equals(state.self())) {
+        others.add(m.toString());
+      }
+    }
+    return acks.await(r.entry(), others, request.acks(), config.acksWaitMs()).map(reply);
   }
 
   /** Records how a causal wait of a request of {@code op} ended, once it ends. */

@@ -24,6 +24,8 @@ public enum ErrorCode {
   UNAVAILABLE(503, "Unable to satisfy request"),
   OVERLOADED(503, "Too many requests in flight"),
   QUEUE_FULL(503, "Replication queue is full"),
+  /** Fewer replicas than the client asked for ({@code RingKV-Acks}) held a write in time. */
+  TOO_FEW_ACKS(503, "Not enough replicas acknowledged the write"),
   VIEW_CHANGE(500, "View change in progress"),
   /** 503 like every "try again later" answer of SPEC §2 (409 is not in the contract). */
   VIEW_CHANGE_CONFLICT(503, "Another view change is in progress"),

@@ -28,7 +28,8 @@ public final class KvException extends RuntimeException {
   /** The {@code "error"} string a client sees. */
   public String clientError() {
     boolean generic = code == ErrorCode.BAD_JSON || code == ErrorCode.BAD_REQUEST
-        || code == ErrorCode.BAD_METADATA || code == ErrorCode.VIEW_CHANGE_FAILED;
+        || code == ErrorCode.BAD_METADATA || code == ErrorCode.VIEW_CHANGE_FAILED
+        || code == ErrorCode.TOO_FEW_ACKS;
     return generic && !getMessage().equals(code.error())
         ? code.error() + ": " + getMessage() : code.error();
   }

@@ -27,6 +27,8 @@ public final class KvMessages {
   public static final int ENTRIES_PER_MESSAGE_MAX = 100_000;
   /** Forwarding hops a request may have made (a stale route needs one more, never many). */
   public static final int HOPS_MAX = 8;
+  /** The most replicas a write may ask to be answered after ({@code RingKV-Acks}). */
+  public static final int ACKS_MAX = ringkv.ring.NodeAddress.ADDRESSES_PER_LIST_MAX;
   /** Longest request id a forwarded request may carry. */
   public static final int REQUEST_ID_CHARS_MAX = 64;
   /** Longest node id in a reply. */
@@ -40,7 +42,7 @@ public final class KvMessages {
    */
   public record ForwardRequest(KeyValueCore.Op op, String key, String valueJson,
       CausalContext context, long waitMs, int hops, long epoch, NodeAddress from,
-      boolean fromCatchingUp, String requestId) {
+      boolean fromCatchingUp, String requestId, int acks) {
     public ForwardRequest {
       Objects.requireNonNull(op, "op");
       Objects.requireNonNull(key, "key");
@@ -51,7 +53,14 @@ public final class KvMessages {
     public ForwardRequest(KeyValueCore.Op op, String key, String valueJson,
         CausalContext context, long waitMs, int hops, long epoch, NodeAddress from,
         boolean fromCatchingUp) {
-      this(op, key, valueJson, context, waitMs, hops, epoch, from, fromCatchingUp, null);
+      this(op, key, valueJson, context, waitMs, hops, epoch, from, fromCatchingUp, null, 1);
+    }
+
+    public ForwardRequest(KeyValueCore.Op op, String key, String valueJson,
+        CausalContext context, long waitMs, int hops, long epoch, NodeAddress from,
+        boolean fromCatchingUp, String requestId) {
+      this(op, key, valueJson, context, waitMs, hops, epoch, from, fromCatchingUp, requestId,
+          1);
     }
 
     public static final Codec<ForwardRequest> CODEC = Codec.object("a forwarded request",
@@ -59,13 +68,14 @@ public final class KvMessages {
             .text("value-json", m.valueJson()).context("context", m.context())
             .number("wait-ms", m.waitMs()).number("hops", m.hops()).number("epoch", m.epoch())
             .address("from", m.from()).bool("from-catching-up", m.fromCatchingUp())
-            .text("request-id", m.requestId()),
+            .text("request-id", m.requestId()).number("acks", m.acks()),
         f -> new ForwardRequest(KvMessages.op(f.text("op", 16)), f.text("key", Integer.MAX_VALUE),
             f.textOrNull("value-json", Integer.MAX_VALUE), f.context("context", Long.MAX_VALUE),
             f.number("wait-ms", 0, WAIT_MS_MAX, 0), (int) f.number("hops", 0, HOPS_MAX, 0),
             f.number("epoch", 0, Long.MAX_VALUE, 0), f.address("from"),
             f.bool("from-catching-up", false),
-            f.textOrNull("request-id", REQUEST_ID_CHARS_MAX)));
+            f.textOrNull("request-id", REQUEST_ID_CHARS_MAX),
+            (int) f.number("acks", 1, ACKS_MAX, 1)));
   }
 
   static KeyValueCore.Op op(String text) {

@@ -34,10 +34,17 @@ class ChaosChecksTest {
   void schedulesNeverImpairMoreThanAMinorityOfAShardAndEndEveryFault() {
     Map<Nemesis.Action, Integer> kinds = new EnumMap<>(Nemesis.Action.class);
     for (long seed = 0; seed < 300; seed++) {
-      for (int variant = 0; variant < 4; variant++) {
+      for (int variant = 0; variant < 8; variant++) {
         boolean partitions = variant % 2 == 0;
-        boolean clocks = variant >= 2;
-        List<Nemesis.Step> steps = Nemesis.schedule(seed, SHARDS, partitions, clocks, 30_000);
+        boolean clocks = variant % 4 >= 2;
+        boolean views = variant >= 4;
+        List<Nemesis.Step> steps = Nemesis.schedule(seed, SHARDS, partitions, clocks, views,
+            30_000);
+        List<Nemesis.Step> reshards = steps.stream()
+            .filter(s -> s.action() == Nemesis.Action.RESHARD).toList();
+        assertEquals(views ? List.of(Nemesis.Step.reshard(10_000, 1),
+            Nemesis.Step.reshard(20_000, 2)) : List.of(), reshards,
+            "into one shard at a third, back at two thirds");
         assertTrue(steps.size() >= 8, "seed " + seed + ": only " + steps.size() + " steps");
         Set<Integer> impaired = new HashSet<>();
         Map<Integer, Nemesis.Action> downBy = new HashMap<>();
@@ -80,6 +87,7 @@ class ChaosChecksTest {
               impaired.removeAll(cut);
               cut.clear();
             }
+            case RESHARD -> assertTrue(s.nodes().isEmpty(), "impairs nobody: " + s);
             default -> throw new AssertionError(s);
           }
           for (List<Integer> shard : SHARDS) {

@@ -38,7 +38,10 @@ import ringkv.tests.support.LocalCluster;
  * docker kill/stop/start/pause/unpause, partitions where the backend can cut the network, and a
  * restart with the node's clock moved 1-5 minutes either way where it can run faketime) for
  * -Dchaos.seconds (default 30), never impairing more than one replica of a shard at once, and
- * ends every fault. Then the clients stop and the checks run:
+ * ends every fault. Meanwhile the cluster is resharded into one shard at a third of the run and
+ * back into two at two thirds (issue 17: view changes under faults roll back or complete, and
+ * lose nothing; -Dchaos.viewChanges=false leaves them out). Then the clients stop, the layout
+ * is read again, and the checks run:
  *  1. convergence (Convergence, bounded): every node returns the same value or absence for
  *     every key and the replicas of each shard report equal key counts; the time it took;
  *  2. lost writes (LostWrites): acknowledged writes that are the last of their key in the
@@ -69,6 +72,14 @@ abstract class ChaosSuite {
   /** Starts this suite's cluster: {@link #NODES} durable nodes, {@link #SHARDS} shards. */
   abstract ClusterBackend startBackend(Path data);
 
+  /**
+   * Whether the nemesis also reshards the cluster mid-run (twice: into one shard, and back).
+   * {@code -Dchaos.viewChanges=false} turns it off.
+   */
+  boolean viewChanges() {
+    return Boolean.parseBoolean(System.getProperty("chaos.viewChanges", "true"));
+  }
+
   /** Why a fault kind this backend cannot inject is skipped (printed), or null. */
   abstract String skippedFaults();
 
@@ -91,7 +102,7 @@ abstract class ChaosSuite {
     List<String> keys = IntStream.range(0, KEYS).mapToObj(i -> "k" + i).toList();
     Layout layout = Layout.read(backend, keys);
     List<Nemesis.Step> schedule = Nemesis.schedule(seed, layout.groups(), backend.partitions(),
-        backend.clockFaults(), TimeUnit.SECONDS.toMillis(seconds));
+        backend.clockFaults(), viewChanges(), TimeUnit.SECONDS.toMillis(seconds));
     String replay = "seed=" + seed + " backend=" + backend.name() + " (replay: -Dchaos.seed="
         + seed + " -Dchaos.seconds=" + seconds + ")";
     String plan = "shards " + layout.members() + "\nschedule:\n"
@@ -109,8 +120,10 @@ abstract class ChaosSuite {
           + plan + "\nnode logs: " + backend.logs(), e);
     }
     workload.stop();
+    // The reshards may have changed the layout: the replicas to compare are today's.
+    Layout after = viewChanges() ? Layout.read(backend, keys) : layout;
     Convergence.Outcome converged =
-        Convergence.await(backend, layout, keys, CONVERGENCE_TIMEOUT);
+        Convergence.await(backend, after, keys, CONVERGENCE_TIMEOUT);
     check(workload.history(), converged, nemesis.counts(), seed, seconds,
         replay + "\n" + plan);
   }

@@ -74,6 +74,21 @@ public interface ClusterBackend extends AutoCloseable {
     throw new UnsupportedOperationException(name() + " cannot move a node's clock");
   }
 
+  /**
+   * Asks node {@code node} to reshard the cluster into {@code shards} shards over every node:
+   * {@code PUT /key-value-store-shard/reshard} in the shard dialect, {@code PUT
+   * /kvs/view-change} with the whole view and {@code size()/shards} replicas in the other.
+   * Throws {@link AssertionError} when no answer came.
+   */
+  default Http.Reply reshard(int node, int shards) {
+    if (dialect() == Dialect.SHARD) {
+      return send(node, "PUT", "/key-value-store-shard/reshard",
+          "{\"shard-count\":" + shards + "}");
+    }
+    return send(node, "PUT", "/kvs/view-change", "{\"view\":\"" + String.join(",", addresses())
+        + "\",\"repl-factor\":" + size() / shards + "}");
+  }
+
   /** Where the nodes' logs are (for failure messages). */
   String logs();
 

@@ -10,9 +10,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
+import ringkv.tests.support.Http;
 
 /**
  * Injects faults into a {@link ClusterBackend} on a schedule drawn in advance from a seed, in
@@ -20,7 +22,10 @@ import java.util.stream.Collectors;
  * (SIGTERM, {@code docker stop}) and restart, pause (SIGSTOP/SIGCONT, {@code docker pause}),
  * partitions where the backend has them, and clock faults where it has those: a node restarted
  * with its wall clock moved by one to five minutes, either way (a broken NTP; an honest node,
- * which must keep working and lose nothing), then restarted with the right clock.
+ * which must keep working and lose nothing), then restarted with the right clock. With view
+ * changes on, the cluster is also resharded twice while the faults go on: into one shard of
+ * every node at a third of the run, back to its shards at two thirds (a live node coordinates;
+ * a change that cannot finish under the faults rolls back, and the checks hold either way).
  *
  * <p>The schedule ({@link #schedule}) is a pure function of the seed, the shard layout, whether
  * partitions are available and the duration, so a failing run's schedule is replayed by its
@@ -31,7 +36,9 @@ import java.util.stream.Collectors;
  * side of a partition), so every shard keeps a majority of live, connected replicas and the
  * workload makes progress; a shard with fewer than 3 replicas has no minority to spare and is
  * rejected.
- * At most one partition holds at a time (a heal ends all).
+ * At most one partition holds at a time (a heal ends all). The invariant, kept for the first
+ * layout, holds for the one-shard layout too: with k shards of r, at most k(r-1)/2 nodes are
+ * impaired, at most (kr-1)/2.
  *
  * <p>{@link #run} applies the steps in order, each at its offset or, when an earlier step took
  * longer (a restart waits until the node serves), right after it. Applying in order keeps the
@@ -52,9 +59,9 @@ final class Nemesis {
   private static final long SKEW_S_MIN = 60;
   private static final long SKEW_S_SPREAD = 240;
 
-  /** What a step does. The first five are faults; the others end one. */
+  /** What a step does. The first five are faults; the next four end one; RESHARD changes it. */
   enum Action {
-    KILL, STOP, PAUSE, PARTITION, SKEW, RESTART, RESUME, HEAL, UNSKEW;
+    KILL, STOP, PAUSE, PARTITION, SKEW, RESTART, RESUME, HEAL, UNSKEW, RESHARD;
 
     boolean isFault() {
       return ordinal() <= SKEW.ordinal();
@@ -64,17 +71,26 @@ final class Nemesis {
   /**
    * One step: at {@code atMs} after the start, {@code action} on {@code nodes}; a partition cuts
    * {@code nodes} off from {@code others}; a clock fault moves their clocks by
-   * {@code clockOffsetS} seconds.
+   * {@code clockOffsetS} seconds; a reshard asks for {@code shards} shards.
    */
   record Step(long atMs, Action action, List<Integer> nodes, List<Integer> others,
-      long clockOffsetS) {
+      long clockOffsetS, int shards) {
     Step {
       nodes = List.copyOf(nodes);
       others = List.copyOf(others);
     }
 
+    Step(long atMs, Action action, List<Integer> nodes, List<Integer> others,
+        long clockOffsetS) {
+      this(atMs, action, nodes, others, clockOffsetS, 0);
+    }
+
     Step(long atMs, Action action, List<Integer> nodes, List<Integer> others) {
-      this(atMs, action, nodes, others, 0);
+      this(atMs, action, nodes, others, 0, 0);
+    }
+
+    static Step reshard(long atMs, int shards) {
+      return new Step(atMs, Action.RESHARD, List.of(), List.of(), 0, shards);
     }
 
     String describe(List<String> addresses) {
@@ -82,7 +98,8 @@ final class Nemesis {
           .collect(Collectors.joining(","));
       String rest = others.isEmpty() ? ""
           : " | " + others.stream().map(i -> "n" + i).collect(Collectors.joining(","));
-      String clock = action == Action.SKEW ? String.format(" clock %+ds", clockOffsetS) : "";
+      String clock = action == Action.SKEW ? String.format(" clock %+ds", clockOffsetS)
+          : action == Action.RESHARD ? " to " + shards + " shard" + (shards == 1 ? "" : "s") : "";
       return String.format("+%6dms %-9s %s%s%s", atMs, action.name().toLowerCase(), names, rest,
           clock);
     }
@@ -104,11 +121,14 @@ final class Nemesis {
   private final Set<Integer> skewed = new LinkedHashSet<>();
   private boolean partitioned;
   private final Map<String, Integer> counts = new LinkedHashMap<>();
+  /** Reshards under way (each on a thread of its own). */
+  private final List<CompletableFuture<Boolean>> reshards = new ArrayList<>();
 
   Nemesis(ClusterBackend backend, List<Step> schedule) {
     this.backend = backend;
     this.schedule = List.copyOf(schedule);
-    for (String kind : List.of("kill", "stop", "pause", "restart", "partition", "skew")) {
+    for (String kind : List.of("kill", "stop", "pause", "restart", "partition", "skew",
+        "reshard", "reshard-not-done")) {
       counts.put(kind, 0);
     }
   }
@@ -126,6 +146,12 @@ final class Nemesis {
   /** As above; {@code clockFaults} adds clock faults (the backend can move a node's clock). */
   static List<Step> schedule(long seed, List<List<Integer>> shards, boolean partitions,
       boolean clockFaults, long durationMs) {
+    return schedule(seed, shards, partitions, clockFaults, false, durationMs);
+  }
+
+  /** As above; {@code viewChanges} adds the two reshards of the class comment. */
+  static List<Step> schedule(long seed, List<List<Integer>> shards, boolean partitions,
+      boolean clockFaults, boolean viewChanges, long durationMs) {
     // Nodes by (shard, position in it), not by index: one seed draws the same roles whatever
     // the numbering of the nodes (ports differ from run to run).
     List<Integer> order = new ArrayList<>();
@@ -196,6 +222,10 @@ final class Nemesis {
             List.of()));
       }
     }
+    if (viewChanges && shards.size() > 1) {
+      steps.add(Step.reshard(durationMs / 3, 1));
+      steps.add(Step.reshard(durationMs * 2 / 3, shards.size()));
+    }
     // At one instant, ends come before new faults: the invariant was checked that way.
     steps.sort(Comparator.comparingLong(Step::atMs).thenComparing(s -> s.action().isFault()));
     return List.copyOf(steps);
@@ -245,12 +275,14 @@ final class Nemesis {
     } catch (RuntimeException | Error e) {
       try {
         restoreAll();
+        awaitReshards();
       } catch (RuntimeException | Error r) {
         e.addSuppressed(r);
       }
       throw e;
     }
     restoreAll();
+    awaitReshards();
   }
 
   private void play() {
@@ -319,8 +351,48 @@ final class Nemesis {
         counts.merge("skew", 1, Integer::sum);
       });
       case UNSKEW -> step.nodes().forEach(this::unskew);
+      case RESHARD -> reshard(step.shards());
       default -> throw new IllegalStateException("unknown action " + step.action());
     }
+  }
+
+  /**
+   * Asks a node that is up, running and not skewed to reshard, on a thread of its own (the
+   * schedule goes on: a change waits for its participants, and a paused one is resumed by a
+   * later step). A change the faults do not let finish rolls back; both outcomes are fine, the
+   * checks after the run decide. {@link #run} waits for it at the end.
+   */
+  private void reshard(int shards) {
+    int coordinator = -1;
+    for (int n = 0; n < backend.size() && coordinator < 0; n++) {
+      if (!down.contains(n) && !paused.contains(n) && !skewed.contains(n)) {
+        coordinator = n;
+      }
+    }
+    if (coordinator < 0) {
+      counts.merge("reshard-not-done", 1, Integer::sum);
+      return;
+    }
+    int via = coordinator;
+    reshards.add(CompletableFuture.supplyAsync(() -> {
+      Http.Reply answer;
+      try {
+        answer = backend.reshard(via, shards);
+      } catch (AssertionError e) {
+        answer = null; // no answer (a partition, a timeout): the change may or may not be in
+      }
+      System.out.printf("[chaos] reshard to %d via n%d: %s%n", shards, via,
+          answer == null ? "no answer" : answer.status() + " " + answer.raw().strip());
+      return answer != null && answer.status() == 200;
+    }));
+  }
+
+  /** Waits for the reshards started (each bounded by the backend's request timeout). */
+  private void awaitReshards() {
+    for (CompletableFuture<Boolean> r : reshards) {
+      counts.merge(r.join() ? "reshard" : "reshard-not-done", 1, Integer::sum);
+    }
+    reshards.clear();
   }
 
   private void unskew(int node) {

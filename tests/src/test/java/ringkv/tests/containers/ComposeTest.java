@@ -70,6 +70,7 @@ import ringkv.tests.support.LocalCluster;
 class ComposeTest {
   private static final Duration READY = Duration.ofSeconds(120);
   private static final Duration COMPOSE_TIMEOUT = Duration.ofMinutes(5);
+  private static final String SECRET = "compose-test-" + java.util.UUID.randomUUID();
 
   private ContainerEngine engine;
   private Path repository;
@@ -91,6 +92,7 @@ class ComposeTest {
       env.put("COMPOSE_DOCKER_CLI_BUILD", "0");
       env.put("DOCKER_BUILDKIT", "0");
       env.put("JAVA_TOOL_OPTIONS", String.join(" ", LocalCluster.JVM_FLAGS));
+      env.put("CLUSTER_SECRET", SECRET); // the files refuse to start without one
       return engine.withEngine(COMPOSE_TIMEOUT, env, command.toArray(String[]::new));
     }
 
@@ -192,6 +194,8 @@ class ComposeTest {
     engine.awaitHealthy(IntStream.rangeClosed(1, 6).mapToObj(i -> "ringkv-node" + i).toList(),
         Duration.ofSeconds(60));
     assertShardLayout(b, nodes);
+    Http.Reply unsigned = b.send(0, "POST", "/internal/config", "{}");
+    assertEquals(401, unsigned.status(), "peers authenticate (CLUSTER_SECRET): " + unsigned);
 
     Map<String, String> written = new LinkedHashMap<>();
     for (int k = 0; k < 60; k++) {

@@ -1,0 +1,35 @@
+package ringkv.tools;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code ./kvs abort}: stops the change the node coordinates while it copies keys. */
+@Command(name = "abort", mixinStandardHelpOptions = true,
+    description = "Abort the view change that --node coordinates (only while it copies keys; "
+        + "everything rolls back). Exits 1 when no change is copying there.")
+final class AbortCommand implements Callable<Integer> {
+  @Mixin
+  private Connection connection;
+
+  @Override
+  public Integer call() {
+    Output out = connection.output();
+    NodeClient.Request post = new NodeClient.Request("POST", "/admin/view-change/abort",
+        Json.object(), NodeClient.Credential.ADMIN, null);
+    Reply r = connection.client().send(connection.seed(), post);
+    if (r.status() == 404) {
+      throw new CliException(ExitCodes.REFUSED, "no change that " + connection.seed()
+          + " coordinates is copying keys (only a copy can be aborted; the coordinator is the "
+          + "node the change was sent to)");
+    }
+    r.expectOk();
+    if (out.json()) {
+      out.json(Json.object().put("message", r.json().path("message").asText()));
+    } else {
+      out.line("Abort requested on " + connection.seed()
+          + ": the change rolls back and its commit answers 503");
+    }
+    return ExitCodes.OK;
+  }
+}

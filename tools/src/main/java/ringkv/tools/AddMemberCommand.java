@@ -1,0 +1,60 @@
+package ringkv.tools;
+
+import java.util.Comparator;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code ./kvs add-member ADDR [--shard ID]}: places a node in a shard through the shard
+ * dialect's {@code PUT /key-value-store-shard/add-member/<id>}; without {@code --shard}, in the
+ * shard with the fewest members (the lowest id on a tie).
+ */
+@Command(name = "add-member", mixinStandardHelpOptions = true,
+    description = "Add a node to a shard (it receives the shard's keys before the change ends).")
+final class AddMemberCommand implements Callable<Integer> {
+  @Mixin
+  private Connection connection;
+
+  @Mixin
+  private ChangeOptions change;
+
+  @Parameters(index = "0", paramLabel = "HOST:PORT", description = "The node to add.")
+  private String address;
+
+  @Option(names = "--shard", paramLabel = "ID",
+      description = "Shard to add it to (default: the one with the fewest members).")
+  private Integer shard;
+
+  @Override
+  public Integer call() {
+    Output out = connection.output();
+    NodeClient client = connection.client();
+    String node = Connection.Target.parse(address).address();
+    int id = shard != null ? shard : smallestShard(RingSnapshot.fetch(client, connection.seed()));
+    NodeClient.Request put = new NodeClient.Request("PUT",
+        "/key-value-store-shard/add-member/" + id,
+        Json.object().put("socket-address", node), NodeClient.Credential.ADMIN, null);
+    Reply r = ChangeWatcher.run(client, connection.seed(), put, change.waitTime(), out)
+        .expectOk();
+    RingSnapshot after = RingSnapshot.fetch(client, connection.seed());
+    if (out.json()) {
+      out.json(Json.object().put("address", node).put("shard-id", id)
+          .put("epoch", after.epoch()).put("message", r.json().path("message").asText()));
+    } else {
+      out.line("Added " + node + " to shard " + id + " (epoch " + after.epoch() + ")");
+    }
+    return ExitCodes.OK;
+  }
+
+  static int smallestShard(RingSnapshot ring) {
+    return ring.shards().stream()
+        .min(Comparator.comparingInt((RingSnapshot.Shard s) -> s.members().size())
+            .thenComparingInt(RingSnapshot.Shard::id))
+        .orElseThrow(() -> new CliException(ExitCodes.REFUSED, ring.node()
+            + " has no shard yet; give --shard"))
+        .id();
+  }
+}

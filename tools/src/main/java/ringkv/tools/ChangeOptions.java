@@ -1,0 +1,19 @@
+package ringkv.tools;
+
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** How long a command that changes the view waits for the change to end. */
+final class ChangeOptions {
+  @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "600",
+      description = "How long to wait for the change to end (default ${DEFAULT-VALUE} s); "
+          + "past that the CLI exits 3 and the change may still be running.")
+  private long waitSeconds;
+
+  Duration waitTime() {
+    if (waitSeconds < 1 || waitSeconds > 86_400) {
+      throw new CliException(ExitCodes.USAGE, "--wait must be between 1 and 86400 seconds");
+    }
+    return Duration.ofSeconds(waitSeconds);
+  }
+}

@@ -1,0 +1,47 @@
+package ringkv.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./kvs commit}: runs the plan staged on the node ({@code POST /admin/plan/commit} with
+ * the epoch the plan was made at, so it runs only on the cluster it was made for), printing the
+ * change's progress while keys are copied.
+ */
+@Command(name = "commit", mixinStandardHelpOptions = true,
+    description = "Run the plan staged on --node, with a progress line while keys are copied.")
+final class CommitCommand implements Callable<Integer> {
+  @Mixin
+  private Connection connection;
+
+  @Mixin
+  private ChangeOptions change;
+
+  @Option(names = "--epoch", paramLabel = "E",
+      description = "Commit only if the cluster is at epoch E (default: the plan's base epoch).")
+  private Long epoch;
+
+  @Override
+  public Integer call() {
+    Output out = connection.output();
+    NodeClient client = connection.client();
+    long base = epoch != null ? epoch
+        : PlanCommand.Show.staged(client, connection.seed()).json().path("base-epoch").asLong();
+    NodeClient.Request post = new NodeClient.Request("POST", "/admin/plan/commit",
+        Json.object().put("epoch", base), NodeClient.Credential.ADMIN, null);
+    JsonNode r = ChangeWatcher.run(client, connection.seed(), post, change.waitTime(), out)
+        .expectOk().json();
+    if (out.json()) {
+      out.json(r);
+    } else {
+      out.line("View change committed: epoch " + r.path("epoch").asLong() + ", "
+          + r.path("keys-moved").asLong() + " key copies, " + r.path("bytes-sent").asLong()
+          + " bytes, key requests refused for " + r.path("window-ms").asLong() + " ms, "
+          + ChangeWatcher.seconds(r.path("total-ms").asLong()) + " in all");
+    }
+    return ExitCodes.OK;
+  }
+}

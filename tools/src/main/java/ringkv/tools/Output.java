@@ -1,0 +1,29 @@
+package ringkv.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+
+/**
+ * Where a command writes: results to stdout (a table for people, or JSON with {@code --json}),
+ * errors and progress to stderr, so {@code ./kvs ... --json | jq} sees JSON only.
+ */
+record Output(PrintWriter out, PrintWriter err, boolean json) {
+
+  void line(String s) {
+    out.println(s);
+    out.flush();
+  }
+
+  void json(JsonNode node) {
+    out.println(Json.pretty(node));
+    out.flush();
+  }
+
+  /** A progress line for people: on stderr, never with {@code --json}. */
+  void progress(String s) {
+    if (!json) {
+      err.println(s);
+      err.flush();
+    }
+  }
+}

@@ -1,0 +1,180 @@
+package ringkv.tools;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code ./kvs plan KIND ...}: plans a view change on the node ({@code POST /admin/plan}) and
+ * shows it; the node keeps it staged until {@code ./kvs commit} runs it or
+ * {@code ./kvs plan drop} drops it. {@code ./kvs plan} (or {@code plan show}) shows the staged
+ * plan.
+ */
+@Command(name = "plan", mixinStandardHelpOptions = true,
+    description = "Plan a view change (shown, staged on --node, run by ./kvs commit).",
+    subcommands = {PlanCommand.Reshard.class, PlanCommand.AddMember.class,
+        PlanCommand.AddNode.class, PlanCommand.RemoveNode.class, PlanCommand.ViewChange.class,
+        PlanCommand.Show.class, PlanCommand.Drop.class})
+final class PlanCommand implements Callable<Integer> {
+  @Mixin
+  private Connection connection;
+
+  @Override
+  public Integer call() {
+    return Show.show(connection);
+  }
+
+  /** A kind of change: the body of {@code POST /admin/plan}. */
+  abstract static class Kind implements Callable<Integer> {
+    @Mixin
+    Connection connection;
+
+    abstract ObjectNode body();
+
+    @Override
+    public Integer call() {
+      Output out = connection.output();
+      NodeClient.Request post = new NodeClient.Request("POST", "/admin/plan", body(),
+          NodeClient.Credential.ADMIN, null);
+      Reply r = connection.client().send(connection.seed(), post).expectOk();
+      if (out.json()) {
+        out.json(r.json());
+      } else {
+        PlanFormat.format(connection.seed(), r.json()).forEach(out::line);
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "reshard", mixinStandardHelpOptions = true,
+      description = "Plan a reshard to N shards.")
+  static final class Reshard extends Kind {
+    @Parameters(index = "0", paramLabel = "N")
+    private int shards;
+
+    @Override
+    ObjectNode body() {
+      return Json.object().put("kind", "reshard").put("shard-count", shards);
+    }
+  }
+
+  @Command(name = "add-member", mixinStandardHelpOptions = true,
+      description = "Plan adding a node to a shard.")
+  static final class AddMember extends Kind {
+    @Parameters(index = "0", paramLabel = "HOST:PORT")
+    private String address;
+
+    @Option(names = "--shard", paramLabel = "ID", required = true)
+    private int shard;
+
+    @Override
+    ObjectNode body() {
+      return Json.object().put("kind", "add-member").put("shard-id", shard)
+          .put("socket-address", Connection.Target.parse(address).address());
+    }
+  }
+
+  @Command(name = "add-node", mixinStandardHelpOptions = true,
+      description = "Plan adding a node to the view (in no shard).")
+  static final class AddNode extends Kind {
+    @Parameters(index = "0", paramLabel = "HOST:PORT")
+    private String address;
+
+    @Override
+    ObjectNode body() {
+      return Json.object().put("kind", "add-node")
+          .put("socket-address", Connection.Target.parse(address).address());
+    }
+  }
+
+  @Command(name = "remove-node", mixinStandardHelpOptions = true,
+      description = "Plan removing a node from the view.")
+  static final class RemoveNode extends Kind {
+    @Parameters(index = "0", paramLabel = "HOST:PORT")
+    private String address;
+
+    @Override
+    ObjectNode body() {
+      return Json.object().put("kind", "remove-node")
+          .put("socket-address", Connection.Target.parse(address).address());
+    }
+  }
+
+  @Command(name = "view-change", mixinStandardHelpOptions = true,
+      description = "Plan a new view with a replication factor (the view-change dialect's "
+          + "change).")
+  static final class ViewChange extends Kind {
+    @Option(names = "--view", paramLabel = "A:P,B:P,...", required = true)
+    private String view;
+
+    @Option(names = "--repl-factor", paramLabel = "R", required = true)
+    private int factor;
+
+    @Override
+    ObjectNode body() {
+      return Json.object().put("kind", "view-change").put("view", view)
+          .put("repl-factor", factor);
+    }
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true,
+      description = "Show the plan staged on --node (exit 1 if none).")
+  static final class Show implements Callable<Integer> {
+    @Mixin
+    private Connection connection;
+
+    @Override
+    public Integer call() {
+      return show(connection);
+    }
+
+    /** The plan staged on {@code node}; exit 1 with a clear message when there is none. */
+    static Reply staged(NodeClient client, String node) {
+      Reply r = client.send(node, NodeClient.Request.get("/admin/plan"));
+      if (r.status() == 404) {
+        throw new CliException(ExitCodes.REFUSED, "no plan is staged on " + node
+            + " (./kvs plan KIND ... --node " + node + " stages one)");
+      }
+      return r.expectOk();
+    }
+
+    static int show(Connection connection) {
+      Output out = connection.output();
+      Reply r = staged(connection.client(), connection.seed());
+      if (out.json()) {
+        out.json(r.json());
+      } else {
+        PlanFormat.format(connection.seed(), r.json()).forEach(out::line);
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "drop", mixinStandardHelpOptions = true,
+      description = "Drop the plan staged on --node (exit 1 if none).")
+  static final class Drop implements Callable<Integer> {
+    @Mixin
+    private Connection connection;
+
+    @Override
+    public Integer call() {
+      Output out = connection.output();
+      NodeClient.Request delete = new NodeClient.Request("DELETE", "/admin/plan", null,
+          NodeClient.Credential.ADMIN, null);
+      Reply r = connection.client().send(connection.seed(), delete);
+      if (r.status() == 404) {
+        throw new CliException(ExitCodes.REFUSED, "no plan is staged on " + connection.seed());
+      }
+      r.expectOk();
+      if (out.json()) {
+        out.json(r.json());
+      } else {
+        out.line("Plan dropped on " + connection.seed());
+      }
+      return ExitCodes.OK;
+    }
+  }
+}

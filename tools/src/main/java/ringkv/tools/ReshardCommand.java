@@ -1,0 +1,45 @@
+package ringkv.tools;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code ./kvs reshard N}: re-lays the cluster over N shards through the shard dialect's
+ * {@code PUT /key-value-store-shard/reshard}, with a progress line while keys are copied.
+ */
+@Command(name = "reshard", mixinStandardHelpOptions = true,
+    description = "Change the number of shards (every shard needs two live nodes).")
+final class ReshardCommand implements Callable<Integer> {
+  @Mixin
+  private Connection connection;
+
+  @Mixin
+  private ChangeOptions change;
+
+  @Parameters(index = "0", paramLabel = "N", description = "The new shard count.")
+  private int shards;
+
+  @Override
+  public Integer call() {
+    if (shards < 1) {
+      throw new CliException(ExitCodes.USAGE, "the shard count must be a positive integer");
+    }
+    Output out = connection.output();
+    NodeClient client = connection.client();
+    NodeClient.Request put = new NodeClient.Request("PUT", "/key-value-store-shard/reshard",
+        Json.object().put("shard-count", shards), NodeClient.Credential.ADMIN, null);
+    Reply r = ChangeWatcher.run(client, connection.seed(), put, change.waitTime(), out)
+        .expectOk();
+    RingSnapshot after = RingSnapshot.fetch(client, connection.seed());
+    if (out.json()) {
+      out.json(Json.object().put("shard-count", after.shards().size())
+          .put("epoch", after.epoch()).put("message", r.json().path("message").asText()));
+    } else {
+      out.line("Resharded to " + after.shards().size() + " shards (epoch " + after.epoch()
+          + ")");
+    }
+    return ExitCodes.OK;
+  }
+}

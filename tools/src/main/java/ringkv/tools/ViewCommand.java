@@ -1,0 +1,50 @@
+package ringkv.tools;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code ./kvs view}: the current view, the members of every shard and the epoch. */
+@Command(name = "view", mixinStandardHelpOptions = true,
+    description = "Print the current view: the epoch, each shard's members (* = live) and live "
+        + "nodes in no shard.")
+final class ViewCommand implements Callable<Integer> {
+  @Mixin
+  private Connection connection;
+
+  @Override
+  public Integer call() {
+    Output out = connection.output();
+    ClusterView view = ClusterView.fetch(connection.client(), connection.seed());
+    if (out.json()) {
+      out.json(view.toJson());
+    } else {
+      format(view).forEach(out::line);
+    }
+    return ExitCodes.OK;
+  }
+
+  static List<String> format(ClusterView view) {
+    RingSnapshot ring = view.ring();
+    List<String> lines = new ArrayList<>();
+    lines.add("View of " + ring.node() + ": epoch " + ring.epoch() + ", "
+        + ring.shards().size() + " shards, " + view.nodes().size() + " nodes ("
+        + view.liveView().size() + " live)");
+    lines.add("");
+    Table t = Table.of("Shard", ">Members", ">Live", "Nodes (* = live)");
+    for (RingSnapshot.Shard s : ring.shards()) {
+      List<String> marked = new ArrayList<>();
+      s.members().forEach(m -> marked.add(m + (s.liveMembers().contains(m) ? "*" : "")));
+      t.row(s.id(), s.members().size(), s.liveMembers().size(), String.join(" ", marked));
+    }
+    lines.addAll(t.lines());
+    if (!view.unassigned().isEmpty()) {
+      lines.add("");
+      lines.add("In no shard (add with ./kvs add-member): "
+          + String.join(" ", view.unassigned()));
+    }
+    return lines;
+  }
+}
