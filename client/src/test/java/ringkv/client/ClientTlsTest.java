@@ -33,14 +33,14 @@ class ClientTlsTest {
   static Path dir;
   private static TestCertificates certs;
   private static TestCertificates otherCa;
+  private static Path[] nodeFiles;
   private final List<FakeNode> nodes = new ArrayList<>();
   private final List<RingKvClient> clients = new ArrayList<>();
 
   @BeforeAll
   static void makeCertificates() {
     certs = new TestCertificates(dir.resolve("ca"), "client-test-ca");
-    certs.issue("node");
-    certs.issue("client");
+    nodeFiles = certs.issue("node"); // also the client's certificate where one is required
     otherCa = new TestCertificates(dir.resolve("other"), "unrelated-ca");
     otherCa.issue("node");
   }
@@ -128,10 +128,8 @@ class ClientTlsTest {
             .operationTimeoutMs(3_000).requestTimeoutMs(2_000)));
     assertTrue(e.kind() == RingKvException.Kind.TLS
         || e.kind() == RingKvException.Kind.UNREACHABLE, e.toString());
-    Path[] client = {dir.resolve("ca").resolve("client-cert.pem"),
-        dir.resolve("ca").resolve("client-key.pem")};
     putGetDelete(client(RingKvClient.builder(n.address()).tlsCa(certs.caPem())
-        .tlsClientCertificate(client[0], client[1])));
+        .tlsClientCertificate(nodeFiles[0], nodeFiles[1])));
   }
 
   @Test
