@@ -76,16 +76,26 @@ public final class Bench {
     return new Report(options, args, targets, nodeMemory);
   }
 
-  private RingKvClient client(String seed) {
+  /**
+   * A client of {@code seed}; {@code secured}: with --cacert and the token (not for the
+   * ceiling server, which speaks plain HTTP).
+   */
+  private RingKvClient client(String seed, boolean secured) {
     // One connection per load slot: each slot has one operation outstanding, as each of
     // wrk's connections has one request outstanding.
-    return RingKvClient.builder(seed)
+    RingKvClient.Builder b = RingKvClient.builder(seed)
         .routing(options.routing())
         .inFlightMax(options.connections())
         .connectionsPerNodeMax(options.connections())
         .ioThreads(options.clientIoThreads())
-        .nativeTransport(options.clientNativeTransport())
-        .build();
+        .nativeTransport(options.clientNativeTransport());
+    if (secured && options.caPem() != null) {
+      b.tlsCa(options.caPem());
+    }
+    if (secured && options.token() != null) {
+      b.token(options.token().value());
+    }
+    return b.build();
   }
 
   private Report.Target ceiling() {
@@ -94,7 +104,7 @@ public final class Bench {
       String address = processes.startCeiling(options.valueSize());
       out.println("bench: ceiling server on " + address + " (fixed JSON answers, "
           + options.nodeJvmFlags() + ")");
-      try (RingKvClient client = client(address)) {
+      try (RingKvClient client = client(address, false)) {
         LoadRunner runner = new LoadRunner(client, options, "ceiling", out);
         LoadRunner.PhaseResult load = runner.load();
         ChildProcesses.CpuWindow cpu = processes.new CpuWindow(LoadRunner.MeasureWindow.NONE);
@@ -118,7 +128,7 @@ public final class Bench {
         seed = nodes.get(0);
         out.println("bench: cluster ready: " + nodes);
       }
-      try (RingKvClient client = client(seed)) {
+      try (RingKvClient client = client(seed, true)) {
         List<Report.Target> targets = measure(client, processes);
         nodeMemory = processes.nodeMemory();
         return targets;

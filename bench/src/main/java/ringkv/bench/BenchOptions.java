@@ -36,12 +36,24 @@ import ringkv.client.RingKvClient;
  * @param nodeJvmFlags JVM flags of started nodes and of the ceiling server
  * @param clientIoThreads event loop threads of the client library
  * @param clientNativeTransport let the client library use Netty's epoll transport
+ * @param caPem CA (PEM) to trust for HTTPS to a {@code --target} that serves TLS, or null:
+ *     plain HTTP
+ * @param token bearer token sent on every request (env {@code CLIENT_TOKEN}), or null
  */
 public record BenchOptions(long records, int valueSize, int connections, long durationMs,
     long warmupMs, Workload workload, boolean zipfian, String target, int startNodes,
     int startShards, RingKvClient.Routing routing, boolean ceiling, Path json, Path nodeJar,
     Path logDir, long seed, double rate, boolean lag, long lagIntervalMs, boolean atHalfMax,
-    List<String> nodeJvmFlags, int clientIoThreads, boolean clientNativeTransport) {
+    List<String> nodeJvmFlags, int clientIoThreads, boolean clientNativeTransport, Path caPem,
+    Secret token) {
+
+  /** A secret read from the environment; its {@code toString()} never shows it. */
+  public record Secret(String value) {
+    @Override
+    public String toString() {
+      return "(set)";
+    }
+  }
 
   /**
    * JVM flags of the nodes --start-cluster starts (and of the ceiling server): a node as it
@@ -98,6 +110,11 @@ public record BenchOptions(long records, int valueSize, int connections, long du
           + RingKvClient.IO_THREADS_DEFAULT + ")",
       "  --client-transport epoll|nio   the client library's transport: Netty's native epoll",
       "                            (where it loads, else NIO) or the JDK's NIO (epoll)",
+      "  --cacert FILE             HTTPS to --target, trusting this CA (PEM; the nodes'",
+      "                            TLS_CA); default env KVS_CA, else TLS_CA (plain HTTP)",
+      "  env CLIENT_TOKEN          sent as the bearer token on every request (secured",
+      "                            clusters); --lag and --at-half-max do not support",
+      "                            --cacert or a token (the lag probe speaks plain HTTP)",
       "  --help",
       "",
       "./kvs bench --compare redis [options] instead runs RingKV against a Redis Cluster of",
@@ -116,6 +133,11 @@ public record BenchOptions(long records, int valueSize, int connections, long du
     check(lagIntervalMs >= 1, "--lag-interval must be positive");
     check(!(atHalfMax && rate > 0), "--at-half-max chooses the rate itself; drop --rate");
     check(clientIoThreads >= 1 && clientIoThreads <= 64, "--client-io-threads must be in 1..64");
+    check(caPem == null || target != null,
+        "--cacert needs --target (--start-cluster starts plain HTTP nodes)");
+    check(!(lag || atHalfMax) || (caPem == null && token == null),
+        "--lag and --at-half-max need a plain cluster without CLIENT_TOKEN: the lag probe "
+        + "speaks plain HTTP without a token");
   }
 
   private static void check(boolean ok, String message) {
@@ -131,6 +153,12 @@ public record BenchOptions(long records, int valueSize, int connections, long du
    * @throws IllegalArgumentException with a one-line message for a bad option
    */
   public static BenchOptions parse(String... args) {
+    return parse(System.getenv(), args);
+  }
+
+  /** {@link #parse(String...)} with {@code env} as the environment. */
+  public static BenchOptions parse(java.util.Map<String, String> env, String... args) {
+    Path caPem = null;
     long records = 100_000;
     int valueSize = 100;
     int connections = 16;
@@ -203,6 +231,7 @@ public record BenchOptions(long records, int valueSize, int connections, long du
             case "--seed" -> seed = number(option, value);
             case "--client-io-threads" -> clientIoThreads = (int) number(option, value);
             case "--client-transport" -> clientNativeTransport = clientTransport(value);
+            case "--cacert" -> caPem = Path.of(value);
             case "--rate" -> {
               rate = number(option, value);
               check(rate >= 1, "--rate must be in 1.." + RATE_MAX);
@@ -221,9 +250,20 @@ public record BenchOptions(long records, int valueSize, int connections, long du
     if (target != null && nodes != 0) {
       throw new IllegalArgumentException("give either --target or --start-cluster, not both");
     }
+    if (caPem == null && target != null) {
+      String fromEnv = nonEmpty(env.get("KVS_CA")) != null ? env.get("KVS_CA")
+          : nonEmpty(env.get("TLS_CA"));
+      caPem = fromEnv == null ? null : Path.of(fromEnv);
+    }
+    String token = nonEmpty(env.get("CLIENT_TOKEN"));
     return new BenchOptions(records, valueSize, connections, durationMs, warmupMs, workload,
         zipfian, target, nodes, shards, routing, ceiling, json, nodeJar, logDir, seed, rate, lag,
-        lagIntervalMs, atHalfMax, nodeJvmFlags, clientIoThreads, clientNativeTransport);
+        lagIntervalMs, atHalfMax, nodeJvmFlags, clientIoThreads, clientNativeTransport, caPem,
+        token == null ? null : new Secret(token));
+  }
+
+  private static String nonEmpty(String value) {
+    return value == null || value.isEmpty() ? null : value;
   }
 
   private static long number(String option, String value) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import ringkv.client.RingKvClient;
 
@@ -110,5 +111,35 @@ class BenchOptionsTest {
           () -> BenchOptions.parse(args), String.join(" ", args));
       assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
+  }
+
+  @Test
+  void aSecuredTargetTakesTheCaFromTheOptionOrTheEnvironmentAndTheTokenFromTheEnvironment() {
+    BenchOptions plain = BenchOptions.parse(Map.of(), "--target", "h:1");
+    assertNull(plain.caPem());
+    assertNull(plain.token());
+    BenchOptions option = BenchOptions.parse(Map.of("TLS_CA", "env.pem"), "--target", "h:1",
+        "--cacert", "ca.pem");
+    assertEquals(Path.of("ca.pem"), option.caPem());
+    assertEquals(Path.of("kvs.pem"), BenchOptions.parse(
+        Map.of("KVS_CA", "kvs.pem", "TLS_CA", "tls.pem"), "--target", "h:1").caPem());
+    assertEquals(Path.of("tls.pem"),
+        BenchOptions.parse(Map.of("TLS_CA", "tls.pem"), "--target", "h:1").caPem());
+    assertNull(BenchOptions.parse(Map.of("TLS_CA", "tls.pem")).caPem(),
+        "--start-cluster starts plain nodes");
+    BenchOptions secured = BenchOptions.parse(Map.of("CLIENT_TOKEN", "bench-secret-token"),
+        "--target", "h:1");
+    assertEquals("bench-secret-token", secured.token().value());
+    assertFalse(secured.toString().contains("bench-secret-token"), secured.toString());
+  }
+
+  @Test
+  void theLagProbeAndTheCaWithoutATargetAreRefusedOnASecuredCluster() {
+    assertThrows(IllegalArgumentException.class,
+        () -> BenchOptions.parse(Map.of(), "--cacert", "ca.pem"));
+    assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(
+        Map.of("CLIENT_TOKEN", "t"), "--target", "h:1", "--lag"));
+    assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(
+        Map.of(), "--target", "h:1", "--cacert", "ca.pem", "--at-half-max"));
   }
 }

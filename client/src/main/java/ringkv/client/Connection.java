@@ -4,8 +4,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import javax.net.ssl.SSLException;
 
 /**
  * One keep-alive HTTP/1.1 connection to a node: the only handler of its channel, reading
@@ -17,6 +20,10 @@ import java.util.ArrayDeque;
  * (or answers HTTP/1.0 without keep-alive), when an exchange on it timed out (its answer may
  * still come and would be taken for the next one's), on an answer nobody asked for, and on
  * anything the decoder refuses.
+ *
+ * <p>Over TLS it sits behind the {@link io.netty.handler.ssl.SslHandler} and sees plain
+ * bytes; a handshake that fails closes it, failing its exchanges with the
+ * {@link SSLException}.
  *
  * <p>Confined to its channel's event loop, which is its pool's.
  */
@@ -150,9 +157,21 @@ final class Connection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    // A reset, a failed write, a decoder error: the connection is done.
-    close(cause instanceof IOException ? cause
-        : new HttpTransport.ProtocolException(cause.toString(), cause));
+    // A reset, a failed write, a decoder error, a TLS failure: the connection is done.
+    Throwable failure = cause instanceof DecoderException && cause.getCause() != null
+        ? cause.getCause() : cause; // TLS: the SslHandler's SSLException, wrapped
+    close(failure instanceof IOException ? failure
+        : new HttpTransport.ProtocolException(failure.toString(), failure));
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+    // A failed handshake: its cause (SSLException) is what the exchanges fail with.
+    if (event instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
+      Throwable cause = done.cause();
+      close(cause instanceof IOException ? cause : new SSLException(cause.toString(), cause));
+    }
+    ctx.fireUserEventTriggered(event);
   }
 
   @Override

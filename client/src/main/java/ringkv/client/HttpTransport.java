@@ -17,6 +17,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
@@ -45,6 +46,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * event loops, the sockets and the buffers: native epoll when the application has it
  * ({@link NativeTransport}), the JDK's NIO otherwise.
  *
+ * <p>With {@link Options#tls} every connection speaks TLS ({@link ClientTls}); requests are
+ * encoded the same way and the handshake happens once per connection, before its first
+ * request goes out.
+ *
  * <p>Thread-safe: {@link #send} and {@link #schedule} from any thread; pools and connections
  * are confined to their loops.
  */
@@ -66,14 +71,21 @@ final class HttpTransport implements AutoCloseable {
    *     GETs are ever pipelined
    * @param connectTimeoutMs TCP connect timeout
    * @param nativeTransport use Netty's epoll transport when the application has it
+   * @param tls TLS of every connection, or null: plain HTTP
    */
   record Options(int ioThreads, int connectionsPerNodeMax, int pipelineDepthMax,
-      long connectTimeoutMs, boolean nativeTransport) {
+      long connectTimeoutMs, boolean nativeTransport, ClientTls tls) {
     Options {
       if (ioThreads < 1 || connectionsPerNodeMax < 1 || pipelineDepthMax < 1
           || connectTimeoutMs < 1 || connectTimeoutMs > Integer.MAX_VALUE) {
         throw new IllegalArgumentException("bad transport options " + this);
       }
+    }
+
+    Options(int ioThreads, int connectionsPerNodeMax, int pipelineDepthMax,
+        long connectTimeoutMs, boolean nativeTransport) {
+      this(ioThreads, connectionsPerNodeMax, pipelineDepthMax, connectTimeoutMs,
+          nativeTransport, null);
     }
   }
 
@@ -135,10 +147,20 @@ final class HttpTransport implements AutoCloseable {
         .option(ChannelOption.SO_KEEPALIVE, true);
   }
 
-  static ChannelHandler initializer(Connection connection) {
+  /**
+   * The pipeline of a connection to {@code address}: the connection itself, behind an
+   * {@link io.netty.handler.ssl.SslHandler} when {@code tls} is not null (plain HTTP has no
+   * handler but the connection's, so it costs nothing more than before TLS existed).
+   */
+  static ChannelHandler initializer(Connection connection, ClientTls tls,
+      InetSocketAddress address) {
     return new ChannelInitializer<SocketChannel>() {
       @Override
       protected void initChannel(SocketChannel ch) {
+        if (tls != null) {
+          ch.pipeline().addLast(tls.newHandler(ch.alloc(), address.getHostString(),
+              address.getPort()));
+        }
         ch.pipeline().addLast(connection);
       }
     };
@@ -183,7 +205,7 @@ final class HttpTransport implements AutoCloseable {
     NodePool p = t.pools.get(node);
     if (p == null) {
       p = new NodePool(node, loopOf(t), bootstrap, connectionsPerLoop,
-          options.pipelineDepthMax());
+          options.pipelineDepthMax(), options.tls());
       t.pools.put(node, p);
     }
     return p;
@@ -269,23 +291,33 @@ final class HttpTransport implements AutoCloseable {
     return s.getBytes(StandardCharsets.US_ASCII);
   }
 
+  private static final byte[] NO_HEADERS = new byte[0];
+
+  /** {@link #encode(String, String, String, byte[], BodyPart...)} with no extra header. */
+  static ByteBuf encode(String method, String node, String path, BodyPart... body) {
+    return encode(method, node, path, NO_HEADERS, body);
+  }
+
   /**
-   * Encodes a request: {@code method path HTTP/1.1}, {@code host}, and with a body its JSON
-   * content type and length, then {@code body} (UTF-8 pieces written in order; none: no body).
+   * Encodes a request: {@code method path HTTP/1.1}, {@code host}, {@code headers} (ASCII
+   * header lines, each starting with CRLF; may be empty), and with a body its JSON content
+   * type and length, then {@code body} (UTF-8 pieces written in order; none: no body).
    * {@code path} must be ASCII (keys are percent-encoded).
    */
-  static ByteBuf encode(String method, String node, String path, BodyPart... body) {
+  static ByteBuf encode(String method, String node, String path, byte[] headers,
+      BodyPart... body) {
     int bodyBytes = 0;
     for (BodyPart p : body) {
       bodyBytes += p.length();
     }
-    ByteBuf buf = ByteBufAllocator.DEFAULT.directBuffer(
-        method.length() + path.length() + node.length() + 80 + bodyBytes);
+    ByteBuf buf = ByteBufAllocator.DEFAULT.directBuffer(method.length() + path.length()
+        + node.length() + headers.length + 80 + bodyBytes);
     ByteBufUtil.writeAscii(buf, method);
     buf.writeByte(' ');
     ByteBufUtil.writeAscii(buf, path);
     buf.writeBytes(HTTP11_HOST);
     ByteBufUtil.writeAscii(buf, node);
+    buf.writeBytes(headers);
     if (body.length == 0) {
       buf.writeBytes(CRLF2);
       return buf;

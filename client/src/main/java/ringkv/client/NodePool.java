@@ -46,6 +46,8 @@ final class NodePool {
   private final InetSocketAddress address;
   private final int connectionsMax;
   private final int pipelineDepthMax;
+  /** TLS of its connections, or null. */
+  private final ClientTls tls;
   private final List<Connection> open = new ArrayList<>();
   private final ArrayDeque<Connection> idle = new ArrayDeque<>();
   private final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
@@ -55,7 +57,7 @@ final class NodePool {
   private long connectsStarted;
 
   NodePool(String node, EventLoop loop, Bootstrap bootstrap, int connectionsMax,
-      int pipelineDepthMax) {
+      int pipelineDepthMax, ClientTls tls) {
     this.node = node;
     this.loop = loop;
     this.bootstrap = bootstrap;
@@ -64,6 +66,7 @@ final class NodePool {
         Integer.parseInt(node.substring(colon + 1)));
     this.connectionsMax = connectionsMax;
     this.pipelineDepthMax = pipelineDepthMax;
+    this.tls = tls;
   }
 
   /** Sends {@code x}, now or when a connection is free. */
@@ -120,7 +123,8 @@ final class NodePool {
     connecting++;
     connectsStarted++;
     Connection connection = new Connection(this);
-    ChannelFuture f = bootstrap.clone(loop).handler(HttpTransport.initializer(connection))
+    ChannelFuture f = bootstrap.clone(loop)
+        .handler(HttpTransport.initializer(connection, tls, address))
         .connect(address);
     f.addListener(done -> {
       connecting--;

@@ -1,30 +1,12 @@
 package ringkv.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.net.ConnectException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
+import io.netty.handler.ssl.SslContext;
+import java.nio.file.Path;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Function;
-import ringkv.ring.KeyHash;
+import javax.net.ssl.SSLContext;
 import ringkv.ring.Rendezvous;
 
 /**
@@ -51,7 +33,9 @@ import ringkv.ring.Rendezvous;
  * <p><b>Retries.</b> 500 "View change in progress", 503 and transport failures are retried,
  * with capped exponential backoff that honours {@code Retry-After}, on another live member when
  * a node was unreachable, until the operation's deadline ({@link Builder#operationTimeoutMs})
- * or {@link #ATTEMPTS_MAX} attempts. Other errors (400, 413, ...) fail at once. A retried PUT
+ * or {@link #ATTEMPTS_MAX} attempts. Other errors (400, 413, ...) fail at once, 401 as
+ * {@link RingKvException.Kind#UNAUTHORIZED} and a TLS failure as
+ * {@link RingKvException.Kind#TLS}. A retried PUT
  * may be applied twice, which stores the same value; a retried DELETE may report "not found".
  * Failures complete the future with a {@link RingKvException}.
  *
@@ -61,6 +45,13 @@ import ringkv.ring.Rendezvous;
  * encoded and decoded on the event loop without copies of the JSON into strings. GETs may be
  * pipelined ({@link Builder#pipelineDepthMax}, off by default: a GET that waits for a causal
  * dependency would hold up the ones behind it); PUTs and DELETEs never are.
+ *
+ * <p><b>Security.</b> With {@link Builder#token} every request carries
+ * {@code Authorization: Bearer <token>} (encoded once, not per request). With
+ * {@link Builder#tls} (or {@link Builder#tlsCa}, {@link Builder#tlsClientCertificate},
+ * {@link Builder#sslContext}) every connection speaks TLS through Netty's {@code SslHandler},
+ * checking by default that the node's certificate names the address dialled; the handshake is
+ * once per keep-alive connection. Without TLS a connection has no handler but its own.
  *
  * <p><b>Bounds.</b> At most {@link Builder#inFlightMax} operations are in flight (retries
  * included); an operation started beyond that waits up to {@link Builder#inFlightWaitMs} on
@@ -91,17 +82,6 @@ public final class RingKvClient implements AutoCloseable {
   /** Names of the client's event loop threads start with this (for profiles and CPU counts). */
   public static final String IO_THREAD_NAME_PREFIX = "ringkv-client-";
 
-  static final String KV_PATH = "/key-value-store/";
-  private static final HttpTransport.BodyPart VALUE_OPEN =
-      HttpTransport.BodyPart.of(HttpTransport.ascii("{\"value\":"));
-  private static final HttpTransport.BodyPart VALUE_THEN_METADATA =
-      HttpTransport.BodyPart.of(HttpTransport.ascii(",\"causal-metadata\":"));
-  private static final HttpTransport.BodyPart METADATA_OPEN =
-      HttpTransport.BodyPart.of(HttpTransport.ascii("{\"causal-metadata\":"));
-  private static final HttpTransport.BodyPart CLOSE =
-      HttpTransport.BodyPart.of(HttpTransport.ascii("}"));
-  private static final String VIEW_CHANGE = "View change in progress";
-
   /** How requests are routed. */
   public enum Routing {
     /** To a live member of the key's shard (no forwarding). */
@@ -114,35 +94,14 @@ public final class RingKvClient implements AutoCloseable {
   public record Stats(long attempts, long retries, long viewChangeRetries, long unreachable,
       long timeouts, long ringRefreshes, long epochChanges, long misrouted) {}
 
-  private enum Method { GET, PUT, DELETE }
+  /** The request path of a key, before the percent-encoded key. */
+  static final String KV_PATH = RequestEncoder.KV_PATH;
 
-  private final String seed;
-  private final Routing routing;
-  private final long requestTimeoutMs;
-  private final long operationTimeoutMs;
-  private final long inFlightWaitMs;
-  private final long retryDelayMsMin;
-  private final long retryDelayMsMax;
-  private final long ringRefreshIntervalMs;
+  private final ClientOptions options;
   private final HttpTransport transport;
-  private final Semaphore inFlight;
-  /** Operations waiting out a backoff (the rest are failed by the transport when it closes). */
-  private final Set<Call<?>> backingOff = ConcurrentHashMap.newKeySet();
-  private final AtomicReference<RingSnapshot> ring = new AtomicReference<>();
-  private final AtomicReference<CompletableFuture<RingSnapshot>> refreshing =
-      new AtomicReference<>();
-  private final AtomicLong lastRefreshNanos = new AtomicLong(System.nanoTime() - 1_000_000_000L);
-  private final Map<String, Long> suspectUntilNanos = new ConcurrentHashMap<>();
-  private volatile boolean closed;
-
-  private final LongAdder attempts = new LongAdder();
-  private final LongAdder retries = new LongAdder();
-  private final LongAdder viewChangeRetries = new LongAdder();
-  private final LongAdder unreachable = new LongAdder();
-  private final LongAdder timeouts = new LongAdder();
-  private final LongAdder ringRefreshes = new LongAdder();
-  private final LongAdder epochChanges = new LongAdder();
-  private final LongAdder misrouted = new LongAdder();
+  private final ClientCounters counters = new ClientCounters();
+  private final Dispatcher dispatcher;
+  private final RingRouter router;
 
   /** Options of a client; every duration is in milliseconds. Not thread-safe. */
   public static final class Builder {
@@ -160,9 +119,17 @@ public final class RingKvClient implements AutoCloseable {
     private int connectionsPerNodeMax = 64;
     private int pipelineDepthMax = 1;
     private boolean nativeTransport = true;
+    private String token;
+    private boolean tls;
+    private boolean verifyHostname = true;
+    private Path caPem;
+    private Path certPem;
+    private Path keyPem;
+    private SSLContext jdkContext;
+    private SslContext nettyContext;
 
     private Builder(String seed) {
-      this.seed = requireAddress(seed);
+      this.seed = Requests.requireAddress(seed);
     }
 
     public Builder routing(Routing value) {
@@ -257,20 +224,110 @@ public final class RingKvClient implements AutoCloseable {
     }
 
     /**
+     * The bearer token sent as {@code Authorization: Bearer <token>} on every request: the
+     * node's {@code CLIENT_TOKEN} (or its {@code ADMIN_TOKEN}). Never logged, nor shown by
+     * {@code toString()}. Without it, a node with {@code CLIENT_TOKEN} set fails every
+     * key-value operation with {@link RingKvException.Kind#UNAUTHORIZED}.
+     *
+     * @throws IllegalArgumentException unless it is non-empty visible ASCII without spaces
+     */
+    public Builder token(String value) {
+      this.token = RequestEncoder.requireToken(Objects.requireNonNull(value, "token"));
+      return this;
+    }
+
+    /**
+     * HTTPS to every node (nodes with {@code TLS_CERT}/{@code TLS_KEY} serve HTTPS only),
+     * trusting the JVM's trust store unless {@link #tlsCa} or {@link #sslContext} say
+     * otherwise. Implied by every other TLS option.
+     */
+    public Builder tls() {
+      this.tls = true;
+      return this;
+    }
+
+    /**
+     * HTTPS, trusting the certificates of the CA in {@code caPem} (PEM; what the nodes'
+     * {@code TLS_CA} is), instead of the JVM's trust store.
+     */
+    public Builder tlsCa(Path caPem) {
+      this.caPem = Objects.requireNonNull(caPem, "caPem");
+      return tls();
+    }
+
+    /**
+     * HTTPS, presenting this certificate chain and PKCS#8 private key (PEM, unencrypted) to
+     * nodes that ask for one ({@code TLS_CLIENT_AUTH=required}).
+     */
+    public Builder tlsClientCertificate(Path certPem, Path keyPem) {
+      this.certPem = Objects.requireNonNull(certPem, "certPem");
+      this.keyPem = Objects.requireNonNull(keyPem, "keyPem");
+      return tls();
+    }
+
+    /**
+     * HTTPS with this JDK context's trust (and key) managers, instead of the PEM options.
+     */
+    public Builder sslContext(SSLContext context) {
+      this.jdkContext = Objects.requireNonNull(context, "context");
+      return tls();
+    }
+
+    /** HTTPS with this Netty client context, instead of the PEM options. */
+    public Builder sslContext(SslContext context) {
+      this.nettyContext = Objects.requireNonNull(context, "context");
+      return tls();
+    }
+
+    /**
+     * Whether a node's certificate must name the address the client dials, as a DNS name or
+     * an IP address SAN (default true, as HTTPS does). Turn off only for tests.
+     */
+    public Builder hostnameVerification(boolean value) {
+      this.verifyHostname = value;
+      return this;
+    }
+
+    /**
      * Creates the client and reads the ring from the seed node, waiting up to the request
      * timeout.
      *
      * @throws RingKvException if the seed does not answer {@code GET /ring}
      */
     public RingKvClient build() {
-      RingKvClient client = new RingKvClient(this);
+      RingKvClient client = new RingKvClient(options());
       try {
-        join(client.refreshRing(), requestTimeoutMs + connectTimeoutMs);
+        Requests.join(client.refreshRing(), requestTimeoutMs + connectTimeoutMs);
         return client;
       } catch (RuntimeException e) {
         client.close();
         throw e;
       }
+    }
+
+    private ClientOptions options() {
+      return new ClientOptions(seed, routing, inFlightMax, inFlightWaitMs, connectTimeoutMs,
+          requestTimeoutMs, operationTimeoutMs, retryDelayMsMin, retryDelayMsMax,
+          ringRefreshIntervalMs, ioThreads, connectionsPerNodeMax, pipelineDepthMax,
+          nativeTransport, token, clientTls());
+    }
+
+    private ClientTls clientTls() {
+      if (!tls) {
+        return null;
+      }
+      int contexts = (jdkContext != null ? 1 : 0) + (nettyContext != null ? 1 : 0);
+      if (contexts > 1 || contexts == 1 && (caPem != null || certPem != null)) {
+        throw new IllegalArgumentException("give one of sslContext(SSLContext), "
+            + "sslContext(SslContext) and the PEM files (tlsCa, tlsClientCertificate)");
+      }
+      if (jdkContext != null) {
+        return ClientTls.of(jdkContext, verifyHostname);
+      }
+      if (nettyContext != null) {
+        return ClientTls.of(nettyContext, verifyHostname);
+      }
+      return ClientTls.fromPem(caPem, certPem, keyPem, verifyHostname);
     }
 
     private static int positive(int value, String name) {
@@ -298,26 +355,20 @@ public final class RingKvClient implements AutoCloseable {
     return builder(seed).build();
   }
 
-  private RingKvClient(Builder b) {
-    this.seed = b.seed;
-    this.routing = b.routing;
-    this.requestTimeoutMs = b.requestTimeoutMs;
-    this.operationTimeoutMs = b.operationTimeoutMs;
-    this.inFlightWaitMs = b.inFlightWaitMs;
-    this.retryDelayMsMin = b.retryDelayMsMin;
-    this.retryDelayMsMax = b.retryDelayMsMax;
-    this.ringRefreshIntervalMs = b.ringRefreshIntervalMs;
-    this.inFlight = new Semaphore(b.inFlightMax);
-    this.transport = new HttpTransport(new HttpTransport.Options(b.ioThreads,
-        b.connectionsPerNodeMax, b.pipelineDepthMax, b.connectTimeoutMs, b.nativeTransport));
+
+  private RingKvClient(ClientOptions options) {
+    this.options = options;
+    this.transport = new HttpTransport(options.transport());
+    this.dispatcher = new Dispatcher(options, transport, options.encoder(), counters);
+    this.router = dispatcher.router;
   }
 
   // --- Operations ------------------------------------------------------------------------------
 
   /** Reads {@code key}; a missing key completes with {@code found() == false}. */
   public CompletableFuture<GetResult> get(Session session, String key) {
-    return start(Method.GET, session, key, null, a -> new GetResult(key,
-        a.status == 200 ? a.body.rawValue() : null, a.node, a.attempts));
+    return dispatcher.start(Operation.Method.GET, session, key, null, a -> new GetResult(key,
+        a.status() == 200 ? a.body().rawValue() : null, a.node(), a.attempts()));
   }
 
   /** Writes {@code value} (any JSON value) under {@code key}. */
@@ -333,39 +384,40 @@ public final class RingKvClient implements AutoCloseable {
    * @throws IllegalArgumentException if {@code valueJson} is not one JSON value
    */
   public CompletableFuture<PutResult> putJson(Session session, String key, String valueJson) {
-    requireJsonValue(valueJson);
-    return start(Method.PUT, session, key, valueJson, a -> new PutResult(key,
-        a.status == 201, a.body.shardId(), a.node, a.received.versionOf(key), a.attempts));
+    Requests.requireJsonValue(valueJson);
+    return dispatcher.start(Operation.Method.PUT, session, key, valueJson, a -> new PutResult(
+        key, a.status() == 201, a.body().shardId(), a.node(), a.received().versionOf(key),
+        a.attempts()));
   }
 
   /** Deletes {@code key}; a missing key completes with {@code found() == false}. */
   public CompletableFuture<DeleteResult> delete(Session session, String key) {
-    return start(Method.DELETE, session, key, null, a -> new DeleteResult(key,
-        a.status == 200, a.body.shardId(), a.node, a.attempts));
+    return dispatcher.start(Operation.Method.DELETE, session, key, null, a -> new DeleteResult(
+        key, a.status() == 200, a.body().shardId(), a.node(), a.attempts()));
   }
 
   /** Blocking {@link #get}; throws {@link RingKvException} when the operation fails. */
   public GetResult getBlocking(Session session, String key) {
     requireMayBlock();
-    return join(get(session, key), operationTimeoutMs + requestTimeoutMs);
+    return Requests.join(get(session, key), options.blockingWaitMs());
   }
 
   /** Blocking {@link #put}; throws {@link RingKvException} when the operation fails. */
   public PutResult putBlocking(Session session, String key, JsonNode value) {
     requireMayBlock();
-    return join(put(session, key, value), operationTimeoutMs + requestTimeoutMs);
+    return Requests.join(put(session, key, value), options.blockingWaitMs());
   }
 
   /** Blocking {@link #putJson}; throws {@link RingKvException} when the operation fails. */
   public PutResult putJsonBlocking(Session session, String key, String valueJson) {
     requireMayBlock();
-    return join(putJson(session, key, valueJson), operationTimeoutMs + requestTimeoutMs);
+    return Requests.join(putJson(session, key, valueJson), options.blockingWaitMs());
   }
 
   /** Blocking {@link #delete}; throws {@link RingKvException} when the operation fails. */
   public DeleteResult deleteBlocking(Session session, String key) {
     requireMayBlock();
-    return join(delete(session, key), operationTimeoutMs + requestTimeoutMs);
+    return Requests.join(delete(session, key), options.blockingWaitMs());
   }
 
   /** A blocking call on the client's own event loop would wait for itself. */
@@ -380,7 +432,7 @@ public final class RingKvClient implements AutoCloseable {
 
   /** The ring the client routes with now. */
   public RingSnapshot ring() {
-    RingSnapshot r = ring.get();
+    RingSnapshot r = router.current();
     if (r == null) {
       throw new IllegalStateException("no ring yet");
     }
@@ -393,31 +445,16 @@ public final class RingKvClient implements AutoCloseable {
    * request.
    */
   public CompletableFuture<RingSnapshot> refreshRing() {
-    while (true) {
-      CompletableFuture<RingSnapshot> running = refreshing.get();
-      if (running != null) {
-        return running;
-      }
-      CompletableFuture<RingSnapshot> mine = new CompletableFuture<>();
-      if (refreshing.compareAndSet(null, mine)) {
-        lastRefreshNanos.set(System.nanoTime());
-        ringRefreshes.increment();
-        fetchRing(refreshOrder(), 0, mine);
-        mine.whenComplete((r, e) -> refreshing.compareAndSet(mine, null));
-        return mine;
-      }
-    }
+    return router.refresh();
   }
 
   /** The node the client would send a request for {@code key} to now (for inspection). */
   public String nodeFor(String key) {
-    RingSnapshot r = ring.get();
-    return choose(r, key, r == null ? 0 : r.shardOfToken(KeyHash.tokenOf(key)));
+    return router.nodeFor(key);
   }
 
   public Stats stats() {
-    return new Stats(attempts.sum(), retries.sum(), viewChangeRetries.sum(), unreachable.sum(),
-        timeouts.sum(), ringRefreshes.sum(), epochChanges.sum(), misrouted.sum());
+    return counters.snapshot();
   }
 
   /**
@@ -427,14 +464,7 @@ public final class RingKvClient implements AutoCloseable {
    */
   @Override
   public void close() {
-    closed = true;
-    for (Call<?> c : List.copyOf(backingOff)) {
-      c.finish(null, new CancellationException("client closed"));
-    }
-    transport.close(); // fails the exchanges in flight, so the operations that wait on them
-    for (Call<?> c : List.copyOf(backingOff)) {
-      c.finish(null, new CancellationException("client closed")); // those that raced close
-    }
+    dispatcher.close();
   }
 
   /**
@@ -445,522 +475,14 @@ public final class RingKvClient implements AutoCloseable {
     return transport.transportName();
   }
 
+  /** The options (the token shown only as set or not). */
+  @Override
+  public String toString() {
+    return "RingKvClient[" + options + "]";
+  }
+
   /** Connections opened to {@code node} so far (for tests: connection reuse). */
   long connectsStarted(String node) {
     return transport.connectsStarted(node);
-  }
-
-  private void maybeRefresh() {
-    long now = System.nanoTime();
-    long last = lastRefreshNanos.get();
-    if (now - last >= TimeUnit.MILLISECONDS.toNanos(RING_REFRESH_GAP_MS_MIN)
-        && lastRefreshNanos.compareAndSet(last, now)) {
-      refreshRing().exceptionally(e -> null); // failure is reported by the operations themselves
-    }
-  }
-
-  private List<String> refreshOrder() {
-    Set<String> order = new LinkedHashSet<>();
-    RingSnapshot r = ring.get();
-    if (r != null) {
-      List<String> live = new ArrayList<>(r.liveNodes());
-      Collections.shuffle(live, ThreadLocalRandom.current());
-      live.stream().filter(n -> !isSuspect(n)).forEach(order::add);
-    }
-    order.add(seed);
-    if (r != null) {
-      order.addAll(r.nodes());
-    }
-    return List.copyOf(order);
-  }
-
-  private void fetchRing(List<String> order, int index, CompletableFuture<RingSnapshot> done) {
-    if (closed) {
-      done.completeExceptionally(new CancellationException("client closed"));
-      return;
-    }
-    if (index >= order.size()) {
-      done.completeExceptionally(new RingKvException(RingKvException.Kind.UNREACHABLE, 0,
-          "unreachable", null, "no node answered GET /ring: " + order, null));
-      return;
-    }
-    String node = order.get(index);
-    transport.send(new Exchange(node, HttpTransport.encode("GET", node, "/ring"), true,
-        requestTimeoutMs) {
-      @Override
-      void onAnswer(Answer answer) {
-        if (answer.status() == 200) {
-          try {
-            RingSnapshot fresh = RingSnapshot.fromJson(GetResult.EXACT.readTree(answer.body()),
-                System.nanoTime());
-            done.complete(install(fresh));
-            return;
-          } catch (IOException | RuntimeException e) {
-            // A body that is not a ring: ask the next node.
-          }
-        }
-        fetchRing(order, index + 1, done);
-      }
-
-      @Override
-      void onFailure(Throwable cause) {
-        if (cause instanceof CancellationException) {
-          done.completeExceptionally(cause);
-          return;
-        }
-        suspect(node);
-        fetchRing(order, index + 1, done);
-      }
-    });
-  }
-
-  /** Routes with {@code fresh} unless a ring with a newer epoch is already installed. */
-  private RingSnapshot install(RingSnapshot fresh) {
-    RingSnapshot before = ring.getAndAccumulate(fresh,
-        (old, neu) -> old == null || neu.epoch() >= old.epoch() ? neu : old);
-    if (before != null && fresh.epoch() > before.epoch()) {
-      epochChanges.increment();
-    }
-    return ring.get();
-  }
-
-  private boolean isSuspect(String node) {
-    Long until = suspectUntilNanos.get(node);
-    if (until == null) {
-      return false;
-    }
-    if (System.nanoTime() - until >= 0) {
-      suspectUntilNanos.remove(node, until);
-      return false;
-    }
-    return true;
-  }
-
-  private void suspect(String node) {
-    suspectUntilNanos.put(node, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SUSPECT_MS));
-  }
-
-  /** The node a request for {@code key} (in {@code shard} of {@code r}) goes to now. */
-  private String choose(RingSnapshot r, String key, int shard) {
-    if (r == null) {
-      return seed;
-    }
-    if (System.nanoTime() - r.fetchedAtNanos()
-        > TimeUnit.MILLISECONDS.toNanos(ringRefreshIntervalMs)) {
-      maybeRefresh();
-    }
-    if (routing == Routing.SMART) {
-      String member = rendezvousMember(key, r.membersOf(shard), r.liveMembersOf(shard));
-      if (member != null) {
-        return member;
-      }
-    }
-    // Naive routing, or every member of the shard was just unreachable: any node forwards.
-    for (List<String> tier : List.of(r.liveNodes(), r.nodes())) {
-      List<String> usable = tier.stream().filter(n -> !isSuspect(n)).toList();
-      if (!usable.isEmpty()) {
-        return usable.get(ThreadLocalRandom.current().nextInt(usable.size()));
-      }
-    }
-    List<String> members = r.membersOf(shard);
-    if (!members.isEmpty()) { // everything is suspect: try the key's own replica anyway
-      return Rendezvous.orderNames(key, members).get(0);
-    }
-    return r.nodes().isEmpty() ? seed : r.nodes().get(0);
-  }
-
-  /**
-   * The member a request for {@code key} goes to: in rendezvous order, the first that is live
-   * and not suspect, else the first not suspect (the answering node's liveness may lag);
-   * null when every member is suspect.
-   */
-  private String rendezvousMember(String key, List<String> members, List<String> live) {
-    if (members.isEmpty()) {
-      return null;
-    }
-    List<String> order = members.size() == 1 ? members : Rendezvous.orderNames(key, members);
-    String fallback = null;
-    for (String m : order) {
-      if (!isSuspect(m)) {
-        if (live.contains(m)) {
-          return m;
-        }
-        if (fallback == null) {
-          fallback = m;
-        }
-      }
-    }
-    return fallback;
-  }
-
-  // --- One operation ---------------------------------------------------------------------------
-
-  /** A successful final answer: status 200, 201 or 404 "Key does not exist". */
-  private record Answer(int status, ResponseBody body, CausalMetadata received, String node,
-      int attempts) {}
-
-  private <T> CompletableFuture<T> start(Method method, Session session, String key,
-      String valueJson, Function<Answer, T> result) {
-    Objects.requireNonNull(session, "session");
-    Objects.requireNonNull(key, "key");
-    if (key.isEmpty()) {
-      throw new IllegalArgumentException("key must not be empty");
-    }
-    if (closed) {
-      throw new IllegalStateException("client closed");
-    }
-    CompletableFuture<T> future = new CompletableFuture<>();
-    try {
-      boolean acquired = transport.inIoThread() ? inFlight.tryAcquire()
-          : inFlight.tryAcquire(inFlightWaitMs, TimeUnit.MILLISECONDS);
-      if (!acquired) {
-        future.completeExceptionally(new RingKvException(RingKvException.Kind.OVERLOADED, 0,
-            "overloaded", null, inFlight + ": no free in-flight slot within "
-            + (transport.inIoThread() ? 0 : inFlightWaitMs) + " ms", null));
-        return future;
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      future.completeExceptionally(new CancellationException("interrupted"));
-      return future;
-    }
-    new Call<>(method, session, key, valueJson, result, future).attempt();
-    return future;
-  }
-
-  /**
-   * One operation through its attempts. Its fields are touched by one attempt at a time
-   * (attempts are sequential: the next starts from the previous one's completion), so
-   * {@code attempt} needs no lock; {@link #finish} is idempotent.
-   */
-  private final class Call<T> {
-    private final Method method;
-    private final Session session;
-    private final String key;
-    /** The key's ring token: hashed once per operation, whatever the ring or the attempts. */
-    private final long token;
-    /** The request path, percent-encoded once. */
-    private final String path;
-    private final String valueJson;
-    private final Function<Answer, T> result;
-    private final CompletableFuture<T> future;
-    private final long deadlineNanos;
-    private boolean finished;
-    /** Whether it is (or may still be) in {@link #backingOff}. */
-    private volatile boolean inBackoff;
-    private int attemptCount;
-    private int lastShard;
-    /** When not 0: retry with a ring read after this instant (a view change or a lost node). */
-    private long needRingAfterNanos;
-    /** The last error a node answered with (503, view change), or null. */
-    private RingKvException lastAnswered;
-    /** Whether the current attempt's timeout was cut short to end at the deadline. */
-    private boolean clippedByDeadline;
-
-    Call(Method method, Session session, String key, String valueJson,
-        Function<Answer, T> result, CompletableFuture<T> future) {
-      this.method = method;
-      this.session = session;
-      this.key = key;
-      this.token = KeyHash.tokenOf(key);
-      this.path = KV_PATH + encodeKey(key);
-      this.valueJson = valueJson;
-      this.result = result;
-      this.future = future;
-      this.deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(operationTimeoutMs);
-    }
-
-    void attempt() {
-      try {
-        send();
-      } catch (RuntimeException e) {
-        finish(null, e); // a bug must still complete the future
-      }
-    }
-
-    private void send() {
-      if (closed) {
-        finish(null, new CancellationException("client closed"));
-        return;
-      }
-      attemptCount++;
-      attempts.increment();
-      RingSnapshot r = ring.get();
-      lastShard = r == null ? 0 : r.shardOfToken(token);
-      String node = choose(r, key, lastShard);
-      CausalMetadata sent = session.metadata();
-      long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
-      clippedByDeadline = leftMs < requestTimeoutMs;
-      long timeoutMs = Math.max(1, Math.min(requestTimeoutMs, leftMs));
-      transport.send(new Exchange(node, encode(node, sent), method == Method.GET, timeoutMs) {
-        @Override
-        void onAnswer(Answer answer) {
-          try {
-            onResponse(node, sent, answer);
-          } catch (RuntimeException e) {
-            finish(null, e); // a bug here must still complete the future
-          }
-        }
-
-        @Override
-        void onFailure(Throwable cause) {
-          try {
-            Call.this.onFailure(node, cause);
-          } catch (RuntimeException e) {
-            finish(null, e);
-          }
-        }
-      });
-    }
-
-    /** The next attempt, after reading the ring again if the last one found it stale. */
-    private void retry() {
-      inBackoff = false;
-      backingOff.remove(this);
-      RingSnapshot r = ring.get();
-      if (needRingAfterNanos != 0 && (r == null || r.fetchedAtNanos() - needRingAfterNanos < 0)) {
-        needRingAfterNanos = 0;
-        refreshRing().whenComplete((fresh, err) -> attempt()); // err: route with the old ring
-      } else {
-        needRingAfterNanos = 0;
-        attempt();
-      }
-    }
-
-    /** The request: the key's path, and the metadata (and value) as the JSON body. */
-    private io.netty.buffer.ByteBuf encode(String node, CausalMetadata sent) {
-      if (method == Method.PUT) {
-        return HttpTransport.encode("PUT", node, path, VALUE_OPEN,
-            HttpTransport.BodyPart.of(valueJson), VALUE_THEN_METADATA,
-            HttpTransport.BodyPart.of(sent.jsonBytes()), CLOSE);
-      }
-      if (sent.isEmpty()) {
-        return HttpTransport.encode(method.name(), node, path);
-      }
-      return HttpTransport.encode(method.name(), node, path, METADATA_OPEN,
-          HttpTransport.BodyPart.of(sent.jsonBytes()), CLOSE);
-    }
-
-    private void onFailure(String node, Throwable err) {
-      RingKvException failure;
-      if (err instanceof HttpTransport.RequestTimeoutException) {
-        timeouts.increment();
-        failure = exception(RingKvException.Kind.TIMEOUT, 0, "timeout", node, err);
-        if (clippedByDeadline && lastAnswered != null) {
-          // The attempt only had what was left of the deadline: what the nodes kept
-          // answering before it is the reason the operation failed.
-          lastAnswered.addSuppressed(failure);
-          finish(null, lastAnswered);
-          return;
-        }
-      } else if (err instanceof HttpTransport.ProtocolException) {
-        finish(null, exception(RingKvException.Kind.PROTOCOL, 0, "protocol", node, err));
-        return;
-      } else if (err instanceof IOException) {
-        unreachable.increment();
-        if (err instanceof ConnectException) { // refused, or the connect timed out
-          suspect(node);
-        }
-        failure = exception(RingKvException.Kind.UNREACHABLE, 0, "unreachable", node, err);
-      } else {
-        finish(null, err);
-        return;
-      }
-      needRingAfterNanos = System.nanoTime();
-      retryOrFail(failure, 0);
-    }
-
-    private void onResponse(String node, CausalMetadata sent, Exchange.Answer resp) {
-      int status = resp.status();
-      ResponseBody body;
-      try {
-        body = ResponseBody.parse(resp.body());
-      } catch (IOException e) {
-        finish(null, exception(RingKvException.Kind.PROTOCOL, status, "not JSON", node, e));
-        return;
-      }
-      String error = body.error();
-      boolean notFound = status == 404 && "Key does not exist".equals(error);
-      if (status == 200 || status == 201 || notFound) {
-        CausalMetadata received;
-        try {
-          received = body.metadata(sent);
-        } catch (IllegalArgumentException e) {
-          finish(null, exception(RingKvException.Kind.PROTOCOL, status, e.getMessage(), node,
-              e));
-          return;
-        }
-        session.onResponse(sent, received);
-        int shard = body.shardId();
-        if (routing == Routing.SMART && shard != 0 && lastShard != 0 && shard != lastShard) {
-          misrouted.increment(); // the ring moved under us: the node forwarded
-          maybeRefresh();
-        }
-        finish(new Answer(status, body, received, node, attemptCount), null);
-        return;
-      }
-      RingKvException failure = exception(RingKvException.Kind.HTTP, status, error, node, null);
-      if (status == 500 && VIEW_CHANGE.equals(error) || status == 503) {
-        lastAnswered = failure;
-      }
-      long retryAfterMs = Backoff.parseRetryAfterMs(resp.retryAfter());
-      if (status == 500 && VIEW_CHANGE.equals(error)) {
-        viewChangeRetries.increment();
-        needRingAfterNanos = System.nanoTime();
-        retryOrFail(failure, retryAfterMs);
-      } else if (status == 503) {
-        retryOrFail(failure, retryAfterMs);
-      } else {
-        finish(null, failure);
-      }
-    }
-
-    private RingKvException exception(RingKvException.Kind kind, int status, String error,
-        String node, Throwable cause) {
-      String what = method + " " + key + " on " + node + " (attempt " + attemptCount + "): "
-          + (kind == RingKvException.Kind.HTTP ? status + " " + error : kind + " " + cause);
-      return new RingKvException(kind, status, error, node, what, cause);
-    }
-
-    private void retryOrFail(RingKvException failure, long retryAfterMs) {
-      long delayMs = Backoff.delayMs(attemptCount, retryDelayMsMin, retryDelayMsMax,
-          retryAfterMs, ThreadLocalRandom.current().nextDouble());
-      long retryAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMs);
-      if (attemptCount >= ATTEMPTS_MAX || retryAt - deadlineNanos >= 0 || closed) {
-        finish(null, failure);
-        return;
-      }
-      retries.increment();
-      inBackoff = true;
-      backingOff.add(this);
-      try {
-        transport.schedule(this::retry, delayMs);
-      } catch (RejectedExecutionException e) {
-        finish(null, new CancellationException("client closed"));
-      }
-    }
-
-    /**
-     * Completes the operation once: releases its in-flight slot first, then the future. Called
-     * by its attempt's completion, or by {@link #close} for an operation in backoff (hence
-     * synchronized: the two may race; otherwise uncontended).
-     */
-    void finish(Answer answer, Throwable failure) {
-      synchronized (this) {
-        if (finished) {
-          return;
-        }
-        finished = true;
-      }
-      if (inBackoff) {
-        backingOff.remove(this);
-      }
-      inFlight.release();
-      if (failure != null) {
-        future.completeExceptionally(failure);
-        return;
-      }
-      T value;
-      try {
-        value = result.apply(answer);
-      } catch (RuntimeException e) {
-        future.completeExceptionally(e); // a bug must still complete the future
-        return;
-      }
-      future.complete(value);
-    }
-  }
-
-  // --- Helpers ---------------------------------------------------------------------------------
-
-  private static Throwable unwrap(Throwable t) {
-    Throwable out = t;
-    while ((out instanceof CompletionException || out instanceof ExecutionException)
-        && out.getCause() != null) {
-      out = out.getCause();
-    }
-    return out;
-  }
-
-  /** Waits for {@code future}; rethrows its {@link RingKvException} as is. */
-  private static <T> T join(CompletableFuture<T> future, long timeoutMs) {
-    try {
-      return future.get(timeoutMs, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CancellationException("interrupted");
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new RingKvException(RingKvException.Kind.TIMEOUT, 0, "timeout", null,
-          "no answer within " + timeoutMs + " ms", e);
-    } catch (ExecutionException e) {
-      Throwable cause = unwrap(e);
-      if (cause instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new IllegalStateException(cause);
-    }
-  }
-
-  /** Percent-encodes a key for the path: UTF-8, every byte but unreserved characters. */
-  static String encodeKey(String key) {
-    if (isUnreserved(key)) {
-      return key; // the usual key needs no encoding
-    }
-    byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
-    StringBuilder out = new StringBuilder(bytes.length + 8);
-    for (byte b : bytes) {
-      int c = b & 0xff;
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || c == '-' || c == '.' || c == '_' || c == '~') {
-        out.append((char) c);
-      } else {
-        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-      }
-    }
-    return out.toString();
-  }
-
-  private static boolean isUnreserved(String key) {
-    for (int i = 0; i < key.length(); i++) {
-      char c = key.charAt(i);
-      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || c == '-' || c == '.' || c == '_' || c == '~')) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static void requireJsonValue(String valueJson) {
-    Objects.requireNonNull(valueJson, "valueJson");
-    try (var p = GetResult.EXACT.getFactory().createParser(valueJson)) {
-      if (p.nextToken() == null) {
-        throw new IllegalArgumentException("value is empty");
-      }
-      p.skipChildren();
-      if (p.nextToken() != null) {
-        throw new IllegalArgumentException("value is more than one JSON value: " + valueJson);
-      }
-    } catch (IOException e) {
-      throw new IllegalArgumentException("value is not JSON: " + e.getMessage(), e);
-    }
-  }
-
-  private static String requireAddress(String address) {
-    Objects.requireNonNull(address, "address");
-    int colon = address.lastIndexOf(':');
-    if (colon < 1 || colon == address.length() - 1) {
-      throw new IllegalArgumentException("address must be host:port, got " + address);
-    }
-    try {
-      int port = Integer.parseInt(address.substring(colon + 1));
-      if (port < 1 || port > 65_535) {
-        throw new IllegalArgumentException("port out of range in " + address);
-      }
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("address must be host:port, got " + address, e);
-    }
-    return address;
   }
 }

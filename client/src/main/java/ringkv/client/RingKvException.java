@@ -2,8 +2,9 @@ package ringkv.client;
 
 /**
  * An operation failed for an operating reason the client could not resolve by retrying within
- * the operation's deadline: the server refused the request (400, 413, ...), kept answering
- * 500 "View change in progress" or 503 until the deadline, or no node could be reached.
+ * the operation's deadline: the server refused the request (400, 413, ...; 401 is
+ * {@link Kind#UNAUTHORIZED}), kept answering 500 "View change in progress" or 503 until the
+ * deadline, no node could be reached, or TLS failed ({@link Kind#TLS}).
  * Programmer errors (a null key, a value that is not JSON) throw
  * {@link IllegalArgumentException} instead.
  *
@@ -23,7 +24,19 @@ public final class RingKvException extends RuntimeException {
     /** The client already had its maximum of requests in flight. */
     OVERLOADED,
     /** The server's answer was not what the shard dialect specifies. */
-    PROTOCOL
+    PROTOCOL,
+    /**
+     * The node answered 401: the client sent no bearer token, or not one the node accepts
+     * ({@link RingKvClient.Builder#token}). Not retried.
+     */
+    UNAUTHORIZED,
+    /**
+     * TLS cannot work with the node as configured: its certificate is not signed by a CA the
+     * client trusts or does not name its address, it wants a client certificate the client
+     * does not have (or does not accept it), or one side does not speak TLS. Not retried; see
+     * {@link #getCause()} for the {@link javax.net.ssl.SSLException}.
+     */
+    TLS
   }
 
   private final Kind kind;

@@ -2,6 +2,9 @@ package ringkv.client;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -14,6 +17,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import ringkv.ring.Ring;
 
 /**
@@ -24,8 +29,8 @@ import ringkv.ring.Ring;
  * <p>Thread-safe (handlers run on a small pool).
  */
 final class FakeNode implements AutoCloseable {
-  /** A request the fake node received. */
-  record Request(String method, String path, String body) {}
+  /** A request the fake node received, with its Authorization header (or null). */
+  record Request(String method, String path, String body, String authorization) {}
 
   /** What to answer. */
   record Reply(int status, String body, Map<String, String> headers) {
@@ -44,13 +49,38 @@ final class FakeNode implements AutoCloseable {
   private final ExecutorService pool = Executors.newFixedThreadPool(8);
   final ConcurrentLinkedQueue<Request> requests = new ConcurrentLinkedQueue<>();
   final AtomicInteger ringReads = new AtomicInteger();
+  /** The Authorization header of each GET /ring ("" when none). */
+  final ConcurrentLinkedQueue<String> ringAuthorizations = new ConcurrentLinkedQueue<>();
+  /** The GET /ring body; null: answer 401. */
   volatile String ringJson = "{}";
   volatile Function<Request, Reply> handler =
       r -> Reply.json(404, "{\"error\":\"no handler\",\"message\":\"Error\"}");
 
   FakeNode() {
+    this(null, false);
+  }
+
+  /**
+   * Serves HTTPS with {@code tls} (its own certificate, and the CA it trusts for clients')
+   * when not null; with {@code needClientAuth} only clients presenting a certificate.
+   */
+  FakeNode(SSLContext tls, boolean needClientAuth) {
     try {
-      server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+      InetSocketAddress at = new InetSocketAddress("127.0.0.1", 0);
+      if (tls == null) {
+        server = HttpServer.create(at, 64);
+      } else {
+        HttpsServer https = HttpsServer.create(at, 64);
+        https.setHttpsConfigurator(new HttpsConfigurator(tls) {
+          @Override
+          public void configure(HttpsParameters params) {
+            SSLParameters p = tls.getDefaultSSLParameters();
+            p.setNeedClientAuth(needClientAuth);
+            params.setSSLParameters(p);
+          }
+        });
+        server = https;
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -68,11 +98,15 @@ final class FakeNode implements AutoCloseable {
       String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
       String path = exchange.getRequestURI().getRawPath();
       Reply reply;
+      String authorization = exchange.getRequestHeaders().getFirst("Authorization");
       if (path.equals("/ring")) {
         ringReads.incrementAndGet();
-        reply = Reply.json(200, ringJson);
+        ringAuthorizations.add(authorization == null ? "" : authorization);
+        String ring = ringJson;
+        reply = ring == null ? Reply.json(401, "{\"error\":\"Unauthorized\"}")
+            : Reply.json(200, ring);
       } else {
-        Request request = new Request(exchange.getRequestMethod(), path, body);
+        Request request = new Request(exchange.getRequestMethod(), path, body, authorization);
         requests.add(request);
         reply = handler.apply(request);
       }

@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -100,6 +101,8 @@ public final class LocalCluster implements AutoCloseable {
   private final Map<String, String> commonEnv;
   private final String addressVariable;
   private final Duration startTimeout;
+  /** Whether a node (by the address the harness dials) serves; see {@link Builder#readiness}. */
+  private final Predicate<String> readiness;
   /** The hosts file of a cluster of host names (null: nodes listen on {@link #HOST}). */
   private final Path hostsFile;
 
@@ -151,6 +154,7 @@ public final class LocalCluster implements AutoCloseable {
     private final Map<String, String> extraEnv = new LinkedHashMap<>();
     private Path dataRoot;
     private Duration startTimeout = START_TIMEOUT;
+    private Predicate<String> readiness = LocalCluster::servesHttp;
     private final List<String> alsoInView = new ArrayList<>();
     private final Map<String, String> hostNames = new LinkedHashMap<>();
 
@@ -240,6 +244,16 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How the harness asks a node, by the address it dials, whether it serves (default:
+     * {@code GET /health/ready} over plain HTTP answers 200): a cluster that serves HTTPS only
+     * gives a check over HTTPS.
+     */
+    public Builder readiness(Predicate<String> serves) {
+      this.readiness = serves;
+      return this;
+    }
+
     /** Starts the nodes and waits until each serves. */
     public LocalCluster start() {
       return new LocalCluster(this);
@@ -254,6 +268,7 @@ public final class LocalCluster implements AutoCloseable {
   private LocalCluster(Builder b) {
     this.jar = Commands.requireJar();
     this.startTimeout = b.startTimeout;
+    this.readiness = b.readiness;
     this.logDir = Paths.get(System.getProperty("kvs.logs", "target/node-logs"), b.name);
     prepareLogDir(logDir);
     if (b.idleCount > 0 && b.replFactor == null) {
@@ -706,7 +721,7 @@ public final class LocalCluster implements AutoCloseable {
             .pollInterval(Duration.ofMillis(100))
             .pollDelay(Duration.ZERO)
             .failFast("node " + n.address() + " exited", () -> !n.process.isAlive())
-            .until(() -> serves(n));
+            .until(() -> readiness.test(n.dial()));
       } catch (RuntimeException | AssertionError e) { // timeout, or failFast: the node exited
         failures.add(n.address() + ": " + (n.process.isAlive()
             ? "not ready (GET /health/ready) within " + startTimeout
@@ -725,10 +740,10 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  private static boolean serves(Node n) {
+  private static boolean servesHttp(String dial) {
     try {
       // Serving, and done copying its shard's data from a peer.
-      return Http.get(n.dial(), "/health/ready").status() == 200;
+      return Http.get(dial, "/health/ready").status() == 200;
     } catch (AssertionError connectionFailed) {
       return false;
     }
