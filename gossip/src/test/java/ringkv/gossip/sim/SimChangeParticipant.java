@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import ringkv.gossip.Entry;
+import ringkv.gossip.EpochBound;
 import ringkv.gossip.TransferPlan;
 import ringkv.gossip.ViewChangeParticipant;
 import ringkv.gossip.sim.SimMessage.ChangeAnswer;
@@ -71,6 +72,9 @@ final class SimChangeParticipant {
     }
   }
 
+  /** Which epochs a node adopts after its own (the node's EPOCH_AHEAD_MAX). */
+  private static final EpochBound EPOCHS = new EpochBound(EpochBound.AHEAD_MAX_DEFAULT);
+
   private final SimNode node;
   private final ViewChangeParticipant participant = new ViewChangeParticipant();
   private Sends copy;
@@ -88,6 +92,18 @@ final class SimChangeParticipant {
 
   ViewChangeParticipant participant() {
     return participant;
+  }
+
+  /** A newer configuration learned from a peer (the node's ConfigSync.learnFrom). */
+  void learn(ClusterConfig theirs, long local) {
+    ViewChangeParticipant p = participant;
+    if (p.isPrepared(theirs.epoch())) {
+      commit(theirs.epoch(), local); // committed elsewhere; our data already moved
+    } else if (EPOCHS.refusal(node.config().epoch(), theirs.epoch()).isEmpty()) {
+      reset();
+      node.install(theirs);
+      node.startCatchUp(); // we missed the transfer: copy our shard from a peer
+    }
   }
 
   /** Forgets the change's sending state (a configuration was learned another way). */

@@ -8,17 +8,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import ringkv.gossip.CausalContext;
-import ringkv.gossip.Entry;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.Version;
 import ringkv.gossip.sim.SimClient.Kind;
 import ringkv.gossip.sim.SimClient.Op;
-import ringkv.gossip.sim.SimMessage.AePullReply;
-import ringkv.gossip.sim.SimMessage.AePush;
-import ringkv.gossip.sim.SimMessage.PullResponse;
-import ringkv.gossip.sim.SimMessage.ReplicateRequest;
-import ringkv.gossip.sim.SimMessage.ScanPage;
-import ringkv.gossip.sim.SimMessage.TransferBatch;
 import ringkv.gossip.sim.SimNetwork.Delivery;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
@@ -69,6 +62,7 @@ public final class SimCluster {
   private final SimNetwork network;
   private final Map<String, SimNode> nodes = new LinkedHashMap<>();
   private final SimViewChanges views;
+  private final SimConvergence convergence;
   /** The epoch each node was at when last checked. */
   private final Map<String, Long> epochs = new java.util.HashMap<>();
   private final List<String> keys = new ArrayList<>();
@@ -107,6 +101,7 @@ public final class SimCluster {
     this.network = new SimNetwork(random, clock);
     this.views = new SimViewChanges(random);
     this.checker = new SafetyChecker(k -> latest().shardOf(k), this.config.keys() > SMALL_KEY_SET);
+    this.convergence = new SimConvergence(nodes, keys, views, checker);
     build();
   }
 
@@ -238,7 +233,7 @@ public final class SimCluster {
       SimNode node = nodes.get(delivery.to());
       boolean served = node.serves();
       node.onDelivery(delivery, clock.nowMs());
-      checkNode(node, touched(delivery.message()));
+      checkNode(node, SimMessage.keysIn(delivery.message()));
       if (!served && node.serves()) {
         checker.checkCaughtUp(node, keysOfNode(node));
       }
@@ -333,29 +328,6 @@ public final class SimCluster {
       }
     }
     return false;
-  }
-
-  /** The keys a delivered message may change. */
-  private static Collection<String> touched(SimMessage message) {
-    if (message instanceof ReplicateRequest request) {
-      return request.batch().entries().stream().map(Entry::key).toList();
-    }
-    if (message instanceof PullResponse response) {
-      return List.of(response.entry().key());
-    }
-    if (message instanceof ScanPage page) {
-      return page.entries().stream().map(Entry::key).toList();
-    }
-    if (message instanceof AePullReply reply) {
-      return reply.entries().stream().map(Entry::key).toList();
-    }
-    if (message instanceof AePush push) {
-      return push.entries().stream().map(Entry::key).toList();
-    }
-    if (message instanceof TransferBatch batch) {
-      return batch.entries().stream().map(Entry::key).toList();
-    }
-    return List.of();
   }
 
   /** Every key for small key sets (the strongest check), else the touched ones. */
@@ -495,74 +467,14 @@ public final class SimCluster {
     }
     for (int i = 1; i <= config.healTicksMax(); i++) {
       step(false, false);
-      if (divergence() == null) {
+      if (convergence.divergence() == null) {
         ticksToConverge = i;
-        checkNoLostWrites();
+        convergence.checkNoLostWrites();
         return;
       }
     }
     throw new SimViolation("liveness", "not converged " + config.healTicksMax()
-        + " ticks after healing: " + divergence());
-  }
-
-  /** Why the cluster has not converged yet, or null if it has. */
-  private String divergence() {
-    if (views.underWay(nodes.values())) {
-      return "a view change is under way: " + views;
-    }
-    ClusterConfig latest = latest();
-    for (SimNode node : nodes.values()) {
-      if (!node.serves()) {
-        return node.id() + " is " + node.phase();
-      }
-      if (node.config().epoch() != latest.epoch()) {
-        return node.id() + " is at epoch " + node.config().epoch() + " of " + latest.epoch();
-      }
-      if (!node.isDrained()) {
-        return node.id() + " still has " + node.replica().queue().pendingTotal() + " queued";
-      }
-    }
-    for (int s : latest.layout().shardIds()) {
-      List<SimNode> members = membersOf(s);
-      for (String key : members.isEmpty() ? List.<String>of() : keysOf(s)) {
-        // The checker's effective versions: a collected tombstone counts as held, and a
-        // version names one acknowledged write (the checker checked the data is that write's).
-        Version first = checker.effective(members.get(0).id(), key);
-        for (SimNode other : members) {
-          Version version = checker.effective(other.id(), key);
-          if (!first.equals(version)) {
-            return key + ": " + members.get(0).id() + " holds " + first + ", " + other.id()
-                + " holds " + version;
-          }
-        }
-      }
-    }
-    return null;
-  }
-
-  /**
-   * After convergence every replica holds the newest acknowledged write of each key of its
-   * shard, and no node holds a key of another shard: after view changes every key lives on
-   * exactly the replicas of its shard.
-   */
-  private void checkNoLostWrites() {
-    ClusterConfig latest = latest();
-    for (SimNode node : nodes.values()) {
-      for (String key : keysOf(shardOf(node))) {
-        Version held = checker.effective(node.id(), key);
-        Version newest = checker.history().newest(key);
-        if (!newest.equals(held)) {
-          throw new SimViolation("lost-write", node.id() + " converged on " + held
-              + " but the newest acknowledged write of " + key + " is " + newest);
-        }
-      }
-      node.replica().store().forEach(e -> {
-        if (!latest.membersOf(latest.shardOf(e.key())).contains(NodeAddress.parse(node.id()))) {
-          throw new SimViolation("placement", node.id() + " holds " + e + " of shard "
-              + latest.shardOf(e.key()) + " at epoch " + latest.epoch());
-        }
-      });
-    }
+        + " ticks after healing: " + convergence.divergence());
   }
 
   private SimResult result(SimViolation violation) {

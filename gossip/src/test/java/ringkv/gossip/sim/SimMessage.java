@@ -20,6 +20,25 @@ import ringkv.ring.NodeAddress;
  */
 public sealed interface SimMessage {
 
+  /** The keys whose entries {@code message} carries: what its delivery may change. */
+  static List<String> keysIn(SimMessage message) {
+    List<Entry> entries = List.of();
+    if (message instanceof ReplicateRequest m) {
+      entries = m.batch().entries();
+    } else if (message instanceof PullResponse m) {
+      entries = List.of(m.entry());
+    } else if (message instanceof ScanPage m) {
+      entries = m.entries();
+    } else if (message instanceof AePullReply m) {
+      entries = m.entries();
+    } else if (message instanceof AePush m) {
+      entries = m.entries();
+    } else if (message instanceof TransferBatch m) {
+      entries = m.entries();
+    }
+    return entries.stream().map(Entry::key).toList();
+  }
+
   /** A batch from the sender's replication queue; the receiver applies it and acks. */
   record ReplicateRequest(Batch batch, long incarnation) implements SimMessage {}
 

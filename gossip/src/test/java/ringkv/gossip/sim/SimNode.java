@@ -9,7 +9,6 @@ import java.util.OptionalInt;
 import java.util.TreeMap;
 import ringkv.gossip.CausalContext;
 import ringkv.gossip.Entry;
-import ringkv.gossip.EpochBound;
 import ringkv.gossip.FailureDetector;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.LamportClock;
@@ -20,7 +19,6 @@ import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.ReplicationQueue.Batch;
 import ringkv.gossip.ShardMap;
 import ringkv.gossip.Store;
-import ringkv.gossip.ViewChangeParticipant;
 import ringkv.gossip.sim.SimMessage.ConfigReply;
 import ringkv.gossip.sim.SimMessage.ConfigRequest;
 import ringkv.gossip.sim.SimMessage.Heartbeat;
@@ -28,8 +26,6 @@ import ringkv.gossip.sim.SimMessage.PullRequest;
 import ringkv.gossip.sim.SimMessage.PullResponse;
 import ringkv.gossip.sim.SimMessage.ReplicateAck;
 import ringkv.gossip.sim.SimMessage.ReplicateRequest;
-import ringkv.gossip.sim.SimMessage.ScanPage;
-import ringkv.gossip.sim.SimMessage.ScanShard;
 import ringkv.gossip.sim.SimNetwork.Delivery;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
@@ -37,29 +33,22 @@ import ringkv.ring.NodeAddress;
 /**
  * Models one node as the real node runs it: the production protocol core — {@link Replica}
  * (store, {@link ReplicationQueue}, {@link LamportClock}), {@link NodeStability} (incarnations,
- * the bootstrap and hold rules, stable time), {@link KeyValueCore} (admission, execution,
- * reply contexts, what peers' entries may be applied, tombstone sweeps, requeue after a restart),
- * the production {@link FailureDetector}, anti-entropy ({@link SimAntiEntropy} around the
- * production {@code AntiEntropy}/{@code AntiEntropyRound}) and view changes
- * ({@link SimChangeParticipant} around the production {@code ViewChangeParticipant} and
- * {@code TransferPlan}; {@link SimCoordinator} when this node coordinates one) — plus a thin
- * driver in place of the Vert.x one: every tick it reports batches unacknowledged for
- * {@code batchTimeoutMs} as failed and sends what the queue hands out; deliveries are applied
- * through the core and acknowledged.
+ * bootstrap and hold rules, stable time), {@link KeyValueCore} (admission, execution, reply
+ * contexts, what peers' entries may be applied, tombstone sweeps, requeue after a restart), the
+ * {@link FailureDetector}, anti-entropy ({@link SimAntiEntropy}: the production AntiEntropy and
+ * AntiEntropyRound), view changes ({@link SimChangeParticipant}: ViewChangeParticipant and
+ * TransferPlan; {@link SimCoordinator} when it coordinates one) and catch-up ({@link SimCatchUp})
+ * — plus a thin driver in place of the Vert.x one: every tick it reports batches unacknowledged
+ * for {@code batchTimeoutMs} as failed and sends what the queue hands out; deliveries are
+ * applied through the core and acknowledged. The node knows a {@link ClusterConfig} (the real
+ * ring) and learns a newer one from a heartbeat naming a newer epoch (the node's ConfigSync).
  *
- * <p>The node knows a {@link ClusterConfig} (the real ring: keys hash to shards 1..N) and
- * learns a newer one from a heartbeat naming a newer epoch (the node's ConfigSync): it commits
- * the change it prepared for that epoch, or adopts the configuration and copies its shard from
- * a peer (catch-up), having missed the transfer.
- *
- * <p>Processes die and come back: {@link #crash} loses the queue, the view-change state (and,
+ * <p>Processes die and come back: {@link #crash} loses the queue and the view-change state (and,
  * without durable data, the store); {@link #restart} starts a new incarnation which, with
- * durable data, queues again its writes above its saved stable mark ({@link KeyValueCore#requeue}),
- * then copies its shard from a peer page by page (catch-up) before it serves. The installed
- * configuration survives a restart (NodeMeta keeps it).
- *
- * <p>A {@link ReplicaBug} other than NONE swaps in a deliberately broken behaviour around the
- * core. The node's wall clock is the global clock plus a fixed skew.
+ * durable data, queues again its writes above its saved stable mark, then catches up before it
+ * serves. The installed configuration survives a restart (NodeMeta keeps it). A
+ * {@link ReplicaBug} other than NONE swaps in a deliberately broken behaviour around the core.
+ * The node's wall clock is the global clock plus a fixed skew.
  *
  * <p>Not thread-safe; a simulation runs in one thread.
  */
@@ -77,9 +66,6 @@ final class SimNode {
   static final long EXCHANGE_TIMEOUT_MS = 400;
   /** Silence after which a peer is down (the node's FAILURE_TIMEOUT_MS is 1,500). */
   static final long FAILURE_TIMEOUT_MS = 1_500;
-
-  /** Which epochs a node adopts after its own (the node's EPOCH_AHEAD_MAX). */
-  private static final EpochBound EPOCHS = new EpochBound(EpochBound.AHEAD_MAX_DEFAULT);
 
   private final String id;
   private final long skewMs;
@@ -106,11 +92,7 @@ final class SimNode {
   /** The stable mark saved on "disk" (durable nodes), as NodeMeta saves it. */
   private long savedStable;
   private long restarts;
-  // Catch-up: the peer copied from, where the next page starts, when it was asked for.
-  private int catchUpSource;
-  private String catchUpAfter;
-  private long catchUpAskedMs = -1;
-  private long copied;
+  private final SimCatchUp catchUp = new SimCatchUp(this);
 
   SimNode(String id, ClusterConfig config, ReplicationQueue.Limits limits, long skewMs,
       long batchTimeoutMs, long aeIntervalMs, boolean durable, ReplicaBug bug,
@@ -166,6 +148,10 @@ final class SimNode {
     return phase;
   }
 
+  void setPhase(Phase next) {
+    phase = next;
+  }
+
   /** Whether clients may be served here: up, caught up, and not stopped by a view change. */
   boolean serves() {
     return phase == Phase.UP && change.participant().pending().isEmpty();
@@ -179,10 +165,6 @@ final class SimNode {
   /** No view change stopped this node and it is not catching up (anti-entropy may run). */
   boolean quiet() {
     return phase == Phase.UP && change.participant().pending().isEmpty();
-  }
-
-  long restarts() {
-    return restarts;
   }
 
   long incarnation() {
@@ -280,18 +262,6 @@ final class SimNode {
     dropped.addAll(foreign);
   }
 
-  /** A newer configuration learned from a peer (the node's ConfigSync.learnFrom). */
-  private void learn(ClusterConfig theirs, long local) {
-    ViewChangeParticipant p = change.participant();
-    if (p.isPrepared(theirs.epoch())) {
-      change.commit(theirs.epoch(), local); // committed elsewhere; our data already moved
-    } else if (EPOCHS.refusal(config.epoch(), theirs.epoch()).isEmpty()) {
-      change.reset();
-      install(theirs);
-      startCatchUp(); // we missed the transfer: copy our shard from a peer
-    }
-  }
-
   // ---------------------------------------------------------------- process life
 
   /**
@@ -302,7 +272,7 @@ final class SimNode {
     phase = Phase.DOWN;
     inFlight.clear();
     coordinator = null;
-    catchUpAskedMs = -1;
+    catchUp.stop();
     network.purge(id);
   }
 
@@ -325,16 +295,13 @@ final class SimNode {
       });
       core.requeue(own, savedStable, this::acceptsReplicated);
     }
-    startCatchUp();
+    catchUp.start();
     detector.track(others(), local);
   }
 
-  private void startCatchUp() {
-    phase = Phase.CATCHING_UP;
-    catchUpSource = 0;
-    catchUpAfter = null;
-    copied = 0;
-    catchUpAskedMs = -1;
+  /** Copies this node's shard from a peer before it serves again. */
+  void startCatchUp() {
+    catchUp.start();
   }
 
   // ---------------------------------------------------------------- timers
@@ -358,7 +325,7 @@ final class SimNode {
       inFlight.put(batch.peer(), new InFlight(batch.id(), local));
     }
     if (phase == Phase.CATCHING_UP) {
-      catchUpStep(local);
+      catchUp.step(local);
     }
     antiEntropy.onTick(local);
     change.onTick(local);
@@ -389,29 +356,6 @@ final class SimNode {
     if (phase != Phase.DOWN) {
       antiEntropy.onTimer(localMs(nowMs));
     }
-  }
-
-  private void catchUpStep(long local) {
-    if (catchUpAskedMs >= 0 && local - catchUpAskedMs < EXCHANGE_TIMEOUT_MS) {
-      return; // waiting for the page
-    }
-    if (catchUpAskedMs >= 0) {
-      catchUpSource++; // no answer: try the next peer, from where we were
-    }
-    List<String> peers = peers();
-    if (peers.isEmpty() || (stability.maySkipCatchUp() && catchUpSource >= 3 * peers.size())) {
-      caughtUp(); // nobody answers: serve with what it kept (catch-up skipped)
-      return;
-    }
-    String source = peers.get(catchUpSource % peers.size());
-    catchUpAskedMs = local;
-    network.send(id, source, new ScanShard(shard(), catchUpAfter, incarnation));
-  }
-
-  private void caughtUp() {
-    stability.onCaughtUp(copied);
-    phase = Phase.UP;
-    catchUpAskedMs = -1;
   }
 
   /**
@@ -482,40 +426,11 @@ final class SimNode {
     } else if (message instanceof ConfigRequest) {
       network.send(id, from, new ConfigReply(config));
     } else if (message instanceof ConfigReply reply) {
-      learn(reply.config(), local);
+      change.learn(reply.config(), local);
     } else if (!antiEntropy.onMessage(from, message, local)
         && !change.onMessage(from, message, local)
         && !(coordinator != null && coordinator.onMessage(from, message, local))) {
-      onCatchUp(from, message, local);
-    }
-  }
-
-  /** Catch-up pages. */
-  private void onCatchUp(String from, SimMessage message, long local) {
-    if (message instanceof ScanShard scan) {
-      if (phase == Phase.UP) {
-        List<Entry> page = replica.store().scan(scan.after(), SCAN_PAGE_ENTRIES);
-        String last = page.size() < SCAN_PAGE_ENTRIES ? null : page.get(page.size() - 1).key();
-        List<Entry> ofShard = page.stream()
-            .filter(e -> shards.shardOf(e.key()) == scan.shard()).toList();
-        network.send(id, from, new ScanPage(ofShard, last, scan.incarnation()));
-      }
-    } else if (message instanceof ScanPage page) {
-      if (page.incarnation() == incarnation && phase == Phase.CATCHING_UP
-          && catchUpAskedMs >= 0) {
-        core.applyFromPeers(page.entries(), false, k -> true);
-        copied += page.entries().size();
-        catchUpAfter = page.last();
-        catchUpAskedMs = -1;
-        if (page.last() == null) {
-          caughtUp();
-        } else {
-          catchUpStep(local);
-        }
-      }
-    } else if (!(message instanceof SimMessage.ChangeAnswer)) {
-      // A coordinator's answer may arrive after it crashed or finished: ignored.
-      throw new IllegalStateException("unknown message " + message);
+      catchUp.onMessage(from, message, local);
     }
   }
 
