@@ -137,6 +137,16 @@ public final class ViewChangeParticipant {
     return pending != null && pending.epoch() == epoch;
   }
 
+  /**
+   * Whether keys a sender copies for the change of {@code epoch} are taken here: only while that
+   * change is under way. A batch that arrives after this node aborted (late, or retried by a
+   * sender that has not heard of the abort) would otherwise stay as data of a shard this node
+   * does not serve, and come back as a stale version if the key later moves here.
+   */
+  public boolean acceptsTransfer(long epoch) {
+    return isPrepared(epoch);
+  }
+
   /** The participants of the prepared change. */
   public Set<NodeAddress> participants() {
     return participants;

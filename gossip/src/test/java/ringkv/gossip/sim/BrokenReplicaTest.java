@@ -11,11 +11,12 @@ import org.junit.jupiter.params.provider.EnumSource;
  * (ReplicaBug) must be caught within the seeds CI runs, and by the check that is meant to catch
  * it; in particular FORGETS_DEPENDENCIES is invisible to the code's own context and is caught
  * only by the independent history model.
- * Method: run fixed seeds 1..200 with the broken variant until the first failing run; assert
+ * Method: run fixed seeds 1..250 (-Dsim.brokenSeeds=N) with the broken variant until the first
+ * failing run; assert
  * that there is one and that its violation kind is the one ReplicaBug names.
  */
 class BrokenReplicaTest {
-  private static final int SEEDS = 200;
+  private static final int SEEDS = Integer.getInteger("sim.brokenSeeds", 250);
 
   @ParameterizedTest
   @EnumSource(value = ReplicaBug.class, mode = EnumSource.Mode.EXCLUDE, names = "NONE")

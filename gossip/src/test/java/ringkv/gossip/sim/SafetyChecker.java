@@ -276,9 +276,11 @@ final class SafetyChecker {
         throw new SimViolation("fabricated", node.id() + " holds " + entry
             + " which was never acknowledged");
       }
-      if (node.serves()) {
+      if (node.servesKey(key)) {
         // A replica copying its shard after a restart may briefly hold a write its peers'
-        // queues still carried for its previous process; it serves only once caught up.
+        // queues still carried for its previous process; it serves only once caught up. A
+        // view change's receiver holds copies of keys it does not serve yet, which the stop's
+        // transfer brings up to date before they are served.
         checkNotBelowTombstone(node.id() + " holds " + key, entry);
       }
       before.put(key, new Held(now, entry.isTombstone(), false));
@@ -299,6 +301,24 @@ final class SafetyChecker {
   void onWiped(String node) {
     held.remove(node);
     tombstonesHeld.remove(node);
+  }
+
+  /**
+   * {@code node} dropped {@code keys} because its configuration no longer gives them to it (a
+   * view change committed, or aborted and dropped what it had copied in): what it held of them
+   * no longer binds it. The keys' new owners hold them (the convergence check sees to that).
+   */
+  void onDropped(String node, Collection<String> keys) {
+    Map<String, Held> h = held.get(node);
+    Set<String> tombstones = tombstonesHeld.get(node);
+    for (String key : keys) {
+      if (h != null) {
+        h.remove(key);
+      }
+      if (tombstones != null) {
+        tombstones.remove(key);
+      }
+    }
   }
 
   /** {@code node} caught up and serves again: nothing it holds may be below a tombstone floor. */

@@ -8,17 +8,14 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import ringkv.gossip.CausalContext;
-import ringkv.gossip.Entry;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.Version;
 import ringkv.gossip.sim.SimClient.Kind;
 import ringkv.gossip.sim.SimClient.Op;
-import ringkv.gossip.sim.SimMessage.AntiEntropyReply;
-import ringkv.gossip.sim.SimMessage.AntiEntropyRequest;
-import ringkv.gossip.sim.SimMessage.PullResponse;
-import ringkv.gossip.sim.SimMessage.ReplicateRequest;
-import ringkv.gossip.sim.SimMessage.ScanPage;
 import ringkv.gossip.sim.SimNetwork.Delivery;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
+import ringkv.ring.Ring;
 
 /**
  * A deterministic simulation of a RingKV cluster's replication core: shards of {@link SimNode}s,
@@ -64,8 +61,10 @@ public final class SimCluster {
   private final SimClock clock = new SimClock();
   private final SimNetwork network;
   private final Map<String, SimNode> nodes = new LinkedHashMap<>();
-  private final List<List<SimNode>> shardMembers = new ArrayList<>();
-  private final List<List<String>> shardKeys = new ArrayList<>();
+  private final SimViewChanges views;
+  private final SimConvergence convergence;
+  /** The epoch each node was at when last checked. */
+  private final Map<String, Long> epochs = new java.util.HashMap<>();
   private final List<String> keys = new ArrayList<>();
   private final List<SimClient> clients = new ArrayList<>();
   private final SafetyChecker checker;
@@ -86,6 +85,8 @@ public final class SimCluster {
   private long contextSamples;
   private long ticksToConverge = -1;
   private long writesAfterWait;
+  private long unavailableViewChange;
+  private long nextViewChangeTick;
 
   public SimCluster(long seed, ReplicaBug bug) {
     this(seed, bug, null);
@@ -98,46 +99,37 @@ public final class SimCluster {
     this.random = new Random(seed);
     this.config = config == null ? SimConfig.random(random) : config;
     this.network = new SimNetwork(random, clock);
-    this.checker = new SafetyChecker(k -> shardOf(k, this.config.shards()),
-        this.config.keys() > SMALL_KEY_SET);
+    this.views = new SimViewChanges(random);
+    this.checker = new SafetyChecker(k -> latest().shardOf(k), this.config.keys() > SMALL_KEY_SET);
+    this.convergence = new SimConvergence(nodes, keys, views, checker);
     build();
   }
 
   /** Up to this many keys, every check looks at every key of the shard; above, touched ones. */
   private static final int SMALL_KEY_SET = 64;
 
-  /** The fixed key-to-shard function: {@code k<i>} belongs to shard {@code i mod shards}. */
-  public static int shardOf(String key, int shards) {
-    return Integer.parseInt(key.substring(1)) % shards;
-  }
-
+  /**
+   * The cluster: nodes {@code n<i>:1} in the initial configuration of the real ring (node i in
+   * shard i mod N + 1), keys {@code k<i>} hashed to shards by it.
+   */
   private void build() {
     for (int i = 0; i < config.keys(); i++) {
       keys.add("k" + i);
     }
-    List<List<String>> shardIds = new ArrayList<>();
-    for (int s = 0; s < config.shards(); s++) {
-      List<String> ids = new ArrayList<>();
-      for (int r = 0; r < config.replicasPerShard(); r++) {
-        ids.add("s" + s + "r" + r);
-      }
-      shardIds.add(List.copyOf(ids));
+    List<NodeAddress> view = new ArrayList<>();
+    for (int i = 0; i < config.shards() * config.replicasPerShard(); i++) {
+      view.add(new NodeAddress("n" + i, 1));
     }
-    SimNode.Layout layout = new SimNode.Layout(shardIds, k -> shardOf(k, config.shards()));
-    for (int s = 0; s < config.shards(); s++) {
-      int shard = s;
-      shardKeys.add(keys.stream().filter(k -> shardOf(k, config.shards()) == shard).toList());
-      List<SimNode> members = new ArrayList<>();
-      for (String id : shardIds.get(s)) {
-        long skewMs = config.clockSkewMsMax() == 0 ? 0 : random.nextInt(
-            (int) config.clockSkewMsMax() + 1);
-        boolean durable = random.nextDouble() < config.durableProbability();
-        SimNode node = new SimNode(id, s, layout, config.limits(), skewMs,
-            config.batchTimeoutMs(), durable, bug, network);
-        nodes.put(id, node);
-        members.add(node);
-      }
-      shardMembers.add(List.copyOf(members));
+    ClusterConfig initial = ClusterConfig.initial(view, config.shards(),
+        Ring.DEFAULT_VNODES_PER_SHARD);
+    for (NodeAddress address : initial.view()) {
+      long skewMs = config.clockSkewMsMax() == 0 ? 0 : random.nextInt(
+          (int) config.clockSkewMsMax() + 1);
+      boolean durable = random.nextDouble() < config.durableProbability();
+      SimNode node = new SimNode(address.toString(), initial, config.limits(), skewMs,
+          config.batchTimeoutMs(), config.aeEveryTicks() * config.tickMs(), durable, bug,
+          network);
+      nodes.put(node.id(), node);
     }
     for (int c = 0; c < config.clients(); c++) {
       clients.add(new SimClient("c" + c));
@@ -183,6 +175,40 @@ public final class SimCluster {
     }
   }
 
+  /** The newest configuration any node installed: what clients and checks go by. */
+  private ClusterConfig latest() {
+    return SimViewChanges.latest(nodes.values());
+  }
+
+  /** The nodes of {@code shard} under the newest configuration. */
+  private List<SimNode> membersOf(int shard) {
+    return latest().membersOf(shard).stream().map(a -> nodes.get(a.toString())).toList();
+  }
+
+  /** The keys of {@code shard} under the newest configuration. */
+  private List<String> keysOf(int shard) {
+    ClusterConfig c = latest();
+    return keys.stream().filter(k -> c.shardOf(k) == shard).toList();
+  }
+
+  /** The shard {@code node} serves under the newest configuration, or -1. */
+  private int shardOf(SimNode node) {
+    var s = latest().shardOfNode(NodeAddress.parse(node.id()));
+    return s.isPresent() ? s.getAsInt() : -1;
+  }
+
+  /** Checks {@code node} after it may have changed, dropped keys first. */
+  private void checkNode(SimNode node, Collection<String> touched) {
+    List<String> dropped = node.takeDropped();
+    checker.onDropped(node.id(), dropped);
+    checker.checkNode(node, keysToCheck(touched));
+    Long epoch = epochs.put(node.id(), node.config().epoch());
+    if (epoch != null && epoch != node.config().epoch() && node.serves()) {
+      // A configuration installed: nothing the node now serves may be below a tombstone floor.
+      checker.checkCaughtUp(node, keysOfNode(node));
+    }
+  }
+
   private long operations() {
     return reads + writes + noOpDeletes + unavailableQueueFull + unavailableDependency;
   }
@@ -198,22 +224,27 @@ public final class SimCluster {
       crashOrRestart();
       nextCrashChangeTick = tick + 1 + random.nextInt(config.crashEveryTicksMax());
     }
+    if (faults && config.viewChangeEveryTicksMax() > 0 && tick >= nextViewChangeTick) {
+      views.maybeStart(nodes.values(), clock.nowMs());
+      nextViewChangeTick = tick + 1 + random.nextInt(config.viewChangeEveryTicksMax());
+    }
     Delivery delivery;
     while ((delivery = network.poll()) != null) {
       SimNode node = nodes.get(delivery.to());
       boolean served = node.serves();
       node.onDelivery(delivery, clock.nowMs());
-      checker.checkNode(node, keysToCheck(node, touched(delivery.message())));
+      checkNode(node, SimMessage.keysIn(delivery.message()));
       if (!served && node.serves()) {
-        checker.checkCaughtUp(node, shardKeys.get(node.shard()));
+        checker.checkCaughtUp(node, keysOfNode(node));
       }
     }
     int index = 0;
     for (SimNode node : nodes.values()) {
       boolean served = node.serves();
       node.onTick(clock.nowMs());
+      checkNode(node, List.of());
       if (!served && node.serves()) {
-        checker.checkCaughtUp(node, shardKeys.get(node.shard()));
+        checker.checkCaughtUp(node, keysOfNode(node));
       }
       // Staggered, so nodes do not all report in the same tick.
       if ((tick + index) % config.heartbeatEveryTicks() == 0) {
@@ -222,7 +253,7 @@ public final class SimCluster {
       if ((tick + index) % config.sweepEveryTicks() == 0) {
         Collection<String> tombstones = checker.tombstonesHeld(node.id());
         tombstonesCollected += node.sweep();
-        checker.checkNode(node, keysToCheck(node, tombstones));
+        checker.checkNode(node, keysToCheck(tombstones));
       }
       if ((tick + index) % config.aeEveryTicks() == 0) {
         node.antiEntropy(clock.nowMs());
@@ -233,8 +264,14 @@ public final class SimCluster {
       clientStep(client, writesAllowed);
     }
     for (String key : checker.drainDirty()) {
-      checker.updateTombstoneFloor(key, shardMembers.get(shardOf(key, config.shards())));
+      checker.updateTombstoneFloor(key, membersOf(latest().shardOf(key)));
     }
+    views.observe();
+  }
+
+  /** The keys of the shard {@code node}'s own configuration gives it. */
+  private List<String> keysOfNode(SimNode node) {
+    return keys.stream().filter(k -> node.config().shardOf(k) == node.shard()).toList();
   }
 
   /**
@@ -250,9 +287,12 @@ public final class SimCluster {
     }
     List<SimNode> all = new ArrayList<>(nodes.values());
     SimNode victim = all.get(random.nextInt(all.size()));
-    boolean shardBusy = shardMembers.get(victim.shard()).stream()
+    int shard = shardOf(victim);
+    boolean shardBusy = shard < 0 || membersOf(shard).stream()
         .anyMatch(n -> n.phase() != SimNode.Phase.UP);
-    if (shardBusy || (!victim.durable() && holdsAUniqueWrite(victim))) {
+    // A node without durable data holds the only copy of what a change copied to it.
+    if (shardBusy || (!victim.durable() && (views.underWay(nodes.values())
+        || holdsAUniqueWrite(victim, shard)))) {
       return;
     }
     victim.crash();
@@ -270,15 +310,15 @@ public final class SimCluster {
     if (!node.durable()) {
       checker.onWiped(node.id());
     }
-    checker.checkNode(node, shardKeys.get(node.shard()));
+    checker.checkNode(node, keys);
   }
 
   /** Whether {@code node} holds a version of a key newer than every other replica does. */
-  private boolean holdsAUniqueWrite(SimNode node) {
-    for (String key : shardKeys.get(node.shard())) {
+  private boolean holdsAUniqueWrite(SimNode node, int shard) {
+    for (String key : keysOf(shard)) {
       Version mine = checker.effective(node.id(), key);
       Version best = Version.ZERO;
-      for (SimNode other : shardMembers.get(node.shard())) {
+      for (SimNode other : membersOf(shard)) {
         if (other != node) {
           best = Version.max(best, checker.effective(other.id(), key));
         }
@@ -290,29 +330,9 @@ public final class SimCluster {
     return false;
   }
 
-  /** The keys a delivered message may change. */
-  private static Collection<String> touched(SimMessage message) {
-    if (message instanceof ReplicateRequest request) {
-      return request.batch().entries().stream().map(Entry::key).toList();
-    }
-    if (message instanceof PullResponse response) {
-      return List.of(response.entry().key());
-    }
-    if (message instanceof ScanPage page) {
-      return page.entries().stream().map(Entry::key).toList();
-    }
-    if (message instanceof AntiEntropyRequest request) {
-      return request.entries().stream().map(Entry::key).toList();
-    }
-    if (message instanceof AntiEntropyReply reply) {
-      return reply.entries().stream().map(Entry::key).toList();
-    }
-    return List.of();
-  }
-
-  /** Every key of the node's shard for small key sets (the strongest check), else touched. */
-  private Collection<String> keysToCheck(SimNode node, Collection<String> touched) {
-    return keys.size() <= SMALL_KEY_SET ? shardKeys.get(node.shard()) : touched;
+  /** Every key for small key sets (the strongest check), else the touched ones. */
+  private Collection<String> keysToCheck(Collection<String> touched) {
+    return keys.size() <= SMALL_KEY_SET ? keys : touched;
   }
 
   /**
@@ -354,6 +374,11 @@ public final class SimCluster {
     Op op = client.pending();
     SimNode node = nodes.get(op.node());
     CausalContext context = client.context();
+    if (!node.servesKey(op.key())) {
+      client.finish(); // stopped by a view change, or the key moved: 500/503, allowed
+      unavailableViewChange++;
+      return;
+    }
     if (!node.canServe(op.key(), context)) {
       boolean late = tick - op.startTick() >= config.opTimeoutTicks();
       if (late && !KeyValueCore.goesAheadWithoutDependency(op.kind().op())) {
@@ -373,7 +398,7 @@ public final class SimCluster {
     }
     client.finish();
     execute(client, op, node, context);
-    checker.checkNode(node, keysToCheck(node, List.of(op.key())));
+    checker.checkNode(node, keysToCheck(List.of(op.key())));
     long size = client.context().size();
     contextSizeMax = Math.max(contextSizeMax, size);
     contextSizeSum += size;
@@ -385,8 +410,9 @@ public final class SimCluster {
     double dice = random.nextDouble();
     Kind kind = !writesAllowed || dice < 0.45 ? Kind.GET : dice < 0.85 ? Kind.PUT : Kind.DELETE;
     String key = keys.get(random.nextInt(keys.size()));
-    List<SimNode> serving = shardMembers.get(shardOf(key, config.shards())).stream()
-        .filter(SimNode::serves).toList();
+    // Any node whose own configuration gives it the key's shard serves it (one that missed a
+    // change's commit too, until it learns the newer epoch).
+    List<SimNode> serving = nodes.values().stream().filter(n -> n.servesKey(key)).toList();
     if (serving.isEmpty()) {
       return null;
     }
@@ -441,56 +467,14 @@ public final class SimCluster {
     }
     for (int i = 1; i <= config.healTicksMax(); i++) {
       step(false, false);
-      if (divergence() == null) {
+      if (convergence.divergence() == null) {
         ticksToConverge = i;
-        checkNoLostWrites();
+        convergence.checkNoLostWrites();
         return;
       }
     }
     throw new SimViolation("liveness", "not converged " + config.healTicksMax()
-        + " ticks after healing: " + divergence());
-  }
-
-  /** Why the cluster has not converged yet, or null if it has. */
-  private String divergence() {
-    for (SimNode node : nodes.values()) {
-      if (!node.serves()) {
-        return node.id() + " is " + node.phase();
-      }
-      if (!node.isDrained()) {
-        return node.id() + " still has " + node.replica().queue().pendingTotal() + " queued";
-      }
-    }
-    for (int s = 0; s < config.shards(); s++) {
-      List<SimNode> members = shardMembers.get(s);
-      for (String key : shardKeys.get(s)) {
-        // The checker's effective versions: a collected tombstone counts as held, and a
-        // version names one acknowledged write (the checker checked the data is that write's).
-        Version first = checker.effective(members.get(0).id(), key);
-        for (SimNode other : members) {
-          Version version = checker.effective(other.id(), key);
-          if (!first.equals(version)) {
-            return key + ": " + members.get(0).id() + " holds " + first + ", " + other.id()
-                + " holds " + version;
-          }
-        }
-      }
-    }
-    return null;
-  }
-
-  /** After convergence every replica holds the newest acknowledged write of each key. */
-  private void checkNoLostWrites() {
-    for (SimNode node : nodes.values()) {
-      for (String key : shardKeys.get(node.shard())) {
-        Version held = checker.effective(node.id(), key);
-        Version newest = checker.history().newest(key);
-        if (!newest.equals(held)) {
-          throw new SimViolation("lost-write", node.id() + " converged on " + held
-              + " but the newest acknowledged write of " + key + " is " + newest);
-        }
-      }
-    }
+        + " ticks after healing: " + convergence.divergence());
   }
 
   private SimResult result(SimViolation violation) {
@@ -498,7 +482,8 @@ public final class SimCluster {
         unavailableQueueFull, unavailableDependency, pulls, checker.tombstoneFloorsRaised(),
         tombstonesCollected, checker.collectedReads(), contextSizeMax,
         contextSamples == 0 ? 0 : (double) contextSizeSum / contextSamples,
-        network.counters(), ticksToConverge, crashes, writesAfterWait);
+        network.counters(), ticksToConverge, crashes, writesAfterWait, unavailableViewChange,
+        views.started(), views.committed(), views.aborted(), views.coordinatorsLost());
     return new SimResult(seed, bug, config, stats, violation, tick, phase,
         violation == null ? "" : status());
   }
@@ -506,7 +491,7 @@ public final class SimCluster {
   /** One line for the network, one per client, one per node and one per peer queue. */
   private String status() {
     StringBuilder sb = new StringBuilder("nowMs=").append(clock.nowMs()).append(' ')
-        .append(network.describe()).append('\n');
+        .append(network.describe()).append(' ').append(views).append('\n');
     clients.forEach(c -> sb.append(c).append('\n'));
     nodes.values().forEach(n -> sb.append(n.describe()));
     return sb.toString();

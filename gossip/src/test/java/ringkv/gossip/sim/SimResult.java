@@ -24,7 +24,8 @@ public record SimResult(
    * tombstone by a client that knew a value of the key, the largest and the mean size of a
    * client's context after an operation, network counters, healed ticks until convergence
    * (-1 if it was not reached), processes killed, and writes that went ahead after waiting in
-   * vain for a dependency.
+   * vain for a dependency; operations refused because a view change stopped their replica or
+   * moved their key; view changes started, committed, aborted, and those whose coordinator died.
    */
   public record Stats(
       long reads,
@@ -41,7 +42,12 @@ public record SimResult(
       Counters network,
       long ticksToConverge,
       long crashes,
-      long writesAfterWait) {}
+      long writesAfterWait,
+      long unavailableViewChange,
+      long viewChangesStarted,
+      long viewChangesCommitted,
+      long viewChangesAborted,
+      long coordinatorsLost) {}
 
   public boolean passed() {
     return violation == null;

@@ -11,15 +11,24 @@ import org.junit.jupiter.api.Test;
 
 /*
  * Goal: the node's protocol core (KeyValueCore, NodeStability, Replica, ReplicationQueue,
- * FailureDetector — the production classes, not copies) is safe under an adversarial network and
- * processes that die and come back, and live once the faults end: no client ever observes a
- * causality violation, no replica's version of a key ever goes back (but across a restart that
- * lost its data), deleted keys stay deleted, and after healing every node has caught up, every
- * queue drains and every shard converges on the newest acknowledged write of each key within a
- * bounded number of ticks. Stability runs as in the real node (reports per process incarnation,
- * the bootstrap and hold rules, anti-entropy rounds releasing holds, tombstones collected at the
- * shard's stable time), writes go ahead after a vain causal wait, and a collected tombstone must
- * neither come back nor lose the causes a reader of the delete must see.
+ * FailureDetector, AntiEntropy/AntiEntropyRound, ViewChangeParticipant, TransferPlan — the
+ * production classes, not copies) is safe under an adversarial network and processes that die
+ * and come back, and live once the faults end: no client ever observes a causality violation, no
+ * replica's version of a key ever goes back (but across a restart that lost its data, or a key it
+ * dropped because its configuration no longer gives it), deleted keys stay deleted, and after
+ * healing every node has caught up, every queue drains and every shard converges on the newest
+ * acknowledged write of each key within a bounded number of ticks. Stability runs as in the real
+ * node (reports per process incarnation, the bootstrap and hold rules, anti-entropy rounds
+ * releasing holds, tombstones collected at the shard's stable time), writes go ahead after a vain
+ * causal wait, and a collected tombstone must neither come back nor lose the causes a reader of
+ * the delete must see. Anti-entropy is the production round (digest, differing leaves, version
+ * merge, pull and push under the settled horizon, who gives way) over simulated messages.
+ * With -Dsim.viewChanges=true, half the runs also reshard or move nodes during the faults
+ * (coordinator and participants over the faulty network, copies and transfers as messages,
+ * crashes, deadline aborts when the coordinator dies, stragglers learning the epoch from
+ * heartbeats), and after convergence every key must live on exactly the replicas of its shard.
+ * That mode is off by default because it still fails (protocol findings, see the branch h-sim
+ * report): e.g. seeds 2018 and 3011 (causality/context), 4006 (placement).
  * Method: deterministic simulation (SimCluster) over many seeds. -Dsim.seed=S replays one seed;
  * otherwise -Dsim.seeds=N (default 200) seeds are run from a random base (-Dsim.baseSeed=B fixes
  * it). A failure message carries the seed, the tick, the violation and every node's status.
@@ -59,6 +68,9 @@ class SimulationTest {
     long convergeTicksMax = 0;
     long crashes = 0;
     long writesAfterWait = 0;
+    long changes = 0;
+    long committed = 0;
+    long aborted = 0;
     for (long seed : seeds) {
       SimResult result = new SimCluster(seed, ReplicaBug.NONE).run();
       if (!result.passed()) {
@@ -79,21 +91,27 @@ class SimulationTest {
       convergeTicksMax = Math.max(convergeTicksMax, result.stats().ticksToConverge());
       crashes += result.stats().crashes();
       writesAfterWait += result.stats().writesAfterWait();
+      changes += result.stats().viewChangesStarted();
+      committed += result.stats().viewChangesCommitted();
+      aborted += result.stats().viewChangesAborted();
     }
     long elapsedMs = (System.nanoTime() - startNs) / 1_000_000;
     System.out.printf("sim: %d seeds from %d in %d ms: reads=%d writes=%d unavailable"
             + " (queue full=%d, dependency late=%d) pulls=%d tombstone floors=%d dropped=%d"
             + " duplicated=%d slowest convergence=%d ticks tombstones collected=%d"
             + " reads of collected deletes=%d largest context=%d processes killed=%d"
-            + " writes after a vain causal wait=%d%n", seeds.size(), seeds.get(0),
+            + " writes after a vain causal wait=%d view changes=%d (committed=%d aborted=%d)%n",
+        seeds.size(), seeds.get(0),
         elapsedMs, reads, writes, queueFull, dependencyLate, pulls, tombstoneFloors, dropped,
         duplicated, convergeTicksMax, collected, collectedReads, contextMax, crashes,
-        writesAfterWait);
+        writesAfterWait, changes, committed, aborted);
     if (seeds.size() >= 20) {
       // The faults must actually bite, or the passing run proves nothing.
       assertTrue(reads > 0 && writes > 0 && queueFull > 0 && dependencyLate > 0 && pulls > 0
           && tombstoneFloors > 0 && dropped > 0 && duplicated > 0 && collected > 0
           && collectedReads > 0 && crashes > 0 && writesAfterWait > 0, "faults not exercised");
+      assertTrue(!Boolean.getBoolean("sim.viewChanges") || (committed > 0 && aborted > 0),
+          "view changes not exercised");
     }
   }
 

@@ -1,0 +1,95 @@
+package ringkv.gossip.sim;
+
+import java.util.List;
+import ringkv.gossip.Entry;
+import ringkv.gossip.sim.SimMessage.ScanPage;
+import ringkv.gossip.sim.SimMessage.ScanShard;
+
+/**
+ * A node's catch-up in the simulation (the node's CatchUp): after a restart, or after it adopted
+ * a configuration whose transfer it missed, the node copies its shard from a peer page by page
+ * (copied data, merged as is) before it serves; a peer that does not answer within
+ * {@link SimNode#EXCHANGE_TIMEOUT_MS} is replaced by the next. A node with durable data serves
+ * with what it kept when no peer answers; one without must wait for a peer.
+ *
+ * <p>Not thread-safe; a simulation runs in one thread.
+ */
+final class SimCatchUp {
+  private final SimNode node;
+  // The peer copied from, where the next page starts, when it was asked for.
+  private int source;
+  private String after;
+  private long askedMs = -1;
+  private long copied;
+
+  SimCatchUp(SimNode node) {
+    this.node = node;
+  }
+
+  void start() {
+    node.setPhase(SimNode.Phase.CATCHING_UP);
+    source = 0;
+    after = null;
+    copied = 0;
+    askedMs = -1;
+  }
+
+  void stop() {
+    askedMs = -1;
+  }
+
+  void step(long local) {
+    if (askedMs >= 0 && local - askedMs < SimNode.EXCHANGE_TIMEOUT_MS) {
+      return; // waiting for the page
+    }
+    if (askedMs >= 0) {
+      source++; // no answer: try the next peer, from where we were
+    }
+    List<String> peers = node.peers();
+    if (peers.isEmpty()
+        || (node.stability().maySkipCatchUp() && source >= 3 * peers.size())) {
+      caughtUp(); // nobody answers: serve with what it kept (catch-up skipped)
+      return;
+    }
+    String from = peers.get(source % peers.size());
+    askedMs = local;
+    node.network().send(node.id(), from, new ScanShard(node.shard(), after,
+        node.incarnation()));
+  }
+
+  private void caughtUp() {
+    node.stability().onCaughtUp(copied);
+    node.setPhase(SimNode.Phase.UP);
+    askedMs = -1;
+  }
+
+  /** Catch-up pages, both sides. */
+  void onMessage(String from, SimMessage message, long local) {
+    if (message instanceof ScanShard scan) {
+      if (node.phase() == SimNode.Phase.UP) {
+        List<Entry> page = node.replica().store().scan(scan.after(), SimNode.SCAN_PAGE_ENTRIES);
+        String last = page.size() < SimNode.SCAN_PAGE_ENTRIES ? null
+            : page.get(page.size() - 1).key();
+        List<Entry> ofShard = page.stream()
+            .filter(e -> node.shards().shardOf(e.key()) == scan.shard()).toList();
+        node.network().send(node.id(), from, new ScanPage(ofShard, last, scan.incarnation()));
+      }
+    } else if (message instanceof ScanPage page) {
+      if (page.incarnation() == node.incarnation()
+          && node.phase() == SimNode.Phase.CATCHING_UP && askedMs >= 0) {
+        node.core().applyFromPeers(page.entries(), false, k -> true);
+        copied += page.entries().size();
+        after = page.last();
+        askedMs = -1;
+        if (page.last() == null) {
+          caughtUp();
+        } else {
+          step(local);
+        }
+      }
+    } else if (!(message instanceof SimMessage.ChangeAnswer)) {
+      // A coordinator's answer may arrive after it crashed or finished: ignored.
+      throw new IllegalStateException("unknown message " + message);
+    }
+  }
+}
