@@ -1,5 +1,6 @@
 package ringkv.node.storage;
 
+import java.nio.file.Path;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +26,8 @@ final class Scrubber implements AutoCloseable {
   static final long PAGE_BYTES_MAX = 1L << 20;
   static final long PAGE_BYTES_MIN = 4L << 10;
 
-  private final RocksDbStore store;
+  private final Quarantine quarantine;
+  private final Path dir;
   private final long bytesPerSec;
   private final long passPauseMs;
   private final long pageBytes;
@@ -39,8 +41,9 @@ final class Scrubber implements AutoCloseable {
   private volatile long quarantined;
   private volatile long readErrors;
 
-  Scrubber(RocksDbStore store, long bytesPerSec, long passPauseMs) {
-    this.store = store;
+  Scrubber(Quarantine quarantine, Path dir, long bytesPerSec, long passPauseMs) {
+    this.quarantine = quarantine;
+    this.dir = dir;
     this.bytesPerSec = bytesPerSec;
     this.passPauseMs = passPauseMs;
     this.pageBytes = Math.max(PAGE_BYTES_MIN, Math.min(PAGE_BYTES_MAX, bytesPerSec / 10));
@@ -56,7 +59,7 @@ final class Scrubber implements AutoCloseable {
     long start = System.nanoTime();
     long delayMs;
     try {
-      RocksDbStore.ScrubPage page = store.scrubPage(after, PAGE_RECORDS_MAX, pageBytes);
+      Quarantine.ScrubPage page = quarantine.scrubPage(after, PAGE_RECORDS_MAX, pageBytes);
       records += page.records();
       bytes += page.bytes();
       quarantined += page.quarantined();
@@ -66,7 +69,7 @@ final class Scrubber implements AutoCloseable {
       if (page.end()) {
         passes++;
         if (passQuarantined > 0) {
-          LOG.warn("event=scrub-pass store={} pass={} quarantined={}", store.dir(), passes,
+          LOG.warn("event=scrub-pass store={} pass={} quarantined={}", dir, passes,
               passQuarantined);
         }
         after = null;
@@ -82,7 +85,7 @@ final class Scrubber implements AutoCloseable {
       // A StorageException: RocksDB could not read a page (its block checksum failed). Anything
       // else is a bug. Either way the pass restarts after the pause; the scrub never stops.
       readErrors++;
-      LOG.error("event=scrub-failed store={} cause=\"{}\"", store.dir(), e.toString(),
+      LOG.error("event=scrub-failed store={} cause=\"{}\"", dir, e.toString(),
           e instanceof StorageException ? null : e);
       after = null;
       delayMs = passPauseMs;
@@ -102,7 +105,7 @@ final class Scrubber implements AutoCloseable {
     thread.shutdownNow();
     try {
       if (!thread.awaitTermination(30, TimeUnit.SECONDS)) {
-        LOG.warn("event=scrub-stop-slow store={}", store.dir());
+        LOG.warn("event=scrub-stop-slow store={}", dir);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -148,8 +148,8 @@ class RocksDbStoreTest extends StoreContract {
     }
     ((RocksDbStore) store).close();
     withRawDb((db, meta) -> {
-      db.delete(meta, RocksDbStore.LIVE_COUNT_KEY);
-      db.delete(meta, RocksDbStore.SIZE_KEY);
+      db.delete(meta, StoreLayout.LIVE_COUNT_KEY);
+      db.delete(meta, StoreLayout.SIZE_KEY);
     });
     store = open();
     assertCounts(75, 100);
@@ -173,22 +173,22 @@ class RocksDbStoreTest extends StoreContract {
         }
       }
     }, 3);
-    withRawDb((db, meta) -> db.put(meta, RocksDbStore.FORMAT_KEY, longBytes(1)));
+    withRawDb((db, meta) -> db.put(meta, StoreLayout.FORMAT_KEY, longBytes(1)));
     store = open();
     assertEquals(expected, store.scanTombstones(null, 100));
     assertCounts(90, 100);
     reopen();
     assertEquals(expected, store.scanTombstones(null, 100));
     ((RocksDbStore) store).close();
-    withRawDb((db, meta) -> assertEquals(RocksDbStore.STORAGE_FORMAT,
-        java.nio.ByteBuffer.wrap(db.get(meta, RocksDbStore.FORMAT_KEY)).getLong()));
+    withRawDb((db, meta) -> assertEquals(StoreLayout.STORAGE_FORMAT,
+        java.nio.ByteBuffer.wrap(db.get(meta, StoreLayout.FORMAT_KEY)).getLong()));
     store = open();
   }
 
   @Test
   void unknownStorageFormatIsRefused() throws Exception {
     ((RocksDbStore) store).close();
-    withRawDb((db, meta) -> db.put(meta, RocksDbStore.FORMAT_KEY, longBytes(99)));
+    withRawDb((db, meta) -> db.put(meta, StoreLayout.FORMAT_KEY, longBytes(99)));
     StorageException e = assertThrows(StorageException.class, this::open);
     assertTrue(e.getMessage().contains("format 99"), e.getMessage());
   }
@@ -202,7 +202,7 @@ class RocksDbStoreTest extends StoreContract {
         (db, entries) -> db.put(entries, "bad".getBytes(US_ASCII), new byte[] {9, 9, 9}));
     withRawDbEntries(
         (db, entries) -> db.put(entries, new byte[] {(byte) 0xC0, 'x'}, new byte[] {2, 0}));
-    withRawDb((db, meta) -> db.delete(meta, RocksDbStore.SIZE_KEY));
+    withRawDb((db, meta) -> db.delete(meta, StoreLayout.SIZE_KEY));
     RocksDbStore s = open();
     store = s;
     assertCounts(1, 2);
@@ -253,9 +253,9 @@ class RocksDbStoreTest extends StoreContract {
     ((RocksDbStore) store).putMeta("config", "{}".getBytes(US_ASCII));
     ((RocksDbStore) store).close();
     withRawDb((db, meta) -> {
-      byte[] count = db.get(meta, RocksDbStore.LIVE_COUNT_KEY);
+      byte[] count = db.get(meta, StoreLayout.LIVE_COUNT_KEY);
       count[Long.BYTES - 1] ^= 1; // live count 9 instead of 8, checksum now wrong
-      db.put(meta, RocksDbStore.LIVE_COUNT_KEY, count);
+      db.put(meta, StoreLayout.LIVE_COUNT_KEY, count);
       byte[] key = "meta/stable".getBytes(US_ASCII);
       byte[] stable = db.get(meta, key);
       stable[0] = '9';
@@ -435,10 +435,10 @@ class RocksDbStoreTest extends StoreContract {
   private void withRawDb(RawDbAction action, int family) throws Exception {
     List<ColumnFamilyDescriptor> families = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY),
-        new ColumnFamilyDescriptor(RocksDbStore.ENTRIES_FAMILY.getBytes(US_ASCII)),
-        new ColumnFamilyDescriptor(RocksDbStore.META_FAMILY.getBytes(US_ASCII)),
-        new ColumnFamilyDescriptor(RocksDbStore.TOMBSTONES_FAMILY.getBytes(US_ASCII)),
-        new ColumnFamilyDescriptor(RocksDbStore.QUARANTINE_FAMILY.getBytes(US_ASCII)));
+        new ColumnFamilyDescriptor(StoreLayout.ENTRIES_FAMILY.getBytes(US_ASCII)),
+        new ColumnFamilyDescriptor(StoreLayout.META_FAMILY.getBytes(US_ASCII)),
+        new ColumnFamilyDescriptor(StoreLayout.TOMBSTONES_FAMILY.getBytes(US_ASCII)),
+        new ColumnFamilyDescriptor(StoreLayout.QUARANTINE_FAMILY.getBytes(US_ASCII)));
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     try (DBOptions options = new DBOptions();
         RocksDB db = RocksDB.open(options, dir.resolve("db").toString(), families, handles)) {

@@ -99,9 +99,9 @@ class StoreUpgradeTest {
     Entry victim = expected.get(17);
     List<ColumnFamilyDescriptor> families = List.of( // the former layout's four families
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY),
-        new ColumnFamilyDescriptor(RocksDbStore.ENTRIES_FAMILY.getBytes(US_ASCII)),
-        new ColumnFamilyDescriptor(RocksDbStore.META_FAMILY.getBytes(US_ASCII)),
-        new ColumnFamilyDescriptor(RocksDbStore.TOMBSTONES_FAMILY.getBytes(US_ASCII)));
+        new ColumnFamilyDescriptor(StoreLayout.ENTRIES_FAMILY.getBytes(US_ASCII)),
+        new ColumnFamilyDescriptor(StoreLayout.META_FAMILY.getBytes(US_ASCII)),
+        new ColumnFamilyDescriptor(StoreLayout.TOMBSTONES_FAMILY.getBytes(US_ASCII)));
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     try (DBOptions options = new DBOptions();
         RocksDB raw = RocksDB.open(options, db.toString(), families, handles)) {
