@@ -329,7 +329,7 @@ public final class NodeVerticle extends VerticleBase {
         : server.shutdown(java.time.Duration.ofMillis(SHUTDOWN_GRACE_MS));
     return closed
         .compose(v -> kv == null ? Future.<Void>succeededFuture()
-            : kv.drainReplication(clock.millis() + SHUTDOWN_DRAIN_MS))
+            : kv.counts().drainReplication(clock.millis() + SHUTDOWN_DRAIN_MS))
         .transform(ar -> {
           long pending = kv == null ? 0 : kv.core().replica().queue().pendingTotal();
           LOG.info("event=shutdown node={} ms={} unacknowledged-writes={}", config.address(),

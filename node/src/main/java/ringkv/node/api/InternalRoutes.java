@@ -99,9 +99,9 @@ public final class InternalRoutes {
       heartbeats.heard(request.from());
       return done(kv.entriesFor(request));
     });
-    mount(router, PeerProtocol.SETTLE,
-        request -> kv.deliveredTo(request.to(), request.waitMs()).map(v -> Empty.INSTANCE));
-    mount(router, PeerProtocol.COUNT, kv::onCountRequest);
+    mount(router, PeerProtocol.SETTLE, request -> kv.counts()
+        .deliveredTo(request.to(), request.waitMs()).map(v -> Empty.INSTANCE));
+    mount(router, PeerProtocol.COUNT, kv.counts()::onCountRequest);
     mount(router, PeerProtocol.PING, ping -> done(heartbeats.onPing(ping)));
     mount(router, PeerProtocol.CONFIG, empty -> done(state.current()));
     mount(router, PeerProtocol.SCAN, request -> done(catchUp.scan(request)));

@@ -198,7 +198,7 @@ public final class KvsDialect {
   }
 
   private void keyCount(RoutingContext ctx) {
-    kv.localKeyCount().onComplete(ar -> {
+    kv.counts().localKeyCount().onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;
@@ -228,7 +228,7 @@ public final class KvsDialect {
       throw new KvException(ErrorCode.UNKNOWN_SHARD, "shard " + id + " does not exist");
     }
     ClusterConfig c = state.current();
-    kv.keyCount(id).onComplete(ar -> {
+    kv.counts().keyCount(id).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;
@@ -278,7 +278,7 @@ public final class KvsDialect {
     List<Integer> ids = new ArrayList<>(installed.ring().shardIds());
     List<Future<Long>> counts = new ArrayList<>();
     for (int id : ids) {
-      counts.add(kv.keyCount(id));
+      counts.add(kv.counts().keyCount(id));
     }
     return Future.all(counts).map(done -> {
       ArrayNode shards = Json.MAPPER.createArrayNode();

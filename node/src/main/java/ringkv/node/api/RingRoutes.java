@@ -61,7 +61,7 @@ public final class RingRoutes {
     List<Integer> ids = new ArrayList<>(c.ring().shardIds());
     List<Future<Long>> counts = new ArrayList<>();
     for (int id : ids) {
-      counts.add(kv.keyCount(id));
+      counts.add(kv.counts().keyCount(id));
     }
     Future.join(counts).onComplete(done -> {
       ObjectNode body = Json.object();

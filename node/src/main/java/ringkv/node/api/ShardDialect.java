@@ -177,7 +177,7 @@ public final class ShardDialect {
 
   private void keyCount(RoutingContext ctx) {
     int id = knownShard(ctx);
-    kv.keyCount(id).onComplete(ar -> {
+    kv.counts().keyCount(id).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;

@@ -309,7 +309,7 @@ public final class ChangeParticipant {
           p.refusal().orElseThrow()));
     }
     armDeadline();
-    return kv.drainReplication(clock.millis() + DRAIN_WAIT_MS)
+    return kv.counts().drainReplication(clock.millis() + DRAIN_WAIT_MS)
         .map(v -> Empty.INSTANCE)
         .recover(err -> Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
             state.self() + " could not drain its replication queue")));

@@ -10,7 +10,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -24,13 +23,10 @@ import ringkv.node.config.NodeConfig;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
 import ringkv.node.metrics.NodeMetrics;
-import ringkv.node.peer.KvMessages.Count;
-import ringkv.node.peer.KvMessages.CountRequest;
 import ringkv.node.peer.KvMessages.EntriesReply;
 import ringkv.node.peer.KvMessages.EntriesRequest;
 import ringkv.node.peer.KvMessages.ForwardReply;
 import ringkv.node.peer.KvMessages.ForwardRequest;
-import ringkv.node.peer.KvMessages.SettleRequest;
 import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.node.storage.Durability;
@@ -42,7 +38,8 @@ import ringkv.ring.NodeAddress;
  * The key-value path of the node around the pure {@link KeyValueCore}: routes a request to its
  * owning shard (serving it here, or forwarding it to a live member, which checks ownership
  * again), parks a request whose causal dependency this replica lacks while pulling it from the
- * shard's other replicas, merges what peers send, counts keys, and sweeps tombstones. The rules
+ * shard's other replicas, merges what peers send ({@link CounterGuard} checks their counters),
+ * and sweeps tombstones ({@link TombstoneSweeper}); key counts are {@link KeyCounts}'. The rules
  * are the core's; this class turns its answers into futures, timers and messages.
  *
  * <p>Not thread-safe; every method runs on the node's event loop.
@@ -52,14 +49,6 @@ public final class KvService {
   /** A request is forwarded at most this many times (a stale route may need one re-route). */
   public static final int FORWARD_HOPS_MAX = 2;
   public static final int KEY_CODE_POINTS_MAX = 50;
-  /** How long a count waits for the shard's peers to deliver what they acknowledged. */
-  static final long SETTLE_WAIT_MS = 1_000;
-  /** Poll interval while waiting for a replication queue to drain. */
-  static final long DRAIN_POLL_MS = 5;
-  /** How often tombstones every replica holds are collected. */
-  static final long TOMBSTONE_SWEEP_MS = 2_000;
-  /** Entries a tombstone sweep looks at per turn of the event loop. */
-  static final int SWEEP_PAGE_ENTRIES = 1024;
   /** Bytes of entries one answer to an entries request carries (then the caller asks again). */
   static final long ENTRIES_REPLY_BYTES_MAX = 4L << 20;
 
@@ -68,17 +57,17 @@ public final class KvService {
   private final NodeConfig config;
   private final ClusterState state;
   private final KeyValueCore core;
-  private final PeerLiveness liveness;
   private final PeerClient peers;
   private final GossipDriver gossip;
   private final Forwarder forwarder;
+  private final CounterGuard counters;
+  private final KeyCounts counts;
   private final NodeMetrics metrics;
   /** What a write's answer waits for (DURABILITY), and the context it resumes on (issue 15). */
   private final Durability durability;
   private final Context context;
   private final Map<Long, Promise<Void>> parked = new HashMap<>();
-  private long sweepTimer = -1;
-  private boolean sweeping;
+  private final TombstoneSweeper sweeper;
 
   private final ReplicaAcks acks;
 
@@ -93,26 +82,31 @@ public final class KvService {
     this.config = config;
     this.state = state;
     this.core = core;
-    this.liveness = liveness;
     this.peers = peers;
     this.gossip = gossip;
     this.metrics = metrics;
     this.forwarder = new Forwarder(peers, liveness, config.forwardTimeoutMs(), metrics);
+    this.counters = new CounterGuard(clock, state.self(), config.clockAheadMsMax());
+    this.counts = new KeyCounts(vertx, clock, state, core, liveness, peers, gossip,
+        config.forwardTimeoutMs());
+    this.sweeper = new TombstoneSweeper(vertx, state, core);
   }
 
   public void start() {
-    sweepTimer = vertx.setPeriodic(TOMBSTONE_SWEEP_MS, id -> sweepTombstones());
+    sweeper.start();
   }
 
   public void stop() {
-    if (sweepTimer >= 0) {
-      vertx.cancelTimer(sweepTimer);
-      sweepTimer = -1;
-    }
+    sweeper.stop();
   }
 
   public KeyValueCore core() {
     return core;
+  }
+
+  /** Key counts, settling with the shard's peers, and draining the replication queue. */
+  public KeyCounts counts() {
+    return counts;
   }
 
   /**
@@ -120,7 +114,7 @@ public final class KvService {
    * {@code CLOCK_AHEAD_MS_MAX} ({@link CounterBound}).
    */
   public long clockLimit() {
-    return CounterBound.limit(clock.millis(), config.clockAheadMsMax());
+    return counters.limit();
   }
 
   /**
@@ -128,27 +122,8 @@ public final class KvService {
    * forwarded client context is checked again by the node that serves it.
    */
   public void checkCounters(CausalContext context) {
-    long limit = clockLimit();
-    if (context.maxCounter() > limit) {
-      throw beyond("a causal context", context.maxCounter(), limit);
-    }
+    counters.check(context);
   }
-
-  private KvException beyond(String what, long counter, long limit) {
-    long nowMs = clock.millis();
-    if (nowMs - lastRefusalLoggedMs >= REFUSAL_LOG_INTERVAL_MS) {
-      lastRefusalLoggedMs = nowMs;
-      LOG.warn("event=counter-refused node={} what=\"{}\" counter={} limit={} (a forgery, or a "
-          + "clock more than CLOCK_AHEAD_MS_MAX={} ms off)", state.self(), what, counter, limit,
-          config.clockAheadMsMax());
-    }
-    return new KvException(ErrorCode.BAD_REQUEST, what + " carries counter " + counter
-        + ", beyond this node's clock plus CLOCK_AHEAD_MS_MAX (" + limit + ")");
-  }
-
-  /** At most one refusal is logged per this interval (a flood must not flood the log). */
-  static final long REFUSAL_LOG_INTERVAL_MS = 10_000;
-  private long lastRefusalLoggedMs = Long.MIN_VALUE / 2;
 
   /**
    * Serves {@code request} here if this node owns the key, else forwards it to the owner.
@@ -363,13 +338,7 @@ public final class KvService {
    * dependencies lie beyond {@link #clockLimit()} is refused whole (400), nothing of it applied.
    */
   public int applyFromPeers(List<Entry> entries, boolean fromQueue) {
-    long limit = clockLimit();
-    Optional<Entry> forged = CounterBound.firstBeyond(entries, limit);
-    if (forged.isPresent()) {
-      Entry e = forged.get();
-      throw beyond("an entry of " + e.key(), Math.max(e.version().counter(),
-          e.deps().maxCounter()), limit);
-    }
+    counters.check(entries);
     KeyValueCore.Applied applied = core.applyFromPeers(entries, fromQueue,
         state::acceptsReplicated);
     release(applied.released());
@@ -396,51 +365,6 @@ public final class KvService {
   }
 
   /**
-   * Live keys of shard {@code shardId}, counting every write any live member acknowledged before
-   * this call: counted here after {@link #settle()} if this node is a caught-up member, else
-   * asked of a member (which settles likewise). So a count taken right after writes does not
-   * depend on which replica answers it.
-   */
-  public Future<Long> keyCount(int shardId) {
-    List<NodeAddress> members = state.current().membersOf(shardId);
-    if (members.contains(state.self()) && !state.catchingUp()) {
-      return localKeyCount();
-    }
-    List<NodeAddress> order = new ArrayList<>(members);
-    order.remove(state.self());
-    order.sort(java.util.Comparator.comparing(a -> liveness.isLive(a) ? 0 : 1));
-    return askKeyCount(new CountRequest(shardId), order, 0);
-  }
-
-  private Future<Long> askKeyCount(CountRequest request, List<NodeAddress> members, int index) {
-    if (index >= members.size()) {
-      return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
-          "no member of shard " + request.shard() + " answered"));
-    }
-    return peers.call(members.get(index), PeerProtocol.COUNT, request, config.forwardTimeoutMs())
-        .map(Count::keys)
-        .recover(err -> askKeyCount(request, members, index + 1));
-  }
-
-  /** A peer asks for the key count of {@code request.shard()} (this node is a member). */
-  public Future<Count> onCountRequest(CountRequest request) {
-    if (!state.current().membersOf(request.shard()).contains(state.self())
-        || state.catchingUp()) {
-      return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
-          state.self() + " does not serve shard " + request.shard()));
-    }
-    return localKeyCount().map(Count::new);
-  }
-
-  /**
-   * This node's live keys of the shards it serves, once {@link #settle()} is over (keys copied
-   * in for a view change not installed yet do not count).
-   */
-  public Future<Long> localKeyCount() {
-    return settle().map(v -> core.replica().store().liveCount() - state.foreignLive());
-  }
-
-  /**
    * Merges keys a view change moves to this node (copied data, merged as is), counting those of
    * shards it does not serve yet apart. Returns how many were newer.
    */
@@ -462,96 +386,5 @@ public final class KvService {
       }
     }
     return live;
-  }
-
-  /**
-   * Completes once every live peer of this node's shard has delivered to this node every write
-   * it had made when it got the request ({@link PeerProtocol#SETTLE}), or after
-   * {@link #SETTLE_WAIT_MS}: what this node holds then includes every write the shard
-   * acknowledged before the call (its own are here already). Never fails.
-   */
-  public Future<Void> settle() {
-    List<Future<?>> asked = new ArrayList<>();
-    SettleRequest request = new SettleRequest(state.self(), SETTLE_WAIT_MS);
-    for (NodeAddress peer : liveness.live(state.shardPeers())) {
-      asked.add(peers.call(peer, PeerProtocol.SETTLE, request, SETTLE_WAIT_MS + 500));
-    }
-    return Future.join(asked).<Void>mapEmpty().recover(err -> Future.succeededFuture());
-  }
-
-  /**
-   * Completes once {@code peer} has acknowledged every write this node had made at the call (or
-   * at {@code waitMs}, or at once when {@code peer} is no replica of this node's shard). Never
-   * fails. Serves a peer's {@link #settle()}.
-   */
-  public Future<Void> deliveredTo(NodeAddress peer, long waitMs) {
-    if (!state.shardPeers().contains(peer)) {
-      return Future.succeededFuture();
-    }
-    long upTo = core.replica().clock().current();
-    long deadlineMs = clock.millis() + waitMs;
-    gossip.flushSoon();
-    return poll(() -> {
-      OptionalLong oldest = core.replica().queue().oldestUnackedCounter(peer.toString());
-      return oldest.isEmpty() || oldest.getAsLong() > upTo;
-    }, deadlineMs).recover(err -> Future.succeededFuture());
-  }
-
-  /**
-   * Completes when every live peer of this node's shard has acknowledged everything queued for
-   * it; fails at {@code deadlineMs}. Used before a view change moves data and on shutdown.
-   */
-  public Future<Void> drainReplication(long deadlineMs) {
-    gossip.flushSoon();
-    return poll(() -> {
-      for (NodeAddress peer : liveness.live(state.shardPeers())) {
-        if (core.replica().queue().pending(peer.toString()) > 0) {
-          return false;
-        }
-      }
-      return true;
-    }, deadlineMs).recover(err -> Future.failedFuture(new IllegalStateException(
-        core.replica().queue().pendingTotal() + " writes still unacknowledged")));
-  }
-
-  /** Completes when {@code done} holds, checked every {@link #DRAIN_POLL_MS}; fails after. */
-  private Future<Void> poll(java.util.function.BooleanSupplier done, long deadlineMs) {
-    if (done.getAsBoolean()) {
-      return Future.succeededFuture();
-    }
-    if (clock.millis() > deadlineMs) {
-      return Future.failedFuture(new IllegalStateException("deadline passed"));
-    }
-    Promise<Void> later = Promise.promise();
-    vertx.setTimer(DRAIN_POLL_MS, id -> poll(done, deadlineMs).onComplete(later));
-    return later.future();
-  }
-
-  /** Starts a sweep (one page per turn of the event loop) unless one is running. */
-  private void sweepTombstones() {
-    if (!sweeping) {
-      sweeping = true;
-      sweepPage(null, 0);
-    }
-  }
-
-  private void sweepPage(String after, int removedSoFar) {
-    OptionalInt shard = state.current().shardOfNode(state.self());
-    // Not during a view change: a delete collected after its key was copied would leave the
-    // copy's older value at the new owner.
-    if (shard.isEmpty() || state.underWay().isPresent() || state.catchingUp()) {
-      sweeping = false;
-      return;
-    }
-    var sweep = core.sweepTombstones(after, SWEEP_PAGE_ENTRIES);
-    int removed = removedSoFar + sweep.removed();
-    if (sweep.resumeAfter() == null) {
-      sweeping = false;
-      if (removed > 0) {
-        LOG.debug("event=tombstones-collected node={} count={}", state.self(), removed);
-      }
-      return;
-    }
-    vertx.runOnContext(v -> sweepPage(sweep.resumeAfter(), removed));
   }
 }

@@ -283,7 +283,7 @@ public final class ViewChanges {
     }
     List<Future<Long>> counts = new ArrayList<>();
     for (int shard : emptied) {
-      counts.add(kv.keyCount(shard));
+      counts.add(kv.counts().keyCount(shard));
     }
     return Future.join(counts).transform(done -> {
       for (int i = 0; i < emptied.size(); i++) {

@@ -21,8 +21,8 @@ import ringkv.gossip.Wtf8;
 /**
  * A durable {@link Store} on embedded RocksDB in one directory (the node's {@code DATA_DIR}),
  * plus a small durable metadata map ({@link #getMeta}/{@link #putMeta}) for the cluster
- * configuration and the stable mark ({@link MetaRecords}). The layout of the data is {@link StoreLayout}'s; the
- * database and its tuning are {@link StoreDatabase}'s.
+ * configuration and the stable mark ({@link MetaRecords}). The layout of the data is
+ * {@link StoreLayout}'s; the database and its tuning are {@link StoreDatabase}'s.
  *
  * <p>Invariants: {@link #liveCount()} and {@link #size()} are exact (quarantined records are not
  * entries). Every put or remove writes the entry, its index record and both new counts in one

@@ -1,0 +1,165 @@
+package ringkv.node.engine;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.function.BooleanSupplier;
+import ringkv.gossip.KeyValueCore;
+import ringkv.node.error.ErrorCode;
+import ringkv.node.error.KvException;
+import ringkv.node.peer.KvMessages.Count;
+import ringkv.node.peer.KvMessages.CountRequest;
+import ringkv.node.peer.KvMessages.SettleRequest;
+import ringkv.node.peer.PeerClient;
+import ringkv.node.peer.PeerProtocol;
+import ringkv.node.time.Clock;
+import ringkv.ring.NodeAddress;
+
+/**
+ * Key counts that do not depend on which replica answers: a member first settles with the live
+ * peers of its shard (each delivers every write it had made when asked, {@link #settle()},
+ * served by {@link #deliveredTo}), then counts; a node that serves no shard, or is still
+ * catching up, asks a member. Also the wait for the replication queue to drain before a view
+ * change moves data or the node stops, which polls the queue the same way.
+ *
+ * <p>Not thread-safe; every method runs on the node's event loop.
+ */
+public final class KeyCounts {
+  /** How long a count waits for the shard's peers to deliver what they acknowledged. */
+  static final long SETTLE_WAIT_MS = 1_000;
+  /** Poll interval while waiting for a replication queue to drain. */
+  static final long DRAIN_POLL_MS = 5;
+
+  private final Vertx vertx;
+  private final Clock clock;
+  private final ClusterState state;
+  private final KeyValueCore core;
+  private final PeerLiveness liveness;
+  private final PeerClient peers;
+  private final GossipDriver gossip;
+  private final long askTimeoutMs;
+
+  KeyCounts(Vertx vertx, Clock clock, ClusterState state, KeyValueCore core,
+      PeerLiveness liveness, PeerClient peers, GossipDriver gossip, long askTimeoutMs) {
+    this.vertx = vertx;
+    this.clock = clock;
+    this.state = state;
+    this.core = core;
+    this.liveness = liveness;
+    this.peers = peers;
+    this.gossip = gossip;
+    this.askTimeoutMs = askTimeoutMs;
+  }
+
+  /**
+   * Live keys of shard {@code shardId}, counting every write any live member acknowledged before
+   * this call: counted here after {@link #settle()} if this node is a caught-up member, else
+   * asked of a member (which settles likewise). So a count taken right after writes does not
+   * depend on which replica answers it.
+   */
+  public Future<Long> keyCount(int shardId) {
+    List<NodeAddress> members = state.current().membersOf(shardId);
+    if (members.contains(state.self()) && !state.catchingUp()) {
+      return localKeyCount();
+    }
+    List<NodeAddress> order = new ArrayList<>(members);
+    order.remove(state.self());
+    order.sort(Comparator.comparing(a -> liveness.isLive(a) ? 0 : 1));
+    return askKeyCount(new CountRequest(shardId), order, 0);
+  }
+
+  private Future<Long> askKeyCount(CountRequest request, List<NodeAddress> members, int index) {
+    if (index >= members.size()) {
+      return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
+          "no member of shard " + request.shard() + " answered"));
+    }
+    return peers.call(members.get(index), PeerProtocol.COUNT, request, askTimeoutMs)
+        .map(Count::keys)
+        .recover(err -> askKeyCount(request, members, index + 1));
+  }
+
+  /** A peer asks for the key count of {@code request.shard()} (this node is a member). */
+  public Future<Count> onCountRequest(CountRequest request) {
+    if (!state.current().membersOf(request.shard()).contains(state.self())
+        || state.catchingUp()) {
+      return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
+          state.self() + " does not serve shard " + request.shard()));
+    }
+    return localKeyCount().map(Count::new);
+  }
+
+  /**
+   * This node's live keys of the shards it serves, once {@link #settle()} is over (keys copied
+   * in for a view change not installed yet do not count).
+   */
+  public Future<Long> localKeyCount() {
+    return settle().map(v -> core.replica().store().liveCount() - state.foreignLive());
+  }
+
+  /**
+   * Completes once every live peer of this node's shard has delivered to this node every write
+   * it had made when it got the request ({@link PeerProtocol#SETTLE}), or after
+   * {@link #SETTLE_WAIT_MS}: what this node holds then includes every write the shard
+   * acknowledged before the call (its own are here already). Never fails.
+   */
+  public Future<Void> settle() {
+    List<Future<?>> asked = new ArrayList<>();
+    SettleRequest request = new SettleRequest(state.self(), SETTLE_WAIT_MS);
+    for (NodeAddress peer : liveness.live(state.shardPeers())) {
+      asked.add(peers.call(peer, PeerProtocol.SETTLE, request, SETTLE_WAIT_MS + 500));
+    }
+    return Future.join(asked).<Void>mapEmpty().recover(err -> Future.succeededFuture());
+  }
+
+  /**
+   * Completes once {@code peer} has acknowledged every write this node had made at the call (or
+   * at {@code waitMs}, or at once when {@code peer} is no replica of this node's shard). Never
+   * fails. Serves a peer's {@link #settle()}.
+   */
+  public Future<Void> deliveredTo(NodeAddress peer, long waitMs) {
+    if (!state.shardPeers().contains(peer)) {
+      return Future.succeededFuture();
+    }
+    long upTo = core.replica().clock().current();
+    long deadlineMs = clock.millis() + waitMs;
+    gossip.flushSoon();
+    return poll(() -> {
+      OptionalLong oldest = core.replica().queue().oldestUnackedCounter(peer.toString());
+      return oldest.isEmpty() || oldest.getAsLong() > upTo;
+    }, deadlineMs).recover(err -> Future.succeededFuture());
+  }
+
+  /**
+   * Completes when every live peer of this node's shard has acknowledged everything queued for
+   * it; fails at {@code deadlineMs}. Used before a view change moves data and on shutdown.
+   */
+  public Future<Void> drainReplication(long deadlineMs) {
+    gossip.flushSoon();
+    return poll(() -> {
+      for (NodeAddress peer : liveness.live(state.shardPeers())) {
+        if (core.replica().queue().pending(peer.toString()) > 0) {
+          return false;
+        }
+      }
+      return true;
+    }, deadlineMs).recover(err -> Future.failedFuture(new IllegalStateException(
+        core.replica().queue().pendingTotal() + " writes still unacknowledged")));
+  }
+
+  /** Completes when {@code done} holds, checked every {@link #DRAIN_POLL_MS}; fails after. */
+  private Future<Void> poll(BooleanSupplier done, long deadlineMs) {
+    if (done.getAsBoolean()) {
+      return Future.succeededFuture();
+    }
+    if (clock.millis() > deadlineMs) {
+      return Future.failedFuture(new IllegalStateException("deadline passed"));
+    }
+    Promise<Void> later = Promise.promise();
+    vertx.setTimer(DRAIN_POLL_MS, id -> poll(done, deadlineMs).onComplete(later));
+    return later.future();
+  }
+}

@@ -1,0 +1,73 @@
+package ringkv.node.engine;
+
+import io.vertx.core.Vertx;
+import java.util.OptionalInt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ringkv.gossip.KeyValueCore;
+
+/**
+ * Collects, every {@link #TOMBSTONE_SWEEP_MS}, the tombstones every replica holds
+ * ({@link KeyValueCore#sweepTombstones}), one page per turn of the event loop, at most one sweep
+ * at a time; never during a view change or while this replica catches up.
+ *
+ * <p>Not thread-safe; every method runs on the node's event loop.
+ */
+final class TombstoneSweeper {
+  private static final Logger LOG = LoggerFactory.getLogger(KvService.class);
+  /** How often tombstones every replica holds are collected. */
+  static final long TOMBSTONE_SWEEP_MS = 2_000;
+  /** Entries a tombstone sweep looks at per turn of the event loop. */
+  static final int SWEEP_PAGE_ENTRIES = 1024;
+
+  private final Vertx vertx;
+  private final ClusterState state;
+  private final KeyValueCore core;
+  private long sweepTimer = -1;
+  private boolean sweeping;
+
+  TombstoneSweeper(Vertx vertx, ClusterState state, KeyValueCore core) {
+    this.vertx = vertx;
+    this.state = state;
+    this.core = core;
+  }
+
+  void start() {
+    sweepTimer = vertx.setPeriodic(TOMBSTONE_SWEEP_MS, id -> sweepTombstones());
+  }
+
+  void stop() {
+    if (sweepTimer >= 0) {
+      vertx.cancelTimer(sweepTimer);
+      sweepTimer = -1;
+    }
+  }
+
+  /** Starts a sweep (one page per turn of the event loop) unless one is running. */
+  private void sweepTombstones() {
+    if (!sweeping) {
+      sweeping = true;
+      sweepPage(null, 0);
+    }
+  }
+
+  private void sweepPage(String after, int removedSoFar) {
+    OptionalInt shard = state.current().shardOfNode(state.self());
+    // Not during a view change: a delete collected after its key was copied would leave the
+    // copy's older value at the new owner.
+    if (shard.isEmpty() || state.underWay().isPresent() || state.catchingUp()) {
+      sweeping = false;
+      return;
+    }
+    var sweep = core.sweepTombstones(after, SWEEP_PAGE_ENTRIES);
+    int removed = removedSoFar + sweep.removed();
+    if (sweep.resumeAfter() == null) {
+      sweeping = false;
+      if (removed > 0) {
+        LOG.debug("event=tombstones-collected node={} count={}", state.self(), removed);
+      }
+      return;
+    }
+    vertx.runOnContext(v -> sweepPage(sweep.resumeAfter(), removed));
+  }
+}
