@@ -5,22 +5,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
-import ringkv.client.GetResult;
 import ringkv.client.RingKvClient;
-import ringkv.client.RingKvException;
 import ringkv.client.Session;
 
 /**
@@ -36,28 +29,18 @@ import ringkv.client.Session;
  * end, never issued).
  *
  * <p>Latency is measured per operation until its future completes (client retries included),
- * in microseconds, in HdrHistogram {@link Recorder}s (3 significant digits): in the closed loop
- * from the call to the client (service time, no correction for coordinated omission), in the
- * open loop from the operation's due time (coordinated omission corrected; the service time,
- * from the call, is kept apart). Failed operations are counted by status and not put in the
- * histograms. An operation belongs to the phase it started in.
+ * in microseconds, in HdrHistogram recorders (3 significant digits; {@link LoadPhase}): in the
+ * closed loop from the call to the client (service time, no correction for coordinated
+ * omission), in the open loop from the operation's due time (coordinated omission corrected;
+ * the service time, from the call, is kept apart). Failed operations are counted by status and
+ * not put in the histograms. An operation belongs to the phase it started in. Keys and values
+ * are built before the run ({@link LoadData}); {@link ProgressPrinter} prints a line a second.
  *
  * <p>Thread-safe where it must be: slots complete on the client's threads and record into
  * wait-free recorders and adders; the phase is switched by the calling thread through a
  * volatile field. One runner drives one target at a time.
  */
 final class LoadRunner {
-  /** Progress lines are printed this often. */
-  static final long PROGRESS_INTERVAL_MS = 1_000;
-  /** Distinct values written, pre-generated so that writing costs no string building. */
-  static final int VALUES = 64;
-  /**
-   * Key names are built once when there are at most this many records (5 MB of strings), so
-   * that the measured phase spends no CPU on them; beyond, each operation builds its own.
-   */
-  static final long KEY_NAMES_CACHED_MAX = 100_000;
-  private static final int SIGNIFICANT_DIGITS = 3;
-
   /**
    * What one open-loop phase did with its schedule: its target rate, the operations it issued,
    * how many of them late, the latest one (ms after its due time), and the operations due
@@ -128,91 +111,15 @@ final class LoadRunner {
     }
   }
 
-  /**
-   * Counters of one phase: written by the slots (any thread) through wait-free recorders and
-   * adders, read once by {@link #result}.
-   */
-  static final class Phase {
-    final String name;
-    final double rate;
-    // One histogram write per operation: "all" is reads plus updates, summed at the end, and
-    // in a closed loop the service time is the latency itself. (Three writes per operation
-    // were 6% of the load generator's CPU.)
-    final Recorder reads = new Recorder(SIGNIFICANT_DIGITS);
-    final Recorder updates = new Recorder(SIGNIFICANT_DIGITS);
-    final Recorder service = new Recorder(SIGNIFICANT_DIGITS);
-    final LongAdder ops = new LongAdder();
-    final LongAdder notFound = new LongAdder();
-    final LongAdder issued = new LongAdder();
-    final LongAdder late = new LongAdder();
-    final LongAdder missed = new LongAdder();
-    final AtomicLong lateNanosMax = new AtomicLong();
-    final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
-    final long startNanos = System.nanoTime();
-    /** When the phase was ended (set before the slots are told to stop). */
-    volatile long endNanos = Long.MAX_VALUE;
-
-    /** A phase; {@code rate} is its open-loop target in ops/s, or 0 for a closed loop. */
-    Phase(String name, double rate) {
-      this.name = name;
-      this.rate = rate;
-    }
-
-    /** An open-loop operation was issued with this ticket. */
-    void issued(RateSchedule.Ticket ticket) {
-      issued.increment();
-      if (ticket.late()) {
-        late.increment();
-        lateNanosMax.accumulateAndGet(ticket.lateNanos(), Math::max);
-      }
-    }
-
-    void record(boolean read, long nanos, long serviceNanos, Object result, Throwable failure) {
-      if (result instanceof GetResult g && !g.found()) {
-        notFound.increment();
-      }
-      if (failure != null) {
-        errors.computeIfAbsent(label(failure), k -> new LongAdder()).increment();
-        return;
-      }
-      long micros = Math.max(1, nanos / 1_000);
-      (read ? reads : updates).recordValue(micros);
-      if (rate > 0) {
-        service.recordValue(Math.max(1, serviceNanos / 1_000));
-      }
-      ops.increment();
-    }
-
-    long errorCount() {
-      return errors.values().stream().mapToLong(LongAdder::sum).sum();
-    }
-
-    PhaseResult result(long endNanos) {
-      Map<String, Long> e = new TreeMap<>();
-      errors.forEach((k, v) -> e.put(k, v.sum()));
-      RateStats rateStats = rate <= 0 ? null : new RateStats(rate, issued.sum(), late.sum(),
-          lateNanosMax.get() / 1e6, missed.sum());
-      Histogram readHistogram = reads.getIntervalHistogram();
-      Histogram updateHistogram = updates.getIntervalHistogram();
-      Histogram all = readHistogram.copy();
-      all.add(updateHistogram);
-      return new PhaseResult(name, ops.sum(), (endNanos - startNanos) / 1e9, all,
-          readHistogram, updateHistogram, Map.copyOf(e), notFound.sum(),
-          rate > 0 ? service.getIntervalHistogram() : all, rateStats);
-    }
-  }
-
   private final RingKvClient client;
   private final BenchOptions options;
   private final String label;
   private final PrintStream out;
-  private final List<String> values;
-  /** {@code user0} ... for the records, or null when there are too many to keep. */
-  private final String[] keyNames;
+  private final LoadData data;
   private final SplittableRandom seeds;
-  private volatile Phase current;
+  private volatile LoadPhase current;
   /** The phase that ended last; written before {@link #current} becomes null. */
-  private volatile Phase ended;
+  private volatile LoadPhase ended;
   /** Paces open-loop slots; null while no open loop runs. */
   private volatile ScheduledExecutorService pacer;
 
@@ -222,35 +129,7 @@ final class LoadRunner {
     this.label = label;
     this.out = out;
     this.seeds = new SplittableRandom(options.seed());
-    this.values = values(options.valueSize(), seeds.split());
-    this.keyNames = options.records() > KEY_NAMES_CACHED_MAX ? null
-        : java.util.stream.LongStream.range(0, options.records()).mapToObj(BenchOptions::key)
-            .toArray(String[]::new);
-  }
-
-  private String key(long record) {
-    return keyNames != null ? keyNames[(int) record] : BenchOptions.key(record);
-  }
-
-  private static List<String> values(int size, SplittableRandom random) {
-    String alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    List<String> out = new ArrayList<>(VALUES);
-    for (int v = 0; v < VALUES; v++) {
-      StringBuilder b = new StringBuilder(size + 2).append('"');
-      for (int i = 0; i < size; i++) {
-        b.append(alphabet.charAt(random.nextInt(alphabet.length())));
-      }
-      out.add(b.append('"').toString());
-    }
-    return List.copyOf(out);
-  }
-
-  static String label(Throwable failure) {
-    Throwable t = failure;
-    while (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t instanceof RingKvException e ? e.label() : t.getClass().getSimpleName();
+    this.data = new LoadData(options.records(), options.valueSize(), seeds.split());
   }
 
   /** Inserts every record once (records split among the slots); not part of the measure. */
@@ -258,12 +137,13 @@ final class LoadRunner {
     AtomicLong nextRecord = new AtomicLong();
     OpSource source = slot -> {
       long n = nextRecord.getAndIncrement();
-      return n >= options.records() ? null : new Op(false, key(n), value(slot));
+      return n >= options.records() ? null : new Op(false, data.key(n), value(slot));
     };
-    Phase phase = new Phase("load", 0);
+    LoadPhase phase = new LoadPhase("load", 0);
     current = phase;
     CountDownLatch done = startSlots(source, null);
-    Progress progress = new Progress(MeasureWindow.NONE);
+    ProgressPrinter progress =
+        new ProgressPrinter(() -> current, out, label, MeasureWindow.NONE);
     try {
       awaitQuietly(done, Long.MAX_VALUE);
     } finally {
@@ -291,20 +171,20 @@ final class LoadRunner {
       if (current == null) {
         return null;
       }
-      String key = key(keys.next(slot.random));
+      String key = data.key(keys.next(slot.random));
       boolean read = workload.isRead(slot.random.nextDouble());
       return new Op(read, key, read ? null : value(slot));
     };
-    Phase measure;
+    LoadPhase measure;
     boolean windowOpen = false;
     ended = null;
-    Progress progress = new Progress(window);
+    ProgressPrinter progress = new ProgressPrinter(() -> current, out, label, window);
     if (rateOpsPerSec > 0) {
       pacer = daemonTimer("bench-pacer");
     }
     try {
       boolean warmup = options.warmupMs() > 0;
-      current = new Phase(warmup ? "warmup" : "measure", rateOpsPerSec);
+      current = new LoadPhase(warmup ? "warmup" : "measure", rateOpsPerSec);
       if (!warmup) {
         window.open();
         windowOpen = true;
@@ -314,7 +194,7 @@ final class LoadRunner {
       CountDownLatch done = startSlots(source, schedule);
       if (warmup) {
         awaitQuietly(done, options.warmupMs());
-        current = new Phase("measure", rateOpsPerSec);
+        current = new LoadPhase("measure", rateOpsPerSec);
         window.open();
         windowOpen = true;
       }
@@ -343,7 +223,7 @@ final class LoadRunner {
   }
 
   private String value(Slot slot) {
-    return values.get(slot.random.nextInt(values.size()));
+    return data.value(slot.random);
   }
 
   /** Starts the slots: closed loops, or open loops on {@code schedule} when there is one. */
@@ -380,7 +260,7 @@ final class LoadRunner {
    */
   private void loop(Slot slot, OpSource source, CountDownLatch done) {
     while (true) {
-      Phase phase = current;
+      LoadPhase phase = current;
       Op op = phase == null ? null : source.next(slot);
       if (op == null) {
         done.countDown();
@@ -446,10 +326,10 @@ final class LoadRunner {
    */
   private boolean issuePaced(Slot slot, OpSource source, CountDownLatch done,
       RateSchedule schedule, RateSchedule.Ticket ticket) {
-    Phase phase = current;
+    LoadPhase phase = current;
     Op op = phase == null ? null : source.next(slot);
     if (op == null) {
-      Phase last = ended;
+      LoadPhase last = ended;
       if (last != null && ticket.dueNanos() - last.endNanos < 0) {
         last.missed.increment();
       }
@@ -474,7 +354,7 @@ final class LoadRunner {
     return true;
   }
 
-  private static ScheduledExecutorService daemonTimer(String name) {
+  static ScheduledExecutorService daemonTimer(String name) {
     return Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, name);
       t.setDaemon(true);
@@ -492,46 +372,6 @@ final class LoadRunner {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
-    }
-  }
-
-  /** Prints one progress line per second while open. */
-  private final class Progress implements AutoCloseable {
-    private final ScheduledExecutorService timer = daemonTimer("bench-progress");
-    private final MeasureWindow window;
-    private Phase lastPhase;
-    private long lastOps;
-    private long lastNanos = System.nanoTime();
-
-    Progress(MeasureWindow window) {
-      this.window = window;
-      timer.scheduleAtFixedRate(this::print, PROGRESS_INTERVAL_MS, PROGRESS_INTERVAL_MS,
-          TimeUnit.MILLISECONDS);
-    }
-
-    private void print() {
-      Phase phase = current;
-      if (phase == null) {
-        return;
-      }
-      long now = System.nanoTime();
-      long ops = phase.ops.sum();
-      long delta = phase == lastPhase ? ops - lastOps : ops;
-      long sinceNanos = phase == lastPhase ? now - lastNanos : now - phase.startNanos;
-      double rate = sinceNanos <= 0 ? 0 : delta * 1e9 / sinceNanos;
-      String late = phase.rate > 0 ? "  late " + phase.late.sum() : "";
-      String extra = phase.name.equals("measure") ? window.progress() : "";
-      out.printf("[%s] %-7s %4ds %9.0f ops/s  errors %d%s%s%n", label, phase.name,
-          Math.round((now - phase.startNanos) / 1e9), rate, phase.errorCount(), late,
-          extra.isEmpty() ? "" : "  " + extra);
-      lastPhase = phase;
-      lastOps = ops;
-      lastNanos = now;
-    }
-
-    @Override
-    public void close() {
-      timer.shutdownNow();
     }
   }
 }

@@ -128,7 +128,7 @@ class RateScheduleTest {
 
   @Test
   void phaseSumsLatenessIntoItsRateStats() {
-    LoadRunner.Phase phase = new LoadRunner.Phase("measure", 250);
+    LoadPhase phase = new LoadPhase("measure", 250);
     RateSchedule s = new RateSchedule(0, 4 * MS);
     phase.issued(s.take(0));
     phase.issued(s.take(9 * MS)); // due 4: 5 ms late
@@ -151,7 +151,7 @@ class RateScheduleTest {
     assertEquals(r.ops() + r.errorCount(), rate.issued());
     assertEquals(2_000, r.all().getMaxValue(), 2, "latency from the due time, in us");
     assertEquals(1_000, r.service().getMaxValue(), 1, "service time from the call, in us");
-    assertNull(new LoadRunner.Phase("measure", 0).result(0).rate(), "closed loop");
+    assertNull(new LoadPhase("measure", 0).result(0).rate(), "closed loop");
   }
 
   @Test
