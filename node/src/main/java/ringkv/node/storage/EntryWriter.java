@@ -61,14 +61,7 @@ final class EntryWriter {
 
   /** Stores {@code entry}, repairing a quarantined record of its key. */
   void put(Entry entry) {
-    synchronized (database) {
-      database.checkOpen();
-      try {
-        putLocked(entry);
-      } catch (RocksDBException e) {
-        throw database.failed("put", e);
-      }
-    }
+    database.locked("put", () -> putLocked(entry));
   }
 
   private void putLocked(Entry entry) throws RocksDBException {
@@ -80,23 +73,8 @@ final class EntryWriter {
         - (prior == Prior.LIVE ? 1 : 0);
     long sizeAfter = counts.size() + (prior == Prior.NONE ? 1 : 0);
     boolean repairs = quarantine.contains(key);
-    try (WriteBatch batch = new WriteBatch()) {
-      batch.put(database.entries(), key, record);
-      if (entry.isTombstone()) {
-        batch.put(database.tombstones(), key, NOTHING);
-      } else if (prior == Prior.TOMBSTONE) {
-        batch.delete(database.tombstones(), key);
-      }
-      if (repairs) {
-        batch.delete(database.quarantine(), key);
-      }
-      StoreCounts.put(batch, database.meta(), liveAfter, sizeAfter);
-      db.write(database.writeOptions(), batch);
-    }
-    syncer.noteWrite();
-    counts.set(liveAfter, sizeAfter);
+    commit(key, record, entry.isTombstone(), prior, repairs, liveAfter, sizeAfter);
     if (repairs) {
-      counts.quarantinedRemoved();
       LOG.info("event=record-repaired store={} key={} version={} quarantined={}",
           database.dir(), describeKey(key), entry.version(), counts.quarantined());
     }
@@ -104,14 +82,7 @@ final class EntryWriter {
 
   /** Forgets {@code key}: its entry, or its quarantined record (nothing left to repair). */
   void remove(String key) {
-    synchronized (database) {
-      database.checkOpen();
-      try {
-        removeLocked(key);
-      } catch (RocksDBException e) {
-        throw database.failed("remove", e);
-      }
-    }
+    database.locked("remove", () -> removeLocked(key));
   }
 
   private void removeLocked(String key) throws RocksDBException {
@@ -125,22 +96,33 @@ final class EntryWriter {
     Prior prior = prior(key, keyBytes, old);
     long liveAfter = counts.live() - (prior == Prior.LIVE ? 1 : 0);
     long sizeAfter = counts.size() - (prior == Prior.NONE ? 0 : 1);
+    commit(keyBytes, null, false, prior, wasQuarantined, liveAfter, sizeAfter);
+  }
+
+  /**
+   * Writes the new state of {@code key} in one batch with the counts: its {@code record} (null:
+   * none), its tombstone index record, and the release of its quarantined record.
+   */
+  private void commit(byte[] key, byte[] record, boolean tombstone, Prior prior,
+      boolean releases, long liveAfter, long sizeAfter) throws RocksDBException {
     try (WriteBatch batch = new WriteBatch()) {
-      if (old != null) {
-        batch.delete(database.entries(), keyBytes);
+      if (record != null) {
+        batch.put(database.entries(), key, record);
+      } else if (prior != Prior.NONE) {
+        batch.delete(database.entries(), key);
       }
-      if (prior == Prior.TOMBSTONE) {
-        batch.delete(database.tombstones(), keyBytes);
+      if (tombstone) {
+        batch.put(database.tombstones(), key, NOTHING);
+      } else if (prior == Prior.TOMBSTONE) {
+        batch.delete(database.tombstones(), key);
       }
-      if (wasQuarantined) {
-        batch.delete(database.quarantine(), keyBytes);
+      if (releases) {
+        batch.delete(database.quarantine(), key);
       }
-      StoreCounts.put(batch, database.meta(), liveAfter, sizeAfter);
-      db.write(database.writeOptions(), batch);
+      counts.commit(database, batch, liveAfter, sizeAfter);
     }
     syncer.noteWrite();
-    counts.set(liveAfter, sizeAfter);
-    if (wasQuarantined) {
+    if (releases) {
       counts.quarantinedRemoved();
     }
   }
@@ -165,13 +147,7 @@ final class EntryWriter {
 
   /** Test support: stores {@code record} under {@code key} as is, as a damaged disk would. */
   void putRaw(String key, byte[] record) {
-    synchronized (database) {
-      try {
-        database.db().put(database.entries(), database.writeOptions(), Wtf8.encode(key),
-            record);
-      } catch (RocksDBException e) {
-        throw database.failed("putRawForTest", e);
-      }
-    }
+    database.locked("putRawForTest", () -> database.db().put(database.entries(),
+        database.writeOptions(), Wtf8.encode(key), record));
   }
 }

@@ -14,20 +14,12 @@ import ringkv.gossip.Wtf8;
  * prefixed with {@value StoreLayout#META_NAME_PREFIX}), each sealed with a CRC32C of its key and
  * value ({@link Checksums}), written as durably as entries.
  *
- * <p>Thread-safe: reads hold no lock; a write holds the {@link StoreDatabase} monitor.
+ * <p>Thread-safe: reads hold no lock; a write holds the {@link StoreDatabase} monitor. A record
+ * only to hold its collaborators; it has no state of its own.
  */
-final class MetaRecords implements MetaStore {
+record MetaRecords(StoreDatabase database, StoreCounts counts, WalSyncer syncer)
+    implements MetaStore {
   private static final Logger LOG = LoggerFactory.getLogger(RocksDbStore.class);
-
-  private final StoreDatabase database;
-  private final StoreCounts counts;
-  private final WalSyncer syncer;
-
-  MetaRecords(StoreDatabase database, StoreCounts counts, WalSyncer syncer) {
-    this.database = database;
-    this.counts = counts;
-    this.syncer = syncer;
-  }
 
   /**
    * The value last stored under metadata {@code name}, if any. A value that fails its checksum
@@ -62,15 +54,8 @@ final class MetaRecords implements MetaStore {
   public void putMeta(String name, byte[] value) {
     Objects.requireNonNull(value, "value");
     byte[] key = metaKey(name);
-    synchronized (database) {
-      database.checkOpen();
-      try {
-        database.db().put(database.meta(), database.writeOptions(), key,
-            Checksums.seal(key, value));
-      } catch (RocksDBException e) {
-        throw database.failed("putMeta", e);
-      }
-    }
+    database.locked("putMeta", () -> database.db().put(database.meta(),
+        database.writeOptions(), key, Checksums.seal(key, value)));
     syncer.noteWrite();
     syncer.requestSync();
   }

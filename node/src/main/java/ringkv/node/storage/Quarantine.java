@@ -48,24 +48,8 @@ final class Quarantine {
    * WTF-8) cannot be named, so no replica can be asked for them: they are counted, not listed.
    */
   List<String> keys(String afterKey, int limit) {
-    List<String> page = new ArrayList<>();
-    if (counts.quarantined() == 0) {
-      return page;
-    }
-    try (RocksIterator it = database.db().newIterator(database.quarantine(),
-        database.scanOptions())) {
-      StoreLayout.seekAfter(it, afterKey);
-      for (; it.isValid() && page.size() < limit; it.next()) {
-        String key = keyOrNull(it.key());
-        if (key != null) {
-          page.add(key);
-        }
-      }
-      it.status();
-    } catch (RocksDBException e) {
-      throw database.failed("quarantinedKeys", e);
-    }
-    return page;
+    return counts.quarantined() == 0 ? new ArrayList<>() : database.page(database.quarantine(),
+        afterKey, limit, "quarantinedKeys", it -> keyOrNull(it.key()));
   }
 
   /** The entry {@code record} holds, or null if it is damaged: then it is quarantined. */
@@ -122,11 +106,9 @@ final class Quarantine {
         batch.delete(database.tombstones(), keyBytes);
       }
       batch.put(database.quarantine(), keyBytes, current);
-      StoreCounts.put(batch, database.meta(), liveAfter, sizeAfter);
-      db.write(database.writeOptions(), batch);
+      counts.commit(database, batch, liveAfter, sizeAfter);
     }
     syncer.noteWrite();
-    counts.set(liveAfter, sizeAfter);
     counts.corruptionFound();
     if (!already) {
       counts.quarantinedAdded();

@@ -66,9 +66,6 @@ import ringkv.gossip.Wtf8;
 public final class RocksDbStore implements Store, MetaStore, Durability, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RocksDbStore.class);
 
-  /** Initial capacity bound of a scan's page list (the page grows past it if asked to). */
-  private static final int SCAN_PAGE_CAPACITY_MAX = 1024;
-
   private final Path dir;
   private final StoreOptions options;
   private final StoreDatabase database;
@@ -147,21 +144,7 @@ public final class RocksDbStore implements Store, MetaStore, Durability, AutoClo
   public List<Entry> scan(String afterKey, int limit) {
     checkArgument(limit > 0, "limit must be > 0, got %s", limit);
     database.checkOpen();
-    List<Entry> page = new ArrayList<>(Math.min(limit, SCAN_PAGE_CAPACITY_MAX));
-    try (RocksIterator it = database.db().newIterator(database.entries(),
-        database.scanOptions())) {
-      StoreLayout.seekAfter(it, afterKey);
-      for (; it.isValid() && page.size() < limit; it.next()) {
-        Entry e = quarantine.verified(it);
-        if (e != null) {
-          page.add(e);
-        }
-      }
-      it.status();
-    } catch (RocksDBException e) {
-      throw database.failed("scan", e);
-    }
-    return page;
+    return database.page(database.entries(), afterKey, limit, "scan", quarantine::verified);
   }
 
   /**

@@ -62,6 +62,17 @@ final class StoreCounts {
     corruptionsFound++;
   }
 
+  /**
+   * Writes {@code batch} with the counts {@code liveAfter} and {@code sizeAfter} added, then
+   * takes them: RocksDB applies the batch atomically. Call holding the database monitor.
+   */
+  void commit(StoreDatabase database, WriteBatch batch, long liveAfter, long sizeAfter)
+      throws RocksDBException {
+    put(batch, database.meta(), liveAfter, sizeAfter);
+    database.db().write(database.writeOptions(), batch);
+    set(liveAfter, sizeAfter);
+  }
+
   /** Adds the sealed counts {@code liveAfter} and {@code sizeAfter} to {@code batch}. */
   static void put(WriteBatch batch, ColumnFamilyHandle meta, long liveAfter, long sizeAfter)
       throws RocksDBException {

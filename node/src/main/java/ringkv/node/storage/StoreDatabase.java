@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.function.Function;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -25,6 +26,7 @@ import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -52,9 +54,16 @@ final class StoreDatabase {
   /** RocksDB's own LOG files: size of one, and how many are kept. */
   static final long INFO_LOG_FILE_BYTES_MAX = 1L << 20;
   static final int INFO_LOG_FILES_MAX = 3;
+  /** Initial capacity bound of a page's list (the page grows past it if asked to). */
+  private static final int PAGE_CAPACITY_MAX = 1024;
 
   static {
     RocksDB.loadLibrary();
+  }
+
+  /** A write to run under the monitor ({@link #locked}). */
+  interface LockedWrite {
+    void run() throws RocksDBException;
   }
 
   /** What runs on a database just opened, before it is handed out (counts, conversion). */
@@ -226,6 +235,43 @@ final class StoreDatabase {
     } catch (RocksDBException e) {
       throw failed("reading property " + name, e);
     }
+  }
+
+  /**
+   * Runs {@code write} holding the monitor, once the store is checked open; a RocksDB error
+   * becomes a {@link StorageException} naming {@code operation}.
+   */
+  void locked(String operation, LockedWrite write) {
+    synchronized (this) {
+      checkOpen();
+      try {
+        write.run();
+      } catch (RocksDBException e) {
+        throw failed(operation, e);
+      }
+    }
+  }
+
+  /**
+   * Up to {@code limit} items of {@code family} after {@code afterKey}, in key order: what
+   * {@code item} makes of each record it is on, records it makes null of skipped.
+   */
+  <T> List<T> page(ColumnFamilyHandle family, String afterKey, int limit, String operation,
+      Function<RocksIterator, T> item) {
+    List<T> page = new ArrayList<>(Math.min(limit, PAGE_CAPACITY_MAX));
+    try (RocksIterator it = db.newIterator(family, scanOptions)) {
+      StoreLayout.seekAfter(it, afterKey);
+      for (; it.isValid() && page.size() < limit; it.next()) {
+        T t = item.apply(it);
+        if (t != null) {
+          page.add(t);
+        }
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw failed(operation, e);
+    }
+    return page;
   }
 
   /** Marks the database closed and releases it and its native memory. */
