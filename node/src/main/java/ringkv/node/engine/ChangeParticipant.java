@@ -275,10 +275,15 @@ public final class ChangeParticipant {
     return Future.all(sends).mapEmpty();
   }
 
+  /** A batch of the change under way; it carries the change's epoch, checked on receipt. */
   private Future<Void> send(NodeAddress target, List<Entry> batch, Sent sent, Copy copying,
       int attempt) {
+    var underWay = state.participant().underWay();
+    if (underWay.isEmpty()) {
+      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED, "aborted"));
+    }
     byte[] body = PeerProtocol.REPLICATE.request().encode(
-        new Batch(state.self(), true, batch));
+        Batch.transfer(state.self(), underWay.get().epoch(), batch));
     return peers.send(target, PeerProtocol.REPLICATE, body, config.forwardTimeoutMs())
         .<Void>map(applied -> {
           sent.keys += batch.size();
@@ -295,6 +300,20 @@ public final class ChangeParticipant {
               .onComplete(later));
           return later.future();
         });
+  }
+
+  /**
+   * Keys a sender copies here for the change to {@code epoch}: taken only while that change is
+   * under way here ({@link ViewChangeParticipant#acceptsTransfer}). A late batch (this node
+   * aborted, or committed already) is refused, so it never stays as data of a shard this node
+   * does not serve. Returns how many entries were newer.
+   */
+  public int applyTransfer(long epoch, List<Entry> entries) {
+    if (!state.participant().acceptsTransfer(epoch)) {
+      throw new KvException(ErrorCode.VIEW_CHANGE_CONFLICT, state.self()
+          + " takes no keys for epoch " + epoch + ": no such change is under way here");
+    }
+    return kv.applyTransfer(entries);
   }
 
   // ---------------------------------------------------------------- stop and commit
