@@ -33,6 +33,12 @@ import java.util.function.ToLongFunction;
  *       complete rounds with each live peer of its shard since the hold began: the first gathers
  *       what any peer has, the second hands it to every peer. Release is an explicit step
  *       ({@link #releaseIfRepaired}), not a side effect of asking for the report.
+ *   <li><b>Epochs.</b> A report counts acknowledgements from the reporter's shard peers under the
+ *       configuration it had: it says nothing about the replicas of another layout. Reports carry
+ *       their epoch and only those made at this node's epoch count; installing another epoch
+ *       forgets every report. A node that installs a configuration whose transfer it missed
+ *       (learned from a peer) holds its own report ({@link #MISSED_VIEW_CHANGE}): its new shard
+ *       peers were never queued its writes.
  * </ul>
  *
  * <p>Inputs are method calls; nothing here reads a clock or does I/O. Not thread-safe; confine to
@@ -47,6 +53,8 @@ public final class NodeStability {
   private final boolean durable;
   private final Stability reports = new Stability();
   private ShardMap shards;
+  /** The epoch of {@link #shards}: only reports made at it count. */
+  private long epoch;
   private boolean bootstrapped;
   /** Why this node holds its report at 0, or null. */
   private String holdReason;
@@ -58,14 +66,17 @@ public final class NodeStability {
    * @param incarnation this process's identity (its start time), sent with every report
    * @param durable whether the node keeps its writes and its outbox's stable mark on disk
    * @param shards the current layout
+   * @param epoch the epoch of that layout
    */
-  public NodeStability(String self, long incarnation, boolean durable, ShardMap shards) {
+  public NodeStability(String self, long incarnation, boolean durable, ShardMap shards,
+      long epoch) {
     checkArgument(self != null && !self.isEmpty(), "self");
     checkArgument(incarnation >= 0, "incarnation must be >= 0");
     this.self = self;
     this.incarnation = incarnation;
     this.durable = durable;
     this.shards = Objects.requireNonNull(shards, "shards");
+    this.epoch = epoch;
   }
 
   public long incarnation() {
@@ -87,17 +98,29 @@ public final class NodeStability {
     return durable;
   }
 
-  /** A new layout (a view change): forgets the reports of nodes that left. */
-  public void onLayout(ShardMap next) {
+  /**
+   * A new layout at {@code nextEpoch} (a view change): forgets every report when the epoch
+   * moves (they were made under the old layout), else those of nodes that left.
+   */
+  public void onLayout(ShardMap next, long nextEpoch) {
     shards = Objects.requireNonNull(next, "next");
-    reports.retain(next.nodes());
+    reports.retain(nextEpoch == epoch ? next.nodes() : List.of());
+    epoch = nextEpoch;
   }
 
-  /** {@code node}'s process {@code theirIncarnation} reports {@code stable}. */
-  public void onReport(String node, long theirIncarnation, long stable) {
-    if (!node.equals(self) && shards.nodes().contains(node)) {
+  /**
+   * {@code node}'s process {@code theirIncarnation}, at {@code theirEpoch}, reports
+   * {@code stable}; ignored unless made at this node's epoch.
+   */
+  public void onReport(String node, long theirIncarnation, long theirEpoch, long stable) {
+    if (theirEpoch == epoch && !node.equals(self) && shards.nodes().contains(node)) {
       reports.report(node, theirIncarnation, stable);
     }
+  }
+
+  /** The epoch whose reports count. */
+  public long epoch() {
+    return epoch;
   }
 
   /**
@@ -116,6 +139,11 @@ public final class NodeStability {
   public static final String RESTARTED_WITHOUT_DATA = "restarted-without-data-dir";
   /** Hold reason: the rebuilt outbox did not fit the replication queue's bound. */
   public static final String OUTBOX_OVERFLOW = "outbox-overflow";
+  /**
+   * Hold reason: a configuration was installed whose transfer this node missed (learned from a
+   * peer): writes it made under the old one were never queued to its new shard peers.
+   */
+  public static final String MISSED_VIEW_CHANGE = "missed-view-change";
 
   /** Bootstrap is over (caught up, skipped or idle): reports may start. */
   public void onBootstrapped() {
@@ -136,6 +164,16 @@ public final class NodeStability {
     holdReason = reason;
     roundsSinceHold.clear();
     return fresh;
+  }
+
+  /**
+   * Why this node may not take part in a view change now, if so: while it holds its report its
+   * shard's replicas may differ (it may lack writes, or hold some no peer has), and a transfer
+   * has one sender per old shard, so a change now could leave writes behind.
+   */
+  public Optional<String> viewChangeRefusal() {
+    return holdReason == null ? Optional.empty() : Optional.of(self + " holds its stability"
+        + " report (" + holdReason + ") until anti-entropy has repaired its shard");
   }
 
   /** Why the report is held, if it is. */
@@ -226,7 +264,7 @@ public final class NodeStability {
 
   @Override
   public String toString() {
-    return "NodeStability{incarnation=" + incarnation + " bootstrapped=" + bootstrapped
+    return "NodeStability{incarnation=" + incarnation + " epoch=" + epoch + " bootstrapped=" + bootstrapped
         + " hold=" + holdReason + " rounds=" + roundsSinceHold + " " + reports + "}";
   }
 }

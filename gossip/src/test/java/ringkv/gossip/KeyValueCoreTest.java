@@ -44,7 +44,7 @@ class KeyValueCoreTest {
 
   private final Replica replica = new Replica("a", new MemoryStore(),
       new ReplicationQueue(new ReplicationQueue.Limits(2, 10, 10, 100)), new LamportClock());
-  private final NodeStability stability = new NodeStability("a", 1, true, ONE_SHARD);
+  private final NodeStability stability = new NodeStability("a", 1, true, ONE_SHARD, 0);
   private final KeyValueCore core = new KeyValueCore("a", replica, stability, 10);
 
   private static CausalContext ctx(String key, long counter, String node) {
@@ -55,7 +55,7 @@ class KeyValueCoreTest {
   void waitsOnlyForAVersionItLacksThatIsNotStable() {
     assertEquals(Optional.empty(), core.missing("k", CausalContext.EMPTY));
     assertEquals(Optional.of(new Version(500, "b")), core.missing("k", ctx("k", 500, "b")));
-    stability.onReport("b", 1, 600);
+    stability.onReport("b", 1, 0, 600);
     replica.clock().observe(700);
     assertEquals(Optional.empty(), core.missing("k", ctx("k", 500, "b")),
         "stable: every replica holds it, or its delete was collected");
@@ -72,7 +72,7 @@ class KeyValueCoreTest {
     assertTrue(put.wrote());
     CausalContext m = put.context();
     assertEquals(put.entry().version(), m.get("k"));
-    stability.onReport("b", 1, 5_000);
+    stability.onReport("b", 1, 0, 5_000);
     KeyValueCore.Result get = core.perform(KeyValueCore.Op.GET, "k", null, m, 1_001);
     assertEquals(KeyValueCore.Outcome.FOUND, get.outcome());
     assertEquals("1", get.valueJson());
@@ -104,7 +104,7 @@ class KeyValueCoreTest {
   void peersEntriesAreAppliedOnlyForOwnedKeysAndNeverResurrectACollectedDelete() {
     Entry foreign = Entry.value("mine-not", "1", new Version(10, "b"), CausalContext.EMPTY);
     assertEquals(0, core.applyFromPeers(List.of(foreign), true, k -> false).fresh());
-    stability.onReport("b", 1, 50);
+    stability.onReport("b", 1, 0, 50);
     replica.clock().observe(100);
     Entry stale = Entry.value("gone", "1", new Version(20, "b"), CausalContext.EMPTY);
     assertEquals(0, core.applyFromPeers(List.of(stale), true, k -> true).fresh(),

@@ -57,7 +57,7 @@ class NodeStabilityTest {
   @Test
   void theReportIsWhatEveryPeerAcknowledged() {
     Replica r = replica();
-    NodeStability s = new NodeStability("a", 1, true, LAYOUT);
+    NodeStability s = new NodeStability("a", 1, true, LAYOUT, 0);
     r.put("k", "1", CausalContext.EMPTY, List.of("b", "c"), 100);
     r.put("k2", "1", CausalContext.EMPTY, List.of("b", "c"), 200);
     assertEquals(99, s.localStable(r), "below the oldest unacknowledged write");
@@ -74,11 +74,11 @@ class NodeStabilityTest {
   void withoutDurableDataNothingIsVouchedForBeforeBootstrap() {
     Replica r = replica();
     r.clock().observe(5_000);
-    NodeStability s = new NodeStability("a", 1, false, LAYOUT);
+    NodeStability s = new NodeStability("a", 1, false, LAYOUT, 0);
     assertEquals(0, s.localStable(r));
     assertFalse(s.onCaughtUp(0), "an empty shard: nothing to hold for");
     assertEquals(5_000, s.localStable(r));
-    NodeStability durable = new NodeStability("a", 1, true, LAYOUT);
+    NodeStability durable = new NodeStability("a", 1, true, LAYOUT, 0);
     assertEquals(5_000, durable.localStable(r), "durable data: the outbox is rebuilt");
   }
 
@@ -86,7 +86,7 @@ class NodeStabilityTest {
   void aNodeThatLostItsDataHoldsUntilTwoRoundsWithEachLivePeer() {
     Replica r = replica();
     r.clock().observe(5_000);
-    NodeStability s = new NodeStability("a", 1, false, LAYOUT);
+    NodeStability s = new NodeStability("a", 1, false, LAYOUT, 0);
     assertTrue(s.onCaughtUp(42), "copied data: it may have lost what it never delivered");
     assertEquals(0, s.localStable(r));
     s.onAntiEntropyRound("b");
@@ -102,7 +102,7 @@ class NodeStabilityTest {
 
   @Test
   void roundsBeforeAHoldDoNotCount() {
-    NodeStability s = new NodeStability("a", 1, true, LAYOUT);
+    NodeStability s = new NodeStability("a", 1, true, LAYOUT, 0);
     s.onAntiEntropyRound("b");
     s.onAntiEntropyRound("b");
     assertTrue(s.hold(NodeStability.OUTBOX_OVERFLOW));
@@ -114,26 +114,51 @@ class NodeStabilityTest {
   void aShardsStableTimeIsItsMembersMinimumAndReportsReplaceAcrossIncarnations() {
     Replica r = replica();
     r.clock().observe(900);
-    NodeStability s = new NodeStability("a", 1, true, LAYOUT);
+    NodeStability s = new NodeStability("a", 1, true, LAYOUT, 0);
     assertEquals(0, s.stableTime(0, r), "b and c never reported");
-    s.onReport("b", 10, 800);
-    s.onReport("c", 20, 700);
+    s.onReport("b", 10, 0, 800);
+    s.onReport("c", 20, 0, 700);
     assertEquals(700, s.stableTime(0, r));
-    s.onReport("c", 20, 600);
+    s.onReport("c", 20, 0, 600);
     assertEquals(700, s.stableTime(0, r), "one process's reports only grow");
-    s.onReport("c", 21, 300);
+    s.onReport("c", 21, 0, 300);
     assertEquals(300, s.stableTime(0, r), "a new process replaces its predecessor's");
     assertEquals(0, s.stableTime(1, r), "d and e never reported");
-    s.onReport("d", 1, 50);
-    s.onReport("e", 1, 60);
+    s.onReport("d", 1, 0, 50);
+    s.onReport("e", 1, 0, 60);
     assertEquals(50, s.stableTime(1, r));
-    s.onReport("z", 1, 99_999);
+    s.onReport("z", 1, 0, 99_999);
     assertEquals(300, s.stableTime(0, r), "a node outside the layout is not heard");
     assertEquals(CausalContext.of(Map.of("k", new Version(301, "b"))), s.prune(CausalContext.of(
         Map.of("k", new Version(301, "b"), "j", new Version(300, "b"), "x", new Version(50, "d"))),
         r));
-    s.onLayout(new ShardMapView(Set.of("a", "b", "d", "e")));
+    s.onLayout(new ShardMapView(Set.of("a", "b", "d", "e")), 0);
     assertEquals(800, s.stableTime(0, r), "c left: its low report no longer holds shard 0");
+  }
+
+  /**
+   * Reports count only at the epoch they were made at: a node's acknowledgements under one
+   * layout say nothing about another's replicas (the view-change simulation's seed 3011).
+   */
+  @Test
+  void reportsCountOnlyAtTheirEpochAndAHoldRefusesViewChanges() {
+    Replica r = replica();
+    r.clock().observe(900);
+    NodeStability s = new NodeStability("a", 1, true, LAYOUT, 4);
+    s.onReport("b", 1, 4, 800);
+    s.onReport("c", 1, 3, 700);
+    assertEquals(0, s.stableTime(0, r), "c reported at an older epoch only");
+    s.onReport("c", 1, 4, 700);
+    assertEquals(700, s.stableTime(0, r));
+    s.onLayout(LAYOUT, 5);
+    assertEquals(0, s.stableTime(0, r), "a new epoch forgets every report");
+    s.onReport("b", 1, 5, 800);
+    s.onReport("c", 1, 5, 700);
+    assertEquals(700, s.stableTime(0, r));
+    assertTrue(s.viewChangeRefusal().isEmpty());
+    assertTrue(s.hold(NodeStability.MISSED_VIEW_CHANGE));
+    assertEquals(0, s.localStable(r), "missed a transfer: vouches for nothing");
+    assertTrue(s.viewChangeRefusal().orElseThrow().contains(NodeStability.MISSED_VIEW_CHANGE));
   }
 
   /** The same layout without c (b alone with a in shard 0). */

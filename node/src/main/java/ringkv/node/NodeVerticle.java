@@ -128,7 +128,7 @@ public final class NodeVerticle extends VerticleBase {
     Store store = durable != null ? durable : new MemoryStore();
     Replica replica = new Replica(self.toString(), store, queue, new LamportClock());
     NodeStability stability = new NodeStability(self.toString(), clock.millis(), meta.durable(),
-        ClusterState.shardMap(state.current()));
+        ClusterState.shardMap(state.current()), state.current().epoch());
     KeyValueCore core = new KeyValueCore(self.toString(), replica, stability,
         config.waitersMax());
     PeerAuth peerAuth = PeerAuth.of(config.security());

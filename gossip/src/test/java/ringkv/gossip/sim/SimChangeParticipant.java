@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import ringkv.gossip.Entry;
 import ringkv.gossip.EpochBound;
+import ringkv.gossip.NodeStability;
 import ringkv.gossip.TransferPlan;
 import ringkv.gossip.ViewChangeParticipant;
 import ringkv.gossip.sim.SimMessage.ChangeAnswer;
@@ -102,6 +103,8 @@ final class SimChangeParticipant {
     } else if (EPOCHS.refusal(node.config().epoch(), theirs.epoch()).isEmpty()) {
       reset();
       node.install(theirs);
+      // Writes made under the old configuration were never queued to the new shard peers.
+      node.stability().hold(NodeStability.MISSED_VIEW_CHANGE);
       node.startCatchUp(); // we missed the transfer: copy our shard from a peer
     }
   }
@@ -149,6 +152,12 @@ final class SimChangeParticipant {
   private void onCall(String from, ChangeCall call, long local) {
     long epoch = call.next().epoch();
     ClusterConfig current = node.config();
+    var refusal = node.stability().viewChangeRefusal();
+    if (refusal.isPresent() && (call.step() == ChangeStep.COPY
+        || call.step() == ChangeStep.PREPARE) && !participant.isPrepared(epoch)) {
+      answer(from, call.step(), epoch, null, 0, refusal.get()); // the node's ChangeParticipant
+      return;
+    }
     switch (call.step()) {
       case COPY -> {
         var p = participant.startCopy(current, call.next(), call.participants(), local,

@@ -92,12 +92,24 @@ public final class SimCluster {
     this(seed, bug, null);
   }
 
+  /**
+   * A cluster drawn from the seed, with view changes in half the runs when {@code viewChanges}
+   * (whatever -Dsim.viewChanges says).
+   */
+  public SimCluster(long seed, ReplicaBug bug, boolean viewChanges) {
+    this(seed, bug, null, viewChanges);
+  }
+
   /** A cluster of the given shape ({@code null}: drawn from the seed). */
   public SimCluster(long seed, ReplicaBug bug, SimConfig config) {
+    this(seed, bug, config, Boolean.getBoolean("sim.viewChanges"));
+  }
+
+  private SimCluster(long seed, ReplicaBug bug, SimConfig config, boolean viewChanges) {
     this.seed = seed;
     this.bug = Objects.requireNonNull(bug, "bug");
     this.random = new Random(seed);
-    this.config = config == null ? SimConfig.random(random) : config;
+    this.config = config == null ? SimConfig.random(random, viewChanges) : config;
     this.network = new SimNetwork(random, clock);
     this.views = new SimViewChanges(random);
     this.checker = new SafetyChecker(k -> latest().shardOf(k), this.config.keys() > SMALL_KEY_SET);

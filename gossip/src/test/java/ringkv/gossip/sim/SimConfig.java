@@ -87,6 +87,11 @@ public record SimConfig(
    * so that stability, pruning and tombstone collection happen many times in every run.
    */
   public static SimConfig random(Random random) {
+    return random(random, Boolean.getBoolean("sim.viewChanges"));
+  }
+
+  /** As {@link #random(Random)}, with view changes in half the runs when {@code viewChanges}. */
+  public static SimConfig random(Random random, boolean viewChanges) {
     int shards = 1 + random.nextInt(2);
     int replicasPerShard = 2 + random.nextInt(shards == 1 ? 3 : 2);
     int clients = 3 + random.nextInt(3);
@@ -104,7 +109,7 @@ public record SimConfig(
     // Off unless -Dsim.viewChanges=true (drawn anyway, so a seed's schedule is the same): the
     // view-change simulation still finds protocol failures (see SimulationTest).
     int viewChangeEveryTicksMax = random.nextBoolean() ? 0 : 300 + random.nextInt(500);
-    if (!Boolean.getBoolean("sim.viewChanges")) {
+    if (!viewChanges) {
       viewChangeEveryTicksMax = 0;
     }
     return new SimConfig(shards, replicasPerShard, clients, 8, 10, 2_000, 2_000, 300, 700, 5, 30,

@@ -115,7 +115,7 @@ final class SimNode {
   private void newProcess(Store store, long localMs) {
     incarnation = localMs;
     replica = new Replica(id, store, new ReplicationQueue(limits), new LamportClock());
-    stability = new NodeStability(id, incarnation, durable, shards);
+    stability = new NodeStability(id, incarnation, durable, shards, config.epoch());
     core = new KeyValueCore(id, replica, stability, 1_000);
     antiEntropy = new SimAntiEntropy(this, aeIntervalMs);
     change = new SimChangeParticipant(this);
@@ -243,7 +243,7 @@ final class SimNode {
     config = next;
     shards = new SimLayout(next);
     change.participant().onInstalled(next);
-    stability.onLayout(shards);
+    stability.onLayout(shards, next.epoch());
     replica.queue().retainPeers(new java.util.HashSet<>(peers()));
     inFlight.keySet().retainAll(peers());
     detector.track(others(), 0);
@@ -418,7 +418,7 @@ final class SimNode {
     } else if (message instanceof PullResponse response) {
       applyPulled(response.entry());
     } else if (message instanceof Heartbeat heartbeat) {
-      stability.onReport(from, heartbeat.incarnation(), heartbeat.stable());
+      stability.onReport(from, heartbeat.incarnation(), heartbeat.epoch(), heartbeat.stable());
       if (heartbeat.epoch() > config.epoch() && change.participant().pending()
           .map(p -> p.epoch() <= heartbeat.epoch()).orElse(true)) {
         network.send(id, from, new ConfigRequest());

@@ -89,7 +89,8 @@ public final class InternalRoutes {
     mount(router, PeerProtocol.KV, this::forwarded);
     mount(router, PeerProtocol.REPLICATE, batch -> {
       heartbeats.heard(batch.from());
-      Applied applied = new Applied(batch.transfer() ? kv.applyTransfer(batch.entries())
+      Applied applied = new Applied(batch.transfer()
+          ? participant.applyTransfer(batch.epoch(), batch.entries())
           : kv.applyFromPeers(batch.entries(), true));
       // Issue 15: the sender drops its queue entries (a transfer's or copy's sender, its copy)
       // on this answer, so the batch must first be as durable as DURABILITY says.

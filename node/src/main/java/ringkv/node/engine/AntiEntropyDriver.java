@@ -4,22 +4,25 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import ringkv.gossip.AntiEntropyPolicy;
-import ringkv.gossip.Entry;
-import ringkv.gossip.KeyVersion;
+import ringkv.gossip.AntiEntropy;
+import ringkv.gossip.AntiEntropy.DigestScan;
+import ringkv.gossip.AntiEntropy.Refusal;
+import ringkv.gossip.AntiEntropyRound;
+import ringkv.gossip.AntiEntropyRound.Action;
+import ringkv.gossip.AntiEntropyRound.AskDigest;
+import ringkv.gossip.AntiEntropyRound.AskVersions;
+import ringkv.gossip.AntiEntropyRound.Done;
+import ringkv.gossip.AntiEntropyRound.Pull;
+import ringkv.gossip.AntiEntropyRound.Push;
+import ringkv.gossip.AntiEntropyRound.Yield;
 import ringkv.gossip.NodeStability;
-import ringkv.gossip.RangeDigest;
-import ringkv.gossip.RepairScope;
 import ringkv.gossip.Replica;
-import ringkv.gossip.ReplicationQueue;
-import ringkv.gossip.SettleHorizon;
-import ringkv.gossip.VersionMerge;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
 import ringkv.node.metrics.NodeMetrics;
@@ -31,55 +34,36 @@ import ringkv.node.peer.AntiEntropyMessages.VersionsRequest;
 import ringkv.node.peer.KvMessages.EntriesRequest;
 import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
+import ringkv.node.peer.PeerRoute;
 import ringkv.node.peer.ReplicationMessages.Batch;
 import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 
 /**
- * Anti-entropy: every {@code ANTI_ENTROPY_INTERVAL_MS} this node reconciles its shard's data with
- * one live peer of its shard (round robin), so replicas that diverged for any reason (a replica
- * restarted from an old or wiped DATA_DIR, an author's replication queue lost with its process)
- * converge without a client or an operator doing anything.
+ * Anti-entropy on the node: every {@code ANTI_ENTROPY_INTERVAL_MS} this node reconciles its
+ * shard's data with one live peer of its shard, so replicas that diverged for any reason (a
+ * replica restarted from an old or wiped DATA_DIR, an author's replication queue lost with its
+ * process) converge without a client or an operator doing anything.
  *
- * <p>A round, run by the initiator against one peer:
- * <ol>
- *   <li>Both sides digest their entries of the shard at or below a horizon — the highest Lamport
- *       counter either side knew of {@link #SETTLE_MS} ago ({@link SettleHorizon}): younger
- *       writes are the replication queues' business — into a {@link RangeDigest} of 4096
- *       token-prefix leaves ({@link PeerProtocol#DIGEST}, the peer's first).
- *   <li>If leaves differ, both sides stream their (key, version) pairs of those leaves in key
- *       order — the peer's page by page ({@link PeerProtocol#VERSIONS}) — into a
- *       {@link VersionMerge}, which names the keys each side must send.
- *   <li>Pulled entries come from {@link PeerProtocol#ENTRIES} and merge like replicated writes
- *       (higher version wins; an entry at or below the shard's stable time whose key this node
- *       no longer holds is a write a collected tombstone superseded, never resurrected). Pushed
- *       entries go to the peer's {@link PeerProtocol#REPLICATE}, which merges them the same way.
- * </ol>
+ * <p>Every decision is made by the pure classes the simulation runs too: {@link AntiEntropy}
+ * (when a round starts and with whom, whether a peer's request is answered, the settled horizon,
+ * the digest of this side) and {@link AntiEntropyRound} (the initiator's round). This class only
+ * runs their loop: it sends what a round asks for over {@link PeerProtocol#DIGEST},
+ * {@link PeerProtocol#VERSIONS}, {@link PeerProtocol#ENTRIES} and {@link PeerProtocol#REPLICATE},
+ * feeds the answers back, applies pulled entries like replicated writes
+ * ({@link KvService#applyFromPeers}), continues a round and a digest on a fresh event-loop turn
+ * after each page of the store, and reports a completed round to
+ * {@link NodeStability#onAntiEntropyRound}.
  *
- * <p>Bounds: one round at a time per initiator; the store is read {@link #SCAN_PAGE_ENTRIES}
- * entries per event-loop turn; memory is two pages of versions plus two batches of
- * {@link #REPAIR_BATCH_KEYS_MAX} keys, each transfer bounded by bytes; a peer computes at most
- * {@link #DIGESTS_IN_FLIGHT_MAX} digests at once. Rounds are skipped, and requests refused,
- * while a view change is pending, while catching up, or when the two nodes' epochs differ. Only
- * the shard's own keys count. A completed round counts towards releasing a stable-time hold
- * ({@link NodeStability#onAntiEntropyRound}).
- *
- * <p>Logs at INFO only a round that repaired something. Not thread-safe; runs on the node's
- * event loop.
+ * <p>A node is quiet when no view change is pending and it is not catching up; rounds are
+ * skipped and requests refused otherwise (and when the epochs differ). Logs at INFO only a round
+ * that repaired something. Not thread-safe; runs on the node's event loop.
  */
 public final class AntiEntropyDriver {
   private static final Logger LOG = LoggerFactory.getLogger(AntiEntropyDriver.class);
-  /** Entries read from the store per event-loop turn (digests and version streams). */
-  static final int SCAN_PAGE_ENTRIES = 1024;
-  /** Pairs a peer sends per page of versions. */
-  static final int VERSION_PAGE_ENTRIES_MAX = 4096;
-  /** Keys per pull or push batch (each batch is also bounded by bytes). */
-  static final int REPAIR_BATCH_KEYS_MAX = 2048;
   /** Writes known for less than this are left to the replication queues. */
-  static final long SETTLE_MS = 5_000;
-  /** Digests this node computes for peers at once; more are refused (503). */
-  static final int DIGESTS_IN_FLIGHT_MAX = 4;
+  static final long SETTLE_MS = AntiEntropy.SETTLE_MS_DEFAULT;
 
   private final Vertx vertx;
   private final Context context;
@@ -93,12 +77,8 @@ public final class AntiEntropyDriver {
   private final long intervalMs;
   private final long timeoutMs;
   private final NodeMetrics metrics;
+  private final AntiEntropy ae;
   private long timer = -1;
-  /** The round this node is running as initiator, or null. */
-  private Round current;
-  private int digestsInFlight;
-  private final AntiEntropyPolicy policy;
-  private final SettleHorizon settled = new SettleHorizon(SETTLE_MS);
 
   public AntiEntropyDriver(Vertx vertx, Context context, Clock clock, ClusterState state,
       NodeStability stability, KvService kv, PeerLiveness liveness, PeerClient peers,
@@ -114,13 +94,14 @@ public final class AntiEntropyDriver {
     this.peers = peers;
     this.intervalMs = intervalMs;
     this.timeoutMs = timeoutMs;
-    this.policy = new AntiEntropyPolicy(state.self().toString(), intervalMs);
     this.metrics = metrics;
+    this.ae = new AntiEntropy(state.self().toString(), intervalMs, SETTLE_MS,
+        AntiEntropyRound.Limits.defaults());
   }
 
   public void start() {
     timer = vertx.setPeriodic(intervalMs, id -> {
-      settled.sample(clock.millis(), replica.clock().current());
+      ae.sample(clock.millis(), replica.clock().current());
       round();
     });
   }
@@ -132,293 +113,168 @@ public final class AntiEntropyDriver {
     }
   }
 
-  /** The state of one round; confined to the event loop like the driver. */
-  private final class Round {
-    final NodeAddress peer;
-    final int shard;
-    final long epoch;
-    final long startMs = clock.millis();
-    final long startNanos = System.nanoTime();
-    final Promise<Void> done = Promise.promise();
-    final VersionMerge merge = new VersionMerge(REPAIR_BATCH_KEYS_MAX);
-    RepairScope scope;
-    String mineAfter;
-    String theirsAfter;
-    int leaves;
-    long sent;
-    long received;
-
-    Round(NodeAddress peer, int shard, long epoch, RepairScope scope) {
-      this.peer = peer;
-      this.shard = shard;
-      this.epoch = epoch;
-      this.scope = scope;
-    }
-
-    Scope header() {
-      return new Scope(state.self(), shard, epoch, scope.horizon());
-    }
-  }
-
   // ---------------------------------------------------------------- initiator
 
   private boolean quiet() {
     return state.pending().isEmpty() && !state.catchingUp();
   }
 
+  private static boolean live(PeerLiveness liveness, String member) {
+    return PeerLiveness.address(member).map(liveness::isLive).orElse(false);
+  }
+
+  private static List<String> membersOf(ClusterConfig c, int shard) {
+    return c.membersOf(shard).stream().map(NodeAddress::toString).toList();
+  }
+
   private void round() {
     ClusterConfig c = state.current();
     OptionalInt shard = c.shardOfNode(state.self());
-    if (current != null || !quiet() || shard.isEmpty()) {
+    if (shard.isEmpty()) {
       return;
     }
-    List<String> members = c.membersOf(shard.getAsInt()).stream().map(NodeAddress::toString)
-        .toList();
-    NodeAddress peer = policy.nextPeer(members,
-        m -> PeerLiveness.address(m).map(liveness::isLive).orElse(false), clock.millis())
-        .map(NodeAddress::parse).orElse(null);
-    if (peer == null) {
-      return;
-    }
-    Round r = new Round(peer, shard.getAsInt(), c.epoch(),
-        RepairScope.upTo(settled.horizon(clock.millis())));
-    current = r;
-    r.done.future().onComplete(ar -> finished(r, ar.cause()));
-    try {
-      compareDigests(r);
-    } catch (RuntimeException e) {
-      r.done.tryFail(e);
-    }
+    ae.start(shard.getAsInt(), c.epoch(), membersOf(c, shard.getAsInt()),
+        m -> live(liveness, m), quiet(), clock.millis()).ifPresent(this::pump);
   }
 
-  private void finished(Round r, Throwable failure) {
-    current = null;
-    long ms = clock.millis() - r.startMs;
-    metrics.antiEntropyRound(failure == null, System.nanoTime() - r.startNanos, r.sent,
-        r.received);
-    if (failure == null) {
-      stability.onAntiEntropyRound(r.peer.toString());
-      if (r.sent + r.received > 0) {
-        LOG.info("event=anti-entropy-repaired node={} peer={} sent={} received={} leaves={} "
-            + "ms={}", state.self(), r.peer, r.sent, r.received, r.leaves, ms);
-      } else {
-        LOG.debug("event=anti-entropy-round node={} peer={} leaves={} ms={}", state.self(),
-            r.peer, r.leaves, ms);
-      }
-    } else if (failure instanceof IllegalStateException
-        || failure instanceof IllegalArgumentException) {
-      LOG.error("event=anti-entropy-failed node={} peer={} ms={}", state.self(), r.peer, ms,
-          failure);
+  /**
+   * Does what the round asks for next: a request whose answer is fed back before pumping again,
+   * a fresh event-loop turn, or the end. The stack and a loop's turn do not grow with the keys.
+   */
+  private void pump(AntiEntropyRound round) {
+    Action a;
+    try {
+      ClusterConfig c = state.current();
+      a = round.next(replica.store(), c::shardOf, quiet(), c.epoch());
+    } catch (RuntimeException e) {
+      LOG.error("event=anti-entropy-broken node={} round={}", state.self(), round, e);
+      a = round.fail(e.toString());
+    }
+    NodeAddress peer = NodeAddress.parse(round.peer());
+    if (a instanceof AskDigest ask) {
+      ask(round, peer, PeerProtocol.DIGEST,
+          new DigestRequest(scope(ask.scope()), ask.leafBits()),
+          reply -> round.onDigest(new AntiEntropyRound.DigestReply(reply.digest(),
+              reply.horizon())));
+    } else if (a instanceof Yield) {
+      context.runOnContext(v -> pump(round));
+    } else if (a instanceof AskVersions ask) {
+      ask(round, peer, PeerProtocol.VERSIONS,
+          new VersionsRequest(scope(ask.scope()), ask.leaves(), ask.after(), ask.limit()),
+          page -> round.onVersions(new AntiEntropyRound.VersionsPage(page.versions(),
+              page.last())));
+    } else if (a instanceof Pull pull) {
+      ask(round, peer, PeerProtocol.ENTRIES, new EntriesRequest(state.self(), pull.keys()),
+          reply -> round.onPulled(reply.served(), kv.applyFromPeers(reply.entries(), true)));
+    } else if (a instanceof Push push) {
+      ask(round, peer, PeerProtocol.REPLICATE, Batch.replicated(state.self(), push.entries()),
+          applied -> round.onPushed(Math.toIntExact(applied.applied())));
+    } else if (a instanceof Done done) {
+      finished(round, done);
     } else {
-      LOG.debug("event=anti-entropy-failed node={} peer={} ms={} cause={}", state.self(),
-          r.peer, ms, failure.toString());
+      throw new IllegalStateException("unknown action " + a);
     }
   }
 
-  /**
-   * Asks the peer for its digest (it raises the horizon to its own if that is higher: a counter
-   * either side knew of long enough ago is settled), then digests this side at that horizon.
-   */
-  private void compareDigests(Round r) {
-    Future<DigestReply> theirs = peers.call(r.peer, PeerProtocol.DIGEST,
-        new DigestRequest(r.header(), RangeDigest.LEAF_BITS), timeoutMs).map(reply -> {
-          r.scope = RepairScope.upTo(AntiEntropyPolicy.horizon(r.scope.horizon(),
-              reply.horizon()));
-          return reply;
-        });
-    Future<RangeDigest> mine = theirs.compose(d -> digest(r.shard, r.epoch, r.scope));
-    mine.onComplete(ar -> {
+  /** Sends {@code request}, feeds the answer (or fails the round), and pumps again. */
+  private <Q, A> void ask(AntiEntropyRound round, NodeAddress peer, PeerRoute<Q, A> route,
+      Q request, Consumer<A> feed) {
+    peers.call(peer, route, request, timeoutMs).onComplete(ar -> {
       if (ar.failed()) {
-        r.done.tryFail(ar.cause());
-        return;
-      }
-      BitSet differing = mine.result().differingLeaves(theirs.result().digest());
-      r.leaves = differing.cardinality();
-      if (differing.isEmpty()) {
-        r.done.tryComplete();
-        return;
-      }
-      r.scope = r.scope.within(differing);
-      step(r);
-    });
-  }
-
-  /**
-   * Drives the merge one need at a time. Each step continues from an I/O completion or a fresh
-   * event-loop turn, so neither the stack nor the loop's turn grows with the number of keys.
-   */
-  private void step(Round r) {
-    try {
-      if (!quiet() || state.current().epoch() != r.epoch) {
-        r.done.tryFail(new KvException(ErrorCode.UNAVAILABLE, "view changed during the round"));
-        return;
-      }
-      switch (r.merge.advance()) {
-        case MINE -> {
-          List<Entry> page = replica.store().scan(r.mineAfter, SCAN_PAGE_ENTRIES);
-          r.merge.addMine(versionsOf(page, r.shard, r.scope), page.size() < SCAN_PAGE_ENTRIES);
-          r.mineAfter = page.isEmpty() ? r.mineAfter : page.get(page.size() - 1).key();
-          context.runOnContext(v -> step(r));
-        }
-        case THEIRS -> continueWith(r, fetchVersions(r));
-        case DRAIN -> {
-          List<String> push = r.merge.takePush();
-          continueWith(r, pull(r, r.merge.takePull(), 0).compose(v -> push(r, push, 0)));
-        }
-        case DONE -> r.done.tryComplete();
-        default -> throw new IllegalStateException("unknown need");
-      }
-    } catch (RuntimeException e) {
-      r.done.tryFail(e);
-    }
-  }
-
-  private void continueWith(Round r, Future<?> io) {
-    io.onComplete(ar -> {
-      if (ar.failed()) {
-        r.done.tryFail(ar.cause());
+        round.fail(ar.cause().toString());
       } else {
-        step(r);
+        try {
+          feed.accept(ar.result());
+        } catch (RuntimeException e) {
+          LOG.error("event=anti-entropy-broken node={} peer={}", state.self(), peer, e);
+          round.fail(e.toString());
+        }
       }
+      pump(round);
     });
   }
 
-  private Future<Void> fetchVersions(Round r) {
-    VersionsRequest request = new VersionsRequest(r.header(), r.scope.leaves(), r.theirsAfter,
-        VERSION_PAGE_ENTRIES_MAX);
-    return peers.call(r.peer, PeerProtocol.VERSIONS, request, timeoutMs).map(page -> {
-      boolean exhausted = page.last() == null;
-      r.merge.addTheirs(page.versions(), exhausted);
-      if (!exhausted) {
-        r.theirsAfter = page.last();
-      }
-      return null;
-    });
+  /** The request header of a round of this node's. */
+  private Scope scope(AntiEntropyRound.Scope s) {
+    return new Scope(state.self(), s.shard(), s.epoch(), s.horizon());
   }
 
-  /** Fetches the entries of {@code keys} from {@code index} on, as many batches as it takes. */
-  private Future<Void> pull(Round r, List<String> keys, int index) {
-    if (index >= keys.size()) {
-      return Future.succeededFuture();
+  private void finished(AntiEntropyRound round, Done d) {
+    ae.finished(round);
+    long ms = clock.millis() - round.startMs();
+    metrics.antiEntropyRound(d.completed(), ms * 1_000_000L, d.sent(), d.received());
+    if (!d.completed()) {
+      LOG.debug("event=anti-entropy-failed node={} peer={} ms={} cause={}", state.self(),
+          d.peer(), ms, d.failure());
+      return;
     }
-    int end = Math.min(keys.size(), index + REPAIR_BATCH_KEYS_MAX);
-    EntriesRequest request = new EntriesRequest(state.self(), keys.subList(index, end));
-    return peers.call(r.peer, PeerProtocol.ENTRIES, request, timeoutMs).compose(reply -> {
-      if (reply.served() < 1) {
-        return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
-            r.peer + " served no key of " + (keys.size() - index)));
-      }
-      r.received += kv.applyFromPeers(reply.entries(), true);
-      return pull(r, keys, index + reply.served());
-    });
-  }
-
-  /** Sends the current entries of {@code keys} from {@code index} on, a bounded batch at a time. */
-  private Future<Void> push(Round r, List<String> keys, int index) {
-    List<Entry> batch = new ArrayList<>();
-    long bytes = 0;
-    int next = index;
-    while (next < keys.size() && bytes < ReplicationQueue.Limits.BATCH_BYTES_MAX_DEFAULT) {
-      Entry e = replica.store().get(keys.get(next++));
-      if (e != null && state.current().shardOf(e.key()) == r.shard) {
-        batch.add(e);
-        bytes += e.sizeEstimateBytes();
-      }
-    }
-    if (batch.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    int resume = next;
-    return peers.call(r.peer, PeerProtocol.REPLICATE, new Batch(state.self(), false, batch),
-        timeoutMs).compose(applied -> {
-          r.sent += applied.applied();
-          return push(r, keys, resume);
-        });
-  }
-
-  // ---------------------------------------------------------------- both sides
-
-  /** This node's pairs of {@code shard} in {@code scope}, from one page of its store. */
-  private List<KeyVersion> versionsOf(List<Entry> page, int shard, RepairScope scope) {
-    ClusterConfig c = state.current();
-    List<KeyVersion> out = new ArrayList<>();
-    for (Entry e : page) {
-      if (scope.includes(e) && c.shardOf(e.key()) == shard) {
-        out.add(KeyVersion.of(e));
-      }
-    }
-    return out;
-  }
-
-  /** Digests this node's entries of {@code shard} in {@code scope}, one page per loop turn. */
-  private Future<RangeDigest> digest(int shard, long epoch, RepairScope scope) {
-    Promise<RangeDigest> done = Promise.promise();
-    digestPage(shard, epoch, scope, null, new RangeDigest(), done);
-    return done.future();
-  }
-
-  private void digestPage(int shard, long epoch, RepairScope scope, String after,
-      RangeDigest digest, Promise<RangeDigest> done) {
-    try {
-      if (state.current().epoch() != epoch || !quiet()) {
-        done.tryFail(new KvException(ErrorCode.UNAVAILABLE, "view changed during a digest"));
-        return;
-      }
-      List<Entry> page = replica.store().scan(after, SCAN_PAGE_ENTRIES);
-      versionsOf(page, shard, scope).forEach(kv -> digest.add(kv.key(), kv.version()));
-      if (page.size() < SCAN_PAGE_ENTRIES) {
-        done.tryComplete(digest);
-        return;
-      }
-      String last = page.get(page.size() - 1).key();
-      context.runOnContext(v -> digestPage(shard, epoch, scope, last, digest, done));
-    } catch (RuntimeException e) {
-      done.tryFail(e);
+    stability.onAntiEntropyRound(d.peer());
+    if (d.sent() + d.received() > 0) {
+      LOG.info("event=anti-entropy-repaired node={} peer={} sent={} received={} leaves={} "
+          + "ms={}", state.self(), d.peer(), d.sent(), d.received(), d.leaves(), ms);
+    } else {
+      LOG.debug("event=anti-entropy-round node={} peer={} leaves={} ms={}", state.self(),
+          d.peer(), d.leaves(), ms);
     }
   }
 
   // ---------------------------------------------------------------- responder
 
-  /** A peer's round asks for this node's digest. */
+  private static AntiEntropyRound.Scope scopeOf(Scope s) {
+    return new AntiEntropyRound.Scope(s.from().toString(), s.shard(), s.epoch(), s.horizon());
+  }
+
+  private static KvException refused(Refusal r) {
+    ErrorCode code = switch (r.kind()) {
+      case UNAVAILABLE -> ErrorCode.UNAVAILABLE;
+      case BAD_REQUEST -> ErrorCode.BAD_REQUEST;
+      case OVERLOADED -> ErrorCode.OVERLOADED;
+    };
+    return new KvException(code, r.why());
+  }
+
+  /** A peer's round asks for this node's digest, computed one page per event-loop turn. */
   public Future<DigestReply> serveDigest(DigestRequest request) {
-    Scope s = request.scope();
-    if (!policy.yieldsTo(current == null ? null : current.peer.toString(), s.from().toString())) {
-      // Both started a round with each other: one round repairs both ways, the lower one's.
-      throw new KvException(ErrorCode.UNAVAILABLE, "already reconciling with " + s.from());
+    ClusterConfig c = state.current();
+    AntiEntropyRound.Scope s = scopeOf(request.scope());
+    long now = clock.millis();
+    Optional<Refusal> refusal = ae.admitDigest(s, request.leafBits(), quiet(), c.epoch(),
+        membersOf(c, s.shard()), now);
+    if (refusal.isPresent()) {
+      throw refused(refusal.get());
     }
-    checkServing(s);
-    if (request.leafBits() != RangeDigest.LEAF_BITS) {
-      throw new KvException(ErrorCode.BAD_REQUEST, "leaf-bits " + request.leafBits()
-          + " is not " + RangeDigest.LEAF_BITS);
+    Promise<AntiEntropyRound.DigestReply> done = Promise.promise();
+    scanPage(ae.digestFor(s, now), done);
+    return done.future().map(d -> new DigestReply(d.digest(), d.horizon()))
+        .andThen(ar -> ae.digestDone());
+  }
+
+  private void scanPage(DigestScan scan, Promise<AntiEntropyRound.DigestReply> done) {
+    try {
+      ClusterConfig c = state.current();
+      if (c.epoch() != scan.epoch() || !quiet()) {
+        done.tryFail(new KvException(ErrorCode.UNAVAILABLE, "view changed during a digest"));
+      } else if (scan.scanPage(replica.store(), c::shardOf)) {
+        done.tryComplete(scan.reply());
+      } else {
+        context.runOnContext(v -> scanPage(scan, done));
+      }
+    } catch (RuntimeException e) {
+      done.tryFail(e);
     }
-    if (digestsInFlight >= DIGESTS_IN_FLIGHT_MAX) {
-      throw new KvException(ErrorCode.OVERLOADED, "already computing " + digestsInFlight
-          + " digests");
-    }
-    digestsInFlight++;
-    long horizon = AntiEntropyPolicy.horizon(settled.horizon(clock.millis()), s.horizon());
-    return digest(s.shard(), s.epoch(), RepairScope.upTo(horizon))
-        .map(d -> new DigestReply(d, horizon))
-        .andThen(ar -> digestsInFlight--);
   }
 
   /** A peer's round asks for one page of this node's pairs in its scope. */
   public VersionsPage serveVersions(VersionsRequest request) {
-    Scope s = request.scope();
-    checkServing(s);
-    RepairScope scope = new RepairScope(s.horizon(), request.leaves());
-    List<Entry> page = replica.store().scan(request.after(), request.limit());
-    return new VersionsPage(versionsOf(page, s.shard(), scope),
-        page.size() < request.limit() ? null : page.get(page.size() - 1).key());
-  }
-
-  /** Checks this node can answer a round for the requested shard. */
-  private void checkServing(Scope s) {
     ClusterConfig c = state.current();
-    policy.refusal(s.from().toString(), s.shard(), s.epoch(), quiet(), c.epoch(),
-        c.membersOf(s.shard()).stream().map(NodeAddress::toString).toList(), clock.millis())
-        .ifPresent(why -> {
-          throw new KvException(ErrorCode.UNAVAILABLE, why);
-        });
+    AntiEntropyRound.Scope s = scopeOf(request.scope());
+    Optional<Refusal> refusal = ae.admitVersions(s, quiet(), c.epoch(), membersOf(c, s.shard()),
+        clock.millis());
+    if (refusal.isPresent()) {
+      throw refused(refusal.get());
+    }
+    AntiEntropyRound.VersionsPage page = AntiEntropy.versions(replica.store(), s,
+        request.leaves(), request.after(), request.limit(), c::shardOf);
+    return new VersionsPage(page.versions(), page.last());
   }
 }

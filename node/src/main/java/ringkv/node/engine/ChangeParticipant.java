@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -183,6 +184,10 @@ public final class ChangeParticipant {
 
   /** Starts the copy phase: answered at once; {@link #progress} tells how it goes. */
   public Future<Empty> copy(ChangeRequest request) {
+    Optional<String> held = refusalWhileHeld(request.config().epoch());
+    if (held.isPresent()) {
+      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT, held.get()));
+    }
     long now = clock.millis();
     ViewChangeParticipant.Prepare p = state.participant().startCopy(state.current(),
         request.config(), request.participants(), now, now + config.viewChangeTimeoutMs());
@@ -275,10 +280,15 @@ public final class ChangeParticipant {
     return Future.all(sends).mapEmpty();
   }
 
+  /** A batch of the change under way; it carries the change's epoch, checked on receipt. */
   private Future<Void> send(NodeAddress target, List<Entry> batch, Sent sent, Copy copying,
       int attempt) {
+    var underWay = state.participant().underWay();
+    if (underWay.isEmpty()) {
+      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED, "aborted"));
+    }
     byte[] body = PeerProtocol.REPLICATE.request().encode(
-        new Batch(state.self(), true, batch));
+        Batch.transfer(state.self(), underWay.get().epoch(), batch));
     return peers.send(target, PeerProtocol.REPLICATE, body, config.forwardTimeoutMs())
         .<Void>map(applied -> {
           sent.keys += batch.size();
@@ -297,10 +307,28 @@ public final class ChangeParticipant {
         });
   }
 
+  /**
+   * Keys a sender copies here for the change to {@code epoch}: taken only while that change is
+   * under way here ({@link ViewChangeParticipant#acceptsTransfer}). A late batch (this node
+   * aborted, or committed already) is refused, so it never stays as data of a shard this node
+   * does not serve. Returns how many entries were newer.
+   */
+  public int applyTransfer(long epoch, List<Entry> entries) {
+    if (!state.participant().acceptsTransfer(epoch)) {
+      throw new KvException(ErrorCode.VIEW_CHANGE_CONFLICT, state.self()
+          + " takes no keys for epoch " + epoch + ": no such change is under way here");
+    }
+    return kv.applyTransfer(entries);
+  }
+
   // ---------------------------------------------------------------- stop and commit
 
   /** The stop: refuse key-value requests and drain the replication queue to live shard peers. */
   public Future<Empty> prepare(PrepareRequest request) {
+    Optional<String> held = refusalWhileHeld(request.config().epoch());
+    if (held.isPresent()) {
+      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT, held.get()));
+    }
     long now = clock.millis();
     ViewChangeParticipant.Prepare p = state.participant().prepare(state.current(),
         request.config(), request.participants(), now, now + config.viewChangeTimeoutMs());
@@ -313,6 +341,12 @@ public final class ChangeParticipant {
         .map(v -> Empty.INSTANCE)
         .recover(err -> Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
             state.self() + " could not drain its replication queue")));
+  }
+
+  /** A node holding its stability report takes part in no new change (NodeStability). */
+  private Optional<String> refusalWhileHeld(long epoch) {
+    return state.participant().isPrepared(epoch) ? Optional.empty()
+        : stability.viewChangeRefusal();
   }
 
   /**
@@ -419,6 +453,19 @@ public final class ChangeParticipant {
   // ---------------------------------------------------------------- installing
 
   /**
+   * Installs {@code next}, learned from a peer: this node missed its transfer, so writes it made
+   * under the old configuration were never queued to its new shard peers; it holds its
+   * stability report until anti-entropy has repaired its shard.
+   */
+  public Future<Integer> adoptLearned(ClusterConfig next) {
+    if (stability.hold(NodeStability.MISSED_VIEW_CHANGE)) {
+      LOG.info("event=stable-held node={} reason={}", state.self(),
+          NodeStability.MISSED_VIEW_CHANGE);
+    }
+    return adopt(next);
+  }
+
+  /**
    * Installs {@code next}: routing switches to it, replication follows the new shard peers,
    * stability forgets nodes that left, and keys this node no longer owns are dropped (their new
    * owners received them before the change committed). Completes with how many were dropped.
@@ -428,7 +475,7 @@ public final class ChangeParticipant {
     LogFields.epoch(next.epoch());
     state.clearForeignLive();
     meta.saveConfig(next);
-    stability.onLayout(ClusterState.shardMap(next));
+    stability.onLayout(ClusterState.shardMap(next), next.epoch());
     replica.queue().retainPeers(new HashSet<>(state.shardPeers().stream()
         .map(NodeAddress::toString).toList()));
     liveness.track(state.others());

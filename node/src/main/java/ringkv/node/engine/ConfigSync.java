@@ -58,7 +58,7 @@ public final class ConfigSync {
       } else if (refusal.isEmpty()) {
         LOG.info("event=config-learned node={} from={} epoch={}", state.self(), peer,
             theirs.epoch());
-        participant.adopt(theirs);
+        participant.adoptLearned(theirs);
         catchUp.catchUp(); // we missed the transfer: copy our shard from a peer
       } else if (theirs.isNewerThan(current) && refused.add(theirs.epoch())) {
         LOG.warn("event=config-refused node={} from={} epoch={} reason=\"{}\"", state.self(),

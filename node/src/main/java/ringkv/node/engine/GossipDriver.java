@@ -101,7 +101,7 @@ public final class GossipDriver {
   private void send(Batch batch) {
     NodeAddress to = NodeAddress.parse(batch.peer());
     ReplicationMessages.Batch message =
-        new ReplicationMessages.Batch(self, false, batch.entries());
+        ReplicationMessages.Batch.replicated(self, batch.entries());
     peers.call(to, PeerProtocol.REPLICATE, message, timeoutMs).onComplete(ar -> {
       long now = clock.millis();
       if (ar.succeeded()) {

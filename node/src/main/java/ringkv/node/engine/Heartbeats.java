@@ -91,7 +91,8 @@ public final class Heartbeats {
     if (pong.stable() <= clockLimit.getAsLong()) {
       // A stable time beyond any honest clock would make this node prune contexts and collect
       // tombstones its peers still need: such a report is ignored.
-      stability.onReport(peer.toString(), pong.incarnation(), pong.stable());
+      stability.onReport(peer.toString(), pong.incarnation(), pong.epoch(),
+          pong.stable());
     }
     if (pong.epoch() > state.current().epoch()) {
       configSync.learnFrom(peer);

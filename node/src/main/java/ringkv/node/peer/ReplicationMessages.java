@@ -2,6 +2,8 @@ package ringkv.node.peer;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import static com.google.common.base.Preconditions.checkArgument;
+
 import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
@@ -18,11 +20,27 @@ import ringkv.ring.NodeAddress;
 public final class ReplicationMessages {
   private ReplicationMessages() {}
 
-  /** A batch of entries from {@code from}. */
-  public record Batch(NodeAddress from, boolean transfer, List<Entry> entries) {
+  /**
+   * A batch of entries from {@code from}; a {@code transfer} batch carries the {@code epoch} of
+   * the view change it copies keys for (0 for any other batch), which the receiver checks
+   * against the change under way there ({@code ViewChangeParticipant.acceptsTransfer}).
+   */
+  public record Batch(NodeAddress from, boolean transfer, long epoch, List<Entry> entries) {
     public Batch {
       Objects.requireNonNull(from, "from");
+      checkArgument(transfer ? epoch > 0 : epoch == 0,
+          "a transfer batch carries its change's epoch (> 0), any other none: %s", epoch);
       entries = List.copyOf(entries);
+    }
+
+    /** Writes replicated from a queue or pushed by anti-entropy. */
+    public static Batch replicated(NodeAddress from, List<Entry> entries) {
+      return new Batch(from, false, 0, entries);
+    }
+
+    /** Keys a view change to {@code epoch} copies to their new owner. */
+    public static Batch transfer(NodeAddress from, long epoch, List<Entry> entries) {
+      return new Batch(from, true, epoch, entries);
     }
 
     public static final Codec<Batch> CODEC = new Codec<>() {
@@ -32,6 +50,7 @@ public final class ReplicationMessages {
         g.writeStringField("from", m.from().toString());
         if (m.transfer()) {
           g.writeBooleanField("transfer", true);
+          g.writeNumberField("epoch", m.epoch());
         }
         g.writeFieldName("entries");
         EntryJson.writeAll(g, m.entries());
@@ -42,11 +61,13 @@ public final class ReplicationMessages {
       public Batch read(JsonParser p) throws IOException {
         NodeAddress[] from = {null};
         boolean[] transfer = {false};
+        long[] epoch = {0};
         List<?>[] entries = {null};
         JsonReader.document(p, "a batch", (name, q) -> {
           switch (name) {
             case "from" -> from[0] = JsonReader.address(q, "from");
             case "transfer" -> transfer[0] = JsonReader.bool(q, "transfer");
+            case "epoch" -> epoch[0] = JsonReader.number(q, "epoch", 1, Long.MAX_VALUE);
             case "entries" -> entries[0] = EntryJson.readAll(q, "entries",
                 KvMessages.ENTRIES_PER_MESSAGE_MAX, Long.MAX_VALUE);
             default -> JsonReader.skip(q);
@@ -54,7 +75,11 @@ public final class ReplicationMessages {
         });
         @SuppressWarnings("unchecked")
         List<Entry> list = (List<Entry>) JsonReader.required(entries[0], "entries");
-        return new Batch(JsonReader.required(from[0], "from"), transfer[0], list);
+        if (transfer[0] != (epoch[0] > 0)) {
+          throw JsonReader.bad(transfer[0] ? "a transfer batch without its epoch"
+              : "an epoch on a batch that is no transfer");
+        }
+        return new Batch(JsonReader.required(from[0], "from"), transfer[0], epoch[0], list);
       }
     };
   }

@@ -131,7 +131,8 @@ class PeerProtocolTest {
               random.nextBoolean() ? null : "[1]", context(), random.nextInt(9),
               address().toString())),
       Map.entry(PeerProtocol.REPLICATE, req -> req
-          ? new Batch(address(), random.nextBoolean(), entries())
+          ? (random.nextBoolean() ? Batch.replicated(address(), entries())
+              : Batch.transfer(address(), 1 + random.nextInt(1000), entries()))
           : new Applied(random.nextInt(1000))),
       Map.entry(PeerProtocol.ENTRIES, req -> req
           ? new EntriesRequest(address(), List.of(text(), text()))
