@@ -84,6 +84,11 @@ final class Convergence {
         states.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(node, state(op));
       }
     }
+    if (Thread.currentThread().isInterrupted()) {
+      // Awaitility gave up during this round: its reads failed at once; keep the last
+      // complete round as the evidence.
+      return false;
+    }
     List<String> problems = new ArrayList<>();
     Map<String, Long> found = new TreeMap<>();
     states.forEach((key, byNode) -> {
