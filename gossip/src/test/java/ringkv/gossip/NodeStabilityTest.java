@@ -156,7 +156,9 @@ class NodeStabilityTest {
     s.onReport("c", 1, 5, 700);
     assertEquals(700, s.stableTime(0, r));
     assertTrue(s.viewChangeRefusal().isEmpty());
-    assertTrue(s.hold(NodeStability.MISSED_VIEW_CHANGE));
+    assertTrue(s.hold(NodeStability.RESTARTED_WITHOUT_DATA));
+    assertTrue(s.viewChangeRefusal().isEmpty(), "a restart's hold lets changes go on");
+    assertFalse(s.hold(NodeStability.MISSED_VIEW_CHANGE));
     assertEquals(0, s.localStable(r), "missed a transfer: vouches for nothing");
     assertTrue(s.viewChangeRefusal().orElseThrow().contains(NodeStability.MISSED_VIEW_CHANGE));
   }
