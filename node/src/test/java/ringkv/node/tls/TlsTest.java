@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import ringkv.client.tls.TestCertificates;
 import ringkv.node.inprocess.InProcessCluster;
 import ringkv.ring.NodeAddress;
 
@@ -56,7 +57,7 @@ class TlsTest {
   void nodesServeHttpsAndPeersVerifyEachOther() {
     TestCertificates certs = new TestCertificates(dir, "ringkv-test-ca");
     try (InProcessCluster c = new InProcessCluster(3, env(certs))) {
-      c.https(certs.clientContext(null));
+      c.https(certs.context(null));
       writeAndReadEverywhere(c);
       c.https(null);
       assertThrows(UncheckedIOException.class, () -> c.send(c.node(0), "GET", "/ring", null),
@@ -69,10 +70,10 @@ class TlsTest {
     TestCertificates certs = new TestCertificates(dir, "ringkv-test-ca");
     try (InProcessCluster c = new InProcessCluster(3,
         env(certs, "TLS_CLIENT_AUTH", "required"))) {
-      c.https(certs.clientContext(null));
+      c.https(certs.context(null));
       assertThrows(UncheckedIOException.class, () -> c.send(c.node(0), "GET", "/ring", null),
           "no client certificate");
-      c.https(certs.clientContext("node"));
+      c.https(certs.context("node"));
       writeAndReadEverywhere(c);
     }
   }
