@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 15: PUT throughput and latency of each DURABILITY mode, with DATA_DIR on this machine's
-# disk, measured back to back in one run (the numbers for BENCHMARKS.md; not recorded there yet).
+# disk, measured back to back in one run (the numbers in BENCHMARKS.md, "Durability modes").
 #
 #   bench/durability-modes.sh            # 1 node (1 shard) and 6 nodes (3 shards x 2), each mode
 #
