@@ -362,7 +362,15 @@ class HttpTransportTest {
   @Test
   void blockingCallsFromTheClientsOwnCallbacksAreRefused() throws Exception {
     ScriptedNode a = node();
-    a.script = r -> ScriptedNode.Script.json(200, GOT);
+    // The answer waits until the callback is attached, so the callback runs on the client's
+    // event loop when the answer comes (attached to a completed future, it would run here).
+    CountDownLatch attached = new CountDownLatch(1);
+    a.script = r -> {
+      if (r.path().equals("/key-value-store/k")) {
+        ScriptedNode.hold(attached);
+      }
+      return ScriptedNode.Script.json(200, GOT);
+    };
     RingKvClient client = client(RingKvClient.builder(a.address()));
     Session session = new Session();
     CompletableFuture<Throwable> inCallback = client.get(session, "k").handle((r, e) -> {
@@ -373,6 +381,7 @@ class HttpTransportTest {
         return ex;
       }
     });
+    attached.countDown();
     assertTrue(inCallback.get(5, TimeUnit.SECONDS) instanceof IllegalStateException);
   }
 }
