@@ -163,21 +163,7 @@ public final class ChangeParticipant {
 
   /** Visits every entry, one page per turn of the event loop. */
   private Future<Void> scan(java.util.function.Consumer<Entry> visitor) {
-    Promise<Void> done = Promise.promise();
-    scanPage(null, visitor, done);
-    return done.future();
-  }
-
-  private void scanPage(String after, java.util.function.Consumer<Entry> visitor,
-      Promise<Void> done) {
-    List<Entry> page = replica.store().scan(after, PAGE_ENTRIES);
-    page.forEach(visitor);
-    if (page.size() < PAGE_ENTRIES) {
-      done.complete();
-      return;
-    }
-    String last = page.get(page.size() - 1).key();
-    vertx.runOnContext(v -> scanPage(last, visitor, done));
+    return StorePages.scan(vertx, replica.store(), PAGE_ENTRIES, visitor);
   }
 
   // ---------------------------------------------------------------- copy
@@ -421,9 +407,7 @@ public final class ChangeParticipant {
     cancelAbortTimer();
     copy = null;
     kv.core().takeChanges();
-    Promise<Integer> dropped = Promise.promise();
-    dropForeignKeys(null, 0, dropped);
-    dropped.future().onSuccess(n -> state.clearForeignLive());
+    dropForeignKeys().onSuccess(n -> state.clearForeignLive());
   }
 
   private void armDeadline() {
@@ -482,9 +466,7 @@ public final class ChangeParticipant {
     LOG.info("event=config-installed node={} epoch={} previous={} shard={} shards={}",
         state.self(), next.epoch(), previous.epoch(), next.shardOfNode(state.self()),
         next.layout().asMap());
-    Promise<Integer> dropped = Promise.promise();
-    dropForeignKeys(null, 0, dropped);
-    return dropped.future().onSuccess(n -> {
+    return dropForeignKeys().onSuccess(n -> {
       if (n > 0) {
         LOG.info("event=foreign-keys-dropped node={} epoch={} keys={}", state.self(),
             next.epoch(), n);
@@ -493,25 +475,17 @@ public final class ChangeParticipant {
   }
 
   /**
-   * Removes, one page per turn of the event loop, the keys the current configuration does not
-   * give this node — checked against the configuration at each page, so a newer one adopted
-   * meanwhile is respected.
+   * Removes, one page per turn of the event loop ({@link #scan}), the keys the current
+   * configuration does not give this node — checked against the configuration at each key, so
+   * a newer one adopted meanwhile is respected. Completes with how many it removed.
    */
-  private void dropForeignKeys(String after, int droppedSoFar, Promise<Integer> done) {
-    List<Entry> page = replica.store().scan(after, PAGE_ENTRIES);
-    if (page.isEmpty()) {
-      done.complete(droppedSoFar);
-      return;
-    }
-    int dropped = droppedSoFar;
-    for (Entry e : page) {
+  private Future<Integer> dropForeignKeys() {
+    int[] dropped = {0};
+    return scan(e -> {
       if (!state.owns(state.current(), e.key())) {
         replica.store().remove(e.key());
-        dropped++;
+        dropped[0]++;
       }
-    }
-    String last = page.get(page.size() - 1).key();
-    int total = dropped;
-    vertx.runOnContext(v -> dropForeignKeys(last, total, done));
+    }).map(v -> dropped[0]);
   }
 }
