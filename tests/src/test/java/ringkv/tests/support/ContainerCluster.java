@@ -247,10 +247,21 @@ public final class ContainerCluster implements BridgedCluster {
     pids.set(i, hostPid(i));
   }
 
-  /** {@code docker pause}: the cgroup freezer stops every process of the container. */
+  /**
+   * {@code docker pause}: the cgroup freezer stops every process of the container. The freezer
+   * can fail to settle while a process is being created ("unable to freeze"; runc then thaws the
+   * container again): that is tried again, up to {@link #PAUSE_ATTEMPTS} times, at once.
+   */
   public void pause(int i) {
-    dockerChecked(ContainerEngine.SHORT, "pause", name(i));
+    Result r = docker(ContainerEngine.SHORT, "pause", name(i));
+    for (int attempt = 1; !r.ok() && attempt < PAUSE_ATTEMPTS
+        && r.output().contains("unable to freeze"); attempt++) {
+      r = docker(ContainerEngine.SHORT, "pause", name(i));
+    }
+    r.checked("docker pause " + name(i));
   }
+
+  static final int PAUSE_ATTEMPTS = 5;
 
   public void unpause(int i) {
     dockerChecked(ContainerEngine.SHORT, "unpause", name(i));
