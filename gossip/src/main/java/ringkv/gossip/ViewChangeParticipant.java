@@ -193,14 +193,28 @@ public final class ViewChangeParticipant {
     return true;
   }
 
-  /** Aborts a prepared change whose deadline passed; returns its epoch. */
+  /**
+   * Aborts a change still copying whose deadline passed (the coordinator vanished before the
+   * stop: nothing can have committed); returns its epoch. A change past its deadline once
+   * prepared is not aborted here: it is in doubt ({@link #inDoubt}), since the coordinator may
+   * have decided to commit it, and is settled by {@link ChangeTermination}.
+   */
   public OptionalLong onTick(long nowMs) {
-    if (pending != null && nowMs >= deadlineMs) {
+    if (pending != null && phase == Phase.COPYING && nowMs >= deadlineMs) {
       long epoch = pending.epoch();
       reset();
       return OptionalLong.of(epoch);
     }
     return OptionalLong.empty();
+  }
+
+  /**
+   * The prepared change whose deadline passed without a commit or an abort: its outcome must
+   * be asked of the coordinator and the other participants ({@link ChangeTermination}).
+   */
+  public Optional<ClusterConfig> inDoubt(long nowMs) {
+    return phase == Phase.PREPARED && nowMs >= deadlineMs ? Optional.of(pending)
+        : Optional.empty();
   }
 
   /** A newer configuration installed another way (a heartbeat): a prepared older one is moot. */

@@ -13,7 +13,8 @@ import ringkv.ring.NodeAddress;
 
 /**
  * Goal: a participant prepares one change at a time, only a newer one, commits or aborts only
- * the change it prepared, aborts itself at its deadline, and reports how long key-value
+ * the change it prepared, aborts itself at its deadline
+ * while copying (and is in doubt, not aborted, once prepared), and reports how long key-value
  * requests were refused and what it sent. Method: table cases with explicit times.
  */
 class ViewChangeParticipantTest {
@@ -64,13 +65,26 @@ class ViewChangeParticipantTest {
   }
 
   @Test
-  void abortsItselfAtItsDeadline() {
+  void abortsItselfAtItsDeadlineOnlyWhileCopying() {
     ViewChangeParticipant p = new ViewChangeParticipant();
-    p.prepare(E1, E2, Set.of(), 1_000, 21_000);
+    p.startCopy(E1, E2, Set.of(), 1_000, 21_000);
     assertEquals(OptionalLong.empty(), p.onTick(20_999));
     assertEquals(OptionalLong.of(E2.epoch()), p.onTick(21_000));
-    assertTrue(p.pending().isEmpty());
+    assertTrue(p.underWay().isEmpty());
     assertTrue(p.commit(E2.epoch(), 21_001).isEmpty(), "a late commit changes nothing");
+  }
+
+  @Test
+  void aPreparedChangePastItsDeadlineIsInDoubtNotAborted() {
+    ViewChangeParticipant p = new ViewChangeParticipant();
+    p.startCopy(E1, E2, Set.of(), 1_000, 21_000);
+    p.prepare(E1, E2, Set.of(), 2_000, 22_000);
+    assertTrue(p.inDoubt(21_999).isEmpty());
+    assertEquals(OptionalLong.empty(), p.onTick(22_000), "the coordinator may have committed");
+    assertEquals(E2, p.inDoubt(22_000).orElseThrow());
+    assertEquals(E2, p.pending().orElseThrow(), "still refusing requests");
+    assertTrue(p.commit(E2.epoch(), 30_000).isPresent(), "a late commit still installs it");
+    assertTrue(p.inDoubt(30_000).isEmpty());
   }
 
   @Test

@@ -44,6 +44,7 @@ import ringkv.node.engine.ChangeParticipant;
 import ringkv.node.engine.ReplicaAcks;
 import ringkv.node.engine.ClusterState;
 import ringkv.node.engine.ConfigSync;
+import ringkv.node.engine.CoordinatorLog;
 import ringkv.node.engine.GossipDriver;
 import ringkv.node.engine.Heartbeats;
 import ringkv.node.engine.KvService;
@@ -146,10 +147,11 @@ public final class NodeVerticle extends VerticleBase {
         config.replicationTickMs(), config.forwardTimeoutMs(), metrics, acks);
     kv = new KvService(vertx, context, clock, config, state, core, liveness, peers, gossip,
         metrics, durable != null ? durable : Durability.IMMEDIATE, acks);
+    CoordinatorLog coordinated = new CoordinatorLog();
     ChangeParticipant participant = new ChangeParticipant(vertx, clock, config, state, stability,
-        kv, liveness, peers, meta, metrics);
+        kv, liveness, peers, meta, metrics, coordinated);
     ViewChanges views = new ViewChanges(vertx, clock, config, state, participant, kv, liveness,
-        peers, metrics);
+        peers, metrics, coordinated);
     CatchUp catchUp = new CatchUp(vertx, clock, config, state, stability, kv, participant,
         peers, gossip);
     ConfigSync configSync = new ConfigSync(state, participant, catchUp, peers,

@@ -61,6 +61,11 @@ final class SimCatchUp {
     node.stability().onCaughtUp(copied);
     node.setPhase(SimNode.Phase.UP);
     askedMs = -1;
+    if (node.change().participant().underWay().isEmpty()) {
+      // Keys copied in for a change this process no longer knows (the node's
+      // ChangeParticipant.sweepLeftovers, run once its start-up is over).
+      node.dropForeignKeys();
+    }
   }
 
   /** Catch-up pages, both sides. */

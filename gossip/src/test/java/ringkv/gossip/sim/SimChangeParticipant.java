@@ -5,7 +5,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import ringkv.gossip.ChangeTermination;
 import ringkv.gossip.Entry;
 import ringkv.gossip.EpochBound;
 import ringkv.gossip.NodeStability;
@@ -14,6 +17,8 @@ import ringkv.gossip.ViewChangeParticipant;
 import ringkv.gossip.sim.SimMessage.ChangeAnswer;
 import ringkv.gossip.sim.SimMessage.ChangeCall;
 import ringkv.gossip.sim.SimMessage.ChangeStep;
+import ringkv.gossip.sim.SimMessage.OutcomeReply;
+import ringkv.gossip.sim.SimMessage.OutcomeRequest;
 import ringkv.gossip.sim.SimMessage.TransferAck;
 import ringkv.gossip.sim.SimMessage.TransferBatch;
 import ringkv.ring.ClusterConfig;
@@ -41,6 +46,8 @@ final class SimChangeParticipant {
   /** An unacknowledged batch is sent again after this, this many times at most. */
   static final long RETRY_DELAY_MS = 150;
   static final int SEND_ATTEMPTS_MAX = 10;
+  /** An in-doubt participant decides on the answers it has after this, then asks again. */
+  static final long INQUIRY_WAIT_MS = 200;
 
   /** A batch sent to a receiver and not yet acknowledged. */
   private static final class Sending {
@@ -86,6 +93,13 @@ final class SimChangeParticipant {
   private long nextBatchId;
   private long commits;
   private long aborts;
+  /** Who called the change under way (its coordinator), for an in-doubt inquiry. */
+  private String coordinatorId;
+  /** The in-doubt inquiry under way: for which change, since when, the answers so far. */
+  private ClusterConfig inquiryFor;
+  private long inquiryStartMs;
+  private final Map<NodeAddress, ChangeTermination.Answer> inquiryAnswers = new TreeMap<>();
+  private long inDoubtDecisions;
 
   SimChangeParticipant(SimNode node) {
     this.node = node;
@@ -98,9 +112,14 @@ final class SimChangeParticipant {
   /** A newer configuration learned from a peer (the node's ConfigSync.learnFrom). */
   void learn(ClusterConfig theirs, long local) {
     ViewChangeParticipant p = participant;
-    if (p.isPrepared(theirs.epoch())) {
+    if (p.underWay().filter(theirs::equals).isPresent()) {
       commit(theirs.epoch(), local); // committed elsewhere; our data already moved
-    } else if (EPOCHS.refusal(node.config().epoch(), theirs.epoch()).isEmpty()) {
+      return;
+    }
+    if (p.isPrepared(theirs.epoch())) {
+      p.abort(theirs.epoch()); // another change at that epoch won: ours is forgotten, not rolled back
+    }
+    if (EPOCHS.refusal(node.config().epoch(), theirs.epoch()).isEmpty()) {
       reset();
       node.install(theirs);
       // Writes made under the old configuration were never queued to the new shard peers.
@@ -129,6 +148,14 @@ final class SimChangeParticipant {
       node.core().applyFromPeers(batch.entries(), false, k -> true);
       node.network().send(node.id(), from, new TransferAck(batch.epoch(), batch.batchId(),
           batch.incarnation()));
+    } else if (m instanceof OutcomeRequest q) {
+      node.network().send(node.id(), from, new OutcomeReply(q.pending(), node.config(),
+          node.standing(q.pending())));
+    } else if (m instanceof OutcomeReply r) {
+      if (inquiryFor != null && inquiryFor.equals(r.pending())) {
+        inquiryAnswers.put(NodeAddress.parse(from),
+            new ChangeTermination.Answer(r.installed(), r.standing()));
+      }
     } else if (m instanceof TransferAck ack) {
       if (ack.incarnation() == node.incarnation()) {
         acked(copy, ack);
@@ -157,6 +184,9 @@ final class SimChangeParticipant {
         || call.step() == ChangeStep.PREPARE) && !participant.isPrepared(epoch)) {
       answer(from, call.step(), epoch, null, 0, refusal.get()); // the node's ChangeParticipant
       return;
+    }
+    if (call.step() == ChangeStep.COPY || call.step() == ChangeStep.PREPARE) {
+      coordinatorId = from;
     }
     switch (call.step()) {
       case COPY -> {
@@ -273,7 +303,50 @@ final class SimChangeParticipant {
       checkDrained(local);
     }
     if (participant.onTick(local).isPresent()) {
-      rollBack(); // the coordinator vanished: abort at the deadline
+      rollBack(); // the coordinator vanished while copying: abort at the deadline
+    }
+    participant.inDoubt(local).ifPresentOrElse(p -> inquire(p, local), () -> inquiryFor = null);
+  }
+
+  /**
+   * A prepared change past its deadline (the node's ChangeParticipant): asks the coordinator
+   * and the other participants what became of it, and settles it by {@link ChangeTermination}.
+   */
+  private void inquire(ClusterConfig pending, long local) {
+    NodeAddress self = NodeAddress.parse(node.id());
+    Set<NodeAddress> asked = new TreeSet<>(participant.participants());
+    NodeAddress coordinator = NodeAddress.parse(coordinatorId == null ? node.id() : coordinatorId);
+    asked.add(coordinator);
+    if (!pending.equals(inquiryFor)) {
+      inquiryFor = pending;
+      inquiryStartMs = local;
+      inquiryAnswers.clear();
+      inquiryAnswers.put(self, new ChangeTermination.Answer(node.config(),
+          node.standing(pending)));
+      for (NodeAddress n : asked) {
+        if (!n.equals(self)) {
+          node.network().send(node.id(), n.toString(), new OutcomeRequest(pending));
+        }
+      }
+      return;
+    }
+    if (inquiryAnswers.size() < asked.size() && local - inquiryStartMs < INQUIRY_WAIT_MS) {
+      return;
+    }
+    var decision = ChangeTermination.decide(pending, coordinator, inquiryAnswers);
+    inquiryFor = null; // asked again next tick if still in doubt
+    inDoubtDecisions++;
+    long epoch = pending.epoch();
+    if (decision instanceof ChangeTermination.Decision.Commit) {
+      commit(epoch, local);
+    } else if (decision instanceof ChangeTermination.Decision.Abort) {
+      if (participant.abort(epoch)) {
+        rollBack();
+      }
+    } else if (decision instanceof ChangeTermination.Decision.Superseded s) {
+      participant.abort(epoch); // forgotten, nothing dropped: the newer layout decides
+      reset();
+      learn(s.newer(), local);
     }
   }
 
@@ -342,6 +415,7 @@ final class SimChangeParticipant {
   @Override
   public String toString() {
     return participant + "{commits=" + commits + " aborts=" + aborts
+        + (inDoubtDecisions == 0 ? "" : " inDoubtDecisions=" + inDoubtDecisions)
         + (copy == null ? "" : " copy=" + copy.state() + "/" + copy.open.size())
         + (transfer == null ? "" : " transfer=" + transfer.state() + "/" + transfer.open.size())
         + "}";

@@ -116,6 +116,16 @@ public sealed interface SimMessage {
 
   record TransferAck(long epoch, long batchId, long incarnation) implements SimMessage {}
 
+  /**
+   * A prepared participant whose change is in doubt asks what became of {@code pending} (the
+   * node's OUTCOME route).
+   */
+  record OutcomeRequest(ClusterConfig pending) implements SimMessage {}
+
+  /** The answer: the configuration installed here and what this node knows as coordinator. */
+  record OutcomeReply(ClusterConfig pending, ClusterConfig installed,
+      ringkv.gossip.ChangeTermination.Standing standing) implements SimMessage {}
+
   /** The steps of a view change, in order. */
   enum ChangeStep { COPY, PROGRESS, PREPARE, TRANSFER, COMMIT, ABORT }
 }

@@ -2,12 +2,14 @@ package ringkv.gossip.sim;
 
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 import ringkv.gossip.CausalContext;
+import ringkv.gossip.ChangeTermination;
 import ringkv.gossip.Entry;
 import ringkv.gossip.FailureDetector;
 import ringkv.gossip.KeyValueCore;
@@ -87,6 +89,8 @@ final class SimNode {
   private SimAntiEntropy antiEntropy;
   private SimChangeParticipant change;
   private SimCoordinator coordinator;
+  /** Changes this process coordinated and decided, by epoch (lost with the process). */
+  private final Map<Long, SimCoordinator> decided = new HashMap<>();
   private Phase phase = Phase.UP;
   private long incarnation;
   /** The stable mark saved on "disk" (durable nodes), as NodeMeta saves it. */
@@ -120,6 +124,7 @@ final class SimNode {
     antiEntropy = new SimAntiEntropy(this, aeIntervalMs);
     change = new SimChangeParticipant(this);
     coordinator = null;
+    decided.clear();
   }
 
   String id() {
@@ -209,7 +214,24 @@ final class SimNode {
   }
 
   void coordinate(SimCoordinator c) {
+    if (coordinator != null && coordinator.outcome() != SimCoordinator.Outcome.RUNNING) {
+      decided.put(coordinator.next().epoch(), coordinator); // kept for in-doubt participants
+    }
     coordinator = c;
+  }
+
+  /** What this node knows of the change to {@code pending} as its coordinator (ViewChanges). */
+  ChangeTermination.Standing standing(ClusterConfig pending) {
+    SimCoordinator c = coordinator != null && coordinator.next().equals(pending) ? coordinator
+        : decided.get(pending.epoch());
+    if (c == null || !c.next().equals(pending)) {
+      return ChangeTermination.Standing.UNKNOWN;
+    }
+    return switch (c.outcome()) {
+      case RUNNING -> ChangeTermination.Standing.RUNNING;
+      case COMMITTED -> ChangeTermination.Standing.COMMITTED;
+      case ABORTED -> ChangeTermination.Standing.ABORTED;
+    };
   }
 
   /** This node's wall clock at global time {@code nowMs}. */
@@ -272,6 +294,7 @@ final class SimNode {
     phase = Phase.DOWN;
     inFlight.clear();
     coordinator = null;
+    decided.clear();
     catchUp.stop();
     network.purge(id);
   }

@@ -114,6 +114,7 @@ public final class InternalRoutes {
     mount(router, PeerProtocol.TRANSFER, request -> participant.transfer(request.epoch()));
     mount(router, PeerProtocol.COMMIT, request -> participant.commit(request.epoch()));
     mount(router, PeerProtocol.ABORT, request -> done(participant.abort(request.epoch())));
+    mount(router, PeerProtocol.OUTCOME, request -> done(participant.outcome(request.pending())));
     mount(router, PeerProtocol.DIGEST, antiEntropy::serveDigest);
     mount(router, PeerProtocol.VERSIONS, request -> done(antiEntropy.serveVersions(request)));
     // Read-only status for harnesses and operators (no side effects); signed like every

@@ -109,6 +109,9 @@ public final class CatchUp {
     }).compose(v -> catchUp()).onComplete(ar -> {
       state.endCatchingUp();
       stability.onBootstrapped(); // also when catch-up failed or there was no shard
+      if (restored) {
+        participant.sweepLeftovers(); // copies of a change this process no longer knows
+      }
       if (ar.failed()) {
         LOG.warn("event=bootstrap-incomplete node={} cause={}", state.self(),
             ar.cause().toString());

@@ -1,17 +1,14 @@
 package ringkv.node.engine;
 
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import ringkv.gossip.ChangeTermination.Decision;
 import ringkv.gossip.Entry;
 import ringkv.gossip.NodeStability;
 import ringkv.gossip.Replica;
@@ -24,14 +21,13 @@ import ringkv.node.log.LogFields;
 import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.Empty;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
+import ringkv.node.peer.MembershipMessages.OutcomeReply;
 import ringkv.node.peer.MembershipMessages.PlanReply;
 import ringkv.node.peer.MembershipMessages.PrepareRequest;
 import ringkv.node.peer.MembershipMessages.Progress;
 import ringkv.node.peer.MembershipMessages.Transfer;
 import ringkv.node.peer.MembershipMessages.TransferReply;
 import ringkv.node.peer.PeerClient;
-import ringkv.node.peer.PeerProtocol;
-import ringkv.node.peer.ReplicationMessages.Batch;
 import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
@@ -49,10 +45,12 @@ import ringkv.ring.NodeAddress;
  *   <li><b>transfer</b>: send what changed since the copy began (or everything, when no copy
  *       ran) — the only data that moves while requests are refused;
  *   <li><b>commit</b>: install the configuration and drop the keys no longer owned; or
- *       <b>abort</b>: drop what was copied in, keep serving as before.
+ *       <b>abort</b>: drop what was copied in, keep serving as before. Once prepared, a change
+ *       whose coordinator fell silent is settled by asking ({@link OutcomeInquiry}), never by
+ *       an abort of its own.
  * </ol>
- * Tombstones are not collected while a change is under way, so a delete that happened during
- * the copy always reaches the new owners.
+ * Tombstones are not collected while a change is under way (a delete made during the copy
+ * reaches the new owners).
  *
  * <p>Not thread-safe; runs on the node's event loop.
  */
@@ -60,18 +58,10 @@ public final class ChangeParticipant {
   private static final Logger LOG = LoggerFactory.getLogger(ChangeParticipant.class);
   /** Entries scanned per turn of the event loop when counting, copying or dropping keys. */
   static final int PAGE_ENTRIES = 1024;
-  /**
-   * Bytes of entries one batch to a receiver carries: small, because the cluster serves while
-   * keys are copied, and a receiver applies a batch in one turn of its event loop.
-   */
-  static final long BATCH_BYTES_MAX = 128 << 10;
-  /** Entries one batch to a receiver carries at most. */
-  static final int BATCH_ENTRIES_MAX = 256;
   /** How long prepare waits for the replication queue to drain. */
   static final long DRAIN_WAIT_MS = 3_000;
-  /** A batch a receiver did not take is sent again after this, this many times at most. */
-  static final long RETRY_DELAY_MS = 500;
-  static final int SEND_ATTEMPTS_MAX = 10;
+  /** A change in doubt that nobody can settle yet is asked about again after this. */
+  static final long INQUIRY_RETRY_MS = 1_000;
 
   /** Figures of the last view change this node took part in, for GET /ring and the README. */
   public record ChangeStats(long epoch, long windowMs, long keysMoved, long bytesStreamed) {}
@@ -87,23 +77,18 @@ public final class ChangeParticipant {
   private final PeerClient peers;
   private final NodeMeta meta;
   private final NodeMetrics metrics;
+  private final OutcomeInquiry inquiry;
+  private final TransferSender sender;
+  /** The coordinator of the change under way: asked first when the change is in doubt. */
+  private NodeAddress coordinator;
   private long abortTimer = -1;
   private ChangeStats lastChange;
   /** This node's copy for the change under way: state, totals and progress. */
   private Copy copy;
 
-  /**
-   * Keys and bytes sent and acknowledged in one phase of a change; a key sent to two receivers
-   * counts twice (progress is measured in copies, as the plan's transfers are).
-   */
-  private static final class Sent {
-    long keys;
-    long bytes;
-  }
-
   private static final class Copy {
     final long epoch;
-    final Sent sent = new Sent();
+    final TransferSender.Sent sent = new TransferSender.Sent();
     String state = "counting";
     long keysTotal;
     long startedMs;
@@ -116,7 +101,7 @@ public final class ChangeParticipant {
 
   public ChangeParticipant(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
       NodeStability stability, KvService kv, PeerLiveness liveness, PeerClient peers,
-      NodeMeta meta, NodeMetrics metrics) {
+      NodeMeta meta, NodeMetrics metrics, CoordinatorLog coordinated) {
     this.vertx = vertx;
     this.clock = clock;
     this.config = config;
@@ -128,6 +113,8 @@ public final class ChangeParticipant {
     this.peers = peers;
     this.meta = meta;
     this.metrics = metrics;
+    this.inquiry = new OutcomeInquiry(state, peers, coordinated);
+    this.sender = new TransferSender(vertx, config, state, replica, peers);
   }
 
   public ChangeStats lastChange() {
@@ -138,27 +125,8 @@ public final class ChangeParticipant {
 
   /** What this node would send under {@code request}'s plan, per receiver (a paged count). */
   public Future<PlanReply> plan(ChangeRequest request) {
-    TransferPlan plan = new TransferPlan(state.current(), request.config(),
-        request.participants());
-    Map<NodeAddress, long[]> perTarget = new TreeMap<>();
-    long[] held = {0};
-    long[] moving = {0};
-    return scan(e -> {
-      if (state.owns(state.current(), e.key()) && !e.isTombstone()) {
-        held[0]++;
-      }
-      List<NodeAddress> targets = plan.targetsOf(state.self(), e.key());
-      moving[0] += targets.isEmpty() ? 0 : 1;
-      for (NodeAddress t : targets) {
-        long[] sums = perTarget.computeIfAbsent(t, k -> new long[2]);
-        sums[0]++;
-        sums[1] += e.sizeEstimateBytes();
-      }
-    }).map(v -> {
-      List<Transfer> transfers = new ArrayList<>();
-      perTarget.forEach((t, sums) -> transfers.add(new Transfer(t, sums[0], sums[1])));
-      return new PlanReply(transfers, moving[0], held[0]);
-    });
+    return sender.count(new TransferPlan(state.current(), request.config(),
+        request.participants()));
   }
 
   /** Visits every entry, one page per turn of the event loop. */
@@ -181,6 +149,7 @@ public final class ChangeParticipant {
       return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
           p.refusal().orElseThrow()));
     }
+    coordinator = request.coordinator();
     if (copy != null && copy.epoch == request.config().epoch()) {
       return Future.succeededFuture(Empty.INSTANCE); // a retried copy request
     }
@@ -195,7 +164,7 @@ public final class ChangeParticipant {
           c.keysTotal = counted.transfers().stream().mapToLong(Transfer::keys).sum();
           c.startedMs = clock.millis();
           c.state = "copying";
-          return sendFrom(plan, null, c.sent, c);
+          return sender.sendFrom(plan, null, c.sent, () -> copy == c);
         }).onComplete(ar -> {
           if (copy != c) {
             return; // aborted meanwhile
@@ -227,73 +196,6 @@ public final class ChangeParticipant {
   }
 
   /**
-   * Sends, page by page, the keys this node sends under {@code plan}: each page's batches are
-   * acknowledged before the next page is read (bounded memory); {@code sent} counts them. The
-   * keys sent are those held now, so a key changed later is sent again at the stop. Stops when
-   * {@code copy} (if not null) is no longer the copy under way.
-   */
-  private Future<Void> sendFrom(TransferPlan plan, String after, Sent sent, Copy copying) {
-    if (copying != null && copy != copying) {
-      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED, "aborted"));
-    }
-    List<Entry> page = replica.store().scan(after, PAGE_ENTRIES);
-    if (page.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    String last = page.get(page.size() - 1).key();
-    return sendEntries(plan, page, sent, copying)
-        .compose(v -> sendFrom(plan, last, sent, copying));
-  }
-
-  /** Sends {@code entries} to their receivers under {@code plan}; acknowledged, they count. */
-  private Future<Void> sendEntries(TransferPlan plan, List<Entry> entries, Sent sent,
-      Copy copying) {
-    Map<NodeAddress, List<Entry>> batches = new HashMap<>();
-    Map<NodeAddress, Long> batchBytes = new HashMap<>();
-    List<Future<?>> sends = new ArrayList<>();
-    for (Entry e : entries) {
-      List<NodeAddress> targets = plan.targetsOf(state.self(), e.key());
-      for (NodeAddress t : targets) {
-        batches.computeIfAbsent(t, k -> new ArrayList<>()).add(e);
-        long bytes = batchBytes.merge(t, e.sizeEstimateBytes(), Long::sum);
-        if (bytes >= BATCH_BYTES_MAX || batches.get(t).size() >= BATCH_ENTRIES_MAX) {
-          sends.add(send(t, batches.remove(t), sent, copying, 1));
-          batchBytes.remove(t);
-        }
-      }
-    }
-    batches.forEach((t, batch) -> sends.add(send(t, batch, sent, copying, 1)));
-    return Future.all(sends).mapEmpty();
-  }
-
-  /** A batch of the change under way; it carries the change's epoch, checked on receipt. */
-  private Future<Void> send(NodeAddress target, List<Entry> batch, Sent sent, Copy copying,
-      int attempt) {
-    var underWay = state.participant().underWay();
-    if (underWay.isEmpty()) {
-      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED, "aborted"));
-    }
-    byte[] body = PeerProtocol.REPLICATE.request().encode(
-        Batch.transfer(state.self(), underWay.get().epoch(), batch));
-    return peers.send(target, PeerProtocol.REPLICATE, body, config.forwardTimeoutMs())
-        .<Void>map(applied -> {
-          sent.keys += batch.size();
-          sent.bytes += body.length;
-          return null;
-        })
-        .recover(err -> {
-          if (attempt >= SEND_ATTEMPTS_MAX || (copying != null && copy != copying)) {
-            return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
-                target + " did not take " + batch.size() + " keys: " + err.getMessage()));
-          }
-          Promise<Void> later = Promise.promise();
-          vertx.setTimer(RETRY_DELAY_MS, id -> send(target, batch, sent, copying, attempt + 1)
-              .onComplete(later));
-          return later.future();
-        });
-  }
-
-  /**
    * Keys a sender copies here for the change to {@code epoch}: taken only while that change is
    * under way here ({@link ViewChangeParticipant#acceptsTransfer}). A late batch (this node
    * aborted, or committed already) is refused, so it never stays as data of a shard this node
@@ -322,6 +224,7 @@ public final class ChangeParticipant {
       return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
           p.refusal().orElseThrow()));
     }
+    coordinator = request.coordinator();
     armDeadline();
     return kv.counts().drainReplication(clock.millis() + DRAIN_WAIT_MS)
         .map(v -> Empty.INSTANCE)
@@ -331,8 +234,7 @@ public final class ChangeParticipant {
 
   /** A node holding its stability report takes part in no new change (NodeStability). */
   private Optional<String> refusalWhileHeld(long epoch) {
-    return state.participant().isPrepared(epoch) ? Optional.empty()
-        : stability.viewChangeRefusal();
+    return state.participant().isPrepared(epoch) ? Optional.empty() : stability.viewChangeRefusal();
   }
 
   /**
@@ -347,7 +249,7 @@ public final class ChangeParticipant {
     TransferPlan plan = state.participant().plan(state.current()).orElseThrow();
     Copy copied = copy != null && copy.epoch == epoch && "copied".equals(copy.state)
         ? copy : null;
-    Sent delta = new Sent();
+    TransferSender.Sent delta = new TransferSender.Sent();
     Future<Void> sent;
     if (copied != null) {
       List<Entry> changed = new ArrayList<>();
@@ -357,9 +259,9 @@ public final class ChangeParticipant {
           changed.add(e);
         }
       }
-      sent = sendEntries(plan, changed, delta, null);
+      sent = sender.sendEntries(plan, changed, delta, TransferSender.ALWAYS);
     } else {
-      sent = sendFrom(plan, null, delta, null);
+      sent = sender.sendFrom(plan, null, delta, TransferSender.ALWAYS);
     }
     return sent.map(v -> {
       state.participant().onSent(delta.keys, delta.bytes);
@@ -393,6 +295,24 @@ public final class ChangeParticipant {
     return adopt(c.next()).map(n -> Empty.INSTANCE);
   }
 
+  /**
+   * Forgets the change of {@code epoch} without dropping anything: another configuration won,
+   * and the one installed next decides which keys stay.
+   */
+  public void forget(long epoch) {
+    if (state.participant().abort(epoch)) {
+      cancelAbortTimer();
+      copy = null;
+      kv.core().takeChanges();
+      LOG.info("event=view-change-forgotten node={} epoch={}", state.self(), epoch);
+    }
+  }
+
+  /** This node's answer to a participant whose change to {@code pending} is in doubt. */
+  public OutcomeReply outcome(ClusterConfig pending) {
+    return inquiry.answer(pending);
+  }
+
   /** Abandons the change: the old configuration stays, keys copied in are dropped. */
   public Empty abort(long epoch) {
     if (state.participant().abort(epoch)) {
@@ -411,19 +331,73 @@ public final class ChangeParticipant {
   }
 
   private void armDeadline() {
+    armTimer(config.viewChangeTimeoutMs());
+  }
+
+  /**
+   * At the deadline: a change still copying aborts (nothing can have committed); a prepared one
+   * is in doubt and is settled by asking ({@link #settle}), never by an abort of its own.
+   */
+  private void armTimer(long delayMs) {
     cancelAbortTimer();
-    abortTimer = vertx.setTimer(config.viewChangeTimeoutMs(), id -> {
+    abortTimer = vertx.setTimer(delayMs, id -> {
       abortTimer = -1;
-      state.participant().onTick(clock.millis()).ifPresentOrElse(epoch -> {
+      long now = clock.millis();
+      var aborted = state.participant().onTick(now);
+      if (aborted.isPresent()) {
         metrics.viewChangeAborted(true);
         LOG.warn("event=view-change-timeout node={} epoch={} action=abort", state.self(),
-            epoch);
+            aborted.getAsLong());
         rollBack();
-      }, () -> {
-        if (state.participant().underWay().isPresent()) {
-          armDeadline(); // extended meanwhile
+        return;
+      }
+      var doubt = state.participant().inDoubt(now);
+      if (doubt.isPresent()) {
+        settle(doubt.get());
+      } else if (state.participant().underWay().isPresent()) {
+        armDeadline(); // extended meanwhile
+      }
+    });
+  }
+
+  /**
+   * A prepared change whose coordinator fell silent: the coordinator may have decided to commit
+   * it (then the other participants drop the keys that moved here), so it is settled by asking
+   * the coordinator and the participants ({@link ringkv.gossip.ChangeTermination}); while nobody
+   * can tell, it stays prepared and asks again every {@link #INQUIRY_RETRY_MS}.
+   */
+  private void settle(ClusterConfig pending) {
+    NodeAddress c = coordinator != null ? coordinator : state.self();
+    inquiry.ask(pending, c, state.participant().participants()).onComplete(ar -> {
+      if (state.participant().pending().filter(pending::equals).isEmpty()) {
+        return; // settled meanwhile: a commit, an abort or a newer configuration arrived
+      }
+      Decision d = ar.result();
+      long epoch = pending.epoch();
+      if (d instanceof Decision.Commit commit) {
+        LOG.info("event=view-change-in-doubt node={} epoch={} action=commit reason=\"{}\"",
+            state.self(), epoch, commit.why());
+        commit(epoch);
+      } else if (d instanceof Decision.Abort abort) {
+        LOG.warn("event=view-change-in-doubt node={} epoch={} action=abort reason=\"{}\"",
+            state.self(), epoch, abort.why());
+        if (state.participant().abort(epoch)) {
+          metrics.viewChangeAborted(true);
+          rollBack();
         }
-      });
+      } else if (d instanceof Decision.Superseded newer) {
+        LOG.warn("event=view-change-in-doubt node={} epoch={} action=superseded from={} "
+            + "newer-epoch={}", state.self(), epoch, newer.from(), newer.newer().epoch());
+        forget(epoch);
+        if (state.current().view().contains(newer.from())
+            && state.epochs().refusal(state.current().epoch(), newer.newer().epoch()).isEmpty()) {
+          adoptLearned(newer.newer());
+        }
+      } else {
+        LOG.warn("event=view-change-in-doubt node={} epoch={} action=wait reason=\"{}\"",
+            state.self(), epoch, ((Decision.Wait) d).why());
+        armTimer(INQUIRY_RETRY_MS);
+      }
     });
   }
 
@@ -477,15 +451,31 @@ public final class ChangeParticipant {
   /**
    * Removes, one page per turn of the event loop ({@link #scan}), the keys the current
    * configuration does not give this node — checked against the configuration at each key, so
-   * a newer one adopted meanwhile is respected. Completes with how many it removed.
+   * a newer one adopted meanwhile is respected, and keys a change begun meanwhile copies here
+   * are kept. Completes with how many it removed.
    */
   private Future<Integer> dropForeignKeys() {
     int[] dropped = {0};
     return scan(e -> {
-      if (!state.owns(state.current(), e.key())) {
+      if (!state.owns(state.current(), e.key())
+          && state.underWay().map(next -> !state.owns(next, e.key())).orElse(true)) {
         replica.store().remove(e.key());
         dropped[0]++;
       }
     }).map(v -> dropped[0]);
+  }
+
+  /**
+   * Drops keys left by a change this process does not know (copied in before the node was
+   * killed, or a roll-back cut short); run once start-up has learned the cluster's configuration.
+   * Keys of a change under way are kept.
+   */
+  public Future<Integer> sweepLeftovers() {
+    return dropForeignKeys().onSuccess(n -> {
+      if (n > 0) {
+        LOG.info("event=leftover-keys-dropped node={} epoch={} keys={}", state.self(),
+            state.current().epoch(), n);
+      }
+    });
   }
 }

@@ -53,9 +53,16 @@ public final class ConfigSync {
     return peers.call(peer, PeerProtocol.CONFIG, Empty.INSTANCE, timeoutMs).onSuccess(theirs -> {
       ClusterConfig current = state.current();
       var refusal = state.epochs().refusal(current.epoch(), theirs.epoch());
-      if (state.participant().isPrepared(theirs.epoch())) {
+      if (state.underWay().filter(theirs::equals).isPresent()) {
         participant.commit(theirs.epoch()); // committed elsewhere; our data already moved
-      } else if (refusal.isEmpty()) {
+        return;
+      }
+      if (state.participant().isPrepared(theirs.epoch())) {
+        // Another change at that epoch won (ours was aborted and retried differently): ours is
+        // forgotten, not rolled back; the configuration installed below decides what stays.
+        participant.forget(theirs.epoch());
+      }
+      if (refusal.isEmpty()) {
         LOG.info("event=config-learned node={} from={} epoch={}", state.self(), peer,
             theirs.epoch());
         participant.adoptLearned(theirs);

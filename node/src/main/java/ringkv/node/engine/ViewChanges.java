@@ -90,6 +90,7 @@ public final class ViewChanges {
   private final PeerClient peers;
   private final NodeMetrics metrics;
   private final KvService kv;
+  private final CoordinatorLog log;
   private Running running;
   private Plan staged;
   private ChangeStats lastCoordinated;
@@ -114,8 +115,9 @@ public final class ViewChanges {
 
   public ViewChanges(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
       ChangeParticipant participant, KvService kv, PeerLiveness liveness, PeerClient peers,
-      NodeMetrics metrics) {
+      NodeMetrics metrics, CoordinatorLog log) {
     this.kv = kv;
+    this.log = log;
     this.vertx = vertx;
     this.clock = clock;
     this.config = config;
@@ -306,6 +308,7 @@ public final class ViewChanges {
     Set<NodeAddress> participants = participants(next, extra);
     Running r = new Running(next, clock.millis());
     running = r;
+    log.running(next);
     ChangeRequest copy = new ChangeRequest(next, participants, state.self());
     PrepareRequest prepare = new PrepareRequest(next, participants, state.self());
     EpochRequest epoch = new EpochRequest(next.epoch());
@@ -322,6 +325,7 @@ public final class ViewChanges {
         .compose(v -> all(participants, PeerProtocol.TRANSFER, epoch))
         .compose(sent -> {
           r.phase = "committing";
+          log.committed(next); // decided: from here on it never aborts
           return all(participants, PeerProtocol.COMMIT, epoch).transform(ar -> {
             if (ar.failed()) {
               LOG.warn("event=commit-partial node={} epoch={} cause={} (stragglers learn the "
@@ -335,6 +339,7 @@ public final class ViewChanges {
           });
         })
         .recover(err -> {
+          log.aborted(next);
           metrics.viewChangeCoordinated(false);
           LOG.warn("event=view-change-aborted node={} epoch={} cause={}", state.self(),
               next.epoch(), err.getMessage());

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import ringkv.gossip.ChangeTermination.Standing;
 import ringkv.gossip.Entry;
 import ringkv.node.wire.ConfigJson;
 import ringkv.node.wire.EntryJson;
@@ -122,6 +123,43 @@ public final class MembershipMessages {
     public static final Codec<EpochRequest> CODEC = Codec.object("a view-change step",
         (out, m) -> out.number("epoch", m.epoch()),
         f -> new EpochRequest(f.number("epoch", 0, Long.MAX_VALUE)));
+  }
+
+  /** A participant whose prepared change is in doubt asks what became of {@code pending}. */
+  public record OutcomeRequest(ClusterConfig pending) {
+    public OutcomeRequest {
+      Objects.requireNonNull(pending, "pending");
+    }
+
+    public static final Codec<OutcomeRequest> CODEC = Codec.object("an outcome request",
+        (out, m) -> out.config("pending", m.pending()),
+        f -> new OutcomeRequest(f.config("pending")));
+  }
+
+  /**
+   * The answer: the configuration installed at the answering node, and what it knows of the
+   * change as its coordinator.
+   */
+  public record OutcomeReply(ClusterConfig installed, Standing standing) {
+    public OutcomeReply {
+      Objects.requireNonNull(installed, "installed");
+      Objects.requireNonNull(standing, "standing");
+    }
+
+    public static final Codec<OutcomeReply> CODEC = Codec.object("an outcome answer",
+        (out, m) -> out.config("installed", m.installed())
+            .text("standing", m.standing().name().toLowerCase(java.util.Locale.ROOT)),
+        f -> new OutcomeReply(f.config("installed"), standing(f.text("standing", 16))));
+
+    private static Standing standing(String text) {
+      for (Standing s : Standing.values()) {
+        if (s.name().equalsIgnoreCase(text)) {
+          return s;
+        }
+      }
+      throw ringkv.node.wire.JsonReader.bad("an outcome answer: unknown standing \"" + text
+          + "\"");
+    }
   }
 
   /** What a participant sent in phase 2. */

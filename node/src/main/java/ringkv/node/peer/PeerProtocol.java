@@ -15,6 +15,8 @@ import ringkv.node.peer.KvMessages.SettleRequest;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
 import ringkv.node.peer.MembershipMessages.EpochRequest;
 import ringkv.node.peer.MembershipMessages.JoinRequest;
+import ringkv.node.peer.MembershipMessages.OutcomeReply;
+import ringkv.node.peer.MembershipMessages.OutcomeRequest;
 import ringkv.node.peer.MembershipMessages.Ping;
 import ringkv.node.peer.MembershipMessages.PlanReply;
 import ringkv.node.peer.MembershipMessages.Pong;
@@ -78,6 +80,8 @@ public final class PeerProtocol {
       control("view/commit", EpochRequest.CODEC, Empty.CODEC);
   public static final PeerRoute<EpochRequest, Empty> ABORT =
       control("view/abort", EpochRequest.CODEC, Empty.CODEC);
+  public static final PeerRoute<OutcomeRequest, OutcomeReply> OUTCOME =
+      control("view/outcome", OutcomeRequest.CODEC, OutcomeReply.CODEC);
   public static final PeerRoute<DigestRequest, DigestReply> DIGEST =
       control("ae/digest", DigestRequest.CODEC, DigestReply.CODEC);
   public static final PeerRoute<VersionsRequest, VersionsPage> VERSIONS =
@@ -85,7 +89,7 @@ public final class PeerProtocol {
 
   /** Every route, for mounting and for tests that walk the protocol. */
   public static final List<PeerRoute<?, ?>> ALL = List.of(KV, REPLICATE, ENTRIES, SETTLE, COUNT, PING,
-      CONFIG, SCAN, JOIN, PLAN, COPY, PROGRESS, PREPARE, TRANSFER, COMMIT, ABORT, DIGEST,
+      CONFIG, SCAN, JOIN, PLAN, COPY, PROGRESS, PREPARE, TRANSFER, COMMIT, ABORT, OUTCOME, DIGEST,
       VERSIONS);
 
   private static <Q, A> PeerRoute<Q, A> control(String name, Codec<Q> request, Codec<A> answer) {

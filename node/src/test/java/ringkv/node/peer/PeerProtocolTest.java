@@ -17,6 +17,7 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import ringkv.gossip.CausalContext;
+import ringkv.gossip.ChangeTermination;
 import ringkv.gossip.Entry;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.KeyVersion;
@@ -38,6 +39,8 @@ import ringkv.node.peer.KvMessages.SettleRequest;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
 import ringkv.node.peer.MembershipMessages.EpochRequest;
 import ringkv.node.peer.MembershipMessages.JoinRequest;
+import ringkv.node.peer.MembershipMessages.OutcomeReply;
+import ringkv.node.peer.MembershipMessages.OutcomeRequest;
 import ringkv.node.peer.MembershipMessages.Ping;
 import ringkv.node.peer.MembershipMessages.PlanReply;
 import ringkv.node.peer.MembershipMessages.Pong;
@@ -171,6 +174,8 @@ class PeerProtocolTest {
           : Empty.INSTANCE),
       Map.entry(PeerProtocol.ABORT, req -> req ? new EpochRequest(random.nextInt(99))
           : Empty.INSTANCE),
+      Map.entry(PeerProtocol.OUTCOME, req -> req ? new OutcomeRequest(config())
+          : new OutcomeReply(config(), pick(ChangeTermination.Standing.values()))),
       Map.entry(PeerProtocol.DIGEST, req -> {
         if (req) {
           return new DigestRequest(scope(), RangeDigest.LEAF_BITS);

@@ -1,0 +1,67 @@
+package ringkv.node.engine;
+
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import ringkv.gossip.ChangeTermination;
+import ringkv.gossip.ChangeTermination.Answer;
+import ringkv.gossip.ChangeTermination.Decision;
+import ringkv.node.peer.MembershipMessages.OutcomeReply;
+import ringkv.node.peer.MembershipMessages.OutcomeRequest;
+import ringkv.node.peer.PeerClient;
+import ringkv.node.peer.PeerProtocol;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
+
+/**
+ * Asks the coordinator and the other participants of a prepared change in doubt what became of
+ * it, and decides by {@link ChangeTermination} (a node that does not answer in time is left
+ * out: the decision only waits for it if it is the coordinator).
+ *
+ * <p>Not thread-safe; runs on the node's event loop.
+ */
+final class OutcomeInquiry {
+  /** How long one node is given to answer. */
+  static final long ASK_TIMEOUT_MS = 2_000;
+
+  private final ClusterState state;
+  private final PeerClient peers;
+  private final CoordinatorLog coordinated;
+
+  OutcomeInquiry(ClusterState state, PeerClient peers, CoordinatorLog coordinated) {
+    this.state = state;
+    this.peers = peers;
+    this.coordinated = coordinated;
+  }
+
+  /** Asks about {@code pending}; never fails. */
+  Future<Decision> ask(ClusterConfig pending, NodeAddress coordinator,
+      Set<NodeAddress> participants) {
+    Set<NodeAddress> asked = new TreeSet<>(participants);
+    asked.add(coordinator);
+    asked.remove(state.self());
+    Map<NodeAddress, Future<OutcomeReply>> calls = new TreeMap<>();
+    OutcomeRequest request = new OutcomeRequest(pending);
+    for (NodeAddress n : asked) {
+      calls.put(n, peers.call(n, PeerProtocol.OUTCOME, request, ASK_TIMEOUT_MS));
+    }
+    return Future.join(new ArrayList<>(calls.values())).transform(done -> {
+      Map<NodeAddress, Answer> answers = new TreeMap<>();
+      answers.put(state.self(), new Answer(state.current(), coordinated.standing(pending)));
+      calls.forEach((n, f) -> {
+        if (f.succeeded()) {
+          answers.put(n, new Answer(f.result().installed(), f.result().standing()));
+        }
+      });
+      return Future.succeededFuture(ChangeTermination.decide(pending, coordinator, answers));
+    });
+  }
+
+  /** This node's answer to a participant asking about {@code pending}. */
+  OutcomeReply answer(ClusterConfig pending) {
+    return new OutcomeReply(state.current(), coordinated.standing(pending));
+  }
+}
