@@ -173,7 +173,7 @@ public final class NodeVerticle extends VerticleBase {
     KvsDialect kvsDialect = new KvsDialect(vertx, kv, state, liveness, views, config);
     kvsDialect.mount(router);
     KeyValueFastPath fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router,
-        config.bodyBytesMax(), admission, gate, metrics.http());
+        config.bodyBytesMax(), admission, gate, metrics.http(), clock);
     metrics.watchInFlight(admission::inFlight);
     new RingRoutes(kv, state, liveness, views, config).mount(router);
     new UiRoutes(kv, state, liveness, clock, config).mount(router);

@@ -133,7 +133,7 @@ public final class NodeMetrics implements AutoCloseable {
     this.liveness = liveness;
     this.core = core;
     this.queue = core.replica().queue();
-    this.http = new HttpMetrics(registry);
+    this.http = new HttpMetrics(registry, clock);
     // Micrometer reports the process's CPU time in nanoseconds (process_cpu_time_ns_total);
     // Prometheus' convention and its own clients say process_cpu_seconds_total.
     registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")));
