@@ -11,6 +11,7 @@ import ringkv.node.log.LogFields;
 import ringkv.node.log.LogFormatEncoder;
 import ringkv.node.storage.RocksDbStore;
 import ringkv.node.storage.StoreOptions;
+import ringkv.node.time.Clock;
 
 /**
  * Starts one RingKV node: parses the configuration (a bad value stops the node with one line
@@ -36,12 +37,13 @@ public final class Main {
     Logger log = LoggerFactory.getLogger(Main.class);
     LogFields.node(config.address().toString());
     log.info(config.describe());
+    Clock clock = Clock.SYSTEM; // the one clock of the node, handed to whatever reads time
     RocksDbStore durable = null;
     if (config.dataDir().isPresent()) {
       try {
         durable = new RocksDbStore(config.dataDir().get().resolve("store"), new StoreOptions(
             config.durability(), config.fsyncIntervalMs(), config.scrubBytesPerSec(),
-            StoreOptions.SCRUB_PASS_PAUSE_MS_DEFAULT));
+            StoreOptions.SCRUB_PASS_PAUSE_MS_DEFAULT), clock);
       } catch (RuntimeException e) {
         System.err.println("ringkv: cannot open DATA_DIR " + config.dataDir().get() + ": "
             + e.getMessage());
@@ -51,7 +53,7 @@ public final class Main {
     }
     RocksDbStore store = durable;
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
-    vertx.deployVerticle(new NodeVerticle(config, store)).onFailure(err -> {
+    vertx.deployVerticle(new NodeVerticle(config, store, clock)).onFailure(err -> {
       System.err.println("ringkv: cannot start on " + config.address() + ": " + err.getMessage());
       vertx.close();
       System.exit(1);

@@ -54,6 +54,7 @@ import ringkv.node.engine.QuarantineRepair;
 import ringkv.node.engine.ViewChanges;
 import ringkv.node.json.Json;
 import ringkv.node.log.LogFields;
+import ringkv.node.metrics.ClusterView;
 import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.PeerClient;
 import ringkv.node.storage.Durability;
@@ -140,7 +141,7 @@ public final class NodeVerticle extends VerticleBase {
     peers = new PeerClient(vertx, config.connectTimeoutMs(), interceptor, peerAuth, clock,
         config.security());
     PeerLiveness liveness = new PeerLiveness(self, clock, config.failureTimeoutMs());
-    metrics = new NodeMetrics(config, clock, state, core, liveness, durable);
+    metrics = new NodeMetrics(config, clock, clusterView(liveness), core, durable);
     LogFields.epoch(state.current().epoch());
     ReplicaAcks acks = new ReplicaAcks(vertx, clock);
     gossip = new GossipDriver(vertx, context, clock, queue, peers, liveness, self,
@@ -175,7 +176,7 @@ public final class NodeVerticle extends VerticleBase {
     KvsDialect kvsDialect = new KvsDialect(vertx, kv, state, liveness, views, config);
     kvsDialect.mount(router);
     KeyValueFastPath fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router,
-        config.bodyBytesMax(), admission, gate, metrics.http());
+        config.bodyBytesMax(), admission, gate, metrics.http(), clock);
     metrics.watchInFlight(admission::inFlight);
     new RingRoutes(kv, state, liveness, views, config).mount(router);
     new UiRoutes(kv, state, liveness, clock, config).mount(router);
@@ -303,6 +304,31 @@ public final class NodeVerticle extends VerticleBase {
           self, mark, own.size(), queued);
       return null;
     });
+  }
+
+  /** The cluster as the metrics read it: this node's state and failure detector. */
+  private ClusterView clusterView(PeerLiveness liveness) {
+    return new ClusterView() {
+      @Override
+      public long epoch() {
+        return state.current().epoch();
+      }
+
+      @Override
+      public List<NodeAddress> shardPeers() {
+        return state.shardPeers();
+      }
+
+      @Override
+      public List<NodeAddress> others() {
+        return state.others();
+      }
+
+      @Override
+      public boolean isLive(NodeAddress node) {
+        return liveness.isLive(node);
+      }
+    };
   }
 
   /**

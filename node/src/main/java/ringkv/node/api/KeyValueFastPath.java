@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpVersion;
 import ringkv.node.log.RequestIds;
 import ringkv.node.metrics.HttpMetrics;
 import ringkv.node.metrics.RouteLabel;
+import ringkv.node.time.Clock;
 
 /**
  * The server's first stop for every request: the key-value requests of both dialects (GET, PUT
@@ -34,9 +35,11 @@ public final class KeyValueFastPath implements Handler<HttpServerRequest> {
   private final Admission admission;
   private final AccessGate gate;
   private final HttpMetrics metrics;
+  private final Clock clock;
 
   public KeyValueFastPath(ShardDialect shard, KvsDialect kvs, Handler<HttpServerRequest> router,
-      long bodyBytesMax, Admission admission, AccessGate gate, HttpMetrics metrics) {
+      long bodyBytesMax, Admission admission, AccessGate gate, HttpMetrics metrics,
+      Clock clock) {
     this.shard = shard;
     this.kvs = kvs;
     this.router = router;
@@ -44,6 +47,7 @@ public final class KeyValueFastPath implements Handler<HttpServerRequest> {
     this.admission = admission;
     this.gate = gate;
     this.metrics = metrics;
+    this.clock = clock;
   }
 
   /**
@@ -79,7 +83,7 @@ public final class KeyValueFastPath implements Handler<HttpServerRequest> {
       router.handle(req);
       return;
     }
-    long start = System.nanoTime();
+    long start = clock.nanos();
     RequestIds.assign(req);
     if (!admit(req, shardDialect ? RouteLabel.SHARD_KEY : RouteLabel.KVS_KEY, start)
         || !gate.allowsKeyValue(req)) {

@@ -13,6 +13,7 @@ import ringkv.node.peer.KvMessages.ForwardReply;
 import ringkv.node.peer.KvMessages.ForwardRequest;
 import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
+import ringkv.node.time.Clock;
 import ringkv.ring.NodeAddress;
 import ringkv.ring.Rendezvous;
 
@@ -30,23 +31,25 @@ final class Forwarder {
   private final PeerLiveness liveness;
   private final long forwardTimeoutMs;
   private final NodeMetrics metrics;
+  private final Clock clock;
 
   Forwarder(PeerClient peers, PeerLiveness liveness, long forwardTimeoutMs,
-      NodeMetrics metrics) {
+      NodeMetrics metrics, Clock clock) {
     this.peers = peers;
     this.liveness = liveness;
     this.forwardTimeoutMs = forwardTimeoutMs;
     this.metrics = metrics;
+    this.clock = clock;
   }
 
   Future<ForwardReply> forward(ForwardRequest request, List<NodeAddress> members) {
     List<NodeAddress> order = Rendezvous.order(request.key(), members);
     // Down members stay as a last resort (the detector may lag a restart).
     order.sort(Comparator.comparing(a -> liveness.isLive(a) ? 0 : 1));
-    long start = System.nanoTime();
+    long start = clock.nanos();
     NodeMetrics.Forward[] failure = {NodeMetrics.Forward.UNAVAILABLE};
     return tryForward(request, order, 0, failure).onComplete(ar -> metrics.forwarded(
-        ar.succeeded() ? NodeMetrics.Forward.ANSWERED : failure[0], System.nanoTime() - start));
+        ar.succeeded() ? NodeMetrics.Forward.ANSWERED : failure[0], clock.nanos() - start));
   }
 
   /** Tries {@code order[index]} on; an owner's refusal sets {@code failure} to OWNER_ERROR. */

@@ -85,7 +85,8 @@ public final class KvService {
     this.peers = peers;
     this.gossip = gossip;
     this.metrics = metrics;
-    this.forwarder = new Forwarder(peers, liveness, config.forwardTimeoutMs(), metrics);
+    this.forwarder = new Forwarder(peers, liveness, config.forwardTimeoutMs(), metrics,
+        clock);
     this.counters = new CounterGuard(clock, state.self(), config.clockAheadMsMax());
     this.counts = new KeyCounts(vertx, clock, state, core, liveness, peers, gossip,
         config.forwardTimeoutMs());
@@ -278,7 +279,7 @@ public final class KvService {
 
   /** Records how a causal wait of a request of {@code op} ended, once it ends. */
   private Future<Void> observed(KeyValueCore.Op op, Future<Void> wait) {
-    long start = System.nanoTime();
+    long start = clock.nanos();
     return wait.onComplete(ar -> {
       NodeMetrics.CausalWait outcome;
       if (ar.succeeded()) {
@@ -289,7 +290,7 @@ public final class KvService {
       } else {
         outcome = NodeMetrics.CausalWait.REFUSED; // too many waiting: the only other failure
       }
-      metrics.causalWait(outcome, System.nanoTime() - start);
+      metrics.causalWait(outcome, clock.nanos() - start);
     });
   }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.node.log.RequestIds;
+import ringkv.node.time.Clock;
 
 /**
  * Requests served, as one histogram family {@code ringkv_http_requests_seconds} labelled by
@@ -50,10 +51,12 @@ public final class HttpMetrics {
   }
 
   private final MeterRegistry registry;
+  private final Clock clock;
   private final Slot[] slots;
 
-  HttpMetrics(MeterRegistry registry) {
+  HttpMetrics(MeterRegistry registry, Clock clock) {
     this.registry = registry;
+    this.clock = clock;
     this.slots = new Slot[RouteLabel.all().size() * (METHODS.length + 1)];
     // The key-value routes' answers of the contract, present (at zero) from the start so that
     // a fresh node lists the family and rate() sees the first request of each.
@@ -72,7 +75,7 @@ public final class HttpMetrics {
    * the request its id ({@link RequestIds#assign}) and records it when its answer ends.
    */
   public void observe(RoutingContext ctx) {
-    long start = System.nanoTime();
+    long start = clock.nanos();
     HttpServerRequest request = ctx.request();
     RequestIds.assign(request);
     RouteLabel route = RouteLabel.of(request.path());
@@ -81,15 +84,16 @@ public final class HttpMetrics {
   }
 
   /**
-   * A request of {@code route} that started at {@code startNanos} is over: recorded (and its
-   * access line logged) if it was answered; a connection closed before the answer is not.
+   * A request of {@code route} that started at {@code startNanos} (a {@link Clock#nanos()}
+   * reading) is over: recorded (and its access line logged) if it was answered; a connection
+   * closed before the answer is not.
    */
   public void ended(HttpServerRequest request, RouteLabel route, long startNanos) {
     HttpServerResponse response = request.response();
     if (!response.ended()) {
       return;
     }
-    long nanos = System.nanoTime() - startNanos;
+    long nanos = clock.nanos() - startNanos;
     int status = response.getStatusCode();
     record(route, request.method(), status, nanos);
     if (ACCESS.isDebugEnabled()) {

@@ -33,8 +33,6 @@ import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.Store;
 import ringkv.node.config.NodeConfig;
-import ringkv.node.engine.ClusterState;
-import ringkv.node.engine.PeerLiveness;
 import ringkv.node.storage.RocksDbStore;
 import ringkv.node.time.Clock;
 import ringkv.ring.NodeAddress;
@@ -102,8 +100,7 @@ public final class NodeMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Clock clock;
-  private final ClusterState state;
-  private final PeerLiveness liveness;
+  private final ClusterView cluster;
   private final ReplicationQueue queue;
   private final KeyValueCore core;
   private final HttpMetrics http;
@@ -126,14 +123,13 @@ public final class NodeMetrics implements AutoCloseable {
   private final Map<String, PeerReplication> replication = new HashMap<>();
   private final Map<String, Gauge> up = new HashMap<>();
 
-  public NodeMetrics(NodeConfig config, Clock clock, ClusterState state, KeyValueCore core,
-      PeerLiveness liveness, RocksDbStore durable) {
+  public NodeMetrics(NodeConfig config, Clock clock, ClusterView cluster, KeyValueCore core,
+      RocksDbStore durable) {
     this.clock = clock;
-    this.state = state;
-    this.liveness = liveness;
+    this.cluster = cluster;
     this.core = core;
     this.queue = core.replica().queue();
-    this.http = new HttpMetrics(registry);
+    this.http = new HttpMetrics(registry, clock);
     // Micrometer reports the process's CPU time in nanoseconds (process_cpu_time_ns_total);
     // Prometheus' convention and its own clients say process_cpu_seconds_total.
     registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")));
@@ -153,7 +149,7 @@ public final class NodeMetrics implements AutoCloseable {
         .tag("address", config.address().toString())
         .tag("dialect", config.dialect() == NodeConfig.Dialect.SHARD ? "shard" : "view-change")
         .register(registry);
-    Gauge.builder("ringkv.config.epoch", state, s -> s.current().epoch())
+    Gauge.builder("ringkv.config.epoch", cluster, c -> c.epoch())
         .strongReference(true)
         .description("Epoch of the cluster configuration this node has installed")
         .register(registry);
@@ -309,7 +305,7 @@ public final class NodeMetrics implements AutoCloseable {
   public void replicationFlushed(long nowMs) {
     timeline.sample(core.replica().clock().current(), nowMs);
     long oldest = Long.MAX_VALUE;
-    for (NodeAddress peer : state.shardPeers()) {
+    for (NodeAddress peer : cluster.shardPeers()) {
       OptionalLong c = queue.oldestUnackedCounter(peer.toString());
       if (c.isPresent()) {
         oldest = Math.min(oldest, c.getAsLong());
@@ -341,7 +337,7 @@ public final class NodeMetrics implements AutoCloseable {
    */
   private void refreshPeers() {
     Set<String> shardPeers = new HashSet<>();
-    for (NodeAddress a : state.shardPeers()) {
+    for (NodeAddress a : cluster.shardPeers()) {
       shardPeers.add(a.toString());
       replication(a.toString());
     }
@@ -352,12 +348,12 @@ public final class NodeMetrics implements AutoCloseable {
       e.getValue().meters.forEach(registry::remove);
       return true;
     });
-    List<NodeAddress> others = state.others();
+    List<NodeAddress> others = cluster.others();
     Set<String> names = new HashSet<>();
     for (NodeAddress a : others) {
       String name = a.toString();
       names.add(name);
-      up.computeIfAbsent(name, n -> Gauge.builder("ringkv.peer.up", () -> liveness.isLive(a)
+      up.computeIfAbsent(name, n -> Gauge.builder("ringkv.peer.up", () -> cluster.isLive(a)
               ? 1 : 0)
           .description("Failure detector: 1 when the peer answers, 0 when it is held down")
           .tag("peer", n).register(registry));

@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import ringkv.gossip.Entry;
 import ringkv.gossip.Store;
 import ringkv.gossip.Wtf8;
+import ringkv.node.time.Clock;
 
 /**
  * A durable {@link Store} on embedded RocksDB in one directory (the node's {@code DATA_DIR}),
@@ -89,18 +90,23 @@ public final class RocksDbStore implements Store, MetaStore, Durability, AutoClo
    * process has it open.
    */
   public RocksDbStore(Path dir, StoreOptions options) {
+    this(dir, options, Clock.SYSTEM);
+  }
+
+  /** As above; the syncer and the scrub time themselves on {@code clock}. */
+  public RocksDbStore(Path dir, StoreOptions options, Clock clock) {
     this.dir = Objects.requireNonNull(dir, "dir");
     this.options = Objects.requireNonNull(options, "options");
     StoreCounts loaded = new StoreCounts();
     database = StoreDatabase.open(dir, opened -> FormatUpgrade.load(opened, loaded));
     counts = loaded;
     syncer = new WalSyncer(options.durability(), options.fsyncIntervalMs(),
-        database.db()::syncWal, dir.toString());
+        database.db()::syncWal, dir.toString(), clock);
     quarantine = new Quarantine(database, counts, syncer);
     writer = new EntryWriter(database, counts, quarantine, syncer);
     meta = new MetaRecords(database, counts, syncer);
     scrubber = options.scrubBytesPerSec() > 0 ? new Scrubber(quarantine, dir,
-        options.scrubBytesPerSec(), options.scrubPassPauseMs()) : null;
+        options.scrubBytesPerSec(), options.scrubPassPauseMs(), clock) : null;
   }
 
   // ---- reads ----------------------------------------------------------------------------------

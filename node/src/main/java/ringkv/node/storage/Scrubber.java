@@ -6,6 +6,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import ringkv.node.time.Clock;
 
 /**
  * The background scrub of a {@link RocksDbStore}: reads every record in key order, pages of at
@@ -31,6 +32,7 @@ final class Scrubber implements AutoCloseable {
   private final long bytesPerSec;
   private final long passPauseMs;
   private final long pageBytes;
+  private final Clock clock;
   private final ScheduledExecutorService thread;
   /** Where the pass stands; confined to the scrub thread. */
   private byte[] after;
@@ -41,8 +43,9 @@ final class Scrubber implements AutoCloseable {
   private volatile long quarantined;
   private volatile long readErrors;
 
-  Scrubber(Quarantine quarantine, Path dir, long bytesPerSec, long passPauseMs) {
+  Scrubber(Quarantine quarantine, Path dir, long bytesPerSec, long passPauseMs, Clock clock) {
     this.quarantine = quarantine;
+    this.clock = clock;
     this.dir = dir;
     this.bytesPerSec = bytesPerSec;
     this.passPauseMs = passPauseMs;
@@ -56,7 +59,7 @@ final class Scrubber implements AutoCloseable {
   }
 
   private void step() {
-    long start = System.nanoTime();
+    long start = clock.nanos();
     long delayMs;
     try {
       Quarantine.ScrubPage page = quarantine.scrubPage(after, PAGE_RECORDS_MAX, pageBytes);
@@ -64,7 +67,7 @@ final class Scrubber implements AutoCloseable {
       bytes += page.bytes();
       quarantined += page.quarantined();
       passQuarantined += page.quarantined();
-      long elapsedMs = (System.nanoTime() - start) / 1_000_000L;
+      long elapsedMs = (clock.nanos() - start) / 1_000_000L;
       delayMs = Math.max(0, page.bytes() * 1000 / bytesPerSec - elapsedMs);
       if (page.end()) {
         passes++;

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import ringkv.node.time.Clock;
 
 /**
  * Syncs a write-ahead log according to a {@link DurabilityMode}, off the caller's thread.
@@ -49,6 +50,7 @@ final class WalSyncer {
   private final long intervalMs;
   private final SyncAction action;
   private final String name;
+  private final Clock clock;
   private final Thread thread;
   /** Writes noted so far. */
   private final AtomicLong written = new AtomicLong();
@@ -66,8 +68,10 @@ final class WalSyncer {
   private long syncNanosTotal;
   private long batchMax;
 
-  WalSyncer(DurabilityMode mode, long intervalMs, SyncAction action, String name) {
+  /** {@code clock} paces the periodic syncs and times each sync. */
+  WalSyncer(DurabilityMode mode, long intervalMs, SyncAction action, String name, Clock clock) {
     this.mode = mode;
+    this.clock = clock;
     this.intervalMs = intervalMs;
     this.action = action;
     this.name = name;
@@ -150,9 +154,9 @@ final class WalSyncer {
     while (true) {
       long covered;
       synchronized (lock) {
-        long deadline = System.nanoTime() + intervalMs * 1_000_000L;
+        long deadline = clock.nanos() + intervalMs * 1_000_000L;
         for (long left = intervalMs; !stopping && left > 0;
-            left = (deadline - System.nanoTime()) / 1_000_000L) {
+            left = (deadline - clock.nanos()) / 1_000_000L) {
           waitOn(left);
         }
         if (stopping) {
@@ -171,7 +175,7 @@ final class WalSyncer {
 
   /** Syncs; then completes {@code waiters}. Returns false (and fails everyone) on failure. */
   private boolean syncOnce(long covered, List<CompletableFuture<Void>> waiters) {
-    long start = System.nanoTime();
+    long start = clock.nanos();
     try {
       action.sync();
     } catch (Exception e) {
@@ -181,7 +185,7 @@ final class WalSyncer {
     synchronized (lock) {
       syncedThrough = Math.max(syncedThrough, covered);
       syncs++;
-      syncNanosTotal += System.nanoTime() - start;
+      syncNanosTotal += clock.nanos() - start;
       batchMax = Math.max(batchMax, waiters.size());
     }
     for (CompletableFuture<Void> w : waiters) {

@@ -23,6 +23,8 @@ import ringkv.node.inprocess.InProcessCluster.NodeSetup;
 import ringkv.node.peer.MembershipMessages.PrepareRequest;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.node.peer.PeerRoute;
+import ringkv.node.time.Clock;
+import ringkv.node.time.FakeClock;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.Layout;
 import ringkv.ring.NodeAddress;
@@ -174,7 +176,7 @@ class PeerAuthenticationTest {
   @Test
   void aNodeWhoseClockIsFiveMinutesAheadKeepsWorking() {
     try (InProcessCluster c = new InProcessCluster(3, SECURED, i -> i == 2
-        ? new NodeSetup(Map.of(), () -> System.currentTimeMillis() + 300_000)
+        ? new NodeSetup(Map.of(), FakeClock.systemShiftedBy(300_000))
         : NodeSetup.PLAIN)) {
       writeAndReadEverywhere(c, "skew", 15);
       // A write through the fast node, then one through another node carrying its metadata.
@@ -200,7 +202,7 @@ class PeerAuthenticationTest {
     Map<String, String> phaseTwo = Map.of("CLUSTER_SECRET", fresh, "CLUSTER_SECRET_PREVIOUS", old);
     Map<String, String> env = new HashMap<>(Map.of("SHARD_COUNT", "1"));
     try (InProcessCluster c = new InProcessCluster(3, env,
-        i -> new NodeSetup(i == 1 ? phaseTwo : phaseOne, () -> System.currentTimeMillis()))) {
+        i -> new NodeSetup(i == 1 ? phaseTwo : phaseOne, Clock.SYSTEM))) {
       writeAndReadEverywhere(c, "r", 12);
     }
   }

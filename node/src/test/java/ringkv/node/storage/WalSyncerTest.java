@@ -16,15 +16,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import ringkv.node.time.Clock;
+import ringkv.node.time.FakeClock;
 
 /*
  * Goal: the group commit rule of WalSyncer. In sync mode an acknowledgement completes only after
  * a sync that started after its write; writes that arrive while a sync runs share the next one
  * (one sync per batch, not per write); nothing unsynced means no wait and no sync; a failed sync
  * fails the waiting and every later acknowledgement. Periodic mode syncs in the background and
- * answers at once; os mode never syncs.
+ * answers at once; os mode never syncs. Time is the injected clock's: periodic syncs are paced
+ * by it and each sync is timed on it.
  * Method: a fake sync action that records, when it starts, how many writes had been noted, and
- * that a test can hold (a latch) to pile up writes behind a running sync.
+ * that a test can hold (a latch) to pile up writes behind a running sync; for time, a FakeClock
+ * that only the test (or the fake sync) moves.
  */
 class WalSyncerTest {
   private final List<WalSyncer> started = new ArrayList<>();
@@ -33,17 +37,24 @@ class WalSyncerTest {
   private final AtomicLong noted = new AtomicLong();
   private volatile CountDownLatch hold = new CountDownLatch(0);
   private volatile Exception failWith;
+  /** Runs inside each sync (a test moves its fake clock here). */
+  private volatile Runnable duringSync = () -> { };
 
   private WalSyncer syncer(DurabilityMode mode, long intervalMs) {
+    return syncer(mode, intervalMs, Clock.SYSTEM);
+  }
+
+  private WalSyncer syncer(DurabilityMode mode, long intervalMs, Clock clock) {
     WalSyncer s = new WalSyncer(mode, intervalMs, () -> {
       syncStarts.add(noted.get());
+      duringSync.run();
       if (!hold.await(30, TimeUnit.SECONDS)) {
         throw new IllegalStateException("held for 30 s");
       }
       if (failWith != null) {
         throw failWith;
       }
-    }, "test");
+    }, "test", clock);
     started.add(s);
     return s;
   }
@@ -147,5 +158,39 @@ class WalSyncerTest {
     write(s);
     s.requestSync();
     await().atMost(Duration.ofSeconds(10)).until(() -> s.stats().syncedThrough() == 1);
+  }
+
+  @Test
+  void eachSyncIsTimedOnTheInjectedClock() throws Exception {
+    FakeClock clock = new FakeClock(0);
+    duringSync = () -> clock.advanceNanos(7_000_000); // every sync takes 7 ms on the clock
+    WalSyncer s = syncer(DurabilityMode.SYNC, 1000, clock);
+    for (int i = 0; i < 3; i++) {
+      write(s);
+      s.whenDurable().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    assertEquals(3, s.stats().syncs());
+    assertEquals(21_000, s.stats().syncMicrosTotal(), "3 syncs of 7 ms, on the fake clock");
+  }
+
+  @Test
+  void periodicSyncsArePacedByTheInjectedClock() {
+    FakeClock clock = new FakeClock(0);
+    WalSyncer s = syncer(DurabilityMode.PERIODIC, 20, clock);
+    write(s);
+    // The interval is 20 ms of the clock, which stands still: no sync however long we wait.
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
+        .until(() -> s.stats().syncs() == 0);
+    clock.advanceMs(19);
+    await().during(Duration.ofMillis(150)).atMost(Duration.ofSeconds(5))
+        .until(() -> s.stats().syncs() == 0);
+    clock.advanceMs(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> s.stats().syncedThrough() == 1);
+    write(s);
+    await().during(Duration.ofMillis(150)).atMost(Duration.ofSeconds(5))
+        .until(() -> s.stats().syncedThrough() == 1);
+    clock.advanceMs(20);
+    await().atMost(Duration.ofSeconds(10)).until(() -> s.stats().syncedThrough() == 2);
+    assertEquals(2, s.stats().syncs());
   }
 }
