@@ -114,6 +114,7 @@ public final class NodeMetrics implements AutoCloseable {
   private final Timer roundsFailed;
   private final Counter keysPulled;
   private final Counter keysPushed;
+  private final Counter valueConflicts;
   private final Counter changesCoordinated;
   private final Counter changesCoordinatedAborted;
   private final Counter changesCommitted;
@@ -197,6 +198,10 @@ public final class NodeMetrics implements AutoCloseable {
     roundsFailed = round("failed");
     keysPulled = repaired("pulled");
     keysPushed = repaired("pushed");
+    valueConflicts = Counter.builder("ringkv.anti.entropy.value.conflicts")
+        .description("Keys anti-entropy found held at one version with different bytes by this "
+            + "node and a peer (each repaired to the copy with the higher checksum)")
+        .register(registry);
     changesCoordinated = viewChanges("coordinator", "committed");
     changesCoordinatedAborted = viewChanges("coordinator", "aborted");
     changesCommitted = viewChanges("participant", "committed");
@@ -268,6 +273,11 @@ public final class NodeMetrics implements AutoCloseable {
     (completed ? roundsCompleted : roundsFailed).record(nanos, TimeUnit.NANOSECONDS);
     keysPushed.increment(pushed);
     keysPulled.increment(pulled);
+  }
+
+  /** Anti-entropy found {@code keys} keys held at one version with different bytes. */
+  public void antiEntropyValueConflicts(int keys) {
+    valueConflicts.increment(keys);
   }
 
   /** A view change this node coordinated ended. */
