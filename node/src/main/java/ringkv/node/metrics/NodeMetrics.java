@@ -247,6 +247,15 @@ public final class NodeMetrics implements AutoCloseable {
   }
 
   /** Registers the gauge of requests in flight (read from {@code inFlight} when scraped). */
+  /** Keys quarantined here that no replica could give back ({@code LostKeys}). */
+  public void watchLostKeys(IntSupplier lost) {
+    Gauge.builder("ringkv.store.keys.lost", lost, IntSupplier::getAsInt)
+        .strongReference(true)
+        .description("Keys whose stored record here is damaged and that no replica of their "
+            + "shard could give back; reads of them here answer 500 \"Key is lost\"")
+        .register(registry);
+  }
+
   public void watchInFlight(IntSupplier inFlight) {
     Gauge.builder("ringkv.http.requests.in.flight", inFlight, IntSupplier::getAsInt)
         .strongReference(true)
