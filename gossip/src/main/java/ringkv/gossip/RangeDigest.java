@@ -18,10 +18,10 @@ import ringkv.ring.KeyHash;
  * pair in it: the entry's {@link Entry#checksum} (which covers its key, version, tombstone flag
  * and value bytes, so two copies of one version with different bytes differ too) in a round
  * between nodes of this release, {@link #pairHash} (key and version only) in a round with a
- * peer of an earlier release. A sum does not depend on the order in which entries are added, so a replica can
- * digest its store in any order (or page by page while it changes), and an equal set of pairs
- * always gives an equal digest; a different version of one key changes its leaf's digest except
- * with probability 2^-64. Tombstones count like values: their versions are pairs too.
+ * peer of an earlier release. A sum does not depend on the order in which entries are added,
+ * so a replica can digest its store in any order (or page by page while it changes), and an
+ * equal set of pairs always gives an equal digest; a different version (or, with checksums,
+ * other bytes) of one key changes its leaf's digest except with probability 2^-64. Tombstones count like values: their versions are pairs too.
  *
  * <p>Why token-prefix leaves and one level: the leaves are the same on every replica (they depend
  * only on the key), are balanced whatever the keys look like (murmur3 is uniform, key strings
