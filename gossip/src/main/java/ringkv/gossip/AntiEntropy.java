@@ -117,7 +117,7 @@ public final class AntiEntropy {
   public DigestScan digestFor(Scope scope, long nowMs) {
     long horizon = AntiEntropyPolicy.horizon(settled.horizon(nowMs), scope.horizon());
     return new DigestScan(scope.shard(), scope.epoch(), RepairScope.upTo(horizon),
-        limits.scanPageEntries());
+        limits.scanPageEntries(), scope.checksums());
   }
 
   /** A digest admitted by {@link #admitDigest} was answered or abandoned. */
@@ -143,7 +143,7 @@ public final class AntiEntropy {
     RepairScope repair = new RepairScope(scope.horizon(), leaves);
     List<Entry> page = store.scan(after, limit);
     return new VersionsPage(
-        AntiEntropyRound.versionsOf(page, scope.shard(), repair, shardOf),
+        AntiEntropyRound.versionsOf(page, scope.shard(), repair, shardOf, scope.checksums()),
         page.size() < limit ? null : page.get(page.size() - 1).key());
   }
 
@@ -156,11 +156,13 @@ public final class AntiEntropy {
     private final long epoch;
     private final RepairScope scope;
     private final int pageEntries;
+    private final boolean checksums;
     private final RangeDigest digest = new RangeDigest();
     private String after;
     private boolean complete;
 
-    DigestScan(int shard, long epoch, RepairScope scope, int pageEntries) {
+    DigestScan(int shard, long epoch, RepairScope scope, int pageEntries, boolean checksums) {
+      this.checksums = checksums;
       this.shard = shard;
       this.epoch = epoch;
       this.scope = scope;
@@ -178,8 +180,7 @@ public final class AntiEntropy {
         return true;
       }
       List<Entry> page = store.scan(after, pageEntries);
-      AntiEntropyRound.versionsOf(page, shard, scope, shardOf)
-          .forEach(kv -> digest.add(kv.key(), kv.version()));
+      AntiEntropyRound.versionsOf(page, shard, scope, shardOf, checksums).forEach(digest::add);
       complete = page.size() < pageEntries;
       after = complete ? after : page.get(page.size() - 1).key();
       return complete;
@@ -190,7 +191,7 @@ public final class AntiEntropy {
       if (!complete) {
         throw new IllegalStateException("digest not complete");
       }
-      return new DigestReply(digest, scope.horizon());
+      return new DigestReply(digest, scope.horizon(), checksums);
     }
   }
 

@@ -21,7 +21,8 @@ import java.util.function.ToIntFunction;
  *       {@link RangeDigest}; {@link #onDigest} takes the answer.
  *   <li>{@link Yield}: this side digests its own store, one page per call, at that horizon.
  *       Equal digests end the round; else the scope narrows to the differing leaves.
- *   <li>Both streams of (key, version) pairs of those leaves are merged ({@link VersionMerge}):
+ *   <li>Both streams of (key, version, checksum) triples of those leaves are merged
+ *       ({@link VersionMerge}):
  *       this side's page by page ({@link Yield}), the peer's by {@link AskVersions} /
  *       {@link #onVersions}.
  *   <li>Keys the peer holds newer (or alone) are pulled ({@link Pull} / {@link #onPulled}: the
@@ -29,6 +30,13 @@ import java.util.function.ToIntFunction;
  *       with {@code fromQueue}); keys this side holds newer are pushed ({@link Push} /
  *       {@link #onPushed}; the peer applies them the same way).
  * </ol>
+ *
+ * <p><b>Values, not only versions.</b> A round compares each entry's {@link Entry#checksum}
+ * (in the digest and in the pairs), so two replicas holding one version of a key with different
+ * bytes are found; the copy with the higher checksum is sent to the other side, which takes it
+ * ({@link Entry#supersedes}), and the round lists the key ({@link #takeConflicts}) for the caller
+ * to report. A peer of an earlier release answers a digest without {@link DigestReply#checksums}:
+ * the round then falls back to versions only (its requests say so, {@link Scope#checksums}).
  *
  * <p>A round fails ({@link #fail}) on any I/O failure, and by itself when the caller reports
  * that the node is no longer quiet or its epoch moved. Only the shard's own keys count.
@@ -53,16 +61,33 @@ public final class AntiEntropyRound {
     }
   }
 
-  /** What a round's requests carry: who asks, for which shard, at which epoch and horizon. */
-  public record Scope(String from, int shard, long epoch, long horizon) {
+  /**
+   * What a round's requests carry: who asks, for which shard, at which epoch and horizon, and
+   * whether entries are compared with their checksums (false: versions only, as a node of an
+   * earlier release asks).
+   */
+  public record Scope(String from, int shard, long epoch, long horizon, boolean checksums) {
     public Scope {
       Objects.requireNonNull(from, "from");
       checkArgument(horizon >= 0, "horizon must be >= 0");
     }
+
+    /** A request of a node of an earlier release: versions only. */
+    public Scope(String from, int shard, long epoch, long horizon) {
+      this(from, shard, epoch, horizon, false);
+    }
   }
 
-  /** The answer to {@link AskDigest}: the peer's digest and the horizon it used. */
-  public record DigestReply(RangeDigest digest, long horizon) {}
+  /**
+   * The answer to {@link AskDigest}: the peer's digest, the horizon it used, and whether the
+   * digest covers checksums (false from a node of an earlier release).
+   */
+  public record DigestReply(RangeDigest digest, long horizon, boolean checksums) {
+    /** A digest of versions only (a node of an earlier release). */
+    public DigestReply(RangeDigest digest, long horizon) {
+      this(digest, horizon, false);
+    }
+  }
 
   /** The answer to {@link AskVersions}: pairs in key order; {@code last} null at the end. */
   public record VersionsPage(List<KeyVersion> versions, String last) {
@@ -118,6 +143,9 @@ public final class AntiEntropyRound {
   private final VersionMerge merge;
   private final long startMs;
   private final String self;
+  /** Whether entries are compared with their checksums; false once a peer's digest lacks them. */
+  private boolean checksums = true;
+  private List<VersionMerge.Conflict> conflicts = new ArrayList<>();
   private RepairScope scope;
   private State state = State.ASK_DIGEST;
   private RangeDigest theirs;
@@ -167,7 +195,7 @@ public final class AntiEntropyRound {
 
   /** The scope of this round's requests. */
   public Scope header() {
-    return new Scope(self, shard, epoch, scope.horizon());
+    return new Scope(self, shard, epoch, scope.horizon(), checksums);
   }
 
   /**
@@ -211,6 +239,7 @@ public final class AntiEntropyRound {
     }
     checkArgument(reply.horizon() >= 0, "horizon must be >= 0");
     scope = RepairScope.upTo(AntiEntropyPolicy.horizon(scope.horizon(), reply.horizon()));
+    checksums = checksums && reply.checksums();
     theirs = reply.digest();
     mine = new RangeDigest();
     state = State.DIGEST_MINE;
@@ -218,7 +247,7 @@ public final class AntiEntropyRound {
 
   private Action digestPage(Store store, ToIntFunction<String> shardOf) {
     List<Entry> page = store.scan(mineAfter, limits.scanPageEntries());
-    versionsOf(page, shard, scope, shardOf).forEach(kv -> mine.add(kv.key(), kv.version()));
+    versionsOf(page, shard, scope, shardOf, checksums).forEach(mine::add);
     if (page.size() >= limits.scanPageEntries()) {
       mineAfter = page.get(page.size() - 1).key();
       return YIELD;
@@ -241,7 +270,7 @@ public final class AntiEntropyRound {
       case MINE -> {
         List<Entry> page = store.scan(mineAfter, limits.scanPageEntries());
         boolean exhausted = page.size() < limits.scanPageEntries();
-        merge.addMine(versionsOf(page, shard, scope, shardOf), exhausted);
+        merge.addMine(versionsOf(page, shard, scope, shardOf, checksums), exhausted);
         mineAfter = page.isEmpty() ? mineAfter : page.get(page.size() - 1).key();
         return YIELD;
       }
@@ -255,6 +284,7 @@ public final class AntiEntropyRound {
         pullIndex = 0;
         push = merge.takePush();
         pushIndex = 0;
+        conflicts.addAll(merge.takeConflicts());
         state = State.PULL;
         return pullStep();
       }
@@ -274,6 +304,8 @@ public final class AntiEntropyRound {
     for (KeyVersion kv : page.versions()) {
       checkArgument(scope.includes(kv.key(), kv.version()),
           "%s answered %s outside the round's scope", peer, kv);
+      checkArgument(kv.checksum().isPresent() == checksums,
+          "%s answered %s %s a checksum", peer, kv, checksums ? "without" : "with");
     }
     merge.addTheirs(page.versions(), exhausted);
     if (!exhausted) {
@@ -353,6 +385,22 @@ public final class AntiEntropyRound {
     return done;
   }
 
+  /**
+   * The keys this round found held at one version with different bytes on the two sides, since
+   * the last call (each is repaired: the copy with the higher checksum is sent to the other
+   * side); empties the list. At most two repair batches' worth accumulate between calls.
+   */
+  public List<VersionMerge.Conflict> takeConflicts() {
+    List<VersionMerge.Conflict> out = conflicts;
+    conflicts = new ArrayList<>();
+    return out;
+  }
+
+  /** Whether this round compares checksums (false with a peer of an earlier release). */
+  public boolean checksums() {
+    return checksums;
+  }
+
   /** Whether the round is over. */
   public boolean isDone() {
     return state == State.DONE;
@@ -367,13 +415,16 @@ public final class AntiEntropyRound {
     return true;
   }
 
-  /** This replica's pairs of {@code shard} in {@code scope}, from one page of its store. */
+  /**
+   * This replica's pairs of {@code shard} in {@code scope}, from one page of its store, with
+   * their checksums if {@code checksums}.
+   */
   public static List<KeyVersion> versionsOf(List<Entry> page, int shard, RepairScope scope,
-      ToIntFunction<String> shardOf) {
+      ToIntFunction<String> shardOf, boolean checksums) {
     List<KeyVersion> out = new ArrayList<>();
     for (Entry e : page) {
       if (scope.includes(e) && shardOf.applyAsInt(e.key()) == shard) {
-        out.add(KeyVersion.of(e));
+        out.add(KeyVersion.of(e, checksums));
       }
     }
     return out;

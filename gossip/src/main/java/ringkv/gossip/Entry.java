@@ -3,6 +3,8 @@ package ringkv.gossip;
 import static com.google.common.base.Preconditions.checkArgument;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import com.google.common.hash.Hasher;
+import com.google.common.hash.Hashing;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -109,9 +111,46 @@ public final class Entry {
     return 64 + 2L * key.length() + (value == null ? 0 : value.length) + deps;
   }
 
-  /** Last-writer-wins: does this entry replace {@code other} (which may be null)? */
+  /**
+   * A 64-bit murmur3 hash of what this write says: its key, version, whether it is a tombstone,
+   * and its value's bytes (not its dependencies, which only tell what its author had seen).
+   * Two replicas holding one version of a key hold equal checksums unless one copy's bytes were
+   * altered while its version was kept (a bug, or damage the store's own check missed):
+   * anti-entropy compares these ({@link KeyVersion#checksum}, {@link RangeDigest}).
+   */
+  public long checksum() {
+    Hasher h = Hashing.murmur3_128().newHasher()
+        .putInt(key.length()).putString(key, UTF_8)
+        .putLong(counter)
+        .putInt(node.length()).putString(node, UTF_8)
+        .putBoolean(value == null);
+    if (value != null) {
+      h.putInt(value.length).putBytes(value);
+    }
+    return h.hash().asLong();
+  }
+
+  /**
+   * Last-writer-wins: does this entry replace {@code other} (which may be null)? The order is
+   * total: at one version (which an honest cluster never writes twice with different bytes),
+   * the copy with the higher {@link #checksum} (unsigned) wins, so replicas that disagree on a
+   * version's bytes all converge on the same copy whichever way the copies travel.
+   */
   public boolean supersedes(Entry other) {
-    return other == null || version().isNewerThan(other.version());
+    if (other == null) {
+      return true;
+    }
+    int order = version().compareTo(other.version());
+    return order > 0 || order == 0 && !Arrays.equals(value, other.value)
+        && Long.compareUnsigned(checksum(), other.checksum()) > 0;
+  }
+
+  /**
+   * Whether {@code mine} (this replica's checksum of a version) gives way to {@code theirs} (a
+   * peer's of the same version): the one tie-break of {@link #supersedes}, for checksums alone.
+   */
+  public static boolean checksumLoses(long mine, long theirs) {
+    return Long.compareUnsigned(mine, theirs) < 0;
   }
 
   @Override

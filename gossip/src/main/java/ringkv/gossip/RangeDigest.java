@@ -15,10 +15,13 @@ import ringkv.ring.KeyHash;
  * the (key, version) pairs of those leaves (see {@link VersionMerge}).
  *
  * <p>A leaf's digest is the sum, modulo 2^64, of a 64-bit murmur3 hash of every (key, version)
- * pair in it. A sum does not depend on the order in which entries are added, so a replica can
- * digest its store in any order (or page by page while it changes), and an equal set of pairs
- * always gives an equal digest; a different version of one key changes its leaf's digest except
- * with probability 2^-64. Tombstones count like values: their versions are pairs too.
+ * pair in it: the entry's {@link Entry#checksum} (which covers its key, version, tombstone flag
+ * and value bytes, so two copies of one version with different bytes differ too) in a round
+ * between nodes of this release, {@link #pairHash} (key and version only) in a round with a
+ * peer of an earlier release. A sum does not depend on the order in which entries are added,
+ * so a replica can digest its store in any order (or page by page while it changes), and an
+ * equal set of pairs always gives an equal digest; a different version (or, with checksums,
+ * other bytes) of one key changes its leaf's digest except with probability 2^-64. Tombstones count like values: their versions are pairs too.
  *
  * <p>Why token-prefix leaves and one level: the leaves are the same on every replica (they depend
  * only on the key), are balanced whatever the keys look like (murmur3 is uniform, key strings
@@ -72,6 +75,13 @@ public final class RangeDigest {
     entries++;
   }
 
+  /** Adds {@code kv}: its checksum if it carries one, else its (key, version) pair. */
+  public void add(KeyVersion kv) {
+    leaves[leafOf(kv.key())] += kv.checksum().orElse(pairHash(kv.key(), kv.version()));
+    entries++;
+  }
+
+  /** Adds {@code e}'s (key, version) pair, without its value (see {@link #add(KeyVersion)}). */
   public void add(Entry e) {
     add(e.key(), e.version());
   }

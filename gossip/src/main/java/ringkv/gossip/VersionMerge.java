@@ -12,7 +12,12 @@ import java.util.List;
  * {@link KeyVersion}s over the same {@link RepairScope}, this replica's ("mine") and a peer's
  * ("theirs"), deciding for every key where they differ which side must send its entry. A key only
  * one side holds, or holds at the higher version, is pushed (mine) or pulled (theirs); a key both
- * hold at the same version is skipped. Tombstones are versions like any other.
+ * hold at the same version is skipped, unless both pairs carry a checksum ({@link
+ * KeyVersion#checksum}) and these differ: the two copies of that version hold different bytes,
+ * which an honest cluster never writes. Such a key is a {@link Conflict}: the copy with the
+ * higher checksum is sent to the other side (the tie-break of {@link Entry#supersedes}, so every
+ * replica ends up with the same copy), and the conflict is listed ({@link #takeConflicts}) for
+ * the caller to report. Tombstones are versions like any other.
  *
  * <p>Bounded memory: the streams arrive in pages ({@link #addMine}, {@link #addTheirs}), each in
  * {@link KeyOrder} and after the previous page of its stream; {@link #advance} consumes them as
@@ -37,6 +42,14 @@ public final class VersionMerge {
     DONE
   }
 
+  /**
+   * One key both replicas hold at {@code version} with different bytes; {@code mine} and
+   * {@code theirs} are the two copies' checksums, and {@code theirsWins} says which one both
+   * replicas keep.
+   */
+  public record Conflict(String key, Version version, long mine, long theirs,
+      boolean theirsWins) {}
+
   private final int batchKeysMax;
   private final ArrayDeque<KeyVersion> mine = new ArrayDeque<>();
   private final ArrayDeque<KeyVersion> theirs = new ArrayDeque<>();
@@ -46,6 +59,7 @@ public final class VersionMerge {
   private String theirsLast;
   private List<String> pull = new ArrayList<>();
   private List<String> push = new ArrayList<>();
+  private List<Conflict> conflicts = new ArrayList<>();
   private long pulled;
   private long pushed;
 
@@ -104,6 +118,13 @@ public final class VersionMerge {
         mine.pollFirst();
         theirs.pollFirst();
         int newer = m.version().compareTo(t.version());
+        if (m.conflictsWith(t)) {
+          long mine = m.checksum().getAsLong();
+          long their = t.checksum().getAsLong();
+          boolean theirsWins = Entry.checksumLoses(mine, their);
+          conflicts.add(new Conflict(m.key(), m.version(), mine, their, theirsWins));
+          newer = theirsWins ? -1 : 1;
+        }
         if (newer > 0) {
           push.add(m.key());
         } else if (newer < 0) {
@@ -126,6 +147,16 @@ public final class VersionMerge {
     List<String> out = push;
     pushed += out.size();
     push = new ArrayList<>();
+    return out;
+  }
+
+  /**
+   * The keys found held at one version with different bytes since the last call (each also in
+   * {@link #takePull} or {@link #takePush}); empties the list.
+   */
+  public List<Conflict> takeConflicts() {
+    List<Conflict> out = conflicts;
+    conflicts = new ArrayList<>();
     return out;
   }
 

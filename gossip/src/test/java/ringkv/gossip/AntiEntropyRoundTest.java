@@ -28,6 +28,9 @@ import ringkv.gossip.AntiEntropyRound.Yield;
  * leaves writes above the horizon and other shards' keys alone, ends at once on equal digests,
  * fails when the node's epoch moves or the peer serves nothing, ignores answers after a failure,
  * and answers peers by AntiEntropyPolicy's rules (who gives way, epoch, membership, bounds).
+ * Values, not only versions: two replicas holding one version of a key with different bytes
+ * both end with the copy of the higher checksum, and the round lists the key; with a peer of an
+ * earlier release (its digest says nothing of checksums) the round compares versions only.
  * Method: two MemoryStores and a loop that pumps next() and plays the responder in memory, over
  * seeded random divergences, checked against the expected merged store; table cases for the rest.
  */
@@ -43,12 +46,22 @@ class AntiEntropyRoundTest {
 
   /** Runs one round of {@code mine} against {@code theirs}; returns how it ended. */
   private static Done run(Store mine, Store theirs, long horizon, ToIntFunction<String> shardOf) {
+    return run(mine, theirs, horizon, shardOf, false, new ArrayList<>());
+  }
+
+  /**
+   * As above; {@code earlierRelease}: the responder ignores the request's checksums flag, as a
+   * node of an earlier release does. The round's value conflicts go to {@code conflicts}.
+   */
+  private static Done run(Store mine, Store theirs, long horizon, ToIntFunction<String> shardOf,
+      boolean earlierRelease, List<VersionMerge.Conflict> conflicts) {
     AntiEntropy initiator = new AntiEntropy("a", 100, 10, TINY);
     AntiEntropy responder = new AntiEntropy("b", 100, 10, TINY);
     AntiEntropyRound round = initiator.start(0, 1, MEMBERS, m -> true, true, 0).orElseThrow();
     responder.sample(0, horizon);
     for (int steps = 0; steps < 100_000; steps++) {
       Action a = round.next(mine, shardOf, true, 1);
+      conflicts.addAll(round.takeConflicts());
       if (a instanceof Done d) {
         initiator.finished(round);
         return d;
@@ -56,20 +69,20 @@ class AntiEntropyRoundTest {
       if (a instanceof AskDigest ask) {
         assertTrue(responder.admitDigest(ask.scope(), ask.leafBits(), true, 1, MEMBERS, 20)
             .isEmpty());
-        AntiEntropy.DigestScan scan = responder.digestFor(ask.scope(), 20);
+        AntiEntropy.DigestScan scan = responder.digestFor(old(ask.scope(), earlierRelease), 20);
         while (!scan.scanPage(theirs, shardOf)) {
           continue;
         }
         responder.digestDone();
         round.onDigest(scan.reply());
       } else if (a instanceof AskVersions ask) {
-        round.onVersions(AntiEntropy.versions(theirs, ask.scope(), ask.leaves(), ask.after(),
-            ask.limit(), shardOf));
+        round.onVersions(AntiEntropy.versions(theirs, old(ask.scope(), earlierRelease),
+            ask.leaves(), ask.after(), ask.limit(), shardOf));
       } else if (a instanceof Pull pull) {
         int fresh = 0;
         for (String k : pull.keys().subList(0, Math.min(1, pull.keys().size()))) {
           Entry e = theirs.get(k);
-          if (e != null && e.version().isNewerThan(held(mine, k))) {
+          if (e != null && e.supersedes(mine.get(k))) {
             mine.put(e);
             fresh++;
           }
@@ -78,7 +91,7 @@ class AntiEntropyRoundTest {
       } else if (a instanceof Push push) {
         int applied = 0;
         for (Entry e : push.entries()) {
-          if (e.version().isNewerThan(held(theirs, e.key()))) {
+          if (e.supersedes(theirs.get(e.key()))) {
             theirs.put(e);
             applied++;
           }
@@ -89,6 +102,11 @@ class AntiEntropyRoundTest {
       }
     }
     throw new AssertionError("the round did not end");
+  }
+
+  private static AntiEntropyRound.Scope old(AntiEntropyRound.Scope s, boolean earlierRelease) {
+    return earlierRelease ? new AntiEntropyRound.Scope(s.from(), s.shard(), s.epoch(),
+        s.horizon()) : s;
   }
 
   private static Version held(Store s, String key) {
@@ -133,6 +151,75 @@ class AntiEntropyRoundTest {
       Done again = run(mine, theirs, 1_000, ONE_SHARD);
       assertEquals(0, again.leaves(), "equal stores end at the digest");
     }
+  }
+
+  @Test
+  void bytesThatDifferAtOneVersionConvergeOnTheHigherChecksum() {
+    for (int seed = 0; seed < 50; seed++) {
+      Random random = new Random(seed);
+      MemoryStore mine = new MemoryStore();
+      MemoryStore theirs = new MemoryStore();
+      List<Entry> expected = new ArrayList<>();
+      List<String> altered = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        String key = "k" + i;
+        Version v = new Version(1 + random.nextInt(50), "a");
+        Entry honest = Entry.value(key, "\"" + key + "\"", v, CausalContext.EMPTY);
+        Entry other = random.nextInt(4) == 0 ? Entry.tombstone(key, v, CausalContext.EMPTY)
+            : Entry.value(key, "\"" + key + "-altered\"", v, CausalContext.EMPTY);
+        boolean alter = random.nextBoolean();
+        mine.put(honest);
+        theirs.put(alter && random.nextBoolean() ? other : honest);
+        if (alter && honest.equals(theirs.get(key))) {
+          mine.put(other);
+        }
+        if (alter) {
+          altered.add(key);
+        }
+        expected.add(alter && other.supersedes(honest) ? other : honest);
+      }
+      List<VersionMerge.Conflict> conflicts = new ArrayList<>();
+      Done done = run(mine, theirs, 1_000, ONE_SHARD, false, conflicts);
+      assertTrue(done.completed(), done.toString());
+      for (Entry e : expected) {
+        assertEquals(e, mine.get(e.key()), "seed " + seed + " mine " + e.key());
+        assertEquals(e, theirs.get(e.key()), "seed " + seed + " theirs " + e.key());
+      }
+      assertEquals(altered.stream().sorted(KeyOrder::compare).toList(),
+          conflicts.stream().map(VersionMerge.Conflict::key).toList(),
+          "seed " + seed + ": every altered key is reported, once");
+      for (VersionMerge.Conflict c : conflicts) {
+        Entry kept = mine.get(c.key());
+        assertEquals(kept.checksum(), c.theirsWins() ? c.theirs() : c.mine(), c.toString());
+      }
+      assertEquals(altered.size(), done.sent() + done.received(), "seed " + seed);
+      Done again = run(mine, theirs, 1_000, ONE_SHARD);
+      assertEquals(0, again.leaves(), "converged stores end at the digest");
+    }
+  }
+
+  @Test
+  void aPeerOfAnEarlierReleaseComparesVersionsOnly() {
+    MemoryStore mine = new MemoryStore();
+    MemoryStore theirs = new MemoryStore();
+    Version v = new Version(3, "a");
+    Entry honest = Entry.value("same", "1", v, CausalContext.EMPTY);
+    Entry altered = Entry.value("same", "2", v, CausalContext.EMPTY);
+    mine.put(honest);
+    theirs.put(altered);
+    mine.put(value("newer", 7, "a"));
+    theirs.put(value("newer", 5, "a"));
+    List<VersionMerge.Conflict> conflicts = new ArrayList<>();
+    Done done = run(mine, theirs, 1_000, ONE_SHARD, true, conflicts);
+    assertTrue(done.completed(), done.toString());
+    assertEquals(new Version(7, "a"), held(theirs, "newer"), "versions are still reconciled");
+    assertEquals(honest, mine.get("same"), "not compared with an earlier release");
+    assertEquals(altered, theirs.get("same"));
+    assertTrue(conflicts.isEmpty());
+    Done between = run(mine, theirs, 1_000, ONE_SHARD, false, conflicts);
+    assertTrue(between.completed());
+    assertEquals(mine.get("same"), theirs.get("same"), "compared once both are upgraded");
+    assertEquals(1, conflicts.size());
   }
 
   @Test

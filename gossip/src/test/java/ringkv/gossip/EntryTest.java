@@ -102,6 +102,35 @@ class EntryTest {
   }
 
   @Test
+  public void checksumCoversKeyVersionTombstoneAndValueButNotDeps() {
+    long honest = Entry.value("k", "1", V, DEPS).checksum();
+    assertEquals(honest, Entry.value("k", "1", V, CausalContext.EMPTY).checksum());
+    assertNotEquals(honest, Entry.value("k", "2", V, DEPS).checksum());
+    assertNotEquals(honest, Entry.value("k2", "1", V, DEPS).checksum());
+    assertNotEquals(honest, Entry.value("k", "1", new Version(7, "n2"), DEPS).checksum());
+    assertNotEquals(honest, Entry.tombstone("k", V, DEPS).checksum());
+    assertNotEquals(Entry.tombstone("k", V, DEPS).checksum(),
+        Entry.value("k", "", V, DEPS).checksum());
+  }
+
+  @Test
+  public void atOneVersionTheHigherChecksumSupersedesSoTheOrderIsTotal() {
+    for (int i = 0; i < 200; i++) {
+      Entry a = Entry.value("k", "\"a" + i + "\"", V, DEPS);
+      Entry b = i % 7 == 0 ? Entry.tombstone("k", V, DEPS)
+          : Entry.value("k", "\"b" + i + "\"", V, DEPS);
+      assertTrue(a.supersedes(b) != b.supersedes(a), "exactly one of two copies wins: " + i);
+      assertEquals(Long.compareUnsigned(a.checksum(), b.checksum()) > 0, a.supersedes(b));
+      assertEquals(Entry.checksumLoses(b.checksum(), a.checksum()), a.supersedes(b));
+    }
+    Entry same = Entry.value("k", "1", V, DEPS);
+    assertFalse(same.supersedes(Entry.value("k", "1", V, CausalContext.EMPTY)),
+        "equal bytes at one version: neither replaces the other");
+    Entry newerButSmaller = Entry.value("k", "1", new Version(8, "n1"), DEPS);
+    assertTrue(newerButSmaller.supersedes(same), "the version decides first");
+  }
+
+  @Test
   public void rejectsWhatTheRecordRejected() {
     assertThrows(IllegalArgumentException.class,
         () -> Entry.value("k", "1", Version.ZERO, CausalContext.EMPTY));

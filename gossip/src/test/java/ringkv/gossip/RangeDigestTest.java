@@ -91,6 +91,23 @@ class RangeDigestTest {
   }
 
   @Test
+  void withChecksumsOneVersionWithOtherBytesDiffers() {
+    Version v = new Version(7, "a");
+    RangeDigest honest = new RangeDigest();
+    honest.add(KeyVersion.of(Entry.value("k", "1", v, CausalContext.EMPTY)));
+    RangeDigest altered = new RangeDigest();
+    altered.add(KeyVersion.of(Entry.value("k", "2", v, CausalContext.EMPTY)));
+    BitSet expected = new BitSet();
+    expected.set(RangeDigest.leafOf("k"));
+    assertEquals(expected, honest.differingLeaves(altered));
+    RangeDigest versionsOnly = new RangeDigest();
+    versionsOnly.add(KeyVersion.of(Entry.value("k", "1", v, CausalContext.EMPTY), false));
+    RangeDigest alteredVersionsOnly = new RangeDigest();
+    alteredVersionsOnly.add(KeyVersion.of(Entry.value("k", "2", v, CausalContext.EMPTY), false));
+    assertEquals(versionsOnly, alteredVersionsOnly, "an earlier release's digest: versions");
+  }
+
+  @Test
   void leavesAreRoughlyBalanced() {
     int[] counts = new int[RangeDigest.LEAVES];
     int keys = 200_000;

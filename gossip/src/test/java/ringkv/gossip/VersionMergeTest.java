@@ -40,6 +40,29 @@ class VersionMergeTest {
     assertEquals(Need.DONE, merge.advance());
   }
 
+  private static KeyVersion kv(String key, long counter, long checksum) {
+    return new KeyVersion(key, new Version(counter, "n"), java.util.OptionalLong.of(checksum));
+  }
+
+  @Test
+  void sameVersionDifferentChecksumsIsAConflictTheHigherChecksumWins() {
+    VersionMerge merge = new VersionMerge(100);
+    merge.addMine(List.of(kv("a", 1, 5), kv("b", 2, -1), kv("c", 3, 9), kv("d", 4),
+        kv("e", 5, 7)), true);
+    merge.addTheirs(List.of(kv("a", 1, 6), kv("b", 2, 1), kv("c", 3, 9), kv("d", 4, 3),
+        kv("e", 6, 1)), true);
+    assertEquals(Need.DRAIN, merge.advance());
+    // a: 6 > 5, theirs wins; b: -1 is the highest unsigned, mine wins; c: equal; d: one side
+    // has no checksum (an earlier release): versions only; e: the version decides.
+    assertEquals(List.of("a", "e"), merge.takePull());
+    assertEquals(List.of("b"), merge.takePush());
+    assertEquals(List.of(new VersionMerge.Conflict("a", new Version(1, "n"), 5, 6, true),
+        new VersionMerge.Conflict("b", new Version(2, "n"), -1, 1, false)),
+        merge.takeConflicts());
+    assertEquals(List.of(), merge.takeConflicts());
+    assertEquals(Need.DONE, merge.advance());
+  }
+
   @Test
   void asksForPagesAndBoundsBatches() {
     VersionMerge merge = new VersionMerge(2);

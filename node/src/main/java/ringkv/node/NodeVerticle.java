@@ -178,6 +178,7 @@ public final class NodeVerticle extends VerticleBase {
     KeyValueFastPath fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router,
         config.bodyBytesMax(), admission, gate, metrics.http(), clock);
     metrics.watchInFlight(admission::inFlight);
+    metrics.watchLostKeys(kv.lostKeys()::count);
     new RingRoutes(kv, state, liveness, views, config).mount(router);
     new UiRoutes(kv, state, liveness, clock, config).mount(router);
     new AdminRoutes(state, liveness, views).mount(router);

@@ -40,8 +40,12 @@ import ringkv.tests.support.LoopDisk;
  * replays), the nodes restart on it, the replicas converge (equal key counts), and every
  * acknowledged key is read back. One node: the single node loses power. Two nodes, one shard:
  * the whole shard loses power, so no replica can give a lost write back.
- * Needs root and loop devices (skipped, with the reason, elsewhere). Not covered yet: a power
- * loss during a reshard.
+ * During a reshard (sync only): two nodes (one shard of two replicas, view-change dialect) hold
+ * the acknowledged keys; a view change adds two idle nodes as a second shard, so about half the
+ * keys move to the new nodes and their old owners drop them; at once after the change committed
+ * (its 200), every node loses power. The receivers synced what they received before the senders
+ * deleted it, so after the restart every acknowledged key is there, at its new owners.
+ * Needs root and loop devices (skipped, with the reason, elsewhere).
  */
 @Tag("power-loss")
 class PowerLossTest {
@@ -65,6 +69,45 @@ class PowerLossTest {
   @ValueSource(strings = {"sync", "periodic", "os"})
   void everyReplicaOfAShardLosesPower(String mode) throws Exception {
     powerLoss(mode, 2);
+  }
+
+  /** Keys written before the reshard whose power loss follows it. */
+  private static final int RESHARD_KEYS = 600;
+
+  @org.junit.jupiter.api.Test
+  void everyNodeLosesPowerRightAfterAReshard() throws Exception {
+    try (LoopDisk disk = LoopDisk.create(DISK_BYTES);
+        LocalCluster cluster = LocalCluster.builder("PowerLossTest-reshard").nodes(2)
+            .replFactor(2).idleNodes(2).dataDirs(disk.mountPoint()).env("DURABILITY", "sync")
+            .startTimeout(Duration.ofSeconds(120)).start()) {
+      Map<String, Long> acked = new ConcurrentHashMap<>();
+      for (int n = 0; n < RESHARD_KEYS; n++) {
+        String key = "r-" + n;
+        Http.Reply r = Http.send("PUT", cluster.node(n % 2), STORE + key,
+            "{\"value\":" + n + "}");
+        assertEquals(201, r.status(), key + ": " + r);
+        acked.put(key, System.nanoTime());
+      }
+      Http.Reply change = Kvs.viewChange(cluster.node(0), cluster.addresses(), 2);
+      assertEquals(200, change.status(), change.toString());
+      assertEquals(2, change.field("shards").size(), change.toString());
+      cutPower(cluster, disk); // right after the commit: the old owners dropped the moved keys
+      cluster.startAll();
+      await("every acknowledged key back").atMost(SETTLE).pollInterval(Duration.ofSeconds(1))
+          .untilAsserted(() -> assertEquals(Map.of(), lost(cluster, acked),
+              "acknowledged writes lost by a power loss right after a reshard"));
+      // What the old owners still hold: their drop of the moved keys is not synced before the
+      // change's answer, so the power loss can bring some of it back, and nothing drops it again
+      // after the restart (reads go to the new owners; GET /kvs/key-count counts them). Printed,
+      // not asserted: it is not a loss, and it belongs to the view-change code (see README).
+      long total = 0;
+      for (String node : cluster.addresses()) {
+        total += Kvs.keyCount(node).field("key-count").asLong();
+      }
+      System.out.printf("[power-loss] reshard 1->2 shards DURABILITY=sync acknowledged=%d "
+          + "lost=0 keys-held-over-all-nodes=%d (2 replicas each: %d)%n", acked.size(), total,
+          2L * acked.size());
+    }
   }
 
   private void powerLoss(String mode, int nodes) throws Exception {

@@ -68,6 +68,9 @@ public final class RingRoutes {
       body.put("epoch", c.epoch());
       body.put("hash-function", c.ring().hashFunction());
       body.put("vnodes-per-shard", c.ring().vnodesPerShard());
+      // This node's store: keys awaiting repair, and keys no replica could give back.
+      body.put("quarantined-keys", kv.core().replica().store().quarantinedCount());
+      body.put("lost-keys", kv.lostKeys().count());
       ArrayNode shards = body.putArray("shards");
       for (int i = 0; i < ids.size(); i++) {
         int id = ids.get(i);

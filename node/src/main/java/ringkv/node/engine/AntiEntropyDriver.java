@@ -23,6 +23,7 @@ import ringkv.gossip.AntiEntropyRound.Push;
 import ringkv.gossip.AntiEntropyRound.Yield;
 import ringkv.gossip.NodeStability;
 import ringkv.gossip.Replica;
+import ringkv.gossip.VersionMerge;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
 import ringkv.node.metrics.NodeMetrics;
@@ -150,12 +151,13 @@ public final class AntiEntropyDriver {
       LOG.error("event=anti-entropy-broken node={} round={}", state.self(), round, e);
       a = round.fail(e.toString());
     }
+    reportConflicts(round);
     NodeAddress peer = NodeAddress.parse(round.peer());
     if (a instanceof AskDigest ask) {
       ask(round, peer, PeerProtocol.DIGEST,
           new DigestRequest(scope(ask.scope()), ask.leafBits()),
           reply -> round.onDigest(new AntiEntropyRound.DigestReply(reply.digest(),
-              reply.horizon())));
+              reply.horizon(), reply.checksums())));
     } else if (a instanceof Yield) {
       context.runOnContext(v -> pump(round));
     } else if (a instanceof AskVersions ask) {
@@ -173,6 +175,25 @@ public final class AntiEntropyDriver {
       finished(round, done);
     } else {
       throw new IllegalStateException("unknown action " + a);
+    }
+  }
+
+  /**
+   * Logs, once per key and round, every key the round found held at one version with different
+   * bytes here and at its peer: an honest cluster never writes that, so it is a bug or damage
+   * the store's checksum did not catch. Both sides keep the copy with the higher checksum.
+   */
+  private void reportConflicts(AntiEntropyRound round) {
+    List<VersionMerge.Conflict> conflicts = round.takeConflicts();
+    if (conflicts.isEmpty()) {
+      return;
+    }
+    metrics.antiEntropyValueConflicts(conflicts.size());
+    for (VersionMerge.Conflict c : conflicts) {
+      LOG.warn("event=anti-entropy-value-conflict node={} peer={} key={} version={} "
+          + "checksum={} peer-checksum={} kept={}", state.self(), round.peer(), c.key(),
+          c.version(), Long.toHexString(c.mine()), Long.toHexString(c.theirs()),
+          c.theirsWins() ? "peer" : "mine");
     }
   }
 
@@ -196,7 +217,7 @@ public final class AntiEntropyDriver {
 
   /** The request header of a round of this node's. */
   private Scope scope(AntiEntropyRound.Scope s) {
-    return new Scope(state.self(), s.shard(), s.epoch(), s.horizon());
+    return new Scope(state.self(), s.shard(), s.epoch(), s.horizon(), s.checksums());
   }
 
   private void finished(AntiEntropyRound round, Done d) {
@@ -221,7 +242,8 @@ public final class AntiEntropyDriver {
   // ---------------------------------------------------------------- responder
 
   private static AntiEntropyRound.Scope scopeOf(Scope s) {
-    return new AntiEntropyRound.Scope(s.from().toString(), s.shard(), s.epoch(), s.horizon());
+    return new AntiEntropyRound.Scope(s.from().toString(), s.shard(), s.epoch(), s.horizon(),
+        s.checksums());
   }
 
   private static KvException refused(Refusal r) {
@@ -245,7 +267,7 @@ public final class AntiEntropyDriver {
     }
     Promise<AntiEntropyRound.DigestReply> done = Promise.promise();
     scanPage(ae.digestFor(s, now), done);
-    return done.future().map(d -> new DigestReply(d.digest(), d.horizon()))
+    return done.future().map(d -> new DigestReply(d.digest(), d.horizon(), d.checksums()))
         .andThen(ar -> ae.digestDone());
   }
 

@@ -68,6 +68,7 @@ public final class KvService {
   private final Context context;
   private final Map<Long, Promise<Void>> parked = new HashMap<>();
   private final TombstoneSweeper sweeper;
+  private final LostKeys lost;
 
   private final ReplicaAcks acks;
 
@@ -91,6 +92,12 @@ public final class KvService {
     this.counts = new KeyCounts(vertx, clock, state, core, liveness, peers, gossip,
         config.forwardTimeoutMs());
     this.sweeper = new TombstoneSweeper(vertx, state, core);
+    this.lost = new LostKeys(core.replica().store());
+  }
+
+  /** Keys quarantined here that no replica could give back ({@link QuarantineRepair}). */
+  public LostKeys lostKeys() {
+    return lost;
   }
 
   public void start() {
@@ -147,6 +154,13 @@ public final class KvService {
     // does a read that finds the damage itself (it read as absent).
     boolean mayRedirect = member && !fromCatchingUp && members.size() > 1
         && request.op() == KeyValueCore.Op.GET;
+    if (member && request.op() == KeyValueCore.Op.GET && lost.isLost(request.key())) {
+      // Not "absent": this replica held the key, its record is damaged, and no replica of the
+      // shard had a copy when asked. A new write replaces it.
+      return Future.failedFuture(new KvException(ErrorCode.KEY_LOST, "key " + request.key()
+          + " is lost: its stored record on " + state.self() + " is damaged and no replica of "
+          + "shard " + shard + " holds a copy; a new write of the key replaces it"));
+    }
     if (member && (!state.catchingUp() || fromCatchingUp)
         && !(mayRedirect && damaged(request.key()))) {
       Future<KvReply> local = executeLocal(request, shard);

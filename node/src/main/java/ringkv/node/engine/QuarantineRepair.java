@@ -3,7 +3,12 @@ package ringkv.node.engine;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import ringkv.gossip.Entry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.Store;
@@ -31,6 +36,11 @@ import ringkv.ring.NodeAddress;
  * Skipped while a view change is pending or the node is catching up. Keys of shards this node
  * does not serve are left alone (their owners have them).
  *
+ * <p>A key that every other replica of its shard answered with no copy (or in a shard of one
+ * replica, at once) is <em>lost</em> ({@link LostKeys}): logged once at WARN
+ * ({@code event=record-lost}), counted, and its reads here answer an error; it is still asked
+ * for after the longest delay, in case a replica gains a copy.
+ *
  * <p>Not thread-safe; runs on the node's event loop.
  */
 public final class QuarantineRepair {
@@ -52,6 +62,7 @@ public final class QuarantineRepair {
   private final PeerLiveness liveness;
   private final PeerClient peers;
   private final long timeoutMs;
+  private final LostKeys lost;
   private long timer = -1;
   private boolean running;
   /** Keys still quarantined after the last pass; more means new damage. */
@@ -69,6 +80,7 @@ public final class QuarantineRepair {
     this.liveness = liveness;
     this.peers = peers;
     this.timeoutMs = timeoutMs;
+    this.lost = kv.lostKeys();
   }
 
   public void start() {
@@ -88,6 +100,7 @@ public final class QuarantineRepair {
     if (running || state.pending().isPresent() || state.catchingUp()) {
       return;
     }
+    lost.prune();
     long quarantined = store.quarantinedCount();
     if (quarantined == 0) {
       leftAfterPass = 0;
@@ -97,19 +110,26 @@ public final class QuarantineRepair {
     if (quarantined <= leftAfterPass && clock.millis() < nextAttemptMs) {
       return;
     }
-    List<NodeAddress> from = liveness.live(state.shardPeers());
+    List<NodeAddress> replicas = state.shardPeers();
+    List<NodeAddress> from = liveness.live(replicas);
     if (from.isEmpty()) {
-      from = state.shardPeers();
+      from = replicas;
     }
+    List<String> keys = ownedQuarantinedKeys();
     if (from.isEmpty()) {
-      return; // a shard of one: no replica to repair from; the keys stay quarantined
+      // A shard of one: no replica to repair from; the keys stay quarantined, and are lost.
+      reportLost(lost.judge(keys, Map.of(), 0), 0);
+      leftAfterPass = quarantined;
+      nextAttemptMs = clock.millis() + RETRY_DELAY_MS_MAX;
+      return;
     }
     running = true;
-    List<String> keys = ownedQuarantinedKeys();
     List<NodeAddress> sources = from;
+    Map<String, Integer> denials = new HashMap<>();
     long start = clock.millis();
-    ask(sources, keys, 0, 0).onComplete(ar -> {
+    ask(sources, keys, 0, 0, denials).onComplete(ar -> {
       running = false;
+      reportLost(lost.judge(keys, denials, replicas.size()), replicas.size());
       long left = store.quarantinedCount();
       leftAfterPass = left;
       int repaired = ar.succeeded() ? ar.result() : 0;
@@ -122,6 +142,14 @@ public final class QuarantineRepair {
       LOG.info("event=quarantine-repair node={} asked={} peers={} repaired={} left={} ms={}",
           state.self(), keys.size(), sources, repaired, left, clock.millis() - start);
     });
+  }
+
+  private void reportLost(List<String> keys, int replicas) {
+    for (String key : keys) {
+      LOG.warn("event=record-lost node={} key={} replicas-asked={}: its stored record is "
+          + "damaged and no replica holds a copy; reads of it here answer an error until it is "
+          + "written again", state.self(), key, replicas);
+    }
   }
 
   /** Up to {@link #KEYS_PER_PASS_MAX} quarantined keys of shards this node serves. */
@@ -150,7 +178,7 @@ public final class QuarantineRepair {
    * A peer that fails or serves part of a request only costs that peer's answer.
    */
   private Future<Integer> ask(List<NodeAddress> sources, List<String> keys, int index,
-      int repaired) {
+      int repaired, Map<String, Integer> denials) {
     if (index >= keys.size()) {
       return Future.succeededFuture(repaired);
     }
@@ -159,7 +187,10 @@ public final class QuarantineRepair {
     List<Future<Integer>> answers = new ArrayList<>();
     for (NodeAddress peer : sources) {
       answers.add(peers.call(peer, PeerProtocol.ENTRIES, request, timeoutMs)
-          .map(reply -> kv.applyFromPeers(reply.entries(), true))
+          .map(reply -> {
+            tally(request.keys(), reply.served(), reply.entries(), denials);
+            return kv.applyFromPeers(reply.entries(), true);
+          })
           .otherwise(err -> {
             LOG.debug("event=quarantine-repair-failed node={} peer={} cause={}", state.self(),
                 peer, err.toString());
@@ -171,7 +202,19 @@ public final class QuarantineRepair {
       for (Future<Integer> f : answers) {
         sum += f.succeeded() ? f.result() : 0;
       }
-      return ask(sources, keys, end, sum);
+      return ask(sources, keys, end, sum, denials);
     });
+  }
+
+  /** Counts a denial for every key of the first {@code served} asked that came back without. */
+  private static void tally(List<String> asked, int served, List<Entry> entries,
+      Map<String, Integer> denials) {
+    Set<String> given = new HashSet<>();
+    entries.forEach(e -> given.add(e.key()));
+    for (String key : asked.subList(0, Math.max(0, Math.min(served, asked.size())))) {
+      if (!given.contains(key)) {
+        denials.merge(key, 1, Integer::sum);
+      }
+    }
   }
 }

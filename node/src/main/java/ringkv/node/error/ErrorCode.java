@@ -35,6 +35,11 @@ public enum ErrorCode {
   WOULD_DROP_KEYS(400, "Change would drop keys"),
   ADDRESS_EXISTS(404, "Socket address already exists in the view"),
   ADDRESS_UNKNOWN(404, "Socket address does not exist in the view"),
+  /**
+   * A read of a key whose stored record is damaged here while no replica of its shard holds a
+   * copy (issue 15): not "absent", the value is gone.
+   */
+  KEY_LOST(500, "Key is lost"),
   INTERNAL(500, "Internal error");
 
   private final int status;

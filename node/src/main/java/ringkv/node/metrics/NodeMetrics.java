@@ -111,6 +111,7 @@ public final class NodeMetrics implements AutoCloseable {
   private final Timer roundsFailed;
   private final Counter keysPulled;
   private final Counter keysPushed;
+  private final Counter valueConflicts;
   private final Counter changesCoordinated;
   private final Counter changesCoordinatedAborted;
   private final Counter changesCommitted;
@@ -193,6 +194,10 @@ public final class NodeMetrics implements AutoCloseable {
     roundsFailed = round("failed");
     keysPulled = repaired("pulled");
     keysPushed = repaired("pushed");
+    valueConflicts = Counter.builder("ringkv.anti.entropy.value.conflicts")
+        .description("Keys anti-entropy found held at one version with different bytes by this "
+            + "node and a peer (each repaired to the copy with the higher checksum)")
+        .register(registry);
     changesCoordinated = viewChanges("coordinator", "committed");
     changesCoordinatedAborted = viewChanges("coordinator", "aborted");
     changesCommitted = viewChanges("participant", "committed");
@@ -238,6 +243,15 @@ public final class NodeMetrics implements AutoCloseable {
   }
 
   /** Registers the gauge of requests in flight (read from {@code inFlight} when scraped). */
+  /** Keys quarantined here that no replica could give back ({@code LostKeys}). */
+  public void watchLostKeys(IntSupplier lost) {
+    Gauge.builder("ringkv.store.keys.lost", lost, IntSupplier::getAsInt)
+        .strongReference(true)
+        .description("Keys whose stored record here is damaged and that no replica of their "
+            + "shard could give back; reads of them here answer 500 \"Key is lost\"")
+        .register(registry);
+  }
+
   public void watchInFlight(IntSupplier inFlight) {
     Gauge.builder("ringkv.http.requests.in.flight", inFlight, IntSupplier::getAsInt)
         .strongReference(true)
@@ -264,6 +278,11 @@ public final class NodeMetrics implements AutoCloseable {
     (completed ? roundsCompleted : roundsFailed).record(nanos, TimeUnit.NANOSECONDS);
     keysPushed.increment(pushed);
     keysPulled.increment(pulled);
+  }
+
+  /** Anti-entropy found {@code keys} keys held at one version with different bytes. */
+  public void antiEntropyValueConflicts(int keys) {
+    valueConflicts.increment(keys);
   }
 
   /** A view change this node coordinated ended. */

@@ -7,6 +7,7 @@ import java.util.Base64;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalLong;
 import ringkv.gossip.KeyVersion;
 import ringkv.gossip.RangeDigest;
 import ringkv.gossip.Version;
@@ -21,6 +22,13 @@ import ringkv.ring.Ring;
  * Messages of an anti-entropy round: a peer's digest of its shard at a horizon, and its
  * (key, version) pairs of the leaves that differ, page by page. Entries then travel as an
  * entries request and a batch (see {@link KvMessages}, {@link ReplicationMessages}).
+ *
+ * <p>Values are compared through their checksums ({@code Entry.checksum}) when both sides are of
+ * this release: the requests say {@code "checksums":true}, the digest answers it back (then its
+ * leaves sum the checksums) and each pair carries a fourth element, the checksum. A node of an
+ * earlier release ignores the unknown field, answers a digest without it, and the round falls
+ * back to versions only; asked without it, this node answers as that release did. So a mixed
+ * cluster keeps reconciling versions, and compares values between upgraded nodes.
  */
 public final class AntiEntropyMessages {
   private AntiEntropyMessages() {}
@@ -28,20 +36,25 @@ public final class AntiEntropyMessages {
   /** Pairs one versions page may carry. */
   public static final int VERSIONS_PAGE_MAX = 4096;
 
-  /** The round's common header: who asks, for which shard at which epoch, up to which horizon. */
-  public record Scope(NodeAddress from, int shard, long epoch, long horizon) {
+  /**
+   * The round's common header: who asks, for which shard at which epoch, up to which horizon,
+   * and whether values are compared through checksums (absent, false: an earlier release).
+   */
+  public record Scope(NodeAddress from, int shard, long epoch, long horizon, boolean checksums) {
     public Scope {
       Objects.requireNonNull(from, "from");
     }
 
     FieldWriter write(FieldWriter out) throws IOException {
-      return out.address("from", from).number("shard", shard).number("epoch", epoch)
+      out.address("from", from).number("shard", shard).number("epoch", epoch)
           .number("horizon", horizon);
+      return checksums ? out.bool("checksums", true) : out;
     }
 
     static Scope read(Fields f) {
       return new Scope(f.address("from"), (int) f.number("shard", 0, Ring.SHARD_COUNT_MAX),
-          f.number("epoch", 0, Long.MAX_VALUE), f.number("horizon", 0, Long.MAX_VALUE));
+          f.number("epoch", 0, Long.MAX_VALUE), f.number("horizon", 0, Long.MAX_VALUE),
+          f.bool("checksums", false));
     }
   }
 
@@ -52,14 +65,20 @@ public final class AntiEntropyMessages {
         f -> new DigestRequest(Scope.read(f), (int) f.number("leaf-bits", 0, 64)));
   }
 
-  /** A digest, at the horizon the peer used (the higher of the two sides'). */
-  public record DigestReply(RangeDigest digest, long horizon) {
+  /**
+   * A digest, at the horizon the peer used (the higher of the two sides'), and whether its
+   * leaves sum checksums (absent, false: versions only).
+   */
+  public record DigestReply(RangeDigest digest, long horizon, boolean checksums) {
     public static final Codec<DigestReply> CODEC = Codec.object("a digest",
         (out, m) -> {
           ByteBuffer bytes = ByteBuffer.allocate(RangeDigest.LEAVES * Long.BYTES);
           bytes.asLongBuffer().put(m.digest().leafDigests());
           out.text("leaves", Base64.getEncoder().encodeToString(bytes.array()))
               .number("horizon", m.horizon());
+          if (m.checksums()) {
+            out.bool("checksums", true);
+          }
         },
         f -> {
           byte[] bytes = base64(f.text("leaves", RangeDigest.LEAVES * Long.BYTES * 2));
@@ -69,7 +88,7 @@ public final class AntiEntropyMessages {
           long[] leaves = new long[RangeDigest.LEAVES];
           ByteBuffer.wrap(bytes).asLongBuffer().get(leaves);
           return new DigestReply(RangeDigest.ofLeaves(leaves),
-              f.number("horizon", 0, Long.MAX_VALUE));
+              f.number("horizon", 0, Long.MAX_VALUE), f.bool("checksums", false));
         });
   }
 
@@ -95,7 +114,11 @@ public final class AntiEntropyMessages {
         });
   }
 
-  /** A page of pairs in key order, and the last key looked at (null: no more). */
+  /**
+   * A page of pairs in key order, and the last key looked at (null: no more). A pair is
+   * {@code [key, counter, "node"]}, or {@code [key, counter, "node", checksum]} when the request
+   * asked for checksums.
+   */
   public record VersionsPage(List<KeyVersion> versions, String last) {
     public VersionsPage {
       versions = List.copyOf(versions);
@@ -109,6 +132,9 @@ public final class AntiEntropyMessages {
             g.writeString(kv.key());
             g.writeNumber(kv.version().counter());
             g.writeString(kv.version().node());
+            if (kv.checksum().isPresent()) {
+              g.writeNumber(kv.checksum().getAsLong());
+            }
             g.writeEndArray();
           }
           g.writeEndArray();
@@ -117,13 +143,16 @@ public final class AntiEntropyMessages {
             f.textOrNull("last", EntryJson.KEY_CHARS_MAX)));
 
     private static KeyVersion pair(JsonNode n) {
-      if (!n.isArray() || n.size() != 3 || !n.get(0).isTextual()
+      if (!n.isArray() || n.size() < 3 || n.size() > 4 || !n.get(0).isTextual()
           || !n.get(1).isIntegralNumber() || !n.get(1).canConvertToLong()
-          || n.get(1).asLong() < 1 || !n.get(2).isTextual() || n.get(2).asText().isEmpty()) {
-        throw JsonReader.bad("a version must be [key, counter, \"node\"]");
+          || n.get(1).asLong() < 1 || !n.get(2).isTextual() || n.get(2).asText().isEmpty()
+          || n.size() == 4 && !(n.get(3).isIntegralNumber() && n.get(3).canConvertToLong())) {
+        throw JsonReader.bad("a version must be [key, counter, \"node\"(, checksum)]");
       }
+      OptionalLong checksum = n.size() == 4 ? OptionalLong.of(n.get(3).asLong())
+          : OptionalLong.empty();
       return new KeyVersion(n.get(0).asText(),
-          Version.decoded(n.get(1).asLong(), n.get(2).asText()));
+          Version.decoded(n.get(1).asLong(), n.get(2).asText()), checksum);
     }
   }
 

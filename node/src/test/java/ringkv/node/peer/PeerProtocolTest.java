@@ -120,7 +120,8 @@ class PeerProtocolTest {
   }
 
   private Scope scope() {
-    return new Scope(address(), random.nextInt(8), random.nextInt(100), random.nextInt(1000));
+    return new Scope(address(), random.nextInt(8), random.nextInt(100), random.nextInt(1000),
+        random.nextBoolean());
   }
 
   /** A random request and answer for each route. */
@@ -184,7 +185,7 @@ class PeerProtocolTest {
         for (int i = 0; i < 5; i++) {
           d.add(text(), version());
         }
-        return new DigestReply(d, random.nextInt(1000));
+        return new DigestReply(d, random.nextInt(1000), random.nextBoolean());
       }),
       Map.entry(PeerProtocol.VERSIONS, req -> {
         if (req) {
@@ -194,7 +195,8 @@ class PeerProtocolTest {
               1 + random.nextInt(4096));
         }
         return new VersionsPage(List.of(new KeyVersion(text(), version()),
-            new KeyVersion(text(), version())), random.nextBoolean() ? null : text());
+            new KeyVersion(text(), version(), java.util.OptionalLong.of(random.nextLong()))),
+            random.nextBoolean() ? null : text());
       }));
 
   @SuppressWarnings("unchecked")
