@@ -96,8 +96,6 @@ final class UpCommand implements Callable<Integer> {
       tls = Tls.trusting(Path.of(ca));
       scheme = "https";
     }
-    Map<String, String> nodeEnv = new LinkedHashMap<>();
-    nodeEnv.put("CLUSTER_SECRET", clusterSecret(env, out));
     List<Integer> ports = new ArrayList<>();
     for (int port = basePort; port < basePort + nodes; port++) {
       if (inUse(host, port)) {
@@ -105,6 +103,8 @@ final class UpCommand implements Callable<Integer> {
       }
       ports.add(port);
     }
+    Map<String, String> nodeEnv = new LinkedHashMap<>();
+    nodeEnv.put("CLUSTER_SECRET", clusterSecret(env, out));
     String flags = firstSet(env.get("KVS_JVM_FLAGS"), DEFAULT_JVM_FLAGS);
     NodeLauncher.Builder builder = NodeLauncher.builder(jar)
         .jvmFlags(List.of(flags.trim().split("\\s+"))).startTimeout(START_TIMEOUT)
