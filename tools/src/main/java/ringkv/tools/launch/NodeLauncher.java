@@ -302,19 +302,14 @@ public final class NodeLauncher implements AutoCloseable {
         Node n = nodes.get(i);
         if (n.process == null || !n.process.isAlive()) {
           exited.add(i);
-          continue;
-        }
-        OptionalLong epoch = readyEpoch(n.spec.dial());
-        if (epoch.isPresent()) {
-          epochs.put(i, epoch.getAsLong());
-        } else {
-          epochs.remove(i);
+        } else if (!epochs.containsKey(i)) { // a ready node is asked again only at the end
+          readyEpoch(n.spec.dial()).ifPresent(epoch -> epochs.put(i, epoch));
         }
       }
       if (!exited.isEmpty()) {
         throw failure(indexes, exited, epochs);
       }
-      if (epochs.size() == indexes.size() && Set.copyOf(epochs.values()).size() <= 1) {
+      if (epochs.size() == indexes.size() && sameEpochNow(epochs, indexes.size())) {
         return;
       }
       if (System.nanoTime() - deadline > 0) {
@@ -322,6 +317,23 @@ public final class NodeLauncher implements AutoCloseable {
       }
       sleep(POLL_MS);
     }
+  }
+
+  /**
+   * Whether all {@code expected} nodes of {@code epochs} still answer ready, with one epoch
+   * for all; the answers replace {@code epochs} (a node no longer ready leaves it, to be
+   * waited for again).
+   */
+  private boolean sameEpochNow(Map<Integer, Long> epochs, int expected) {
+    for (int i : List.copyOf(epochs.keySet())) {
+      OptionalLong epoch = readyEpoch(nodes.get(i).spec.dial());
+      if (epoch.isPresent()) {
+        epochs.put(i, epoch.getAsLong());
+      } else {
+        epochs.remove(i);
+      }
+    }
+    return epochs.size() == expected && Set.copyOf(epochs.values()).size() <= 1;
   }
 
   /** The epoch node {@code dial} reports when it answers GET /health/ready with 200. */
