@@ -61,6 +61,12 @@ public final class NodeLauncher implements AutoCloseable {
   /** How long SIGKILL may take to end a process before it counts as a failure. */
   public static final Duration KILL_TIMEOUT = Duration.ofSeconds(10);
   static final long POLL_MS = 100;
+  /**
+   * Bounds of one readiness request. Generous: a node starting on a loaded machine may hold
+   * its event loop for seconds (14 s was seen), and an answer it gives late still counts.
+   */
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+  static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
   static final int LOG_TAIL_LINES = 40;
 
   /** Every node process alive in this JVM, stopped by the shutdown hook. */
@@ -111,7 +117,7 @@ public final class NodeLauncher implements AutoCloseable {
     this.unset = Set.copyOf(b.unset);
     this.scheme = b.tls == null ? "http" : "https";
     HttpClient.Builder http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(1));
+        .connectTimeout(CONNECT_TIMEOUT);
     if (b.tls != null) {
       http.sslContext(b.tls);
     }
@@ -339,7 +345,7 @@ public final class NodeLauncher implements AutoCloseable {
   /** The epoch node {@code dial} reports when it answers GET /health/ready with 200. */
   public OptionalLong readyEpoch(String dial) {
     HttpRequest request = HttpRequest.newBuilder(URI.create(scheme + "://" + dial + READY_PATH))
-        .timeout(Duration.ofSeconds(2)).GET().build();
+        .timeout(REQUEST_TIMEOUT).GET().build();
     try {
       HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {
