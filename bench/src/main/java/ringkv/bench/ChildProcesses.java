@@ -23,10 +23,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import ringkv.tools.launch.NodeLauncher;
 
 /**
- * The processes a bench run starts and stops: a local RingKV cluster ({@code java -jar
- * kvs-node.jar}, configured by the environment exactly as {@code ./kvs up} does), the
+ * The processes a bench run starts and stops: a local RingKV cluster (started by {@link
+ * NodeLauncher}, the launcher of {@code ./kvs up} and of the tests), the
  * ceiling server, and for {@code --compare redis} the {@code redis-server} processes. Each
  * logs to its own file; {@link #close()} stops them all (SIGTERM, then SIGKILL after {@link
  * #STOP_TIMEOUT_MS}), and a shutdown hook does the same on Ctrl-C.
@@ -44,8 +45,8 @@ final class ChildProcesses implements AutoCloseable {
 
   private final Path logDir;
   private final List<String> jvmFlags;
-  /** Started nodes by address, in start order. */
-  private final Map<String, Process> nodeProcesses = Collections.synchronizedMap(new LinkedHashMap<>());
+  /** The started nodes (null until {@link #startCluster}); {@link #close()} stops them. */
+  private volatile NodeLauncher launcher;
   private final List<Process> processes = Collections.synchronizedList(new ArrayList<>());
   private final HttpClient http = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofMillis(500)).build();
@@ -62,30 +63,21 @@ final class ChildProcesses implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(hook);
   }
 
-  /** Starts {@code nodes} nodes with SHARD_COUNT={@code shards}; returns their addresses. */
+  /**
+   * Starts {@code nodes} nodes with SHARD_COUNT={@code shards} on free ports through the one
+   * local launcher ({@link NodeLauncher}, as {@code ./kvs up} and the tests start nodes), waits
+   * until they are ready by its rule, and returns their addresses.
+   */
   List<String> startCluster(Path nodeJar, int nodes, int shards) {
-    if (!Files.isRegularFile(nodeJar)) {
-      throw new IllegalStateException("no node jar at " + nodeJar.toAbsolutePath()
-          + ": build it with mvn -B -q package -DskipTests (./kvs bench does)");
+    if (launcher != null) {
+      throw new IllegalStateException("a cluster is already started");
     }
-    List<String> addresses = freePorts(nodes).stream().map(p -> HOST + ":" + p)
-        .collect(Collectors.toList());
-    String view = String.join(",", addresses);
-    for (String address : addresses) {
-      Map<String, String> env = new LinkedHashMap<>();
-      env.put("SOCKET_ADDRESS", address);
-      env.put("VIEW", view);
-      env.put("SHARD_COUNT", Integer.toString(shards));
-      env.put("EXIT_WITH_PARENT", "1"); // a bench killed with SIGKILL leaves no node behind
-      List<String> command = new ArrayList<>(java());
-      command.addAll(jvmFlags);
-      command.add("-jar");
-      command.add(nodeJar.toAbsolutePath().toString());
-      nodeProcesses.put(address,
-          launch(command, env, "node-" + address.substring(address.indexOf(':') + 1) + ".log"));
-    }
-    awaitReady(addresses);
-    return addresses;
+    launcher = NodeLauncher.builder(nodeJar).jvmFlags(jvmFlags)
+        .startTimeout(Duration.ofMillis(START_TIMEOUT_MS))
+        .stopGrace(Duration.ofMillis(STOP_TIMEOUT_MS)).build();
+    launcher.addShardCluster(HOST, freePorts(nodes), shards, null, Map.of(), logDir);
+    launcher.startAll();
+    return launcher.addresses();
   }
 
   /** Starts the ceiling server in its own JVM with the node's flags; returns its address. */
@@ -100,7 +92,7 @@ final class ChildProcesses implements AutoCloseable {
     command.add(Integer.toString(valueSize));
     launch(command, Map.of(), "ceiling-" + port + ".log");
     String address = HOST + ":" + port;
-    awaitReady(List.of(address));
+    awaitCeiling(address);
     return address;
   }
 
@@ -114,9 +106,17 @@ final class ChildProcesses implements AutoCloseable {
 
   /** Process ids of the started nodes, by address, in start order. */
   Map<String, Long> nodePids() {
-    Map<String, Long> out = new LinkedHashMap<>();
-    synchronized (nodeProcesses) {
-      nodeProcesses.forEach((address, p) -> out.put(address, p.pid()));
+    return nodeProcesses().entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey,
+        e -> e.getValue().pid(), (a, b) -> a, LinkedHashMap::new));
+  }
+
+  /** The started nodes' processes, by address, in start order. */
+  private Map<String, Process> nodeProcesses() {
+    Map<String, Process> out = new LinkedHashMap<>();
+    NodeLauncher nodes = launcher;
+    for (int i = 0; nodes != null && i < nodes.size(); i++) {
+      int index = i;
+      nodes.process(i).ifPresent(p -> out.put(nodes.spec(index).address(), p));
     }
     return out;
   }
@@ -135,17 +135,20 @@ final class ChildProcesses implements AutoCloseable {
    */
   long cpuNanos() {
     long total = 0;
+    List<Process> all;
     synchronized (processes) {
-      if (processes.isEmpty()) {
+      all = new ArrayList<>(processes);
+    }
+    all.addAll(nodeProcesses().values());
+    if (all.isEmpty()) {
+      return -1;
+    }
+    for (Process p : all) {
+      java.util.Optional<Duration> cpu = p.info().totalCpuDuration();
+      if (cpu.isEmpty()) {
         return -1;
       }
-      for (Process p : processes) {
-        java.util.Optional<Duration> cpu = p.info().totalCpuDuration();
-        if (cpu.isEmpty()) {
-          return -1;
-        }
-        total += cpu.get().toNanos();
-      }
+      total += cpu.get().toNanos();
     }
     return total;
   }
@@ -192,28 +195,26 @@ final class ChildProcesses implements AutoCloseable {
    */
   List<NodeMemory> nodeMemory() {
     List<NodeMemory> out = new ArrayList<>();
-    synchronized (nodeProcesses) {
-      for (Map.Entry<String, Process> e : nodeProcesses.entrySet()) {
-        Path status = Path.of("/proc", Long.toString(e.getValue().pid()), "status");
-        if (!e.getValue().isAlive() || !Files.isReadable(status)) {
-          continue;
-        }
-        try {
-          long rss = -1;
-          long peak = -1;
-          for (String line : Files.readAllLines(status, StandardCharsets.UTF_8)) {
-            if (line.startsWith("VmRSS:")) {
-              rss = kib(line);
-            } else if (line.startsWith("VmHWM:")) {
-              peak = kib(line);
-            }
+    for (Map.Entry<String, Process> e : nodeProcesses().entrySet()) {
+      Path status = Path.of("/proc", Long.toString(e.getValue().pid()), "status");
+      if (!e.getValue().isAlive() || !Files.isReadable(status)) {
+        continue;
+      }
+      try {
+        long rss = -1;
+        long peak = -1;
+        for (String line : Files.readAllLines(status, StandardCharsets.UTF_8)) {
+          if (line.startsWith("VmRSS:")) {
+            rss = kib(line);
+          } else if (line.startsWith("VmHWM:")) {
+            peak = kib(line);
           }
-          if (rss >= 0 && peak >= 0) {
-            out.add(new NodeMemory(e.getKey(), rss * 1024, peak * 1024));
-          }
-        } catch (IOException ex) {
-          // The process exited meanwhile: nothing to report for it.
         }
+        if (rss >= 0 && peak >= 0) {
+          out.add(new NodeMemory(e.getKey(), rss * 1024, peak * 1024));
+        }
+      } catch (IOException ex) {
+        // The process exited meanwhile: nothing to report for it.
       }
     }
     return out;
@@ -228,8 +229,7 @@ final class ChildProcesses implements AutoCloseable {
   private Process launch(List<String> command, Map<String, String> env, String logName) {
     Path log = logDir.resolve(logName);
     ProcessBuilder pb = new ProcessBuilder(command);
-    pb.environment().keySet().removeIf(k -> Set.of("SOCKET_ADDRESS", "ADDRESS", "VIEW",
-        "SHARD_COUNT", "REPL_FACTOR", "DATA_DIR", "JAVA_TOOL_OPTIONS").contains(k));
+    pb.environment().keySet().removeIf(NodeLauncher.NODE_VARIABLES::contains);
     pb.environment().putAll(env);
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -245,27 +245,28 @@ final class ChildProcesses implements AutoCloseable {
     }
   }
 
-  /** Waits until every address answers {@code GET /health/ready} with 200. */
-  private void awaitReady(List<String> addresses) {
+  /**
+   * Waits until the ceiling server answers {@code GET /health/ready} with 200 (it is no node:
+   * no epoch, no shard; nodes are awaited by {@link NodeLauncher}'s rule).
+   */
+  private void awaitCeiling(String address) {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
-    for (String address : addresses) {
-      while (!ready(address)) {
-        for (Process p : List.copyOf(processes)) {
-          if (!p.isAlive()) {
-            throw new IllegalStateException("a started process exited with code "
-                + p.exitValue() + "; see the logs in " + logDir);
-          }
+    while (!ready(address)) {
+      for (Process p : List.copyOf(processes)) {
+        if (!p.isAlive()) {
+          throw new IllegalStateException("a started process exited with code "
+              + p.exitValue() + "; see the logs in " + logDir);
         }
-        if (System.nanoTime() - deadline > 0) {
-          throw new IllegalStateException(address + " not ready within " + START_TIMEOUT_MS
-              + " ms; see the logs in " + logDir);
-        }
-        try {
-          Thread.sleep(POLL_MS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted while starting processes", e);
-        }
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException(address + " not ready within " + START_TIMEOUT_MS
+            + " ms; see the logs in " + logDir);
+      }
+      try {
+        Thread.sleep(POLL_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while starting processes", e);
       }
     }
   }
@@ -287,6 +288,10 @@ final class ChildProcesses implements AutoCloseable {
   /** Stops every process started so far (SIGTERM, then SIGKILL). Idempotent. */
   @Override
   public void close() {
+    NodeLauncher nodes = launcher;
+    if (nodes != null) {
+      nodes.close();
+    }
     List<Process> all;
     synchronized (processes) {
       all = new ArrayList<>(processes);
@@ -312,27 +317,8 @@ final class ChildProcesses implements AutoCloseable {
     }
   }
 
-  /** Ports free now on 127.0.0.1, distinct from each other. */
+  /** Ports free now on 127.0.0.1, distinct from each other and from earlier ones. */
   static List<Integer> freePorts(int count) {
-    List<ServerSocket> held = new ArrayList<>();
-    Set<Integer> ports = new HashSet<>();
-    try {
-      while (ports.size() < count) {
-        ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST));
-        held.add(s);
-        ports.add(s.getLocalPort());
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot find free ports", e);
-    } finally {
-      for (ServerSocket s : held) {
-        try {
-          s.close();
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }
-    }
-    return new ArrayList<>(ports);
+    return NodeLauncher.freePorts(HOST, count);
   }
 }

@@ -23,8 +23,8 @@ import ringkv.ring.TokenEntry;
 /**
  * The RingKV side of {@code --compare redis}: {@code nodes} node processes with {@code
  * SHARD_COUNT=shards} (so {@code nodes / shards} replicas per shard), started as {@code ./kvs
- * bench} starts them ({@link ChildProcesses}), data in memory. Requests go to the member of the
- * key's shard that a forwarding node and the client library would pick ({@link Rendezvous},
+ * bench} starts them ({@link ChildProcesses}, through the one local launcher), data in memory.
+ * Requests go to the member of the key's shard that a forwarding node and the client library would pick ({@link Rendezvous},
  * highest weight first), computed from {@code GET /ring} with the node's own ring code, so no
  * request is forwarded; {@link #start} checks a sample of keys against {@code GET
  * /ring/key/<key>}.

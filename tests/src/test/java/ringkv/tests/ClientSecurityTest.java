@@ -8,10 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,7 +55,7 @@ class ClientSecurityTest {
         .env("TLS_CERT", node[0].toString())
         .env("TLS_KEY", node[1].toString())
         .env("TLS_CA", certs.caPem().toString())
-        .readiness(address -> readyOverHttps(trusting, address))
+        .tls(trusting)
         .start();
   }
 
@@ -72,22 +68,6 @@ class ClientSecurityTest {
       try (var files = Files.walk(dir)) {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
-    }
-  }
-
-  private static boolean readyOverHttps(SSLContext tls, String address) {
-    HttpClient http = HttpClient.newBuilder().sslContext(tls)
-        .connectTimeout(Duration.ofSeconds(2)).build();
-    try {
-      HttpResponse<Void> r = http.send(HttpRequest.newBuilder(
-              URI.create("https://" + address + "/health/ready"))
-          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
-      return r.statusCode() == 200;
-    } catch (IOException e) {
-      return false; // not listening yet
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
     }
   }
 

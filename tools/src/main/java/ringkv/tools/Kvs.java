@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
     subcommands = {StatusCommand.class, RingCommand.class, ViewCommand.class,
         AddMemberCommand.class, ReshardCommand.class, PlanCommand.class, CommitCommand.class,
         AbortCommand.class, KeyValueCommands.Get.class, KeyValueCommands.Put.class,
-        KeyValueCommands.Delete.class},
+        KeyValueCommands.Delete.class, UpCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {"  0  ok", "  1  refused by the node (not found, bad request, not enough nodes)",
         "  2  usage error, or an unreadable --cacert or session file",

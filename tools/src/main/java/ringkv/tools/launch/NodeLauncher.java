@@ -1,0 +1,593 @@
+package ringkv.tools.launch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
+
+/**
+ * The one launcher of local node processes, used by {@code ./kvs up} (the CLI's {@code up}),
+ * the bench ({@code --start-cluster}) and the black-box tests ({@code LocalCluster}).
+ *
+ * <p>Each node is {@code java <jvm flags> -jar kvs-node.jar}, configured by its environment
+ * (SOCKET_ADDRESS or ADDRESS, VIEW, SHARD_COUNT, DATA_DIR, CLUSTER_SECRET, ...) as an operator
+ * runs it; the launcher's own environment is inherited except the per-node variables of
+ * {@link #NODE_VARIABLES}, and every node gets {@code EXIT_WITH_PARENT=1}, so a launcher killed
+ * with SIGKILL leaves no node behind. Output goes to the node's log file, appended across
+ * restarts, each start headed by a line with the command and the environment (secrets hidden).
+ *
+ * <p><b>Readiness</b> has one definition ({@link #awaitReady}): every node started together
+ * answers {@code GET /health/ready} with 200 (serving, its shard's data copied from a peer)
+ * and all of them report the same {@code epoch}. A node that exits while awaited, or a
+ * deadline ({@code startTimeout}) passed, fails the wait with the tail of the node's log.
+ *
+ * <p>Processes never outlive the JVM: {@link #close()} stops every node (SIGTERM, SIGKILL after
+ * {@code stopGrace}; at once with a grace of zero) and a shutdown hook does the same for
+ * launchers not closed, e.g. on Ctrl-C.
+ *
+ * <p>Not thread-safe: drive one launcher from one thread; only the shutdown hook runs apart.
+ */
+public final class NodeLauncher implements AutoCloseable {
+  /** Variables that are per node: never inherited from the launcher's environment. */
+  public static final Set<String> NODE_VARIABLES = Set.of("SOCKET_ADDRESS", "ADDRESS", "VIEW",
+      "SHARD_COUNT", "REPL_FACTOR", "DATA_DIR", "JAVA_TOOL_OPTIONS");
+  public static final String READY_PATH = "/health/ready";
+  /** How long SIGKILL may take to end a process before it counts as a failure. */
+  public static final Duration KILL_TIMEOUT = Duration.ofSeconds(10);
+  static final long POLL_MS = 100;
+  /**
+   * Bounds of one readiness request. Generous: a node starting on a loaded machine may hold
+   * its event loop for seconds (14 s was seen), and an answer it gives late still counts.
+   */
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+  static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+  static final int LOG_TAIL_LINES = 40;
+
+  /** Every node process alive in this JVM, stopped by the shutdown hook. */
+  private static final Set<Process> LIVE = Collections.synchronizedSet(new HashSet<>());
+  /** Ports handed out in this JVM, never reused, so a restarting node's port stays its own. */
+  private static final Set<Integer> PORTS_USED = Collections.synchronizedSet(new HashSet<>());
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(NodeLauncher::reapAll, "ringkv-reaper"));
+  }
+
+  /** A node: how it is named (address), where the launcher reaches it (dial), its env, log. */
+  public record NodeSpec(String address, String dial, Map<String, String> env, Path log) {
+    public NodeSpec {
+      env = Map.copyOf(env);
+    }
+  }
+
+  /** One node and its current process (null while it is down). */
+  private static final class Node {
+    NodeSpec spec;
+    Process process;
+
+    Node(NodeSpec spec) {
+      this.spec = spec;
+    }
+  }
+
+  private final Path jar;
+  private final List<String> jvmFlags;
+  private final Duration startTimeout;
+  private final Duration stopGrace;
+  private final Set<String> unset;
+  private final String scheme;
+  private final HttpClient http;
+  private final List<Node> nodes = new ArrayList<>();
+
+  private NodeLauncher(Builder b) {
+    if (!Files.isRegularFile(b.jar)) {
+      throw new IllegalStateException("no node jar at " + b.jar.toAbsolutePath()
+          + ": build it with mvn -B -q package -DskipTests");
+    }
+    this.jar = b.jar.toAbsolutePath();
+    this.jvmFlags = List.copyOf(b.jvmFlags);
+    this.startTimeout = b.startTimeout;
+    this.stopGrace = b.stopGrace;
+    this.unset = Set.copyOf(b.unset);
+    this.scheme = b.tls == null ? "http" : "https";
+    HttpClient.Builder http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(CONNECT_TIMEOUT);
+    if (b.tls != null) {
+      http.sslContext(b.tls);
+    }
+    this.http = http.build();
+  }
+
+  /** Options of a launcher of nodes running {@code jar} (node/target/kvs-node.jar). */
+  public static Builder builder(Path jar) {
+    return new Builder(jar);
+  }
+
+  /** Options; see {@link NodeLauncher#builder}. */
+  public static final class Builder {
+    private final Path jar;
+    private List<String> jvmFlags = List.of();
+    private Duration startTimeout = Duration.ofSeconds(30);
+    private Duration stopGrace = Duration.ofSeconds(5);
+    private SSLContext tls;
+    private final Set<String> unset = new HashSet<>();
+
+    private Builder(Path jar) {
+      this.jar = jar;
+    }
+
+    /** JVM flags of every node (before {@code -jar}). */
+    public Builder jvmFlags(List<String> flags) {
+      this.jvmFlags = List.copyOf(flags);
+      return this;
+    }
+
+    /** How long nodes started together may take until they are ready (default 30 s). */
+    public Builder startTimeout(Duration timeout) {
+      this.startTimeout = timeout;
+      return this;
+    }
+
+    /** SIGTERM first and SIGKILL after this on {@link #close()}; zero: SIGKILL at once. */
+    public Builder stopGrace(Duration grace) {
+      this.stopGrace = grace;
+      return this;
+    }
+
+    /** The nodes serve HTTPS: readiness is asked over HTTPS trusting this context. */
+    public Builder tls(SSLContext context) {
+      this.tls = context;
+      return this;
+    }
+
+    /** More variables of the launcher's environment that the nodes must not inherit. */
+    public Builder unset(String... names) {
+      unset.addAll(List.of(names));
+      return this;
+    }
+
+    public NodeLauncher build() {
+      return new NodeLauncher(this);
+    }
+  }
+
+  // --- describing nodes --------------------------------------------------------------------
+
+  /**
+   * Adds the nodes of a shard-dialect cluster on {@code host}: one per port, each with
+   * SOCKET_ADDRESS, the VIEW of all of them, SHARD_COUNT ({@code null}: none, one shard of all
+   * nodes), DATA_DIR {@code <dataRoot>/node-<port>} if {@code dataRoot} is given, the
+   * variables of {@code env}, and the log {@code <logDir>/node-<port>.log}. Starts nothing.
+   *
+   * @return the new nodes' indexes
+   */
+  public List<Integer> addShardCluster(String host, List<Integer> ports, Integer shardCount,
+      Path dataRoot, Map<String, String> env, Path logDir) {
+    String view = ports.stream().map(p -> host + ":" + p).collect(Collectors.joining(","));
+    List<Integer> added = new ArrayList<>();
+    for (int port : ports) {
+      Map<String, String> nodeEnv = new LinkedHashMap<>(env);
+      nodeEnv.put("SOCKET_ADDRESS", host + ":" + port);
+      nodeEnv.put("VIEW", view);
+      if (shardCount != null) {
+        nodeEnv.put("SHARD_COUNT", Integer.toString(shardCount));
+      }
+      if (dataRoot != null) {
+        nodeEnv.put("DATA_DIR", dataRoot.resolve("node-" + port).toString());
+      }
+      added.add(add(new NodeSpec(host + ":" + port, host + ":" + port, nodeEnv,
+          logDir.resolve("node-" + port + ".log"))));
+    }
+    return added;
+  }
+
+  /** Adds a node (not started); returns its index. */
+  public int add(NodeSpec spec) {
+    nodes.add(new Node(spec));
+    return nodes.size() - 1;
+  }
+
+  /** Changes where node i is reached (its host name moved); the node must be down. */
+  public void redial(int i, String dial) {
+    Node n = nodes.get(i);
+    checkDown(n);
+    n.spec = new NodeSpec(n.spec.address(), dial, n.spec.env(), n.spec.log());
+  }
+
+  public int size() {
+    return nodes.size();
+  }
+
+  public NodeSpec spec(int i) {
+    return nodes.get(i).spec;
+  }
+
+  /** Every node's address, in index order. */
+  public List<String> addresses() {
+    return nodes.stream().map(n -> n.spec.address()).collect(Collectors.toUnmodifiableList());
+  }
+
+  // --- starting and awaiting ---------------------------------------------------------------
+
+  /** Starts every node that is down and waits until they are ready together. */
+  public void startAll() {
+    List<Integer> started = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      if (!isRunning(i)) {
+        launch(i);
+        started.add(i);
+      }
+    }
+    awaitReady(started);
+  }
+
+  /** Starts node i with its environment and returns at once (see {@link #awaitReady}). */
+  public void launch(int i) {
+    launch(i, nodes.get(i).spec.env(), List.of(), List.of());
+  }
+
+  /**
+   * Starts node i with environment {@code env} (this start only), its command run by {@code
+   * wrapper} (e.g. {@code faketime -f +60s}; empty: none), with {@code extraJvmFlags} after the
+   * launcher's JVM flags. Returns at once.
+   */
+  public void launch(int i, Map<String, String> env, List<String> wrapper,
+      List<String> extraJvmFlags) {
+    Node n = nodes.get(i);
+    checkDown(n);
+    List<String> command = new ArrayList<>(wrapper);
+    command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmFlags);
+    command.addAll(extraJvmFlags);
+    command.add("-jar");
+    command.add(jar.toString());
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().keySet().removeIf(k -> NODE_VARIABLES.contains(k) || unset.contains(k));
+    pb.environment().put("EXIT_WITH_PARENT", "1");
+    pb.environment().putAll(env);
+    if (!wrapper.isEmpty()) {
+      pb.environment().put("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+    }
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(n.spec.log().toFile()));
+    try {
+      Files.createDirectories(n.spec.log().toAbsolutePath().getParent());
+      Files.writeString(n.spec.log(), "=== " + Instant.now() + " start "
+          + String.join(" ", command) + " env " + redacted(env) + "\n", StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      n.process = pb.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start node " + n.spec.address(), e);
+    }
+    LIVE.add(n.process);
+  }
+
+  /** Waits until node i is ready ({@link #awaitReady(Collection)} of one node). */
+  public void awaitReady(int i) {
+    awaitReady(List.of(i));
+  }
+
+  /**
+   * The readiness rule: waits until every node of {@code indexes} answers {@code GET
+   * /health/ready} with 200 and all report the same epoch. Throws {@link LaunchException},
+   * naming each node that exited or was not ready in time with the tail of its log, if one
+   * exits or the start timeout passes.
+   */
+  public void awaitReady(Collection<Integer> indexes) {
+    long deadline = System.nanoTime() + startTimeout.toNanos();
+    Map<Integer, Long> epochs = new TreeMap<>();
+    while (true) {
+      List<Integer> exited = new ArrayList<>();
+      for (int i : indexes) {
+        Node n = nodes.get(i);
+        if (n.process == null || !n.process.isAlive()) {
+          exited.add(i);
+        } else if (!epochs.containsKey(i)) { // a ready node is asked again only at the end
+          readyEpoch(n.spec.dial()).ifPresent(epoch -> epochs.put(i, epoch));
+        }
+      }
+      if (!exited.isEmpty()) {
+        throw failure(indexes, exited, epochs);
+      }
+      if (epochs.size() == indexes.size() && sameEpochNow(epochs, indexes.size())) {
+        return;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw failure(indexes, List.of(), epochs);
+      }
+      sleep(POLL_MS);
+    }
+  }
+
+  /**
+   * Whether all {@code expected} nodes of {@code epochs} still answer ready, with one epoch
+   * for all; the answers replace {@code epochs} (a node no longer ready leaves it, to be
+   * waited for again).
+   */
+  private boolean sameEpochNow(Map<Integer, Long> epochs, int expected) {
+    for (int i : List.copyOf(epochs.keySet())) {
+      OptionalLong epoch = readyEpoch(nodes.get(i).spec.dial());
+      if (epoch.isPresent()) {
+        epochs.put(i, epoch.getAsLong());
+      } else {
+        epochs.remove(i);
+      }
+    }
+    return epochs.size() == expected && Set.copyOf(epochs.values()).size() <= 1;
+  }
+
+  /** The epoch node {@code dial} reports when it answers GET /health/ready with 200. */
+  public OptionalLong readyEpoch(String dial) {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(scheme + "://" + dial + READY_PATH))
+        .timeout(REQUEST_TIMEOUT).GET().build();
+    try {
+      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        return OptionalLong.empty();
+      }
+      JsonNode epoch = MAPPER.readTree(r.body()).path("epoch");
+      return epoch.canConvertToLong() ? OptionalLong.of(epoch.asLong()) : OptionalLong.empty();
+    } catch (IOException e) {
+      return OptionalLong.empty(); // not listening yet, or an answer cut short
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LaunchException("interrupted while waiting for the nodes", e);
+    }
+  }
+
+  private LaunchException failure(Collection<Integer> indexes, List<Integer> exited,
+      Map<Integer, Long> epochs) {
+    List<String> reasons = new ArrayList<>();
+    List<Integer> failed = new ArrayList<>();
+    for (int i : indexes) {
+      Node n = nodes.get(i);
+      if (exited.contains(i)) {
+        reasons.add(n.spec.address() + ": exited" + (n.process == null ? ""
+            : " with code " + n.process.exitValue()));
+        failed.add(i);
+      } else if (exited.isEmpty() && !epochs.containsKey(i)) {
+        reasons.add(n.spec.address() + ": not ready (GET " + READY_PATH + ") within "
+            + startTimeout);
+        failed.add(i);
+      }
+    }
+    if (reasons.isEmpty()) {
+      reasons.add("the nodes report different epochs " + epochs + " after " + startTimeout);
+    }
+    StringBuilder message = new StringBuilder("nodes failed to start: " + reasons);
+    for (int i : failed) {
+      message.append("\n--- tail of ").append(nodes.get(i).spec.log()).append('\n')
+          .append(tail(i));
+    }
+    return new LaunchException(message.toString(), null);
+  }
+
+  // --- faults and stopping -----------------------------------------------------------------
+
+  public boolean isRunning(int i) {
+    Process p = nodes.get(i).process;
+    return p != null && p.isAlive();
+  }
+
+  /** Node i's process (for its pid, CPU time, exit code); empty if never started or reaped. */
+  public java.util.Optional<Process> process(int i) {
+    return java.util.Optional.ofNullable(nodes.get(i).process);
+  }
+
+  /** Process id of running node i. */
+  public long pid(int i) {
+    Process p = nodes.get(i).process;
+    if (p == null) {
+      throw new IllegalStateException("node " + nodes.get(i).spec.address() + " is not running");
+    }
+    return p.pid();
+  }
+
+  /** Kills node i with SIGKILL and reaps it; nothing if it is down. */
+  public void kill(int i) {
+    Node n = nodes.get(i);
+    if (n.process == null) {
+      return;
+    }
+    n.process.destroyForcibly();
+    reap(n, KILL_TIMEOUT);
+  }
+
+  /**
+   * Sends SIGTERM to node i and waits up to {@code timeout} for it to exit; returns its exit
+   * code. Throws {@link LaunchException} (the node still running) if it does not exit.
+   */
+  public int terminate(int i, Duration timeout) {
+    Node n = nodes.get(i);
+    if (n.process == null) {
+      throw new IllegalStateException("node " + n.spec.address() + " is not running");
+    }
+    n.process.destroy();
+    Process p = n.process;
+    if (!waitFor(p, timeout)) {
+      throw new LaunchException("node " + n.spec.address() + " did not exit within " + timeout
+          + " of SIGTERM\n" + tail(i), null);
+    }
+    LIVE.remove(p);
+    n.process = null;
+    return p.exitValue();
+  }
+
+  /** Sends {@code kill -<signal>} (e.g. STOP, CONT) to running node i. */
+  public void signal(int i, String signal) {
+    long pid = pid(i);
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start();
+      if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new LaunchException("kill -" + signal + " " + pid + " failed", null);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LaunchException("interrupted", e);
+    }
+  }
+
+  /**
+   * Stops every node: SIGTERM, then SIGKILL for those still running after the stop grace (at
+   * once with a grace of zero), and reaps them. Idempotent. Throws {@link LaunchException} if
+   * a node survives SIGKILL, after reaping the others.
+   */
+  @Override
+  public void close() {
+    List<Node> running = nodes.stream().filter(n -> n.process != null)
+        .collect(Collectors.toList());
+    if (stopGrace.isZero()) {
+      running.forEach(n -> n.process.destroyForcibly());
+    } else {
+      running.forEach(n -> n.process.destroy());
+      long deadline = System.nanoTime() + stopGrace.toNanos();
+      for (Node n : running) {
+        waitFor(n.process, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+      }
+      running.forEach(n -> n.process.destroyForcibly());
+    }
+    LaunchException failure = null;
+    for (Node n : running) {
+      try {
+        reap(n, KILL_TIMEOUT);
+      } catch (LaunchException e) {
+        failure = e; // reap the others first
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /** The last lines of node i's log, for error messages. */
+  public String tail(int i) {
+    Path log = nodes.get(i).spec.log();
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES),
+          lines.size()));
+    } catch (IOException | UncheckedIOException e) {
+      return "(cannot read " + log + ": " + e + ")";
+    }
+  }
+
+  // --- helpers -----------------------------------------------------------------------------
+
+  /**
+   * Ports free right now on {@code host}, distinct from each other and from every port handed
+   * out earlier in this JVM. Another process may still take one before a node binds it; the
+   * node then fails to start and its log names the port.
+   */
+  public static List<Integer> freePorts(String host, int count) {
+    List<Integer> ports = new ArrayList<>();
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      while (ports.size() < count) {
+        ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host));
+        held.add(socket); // held open until all are chosen, so no port comes twice
+        if (PORTS_USED.add(socket.getLocalPort())) {
+          ports.add(socket.getLocalPort());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot find free ports", e);
+    } finally {
+      for (ServerSocket s : held) {
+        try {
+          s.close();
+        } catch (IOException e) {
+          // A bound, never-accepted socket: the port is free either way.
+        }
+      }
+    }
+    return ports;
+  }
+
+  /** {@code env} with the values of secrets and tokens hidden (logs are kept and shared). */
+  public static Map<String, String> redacted(Map<String, String> env) {
+    Map<String, String> out = new LinkedHashMap<>(env);
+    out.replaceAll((k, v) -> k.contains("SECRET") || k.contains("TOKEN") ? "(set)" : v);
+    return out;
+  }
+
+  private static void checkDown(Node n) {
+    if (n.process != null && n.process.isAlive()) {
+      throw new IllegalStateException("node " + n.spec.address() + " is already running");
+    }
+    if (n.process != null) {
+      LIVE.remove(n.process); // exited on its own: nothing left to reap
+      n.process = null;
+    }
+  }
+
+  private static void reap(Node n, Duration timeout) {
+    Process p = n.process;
+    if (!waitFor(p, timeout)) {
+      throw new LaunchException("node " + n.spec.address() + " (pid " + p.pid()
+          + ") survived SIGKILL for " + timeout, null);
+    }
+    LIVE.remove(p);
+    n.process = null;
+  }
+
+  private static boolean waitFor(Process p, Duration timeout) {
+    try {
+      return p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !p.isAlive();
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LaunchException("interrupted while waiting for the nodes", e);
+    }
+  }
+
+  /** The shutdown hook: SIGTERM to every live node, SIGKILL to those left after 5 s. */
+  private static void reapAll() {
+    List<Process> all;
+    synchronized (LIVE) {
+      all = new ArrayList<>(LIVE);
+    }
+    all.forEach(Process::destroy);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    for (Process p : all) {
+      waitFor(p, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    }
+    all.forEach(Process::destroyForcibly);
+    all.forEach(p -> waitFor(p, Duration.ofSeconds(5)));
+  }
+}
