@@ -4,7 +4,6 @@ import ringkv.node.log.RequestIds;
 import ringkv.node.error.KvException;
 import ringkv.node.error.ErrorCode;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Future;
@@ -18,8 +17,6 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
-import java.util.Set;
-import java.util.TreeSet;
 import ringkv.gossip.CausalContext;
 import ringkv.node.config.NodeConfig;
 import ringkv.gossip.KeyValueCore;

@@ -11,14 +11,11 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
 import ringkv.node.config.NodeConfig;
-import ringkv.gossip.KeyValueCore;
 import ringkv.node.engine.ChangeParticipant;
 import ringkv.node.engine.ClusterState;
 import ringkv.node.engine.KvService;
 import ringkv.node.engine.PeerLiveness;
 import ringkv.node.engine.ViewChanges;
-import ringkv.node.wire.ContextJson;
-import ringkv.node.wire.JsonWriter;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.KeyHash;
 
