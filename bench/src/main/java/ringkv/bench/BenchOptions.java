@@ -1,7 +1,6 @@
 package ringkv.bench;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import ringkv.client.RingKvClient;
@@ -182,15 +181,9 @@ public record BenchOptions(long records, int valueSize, int connections, long du
     List<String> nodeJvmFlags = NODE_JVM_FLAGS_DEFAULT;
     int clientIoThreads = RingKvClient.IO_THREADS_DEFAULT;
     boolean clientNativeTransport = true;
-    List<String> rest = new ArrayList<>(List.of(args));
-    while (!rest.isEmpty()) {
-      String option = rest.remove(0);
-      String value = null;
-      int eq = option.indexOf('=');
-      if (option.startsWith("--") && eq > 0) {
-        value = option.substring(eq + 1);
-        option = option.substring(0, eq);
-      }
+    OptionWords words = new OptionWords(args);
+    while (words.hasNext()) {
+      String option = words.next();
       switch (option) {
         case "--help", "-h" -> {
           return null;
@@ -199,12 +192,7 @@ public record BenchOptions(long records, int valueSize, int connections, long du
         case "--lag" -> lag = true;
         case "--at-half-max" -> atHalfMax = true;
         default -> {
-          if (value == null) {
-            if (rest.isEmpty()) {
-              throw new IllegalArgumentException("option " + option + " needs a value");
-            }
-            value = rest.remove(0);
-          }
+          String value = words.value(option);
           switch (option) {
             case "--records" -> records = number(option, value);
             case "--value-size" -> valueSize = (int) number(option, value);
@@ -226,8 +214,7 @@ public record BenchOptions(long records, int valueSize, int connections, long du
             case "--json" -> json = Path.of(value);
             case "--node-jar" -> nodeJar = Path.of(value);
             case "--logs" -> logDir = Path.of(value);
-            case "--node-jvm-flags" -> nodeJvmFlags = value.isBlank() ? List.of()
-                : List.of(value.trim().split("\\s+"));
+            case "--node-jvm-flags" -> nodeJvmFlags = OptionWords.jvmFlags(value);
             case "--seed" -> seed = number(option, value);
             case "--client-io-threads" -> clientIoThreads = (int) number(option, value);
             case "--client-transport" -> clientNativeTransport = clientTransport(value);

@@ -144,7 +144,7 @@ final class RingKvCluster implements ComparedCluster {
           throw new IOException(a + " does not see every node live within "
               + START_TIMEOUT_MS + " ms; see the logs in " + processes.logDir());
         }
-        sleep(100);
+        Pause.sleep(100);
       }
     }
     checkPlacement();
@@ -173,15 +173,6 @@ final class RingKvCluster implements ComparedCluster {
         throw new IOException("GET " + path + " on " + address + ": " + r.statusCode());
       }
       return MAPPER.readTree(r.body());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
-  }
-
-  private static void sleep(long ms) throws IOException {
-    try {
-      Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
