@@ -22,6 +22,7 @@ import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.Store;
 import ringkv.node.api.AccessGate;
 import ringkv.node.api.AdminRoutes;
+import ringkv.node.api.ApiServices;
 import ringkv.node.api.Admission;
 import ringkv.node.api.HealthRoutes;
 import ringkv.node.auth.BearerToken;
@@ -168,15 +169,16 @@ public final class NodeVerticle extends VerticleBase {
     gate = new AccessGate(self, BearerToken.of(config.security().adminToken()),
         BearerToken.of(config.security().clientToken()), clock);
     Router router = router();
-    ShardDialect shardDialect = new ShardDialect(kv, state, liveness, heartbeats, views, config);
+    ApiServices api = new ApiServices(kv, state, liveness, views, config);
+    ShardDialect shardDialect = new ShardDialect(api, heartbeats);
     shardDialect.mount(router);
-    KvsDialect kvsDialect = new KvsDialect(vertx, kv, state, liveness, views, config);
+    KvsDialect kvsDialect = new KvsDialect(vertx, api);
     kvsDialect.mount(router);
     KeyValueFastPath fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router,
         config.bodyBytesMax(), admission, gate, metrics.http());
     metrics.watchInFlight(admission::inFlight);
-    new RingRoutes(kv, state, liveness, views, config).mount(router);
-    new UiRoutes(kv, state, liveness, clock, config).mount(router);
+    new RingRoutes(api).mount(router);
+    new UiRoutes(api, clock).mount(router);
     new AdminRoutes(state, liveness, views).mount(router);
     new InternalRoutes(kv, state, heartbeats, configSync, catchUp, views, participant,
         antiEntropy, peerAuth, new ReplayGuard(config.signatureWindowMs(), config.noncesMax()),

@@ -12,10 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import ringkv.node.config.NodeConfig;
 import ringkv.node.engine.ChangeParticipant;
-import ringkv.node.engine.ClusterState;
 import ringkv.node.engine.KvService;
-import ringkv.node.engine.PeerLiveness;
-import ringkv.node.engine.ViewChanges;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.KeyHash;
 
@@ -25,19 +22,10 @@ import ringkv.ring.KeyHash;
  * token table) and {@code GET /ring/key/<key>}. Shard ids are typed as in the node's dialect.
  */
 public final class RingRoutes {
-  private final KvService kv;
-  private final ClusterState state;
-  private final PeerLiveness liveness;
-  private final ViewChanges views;
-  private final NodeConfig config;
+  private final ApiServices api;
 
-  public RingRoutes(KvService kv, ClusterState state, PeerLiveness liveness, ViewChanges views,
-      NodeConfig config) {
-    this.kv = kv;
-    this.state = state;
-    this.liveness = liveness;
-    this.views = views;
-    this.config = config;
+  public RingRoutes(ApiServices api) {
+    this.api = api;
   }
 
   public void mount(Router router) {
@@ -46,7 +34,7 @@ public final class RingRoutes {
   }
 
   private void putShardId(ObjectNode o, int id) {
-    if (config.dialect() == NodeConfig.Dialect.VIEW_CHANGE) {
+    if (api.config().dialect() == NodeConfig.Dialect.VIEW_CHANGE) {
       o.put("shard-id", Integer.toString(id));
     } else {
       o.put("shard-id", id);
@@ -54,11 +42,11 @@ public final class RingRoutes {
   }
 
   private void ring(RoutingContext ctx) {
-    ClusterConfig c = state.current();
+    ClusterConfig c = api.state().current();
     List<Integer> ids = new ArrayList<>(c.ring().shardIds());
     List<Future<Long>> counts = new ArrayList<>();
     for (int id : ids) {
-      counts.add(kv.counts().keyCount(id));
+      counts.add(api.kv().counts().keyCount(id));
     }
     Future.join(counts).onComplete(done -> {
       ObjectNode body = Json.object();
@@ -73,7 +61,7 @@ public final class RingRoutes {
         ArrayNode members = s.putArray("members");
         c.membersOf(id).forEach(a -> members.add(a.toString()));
         ArrayNode live = s.putArray("live-members");
-        liveness.live(c.membersOf(id)).forEach(a -> live.add(a.toString()));
+        api.liveness().live(c.membersOf(id)).forEach(a -> live.add(a.toString()));
         Future<Long> count = counts.get(i);
         if (count.succeeded()) {
           s.put("key-count", count.result());
@@ -82,9 +70,9 @@ public final class RingRoutes {
         }
         s.put("owned-fraction", c.ring().share(id));
         // Every replica of the shard holds every write at or below it (as this node knows).
-        s.put("stable-time", kv.core().stability().stableTime(id, kv.core().replica()));
+        s.put("stable-time", api.kv().core().stability().stableTime(id, api.kv().core().replica()));
       }
-      ChangeParticipant.ChangeStats last = views.lastChange();
+      ChangeParticipant.ChangeStats last = api.views().lastChange();
       if (last != null) {
         ObjectNode l = body.putObject("last-view-change");
         l.put("epoch", last.epoch());
@@ -111,7 +99,7 @@ public final class RingRoutes {
     if (key.codePointCount(0, key.length()) > KvService.KEY_CODE_POINTS_MAX) {
       throw new KvException(ErrorCode.KEY_TOO_LONG);
     }
-    ClusterConfig c = state.current();
+    ClusterConfig c = api.state().current();
     int shard = c.shardOf(key);
     ObjectNode body = Json.object();
     body.put("key", key);
