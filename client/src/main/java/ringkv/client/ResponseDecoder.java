@@ -145,10 +145,7 @@ final class ResponseDecoder {
         statusLine(end);
       }
       case HEADERS -> {
-        headerBytes += end - start + 2;
-        if (headerBytes > HttpTransport.HEADER_BYTES_MAX) {
-          throw fail("headers longer than " + HttpTransport.HEADER_BYTES_MAX + " bytes");
-        }
+        countHeaderBytes(end - start, "headers");
         if (end == start) {
           headersDone(sink);
         } else {
@@ -163,15 +160,20 @@ final class ResponseDecoder {
         state = State.CHUNK_SIZE;
       }
       case TRAILERS -> {
-        headerBytes += end - start + 2;
-        if (headerBytes > HttpTransport.HEADER_BYTES_MAX) {
-          throw fail("trailers longer than " + HttpTransport.HEADER_BYTES_MAX + " bytes");
-        }
+        countHeaderBytes(end - start, "trailers");
         if (end == start) {
           complete(sink);
         }
       }
       default -> throw new IllegalStateException("no line expected in " + state);
+    }
+  }
+
+  /** Counts a header or trailer line of {@code length} bytes (and its CRLF) against the bound. */
+  private void countHeaderBytes(int length, String what) throws HttpTransport.ProtocolException {
+    headerBytes += length + 2;
+    if (headerBytes > HttpTransport.HEADER_BYTES_MAX) {
+      throw fail(what + " longer than " + HttpTransport.HEADER_BYTES_MAX + " bytes");
     }
   }
 
