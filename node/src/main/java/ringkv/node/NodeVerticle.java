@@ -114,11 +114,7 @@ public final class NodeVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     NodeAddress self = config.address();
-    if (config.security().open()) {
-      LOG.warn("event=open-cluster node={}: CLUSTER_SECRET is not set, so anyone who reaches this"
-          + " port can act as a peer (change the view, replicate writes) and as an operator;"
-          + " set CLUSTER_SECRET (and ADMIN_TOKEN) to close it", self);
-    }
+    warnIfOpen(self);
     NodeMeta meta = new NodeMeta(durable);
     ClusterConfig restored = meta.restoredConfig().orElse(null);
     state = new ClusterState(self, restored != null ? restored : initialCluster(),
@@ -132,11 +128,7 @@ public final class NodeVerticle extends VerticleBase {
         ClusterState.shardMap(state.current()), state.current().epoch());
     KeyValueCore core = new KeyValueCore(self.toString(), replica, stability,
         config.waitersMax());
-    PeerAuth peerAuth = PeerAuth.of(config.security());
-    if (peerAuth.enabled()) {
-      LOG.info("event=peer-authentication node={} key-id={} accepted-keys={}", self,
-          peerAuth.keyId(), config.security().clusterSecretPrevious().isPresent() ? 2 : 1);
-    }
+    PeerAuth peerAuth = peerAuth(self);
     peers = new PeerClient(vertx, config.connectTimeoutMs(), interceptor, peerAuth, clock,
         config.security());
     PeerLiveness liveness = new PeerLiveness(self, clock, config.failureTimeoutMs());
@@ -163,11 +155,7 @@ public final class NodeVerticle extends VerticleBase {
         config.forwardTimeoutMs());
     meta.saveConfig(state.current());
 
-    admission = new Admission(vertx, config.clientRequestsInFlightMax(),
-        config.peerRequestsInFlightMax(), config.connectionsMax(),
-        config.requestReadTimeoutMs());
-    gate = new AccessGate(self, BearerToken.of(config.security().adminToken()),
-        BearerToken.of(config.security().clientToken()), clock);
+    admitAndGate(self);
     Router router = router();
     ApiServices api = new ApiServices(kv, state, liveness, views, config);
     ShardDialect shardDialect = new ShardDialect(api, heartbeats);
@@ -187,17 +175,7 @@ public final class NodeVerticle extends VerticleBase {
     for (int status : new int[] {400, 404, 405, 413, 500}) {
       router.errorHandler(status, HttpErrors::handle);
     }
-    HttpServerOptions options = Tls.server(new HttpServerOptions()
-        .setHost(config.bindHost())
-        .setPort(config.address().port())
-        .setMaxInitialLineLength(64 * 1024)
-        .setTcpNoDelay(true)
-        // HTTP/1.1 only: without the h2c upgrade a connection is an HTTP/1 connection from its
-        // first byte, so the first-request deadline and the connection cap see it at once.
-        .setHttp2ClearTextEnabled(false)
-        .setIdleTimeout((int) config.idleTimeoutMs())
-        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS), config.security());
-    server = vertx.createHttpServer(options)
+    server = vertx.createHttpServer(serverOptions())
         .connectionHandler(admission::onConnection)
         .requestHandler(req -> {
           admission.onRequest(req);
@@ -211,11 +189,52 @@ public final class NodeVerticle extends VerticleBase {
       antiEntropy.start();
       quarantineRepair.start();
       return catchUp.bootstrap(restored != null);
-    }).onSuccess(v -> {
-      ClusterConfig c = state.current();
-      LOG.info("event=ready node={} epoch={} shard={} shards={}", config.address(),
-          c.epoch(), c.shardOfNode(config.address()), c.layout().asMap());
-    });
+    }).onSuccess(v -> logReady());
+  }
+
+  private PeerAuth peerAuth(NodeAddress self) {
+    PeerAuth peerAuth = PeerAuth.of(config.security());
+    if (peerAuth.enabled()) {
+      LOG.info("event=peer-authentication node={} key-id={} accepted-keys={}", self,
+          peerAuth.keyId(), config.security().clusterSecretPrevious().isPresent() ? 2 : 1);
+    }
+    return peerAuth;
+  }
+
+  /** The budgets every request passes and the tokens it must carry. */
+  private void admitAndGate(NodeAddress self) {
+    admission = new Admission(vertx, config.clientRequestsInFlightMax(),
+        config.peerRequestsInFlightMax(), config.connectionsMax(),
+        config.requestReadTimeoutMs());
+    gate = new AccessGate(self, BearerToken.of(config.security().adminToken()),
+        BearerToken.of(config.security().clientToken()), clock);
+  }
+
+  private void warnIfOpen(NodeAddress self) {
+    if (config.security().open()) {
+      LOG.warn("event=open-cluster node={}: CLUSTER_SECRET is not set, so anyone who reaches this"
+          + " port can act as a peer (change the view, replicate writes) and as an operator;"
+          + " set CLUSTER_SECRET (and ADMIN_TOKEN) to close it", self);
+    }
+  }
+
+  private void logReady() {
+    ClusterConfig c = state.current();
+    LOG.info("event=ready node={} epoch={} shard={} shards={}", config.address(),
+        c.epoch(), c.shardOfNode(config.address()), c.layout().asMap());
+  }
+
+  private HttpServerOptions serverOptions() {
+    return Tls.server(new HttpServerOptions()
+        .setHost(config.bindHost())
+        .setPort(config.address().port())
+        .setMaxInitialLineLength(64 * 1024)
+        .setTcpNoDelay(true)
+        // HTTP/1.1 only: without the h2c upgrade a connection is an HTTP/1 connection from its
+        // first byte, so the first-request deadline and the connection cap see it at once.
+        .setHttp2ClearTextEnabled(false)
+        .setIdleTimeout((int) config.idleTimeoutMs())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS), config.security());
   }
 
   /**
