@@ -1,7 +1,6 @@
 package ringkv.bench;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import ringkv.client.RingKvClient;
@@ -182,15 +181,9 @@ public record BenchOptions(long records, int valueSize, int connections, long du
     List<String> nodeJvmFlags = NODE_JVM_FLAGS_DEFAULT;
     int clientIoThreads = RingKvClient.IO_THREADS_DEFAULT;
     boolean clientNativeTransport = true;
-    List<String> rest = new ArrayList<>(List.of(args));
-    while (!rest.isEmpty()) {
-      String option = rest.remove(0);
-      String value = null;
-      int eq = option.indexOf('=');
-      if (option.startsWith("--") && eq > 0) {
-        value = option.substring(eq + 1);
-        option = option.substring(0, eq);
-      }
+    OptionWords words = new OptionWords(args);
+    while (words.hasNext()) {
+      String option = words.next();
       switch (option) {
         case "--help", "-h" -> {
           return null;
@@ -199,12 +192,7 @@ public record BenchOptions(long records, int valueSize, int connections, long du
         case "--lag" -> lag = true;
         case "--at-half-max" -> atHalfMax = true;
         default -> {
-          if (value == null) {
-            if (rest.isEmpty()) {
-              throw new IllegalArgumentException("option " + option + " needs a value");
-            }
-            value = rest.remove(0);
-          }
+          String value = words.value(option);
           switch (option) {
             case "--records" -> records = number(option, value);
             case "--value-size" -> valueSize = (int) number(option, value);
@@ -216,9 +204,7 @@ public record BenchOptions(long records, int valueSize, int connections, long du
             case "--target" -> target = address(value);
             case "--start-cluster" -> {
               String[] parts = value.split(",", -1);
-              if (parts.length != 2) {
-                throw new IllegalArgumentException("--start-cluster takes N,S (e.g. 6,2)");
-              }
+              check(parts.length == 2, "--start-cluster takes N,S (e.g. 6,2)");
               nodes = (int) number(option, parts[0]);
               shards = (int) number(option, parts[1]);
             }
@@ -226,16 +212,12 @@ public record BenchOptions(long records, int valueSize, int connections, long du
             case "--json" -> json = Path.of(value);
             case "--node-jar" -> nodeJar = Path.of(value);
             case "--logs" -> logDir = Path.of(value);
-            case "--node-jvm-flags" -> nodeJvmFlags = value.isBlank() ? List.of()
-                : List.of(value.trim().split("\\s+"));
+            case "--node-jvm-flags" -> nodeJvmFlags = OptionWords.jvmFlags(value);
             case "--seed" -> seed = number(option, value);
             case "--client-io-threads" -> clientIoThreads = (int) number(option, value);
             case "--client-transport" -> clientNativeTransport = clientTransport(value);
             case "--cacert" -> caPem = Path.of(value);
-            case "--rate" -> {
-              rate = number(option, value);
-              check(rate >= 1, "--rate must be in 1.." + RATE_MAX);
-            }
+            case "--rate" -> rate = rate(option, value);
             case "--lag-interval" -> lagIntervalMs = durationMs(option, value);
             default -> throw new IllegalArgumentException("unknown option " + option
                 + " (see --help)");
@@ -243,23 +225,36 @@ public record BenchOptions(long records, int valueSize, int connections, long du
         }
       }
     }
+    check(target == null || nodes == 0, "give either --target or --start-cluster, not both");
     if (target == null && nodes == 0) {
       nodes = 6;
       shards = 2;
     }
-    if (target != null && nodes != 0) {
-      throw new IllegalArgumentException("give either --target or --start-cluster, not both");
-    }
-    if (caPem == null && target != null) {
-      String fromEnv = nonEmpty(env.get("KVS_CA")) != null ? env.get("KVS_CA")
-          : nonEmpty(env.get("TLS_CA"));
-      caPem = fromEnv == null ? null : Path.of(fromEnv);
-    }
-    String token = nonEmpty(env.get("CLIENT_TOKEN"));
+    Path ca = caPem == null && target != null ? caFromEnv(env) : caPem;
     return new BenchOptions(records, valueSize, connections, durationMs, warmupMs, workload,
         zipfian, target, nodes, shards, routing, ceiling, json, nodeJar, logDir, seed, rate, lag,
-        lagIntervalMs, atHalfMax, nodeJvmFlags, clientIoThreads, clientNativeTransport, caPem,
-        token == null ? null : new Secret(token));
+        lagIntervalMs, atHalfMax, nodeJvmFlags, clientIoThreads, clientNativeTransport, ca,
+        clientToken(env));
+  }
+
+  /** {@code --rate}: operations per second, at least 1. */
+  private static long rate(String option, String value) {
+    long rate = number(option, value);
+    check(rate >= 1, "--rate must be in 1.." + RATE_MAX);
+    return rate;
+  }
+
+  /** {@code CLIENT_TOKEN} from the environment, or null. */
+  private static Secret clientToken(java.util.Map<String, String> env) {
+    String token = nonEmpty(env.get("CLIENT_TOKEN"));
+    return token == null ? null : new Secret(token);
+  }
+
+  /** The CA of a --target cluster given no --cacert: {@code KVS_CA}, else {@code TLS_CA}. */
+  private static Path caFromEnv(java.util.Map<String, String> env) {
+    String fromEnv = nonEmpty(env.get("KVS_CA")) != null ? env.get("KVS_CA")
+        : nonEmpty(env.get("TLS_CA"));
+    return fromEnv == null ? null : Path.of(fromEnv);
   }
 
   private static String nonEmpty(String value) {

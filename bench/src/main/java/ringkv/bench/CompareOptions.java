@@ -1,7 +1,6 @@
 package ringkv.bench;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -126,24 +125,13 @@ record CompareOptions(int keys, int valueSize, int connections, int shards, int 
     Path redisCli = null;
     long seed = System.nanoTime();
     boolean compare = false;
-    List<String> rest = new ArrayList<>(List.of(args));
-    while (!rest.isEmpty()) {
-      String option = rest.remove(0);
-      String value = null;
-      int eq = option.indexOf('=');
-      if (option.startsWith("--") && eq > 0) {
-        value = option.substring(eq + 1);
-        option = option.substring(0, eq);
-      }
+    OptionWords words = new OptionWords(args);
+    while (words.hasNext()) {
+      String option = words.next();
       if (option.equals("--help") || option.equals("-h")) {
         return null;
       }
-      if (value == null) {
-        if (rest.isEmpty()) {
-          throw new IllegalArgumentException("option " + option + " needs a value");
-        }
-        value = rest.remove(0);
-      }
+      String value = words.value(option);
       switch (option) {
         case "--compare" -> {
           check(value.equals("redis"), "--compare knows only redis, got " + value);
@@ -169,8 +157,7 @@ record CompareOptions(int keys, int valueSize, int connections, int shards, int 
         case "--json" -> json = Path.of(value);
         case "--node-jar" -> nodeJar = Path.of(value);
         case "--logs" -> logDir = Path.of(value);
-        case "--node-jvm-flags" -> nodeJvmFlags = value.isBlank() ? List.of()
-            : List.of(value.trim().split("\\s+"));
+        case "--node-jvm-flags" -> nodeJvmFlags = OptionWords.jvmFlags(value);
         case "--redis-server" -> redisServer = Path.of(value);
         case "--redis-cli" -> redisCli = Path.of(value);
         case "--seed" -> seed = number(option, value, Long.MAX_VALUE);

@@ -215,10 +215,10 @@ public final class RedisCompare {
 
   /** The servers' CPU with no client connected, after a short settle. */
   private CompareReport.Idle idle(ComparedCluster cluster) throws IOException {
-    sleep(IDLE_SETTLE_MS);
+    Pause.sleep(IDLE_SETTLE_MS);
     String load = ProcCpu.loadAverage();
     ProcCpu.Snapshot start = ProcCpu.snapshot(cluster.servers().keySet());
-    sleep(options.idleMs());
+    Pause.sleep(options.idleMs());
     ProcCpu.Snapshot end = ProcCpu.snapshot(cluster.servers().keySet());
     ProcCpu.Usage u = ProcCpu.usage(start, end, ProcCpu.clockTicksPerSecond());
     CompareReport.Idle idle = new CompareReport.Idle(u.seconds(),
@@ -226,15 +226,6 @@ public final class RedisCompare {
     out.printf("bench --compare: %s idle: %s ms of CPU per s over %.1f s%n", cluster.name(),
         CompareReport.number(idle.serverCpuMsPerSecond(), 1), idle.seconds());
     return idle;
-  }
-
-  private static void sleep(long ms) throws IOException {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
   }
 
   /** The bench's keys {@code user0 .. user{n-1}}. */

@@ -288,28 +288,7 @@ final class Report {
   ObjectNode json() {
     ObjectNode root = MAPPER.createObjectNode();
     root.put("command", "kvs bench " + String.join(" ", args));
-    ObjectNode o = root.putObject("options");
-    o.put("workload", options.workload().name());
-    o.put("read-fraction", options.workload().readFraction());
-    o.put("distribution", options.zipfian() ? "zipfian" : "uniform");
-    o.put("records", options.records());
-    o.put("value-size", options.valueSize());
-    o.put("connections", options.connections());
-    o.put("warmup-ms", options.warmupMs());
-    o.put("duration-ms", options.durationMs());
-    o.put("routing", options.routing() == RingKvClient.Routing.SMART ? "smart" : "naive");
-    o.put("cluster", options.describeCluster());
-    o.put("seed", options.seed());
-    o.put("rate", options.rate());
-    o.put("lag", options.lag());
-    o.put("lag-interval-ms", options.lagIntervalMs());
-    o.put("at-half-max", options.atHalfMax());
-    o.put("cores", Runtime.getRuntime().availableProcessors());
-    o.put("client-io-threads", options.clientIoThreads());
-    o.put("client-transport-requested", options.clientNativeTransport() ? "epoll" : "nio");
-    o.put("java", System.getProperty("java.version"));
-    ArrayNode flags = o.putArray("node-jvm-flags");
-    options.nodeJvmFlags().forEach(flags::add);
+    options(root.putObject("options"));
     ArrayNode memory = root.putArray("nodes-memory");
     for (ChildProcesses.NodeMemory m : nodeMemory) {
       memory.addObject().put("address", m.address()).put("rss-bytes", m.rssBytes())
@@ -317,41 +296,7 @@ final class Report {
     }
     ArrayNode runs = root.putArray("targets");
     for (Target t : targets) {
-      ObjectNode r = runs.addObject();
-      r.put("name", t.name());
-      r.put("description", t.description());
-      if (t.load() != null) {
-        r.set("load", phase(t.load()));
-      }
-      r.set("measure", phase(t.measure()));
-      if (t.serverCpuUsPerOp() >= 0) {
-        r.put("server-cpu-us-per-op", t.serverCpuUsPerOp());
-      }
-      if (t.clientCpuUsPerOp() >= 0) {
-        r.put("client-cpu-us-per-op", t.clientCpuUsPerOp());
-      }
-      if (t.clientIoCpuUsPerOp() >= 0) {
-        r.put("client-io-cpu-us-per-op", t.clientIoCpuUsPerOp());
-      }
-      if (t.clientCpu().jitMs() >= 0) {
-        r.put("client-jit-ms", t.clientCpu().jitMs());
-      }
-      if (t.clientCpu().gcMs() >= 0) {
-        r.put("client-gc-ms", t.clientCpu().gcMs());
-      }
-      if (t.lag() != null) {
-        r.set("replication-lag", lag(t.lag()));
-      }
-      RingKvClient.Stats s = t.client();
-      ObjectNode c = r.putObject("client");
-      c.put("attempts", s.attempts());
-      c.put("retries", s.retries());
-      c.put("view-change-retries", s.viewChangeRetries());
-      c.put("unreachable", s.unreachable());
-      c.put("timeouts", s.timeouts());
-      c.put("ring-reads", s.ringRefreshes());
-      c.put("epoch-changes", s.epochChanges());
-      c.put("misrouted", s.misrouted());
+      target(runs.addObject(), t);
     }
     Target ring = find(RINGKV);
     Target ceiling = find("ceiling");
@@ -375,6 +320,67 @@ final class Report {
       h.put("summary", halfMaxVerdict(ring, half));
     }
     return root;
+  }
+
+  private void options(ObjectNode o) {
+    o.put("workload", options.workload().name());
+    o.put("read-fraction", options.workload().readFraction());
+    o.put("distribution", options.zipfian() ? "zipfian" : "uniform");
+    o.put("records", options.records());
+    o.put("value-size", options.valueSize());
+    o.put("connections", options.connections());
+    o.put("warmup-ms", options.warmupMs());
+    o.put("duration-ms", options.durationMs());
+    o.put("routing", options.routing() == RingKvClient.Routing.SMART ? "smart" : "naive");
+    o.put("cluster", options.describeCluster());
+    o.put("seed", options.seed());
+    o.put("rate", options.rate());
+    o.put("lag", options.lag());
+    o.put("lag-interval-ms", options.lagIntervalMs());
+    o.put("at-half-max", options.atHalfMax());
+    o.put("cores", Runtime.getRuntime().availableProcessors());
+    o.put("client-io-threads", options.clientIoThreads());
+    o.put("client-transport-requested", options.clientNativeTransport() ? "epoll" : "nio");
+    o.put("java", System.getProperty("java.version"));
+    ArrayNode flags = o.putArray("node-jvm-flags");
+    options.nodeJvmFlags().forEach(flags::add);
+  }
+
+  private static void target(ObjectNode r, Target t) {
+    r.put("name", t.name());
+    r.put("description", t.description());
+    if (t.load() != null) {
+      r.set("load", phase(t.load()));
+    }
+    r.set("measure", phase(t.measure()));
+    if (t.serverCpuUsPerOp() >= 0) {
+      r.put("server-cpu-us-per-op", t.serverCpuUsPerOp());
+    }
+    if (t.clientCpuUsPerOp() >= 0) {
+      r.put("client-cpu-us-per-op", t.clientCpuUsPerOp());
+    }
+    if (t.clientIoCpuUsPerOp() >= 0) {
+      r.put("client-io-cpu-us-per-op", t.clientIoCpuUsPerOp());
+    }
+    if (t.clientCpu().jitMs() >= 0) {
+      r.put("client-jit-ms", t.clientCpu().jitMs());
+    }
+    if (t.clientCpu().gcMs() >= 0) {
+      r.put("client-gc-ms", t.clientCpu().gcMs());
+    }
+    if (t.lag() != null) {
+      r.set("replication-lag", lag(t.lag()));
+    }
+    RingKvClient.Stats s = t.client();
+    ObjectNode c = r.putObject("client");
+    c.put("attempts", s.attempts());
+    c.put("retries", s.retries());
+    c.put("view-change-retries", s.viewChangeRetries());
+    c.put("unreachable", s.unreachable());
+    c.put("timeouts", s.timeouts());
+    c.put("ring-reads", s.ringRefreshes());
+    c.put("epoch-changes", s.epochChanges());
+    c.put("misrouted", s.misrouted());
   }
 
   private static ObjectNode lag(LagProbe.Result lag) {

@@ -24,10 +24,10 @@ import ringkv.ring.TokenEntry;
  * The RingKV side of {@code --compare redis}: {@code nodes} node processes with {@code
  * SHARD_COUNT=shards} (so {@code nodes / shards} replicas per shard), started as {@code ./kvs
  * bench} starts them ({@link ChildProcesses}, through the one local launcher), data in memory.
- * Requests go to the member of the key's shard that a forwarding node and the client library would pick ({@link Rendezvous},
- * highest weight first), computed from {@code GET /ring} with the node's own ring code, so no
- * request is forwarded; {@link #start} checks a sample of keys against {@code GET
- * /ring/key/<key>}.
+ * Requests go to the member of the key's shard that a forwarding node and the client library
+ * would pick ({@link Rendezvous}, highest weight first), computed from {@code GET /ring} with
+ * the node's own ring code, so no request is forwarded; {@link #start} checks a sample of keys
+ * against {@code GET /ring/key/<key>}.
  *
  * <p>Not thread-safe; the comparison's main thread uses it.
  */
@@ -144,7 +144,7 @@ final class RingKvCluster implements ComparedCluster {
           throw new IOException(a + " does not see every node live within "
               + START_TIMEOUT_MS + " ms; see the logs in " + processes.logDir());
         }
-        sleep(100);
+        Pause.sleep(100);
       }
     }
     checkPlacement();
@@ -173,15 +173,6 @@ final class RingKvCluster implements ComparedCluster {
         throw new IOException("GET " + path + " on " + address + ": " + r.statusCode());
       }
       return MAPPER.readTree(r.body());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
-  }
-
-  private static void sleep(long ms) throws IOException {
-    try {
-      Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);

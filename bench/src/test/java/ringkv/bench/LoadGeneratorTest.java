@@ -135,10 +135,21 @@ class LoadGeneratorTest {
     return g;
   }
 
+  /** A fake server that answers every GET with "abc" and never hangs up. */
+  private FakeRedis serving() throws IOException {
+    return fake("$3\r\nabc\r\n", Integer.MAX_VALUE);
+  }
+
+  /** The keys server a got are even-numbered and those b got odd, as generator() routes them. */
+  private static void assertOwners(java.util.Set<String> onA, java.util.Set<String> onB) {
+    onA.forEach(k -> assertTrue(Integer.parseInt(k.substring(1)) % 2 == 0, k));
+    onB.forEach(k -> assertTrue(Integer.parseInt(k.substring(1)) % 2 == 1, k));
+  }
+
   @Test
   void theLoadPhaseWritesEveryKeyOnceOnItsServer() throws IOException {
-    FakeRedis a = fake("$3\r\nabc\r\n", Integer.MAX_VALUE);
-    FakeRedis b = fake("$3\r\nabc\r\n", Integer.MAX_VALUE);
+    FakeRedis a = serving();
+    FakeRedis b = serving();
     LoadGenerator g = generator(a, b, 101, 7, 2);
     LoadGenerator.PhaseResult r = g.run(LoadGenerator.Mode.LOAD, 0, done -> { });
     assertEquals(101, r.ops());
@@ -146,16 +157,15 @@ class LoadGeneratorTest {
     assertEquals(101, r.latencyNanos().getTotalCount());
     assertEquals(51, a.sets.size());
     assertEquals(50, b.sets.size());
-    a.sets.forEach((k, n) -> assertTrue(Integer.parseInt(k.substring(1)) % 2 == 0, k));
-    b.sets.forEach((k, n) -> assertTrue(Integer.parseInt(k.substring(1)) % 2 == 1, k));
+    assertOwners(a.sets.keySet(), b.sets.keySet());
     a.sets.values().forEach(n -> assertEquals(1, n.get()));
     b.sets.values().forEach(n -> assertEquals(1, n.get()));
   }
 
   @Test
   void aGetPhaseSendsOnlyGetsToTheOwners() throws IOException {
-    FakeRedis a = fake("$3\r\nabc\r\n", Integer.MAX_VALUE);
-    FakeRedis b = fake("$3\r\nabc\r\n", Integer.MAX_VALUE);
+    FakeRedis a = serving();
+    FakeRedis b = serving();
     LoadGenerator g = generator(a, b, 20, 4, 1);
     LoadGenerator.PhaseResult r = g.run(LoadGenerator.Mode.GET, 200, done -> { });
     assertTrue(r.ops() > 0);
@@ -164,15 +174,14 @@ class LoadGeneratorTest {
     int received = a.gets.values().stream().mapToInt(AtomicInteger::get).sum()
         + b.gets.values().stream().mapToInt(AtomicInteger::get).sum();
     assertEquals(r.ops(), received);
-    a.gets.keySet().forEach(k -> assertTrue(Integer.parseInt(k.substring(1)) % 2 == 0, k));
-    b.gets.keySet().forEach(k -> assertTrue(Integer.parseInt(k.substring(1)) % 2 == 1, k));
+    assertOwners(a.gets.keySet(), b.gets.keySet());
     assertEquals(4, g.openConnections());
   }
 
   @Test
   void aMixedPhaseSendsBoth() throws IOException {
-    FakeRedis a = fake("$3\r\nabc\r\n", Integer.MAX_VALUE);
-    FakeRedis b = fake("$3\r\nabc\r\n", Integer.MAX_VALUE);
+    FakeRedis a = serving();
+    FakeRedis b = serving();
     LoadGenerator g = generator(a, b, 20, 2, 1);
     LoadGenerator.PhaseResult r = g.run(LoadGenerator.Mode.MIX, 300, done -> { });
     assertEquals(0, r.errors());
@@ -195,7 +204,7 @@ class LoadGeneratorTest {
   @Test
   void aServerThatHangsUpEndsThePhaseWithErrors() throws IOException {
     FakeRedis a = fake("$3\r\nabc\r\n", 3);
-    FakeRedis b = fake("$3\r\nabc\r\n", Integer.MAX_VALUE);
+    FakeRedis b = serving();
     LoadGenerator g = generator(a, b, 10, 2, 1);
     LoadGenerator.PhaseResult r = g.run(LoadGenerator.Mode.GET, 300, done -> { });
     assertEquals(1, r.errors());

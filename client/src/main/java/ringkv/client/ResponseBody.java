@@ -262,8 +262,8 @@ final class ResponseBody {
       }
       int c = peek();
       switch (c) {
-        case '{' -> object(depth);
-        case '[' -> array(depth);
+        case '{' -> container(depth, '}', true);
+        case '[' -> container(depth, ']', false);
         case '"' -> string();
         case 't' -> literal("true");
         case 'f' -> literal("false");
@@ -272,46 +272,29 @@ final class ResponseBody {
       }
     }
 
-    private void object(int depth) throws IOException {
+    /** An object ({@code keyed}: of "name": value members) or an array, up to {@code close}. */
+    private void container(int depth, char close, boolean keyed) throws IOException {
       pos++;
       skipSpace();
-      if (peek() == '}') {
+      if (peek() == close) {
         pos++;
         return;
       }
       while (true) {
         skipSpace();
-        string();
-        skipSpace();
-        expect(':');
-        skipSpace();
+        if (keyed) {
+          string();
+          skipSpace();
+          expect(':');
+          skipSpace();
+        }
         value(depth + 1);
         skipSpace();
         if (peek() == ',') {
           pos++;
           continue;
         }
-        expect('}');
-        return;
-      }
-    }
-
-    private void array(int depth) throws IOException {
-      pos++;
-      skipSpace();
-      if (peek() == ']') {
-        pos++;
-        return;
-      }
-      while (true) {
-        skipSpace();
-        value(depth + 1);
-        skipSpace();
-        if (peek() == ',') {
-          pos++;
-          continue;
-        }
-        expect(']');
+        expect(close);
         return;
       }
     }

@@ -145,10 +145,7 @@ final class ResponseDecoder {
         statusLine(end);
       }
       case HEADERS -> {
-        headerBytes += end - start + 2;
-        if (headerBytes > HttpTransport.HEADER_BYTES_MAX) {
-          throw fail("headers longer than " + HttpTransport.HEADER_BYTES_MAX + " bytes");
-        }
+        countHeaderBytes(end - start, "headers");
         if (end == start) {
           headersDone(sink);
         } else {
@@ -163,15 +160,20 @@ final class ResponseDecoder {
         state = State.CHUNK_SIZE;
       }
       case TRAILERS -> {
-        headerBytes += end - start + 2;
-        if (headerBytes > HttpTransport.HEADER_BYTES_MAX) {
-          throw fail("trailers longer than " + HttpTransport.HEADER_BYTES_MAX + " bytes");
-        }
+        countHeaderBytes(end - start, "trailers");
         if (end == start) {
           complete(sink);
         }
       }
       default -> throw new IllegalStateException("no line expected in " + state);
+    }
+  }
+
+  /** Counts a header or trailer line of {@code length} bytes (and its CRLF) against the bound. */
+  private void countHeaderBytes(int length, String what) throws HttpTransport.ProtocolException {
+    headerBytes += length + 2;
+    if (headerBytes > HttpTransport.HEADER_BYTES_MAX) {
+      throw fail(what + " longer than " + HttpTransport.HEADER_BYTES_MAX + " bytes");
     }
   }
 
@@ -332,14 +334,8 @@ final class ResponseDecoder {
 
   /** A Content-Length value: digits, with optional blanks around them. */
   private long contentLength(int start, int end) throws HttpTransport.ProtocolException {
-    int s = start;
-    int e = end;
-    while (s < e && isBlank(line[s])) {
-      s++;
-    }
-    while (e > s && isBlank(line[e - 1])) {
-      e--;
-    }
+    int s = skipBlanks(start, end);
+    int e = dropBlanks(s, end);
     if (e == s || e - s > 12) {
       throw fail("bad Content-Length: " + text(start, end));
     }
@@ -384,15 +380,27 @@ final class ResponseDecoder {
     return true;
   }
 
-  private String trimmed(int start, int end) {
+  /** The first index in {@code line[start, end)} that is not a blank, or {@code end}. */
+  private int skipBlanks(int start, int end) {
     int s = start;
-    int e = end;
-    while (s < e && isBlank(line[s])) {
+    while (s < end && isBlank(line[s])) {
       s++;
     }
-    while (e > s && isBlank(line[e - 1])) {
+    return s;
+  }
+
+  /** {@code end} moved back over the blanks that end {@code line[start, end)}. */
+  private int dropBlanks(int start, int end) {
+    int e = end;
+    while (e > start && isBlank(line[e - 1])) {
       e--;
     }
+    return e;
+  }
+
+  private String trimmed(int start, int end) {
+    int s = skipBlanks(start, end);
+    int e = dropBlanks(s, end);
     return new String(line, s, e - s, StandardCharsets.ISO_8859_1);
   }
 

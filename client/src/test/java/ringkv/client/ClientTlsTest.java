@@ -6,12 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import ringkv.client.tls.TestCertificates;
 import ringkv.ring.Ring;
@@ -34,8 +33,7 @@ class ClientTlsTest {
   private static TestCertificates certs;
   private static TestCertificates otherCa;
   private static Path[] nodeFiles;
-  private final List<FakeNode> nodes = new ArrayList<>();
-  private final List<RingKvClient> clients = new ArrayList<>();
+  @RegisterExtension final Opened<FakeNode> opened = new Opened<>();
 
   @BeforeAll
   static void makeCertificates() {
@@ -45,28 +43,11 @@ class ClientTlsTest {
     otherCa.issue("node");
   }
 
-  @AfterEach
-  void close() {
-    clients.forEach(RingKvClient::close);
-    nodes.forEach(FakeNode::close);
-  }
-
   private FakeNode httpsNode(boolean needClientAuth) {
-    FakeNode n = new FakeNode(certs.context("node"), needClientAuth);
-    n.ringJson = FakeNode.ringJson(1, Ring.initial(1, 20), List.of(List.of(n.address())));
-    n.handler = r -> switch (r.method()) {
-      case "PUT" -> FakeNode.Reply.json(201, "{\"causal-metadata\":{},\"shard-id\":1}");
-      case "GET" -> FakeNode.Reply.json(200, "{\"value\":\"v\",\"causal-metadata\":{}}");
-      default -> FakeNode.Reply.json(200, "{\"causal-metadata\":{},\"shard-id\":1}");
-    };
-    nodes.add(n);
+    FakeNode n = opened.node(new FakeNode(certs.context("node"), needClientAuth));
+    n.ringJson = FakeNode.oneShardRingJson(n.address());
+    n.handler = r -> FakeNode.okReply(r, "\"v\"");
     return n;
-  }
-
-  private RingKvClient client(RingKvClient.Builder b) {
-    RingKvClient c = b.build();
-    clients.add(c);
-    return c;
   }
 
   private static void putGetDelete(RingKvClient client) {
@@ -84,21 +65,21 @@ class ClientTlsTest {
   @Test
   void putGetDeleteOverHttpsTrustingTheCaFile() {
     FakeNode n = httpsNode(false);
-    putGetDelete(client(RingKvClient.builder(n.address()).tlsCa(certs.caPem())));
+    putGetDelete(opened.client(RingKvClient.builder(n.address()).tlsCa(certs.caPem())));
     assertEquals(3, n.requests.size());
   }
 
   @Test
   void putGetDeleteOverHttpsWithAJdkContext() {
     FakeNode n = httpsNode(false);
-    putGetDelete(client(RingKvClient.builder(n.address()).sslContext(certs.context(null))));
+    putGetDelete(opened.client(RingKvClient.builder(n.address()).sslContext(certs.context(null))));
   }
 
   @Test
   void aCertificateAnotherCaSignedFailsTheHandshakeAtOnce() {
     FakeNode n = httpsNode(false);
     RingKvException e = assertThrows(RingKvException.class,
-        () -> client(RingKvClient.builder(n.address()).tlsCa(otherCa.caPem())));
+        () -> opened.client(RingKvClient.builder(n.address()).tlsCa(otherCa.caPem())));
     assertTlsFailure(e);
     assertEquals(0, n.ringReads.get());
   }
@@ -108,15 +89,15 @@ class ClientTlsTest {
     FakeNode n = httpsNode(false);
     String byName = n.address().replace("127.0.0.1", "localhost");
     RingKvException e = assertThrows(RingKvException.class,
-        () -> client(RingKvClient.builder(byName).tlsCa(certs.caPem())));
+        () -> opened.client(RingKvClient.builder(byName).tlsCa(certs.caPem())));
     assertTlsFailure(e);
     // The ring names the node by IP address, which its certificate carries.
-    RingKvClient unverified = client(RingKvClient.builder(byName).tlsCa(certs.caPem())
+    RingKvClient unverified = opened.client(RingKvClient.builder(byName).tlsCa(certs.caPem())
         .hostnameVerification(false));
     putGetDelete(unverified);
     assertTlsFailure(assertThrows(RingKvException.class,
-        () -> client(RingKvClient.builder(byName).sslContext(certs.context(null)))));
-    putGetDelete(client(RingKvClient.builder(byName).sslContext(certs.context(null))
+        () -> opened.client(RingKvClient.builder(byName).sslContext(certs.context(null)))));
+    putGetDelete(opened.client(RingKvClient.builder(byName).sslContext(certs.context(null))
         .hostnameVerification(false)));
   }
 
@@ -124,24 +105,24 @@ class ClientTlsTest {
   void aNodeThatRequiresAClientCertificateGetsOne() {
     FakeNode n = httpsNode(true);
     RingKvException e = assertThrows(RingKvException.class,
-        () -> client(RingKvClient.builder(n.address()).tlsCa(certs.caPem())
+        () -> opened.client(RingKvClient.builder(n.address()).tlsCa(certs.caPem())
             .operationTimeoutMs(3_000).requestTimeoutMs(2_000)));
     assertTrue(e.kind() == RingKvException.Kind.TLS
         || e.kind() == RingKvException.Kind.UNREACHABLE, e.toString());
-    putGetDelete(client(RingKvClient.builder(n.address()).tlsCa(certs.caPem())
+    putGetDelete(opened.client(RingKvClient.builder(n.address()).tlsCa(certs.caPem())
         .tlsClientCertificate(nodeFiles[0], nodeFiles[1])));
   }
 
   @Test
   void aKeyValueOperationThatMeetsATlsFailureIsNotRetried() {
     FakeNode impostor = new FakeNode(otherCa.context("node"), false);
-    nodes.add(impostor);
+    opened.node(impostor);
     FakeNode https = httpsNode(false);
     // The trusted node's ring names the impostor (another CA signed its certificate) as the
     // key's replica.
     https.ringJson = FakeNode.ringJson(1, Ring.initial(1, 20),
         List.of(List.of(impostor.address())));
-    RingKvClient client = client(RingKvClient.builder(https.address()).tlsCa(certs.caPem()));
+    RingKvClient client = opened.client(RingKvClient.builder(https.address()).tlsCa(certs.caPem()));
     RingKvException e = assertThrows(RingKvException.class,
         () -> client.getBlocking(new Session(), "k"));
     assertTlsFailure(e);

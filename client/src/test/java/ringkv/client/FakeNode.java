@@ -122,6 +122,23 @@ final class FakeNode implements AutoCloseable {
    * A {@code GET /ring} body for {@code ring}, shard dialect, with {@code members.get(s - 1)}
    * the members of shard s, all live.
    */
+  /** The /ring body of a one-shard ring whose only member is {@code address}. */
+  static String oneShardRingJson(String address) {
+    return ringJson(1, Ring.initial(1, 20), List.of(List.of(address)));
+  }
+
+  /**
+   * A node's success to {@code r} in shard 1: 201 to a PUT, {@code valueJson} to a GET, 200 to
+   * anything else.
+   */
+  static Reply okReply(Request r, String valueJson) {
+    return switch (r.method()) {
+      case "PUT" -> Reply.json(201, "{\"causal-metadata\":{},\"shard-id\":1}");
+      case "GET" -> Reply.json(200, "{\"value\":" + valueJson + ",\"causal-metadata\":{}}");
+      default -> Reply.json(200, "{\"causal-metadata\":{},\"shard-id\":1}");
+    };
+  }
+
   static String ringJson(long epoch, Ring ring, List<List<String>> members) {
     return ringJson(epoch, ring, members, members);
   }

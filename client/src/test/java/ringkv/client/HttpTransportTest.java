@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import ringkv.ring.Rendezvous;
 import ringkv.ring.Ring;
 
@@ -42,27 +42,13 @@ class HttpTransportTest {
   private static final String GOT = "{\"message\":\"Retrieved successfully\","
       + "\"causal-metadata\":{\"keys\":{}},\"value\":\"v\"}";
 
-  private final List<ScriptedNode> nodes = new ArrayList<>();
-  private final List<RingKvClient> clients = new ArrayList<>();
-
-  @AfterEach
-  void close() {
-    clients.forEach(RingKvClient::close);
-    nodes.forEach(ScriptedNode::close);
-  }
+  @RegisterExtension final Opened<ScriptedNode> opened = new Opened<>();
 
   /** A node serving a one-shard ring of itself. */
   private ScriptedNode node() {
-    ScriptedNode n = new ScriptedNode();
-    n.ringJson = FakeNode.ringJson(1, Ring.initial(1, 20), List.of(List.of(n.address())));
-    nodes.add(n);
+    ScriptedNode n = opened.node(new ScriptedNode());
+    n.ringJson = FakeNode.oneShardRingJson(n.address());
     return n;
-  }
-
-  private RingKvClient client(RingKvClient.Builder b) {
-    RingKvClient c = b.build();
-    clients.add(c);
-    return c;
   }
 
   @Test
@@ -70,7 +56,7 @@ class HttpTransportTest {
     for (boolean nativeTransport : new boolean[] {false, true}) {
       ScriptedNode a = node();
       a.script = r -> ScriptedNode.Script.json(200, GOT);
-      RingKvClient client = client(RingKvClient.builder(a.address())
+      RingKvClient client = opened.client(RingKvClient.builder(a.address())
           .nativeTransport(nativeTransport));
       Session session = new Session();
       for (int i = 0; i < 50; i++) {
@@ -95,7 +81,7 @@ class HttpTransportTest {
       ScriptedNode.hold(release);
       return ScriptedNode.Script.json(200, GOT);
     };
-    RingKvClient client = client(RingKvClient.builder(a.address()).connectionsPerNodeMax(4));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()).connectionsPerNodeMax(4));
     Session session = new Session();
     List<CompletableFuture<GetResult>> gets = new ArrayList<>();
     try {
@@ -123,7 +109,7 @@ class HttpTransportTest {
     // new connection, without counting an attempt.
     a.script = r -> new ScriptedNode.Script(ScriptedNode.answer(200, GOT, ""),
         ScriptedNode.Script.After.CLOSE);
-    RingKvClient client = client(RingKvClient.builder(a.address()));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     Session session = new Session();
     for (int i = 0; i < 20; i++) {
       GetResult r = client.getBlocking(session, "k" + i);
@@ -143,7 +129,7 @@ class HttpTransportTest {
             ScriptedNode.Script.After.CLOSE)
         : ScriptedNode.Script.bytes("HTTP/1.0 200 OK\r\ncontent-length: " + GOT.length()
             + "\r\n\r\n" + GOT, ScriptedNode.Script.After.CLOSE);
-    RingKvClient client = client(RingKvClient.builder(a.address()));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     Session session = new Session();
     for (int i = 0; i < 10; i++) {
       assertEquals(1, client.getBlocking(session, "k" + i).attempts());
@@ -166,7 +152,7 @@ class HttpTransportTest {
             ScriptedNode.Script.After.KEEP_OPEN)
         : ScriptedNode.Script.bytes("HTTP/1.1 200 OK\r\n\r\n" + GOT,
             ScriptedNode.Script.After.CLOSE);
-    RingKvClient client = client(RingKvClient.builder(a.address()));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     Session session = new Session();
     for (int i = 0; i < 6; i++) {
       assertEquals("\"v\"", client.getBlocking(session, "k" + i).valueJson().orElseThrow());
@@ -181,7 +167,7 @@ class HttpTransportTest {
         ? ScriptedNode.Script.bytes("HTTP/1.1 200 OK\r\ncontent-length: 500\r\n\r\n{\"mess",
             ScriptedNode.Script.After.CLOSE)
         : ScriptedNode.Script.json(200, GOT);
-    RingKvClient client = client(RingKvClient.builder(a.address()).retryDelayMs(5, 10));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()).retryDelayMs(5, 10));
     GetResult r = client.getBlocking(new Session(), "k");
     assertTrue(r.found());
     assertEquals(2, r.attempts(), "the truncated answer failed the first attempt");
@@ -193,7 +179,7 @@ class HttpTransportTest {
     ScriptedNode a = node();
     a.script = r -> ScriptedNode.Script.bytes("SMTP ready\r\n\r\n",
         ScriptedNode.Script.After.KEEP_OPEN);
-    RingKvClient client = client(RingKvClient.builder(a.address()));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     RingKvException e = assertThrows(RingKvException.class,
         () -> client.getBlocking(new Session(), "k"));
     assertEquals(RingKvException.Kind.PROTOCOL, e.kind());
@@ -207,7 +193,7 @@ class HttpTransportTest {
       AtomicInteger n = new AtomicInteger();
       a.script = r -> n.incrementAndGet() == 1 ? ScriptedNode.Script.silence()
           : ScriptedNode.Script.json(200, GOT);
-      RingKvClient client = client(RingKvClient.builder(a.address())
+      RingKvClient client = opened.client(RingKvClient.builder(a.address())
           .nativeTransport(nativeTransport).requestTimeoutMs(300).operationTimeoutMs(350)
           .retryDelayMs(500, 500));
       long started = System.nanoTime();
@@ -247,7 +233,7 @@ class HttpTransportTest {
         String key = IntStream.range(0, 100).mapToObj(i -> "k" + i)
             .filter(k -> Rendezvous.orderNames(k, members).get(0).equals(dead))
             .findFirst().orElseThrow();
-        RingKvClient client = client(RingKvClient.builder(a.address()).connectTimeoutMs(200)
+        RingKvClient client = opened.client(RingKvClient.builder(a.address()).connectTimeoutMs(200)
             .requestTimeoutMs(5_000).operationTimeoutMs(5_000).retryDelayMs(50, 100));
         long started = System.nanoTime();
         GetResult r = client.getBlocking(new Session(), key);
@@ -281,7 +267,7 @@ class HttpTransportTest {
       case 3 -> ScriptedNode.Script.json(200, GOT);
       default -> ScriptedNode.Script.json(500, "{\"error\":\"boom\",\"message\":\"Error\"}");
     };
-    RingKvClient client = client(RingKvClient.builder(a.address()).retryDelayMs(10, 20));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()).retryDelayMs(10, 20));
     long started = System.nanoTime();
     GetResult r = client.getBlocking(new Session(), "k");
     long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
@@ -311,7 +297,7 @@ class HttpTransportTest {
               + "\"causal-metadata\":{\"keys\":{}},\"shard-id\":1}")
           : ScriptedNode.Script.json(200, GOT);
     };
-    RingKvClient client = client(RingKvClient.builder(a.address()).connectionsPerNodeMax(1)
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()).connectionsPerNodeMax(1)
         .pipelineDepthMax(4));
     Session session = new Session();
     client.getBlocking(session, "warm"); // the one connection is open and idle
@@ -371,7 +357,7 @@ class HttpTransportTest {
       }
       return ScriptedNode.Script.json(200, GOT);
     };
-    RingKvClient client = client(RingKvClient.builder(a.address()));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     Session session = new Session();
     CompletableFuture<Throwable> inCallback = client.get(session, "k").handle((r, e) -> {
       try {

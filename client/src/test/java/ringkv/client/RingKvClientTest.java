@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -16,8 +15,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import ringkv.ring.Rendezvous;
 import ringkv.ring.Ring;
 
@@ -34,32 +33,16 @@ import ringkv.ring.Ring;
  * Waiting is on futures and latches with timeouts, never on sleeps.
  */
 class RingKvClientTest {
-  private final List<FakeNode> nodes = new ArrayList<>();
-  private final List<RingKvClient> clients = new ArrayList<>();
-
-  @AfterEach
-  void close() {
-    clients.forEach(RingKvClient::close);
-    nodes.forEach(FakeNode::close);
-  }
+  @RegisterExtension final Opened<FakeNode> opened = new Opened<>();
 
   private FakeNode node() {
-    FakeNode n = new FakeNode();
-    nodes.add(n);
-    return n;
-  }
-
-  private RingKvClient client(RingKvClient.Builder b) {
-    RingKvClient c = b.build();
-    clients.add(c);
-    return c;
+    return opened.node(new FakeNode());
   }
 
   /** Every fake node serves the same ring: shard s has members.get(s - 1). */
-  private static void serveRing(long epoch, Ring ring, List<List<String>> members,
-      List<FakeNode> all) {
+  private void serveRing(long epoch, Ring ring, List<List<String>> members) {
     String json = FakeNode.ringJson(epoch, ring, members);
-    all.forEach(n -> n.ringJson = json);
+    opened.nodes().forEach(n -> n.ringJson = json);
   }
 
   /** Keeps a fake node's handler from answering until {@code release} (10 s at most). */
@@ -81,12 +64,12 @@ class RingKvClientTest {
     FakeNode a = node();
     FakeNode b = node();
     Ring ring = Ring.initial(2, 20);
-    serveRing(1, ring, List.of(List.of(a.address()), List.of(b.address())), nodes);
+    serveRing(1, ring, List.of(List.of(a.address()), List.of(b.address())));
     a.handler = r -> FakeNode.Reply.json(201, written("k", a.address(), 1)
         .replace("\"shard-id\":1", "\"shard-id\":1"));
     b.handler = r -> FakeNode.Reply.json(201, written("k", b.address(), 1)
         .replace("\"shard-id\":1", "\"shard-id\":2"));
-    RingKvClient client = client(RingKvClient.builder(a.address()));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     Session session = new Session();
     for (int i = 0; i < 200; i++) {
       PutResult r = client.putJsonBlocking(session, "key" + i, "1");
@@ -106,10 +89,10 @@ class RingKvClientTest {
     FakeNode a = node();
     FakeNode b = node();
     List<String> members = List.of(a.address(), b.address());
-    serveRing(1, Ring.initial(1, 20), List.of(members), nodes);
+    serveRing(1, Ring.initial(1, 20), List.of(members));
     a.handler = answersWrittenThenRead(a);
     b.handler = answersWrittenThenRead(b);
-    RingKvClient client = client(RingKvClient.builder(a.address()));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     int onA = 0;
     for (int i = 0; i < 100; i++) {
       String key = "key" + i;
@@ -132,10 +115,10 @@ class RingKvClientTest {
     List<String> members = List.of(a.address(), b.address());
     String json = FakeNode.ringJson(1, Ring.initial(1, 20), List.of(members),
         List.of(List.of(b.address())));
-    nodes.forEach(n -> n.ringJson = json);
+    opened.nodes().forEach(n -> n.ringJson = json);
     a.handler = answersWrittenThenRead(a);
     b.handler = answersWrittenThenRead(b);
-    RingKvClient client = client(RingKvClient.builder(a.address()));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     for (int i = 0; i < 50; i++) {
       assertEquals(b.address(), client.putJsonBlocking(new Session(), "key" + i, "1").node());
     }
@@ -166,8 +149,8 @@ class RingKvClientTest {
     // The client must notice the misroute, read the ring again and go to b directly.
     FakeNode a = node();
     FakeNode b = node();
-    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())), nodes);
-    RingKvClient client = client(RingKvClient.builder(a.address())
+    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address())
         .ringRefreshIntervalMs(600_000)); // no periodic read: only the misroute explains one
     Session session = new Session();
     Ring resharded = Ring.initial(2, 20);
@@ -178,7 +161,7 @@ class RingKvClientTest {
     b.handler = r -> FakeNode.Reply.json(201, written(key, b.address(), 2)
         .replace("\"shard-id\":1", "\"shard-id\":2"));
     assertEquals(a.address(), client.putJsonBlocking(session, key, "1").node(), "old ring");
-    serveRing(2, resharded, List.of(List.of(a.address()), List.of(b.address())), nodes);
+    serveRing(2, resharded, List.of(List.of(a.address()), List.of(b.address())));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (b.requests.isEmpty() && System.nanoTime() < deadline) {
       client.putJsonBlocking(session, key, "1"); // each misroute may trigger the ring read
@@ -193,8 +176,8 @@ class RingKvClientTest {
   @Test
   void carriesMetadataReturnsValuesVerbatimAndNotFoundAsAResult() {
     FakeNode a = node();
-    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())), nodes);
-    RingKvClient client = client(RingKvClient.builder(a.address()));
+    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     Session session = new Session();
     a.handler = r -> FakeNode.Reply.json(201, written("x y/ü", "n:1", 10));
     PutResult put = client.putBlocking(session, "x y/ü", JsonNodeFactory.instance.textNode("v"));
@@ -228,8 +211,8 @@ class RingKvClientTest {
   @Test
   void viewChangeIsRetriedAfterRetryAfterWithAFreshRing() {
     FakeNode a = node();
-    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())), nodes);
-    RingKvClient client = client(RingKvClient.builder(a.address()));
+    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     int ringReadsBefore = a.ringReads.get();
     AtomicInteger calls = new AtomicInteger();
     a.handler = r -> calls.incrementAndGet() == 1
@@ -253,8 +236,8 @@ class RingKvClientTest {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
       dead = "127.0.0.1:" + s.getLocalPort(); // closed below: connections are refused
     }
-    serveRing(1, Ring.initial(1, 20), List.of(List.of(dead, a.address())), nodes);
-    RingKvClient client = client(RingKvClient.builder(a.address()));
+    serveRing(1, Ring.initial(1, 20), List.of(List.of(dead, a.address())));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     a.handler = r -> FakeNode.Reply.json(201, written("k", a.address(), 1));
     Session session = new Session();
     for (int i = 0; i < 20; i++) {
@@ -267,8 +250,8 @@ class RingKvClientTest {
   @Test
   void badRequestFailsAtOnceWithTheServersError() {
     FakeNode a = node();
-    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())), nodes);
-    RingKvClient client = client(RingKvClient.builder(a.address()));
+    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     a.handler = r -> FakeNode.Reply.json(400, "{\"error\":\"Key is too long\","
         + "\"message\":\"Error in PUT\"}");
     RingKvException e = assertThrows(RingKvException.class,
@@ -286,8 +269,8 @@ class RingKvClientTest {
   @Test
   void persistent503FailsAtTheOperationDeadline() {
     FakeNode a = node();
-    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())), nodes);
-    RingKvClient client = client(RingKvClient.builder(a.address()).operationTimeoutMs(1_000)
+    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()).operationTimeoutMs(1_000)
         .retryDelayMs(10, 50));
     a.handler = r -> FakeNode.Reply.json(503, "{\"error\":\"Unable to satisfy request\","
         + "\"message\":\"Error in GET\"}");
@@ -303,8 +286,8 @@ class RingKvClientTest {
   @Test
   void anAttemptCutShortByTheDeadlineReportsWhatTheNodesAnswered() {
     FakeNode a = node();
-    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())), nodes);
-    RingKvClient client = client(RingKvClient.builder(a.address()).operationTimeoutMs(600)
+    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()).operationTimeoutMs(600)
         .requestTimeoutMs(10_000).retryDelayMs(10, 10));
     CountDownLatch release = new CountDownLatch(1);
     a.handler = r -> {
@@ -330,8 +313,8 @@ class RingKvClientTest {
   @Test
   void inFlightSlotsAndRequestTimeoutsAreBounded() throws Exception {
     FakeNode a = node();
-    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())), nodes);
-    RingKvClient client = client(RingKvClient.builder(a.address()).inFlightMax(2)
+    serveRing(1, Ring.initial(1, 20), List.of(List.of(a.address())));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()).inFlightMax(2)
         .inFlightWaitMs(50).requestTimeoutMs(3_000).operationTimeoutMs(3_000));
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch arrived = new CountDownLatch(2);
@@ -353,7 +336,7 @@ class RingKvClientTest {
     assertTrue(second.get(5, TimeUnit.SECONDS).found());
     assertTrue(client.getBlocking(session, "d").found(), "slots come back");
 
-    RingKvClient impatient = client(RingKvClient.builder(a.address()).requestTimeoutMs(200)
+    RingKvClient impatient = opened.client(RingKvClient.builder(a.address()).requestTimeoutMs(200)
         .operationTimeoutMs(300).retryDelayMs(500, 500));
     CountDownLatch never = new CountDownLatch(1);
     a.handler = r -> {

@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import ringkv.ring.Ring;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /*
  * Goal: the bearer token option: every request (key-value operations and GET /ring) carries
@@ -26,41 +24,23 @@ import ringkv.ring.Ring;
  */
 class TokenTest {
   private static final String TOKEN = "s3cret-client-token_0123";
-  private final List<FakeNode> nodes = new ArrayList<>();
-  private final List<RingKvClient> clients = new ArrayList<>();
-
-  @AfterEach
-  void close() {
-    clients.forEach(RingKvClient::close);
-    nodes.forEach(FakeNode::close);
-  }
+  @RegisterExtension final Opened<FakeNode> opened = new Opened<>();
 
   private FakeNode node() {
-    FakeNode n = new FakeNode();
-    n.ringJson = FakeNode.ringJson(1, Ring.initial(1, 20), List.of(List.of(n.address())));
-    nodes.add(n);
+    FakeNode n = opened.node(new FakeNode());
+    n.ringJson = FakeNode.oneShardRingJson(n.address());
     return n;
   }
 
-  private RingKvClient client(RingKvClient.Builder b) {
-    RingKvClient c = b.build();
-    clients.add(c);
-    return c;
-  }
-
   private static FakeNode.Reply answer(FakeNode.Request r) {
-    return switch (r.method()) {
-      case "PUT" -> FakeNode.Reply.json(201, "{\"causal-metadata\":{},\"shard-id\":1}");
-      case "GET" -> FakeNode.Reply.json(200, "{\"value\":1,\"causal-metadata\":{}}");
-      default -> FakeNode.Reply.json(200, "{\"causal-metadata\":{},\"shard-id\":1}");
-    };
+    return FakeNode.okReply(r, "1");
   }
 
   @Test
   void everyRequestCarriesTheToken() {
     FakeNode a = node();
     a.handler = TokenTest::answer;
-    RingKvClient client = client(RingKvClient.builder(a.address()).token(TOKEN));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()).token(TOKEN));
     Session session = new Session();
     client.putJsonBlocking(session, "k", "1");
     client.getBlocking(session, "k");
@@ -76,7 +56,7 @@ class TokenTest {
   void withoutTheOptionNoRequestCarriesAnAuthorizationHeader() {
     FakeNode a = node();
     a.handler = TokenTest::answer;
-    RingKvClient client = client(RingKvClient.builder(a.address()));
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     client.putJsonBlocking(new Session(), "k", "1");
     assertNull(a.requests.peek().authorization());
     assertEquals("", a.ringAuthorizations.peek());
@@ -88,7 +68,7 @@ class TokenTest {
     a.handler = r -> FakeNode.Reply.json(401,
         "{\"error\":\"Unauthorized\",\"message\":\"a missing or wrong bearer token\"}");
     RingKvClient.Builder builder = RingKvClient.builder(a.address()).token(TOKEN);
-    RingKvClient client = client(builder);
+    RingKvClient client = opened.client(builder);
     RingKvException e = assertThrows(RingKvException.class,
         () -> client.getBlocking(new Session(), "k"));
     assertTrue(client.toString().contains("token=(set)"), client.toString());
@@ -108,7 +88,7 @@ class TokenTest {
     FakeNode a = node();
     a.handler = r -> FakeNode.Reply.json(401,
         "{\"error\":\"Unauthorized\",\"message\":\"a missing or wrong bearer token\"}");
-    RingKvClient client = client(RingKvClient.builder(a.address()).token("wrong-token")
+    RingKvClient client = opened.client(RingKvClient.builder(a.address()).token("wrong-token")
         .operationTimeoutMs(30_000));
     long started = System.nanoTime();
     ExecutionException failed = assertThrows(ExecutionException.class,
@@ -129,7 +109,7 @@ class TokenTest {
     FakeNode guarded = node();
     guarded.ringJson = null; // FakeNode answers GET /ring with 401
     RingKvException e = assertThrows(RingKvException.class,
-        () -> client(RingKvClient.builder(guarded.address())));
+        () -> opened.client(RingKvClient.builder(guarded.address())));
     assertEquals(RingKvException.Kind.UNAUTHORIZED, e.kind());
     assertEquals(1, guarded.ringReads.get(), "not retried");
   }

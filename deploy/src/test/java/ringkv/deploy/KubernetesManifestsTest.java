@@ -255,7 +255,8 @@ class KubernetesManifestsTest {
       SecretKeySelector ref = e.getValueFrom().getSecretKeyRef();
       assertEquals(secret.getMetadata().getName(), ref.getName(), variable);
       assertTrue(secret.getStringData().containsKey(ref.getKey()), variable + " key " + ref);
-      assertEquals(Boolean.FALSE, ref.getOptional(), variable + ": never open for want of a Secret");
+      assertEquals(Boolean.FALSE, ref.getOptional(),
+          variable + ": never open for want of a Secret");
     }
   }
 

@@ -269,7 +269,8 @@ public final class NodeStability {
 
   @Override
   public String toString() {
-    return "NodeStability{incarnation=" + incarnation + " epoch=" + epoch + " bootstrapped=" + bootstrapped
-        + " hold=" + holdReason + " rounds=" + roundsSinceHold + " " + reports + "}";
+    return "NodeStability{incarnation=" + incarnation + " epoch=" + epoch
+        + " bootstrapped=" + bootstrapped + " hold=" + holdReason
+        + " rounds=" + roundsSinceHold + " " + reports + "}";
   }
 }

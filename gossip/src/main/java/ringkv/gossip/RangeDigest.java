@@ -21,7 +21,8 @@ import ringkv.ring.KeyHash;
  * peer of an earlier release. A sum does not depend on the order in which entries are added,
  * so a replica can digest its store in any order (or page by page while it changes), and an
  * equal set of pairs always gives an equal digest; a different version (or, with checksums,
- * other bytes) of one key changes its leaf's digest except with probability 2^-64. Tombstones count like values: their versions are pairs too.
+ * other bytes) of one key changes its leaf's digest except with probability 2^-64. Tombstones
+ * count like values: their versions are pairs too.
  *
  * <p>Why token-prefix leaves and one level: the leaves are the same on every replica (they depend
  * only on the key), are balanced whatever the keys look like (murmur3 is uniform, key strings

@@ -223,7 +223,8 @@ public final class ReplicationQueue {
       requeued.put(entry.key(), entry);
     }
     // Entries queued while the batch was out are newer or for other keys; keep the newest.
-    q.pending.forEach((key, entry) -> requeued.merge(key, entry, (a, b) -> b.supersedes(a) ? b : a));
+    q.pending.forEach(
+        (key, entry) -> requeued.merge(key, entry, (a, b) -> b.supersedes(a) ? b : a));
     q.pending.clear();
     q.pending.putAll(requeued);
     q.inFlightSince.forEach((key, since) -> {

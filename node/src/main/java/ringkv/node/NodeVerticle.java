@@ -22,6 +22,7 @@ import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.Store;
 import ringkv.node.api.AccessGate;
 import ringkv.node.api.AdminRoutes;
+import ringkv.node.api.ApiServices;
 import ringkv.node.api.Admission;
 import ringkv.node.api.HealthRoutes;
 import ringkv.node.auth.BearerToken;
@@ -115,11 +116,7 @@ public final class NodeVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     NodeAddress self = config.address();
-    if (config.security().open()) {
-      LOG.warn("event=open-cluster node={}: CLUSTER_SECRET is not set, so anyone who reaches this"
-          + " port can act as a peer (change the view, replicate writes) and as an operator;"
-          + " set CLUSTER_SECRET (and ADMIN_TOKEN) to close it", self);
-    }
+    warnIfOpen(self);
     NodeMeta meta = new NodeMeta(durable);
     ClusterConfig restored = meta.restoredConfig().orElse(null);
     state = new ClusterState(self, restored != null ? restored : initialCluster(),
@@ -133,11 +130,7 @@ public final class NodeVerticle extends VerticleBase {
         ClusterState.shardMap(state.current()), state.current().epoch());
     KeyValueCore core = new KeyValueCore(self.toString(), replica, stability,
         config.waitersMax());
-    PeerAuth peerAuth = PeerAuth.of(config.security());
-    if (peerAuth.enabled()) {
-      LOG.info("event=peer-authentication node={} key-id={} accepted-keys={}", self,
-          peerAuth.keyId(), config.security().clusterSecretPrevious().isPresent() ? 2 : 1);
-    }
+    PeerAuth peerAuth = peerAuth(self);
     peers = new PeerClient(vertx, config.connectTimeoutMs(), interceptor, peerAuth, clock,
         config.security());
     PeerLiveness liveness = new PeerLiveness(self, clock, config.failureTimeoutMs());
@@ -165,22 +158,19 @@ public final class NodeVerticle extends VerticleBase {
         config.forwardTimeoutMs());
     meta.saveConfig(state.current());
 
-    admission = new Admission(vertx, config.clientRequestsInFlightMax(),
-        config.peerRequestsInFlightMax(), config.connectionsMax(),
-        config.requestReadTimeoutMs());
-    gate = new AccessGate(self, BearerToken.of(config.security().adminToken()),
-        BearerToken.of(config.security().clientToken()), clock);
+    admitAndGate(self);
     Router router = router();
-    ShardDialect shardDialect = new ShardDialect(kv, state, liveness, heartbeats, views, config);
+    ApiServices api = new ApiServices(kv, state, liveness, views, config);
+    ShardDialect shardDialect = new ShardDialect(api, heartbeats);
     shardDialect.mount(router);
-    KvsDialect kvsDialect = new KvsDialect(vertx, kv, state, liveness, views, config);
+    KvsDialect kvsDialect = new KvsDialect(vertx, api);
     kvsDialect.mount(router);
     KeyValueFastPath fastPath = new KeyValueFastPath(shardDialect, kvsDialect, router,
         config.bodyBytesMax(), admission, gate, metrics.http(), clock);
     metrics.watchInFlight(admission::inFlight);
     metrics.watchLostKeys(kv.lostKeys()::count);
-    new RingRoutes(kv, state, liveness, views, config).mount(router);
-    new UiRoutes(kv, state, liveness, clock, config).mount(router);
+    new RingRoutes(api).mount(router);
+    new UiRoutes(api, clock).mount(router);
     new AdminRoutes(state, liveness, views).mount(router);
     new InternalRoutes(kv, state, heartbeats, configSync, catchUp, views, participant,
         antiEntropy, peerAuth, new ReplayGuard(config.signatureWindowMs(), config.noncesMax()),
@@ -189,17 +179,7 @@ public final class NodeVerticle extends VerticleBase {
     for (int status : new int[] {400, 404, 405, 413, 500}) {
       router.errorHandler(status, HttpErrors::handle);
     }
-    HttpServerOptions options = Tls.server(new HttpServerOptions()
-        .setHost(config.bindHost())
-        .setPort(config.address().port())
-        .setMaxInitialLineLength(64 * 1024)
-        .setTcpNoDelay(true)
-        // HTTP/1.1 only: without the h2c upgrade a connection is an HTTP/1 connection from its
-        // first byte, so the first-request deadline and the connection cap see it at once.
-        .setHttp2ClearTextEnabled(false)
-        .setIdleTimeout((int) config.idleTimeoutMs())
-        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS), config.security());
-    server = vertx.createHttpServer(options)
+    server = vertx.createHttpServer(serverOptions())
         .connectionHandler(admission::onConnection)
         .requestHandler(req -> {
           admission.onRequest(req);
@@ -213,11 +193,52 @@ public final class NodeVerticle extends VerticleBase {
       antiEntropy.start();
       quarantineRepair.start();
       return catchUp.bootstrap(restored != null);
-    }).onSuccess(v -> {
-      ClusterConfig c = state.current();
-      LOG.info("event=ready node={} epoch={} shard={} shards={}", config.address(),
-          c.epoch(), c.shardOfNode(config.address()), c.layout().asMap());
-    });
+    }).onSuccess(v -> logReady());
+  }
+
+  private PeerAuth peerAuth(NodeAddress self) {
+    PeerAuth peerAuth = PeerAuth.of(config.security());
+    if (peerAuth.enabled()) {
+      LOG.info("event=peer-authentication node={} key-id={} accepted-keys={}", self,
+          peerAuth.keyId(), config.security().clusterSecretPrevious().isPresent() ? 2 : 1);
+    }
+    return peerAuth;
+  }
+
+  /** The budgets every request passes and the tokens it must carry. */
+  private void admitAndGate(NodeAddress self) {
+    admission = new Admission(vertx, config.clientRequestsInFlightMax(),
+        config.peerRequestsInFlightMax(), config.connectionsMax(),
+        config.requestReadTimeoutMs());
+    gate = new AccessGate(self, BearerToken.of(config.security().adminToken()),
+        BearerToken.of(config.security().clientToken()), clock);
+  }
+
+  private void warnIfOpen(NodeAddress self) {
+    if (config.security().open()) {
+      LOG.warn("event=open-cluster node={}: CLUSTER_SECRET is not set, so anyone who reaches this"
+          + " port can act as a peer (change the view, replicate writes) and as an operator;"
+          + " set CLUSTER_SECRET (and ADMIN_TOKEN) to close it", self);
+    }
+  }
+
+  private void logReady() {
+    ClusterConfig c = state.current();
+    LOG.info("event=ready node={} epoch={} shard={} shards={}", config.address(),
+        c.epoch(), c.shardOfNode(config.address()), c.layout().asMap());
+  }
+
+  private HttpServerOptions serverOptions() {
+    return Tls.server(new HttpServerOptions()
+        .setHost(config.bindHost())
+        .setPort(config.address().port())
+        .setMaxInitialLineLength(64 * 1024)
+        .setTcpNoDelay(true)
+        // HTTP/1.1 only: without the h2c upgrade a connection is an HTTP/1 connection from its
+        // first byte, so the first-request deadline and the connection cap see it at once.
+        .setHttp2ClearTextEnabled(false)
+        .setIdleTimeout((int) config.idleTimeoutMs())
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS), config.security());
   }
 
   /**

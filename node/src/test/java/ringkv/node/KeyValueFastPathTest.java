@@ -97,7 +97,8 @@ class KeyValueFastPathTest {
 
   @Test
   void valuesKeepTheirExactTextInBothDialects() throws Exception {
-    String put = exchange(put("/key-value-store/exact", "{\"value\": 1.50e0 , \"causal-metadata\":\"\"}"));
+    String put = exchange(
+        put("/key-value-store/exact", "{\"value\": 1.50e0 , \"causal-metadata\":\"\"}"));
     assertEquals(201, status(put), put);
     assertEquals("Added successfully", body(put).get("message").asText());
     assertTrue(put.contains("Content-Type: application/json"), put);
@@ -181,7 +182,8 @@ class KeyValueFastPathTest {
 
   /** Reads node state on its event loop. */
   private static int onLoop(java.util.function.IntSupplier read) throws Exception {
-    java.util.concurrent.CompletableFuture<Integer> value = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.CompletableFuture<Integer> value =
+        new java.util.concurrent.CompletableFuture<>();
     vertx.runOnContext(v -> value.complete(read.getAsInt()));
     return value.get(5, TimeUnit.SECONDS);
   }

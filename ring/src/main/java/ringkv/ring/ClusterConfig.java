@@ -17,7 +17,8 @@ import java.util.TreeMap;
  *
  * <p>Invariants: {@code 1 <= epoch <= }{@link #EPOCH_MAX}; {@code view} is sorted in
  * {@link NodeAddress} order and has no duplicates (the constructor sorts it); every layout
- * member is in the view; the layout and the ring have the same shard ids. Every change returns a new config with epoch + 1.
+ * member is in the view; the layout and the ring have the same shard ids. Every change returns a
+ * new config with epoch + 1.
  *
  * <p>Immutable; thread-safe.
  */

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -192,27 +193,7 @@ class ClientClusterTest {
       Session session = new Session();
       sessions.add(session);
       int worker = w;
-      running.add(pool.submit(() -> {
-        for (int n = 0; !stop.get(); n++) {
-          String key = "reshard-" + worker + "-" + (n % 150);
-          String value = Integer.toString(n);
-          try {
-            if (n % 3 == 2) {
-              GetResult r = client.getBlocking(session, key);
-              String expected = acked.get(key);
-              if (expected != null && !expected.equals(r.valueJson().orElse(null))) {
-                failures.add(key + ": read " + r + ", last write " + expected);
-              }
-            } else {
-              client.putJsonBlocking(session, key, value);
-              acked.put(key, value);
-            }
-            done.incrementAndGet();
-          } catch (RuntimeException e) {
-            failures.add(key + ": " + e);
-          }
-        }
-      }));
+      running.add(pool.submit(() -> writeAndRead(worker, session, stop, done, failures, acked)));
     }
     try {
       await().atMost(Duration.ofSeconds(20)).until(() -> done.get() > 300);
@@ -257,6 +238,33 @@ class ClientClusterTest {
           assertEquals(expected, client.getBlocking(sessions.get(w), key).valueJson()
               .orElse(null), key);
         }
+      }
+    }
+  }
+
+  /**
+   * Worker {@code worker} until {@code stop}: two PUTs, then a GET that must return the last
+   * value acknowledged for its key, over and over on 150 keys of its own.
+   */
+  private void writeAndRead(int worker, Session session, AtomicBoolean stop, AtomicInteger done,
+      Queue<String> failures, Map<String, String> acked) {
+    for (int n = 0; !stop.get(); n++) {
+      String key = "reshard-" + worker + "-" + (n % 150);
+      String value = Integer.toString(n);
+      try {
+        if (n % 3 == 2) {
+          GetResult r = client.getBlocking(session, key);
+          String expected = acked.get(key);
+          if (expected != null && !expected.equals(r.valueJson().orElse(null))) {
+            failures.add(key + ": read " + r + ", last write " + expected);
+          }
+        } else {
+          client.putJsonBlocking(session, key, value);
+          acked.put(key, value);
+        }
+        done.incrementAndGet();
+      } catch (RuntimeException e) {
+        failures.add(key + ": " + e);
       }
     }
   }

@@ -2,20 +2,14 @@ package ringkv.tests;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static ringkv.tests.support.Http.obj;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import ringkv.tests.support.AckedWrites;
 import ringkv.tests.support.Http;
 import ringkv.tests.support.Http.Reply;
 import ringkv.tests.support.LocalCluster;
@@ -45,36 +39,14 @@ class DurabilityTest {
   void acknowledgedWritesSurviveSigkillOfOneNodeAndOfTheWholeCluster() throws Exception {
     try (LocalCluster cluster = LocalCluster.builder("DurabilityTest").nodes(4).shards(2)
         .dataDirs(data).start()) {
-      ConcurrentMap<String, Integer> acked = new ConcurrentHashMap<>();
-      AtomicBoolean stop = new AtomicBoolean();
-      ExecutorService writers = Executors.newFixedThreadPool(2);
-      for (int w = 0; w < 2; w++) {
-        int writer = w;
-        writers.submit(() -> {
-          for (int n = 0; !stop.get(); n++) {
-            String key = "w" + writer + "-" + (n % 300);
-            String node = cluster.node((n + writer) % cluster.size());
-            try {
-              Reply r = Http.send("PUT", node, STORE + key, "{\"value\":" + n + "}");
-              if (r.status() == 200 || r.status() == 201) {
-                acked.put(key, n);
-              }
-            } catch (AssertionError refused) {
-              // the node is down (killed on purpose): not acknowledged, try the next one
-            }
-          }
-          return null;
-        });
-      }
-      await().atMost(Duration.ofSeconds(10)).until(() -> acked.size() >= 200);
+      AckedWrites writes = AckedWrites.start(STORE, "w", 300, cluster.size(),
+          (node, path, body) -> Http.send("PUT", cluster.node(node), path, body));
+      writes.awaitAcked(200, Duration.ofSeconds(10));
       cluster.stop(1); // SIGKILL in the middle of the writes
-      int before = acked.size();
-      await().atMost(Duration.ofSeconds(10)).until(() -> acked.size() >= before + 100);
+      writes.awaitAcked(writes.count() + 100, Duration.ofSeconds(10));
       cluster.start(1);
-      await().atMost(Duration.ofSeconds(10)).until(() -> acked.size() >= 550);
-      stop.set(true);
-      writers.shutdown();
-      assertTrue(writers.awaitTermination(30, TimeUnit.SECONDS));
+      writes.awaitAcked(550, Duration.ofSeconds(10));
+      Map<String, Integer> acked = writes.stop();
       assertEverythingReadable(cluster, acked, "after one node's SIGKILL");
 
       for (int i = 0; i < cluster.size(); i++) {

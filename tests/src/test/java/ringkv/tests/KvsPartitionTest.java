@@ -19,17 +19,15 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.opentest4j.TestAbortedException;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import ringkv.tests.support.Http;
 import ringkv.tests.support.Http.Reply;
 import ringkv.tests.support.NetnsCluster;
+import ringkv.tests.support.SharedNetnsCluster;
 
 /*
  * Goal: the view-change dialect stays available and causally consistent under a real network
@@ -57,41 +55,15 @@ class KvsPartitionTest {
   private static final String UNSATISFIABLE =
       "{\"message\":\"Error in GET\",\"error\":\"Unable to satisfy request\"}";
 
+  @RegisterExtension
+  static final SharedNetnsCluster SHARED = new SharedNetnsCluster(
+      name -> NetnsCluster.builder(name).nodes(4).replFactor(4));
+
   private NetnsCluster cluster;
-  /** Why the cluster cannot run here, once a start was aborted: every test skips with it. */
-  private String unavailable;
 
-  /**
-   * Starts the cluster the tests share on first use. Started here rather than in a
-   * {@code @BeforeAll} so that where namespaces are unavailable each test shows as skipped,
-   * with the reason.
-   */
   @BeforeEach
-  void startCluster() {
-    Assumptions.assumeTrue(unavailable == null, unavailable);
-    if (cluster == null) {
-      try {
-        cluster = NetnsCluster.builder(getClass().getSimpleName()).nodes(4).replFactor(4)
-            .start();
-      } catch (TestAbortedException e) {
-        unavailable = e.getMessage();
-        throw e;
-      }
-    }
-  }
-
-  @AfterEach
-  void heal() {
-    if (cluster != null) {
-      cluster.heal();
-    }
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
+  void useCluster() {
+    cluster = SHARED.cluster();
   }
 
   /** A client of the dialect that carries its causal context, through the cluster's bridges. */

@@ -8,17 +8,15 @@ import static ringkv.tests.support.Http.obj;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.opentest4j.TestAbortedException;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import ringkv.tests.support.Http;
 import ringkv.tests.support.Http.Reply;
 import ringkv.tests.support.NetnsCluster;
+import ringkv.tests.support.SharedNetnsCluster;
 
 /*
  * Goal: causal metadata round-trips (SPEC §6) the way the Spring 2021 course suite (Assignment 3:
@@ -40,35 +38,15 @@ class MetadataRoundTripTest {
   /** Metadata of a client with no history, as the suite sends it. */
   private static final JsonNode NO_HISTORY = Http.MAPPER.getNodeFactory().textNode("");
 
+  @RegisterExtension
+  static final SharedNetnsCluster SHARED = new SharedNetnsCluster(
+      name -> NetnsCluster.builder(name).nodes(3).noShardCount());
+
   private NetnsCluster cluster;
-  private String unavailable;
 
   @BeforeEach
-  void startCluster() {
-    Assumptions.assumeTrue(unavailable == null, unavailable);
-    if (cluster == null) {
-      try {
-        cluster = NetnsCluster.builder(getClass().getSimpleName()).nodes(3).noShardCount()
-            .start();
-      } catch (TestAbortedException e) {
-        unavailable = e.getMessage();
-        throw e;
-      }
-    }
-  }
-
-  @AfterEach
-  void heal() {
-    if (cluster != null) {
-      cluster.heal();
-    }
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
+  void useCluster() {
+    cluster = SHARED.cluster();
   }
 
   private Reply put(int node, String key, String value, JsonNode metadata) {

@@ -15,8 +15,8 @@ final class AbortCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Output out = connection.output();
-    NodeClient.Request post = new NodeClient.Request("POST", "/admin/view-change/abort",
-        Json.object(), NodeClient.Credential.ADMIN, null);
+    NodeClient.Request post = NodeClient.Request.admin("POST", "/admin/view-change/abort",
+        Json.object());
     Reply r = connection.client().send(connection.seed(), post);
     if (r.status() == 404) {
       throw new CliException(ExitCodes.REFUSED, "no change that " + connection.seed()

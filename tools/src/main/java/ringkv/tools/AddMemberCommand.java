@@ -34,11 +34,8 @@ final class AddMemberCommand implements Callable<Integer> {
     NodeClient client = connection.client();
     String node = Connection.Target.parse(address).address();
     int id = shard != null ? shard : smallestShard(RingSnapshot.fetch(client, connection.seed()));
-    NodeClient.Request put = new NodeClient.Request("PUT",
-        "/key-value-store-shard/add-member/" + id,
-        Json.object().put("socket-address", node), NodeClient.Credential.ADMIN, null);
-    Reply r = ChangeWatcher.run(client, connection.seed(), put, change.waitTime(), out)
-        .expectOk();
+    Reply r = change.run(connection, NodeClient.Request.admin("PUT",
+        "/key-value-store-shard/add-member/" + id, Json.object().put("socket-address", node)));
     RingSnapshot after = RingSnapshot.fetch(client, connection.seed());
     if (out.json()) {
       out.json(Json.object().put("address", node).put("shard-id", id)

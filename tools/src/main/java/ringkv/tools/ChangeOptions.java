@@ -10,6 +10,15 @@ final class ChangeOptions {
           + "past that the CLI exits 3 and the change may still be running.")
   private long waitSeconds;
 
+  /**
+   * Sends {@code change} to --node and follows it to its end (see {@link ChangeWatcher}); the
+   * node's answer, a success.
+   */
+  Reply run(Connection connection, NodeClient.Request change) {
+    return ChangeWatcher.run(connection.client(), connection.seed(), change, waitTime(),
+        connection.output()).expectOk();
+  }
+
   Duration waitTime() {
     if (waitSeconds < 1 || waitSeconds > 86_400) {
       throw new CliException(ExitCodes.USAGE, "--wait must be between 1 and 86400 seconds");

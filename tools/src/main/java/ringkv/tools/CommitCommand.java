@@ -30,10 +30,8 @@ final class CommitCommand implements Callable<Integer> {
     NodeClient client = connection.client();
     long base = epoch != null ? epoch
         : PlanCommand.Show.staged(client, connection.seed()).json().path("base-epoch").asLong();
-    NodeClient.Request post = new NodeClient.Request("POST", "/admin/plan/commit",
-        Json.object().put("epoch", base), NodeClient.Credential.ADMIN, null);
-    JsonNode r = ChangeWatcher.run(client, connection.seed(), post, change.waitTime(), out)
-        .expectOk().json();
+    JsonNode r = change.run(connection, NodeClient.Request.admin("POST", "/admin/plan/commit",
+        Json.object().put("epoch", base))).json();
     if (out.json()) {
       out.json(r);
     } else {

@@ -30,7 +30,12 @@ final class NodeClient {
   record Request(String method, String path, JsonNode body, Credential credential,
       Duration timeout) {
     static Request get(String path) {
-      return new Request("GET", path, null, Credential.ADMIN, null);
+      return admin("GET", path, null);
+    }
+
+    /** A request with the admin token and the default timeout. */
+    static Request admin(String method, String path, JsonNode body) {
+      return new Request(method, path, body, Credential.ADMIN, null);
     }
 
     Request withTimeout(Duration t) {

@@ -2,6 +2,8 @@ package ringkv.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Where a command writes: results to stdout (a table for people, or JSON with {@code --json}),
@@ -17,6 +19,19 @@ record Output(PrintWriter out, PrintWriter err, boolean json) {
   void json(JsonNode node) {
     out.println(Json.pretty(node));
     out.flush();
+  }
+
+  /**
+   * A command's result: {@code json} with {@code --json}, otherwise the {@code table} lines
+   * (made only then); returns {@link ExitCodes#OK} for the command to exit with.
+   */
+  int result(Supplier<JsonNode> json, Supplier<List<String>> table) {
+    if (this.json) {
+      json(json.get());
+    } else {
+      table.get().forEach(this::line);
+    }
+    return ExitCodes.OK;
   }
 
   /** A progress line for people: on stderr, never with {@code --json}. */

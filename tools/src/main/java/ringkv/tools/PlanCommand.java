@@ -36,16 +36,32 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      Output out = connection.output();
-      NodeClient.Request post = new NodeClient.Request("POST", "/admin/plan", body(),
-          NodeClient.Credential.ADMIN, null);
-      Reply r = connection.client().send(connection.seed(), post).expectOk();
-      if (out.json()) {
-        out.json(r.json());
-      } else {
-        PlanFormat.format(connection.seed(), r.json()).forEach(out::line);
-      }
-      return ExitCodes.OK;
+      NodeClient.Request post = NodeClient.Request.admin("POST", "/admin/plan", body());
+      return print(connection, connection.client().send(connection.seed(), post).expectOk());
+    }
+  }
+
+  /** Shows the plan in {@code r} (as JSON with --json), as the node at --node answered it. */
+  private static int print(Connection connection, Reply r) {
+    return connection.output().result(r::json,
+        () -> PlanFormat.format(connection.seed(), r.json()));
+  }
+
+  /** A change of one node's place in the view: the body names the kind and the node. */
+  abstract static class NodeKind extends Kind {
+    private final String kind;
+
+    @Parameters(index = "0", paramLabel = "HOST:PORT")
+    private String address;
+
+    NodeKind(String kind) {
+      this.kind = kind;
+    }
+
+    @Override
+    final ObjectNode body() {
+      return Json.object().put("kind", kind)
+          .put("socket-address", Connection.Target.parse(address).address());
     }
   }
 
@@ -79,27 +95,17 @@ final class PlanCommand implements Callable<Integer> {
 
   @Command(name = "add-node", mixinStandardHelpOptions = true,
       description = "Plan adding a node to the view (in no shard).")
-  static final class AddNode extends Kind {
-    @Parameters(index = "0", paramLabel = "HOST:PORT")
-    private String address;
-
-    @Override
-    ObjectNode body() {
-      return Json.object().put("kind", "add-node")
-          .put("socket-address", Connection.Target.parse(address).address());
+  static final class AddNode extends NodeKind {
+    AddNode() {
+      super("add-node");
     }
   }
 
   @Command(name = "remove-node", mixinStandardHelpOptions = true,
       description = "Plan removing a node from the view.")
-  static final class RemoveNode extends Kind {
-    @Parameters(index = "0", paramLabel = "HOST:PORT")
-    private String address;
-
-    @Override
-    ObjectNode body() {
-      return Json.object().put("kind", "remove-node")
-          .put("socket-address", Connection.Target.parse(address).address());
+  static final class RemoveNode extends NodeKind {
+    RemoveNode() {
+      super("remove-node");
     }
   }
 
@@ -142,14 +148,7 @@ final class PlanCommand implements Callable<Integer> {
     }
 
     static int show(Connection connection) {
-      Output out = connection.output();
-      Reply r = staged(connection.client(), connection.seed());
-      if (out.json()) {
-        out.json(r.json());
-      } else {
-        PlanFormat.format(connection.seed(), r.json()).forEach(out::line);
-      }
-      return ExitCodes.OK;
+      return print(connection, staged(connection.client(), connection.seed()));
     }
   }
 
@@ -162,8 +161,7 @@ final class PlanCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       Output out = connection.output();
-      NodeClient.Request delete = new NodeClient.Request("DELETE", "/admin/plan", null,
-          NodeClient.Credential.ADMIN, null);
+      NodeClient.Request delete = NodeClient.Request.admin("DELETE", "/admin/plan", null);
       Reply r = connection.client().send(connection.seed(), delete);
       if (r.status() == 404) {
         throw new CliException(ExitCodes.REFUSED, "no plan is staged on " + connection.seed());

@@ -28,10 +28,8 @@ final class ReshardCommand implements Callable<Integer> {
     }
     Output out = connection.output();
     NodeClient client = connection.client();
-    NodeClient.Request put = new NodeClient.Request("PUT", "/key-value-store-shard/reshard",
-        Json.object().put("shard-count", shards), NodeClient.Credential.ADMIN, null);
-    Reply r = ChangeWatcher.run(client, connection.seed(), put, change.waitTime(), out)
-        .expectOk();
+    Reply r = change.run(connection, NodeClient.Request.admin("PUT",
+        "/key-value-store-shard/reshard", Json.object().put("shard-count", shards)));
     RingSnapshot after = RingSnapshot.fetch(client, connection.seed());
     if (out.json()) {
       out.json(Json.object().put("shard-count", after.shards().size())

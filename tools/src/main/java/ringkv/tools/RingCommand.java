@@ -19,12 +19,7 @@ final class RingCommand implements Callable<Integer> {
   public Integer call() {
     Output out = connection.output();
     RingSnapshot ring = RingSnapshot.fetch(connection.client(), connection.seed());
-    if (out.json()) {
-      out.json(ring.toJson());
-    } else {
-      format(ring).forEach(out::line);
-    }
-    return ExitCodes.OK;
+    return out.result(ring::toJson, () -> format(ring));
   }
 
   /** The table, line by line (the same text the shell+Python {@code ./kvs ring} printed). */

@@ -28,12 +28,7 @@ final class StatusCommand implements Callable<Integer> {
     NodeClient client = connection.client();
     ClusterView view = ClusterView.fetch(client, connection.seed());
     List<NodeStatus> nodes = probe(client, view);
-    if (out.json()) {
-      out.json(toJson(view, nodes));
-    } else {
-      format(view, nodes).forEach(out::line);
-    }
-    return ExitCodes.OK;
+    return out.result(() -> toJson(view, nodes), () -> format(view, nodes));
   }
 
   static List<NodeStatus> probe(NodeClient client, ClusterView view) {

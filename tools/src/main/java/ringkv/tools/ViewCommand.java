@@ -18,12 +18,7 @@ final class ViewCommand implements Callable<Integer> {
   public Integer call() {
     Output out = connection.output();
     ClusterView view = ClusterView.fetch(connection.client(), connection.seed());
-    if (out.json()) {
-      out.json(view.toJson());
-    } else {
-      format(view).forEach(out::line);
-    }
-    return ExitCodes.OK;
+    return out.result(view::toJson, () -> format(view));
   }
 
   static List<String> format(ClusterView view) {

@@ -117,7 +117,7 @@ final class SimChangeParticipant {
       return;
     }
     if (p.isPrepared(theirs.epoch())) {
-      p.abort(theirs.epoch()); // another change at that epoch won: ours is forgotten, not rolled back
+      p.abort(theirs.epoch()); // another change at that epoch won: forgotten, not rolled back
     }
     if (EPOCHS.refusal(node.config().epoch(), theirs.epoch()).isEmpty()) {
       reset();

@@ -64,13 +64,8 @@ public final class AdminRoutes {
 
   private void plan(RoutingContext ctx) {
     Proposals.Proposal p = Proposals.of(Requests.body(ctx), state, liveness);
-    views.plan(p.next(), p.extra()).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-      } else {
-        HttpErrors.send(ctx, 200, describe(ar.result(), p.description()));
-      }
-    });
+    HttpErrors.sendWhenDone(ctx, views.plan(p.next(), p.extra()), 200,
+        plan -> describe(plan, p.description()));
   }
 
   private void staged(RoutingContext ctx) {
@@ -93,16 +88,11 @@ public final class AdminRoutes {
           "\"epoch\": the epoch the plan was made at is missing");
     }
     boolean force = "true".equals(ctx.queryParams().get("force"));
-    views.commitStaged(epoch.asLong(), force).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-        return;
-      }
-      ViewChanges.ChangeStats s = ar.result();
+    HttpErrors.sendWhenDone(ctx, views.commitStaged(epoch.asLong(), force), 200, s -> {
       ObjectNode body = Json.object().put("message", "View change committed");
-      body.put("epoch", s.epoch()).put("window-ms", s.windowMs()).put("total-ms", s.totalMs())
-          .put("keys-moved", s.keysMoved()).put("bytes-sent", s.bytesStreamed());
-      HttpErrors.send(ctx, 200, body);
+      return body.put("epoch", s.epoch()).put("window-ms", s.windowMs())
+          .put("total-ms", s.totalMs()).put("keys-moved", s.keysMoved())
+          .put("bytes-sent", s.bytesStreamed());
     });
   }
 

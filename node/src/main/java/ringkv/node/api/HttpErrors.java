@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.function.Function;
 import ringkv.node.log.RequestIds;
 
 /**
@@ -195,6 +196,21 @@ public final class HttpErrors {
     });
     req.endHandler(v -> once.accept(false));
     req.resume();
+  }
+
+  /**
+   * Once {@code work} completes: the {@code status} answer with the body {@code render} makes of
+   * its result, or its failure to the router's failure handler. The route's one terminal step.
+   */
+  public static <T> void sendWhenDone(RoutingContext ctx, Future<T> work, int status,
+      Function<T, ObjectNode> render) {
+    work.onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+      } else {
+        send(ctx, status, render.apply(ar.result()));
+      }
+    });
   }
 
   /** {@link #send(HttpServerRequest, int, ObjectNode)} for a routed request. */

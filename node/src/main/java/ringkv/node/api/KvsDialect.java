@@ -4,7 +4,6 @@ import ringkv.node.log.RequestIds;
 import ringkv.node.error.KvException;
 import ringkv.node.error.ErrorCode;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Future;
@@ -18,14 +17,9 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
-import java.util.Set;
-import java.util.TreeSet;
 import ringkv.gossip.CausalContext;
-import ringkv.node.config.NodeConfig;
 import ringkv.gossip.KeyValueCore;
-import ringkv.node.engine.ClusterState;
 import ringkv.node.engine.KvService;
-import ringkv.node.engine.PeerLiveness;
 import ringkv.node.engine.ViewChanges;
 import ringkv.node.wire.ContextJson;
 import ringkv.node.wire.JsonWriter;
@@ -56,20 +50,11 @@ public final class KvsDialect {
   static final String VIEW_CHANGE = "/kvs/view-change";
 
   private final Vertx vertx;
-  private final KvService kv;
-  private final ClusterState state;
-  private final PeerLiveness liveness;
-  private final ViewChanges views;
-  private final NodeConfig config;
+  private final ApiServices api;
 
-  public KvsDialect(Vertx vertx, KvService kv, ClusterState state, PeerLiveness liveness,
-      ViewChanges views, NodeConfig config) {
+  public KvsDialect(Vertx vertx, ApiServices api) {
     this.vertx = vertx;
-    this.kv = kv;
-    this.state = state;
-    this.liveness = liveness;
-    this.views = views;
-    this.config = config;
+    this.api = api;
   }
 
   public void mount(Router router) {
@@ -99,15 +84,15 @@ public final class KvsDialect {
     try {
       String key = Requests.pathRest(req.path(), KEYS_PREFIX);
       KvBody body = Requests.kvBody(req, rawBody, CONTEXT_FIELD);
-      context = ContextJson.read(body.context(), kv.clockLimit());
-      request = new KvRequest(op, key, body.rawValue(), context, config.kvsCausalWaitMs(),
+      context = ContextJson.read(body.context(), api.kv().clockLimit());
+      request = new KvRequest(op, key, body.rawValue(), context, api.config().kvsCausalWaitMs(),
           RequestIds.of(req), Requests.acks(req));
     } catch (KvException e) {
       HttpErrors.render(req, e, contextField(context));
       return;
     }
     CausalContext sent = context;
-    bounded(kv.execute(request, 0, false)).onComplete(ar -> {
+    bounded(api.kv().execute(request, 0, false)).onComplete(ar -> {
       if (ar.succeeded()) {
         render(req, op, ar.result());
       } else if (ar.cause() instanceof KvException e) {
@@ -125,7 +110,7 @@ public final class KvsDialect {
    */
   private Future<KvReply> bounded(Future<KvReply> work) {
     Promise<KvReply> answer = Promise.promise();
-    long timeoutMs = config.kvsRequestTimeoutMs();
+    long timeoutMs = api.config().kvsRequestTimeoutMs();
     long timer = vertx.setTimer(timeoutMs, id -> answer.tryFail(new KvException(
         ErrorCode.UNAVAILABLE, "no answer within " + timeoutMs + " ms")));
     work.onComplete(ar -> {
@@ -193,24 +178,20 @@ public final class KvsDialect {
 
   /** Shard ids of the current configuration; none while this node belongs to no cluster. */
   private List<Integer> shardIds() {
-    ClusterConfig c = state.current();
+    ClusterConfig c = api.state().current();
     return c.view().isEmpty() ? List.of() : new ArrayList<>(c.ring().shardIds());
   }
 
   private void keyCount(RoutingContext ctx) {
-    kv.counts().localKeyCount().onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-        return;
-      }
+    HttpErrors.sendWhenDone(ctx, api.kv().counts().localKeyCount(), 200, count -> {
       ObjectNode body = Json.object();
       body.put("message", "Key count retrieved successfully");
-      body.put("key-count", ar.result());
-      OptionalInt shard = state.current().shardOfNode(state.self());
+      body.put("key-count", count);
+      OptionalInt shard = api.state().current().shardOfNode(api.state().self());
       if (shard.isPresent()) {
         body.put("shard-id", Integer.toString(shard.getAsInt()));
       }
-      HttpErrors.send(ctx, 200, body);
+      return body;
     });
   }
 
@@ -227,18 +208,14 @@ public final class KvsDialect {
     if (!shardIds().contains(id)) {
       throw new KvException(ErrorCode.UNKNOWN_SHARD, "shard " + id + " does not exist");
     }
-    ClusterConfig c = state.current();
-    kv.counts().keyCount(id).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-        return;
-      }
+    ClusterConfig c = api.state().current();
+    HttpErrors.sendWhenDone(ctx, api.kv().counts().keyCount(id), 200, count -> {
       ObjectNode body = Json.object();
       body.put("message", "Shard information retrieved successfully");
       body.put("shard-id", Integer.toString(id));
-      body.put("key-count", ar.result());
+      body.put("key-count", count);
       body.set("replicas", addresses(c.membersOf(id)));
-      HttpErrors.send(ctx, 200, body);
+      return body;
     });
   }
 
@@ -256,20 +233,16 @@ public final class KvsDialect {
    * with the key count its replicas hold after the commit.
    */
   private void viewChange(RoutingContext ctx) {
-    Proposals.Proposal p = Proposals.viewChange(Requests.body(ctx), state);
+    Proposals.Proposal p = Proposals.viewChange(Requests.body(ctx), api.state());
     ClusterConfig next = p.next();
-    views.change(next, p.extra())
-        .compose(stats -> describeShards(next))
-        .onComplete(ar -> {
-          if (ar.failed()) {
-            ctx.fail(ar.cause());
-            return;
-          }
-          ObjectNode ok = Json.object();
-          ok.put("message", "View change successful");
-          ok.set("shards", ar.result());
-          HttpErrors.send(ctx, 200, ok);
-        });
+    Future<ArrayNode> described =
+        api.views().change(next, p.extra()).compose(stats -> describeShards(next));
+    HttpErrors.sendWhenDone(ctx, described, 200, shards -> {
+      ObjectNode ok = Json.object();
+      ok.put("message", "View change successful");
+      ok.set("shards", shards);
+      return ok;
+    });
   }
 
 
@@ -278,7 +251,7 @@ public final class KvsDialect {
     List<Integer> ids = new ArrayList<>(installed.ring().shardIds());
     List<Future<Long>> counts = new ArrayList<>();
     for (int id : ids) {
-      counts.add(kv.counts().keyCount(id));
+      counts.add(api.kv().counts().keyCount(id));
     }
     return Future.all(counts).map(done -> {
       ArrayNode shards = Json.MAPPER.createArrayNode();

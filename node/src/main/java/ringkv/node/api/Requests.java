@@ -125,7 +125,8 @@ public final class Requests {
     } catch (NumberFormatException e) {
       // fall through to the error below
     }
-    throw new KvException(ErrorCode.BAD_REQUEST, "shard id \"" + text + "\" is not a positive integer");
+    throw new KvException(
+        ErrorCode.BAD_REQUEST, "shard id \"" + text + "\" is not a positive integer");
   }
 
   /**

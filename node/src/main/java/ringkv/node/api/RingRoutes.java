@@ -11,14 +11,8 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
 import ringkv.node.config.NodeConfig;
-import ringkv.gossip.KeyValueCore;
 import ringkv.node.engine.ChangeParticipant;
-import ringkv.node.engine.ClusterState;
 import ringkv.node.engine.KvService;
-import ringkv.node.engine.PeerLiveness;
-import ringkv.node.engine.ViewChanges;
-import ringkv.node.wire.ContextJson;
-import ringkv.node.wire.JsonWriter;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.KeyHash;
 
@@ -28,19 +22,10 @@ import ringkv.ring.KeyHash;
  * token table) and {@code GET /ring/key/<key>}. Shard ids are typed as in the node's dialect.
  */
 public final class RingRoutes {
-  private final KvService kv;
-  private final ClusterState state;
-  private final PeerLiveness liveness;
-  private final ViewChanges views;
-  private final NodeConfig config;
+  private final ApiServices api;
 
-  public RingRoutes(KvService kv, ClusterState state, PeerLiveness liveness, ViewChanges views,
-      NodeConfig config) {
-    this.kv = kv;
-    this.state = state;
-    this.liveness = liveness;
-    this.views = views;
-    this.config = config;
+  public RingRoutes(ApiServices api) {
+    this.api = api;
   }
 
   public void mount(Router router) {
@@ -49,7 +34,7 @@ public final class RingRoutes {
   }
 
   private void putShardId(ObjectNode o, int id) {
-    if (config.dialect() == NodeConfig.Dialect.VIEW_CHANGE) {
+    if (api.config().dialect() == NodeConfig.Dialect.VIEW_CHANGE) {
       o.put("shard-id", Integer.toString(id));
     } else {
       o.put("shard-id", id);
@@ -57,11 +42,11 @@ public final class RingRoutes {
   }
 
   private void ring(RoutingContext ctx) {
-    ClusterConfig c = state.current();
+    ClusterConfig c = api.state().current();
     List<Integer> ids = new ArrayList<>(c.ring().shardIds());
     List<Future<Long>> counts = new ArrayList<>();
     for (int id : ids) {
-      counts.add(kv.counts().keyCount(id));
+      counts.add(api.kv().counts().keyCount(id));
     }
     Future.join(counts).onComplete(done -> {
       ObjectNode body = Json.object();
@@ -69,8 +54,8 @@ public final class RingRoutes {
       body.put("hash-function", c.ring().hashFunction());
       body.put("vnodes-per-shard", c.ring().vnodesPerShard());
       // This node's store: keys awaiting repair, and keys no replica could give back.
-      body.put("quarantined-keys", kv.core().replica().store().quarantinedCount());
-      body.put("lost-keys", kv.lostKeys().count());
+      body.put("quarantined-keys", api.kv().core().replica().store().quarantinedCount());
+      body.put("lost-keys", api.kv().lostKeys().count());
       ArrayNode shards = body.putArray("shards");
       for (int i = 0; i < ids.size(); i++) {
         int id = ids.get(i);
@@ -79,7 +64,7 @@ public final class RingRoutes {
         ArrayNode members = s.putArray("members");
         c.membersOf(id).forEach(a -> members.add(a.toString()));
         ArrayNode live = s.putArray("live-members");
-        liveness.live(c.membersOf(id)).forEach(a -> live.add(a.toString()));
+        api.liveness().live(c.membersOf(id)).forEach(a -> live.add(a.toString()));
         Future<Long> count = counts.get(i);
         if (count.succeeded()) {
           s.put("key-count", count.result());
@@ -88,9 +73,9 @@ public final class RingRoutes {
         }
         s.put("owned-fraction", c.ring().share(id));
         // Every replica of the shard holds every write at or below it (as this node knows).
-        s.put("stable-time", kv.core().stability().stableTime(id, kv.core().replica()));
+        s.put("stable-time", api.kv().core().stability().stableTime(id, api.kv().core().replica()));
       }
-      ChangeParticipant.ChangeStats last = views.lastChange();
+      ChangeParticipant.ChangeStats last = api.views().lastChange();
       if (last != null) {
         ObjectNode l = body.putObject("last-view-change");
         l.put("epoch", last.epoch());
@@ -117,7 +102,7 @@ public final class RingRoutes {
     if (key.codePointCount(0, key.length()) > KvService.KEY_CODE_POINTS_MAX) {
       throw new KvException(ErrorCode.KEY_TOO_LONG);
     }
-    ClusterConfig c = state.current();
+    ClusterConfig c = api.state().current();
     int shard = c.shardOf(key);
     ObjectNode body = Json.object();
     body.put("key", key);

@@ -4,26 +4,16 @@ import ringkv.node.log.RequestIds;
 import ringkv.node.error.KvException;
 import ringkv.node.error.ErrorCode;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Set;
 import java.util.stream.Collectors;
-import ringkv.node.config.NodeConfig;
 import ringkv.gossip.KeyValueCore;
-import ringkv.node.engine.ClusterState;
 import ringkv.node.engine.Heartbeats;
-import ringkv.node.engine.KvService;
-import ringkv.node.engine.PeerLiveness;
-import ringkv.node.engine.ViewChanges;
 import ringkv.node.wire.ContextJson;
 import ringkv.node.wire.JsonWriter;
 import ringkv.node.engine.KvReply;
@@ -42,21 +32,12 @@ public final class ShardDialect {
   static final String ADD_MEMBER = "/key-value-store-shard/add-member/:id";
   static final String RESHARD = "/key-value-store-shard/reshard";
 
-  private final KvService kv;
-  private final ClusterState state;
-  private final PeerLiveness liveness;
+  private final ApiServices api;
   private final Heartbeats heartbeats;
-  private final ViewChanges views;
-  private final NodeConfig config;
 
-  public ShardDialect(KvService kv, ClusterState state, PeerLiveness liveness,
-      Heartbeats heartbeats, ViewChanges views, NodeConfig config) {
-    this.kv = kv;
-    this.state = state;
-    this.liveness = liveness;
+  public ShardDialect(ApiServices api, Heartbeats heartbeats) {
+    this.api = api;
     this.heartbeats = heartbeats;
-    this.views = views;
-    this.config = config;
   }
 
   public void mount(Router router) {
@@ -78,15 +59,16 @@ public final class ShardDialect {
   private void view(RoutingContext ctx) {
     ObjectNode body = Json.object();
     body.put("message", "View retrieved successfully");
-    body.put("view", liveness.live(state.current().view()).stream().map(Object::toString)
+    body.put("view", api.liveness().live(api.state().current().view()).stream()
+        .map(Object::toString)
         .collect(Collectors.joining(",")));
     HttpErrors.send(ctx, 200, body);
   }
 
   private void addToView(RoutingContext ctx) {
     NodeAddress node = Proposals.socketAddress(Requests.body(ctx));
-    ClusterConfig c = state.current();
-    if (liveness.live(c.view()).contains(node)) {
+    ClusterConfig c = api.state().current();
+    if (api.liveness().live(c.view()).contains(node)) {
       throw new KvException(ErrorCode.ADDRESS_EXISTS);
     }
     ObjectNode ok = Json.object().put("message", "Replica added successfully to the view");
@@ -95,12 +77,12 @@ public final class ShardDialect {
       HttpErrors.send(ctx, 201, ok);
       return;
     }
-    run(ctx, Proposals.addNode(node, state), 201, ok);
+    run(ctx, Proposals.addNode(node, api.state()), 201, ok);
   }
 
   private void deleteFromView(RoutingContext ctx) {
     NodeAddress node = Proposals.socketAddress(Requests.body(ctx));
-    run(ctx, Proposals.removeNode(node, state), 200,
+    run(ctx, Proposals.removeNode(node, api.state()), 200,
         Json.object().put("message", "Replica deleted successfully from the view"));
   }
 
@@ -108,47 +90,38 @@ public final class ShardDialect {
     int id = knownShard(ctx);
     NodeAddress node = Proposals.socketAddress(Requests.body(ctx));
     ObjectNode ok = Json.object().put("message", "Node added to shard successfully");
-    if (state.current().shardOfNode(node).orElse(-1) == id) {
+    if (api.state().current().shardOfNode(node).orElse(-1) == id) {
       HttpErrors.send(ctx, 200, ok);
       return;
     }
-    run(ctx, Proposals.addMember(id, node, state), 200, ok);
+    run(ctx, Proposals.addMember(id, node, api.state()), 200, ok);
   }
 
   private void reshard(RoutingContext ctx) {
-    run(ctx, Proposals.reshard(Requests.body(ctx), state, liveness), 200,
+    run(ctx, Proposals.reshard(Requests.body(ctx), api.state(), api.liveness()), 200,
         Json.object().put("message", "Resharding done successfully"));
   }
 
   /** Runs {@code p}; {@code ?force=true}: the operator accepts that it drops a shard's keys. */
   private void run(RoutingContext ctx, Proposals.Proposal p, int status, ObjectNode ok) {
-    finish(ctx, views.change(p.next(), p.extra(), forced(ctx)), status, ok);
+    HttpErrors.sendWhenDone(ctx, api.views().change(p.next(), p.extra(), forced(ctx)), status,
+        stats -> ok);
   }
 
   private static boolean forced(RoutingContext ctx) {
     return "true".equals(ctx.queryParams().get("force"));
   }
 
-  private static void finish(RoutingContext ctx, Future<?> change, int status, ObjectNode ok) {
-    change.onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-      } else {
-        HttpErrors.send(ctx, status, ok);
-      }
-    });
-  }
-
   private void shardIds(RoutingContext ctx) {
     ObjectNode body = Json.object();
     body.put("message", "Shard IDs retrieved successfully");
     ArrayNode ids = body.putArray("shard-ids");
-    state.current().ring().shardIds().forEach(ids::add);
+    api.state().current().ring().shardIds().forEach(ids::add);
     HttpErrors.send(ctx, 200, body);
   }
 
   private void nodeShardId(RoutingContext ctx) {
-    var shard = state.current().shardOfNode(state.self());
+    var shard = api.state().current().shardOfNode(api.state().self());
     if (shard.isEmpty()) {
       throw new KvException(ErrorCode.NOT_IN_SHARD);
     }
@@ -160,7 +133,7 @@ public final class ShardDialect {
 
   private int knownShard(RoutingContext ctx) {
     int id = Requests.shardId(ctx.pathParam("id"));
-    if (!state.current().ring().shardIds().contains(id)) {
+    if (!api.state().current().ring().shardIds().contains(id)) {
       throw new KvException(ErrorCode.UNKNOWN_SHARD, "shard " + id + " does not exist");
     }
     return id;
@@ -171,21 +144,17 @@ public final class ShardDialect {
     ObjectNode body = Json.object();
     body.put("message", "Members of shard ID retrieved successfully");
     ArrayNode members = body.putArray("shard-id-members");
-    state.current().membersOf(id).forEach(a -> members.add(a.toString()));
+    api.state().current().membersOf(id).forEach(a -> members.add(a.toString()));
     HttpErrors.send(ctx, 200, body);
   }
 
   private void keyCount(RoutingContext ctx) {
     int id = knownShard(ctx);
-    kv.counts().keyCount(id).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-        return;
-      }
+    HttpErrors.sendWhenDone(ctx, api.kv().counts().keyCount(id), 200, count -> {
       ObjectNode body = Json.object();
       body.put("message", "Key count of shard ID retrieved successfully");
-      body.put("shard-id-key-count", ar.result());
-      HttpErrors.send(ctx, 200, body);
+      body.put("shard-id-key-count", count);
+      return body;
     });
   }
 
@@ -206,9 +175,9 @@ public final class ShardDialect {
     }
     KvBody body = Requests.kvBody(req, rawBody, "causal-metadata");
     KvRequest request = new KvRequest(op, key, body.rawValue(),
-        ContextJson.read(body.context(), kv.clockLimit()), config.causalWaitMs(),
+        ContextJson.read(body.context(), api.kv().clockLimit()), api.config().causalWaitMs(),
         RequestIds.of(req), Requests.acks(req));
-    kv.execute(request, 0, false).onComplete(ar -> {
+    api.kv().execute(request, 0, false).onComplete(ar -> {
       if (ar.failed()) {
         HttpErrors.fail(req, ar.cause());
       } else {

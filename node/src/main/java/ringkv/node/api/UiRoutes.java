@@ -15,9 +15,6 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.node.config.NodeConfig;
-import ringkv.node.engine.ClusterState;
-import ringkv.node.engine.KvService;
-import ringkv.node.engine.PeerLiveness;
 import ringkv.node.json.Json;
 import ringkv.node.time.Clock;
 import ringkv.ring.NodeAddress;
@@ -64,19 +61,12 @@ public final class UiRoutes {
       "favicon.svg", "image/svg+xml");
 
   private final Map<String, Asset> assets;
-  private final KvService kv;
-  private final ClusterState state;
-  private final PeerLiveness liveness;
+  private final ApiServices api;
   private final Clock clock;
-  private final NodeConfig config;
 
-  public UiRoutes(KvService kv, ClusterState state, PeerLiveness liveness, Clock clock,
-      NodeConfig config) {
-    this.kv = kv;
-    this.state = state;
-    this.liveness = liveness;
+  public UiRoutes(ApiServices api, Clock clock) {
+    this.api = api;
     this.clock = clock;
-    this.config = config;
     this.assets = loadAssets();
   }
 
@@ -138,28 +128,28 @@ public final class UiRoutes {
   }
 
   private void replication(RoutingContext ctx) {
-    ReplicationQueue queue = kv.core().replica().queue();
+    ReplicationQueue queue = api.kv().core().replica().queue();
     long nowMs = clock.millis();
     ObjectNode body = Json.object();
-    body.put("node", state.self().toString());
-    body.put("epoch", state.current().epoch());
-    OptionalInt shard = state.current().shardOfNode(state.self());
+    body.put("node", api.state().self().toString());
+    body.put("epoch", api.state().current().epoch());
+    OptionalInt shard = api.state().current().shardOfNode(api.state().self());
     if (shard.isEmpty()) {
       body.putNull("shard-id");
-    } else if (config.dialect() == NodeConfig.Dialect.VIEW_CHANGE) {
+    } else if (api.config().dialect() == NodeConfig.Dialect.VIEW_CHANGE) {
       body.put("shard-id", Integer.toString(shard.getAsInt()));
     } else {
       body.put("shard-id", shard.getAsInt());
     }
     body.put("now-ms", nowMs);
-    body.put("lamport-clock", kv.core().replica().clock().current());
+    body.put("lamport-clock", api.kv().core().replica().clock().current());
     body.put("queue-entries-max", queue.limits().queueEntriesMax());
     body.put("pending-total", queue.pendingTotal());
     ArrayNode peers = body.putArray("peers");
-    for (NodeAddress peer : state.shardPeers()) {
+    for (NodeAddress peer : api.state().shardPeers()) {
       ObjectNode p = peers.addObject();
       p.put("peer", peer.toString());
-      p.put("live", liveness.isLive(peer));
+      p.put("live", api.liveness().isLive(peer));
       p.put("pending", queue.pending(peer.toString()));
       OptionalLong oldest = queue.oldestUnackedCounter(peer.toString());
       if (oldest.isPresent()) {

@@ -171,7 +171,8 @@ public record NodeConfig(
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (!arg.startsWith("--") || arg.length() == 2) {
-        throw new BadConfigException("unexpected argument \"" + arg + "\" (flags look like --view)");
+        throw new BadConfigException(
+            "unexpected argument \"" + arg + "\" (flags look like --view)");
       }
       String name = arg.substring(2);
       String value;
@@ -310,7 +311,8 @@ public record NodeConfig(
       throw new BadConfigException("SOCKET_ADDRESS (or ADDRESS) is required, e.g. 127.0.0.1:8085");
     }
     if (socket != null && plain != null && !socket.equals(plain)) {
-      throw new BadConfigException("SOCKET_ADDRESS and ADDRESS disagree: " + socket + " vs " + plain);
+      throw new BadConfigException(
+          "SOCKET_ADDRESS and ADDRESS disagree: " + socket + " vs " + plain);
     }
     String name = socket != null ? "SOCKET_ADDRESS" : "ADDRESS";
     try {
@@ -334,7 +336,9 @@ public record NodeConfig(
 
   private static OptionalInt optionalInt(Map<String, String> s, String name, long min, long max) {
     String raw = blankToNull(s.get(name));
-    return raw == null ? OptionalInt.empty() : OptionalInt.of((int) parseNumber(name, raw, min, max));
+    return raw == null
+        ? OptionalInt.empty()
+        : OptionalInt.of((int) parseNumber(name, raw, min, max));
   }
 
   private static long number(Map<String, String> s, String name, long min, long max) {
@@ -350,7 +354,8 @@ public record NodeConfig(
       throw new BadConfigException(name + "=\"" + raw + "\" is not a whole number");
     }
     if (value < min || value > max) {
-      throw new BadConfigException(name + "=" + value + " is out of range [" + min + ", " + max + "]");
+      throw new BadConfigException(
+          name + "=" + value + " is out of range [" + min + ", " + max + "]");
     }
     return value;
   }
@@ -389,7 +394,8 @@ public record NodeConfig(
         + " KVS_REQUEST_TIMEOUT_MS=" + kvsRequestTimeoutMs + " ACKS_WAIT_MS=" + acksWaitMs
         + " FORWARD_TIMEOUT_MS=" + forwardTimeoutMs + " CONNECT_TIMEOUT_MS=" + connectTimeoutMs
         + " REPLICATION_TICK_MS=" + replicationTickMs
-        + " HEARTBEAT_INTERVAL_MS=" + heartbeatIntervalMs + " FAILURE_TIMEOUT_MS=" + failureTimeoutMs
+        + " HEARTBEAT_INTERVAL_MS=" + heartbeatIntervalMs
+        + " FAILURE_TIMEOUT_MS=" + failureTimeoutMs
         + " VIEW_CHANGE_TIMEOUT_MS=" + viewChangeTimeoutMs
         + " RETRY_DELAY_MS_MIN=" + retryDelayMsMin
         + " RETRY_DELAY_MS_MAX=" + retryDelayMsMax + " QUEUE_ENTRIES_MAX=" + queueEntriesMax

@@ -156,7 +156,10 @@ public final class CatchUp {
         .recover(err -> tryJoin(request, targets, index + 1));
   }
 
-  /** Copies this node's shard from a live peer, page by page; kv requests are forwarded meanwhile. */
+  /**
+   * Copies this node's shard from a live peer, page by page; kv requests are forwarded
+   * meanwhile.
+   */
   public Future<Void> catchUp() {
     OptionalInt shard = state.current().shardOfNode(state.self());
     if (shard.isEmpty()) {

@@ -24,8 +24,8 @@ import ringkv.ring.NodeAddress;
 
 /**
  * How a view change's keys travel from this node to their new owners ({@link ChangeParticipant}'s
- * plan, copy and transfer): counted for a plan, then sent in bounded batches that carry the change's epoch, each acknowledged by its
- * receiver and retried a bounded number of times.
+ * plan, copy and transfer): counted for a plan, then sent in bounded batches that carry the
+ * change's epoch, each acknowledged by its receiver and retried a bounded number of times.
  *
  * <p>Not thread-safe; runs on the node's event loop.
  */

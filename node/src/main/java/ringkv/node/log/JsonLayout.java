@@ -16,9 +16,10 @@ import java.util.Map;
  * One JSON object per log line ({@code LOG_FORMAT=json}), for log shippers:
  * {@code {"time":"2026-12-06T12:00:00.123Z","level":"INFO",
  * "logger":"ringkv.node.engine.ViewChanges","thread":"...","message":"event=... node=...",
- * "node":"127.0.0.1:8085","epoch":3,"request-id":"..."}} — {@code node} and {@code epoch} from {@link LogFields},
- * {@code request-id} (and any other MDC entry) when set, {@code exception} with the stack trace
- * when there is one. Messages keep their {@code key=value} pairs.
+ * "node":"127.0.0.1:8085","epoch":3,"request-id":"..."}} — {@code node} and {@code epoch}
+ * from {@link LogFields}, {@code request-id} (and any other MDC entry) when set,
+ * {@code exception} with the stack trace when there is one.
+ * Messages keep their {@code key=value} pairs.
  */
 public final class JsonLayout extends LayoutBase<ILoggingEvent> {
   private static final JsonFactory JSON = new JsonFactory();

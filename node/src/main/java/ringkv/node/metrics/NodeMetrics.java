@@ -134,17 +134,7 @@ public final class NodeMetrics implements AutoCloseable {
     // Micrometer reports the process's CPU time in nanoseconds (process_cpu_time_ns_total);
     // Prometheus' convention and its own clients say process_cpu_seconds_total.
     registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")));
-    if (ManagementFactory.getOperatingSystemMXBean()
-        instanceof com.sun.management.OperatingSystemMXBean os) {
-      FunctionCounter.builder("process.cpu", os, o -> o.getProcessCpuTime() / 1e9)
-          .description("CPU time used by the node's process").baseUnit("seconds")
-          .register(registry);
-    }
-    for (MeterBinder jvm : new MeterBinder[] {new JvmMemoryMetrics(), gc,
-        new JvmThreadMetrics(), new ClassLoaderMetrics(), new JvmInfoMetrics(),
-        new ProcessorMetrics(), new UptimeMetrics(), new FileDescriptorMetrics()}) {
-      jvm.bindTo(registry);
-    }
+    registerProcessMetrics();
     Gauge.builder("ringkv.node.info", () -> 1)
         .description("This node: its address and the dialect it was started with")
         .tag("address", config.address().toString())
@@ -154,28 +144,7 @@ public final class NodeMetrics implements AutoCloseable {
         .strongReference(true)
         .description("Epoch of the cluster configuration this node has installed")
         .register(registry);
-    Store store = core.replica().store();
-    Gauge.builder("ringkv.store.keys", store, Store::liveCount)
-        .strongReference(true)
-        .description("Keys holding a value in this node's store (tombstones excluded)")
-        .register(registry);
-    Gauge.builder("ringkv.store.tombstones", store, Store::tombstoneCount)
-        .strongReference(true)
-        .description("Tombstones (deletes not collected yet) in this node's store")
-        .register(registry);
-    Gauge.builder("ringkv.store.quarantined", store, Store::quarantinedCount)
-        .strongReference(true)
-        .description("Keys whose stored record failed its checksum, awaiting repair from a "
-            + "replica")
-        .register(registry);
-    if (durable != null) {
-      for (String[] p : ROCKSDB_PROPERTIES) {
-        String property = p[1];
-        Gauge.builder(p[0], durable, d -> orNaN(d.entriesProperty(property)))
-            .strongReference(true)
-            .description(p[3] + " (" + property + ")").baseUnit(p[2]).register(registry);
-      }
-    }
+    registerStoreGauges(core.replica().store(), durable);
     Gauge.builder("ringkv.causal.waits.pending", core, KeyValueCore::waiting)
         .strongReference(true)
         .description("Requests waiting now for a causal dependency").register(registry);
@@ -214,6 +183,46 @@ public final class NodeMetrics implements AutoCloseable {
         .description("Bytes of keys this node sent to their new owners during view changes")
         .register(registry);
     refreshPeers();
+  }
+
+  /** The process's CPU time and the JVM's own meters. */
+  private void registerProcessMetrics() {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      FunctionCounter.builder("process.cpu", os, o -> o.getProcessCpuTime() / 1e9)
+          .description("CPU time used by the node's process").baseUnit("seconds")
+          .register(registry);
+    }
+    for (MeterBinder jvm : new MeterBinder[] {new JvmMemoryMetrics(), gc,
+        new JvmThreadMetrics(), new ClassLoaderMetrics(), new JvmInfoMetrics(),
+        new ProcessorMetrics(), new UptimeMetrics(), new FileDescriptorMetrics()}) {
+      jvm.bindTo(registry);
+    }
+  }
+
+  /** What the store holds; with RocksDB, its properties too. */
+  private void registerStoreGauges(Store store, RocksDbStore durable) {
+    Gauge.builder("ringkv.store.keys", store, Store::liveCount)
+        .strongReference(true)
+        .description("Keys holding a value in this node's store (tombstones excluded)")
+        .register(registry);
+    Gauge.builder("ringkv.store.tombstones", store, Store::tombstoneCount)
+        .strongReference(true)
+        .description("Tombstones (deletes not collected yet) in this node's store")
+        .register(registry);
+    Gauge.builder("ringkv.store.quarantined", store, Store::quarantinedCount)
+        .strongReference(true)
+        .description("Keys whose stored record failed its checksum, awaiting repair from a "
+            + "replica")
+        .register(registry);
+    if (durable != null) {
+      for (String[] p : ROCKSDB_PROPERTIES) {
+        String property = p[1];
+        Gauge.builder(p[0], durable, d -> orNaN(d.entriesProperty(property)))
+            .strongReference(true)
+            .description(p[3] + " (" + property + ")").baseUnit(p[2]).register(registry);
+      }
+    }
   }
 
   private Timer round(String outcome) {

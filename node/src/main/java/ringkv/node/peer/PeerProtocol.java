@@ -88,8 +88,9 @@ public final class PeerProtocol {
       control("ae/versions", VersionsRequest.CODEC, VersionsPage.CODEC);
 
   /** Every route, for mounting and for tests that walk the protocol. */
-  public static final List<PeerRoute<?, ?>> ALL = List.of(KV, REPLICATE, ENTRIES, SETTLE, COUNT, PING,
-      CONFIG, SCAN, JOIN, PLAN, COPY, PROGRESS, PREPARE, TRANSFER, COMMIT, ABORT, OUTCOME, DIGEST,
+  public static final List<PeerRoute<?, ?>> ALL = List.of(KV, REPLICATE, ENTRIES, SETTLE, COUNT,
+      PING, CONFIG, SCAN, JOIN, PLAN, COPY, PROGRESS, PREPARE, TRANSFER, COMMIT, ABORT, OUTCOME,
+      DIGEST,
       VERSIONS);
 
   private static <Q, A> PeerRoute<Q, A> control(String name, Codec<Q> request, Codec<A> answer) {

@@ -8,11 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
-import ringkv.gossip.CausalContext;
-import ringkv.gossip.Entry;
-import ringkv.gossip.Version;
 
 /**
  * Goal: client values keep their exact JSON form, broken JSON and bad percent-encoding are 400s.

@@ -35,13 +35,17 @@ class QuarantineRepairTest {
   @TempDir
   Path data;
 
+  /** Two nodes with {@code env}, each with a DATA_DIR of its own under {@link #data}. */
+  private InProcessCluster durableCluster(Map<String, String> env) {
+    return new InProcessCluster(2, env, i -> new InProcessCluster.NodeSetup(
+        Map.of("DATA_DIR", data.resolve("node-" + i).toString()), ringkv.node.time.Clock.SYSTEM));
+  }
+
   @Test
   void aRecordTheScrubFindsDamagedIsFetchedAgainFromTheOtherReplica() {
     Map<String, String> env = Map.of("SHARD_COUNT", "1", "ANTI_ENTROPY_INTERVAL_MS", "3600000",
         "SCRUB_BYTES_PER_SEC", Long.toString(10L << 20));
-    try (InProcessCluster cluster = new InProcessCluster(2, env, i -> new InProcessCluster
-        .NodeSetup(Map.of("DATA_DIR", data.resolve("node-" + i).toString()),
-            ringkv.node.time.Clock.SYSTEM))) {
+    try (InProcessCluster cluster = durableCluster(env)) {
       NodeAddress writer = cluster.node(0);
       NodeAddress damaged = cluster.node(1);
       for (int i = 0; i < KEYS; i++) {
@@ -74,9 +78,7 @@ class QuarantineRepairTest {
   void readsOfADamagedKeyAreAnsweredByAnotherReplicaUntilItIsRepaired() {
     Map<String, String> env = Map.of("SHARD_COUNT", "1", "ANTI_ENTROPY_INTERVAL_MS", "3600000",
         "SCRUB_BYTES_PER_SEC", "0");
-    try (InProcessCluster cluster = new InProcessCluster(2, env, i -> new InProcessCluster
-        .NodeSetup(Map.of("DATA_DIR", data.resolve("node-" + i).toString()),
-            ringkv.node.time.Clock.SYSTEM))) {
+    try (InProcessCluster cluster = durableCluster(env)) {
       NodeAddress writer = cluster.node(0);
       NodeAddress damaged = cluster.node(1);
       for (int i = 0; i < KEYS; i++) {

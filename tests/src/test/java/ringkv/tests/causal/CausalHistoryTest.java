@@ -118,13 +118,6 @@ class CausalHistoryTest {
   private void randomOp(RecordingClient client, Random random) {
     String node = cluster.node(random.nextInt(cluster.size()));
     String key = "key" + random.nextInt(KEYS);
-    double dice = random.nextDouble();
-    if (dice < 0.45) {
-      client.get(node, key);
-    } else if (dice < 0.85) {
-      client.put(node, key);
-    } else {
-      client.delete(node, key);
-    }
+    client.randomOp(node, key, random);
   }
 }

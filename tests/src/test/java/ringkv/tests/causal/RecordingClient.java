@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Random;
 import ringkv.tests.causal.CausalChecker.Op;
 import ringkv.tests.causal.CausalChecker.OpKind;
 import ringkv.tests.causal.CausalChecker.Version;
@@ -68,6 +69,17 @@ public final class RecordingClient {
 
   public Op get(String node, String key) {
     return send(OpKind.GET, node, key, null);
+  }
+
+  /** One operation on {@code key} through {@code node}: 45% GETs, 40% PUTs, 15% DELETEs. */
+  public Op randomOp(String node, String key, Random random) {
+    double dice = random.nextDouble();
+    if (dice < 0.45) {
+      return get(node, key);
+    } else if (dice < 0.85) {
+      return put(node, key);
+    }
+    return delete(node, key);
   }
 
   public Op delete(String node, String key) {

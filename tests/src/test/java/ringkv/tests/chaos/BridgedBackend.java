@@ -33,36 +33,27 @@ abstract class BridgedBackend<C extends BridgedCluster> extends BackendBase<C> {
   /** Per node: kills, stops and starts begun so far. */
   private final AtomicLongArray faultEpochs;
 
-  BridgedBackend(String name, Dialect dialect, C cluster) {
-    super(name, dialect, cluster, cluster.addresses());
+  BridgedBackend(String name, Dialect dialect, C cluster, NodeFaults faults) {
+    super(name, dialect, cluster, cluster.addresses(), faults);
     this.faultEpochs = new AtomicLongArray(cluster.addresses().size());
   }
-
-  /** SIGKILL (or the backend's equivalent) to the node. */
-  abstract void doKill(int node);
-
-  /** A graceful stop of the node, waiting for its exit. */
-  abstract void doStop(int node);
-
-  /** Starts the stopped or killed node again, waiting until it serves. */
-  abstract void doStart(int node);
 
   @Override
   public final void kill(int node) {
     faultEpochs.incrementAndGet(node);
-    doKill(node);
+    super.kill(node);
   }
 
   @Override
   public final void stop(int node) {
     faultEpochs.incrementAndGet(node);
-    doStop(node);
+    super.stop(node);
   }
 
   @Override
   public final void start(int node) {
     faultEpochs.incrementAndGet(node);
-    doStart(node);
+    super.start(node);
   }
 
   /** The node as failure messages name it. */

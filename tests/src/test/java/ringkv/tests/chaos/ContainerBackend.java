@@ -18,7 +18,8 @@ import ringkv.tests.support.Dialect;
  */
 final class ContainerBackend extends BridgedBackend<ContainerCluster> {
   private ContainerBackend(ContainerCluster cluster) {
-    super("containers", Dialect.SHARD, cluster);
+    super("containers", Dialect.SHARD, cluster, new NodeFaults(cluster::kill,
+        node -> stopCleanly(cluster, node), cluster::start, cluster::pause, cluster::unpause));
   }
 
   /**
@@ -35,34 +36,13 @@ final class ContainerBackend extends BridgedBackend<ContainerCluster> {
     return "container " + cluster.name(node) + " (" + cluster.node(node) + ")";
   }
 
-  @Override
-  void doKill(int node) {
-    cluster.kill(node);
-  }
-
   /** {@code docker stop}; the node, PID 1 of its container, must exit by SIGTERM (143). */
-  @Override
-  void doStop(int node) {
+  private static void stopCleanly(ContainerCluster cluster, int node) {
     int code = cluster.stop(node);
     if (code != 143) {
       throw new AssertionError("docker stop " + cluster.name(node) + ": exit code " + code
           + ", not 143 (a clean exit after SIGTERM)\n" + cluster.logTail(node));
     }
-  }
-
-  @Override
-  void doStart(int node) {
-    cluster.start(node);
-  }
-
-  @Override
-  public void pause(int node) {
-    cluster.pause(node);
-  }
-
-  @Override
-  public void resume(int node) {
-    cluster.unpause(node);
   }
 
   @Override

@@ -15,7 +15,9 @@ import ringkv.tests.support.LocalCluster;
  */
 final class LocalBackend extends BackendBase<LocalCluster> {
   private LocalBackend(LocalCluster cluster) {
-    super("local", Dialect.SHARD, cluster, cluster.addresses());
+    // stop: SIGTERM, then waits for the exit (at most LocalCluster.STOP_TIMEOUT).
+    super("local", Dialect.SHARD, cluster, cluster.addresses(), new NodeFaults(cluster::stop,
+        cluster::terminate, cluster::start, cluster::pause, cluster::resume));
   }
 
   /**
@@ -31,32 +33,6 @@ final class LocalBackend extends BackendBase<LocalCluster> {
   @Override
   public Http.Reply send(int node, String method, String path, String rawBody) {
     return Http.send(method, cluster.node(node), path, rawBody);
-  }
-
-  @Override
-  public void kill(int node) {
-    cluster.stop(node);
-  }
-
-  /** SIGTERM, then waits for the exit (at most {@link LocalCluster#STOP_TIMEOUT}). */
-  @Override
-  public void stop(int node) {
-    cluster.terminate(node);
-  }
-
-  @Override
-  public void start(int node) {
-    cluster.start(node);
-  }
-
-  @Override
-  public void pause(int node) {
-    cluster.pause(node);
-  }
-
-  @Override
-  public void resume(int node) {
-    cluster.resume(node);
   }
 
   @Override

@@ -14,7 +14,9 @@ import ringkv.tests.support.NetnsCluster;
  */
 final class NetnsBackend extends BridgedBackend<NetnsCluster> {
   private NetnsBackend(NetnsCluster cluster) {
-    super("netns", Dialect.KVS, cluster);
+    // stop: SIGTERM to the node's JVM, then waits for its exit (see NetnsCluster.terminate).
+    super("netns", Dialect.KVS, cluster, new NodeFaults(cluster::stop, cluster::terminate,
+        cluster::start, cluster::pause, cluster::resume));
   }
 
   /**
@@ -29,32 +31,6 @@ final class NetnsBackend extends BridgedBackend<NetnsCluster> {
   @Override
   String describe(int node) {
     return "node " + cluster.node(node);
-  }
-
-  @Override
-  void doKill(int node) {
-    cluster.stop(node);
-  }
-
-  /** SIGTERM to the node's JVM, then waits for its exit (see {@link NetnsCluster#terminate}). */
-  @Override
-  void doStop(int node) {
-    cluster.terminate(node);
-  }
-
-  @Override
-  void doStart(int node) {
-    cluster.start(node);
-  }
-
-  @Override
-  public void pause(int node) {
-    cluster.pause(node);
-  }
-
-  @Override
-  public void resume(int node) {
-    cluster.resume(node);
   }
 
   @Override

@@ -70,14 +70,7 @@ final class Workload implements AutoCloseable {
   private void randomOp(RecordingClient client, Random random, List<String> addresses) {
     String node = addresses.get(random.nextInt(addresses.size()));
     String key = keys.get(random.nextInt(keys.size()));
-    double dice = random.nextDouble();
-    if (dice < 0.45) {
-      client.get(node, key);
-    } else if (dice < 0.85) {
-      client.put(node, key);
-    } else {
-      client.delete(node, key);
-    }
+    client.randomOp(node, key, random);
   }
 
   /** Stops the clients and waits until each has finished its request in flight. */

@@ -2,19 +2,13 @@ package ringkv.tests.containers;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import ringkv.tests.support.AckedWrites;
 import ringkv.tests.support.ContainerCluster;
 import ringkv.tests.support.ContainerEngine;
 import ringkv.tests.support.Http.Reply;
@@ -50,36 +44,14 @@ class ContainerClusterTest {
       // The image's HEALTHCHECK (bash, no extra package) turns healthy once a node is ready.
       cluster.awaitHealthy(Duration.ofSeconds(30));
 
-      ConcurrentMap<String, Integer> acked = new ConcurrentHashMap<>();
-      AtomicBoolean stop = new AtomicBoolean();
-      ExecutorService writers = Executors.newFixedThreadPool(2);
-      for (int w = 0; w < 2; w++) {
-        int writer = w;
-        writers.submit(() -> {
-          for (int n = 0; !stop.get(); n++) {
-            String key = "c" + writer + "-" + (n % 200);
-            int node = (n + writer) % cluster.size();
-            try {
-              Reply r = cluster.send(node, "PUT", STORE + key, "{\"value\":" + n + "}");
-              if (r.status() == 200 || r.status() == 201) {
-                acked.put(key, n);
-              }
-            } catch (AssertionError refused) {
-              // the node is down (killed on purpose): not acknowledged
-            }
-          }
-          return null;
-        });
-      }
-      await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() >= 100);
+      AckedWrites writes = AckedWrites.start(STORE, "c", 200, cluster.size(),
+          (node, path, body) -> cluster.send(node, "PUT", path, body));
+      writes.awaitAcked(100, Duration.ofSeconds(30));
       cluster.kill(1);
-      int before = acked.size();
-      await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() >= before + 100);
+      writes.awaitAcked(writes.count() + 100, Duration.ofSeconds(30));
       cluster.start(1);
-      await().atMost(Duration.ofSeconds(30)).until(() -> acked.size() >= 399);
-      stop.set(true);
-      writers.shutdown();
-      assertTrue(writers.awaitTermination(30, TimeUnit.SECONDS));
+      writes.awaitAcked(399, Duration.ofSeconds(30));
+      Map<String, Integer> acked = writes.stop();
 
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
         for (int s = 1; s <= 2; s++) {

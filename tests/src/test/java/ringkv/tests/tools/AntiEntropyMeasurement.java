@@ -3,16 +3,10 @@ package ringkv.tests.tools;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
@@ -50,7 +44,7 @@ class AntiEntropyMeasurement {
         .env("QUEUE_ENTRIES_MAX", Integer.toString(KEYS + 1_000)).start()) {
       cluster.pause(1);
       long loadStart = System.nanoTime();
-      load(cluster.node(0));
+      MeasurementLoad.load(List.of(cluster.node(0)), KEYS, IN_FLIGHT);
       long loadMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - loadStart);
       awaitCount(cluster.node(2), Duration.ofMinutes(2));
       cluster.stop(0);
@@ -85,31 +79,5 @@ class AntiEntropyMeasurement {
     await("key count of " + node).atMost(within).pollInterval(Duration.ofMillis(50))
         .untilAsserted(() -> assertEquals(KEYS,
             Http.get(node, COUNT).field("shard-id-key-count").asLong(), node));
-  }
-
-  private static void load(String node) throws Exception {
-    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(2)).build();
-    Semaphore permits = new Semaphore(IN_FLIGHT);
-    AtomicInteger failed = new AtomicInteger();
-    CompletableFuture<?>[] all = new CompletableFuture<?>[KEYS];
-    for (int i = 0; i < KEYS; i++) {
-      permits.acquire();
-      String body = "{\"value\":\"value-" + i + "-0123456789012345678901234567890123456789\"}";
-      HttpRequest req = HttpRequest.newBuilder(
-              URI.create("http://" + node + "/key-value-store/k" + i))
-          .timeout(Duration.ofSeconds(10))
-          .header("Content-Type", "application/json")
-          .PUT(HttpRequest.BodyPublishers.ofString(body)).build();
-      all[i] = client.sendAsync(req, HttpResponse.BodyHandlers.discarding())
-          .whenComplete((resp, err) -> {
-            permits.release();
-            if (err != null || resp.statusCode() != 201) {
-              failed.incrementAndGet();
-            }
-          });
-    }
-    CompletableFuture.allOf(all).exceptionally(e -> null).get(10, TimeUnit.MINUTES);
-    assertEquals(0, failed.get(), "writes that failed while loading");
   }
 }

@@ -4,16 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import ringkv.tests.support.Http;
@@ -46,7 +39,7 @@ class ReshardMeasurement {
     try (LocalCluster cluster = LocalCluster.builder("ReshardMeasurement").nodes(6).shards(2)
         .env("VIEW_CHANGE_TIMEOUT_MS", "60000").startTimeout(Duration.ofSeconds(90)).start()) {
       long loadStart = System.nanoTime();
-      load(cluster.addresses());
+      MeasurementLoad.load(cluster.addresses(), KEYS, IN_FLIGHT);
       long loadMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - loadStart);
       String any = cluster.node(0);
       assertEquals(KEYS, awaitTotal(any, 2));
@@ -167,31 +160,5 @@ class ReshardMeasurement {
           .field("shard-id-key-count").asLong();
     }
     return total;
-  }
-
-  private static void load(List<String> nodes) throws Exception {
-    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(2)).build();
-    Semaphore permits = new Semaphore(IN_FLIGHT);
-    AtomicInteger failed = new AtomicInteger();
-    CompletableFuture<?>[] all = new CompletableFuture<?>[KEYS];
-    for (int i = 0; i < KEYS; i++) {
-      permits.acquire();
-      String body = "{\"value\":\"value-" + i + "-0123456789012345678901234567890123456789\"}";
-      HttpRequest req = HttpRequest.newBuilder(
-              URI.create("http://" + nodes.get(i % nodes.size()) + "/key-value-store/k" + i))
-          .timeout(Duration.ofSeconds(10))
-          .header("Content-Type", "application/json")
-          .PUT(HttpRequest.BodyPublishers.ofString(body)).build();
-      all[i] = client.sendAsync(req, HttpResponse.BodyHandlers.discarding())
-          .whenComplete((resp, err) -> {
-            permits.release();
-            if (err != null || resp.statusCode() != 201) {
-              failed.incrementAndGet();
-            }
-          });
-    }
-    CompletableFuture.allOf(all).exceptionally(e -> null).get(10, TimeUnit.MINUTES);
-    assertEquals(0, failed.get(), "writes that failed while loading");
   }
 }
