@@ -33,8 +33,8 @@ public final class ConfigSync {
   private final PeerClient peers;
   private final long timeoutMs;
 
-  public ConfigSync(ClusterState state, ChangeParticipant participant, CatchUp catchUp, PeerClient peers,
-      long timeoutMs) {
+  public ConfigSync(ClusterState state, ChangeParticipant participant, CatchUp catchUp,
+      PeerClient peers, long timeoutMs) {
     this.state = state;
     this.participant = participant;
     this.catchUp = catchUp;
