@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import ringkv.client.RingKvClient;
+import ringkv.tools.Tls;
 
 /**
  * {@code ./kvs bench}: YCSB-style workloads against RingKV through the client library, and
@@ -192,7 +193,13 @@ public final class Bench {
   }
 
   private LagProbe lagProbe(RingKvClient client, boolean wanted) {
-    return wanted ? new LagProbe(client::ring, options.lagIntervalMs()) : null;
+    return wanted ? new LagProbe(client::ring, options.lagIntervalMs(), probeAccess()) : null;
+  }
+
+  /** The lag probe reaches the cluster as the bench's client does: --cacert, CLIENT_TOKEN. */
+  private LagProbe.Access probeAccess() {
+    return new LagProbe.Access(options.caPem() == null ? null : Tls.trusting(options.caPem()),
+        options.token() == null ? null : options.token().value());
   }
 
   private static LoadRunner.MeasureWindow window(LagProbe probe) {

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 import org.HdrHistogram.Histogram;
 import ringkv.client.RingSnapshot;
 
@@ -80,6 +81,7 @@ final class LagProbe implements LoadRunner.MeasureWindow {
   private final long intervalMs;
   private final long timeoutMs;
   private final HttpClient http;
+  private final Access access;
   private final Histogram lag = new Histogram(3);
   private final Map<String, Long> failures = new TreeMap<>();
   private final Map<Integer, String> keys = new HashMap<>();
@@ -98,15 +100,23 @@ final class LagProbe implements LoadRunner.MeasureWindow {
   private Thread thread;
 
   /**
+   * How the probe reaches a secured cluster: HTTPS trusting {@code ssl} (null: plain HTTP) and
+   * the bearer token of {@code CLIENT_TOKEN} (null: none), as the bench's client does.
+   */
+  record Access(SSLContext ssl, String token) {
+    static final Access PLAIN = new Access(null, null);
+  }
+
+  /**
    * @param ring the ring to probe (read before every probe, so it follows view changes)
    * @param intervalMs time between the starts of two probes
    */
-  LagProbe(Supplier<RingSnapshot> ring, long intervalMs) {
-    this(ring, intervalMs, PROBE_TIMEOUT_MS);
+  LagProbe(Supplier<RingSnapshot> ring, long intervalMs, Access access) {
+    this(ring, intervalMs, PROBE_TIMEOUT_MS, access);
   }
 
   /** As above; a member that has not shown a probe's value after {@code timeoutMs} fails. */
-  LagProbe(Supplier<RingSnapshot> ring, long intervalMs, long timeoutMs) {
+  LagProbe(Supplier<RingSnapshot> ring, long intervalMs, long timeoutMs, Access access) {
     if (intervalMs < 1 || timeoutMs < 1) {
       throw new IllegalArgumentException("lag interval and timeout must be >= 1 ms, got "
           + intervalMs + " and " + timeoutMs);
@@ -114,10 +124,14 @@ final class LagProbe implements LoadRunner.MeasureWindow {
     this.ring = ring;
     this.intervalMs = intervalMs;
     this.timeoutMs = timeoutMs;
-    this.http = HttpClient.newBuilder()
+    this.access = access;
+    HttpClient.Builder http = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofMillis(CONNECT_TIMEOUT_MS))
-        .build();
+        .connectTimeout(Duration.ofMillis(CONNECT_TIMEOUT_MS));
+    if (access.ssl() != null) {
+      http.sslContext(access.ssl());
+    }
+    this.http = http.build();
   }
 
   @Override
@@ -240,15 +254,17 @@ final class LagProbe implements LoadRunner.MeasureWindow {
     throw new IllegalStateException("no probe key found for shard " + shard);
   }
 
-  private static URI uri(String node, String key) {
-    return URI.create("http://" + node + "/key-value-store/" + key);
+  private HttpRequest.Builder request(String node, String key) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create((access.ssl() == null ? "http://"
+        : "https://") + node + "/key-value-store/" + key))
+        .timeout(Duration.ofMillis(REQUEST_TIMEOUT_MS));
+    return access.token() == null ? b : b.header("Authorization", "Bearer " + access.token());
   }
 
   /** PUTs the value on the writer; the time its 2xx answer arrived, or MIN_VALUE (failed). */
   private long put(String writer, String key, String value) {
     String body = "{\"value\":" + JSON.valueToTree(value) + ",\"causal-metadata\":\"\"}";
-    HttpRequest request = HttpRequest.newBuilder(uri(writer, key))
-        .timeout(Duration.ofMillis(REQUEST_TIMEOUT_MS))
+    HttpRequest request = request(writer, key)
         .header("Content-Type", "application/json")
         .PUT(HttpRequest.BodyPublishers.ofString(body))
         .build();
@@ -304,8 +320,7 @@ final class LagProbe implements LoadRunner.MeasureWindow {
   }
 
   private CompletableFuture<Poll> poll(String peer, String key) {
-    HttpRequest request = HttpRequest.newBuilder(uri(peer, key))
-        .timeout(Duration.ofMillis(REQUEST_TIMEOUT_MS))
+    HttpRequest request = request(peer, key)
         .GET()
         .build();
     return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())

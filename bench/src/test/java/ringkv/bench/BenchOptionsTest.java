@@ -134,12 +134,15 @@ class BenchOptionsTest {
   }
 
   @Test
-  void theLagProbeAndTheCaWithoutATargetAreRefusedOnASecuredCluster() {
+  void theCaWithoutATargetIsRefusedAndTheLagProbeRunsOnASecuredCluster() {
     assertThrows(IllegalArgumentException.class,
         () -> BenchOptions.parse(Map.of(), "--cacert", "ca.pem"));
-    assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(
-        Map.of("CLIENT_TOKEN", "t"), "--target", "h:1", "--lag"));
-    assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(
-        Map.of(), "--target", "h:1", "--cacert", "ca.pem", "--at-half-max"));
+    BenchOptions lag = BenchOptions.parse(Map.of("CLIENT_TOKEN", "t"), "--target", "h:1",
+        "--lag");
+    assertTrue(lag.lag(), "the probe sends the token too (LagProbeTest)");
+    assertEquals("t", lag.token().value());
+    BenchOptions half = BenchOptions.parse(Map.of(), "--target", "h:1", "--cacert", "ca.pem",
+        "--at-half-max");
+    assertEquals(Path.of("ca.pem"), half.caPem());
   }
 }

@@ -54,10 +54,20 @@ class LagProbeTest {
     final List<String[]> puts = new ArrayList<>();
     final CountDownLatch putsSeen;
     final boolean replicates;
+    /** The bearer token every request must carry (CLIENT_TOKEN), or null. */
+    final String token;
+    /** Requests refused for a missing or wrong token. */
+    int unauthorized;
+    final CountDownLatch refused = new CountDownLatch(1);
 
     Cluster(int puts, boolean replicates) throws IOException {
+      this(puts, replicates, null);
+    }
+
+    Cluster(int puts, boolean replicates, String token) throws IOException {
       this.putsSeen = new CountDownLatch(puts);
       this.replicates = replicates;
+      this.token = token;
       for (int shard = 1; shard <= SHARDS; shard++) {
         values.put(shard, new HashMap<>());
         for (int m = 0; m < MEMBERS; m++) {
@@ -90,6 +100,13 @@ class LagProbeTest {
     }
 
     private synchronized void handle(String member, HttpExchange ex) throws IOException {
+      if (token != null && !("Bearer " + token).equals(
+          ex.getRequestHeaders().getFirst("Authorization"))) {
+        unauthorized++;
+        refused.countDown();
+        answer(ex, 401, "{\"error\":\"Unauthorized\"}");
+        return;
+      }
       String key = ex.getRequestURI().getPath().substring("/key-value-store/".length());
       int shard = shardOf.get(member);
       Map<String, String> store = values.get(shard);
@@ -141,7 +158,7 @@ class LagProbeTest {
   void probesShardsInTurnAndRecordsALagPerOtherMember() throws Exception {
     cluster = new Cluster(8, true);
     RingSnapshot ring = cluster.ring();
-    LagProbe probe = new LagProbe(() -> ring, 1);
+    LagProbe probe = new LagProbe(() -> ring, 1, LagProbe.Access.PLAIN);
     probe.open();
     assertTrue(cluster.putsSeen.await(30, TimeUnit.SECONDS), "8 probes within 30 s");
     probe.close();
@@ -175,10 +192,36 @@ class LagProbeTest {
   }
 
   @Test
+  void sendsTheClientTokenToASecuredCluster() throws Exception {
+    cluster = new Cluster(4, true, "s3cret");
+    RingSnapshot ring = cluster.ring();
+    LagProbe probe = new LagProbe(() -> ring, 1, new LagProbe.Access(null, "s3cret"));
+    probe.open();
+    assertTrue(cluster.putsSeen.await(30, TimeUnit.SECONDS), "4 probes within 30 s");
+    probe.close();
+    LagProbe.Result r = probe.result();
+    assertEquals(0, cluster.unauthorized, "every request carried the token");
+    assertEquals(0, r.failureCount(), r.failures().toString());
+    assertTrue(r.lagMicros().getTotalCount() > 0, "lags measured");
+
+    Cluster refusing = new Cluster(1, true, "s3cret");
+    try {
+      LagProbe plain = new LagProbe(refusing::ring, 1, 50, LagProbe.Access.PLAIN);
+      plain.open();
+      assertTrue(refusing.refused.await(30, TimeUnit.SECONDS), "a request without the token");
+      plain.close();
+      assertTrue(plain.result().failures().keySet().stream().anyMatch(f -> f.contains("401")),
+          "without the token the probe fails and says why: " + plain.result().failures());
+    } finally {
+      refusing.close();
+    }
+  }
+
+  @Test
   void aMemberThatNeverShowsTheValueIsAFailureNotASample() throws Exception {
     cluster = new Cluster(2, false);
     RingSnapshot ring = cluster.ring();
-    LagProbe probe = new LagProbe(() -> ring, 1, 50);
+    LagProbe probe = new LagProbe(() -> ring, 1, 50, LagProbe.Access.PLAIN);
     probe.open();
     assertTrue(cluster.putsSeen.await(30, TimeUnit.SECONDS), "2 probes within 30 s");
     probe.close();

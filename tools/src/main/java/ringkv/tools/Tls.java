@@ -17,11 +17,11 @@ import javax.net.ssl.TrustManagerFactory;
  * (the file a node's {@code TLS_CA} names), the way the nodes verify each other. Host names are
  * verified by the JDK's HttpClient as usual.
  */
-final class Tls {
+public final class Tls {
   private Tls() {}
 
   /** An SSL context that trusts the certificates of {@code caPem} and nothing else. */
-  static SSLContext trusting(Path caPem) {
+  public static SSLContext trusting(Path caPem) {
     Collection<? extends Certificate> certificates;
     try (InputStream in = Files.newInputStream(caPem)) {
       certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
