@@ -46,6 +46,12 @@ public final class InProcessCluster implements AutoCloseable {
   /** What node {@code i} gets beyond the common environment: variables, its clock. */
   public record NodeSetup(Map<String, String> env, Clock clock) {
     public static final NodeSetup PLAIN = new NodeSetup(Map.of(), Clock.SYSTEM);
+
+    /** Node {@code i} of a cluster whose nodes each keep a DATA_DIR under {@code dir}. */
+    public static java.util.function.IntFunction<NodeSetup> durableUnder(java.nio.file.Path dir) {
+      return i -> new NodeSetup(Map.of("DATA_DIR", dir.resolve("node-" + i).toString()),
+          Clock.SYSTEM);
+    }
   }
 
   private final List<NodeAddress> addresses = new ArrayList<>();

@@ -33,9 +33,8 @@ class LostKeyTest {
   void aKeyDamagedOnEveryReplicaIsReportedLostUntilWrittenAgain() {
     Map<String, String> env = Map.of("SHARD_COUNT", "1", "ANTI_ENTROPY_INTERVAL_MS", "3600000",
         "SCRUB_BYTES_PER_SEC", Long.toString(10L << 20));
-    try (InProcessCluster cluster = new InProcessCluster(2, env, i -> new InProcessCluster
-        .NodeSetup(Map.of("DATA_DIR", data.resolve("node-" + i).toString()),
-            ringkv.node.time.Clock.SYSTEM))) {
+    try (InProcessCluster cluster = new InProcessCluster(2, env,
+        InProcessCluster.NodeSetup.durableUnder(data))) {
       NodeAddress a = cluster.node(0);
       NodeAddress b = cluster.node(1);
       for (int i = 0; i < KEYS; i++) {

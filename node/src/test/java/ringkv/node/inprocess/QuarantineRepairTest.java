@@ -37,8 +37,7 @@ class QuarantineRepairTest {
 
   /** Two nodes with {@code env}, each with a DATA_DIR of its own under {@link #data}. */
   private InProcessCluster durableCluster(Map<String, String> env) {
-    return new InProcessCluster(2, env, i -> new InProcessCluster.NodeSetup(
-        Map.of("DATA_DIR", data.resolve("node-" + i).toString()), ringkv.node.time.Clock.SYSTEM));
+    return new InProcessCluster(2, env, InProcessCluster.NodeSetup.durableUnder(data));
   }
 
   @Test

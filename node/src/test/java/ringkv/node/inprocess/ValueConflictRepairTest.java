@@ -38,9 +38,8 @@ class ValueConflictRepairTest {
   void oneVersionWithDifferentBytesConvergesOnTheHigherChecksum() {
     Map<String, String> env = Map.of("SHARD_COUNT", "1", "ANTI_ENTROPY_INTERVAL_MS", "300",
         "SCRUB_BYTES_PER_SEC", "0");
-    try (InProcessCluster cluster = new InProcessCluster(2, env, i -> new InProcessCluster
-        .NodeSetup(Map.of("DATA_DIR", data.resolve("node-" + i).toString()),
-            ringkv.node.time.Clock.SYSTEM))) {
+    try (InProcessCluster cluster = new InProcessCluster(2, env,
+        InProcessCluster.NodeSetup.durableUnder(data))) {
       NodeAddress honest = cluster.node(0);
       NodeAddress altered = cluster.node(1);
       for (int i = 0; i < KEYS; i++) {

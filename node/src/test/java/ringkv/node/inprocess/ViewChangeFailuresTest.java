@@ -144,8 +144,8 @@ class ViewChangeFailuresTest {
   @Test
   void aCopyBatchArrivingAfterItsReceiverAbortedIsRefused() {
     long lateMs = 5_000;
-    try (InProcessCluster c = new InProcessCluster(4, ENV, i -> new InProcessCluster.NodeSetup(
-        Map.of("DATA_DIR", data.resolve("node-" + i).toString()), ringkv.node.time.Clock.SYSTEM))) {
+    try (InProcessCluster c = new InProcessCluster(4, ENV,
+        InProcessCluster.NodeSetup.durableUnder(data))) {
       write(c, List.of(c.node(0), c.node(1), c.node(2), c.node(3)));
       NodeAddress coordinator = c.node(0);
       JsonNode ring = json(c.send(c.node(1), "GET", "/ring", null));
