@@ -99,6 +99,21 @@ public final class NodeStability {
   }
 
   /**
+   * Whether a catch-up may end now without a complete copy, serving with what the node kept:
+   * its shard has no other replica ({@code peers} is 0: nothing to copy from), or it may skip
+   * catch-up ({@link #maySkipCatchUp}) and {@code unanswered} asks in a row, one round over its
+   * {@code peers}, went without an answer (every peer was tried once). One round, not more: a
+   * node that kept its data only missed what its peers queue for it anyway, so waiting longer
+   * for an unreachable peer buys freshness, not safety, at the price of not serving. One that
+   * lost its data waits for a peer however many rounds it takes. The one rule of the node's
+   * CatchUp and the simulation's.
+   */
+  public boolean mayEndCatchUpUncopied(int unanswered, int peers) {
+    checkArgument(unanswered >= 0 && peers >= 0, "unanswered and peers must be >= 0");
+    return peers == 0 || (maySkipCatchUp() && unanswered >= peers);
+  }
+
+  /**
    * A new layout at {@code nextEpoch} (a view change): forgets every report when the epoch
    * moves (they were made under the old layout), else those of nodes that left.
    */

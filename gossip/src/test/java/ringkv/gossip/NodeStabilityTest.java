@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
  * that keep them honest: reports replace across incarnations, a node without durable data
  * vouches for nothing before bootstrap, holds keep the report at 0 until anti-entropy ran
  * twice with each live peer since the hold began, and a shard's stable time is the minimum of
- * its members' reports (an unknown or silent member counts as 0). Method: table cases on a
- * two-shard layout with a replica whose queue the test fills and acknowledges.
+ * its members' reports (an unknown or silent member counts as 0), and a catch-up ends without a
+ * copy only in a shard of one or, with durable data, after one unanswered round. Method: table
+ * cases on a two-shard layout with a replica whose queue the test fills and acknowledges.
  */
 class NodeStabilityTest {
   private static final ShardMap LAYOUT = new ShardMap() {
@@ -52,6 +53,18 @@ class NodeStabilityTest {
   private static Replica replica() {
     return new Replica("a", new MemoryStore(),
         new ReplicationQueue(ReplicationQueue.Limits.defaults()), new LamportClock());
+  }
+
+  @Test
+  void catchUpEndsUncopiedAfterOneUnansweredRoundOnlyWithDurableData() {
+    NodeStability durable = new NodeStability("a", 1, true, LAYOUT, 0);
+    NodeStability volatileData = new NodeStability("a", 1, false, LAYOUT, 0);
+    assertTrue(durable.mayEndCatchUpUncopied(0, 0), "a shard of one: nothing to copy");
+    assertTrue(volatileData.mayEndCatchUpUncopied(0, 0), "a shard of one: nothing to copy");
+    assertFalse(durable.mayEndCatchUpUncopied(1, 2), "a peer not asked yet");
+    assertTrue(durable.mayEndCatchUpUncopied(2, 2), "every peer asked once, none answered");
+    assertTrue(durable.mayEndCatchUpUncopied(5, 2));
+    assertFalse(volatileData.mayEndCatchUpUncopied(100, 2), "without data: wait for a peer");
   }
 
   @Test
