@@ -196,6 +196,28 @@ public final class NodeStability {
         + " its shard");
   }
 
+  /**
+   * This node installed a configuration learned from a peer (it missed that change's
+   * transfer): writes it made under the old one were never queued to its new shard peers, so it
+   * holds its report ({@link #MISSED_VIEW_CHANGE}) until anti-entropy has repaired its shard,
+   * and meanwhile takes part in no new change ({@link #refusalWhileHeld}). Returns false if it
+   * already held. The one rule of the node's ChangeParticipant.adoptLearned and the simulation.
+   */
+  public boolean onLearnedConfiguration() {
+    return hold(MISSED_VIEW_CHANGE);
+  }
+
+  /**
+   * Why this node refuses to copy for, or prepare, the change to {@code epoch}, if it does: it
+   * holds for a missed view change ({@link #viewChangeRefusal}) and has not already prepared
+   * that very change ({@code participant}; a retried call of a change it prepared before the
+   * hold is answered as before). The one rule of the node's ChangeParticipant and the
+   * simulation.
+   */
+  public Optional<String> refusalWhileHeld(ViewChangeParticipant participant, long epoch) {
+    return participant.isPrepared(epoch) ? Optional.empty() : viewChangeRefusal();
+  }
+
   /** Why the report is held, if it is. */
   public Optional<String> holdReason() {
     return Optional.ofNullable(holdReason);
