@@ -227,6 +227,35 @@ public final class KeyValueCore {
     return replica.collectTombstones(stability.stableTimeOfKey(replica), afterKey, limit);
   }
 
+  /**
+   * Whether tombstones may be swept now: the node serves a shard ({@code inShard}), no view
+   * change is under way (a delete collected after its key was copied would leave the copy's
+   * older value at the new owner) and it is not catching up (what it copies may still need the
+   * tombstone to be stale-checked). The one rule of the node's TombstoneSweeper and the
+   * simulation.
+   */
+  public static boolean maySweepTombstones(boolean inShard, boolean changeUnderWay,
+      boolean catchingUp) {
+    return inShard && !changeUnderWay && !catchingUp;
+  }
+
+  /**
+   * Which of its own writes a node restarted with durable data queues again: those it made
+   * ({@code self}) with a counter above its saved stable mark {@code mark} (some peer may not
+   * have acknowledged them; the queue was in memory). Reads the whole store: run it where a
+   * scan may block. The one selection of the node's outbox rebuild and the simulation; pass
+   * the result to {@link #requeue}.
+   */
+  public static List<Entry> unacknowledgedOwn(Store store, String self, long mark) {
+    List<Entry> own = new ArrayList<>();
+    store.forEach(e -> {
+      if (e.version().node().equals(self) && e.version().counter() > mark) {
+        own.add(e);
+      }
+    });
+    return own;
+  }
+
   /** What {@link #requeue} did: writes queued again, and writes the queue bound left out. */
   public record Requeued(int queued, int overflow) {}
 

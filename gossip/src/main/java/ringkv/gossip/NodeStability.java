@@ -99,6 +99,21 @@ public final class NodeStability {
   }
 
   /**
+   * Whether a catch-up may end now without a complete copy, serving with what the node kept:
+   * its shard has no other replica ({@code peers} is 0: nothing to copy from), or it may skip
+   * catch-up ({@link #maySkipCatchUp}) and {@code unanswered} asks in a row, one round over its
+   * {@code peers}, went without an answer (every peer was tried once). One round, not more: a
+   * node that kept its data only missed what its peers queue for it anyway, so waiting longer
+   * for an unreachable peer buys freshness, not safety, at the price of not serving. One that
+   * lost its data waits for a peer however many rounds it takes. The one rule of the node's
+   * CatchUp and the simulation's.
+   */
+  public boolean mayEndCatchUpUncopied(int unanswered, int peers) {
+    checkArgument(unanswered >= 0 && peers >= 0, "unanswered and peers must be >= 0");
+    return peers == 0 || (maySkipCatchUp() && unanswered >= peers);
+  }
+
+  /**
    * A new layout at {@code nextEpoch} (a view change): forgets every report when the epoch
    * moves (they were made under the old layout), else those of nodes that left.
    */
@@ -179,6 +194,28 @@ public final class NodeStability {
     return !MISSED_VIEW_CHANGE.equals(holdReason) ? Optional.empty() : Optional.of(self
         + " holds its stability report (" + holdReason + ") until anti-entropy has repaired"
         + " its shard");
+  }
+
+  /**
+   * This node installed a configuration learned from a peer (it missed that change's
+   * transfer): writes it made under the old one were never queued to its new shard peers, so it
+   * holds its report ({@link #MISSED_VIEW_CHANGE}) until anti-entropy has repaired its shard,
+   * and meanwhile takes part in no new change ({@link #refusalWhileHeld}). Returns false if it
+   * already held. The one rule of the node's ChangeParticipant.adoptLearned and the simulation.
+   */
+  public boolean onLearnedConfiguration() {
+    return hold(MISSED_VIEW_CHANGE);
+  }
+
+  /**
+   * Why this node refuses to copy for, or prepare, the change to {@code epoch}, if it does: it
+   * holds for a missed view change ({@link #viewChangeRefusal}) and has not already prepared
+   * that very change ({@code participant}; a retried call of a change it prepared before the
+   * hold is answered as before). The one rule of the node's ChangeParticipant and the
+   * simulation.
+   */
+  public Optional<String> refusalWhileHeld(ViewChangeParticipant participant, long epoch) {
+    return participant.isPrepared(epoch) ? Optional.empty() : viewChangeRefusal();
   }
 
   /** Why the report is held, if it is. */

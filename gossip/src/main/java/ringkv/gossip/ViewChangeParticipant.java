@@ -123,6 +123,19 @@ public final class ViewChangeParticipant {
     return phase == Phase.PREPARED ? Optional.of(pending) : Optional.empty();
   }
 
+  /**
+   * Whether a message from a node holding {@code heardEpoch} is news that makes a node at
+   * {@code currentEpoch} fetch that node's configuration: its epoch is newer than the installed
+   * one and not older than a change this node has prepared ({@code pending}; the one at the same
+   * epoch may have committed elsewhere). The one rule of the node's ConfigSync and the
+   * simulation.
+   */
+  public static boolean isNews(long currentEpoch, Optional<ClusterConfig> pending,
+      long heardEpoch) {
+    return heardEpoch > currentEpoch
+        && pending.map(p -> p.epoch() <= heardEpoch).orElse(true);
+  }
+
   /** The configuration keys are being copied for, or installed: any change under way. */
   public Optional<ClusterConfig> underWay() {
     return Optional.ofNullable(pending);

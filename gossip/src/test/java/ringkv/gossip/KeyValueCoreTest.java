@@ -16,8 +16,10 @@ import org.junit.jupiter.api.Test;
  * only for a non-stable version of its key it lacks, a read that does not get it fails while a
  * write goes ahead, a reply hands the client's metadata back as sent, a full queue refuses a
  * write, peers' entries are applied only for owned keys and never resurrect a collected
- * delete, and writes queued again after a restart stand for every older version above the
- * saved mark. Method: table cases on one replica of a two-node shard.
+ * delete, writes queued again after a restart stand for every older version above the saved
+ * mark, a restart requeues only its own writes above that mark, and tombstones are swept only
+ * in a shard outside view changes and catch-up. Method: table cases on one replica of a
+ * two-node shard.
  */
 class KeyValueCoreTest {
   private static final ShardMap ONE_SHARD = new ShardMap() {
@@ -129,5 +131,25 @@ class KeyValueCoreTest {
     assertEquals(new KeyValueCore.Requeued(1, 1), over, "the queue holds two keys");
     assertEquals(Optional.of(NodeStability.OUTBOX_OVERFLOW), stability.holdReason());
     assertEquals(0, stability.localStable(replica));
+  }
+
+  @Test
+  void requeueSelectsOnlyItsOwnWritesAboveTheMark() {
+    Entry below = Entry.value("k", "1", new Version(500, "a"), CausalContext.EMPTY);
+    Entry above = Entry.value("j", "1", new Version(501, "a"), CausalContext.EMPTY);
+    Entry peers = Entry.value("i", "1", new Version(900, "b"), CausalContext.EMPTY);
+    Store store = new MemoryStore();
+    List.of(below, above, peers).forEach(store::put);
+    assertEquals(List.of(above), KeyValueCore.unacknowledgedOwn(store, "a", 500),
+        "at the mark counts as acknowledged; a peer's write is its own to requeue");
+    assertEquals(List.of(peers), KeyValueCore.unacknowledgedOwn(store, "b", 0));
+  }
+
+  @Test
+  void sweepsOnlyInAShardOutsideViewChangesAndCatchUp() {
+    assertTrue(KeyValueCore.maySweepTombstones(true, false, false));
+    assertFalse(KeyValueCore.maySweepTombstones(false, false, false), "no shard");
+    assertFalse(KeyValueCore.maySweepTombstones(true, true, false), "a change under way");
+    assertFalse(KeyValueCore.maySweepTombstones(true, false, true), "catching up");
   }
 }

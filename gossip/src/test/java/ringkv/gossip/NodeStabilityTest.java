@@ -6,17 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import ringkv.ring.ClusterConfig;
+import ringkv.ring.NodeAddress;
 
 /**
  * Goal: a node's stability report and its view of each shard's stable time follow the rules
  * that keep them honest: reports replace across incarnations, a node without durable data
  * vouches for nothing before bootstrap, holds keep the report at 0 until anti-entropy ran
  * twice with each live peer since the hold began, and a shard's stable time is the minimum of
- * its members' reports (an unknown or silent member counts as 0). Method: table cases on a
- * two-shard layout with a replica whose queue the test fills and acknowledges.
+ * its members' reports (an unknown or silent member counts as 0), and a catch-up ends without a
+ * copy only in a shard of one or, with durable data, after one unanswered round; a node that
+ * installed a configuration learned from a peer holds and refuses new changes. Method: table
+ * cases on a two-shard layout with a replica whose queue the test fills and acknowledges.
  */
 class NodeStabilityTest {
   private static final ShardMap LAYOUT = new ShardMap() {
@@ -52,6 +57,42 @@ class NodeStabilityTest {
   private static Replica replica() {
     return new Replica("a", new MemoryStore(),
         new ReplicationQueue(ReplicationQueue.Limits.defaults()), new LamportClock());
+  }
+
+  @Test
+  void catchUpEndsUncopiedAfterOneUnansweredRoundOnlyWithDurableData() {
+    NodeStability durable = new NodeStability("a", 1, true, LAYOUT, 0);
+    NodeStability volatileData = new NodeStability("a", 1, false, LAYOUT, 0);
+    assertTrue(durable.mayEndCatchUpUncopied(0, 0), "a shard of one: nothing to copy");
+    assertTrue(volatileData.mayEndCatchUpUncopied(0, 0), "a shard of one: nothing to copy");
+    assertFalse(durable.mayEndCatchUpUncopied(1, 2), "a peer not asked yet");
+    assertTrue(durable.mayEndCatchUpUncopied(2, 2), "every peer asked once, none answered");
+    assertTrue(durable.mayEndCatchUpUncopied(5, 2));
+    assertFalse(volatileData.mayEndCatchUpUncopied(100, 2), "without data: wait for a peer");
+  }
+
+  @Test
+  void aLearnedConfigurationHoldsAndRefusesNewChangesButNotOneAlreadyPrepared() {
+    NodeStability s = new NodeStability("a", 1, true, LAYOUT, 1);
+    ViewChangeParticipant p = new ViewChangeParticipant();
+    assertEquals(Optional.empty(), s.refusalWhileHeld(p, 2), "not held");
+    assertTrue(s.onLearnedConfiguration());
+    assertFalse(s.onLearnedConfiguration(), "already held");
+    assertEquals(Optional.of(NodeStability.MISSED_VIEW_CHANGE), s.holdReason());
+    assertTrue(s.refusalWhileHeld(p, 2).isPresent(), "held: no new change");
+    List<NodeAddress> nodes = List.of(NodeAddress.parse("10.0.0.1:1"),
+        NodeAddress.parse("10.0.0.2:1"), NodeAddress.parse("10.0.0.3:1"),
+        NodeAddress.parse("10.0.0.4:1"));
+    ClusterConfig e1 = ClusterConfig.initial(nodes, 1, 20);
+    ClusterConfig e2 = e1.reshard(nodes, 2);
+    assertTrue(p.prepare(e1, e2, Set.copyOf(nodes), 0, 10).prepared());
+    assertEquals(Optional.empty(), s.refusalWhileHeld(p, e2.epoch()),
+        "a retried call of the change already prepared is answered");
+    assertTrue(s.refusalWhileHeld(p, e2.epoch() + 1).isPresent());
+    NodeStability restarted = new NodeStability("a", 1, true, LAYOUT, 1);
+    restarted.hold(NodeStability.OUTBOX_OVERFLOW);
+    assertEquals(Optional.empty(), restarted.refusalWhileHeld(p, 2),
+        "only the missed-view-change hold refuses");
   }
 
   @Test

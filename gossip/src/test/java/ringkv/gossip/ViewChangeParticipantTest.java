@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,8 @@ import ringkv.ring.NodeAddress;
  * Goal: a participant prepares one change at a time, only a newer one, commits or aborts only
  * the change it prepared, aborts itself at its deadline
  * while copying (and is in doubt, not aborted, once prepared), and reports how long key-value
- * requests were refused and what it sent. Method: table cases with explicit times.
+ * requests were refused and what it sent; which epoch heard from a peer is news.
+ * Method: table cases with explicit times.
  */
 class ViewChangeParticipantTest {
   private static final List<NodeAddress> NODES = List.of(NodeAddress.parse("10.0.0.1:1"),
@@ -114,5 +116,17 @@ class ViewChangeParticipantTest {
 
   private static ClusterConfig forgedAtTheCeiling() {
     return new ClusterConfig(ClusterConfig.EPOCH_MAX, E1.view(), E1.ring(), E1.layout());
+  }
+
+  @Test
+  void aNewerEpochIsNewsUnlessANewerChangeIsPrepared() {
+    assertTrue(ViewChangeParticipant.isNews(1, Optional.empty(), 2));
+    assertFalse(ViewChangeParticipant.isNews(2, Optional.empty(), 2), "the same epoch");
+    assertFalse(ViewChangeParticipant.isNews(2, Optional.empty(), 1), "an older one");
+    assertTrue(ViewChangeParticipant.isNews(1, Optional.of(E2), E2.epoch()),
+        "the prepared change may have committed elsewhere");
+    assertTrue(ViewChangeParticipant.isNews(1, Optional.of(E2), E3.epoch()));
+    assertFalse(ViewChangeParticipant.isNews(1, Optional.of(E3), E2.epoch()),
+        "older than the change prepared here");
   }
 }

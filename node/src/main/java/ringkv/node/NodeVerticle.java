@@ -7,11 +7,9 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import ringkv.gossip.Entry;
 import ringkv.gossip.EpochBound;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.LamportClock;
@@ -312,20 +310,13 @@ public final class NodeVerticle extends VerticleBase {
     }
     long mark = meta.restoredStableMark();
     String self = config.address().toString();
-    return vertx.executeBlocking(() -> {
-      List<Entry> own = new ArrayList<>();
-      durable.forEach(e -> {
-        if (e.version().node().equals(self) && e.version().counter() > mark) {
-          own.add(e);
-        }
-      });
-      return own;
-    }).map(own -> {
-      int queued = catchUp.requeue(own, mark);
-      LOG.info("event=outbox-rebuilt node={} stable-mark={} own-writes-above-mark={} queued={}",
-          self, mark, own.size(), queued);
-      return null;
-    });
+    return vertx.executeBlocking(() -> KeyValueCore.unacknowledgedOwn(durable, self, mark))
+        .map(own -> {
+          int queued = catchUp.requeue(own, mark);
+          LOG.info("event=outbox-rebuilt node={} stable-mark={} own-writes-above-mark={}"
+              + " queued={}", self, mark, own.size(), queued);
+          return null;
+        });
   }
 
   /** The cluster as the metrics read it: this node's state and failure detector. */

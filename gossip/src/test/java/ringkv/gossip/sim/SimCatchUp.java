@@ -10,7 +10,8 @@ import ringkv.gossip.sim.SimMessage.ScanShard;
  * a configuration whose transfer it missed, the node copies its shard from a peer page by page
  * (copied data, merged as is) before it serves; a peer that does not answer within
  * {@link SimNode#EXCHANGE_TIMEOUT_MS} is replaced by the next. A node with durable data serves
- * with what it kept when no peer answers; one without must wait for a peer.
+ * with what it kept once each peer in turn failed to answer; one without must wait for a peer
+ * ({@link ringkv.gossip.NodeStability#mayEndCatchUpUncopied}, the node's own rule).
  *
  * <p>Not thread-safe; a simulation runs in one thread.
  */
@@ -46,8 +47,7 @@ final class SimCatchUp {
       source++; // no answer: try the next peer, from where we were
     }
     List<String> peers = node.peers();
-    if (peers.isEmpty()
-        || (node.stability().maySkipCatchUp() && source >= 3 * peers.size())) {
+    if (node.stability().mayEndCatchUpUncopied(source, peers.size())) {
       caughtUp(); // nobody answers: serve with what it kept (catch-up skipped)
       return;
     }

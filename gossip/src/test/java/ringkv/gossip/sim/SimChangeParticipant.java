@@ -11,7 +11,6 @@ import java.util.TreeSet;
 import ringkv.gossip.ChangeTermination;
 import ringkv.gossip.Entry;
 import ringkv.gossip.EpochBound;
-import ringkv.gossip.NodeStability;
 import ringkv.gossip.TransferPlan;
 import ringkv.gossip.ViewChangeParticipant;
 import ringkv.gossip.sim.SimMessage.ChangeAnswer;
@@ -32,7 +31,10 @@ import ringkv.ring.NodeAddress;
  * <b>progress</b> (extends the deadline), <b>prepare</b> (stop serving, wait for the replication
  * queue to drain to live shard peers), <b>transfer</b> (what changed since the copy began, or
  * everything when no copy completed), <b>commit</b> (install, drop keys no longer owned) or
- * <b>abort</b> (by the coordinator or at the deadline: drop what was copied in).
+ * <b>abort</b> (by the coordinator or at the deadline: drop what was copied in). A node that
+ * installed a configuration learned from a peer holds its report and refuses copy and prepare
+ * meanwhile, by the node's own rules ({@link ringkv.gossip.NodeStability#onLearnedConfiguration},
+ * {@link ringkv.gossip.NodeStability#refusalWhileHeld}).
  *
  * <p>Not thread-safe; a simulation runs in one thread.
  */
@@ -123,7 +125,7 @@ final class SimChangeParticipant {
       reset();
       node.install(theirs);
       // Writes made under the old configuration were never queued to the new shard peers.
-      node.stability().hold(NodeStability.MISSED_VIEW_CHANGE);
+      node.stability().onLearnedConfiguration();
       node.startCatchUp(); // we missed the transfer: copy our shard from a peer
     }
   }
@@ -179,11 +181,12 @@ final class SimChangeParticipant {
   private void onCall(String from, ChangeCall call, long local) {
     long epoch = call.next().epoch();
     ClusterConfig current = node.config();
-    var refusal = node.stability().viewChangeRefusal();
-    if (refusal.isPresent() && (call.step() == ChangeStep.COPY
-        || call.step() == ChangeStep.PREPARE) && !participant.isPrepared(epoch)) {
-      answer(from, call.step(), epoch, null, 0, refusal.get()); // the node's ChangeParticipant
-      return;
+    if (call.step() == ChangeStep.COPY || call.step() == ChangeStep.PREPARE) {
+      var refusal = node.stability().refusalWhileHeld(participant, epoch);
+      if (refusal.isPresent()) {
+        answer(from, call.step(), epoch, null, 0, refusal.get()); // the node's copy and prepare
+        return;
+      }
     }
     if (call.step() == ChangeStep.COPY || call.step() == ChangeStep.PREPARE) {
       coordinatorId = from;

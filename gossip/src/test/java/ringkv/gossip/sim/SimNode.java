@@ -21,6 +21,7 @@ import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.ReplicationQueue.Batch;
 import ringkv.gossip.ShardMap;
 import ringkv.gossip.Store;
+import ringkv.gossip.ViewChangeParticipant;
 import ringkv.gossip.sim.SimMessage.ConfigReply;
 import ringkv.gossip.sim.SimMessage.ConfigRequest;
 import ringkv.gossip.sim.SimMessage.Heartbeat;
@@ -43,14 +44,16 @@ import ringkv.ring.NodeAddress;
  * — plus a thin driver in place of the Vert.x one: every tick it reports batches unacknowledged
  * for {@code batchTimeoutMs} as failed and sends what the queue hands out; deliveries are
  * applied through the core and acknowledged. The node knows a {@link ClusterConfig} (the real
- * ring) and learns a newer one from a heartbeat naming a newer epoch (the node's ConfigSync).
+ * ring) and learns a newer one from a heartbeat naming a newer epoch (the node's ConfigSync;
+ * which epoch is news is {@link ViewChangeParticipant#isNews}, the node's own rule).
  *
  * <p>Processes die and come back: {@link #crash} loses the queue and the view-change state (and,
  * without durable data, the store); {@link #restart} starts a new incarnation which, with
  * durable data, queues again its writes above its saved stable mark, then catches up before it
- * serves. The installed configuration survives a restart (NodeMeta keeps it). A
- * {@link ReplicaBug} other than NONE swaps in a deliberately broken behaviour around the core.
- * The node's wall clock is the global clock plus a fixed skew.
+ * serves; which writes it queues again is {@link KeyValueCore#unacknowledgedOwn}, the selection
+ * the node's outbox rebuild makes. The installed configuration survives a restart (NodeMeta
+ * keeps it). A {@link ReplicaBug} other than NONE swaps in a deliberately broken behaviour
+ * around the core. The node's wall clock is the global clock plus a fixed skew.
  *
  * <p>Not thread-safe; a simulation runs in one thread.
  */
@@ -310,13 +313,8 @@ final class SimNode {
     newProcess(store, local);
     restarts++;
     if (durable) {
-      List<Entry> own = new ArrayList<>();
-      store.forEach(e -> {
-        if (e.version().node().equals(id) && e.version().counter() > savedStable) {
-          own.add(e);
-        }
-      });
-      core.requeue(own, savedStable, this::acceptsReplicated);
+      core.requeue(KeyValueCore.unacknowledgedOwn(store, id, savedStable), savedStable,
+          this::acceptsReplicated);
     }
     catchUp.start();
     detector.track(others(), local);
@@ -383,12 +381,13 @@ final class SimNode {
 
   /**
    * The tombstone sweep: a tombstone goes once it and each of its dependencies is at or below
-   * the stable time of its own key's shard; never during a view change (a delete collected
-   * after its key was copied would leave the copy's older value at the new owner). Returns how
+   * the stable time of its own key's shard; never during a view change or catch-up
+   * ({@link KeyValueCore#maySweepTombstones}, the node's TombstoneSweeper's rule). Returns how
    * many were removed.
    */
   int sweep() {
-    if (phase != Phase.UP || change.participant().underWay().isPresent()) {
+    if (phase == Phase.DOWN || !KeyValueCore.maySweepTombstones(shard() >= 0,
+        change.participant().underWay().isPresent(), phase == Phase.CATCHING_UP)) {
       return 0;
     }
     if (bug == ReplicaBug.COLLECTS_WITH_UNSTABLE_DEPS) {
@@ -442,8 +441,8 @@ final class SimNode {
       applyPulled(response.entry());
     } else if (message instanceof Heartbeat heartbeat) {
       stability.onReport(from, heartbeat.incarnation(), heartbeat.epoch(), heartbeat.stable());
-      if (heartbeat.epoch() > config.epoch() && change.participant().pending()
-          .map(p -> p.epoch() <= heartbeat.epoch()).orElse(true)) {
+      if (ViewChangeParticipant.isNews(config.epoch(), change.participant().pending(),
+          heartbeat.epoch())) {
         network.send(id, from, new ConfigRequest());
       }
     } else if (message instanceof ConfigRequest) {

@@ -183,15 +183,14 @@ public final class CatchUp {
   }
 
   private Future<Long> copyFromAny(int shard, List<NodeAddress> sources, int index) {
-    if (sources.isEmpty()) {
-      return Future.succeededFuture(0L); // a shard of one: nobody to copy from
-    }
-    if (index >= sources.size()) {
-      if (stability.maySkipCatchUp()) {
+    if (stability.mayEndCatchUpUncopied(index, sources.size())) {
+      if (!sources.isEmpty()) { // else a shard of one: nobody to copy from
         LOG.info("event=catch-up-skipped node={} shard={} reason=no-live-peer", state.self(),
             shard);
-        return Future.succeededFuture(0L);
       }
+      return Future.succeededFuture(0L);
+    }
+    if (index >= sources.size()) {
       // Without its data this node must copy its shard before it serves: try again.
       if (!waitingLogged) {
         waitingLogged = true;

@@ -234,7 +234,7 @@ public final class ChangeParticipant {
 
   /** A node holding its stability report takes part in no new change (NodeStability). */
   private Optional<String> refusalWhileHeld(long epoch) {
-    return state.participant().isPrepared(epoch) ? Optional.empty() : stability.viewChangeRefusal();
+    return stability.refusalWhileHeld(state.participant(), epoch);
   }
 
   /**
@@ -416,7 +416,7 @@ public final class ChangeParticipant {
    * stability report until anti-entropy has repaired its shard.
    */
   public Future<Integer> adoptLearned(ClusterConfig next) {
-    if (stability.hold(NodeStability.MISSED_VIEW_CHANGE)) {
+    if (stability.onLearnedConfiguration()) {
       LOG.info("event=stable-held node={} reason={}", state.self(),
           NodeStability.MISSED_VIEW_CHANGE);
     }

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import ringkv.gossip.ViewChangeParticipant;
 import ringkv.node.peer.Empty;
 import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
@@ -86,8 +87,6 @@ public final class ConfigSync {
 
   /** Whether a message from a node holding {@code epoch} tells this node something new. */
   public boolean isNews(long epoch) {
-    ClusterConfig current = state.current();
-    return epoch > current.epoch()
-        && state.pending().map(p -> p.epoch() <= epoch).orElse(true);
+    return ViewChangeParticipant.isNews(state.current().epoch(), state.pending(), epoch);
   }
 }

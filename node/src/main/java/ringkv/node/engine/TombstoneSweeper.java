@@ -9,7 +9,8 @@ import ringkv.gossip.KeyValueCore;
 /**
  * Collects, every {@link #TOMBSTONE_SWEEP_MS}, the tombstones every replica holds
  * ({@link KeyValueCore#sweepTombstones}), one page per turn of the event loop, at most one sweep
- * at a time; never during a view change or while this replica catches up.
+ * at a time; never during a view change or while this replica catches up
+ * ({@link KeyValueCore#maySweepTombstones}, the rule the simulation runs too).
  *
  * <p>Not thread-safe; every method runs on the node's event loop.
  */
@@ -53,9 +54,8 @@ final class TombstoneSweeper {
 
   private void sweepPage(String after, int removedSoFar) {
     OptionalInt shard = state.current().shardOfNode(state.self());
-    // Not during a view change: a delete collected after its key was copied would leave the
-    // copy's older value at the new owner.
-    if (shard.isEmpty() || state.underWay().isPresent() || state.catchingUp()) {
+    if (!KeyValueCore.maySweepTombstones(shard.isPresent(), state.underWay().isPresent(),
+        state.catchingUp())) {
       sweeping = false;
       return;
     }
