@@ -198,8 +198,12 @@ public final class CatchUp {
             state.self(), shard);
       }
       Promise<Long> later = Promise.promise();
-      vertx.setTimer(CATCH_UP_RETRY_MS, id -> copyFromAny(shard, state.shardPeers(), 0)
-          .onComplete(later));
+      Runnable retry = () -> copyFromAny(shard, state.shardPeers(), 0).onComplete(later);
+      retryTimer = vertx.setTimer(CATCH_UP_RETRY_MS, id -> {
+        retryTimer = -1;
+        retry.run();
+      });
+      retryNow = retry;
       return later.future();
     }
     return copyPage(sources.get(index), shard, null, 0)
@@ -207,8 +211,26 @@ public final class CatchUp {
   }
 
   /** Pause before a node without data asks its shard's peers again for their data. */
-  static final long CATCH_UP_RETRY_MS = 250;
+  static final long CATCH_UP_RETRY_MS = 100;
   private boolean waitingLogged;
+  /** The pending retry of a catch-up waiting for a peer, and what it runs (or -1, null). */
+  private long retryTimer = -1;
+  private Runnable retryNow;
+
+  /**
+   * A peer was heard again: a catch-up waiting for a peer of this node's shard asks at once
+   * rather than at its next retry (a peer may be reachable only briefly, as when a partition
+   * heals for a moment at start).
+   */
+  public void peerUp(NodeAddress peer) {
+    if (retryTimer >= 0 && state.shardPeers().contains(peer)) {
+      vertx.cancelTimer(retryTimer);
+      retryTimer = -1;
+      Runnable retry = retryNow;
+      retryNow = null;
+      retry.run();
+    }
+  }
 
   private Future<Long> copyPage(NodeAddress source, int shard, String after, long copied) {
     return peers.call(source, PeerProtocol.SCAN, new ScanRequest(shard, after, PAGE_ENTRIES_MAX),

@@ -85,6 +85,11 @@ public final class ConfigSync {
       });
   private static final int REFUSALS_REMEMBERED = 64;
 
+  /** {@code peer} was heard again after it was down (a catch-up waiting for it asks now). */
+  public void peerUp(NodeAddress peer) {
+    catchUp.peerUp(peer);
+  }
+
   /** Whether a message from a node holding {@code epoch} tells this node something new. */
   public boolean isNews(long epoch) {
     return ViewChangeParticipant.isNews(state.current().epoch(), state.pending(), epoch);

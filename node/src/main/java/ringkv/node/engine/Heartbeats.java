@@ -122,6 +122,7 @@ public final class Heartbeats {
     if (liveness.heard(peer)) {
       LOG.info("event=peer-up node={} peer={}", state.self(), peer);
       gossip.onPeerUp(peer);
+      configSync.peerUp(peer);
     }
   }
 }
