@@ -1,15 +1,9 @@
 package ringkv.tools.launch;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
@@ -60,20 +53,12 @@ public final class NodeLauncher implements AutoCloseable {
   public static final String READY_PATH = "/health/ready";
   /** How long SIGKILL may take to end a process before it counts as a failure. */
   public static final Duration KILL_TIMEOUT = Duration.ofSeconds(10);
-  static final long POLL_MS = 100;
-  /**
-   * Bounds of one readiness request. Generous: a node starting on a loaded machine may hold
-   * its event loop for seconds (14 s was seen), and an answer it gives late still counts.
-   */
-  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
-  static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
   static final int LOG_TAIL_LINES = 40;
 
   /** Every node process alive in this JVM, stopped by the shutdown hook. */
   private static final Set<Process> LIVE = Collections.synchronizedSet(new HashSet<>());
   /** Ports handed out in this JVM, never reused, so a restarting node's port stays its own. */
   private static final Set<Integer> PORTS_USED = Collections.synchronizedSet(new HashSet<>());
-  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(NodeLauncher::reapAll, "ringkv-reaper"));
@@ -101,8 +86,7 @@ public final class NodeLauncher implements AutoCloseable {
   private final Duration startTimeout;
   private final Duration stopGrace;
   private final Set<String> unset;
-  private final String scheme;
-  private final HttpClient http;
+  private final Readiness readiness;
   private final List<Node> nodes = new ArrayList<>();
 
   private NodeLauncher(Builder b) {
@@ -115,13 +99,7 @@ public final class NodeLauncher implements AutoCloseable {
     this.startTimeout = b.startTimeout;
     this.stopGrace = b.stopGrace;
     this.unset = Set.copyOf(b.unset);
-    this.scheme = b.tls == null ? "http" : "https";
-    HttpClient.Builder http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(CONNECT_TIMEOUT);
-    if (b.tls != null) {
-      http.sslContext(b.tls);
-    }
-    this.http = http.build();
+    this.readiness = new Readiness(b.tls, b.startTimeout);
   }
 
   /** Options of a launcher of nodes running {@code jar} (node/target/kvs-node.jar). */
@@ -294,98 +272,17 @@ public final class NodeLauncher implements AutoCloseable {
   }
 
   /**
-   * The readiness rule: waits until every node of {@code indexes} answers {@code GET
-   * /health/ready} with 200 and all report the same epoch. Throws {@link LaunchException},
-   * naming each node that exited or was not ready in time with the tail of its log, if one
-   * exits or the start timeout passes.
+   * The readiness rule ({@link Readiness}): waits until every node of {@code indexes} answers
+   * {@code GET /health/ready} with 200 and all report the same epoch; throws
+   * {@link LaunchException} with the tail of each failed node's log otherwise.
    */
   public void awaitReady(Collection<Integer> indexes) {
-    long deadline = System.nanoTime() + startTimeout.toNanos();
-    Map<Integer, Long> epochs = new TreeMap<>();
-    while (true) {
-      List<Integer> exited = new ArrayList<>();
-      for (int i : indexes) {
-        Node n = nodes.get(i);
-        if (n.process == null || !n.process.isAlive()) {
-          exited.add(i);
-        } else if (!epochs.containsKey(i)) { // a ready node is asked again only at the end
-          readyEpoch(n.spec.dial()).ifPresent(epoch -> epochs.put(i, epoch));
-        }
-      }
-      if (!exited.isEmpty()) {
-        throw failure(indexes, exited, epochs);
-      }
-      if (epochs.size() == indexes.size() && sameEpochNow(epochs, indexes.size())) {
-        return;
-      }
-      if (System.nanoTime() - deadline > 0) {
-        throw failure(indexes, List.of(), epochs);
-      }
-      sleep(POLL_MS);
-    }
-  }
-
-  /**
-   * Whether all {@code expected} nodes of {@code epochs} still answer ready, with one epoch
-   * for all; the answers replace {@code epochs} (a node no longer ready leaves it, to be
-   * waited for again).
-   */
-  private boolean sameEpochNow(Map<Integer, Long> epochs, int expected) {
-    for (int i : List.copyOf(epochs.keySet())) {
-      OptionalLong epoch = readyEpoch(nodes.get(i).spec.dial());
-      if (epoch.isPresent()) {
-        epochs.put(i, epoch.getAsLong());
-      } else {
-        epochs.remove(i);
-      }
-    }
-    return epochs.size() == expected && Set.copyOf(epochs.values()).size() <= 1;
+    readiness.await(indexes, i -> nodes.get(i).spec, i -> nodes.get(i).process, this::tail);
   }
 
   /** The epoch node {@code dial} reports when it answers GET /health/ready with 200. */
   public OptionalLong readyEpoch(String dial) {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(scheme + "://" + dial + READY_PATH))
-        .timeout(REQUEST_TIMEOUT).GET().build();
-    try {
-      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        return OptionalLong.empty();
-      }
-      JsonNode epoch = MAPPER.readTree(r.body()).path("epoch");
-      return epoch.canConvertToLong() ? OptionalLong.of(epoch.asLong()) : OptionalLong.empty();
-    } catch (IOException e) {
-      return OptionalLong.empty(); // not listening yet, or an answer cut short
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new LaunchException("interrupted while waiting for the nodes", e);
-    }
-  }
-
-  private LaunchException failure(Collection<Integer> indexes, List<Integer> exited,
-      Map<Integer, Long> epochs) {
-    List<String> reasons = new ArrayList<>();
-    List<Integer> failed = new ArrayList<>();
-    for (int i : indexes) {
-      Node n = nodes.get(i);
-      if (exited.contains(i)) {
-        reasons.add(n.spec.address() + ": exited" + (n.process == null ? ""
-            : " with code " + n.process.exitValue()));
-        failed.add(i);
-      } else if (exited.isEmpty() && !epochs.containsKey(i)) {
-        reasons.add(n.spec.address() + ": not ready (GET " + READY_PATH + ") within "
-            + startTimeout);
-        failed.add(i);
-      }
-    }
-    if (reasons.isEmpty()) {
-      reasons.add("the nodes report different epochs " + epochs + " after " + startTimeout);
-    }
-    StringBuilder message = new StringBuilder("nodes failed to start: " + reasons);
-    for (int i : failed) {
-      message.append("\n--- tail of ").append(nodes.get(i).spec.log()).append('\n')
-          .append(tail(i));
-    }
-    return new LaunchException(message.toString(), null);
+    return readiness.readyEpoch(dial);
   }
 
   // --- faults and stopping -----------------------------------------------------------------
@@ -567,14 +464,6 @@ public final class NodeLauncher implements AutoCloseable {
     }
   }
 
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new LaunchException("interrupted while waiting for the nodes", e);
-    }
-  }
 
   /** The shutdown hook: SIGTERM to every live node, SIGKILL to those left after 5 s. */
   private static void reapAll() {
