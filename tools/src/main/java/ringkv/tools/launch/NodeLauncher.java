@@ -312,8 +312,7 @@ public final class NodeLauncher implements AutoCloseable {
     if (n.process == null) {
       return;
     }
-    n.process.destroyForcibly();
-    reap(n, KILL_TIMEOUT);
+    reap(n, ProcessTree.kill(n.process), KILL_TIMEOUT);
   }
 
   /**
@@ -325,9 +324,8 @@ public final class NodeLauncher implements AutoCloseable {
     if (n.process == null) {
       throw new IllegalStateException("node " + n.spec.address() + " is not running");
     }
-    n.process.destroy();
     Process p = n.process;
-    if (!waitFor(p, timeout)) {
+    if (!ProcessTree.waitFor(ProcessTree.terminate(p), timeout)) {
       throw new LaunchException("node " + n.spec.address() + " did not exit within " + timeout
           + " of SIGTERM\n" + tail(i), null);
     }
@@ -336,13 +334,15 @@ public final class NodeLauncher implements AutoCloseable {
     return p.exitValue();
   }
 
-  /** Sends {@code kill -<signal>} (e.g. STOP, CONT) to running node i. */
+  /** Sends {@code kill -<signal>} (e.g. STOP, CONT) to running node i (and a wrapper's node). */
   public void signal(int i, String signal) {
-    long pid = pid(i);
+    pid(i); // throws if the node is down
+    List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
+    ProcessTree.of(nodes.get(i).process).forEach(h -> command.add(Long.toString(h.pid())));
     try {
-      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start();
+      Process kill = new ProcessBuilder(command).start();
       if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-        throw new LaunchException("kill -" + signal + " " + pid + " failed", null);
+        throw new LaunchException(String.join(" ", command) + " failed", null);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -361,20 +361,22 @@ public final class NodeLauncher implements AutoCloseable {
   public void close() {
     List<Node> running = nodes.stream().filter(n -> n.process != null)
         .collect(Collectors.toList());
+    Map<Node, List<ProcessHandle>> trees = new LinkedHashMap<>();
     if (stopGrace.isZero()) {
-      running.forEach(n -> n.process.destroyForcibly());
+      running.forEach(n -> trees.put(n, ProcessTree.kill(n.process)));
     } else {
-      running.forEach(n -> n.process.destroy());
+      running.forEach(n -> trees.put(n, ProcessTree.terminate(n.process)));
       long deadline = System.nanoTime() + stopGrace.toNanos();
       for (Node n : running) {
-        waitFor(n.process, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        ProcessTree.waitFor(trees.get(n),
+            Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
       }
-      running.forEach(n -> n.process.destroyForcibly());
+      trees.values().forEach(tree -> tree.forEach(ProcessHandle::destroyForcibly));
     }
     LaunchException failure = null;
     for (Node n : running) {
       try {
-        reap(n, KILL_TIMEOUT);
+        reap(n, trees.get(n), KILL_TIMEOUT);
       } catch (LaunchException e) {
         failure = e; // reap the others first
       }
@@ -445,9 +447,9 @@ public final class NodeLauncher implements AutoCloseable {
     }
   }
 
-  private static void reap(Node n, Duration timeout) {
+  private static void reap(Node n, List<ProcessHandle> tree, Duration timeout) {
     Process p = n.process;
-    if (!waitFor(p, timeout)) {
+    if (!ProcessTree.waitFor(tree, timeout)) {
       throw new LaunchException("node " + n.spec.address() + " (pid " + p.pid()
           + ") survived SIGKILL for " + timeout, null);
     }
@@ -455,28 +457,18 @@ public final class NodeLauncher implements AutoCloseable {
     n.process = null;
   }
 
-  private static boolean waitFor(Process p, Duration timeout) {
-    try {
-      return p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return !p.isAlive();
-    }
-  }
-
-
   /** The shutdown hook: SIGTERM to every live node, SIGKILL to those left after 5 s. */
   private static void reapAll() {
     List<Process> all;
     synchronized (LIVE) {
       all = new ArrayList<>(LIVE);
     }
-    all.forEach(Process::destroy);
+    List<List<ProcessHandle>> trees = all.stream().map(ProcessTree::terminate).toList();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    for (Process p : all) {
-      waitFor(p, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    for (List<ProcessHandle> tree : trees) {
+      ProcessTree.waitFor(tree, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     }
-    all.forEach(Process::destroyForcibly);
-    all.forEach(p -> waitFor(p, Duration.ofSeconds(5)));
+    trees.forEach(tree -> tree.forEach(ProcessHandle::destroyForcibly));
+    trees.forEach(tree -> ProcessTree.waitFor(tree, Duration.ofSeconds(5)));
   }
 }

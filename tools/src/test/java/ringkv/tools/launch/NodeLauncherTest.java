@@ -80,6 +80,46 @@ class NodeLauncherTest {
     }
   }
 
+  /**
+   * A wrapper that forks the node (faketime does) used to leave the node running after kill():
+   * the restart then failed on the store's LOCK (ChaosLocalTest, a clock-offset restart). The
+   * wrapper here is a shell that runs the node as a child and waits for it.
+   */
+  @Test
+  void killingAWrappedNodeKillsTheNodeSoItRestartsOnItsData(@TempDir Path dir) {
+    NodeLauncher launcher = NodeLauncher.builder(nodeJar()).jvmFlags(JVM_FLAGS)
+        .startTimeout(Duration.ofSeconds(60)).stopGrace(Duration.ofSeconds(5)).build();
+    List<Long> pids = new ArrayList<>();
+    try (launcher) {
+      List<Integer> ports = NodeLauncher.freePorts(HOST, 2);
+      launcher.addShardCluster(HOST, ports, 1, dir.resolve("data"), Map.of(), dir);
+      launcher.startAll();
+      launcher.kill(1);
+      List<String> forking = List.of("sh", "-c", "\"$@\"; exit $?", "sh");
+      launcher.launch(1, launcher.spec(1).env(), forking, List.of());
+      launcher.awaitReady(List.of(0, 1));
+      ProcessHandle wrapper = ProcessHandle.of(launcher.pid(1)).orElseThrow();
+      List<ProcessHandle> children = wrapper.children().toList();
+      assertEquals(1, children.size(), "the wrapper runs the node as its child");
+      pids.add(children.get(0).pid());
+
+      launcher.kill(1);
+      assertFalse(children.get(0).isAlive(), "the wrapped node outlived kill()");
+      launcher.launch(1); // same DATA_DIR: its store's lock must be free
+      launcher.awaitReady(List.of(0, 1));
+
+      launcher.kill(1);
+      launcher.launch(1, launcher.spec(1).env(), forking, List.of());
+      launcher.awaitReady(List.of(0, 1));
+      pids.add(ProcessHandle.of(launcher.pid(1)).orElseThrow().children().findFirst()
+          .orElseThrow().pid());
+    }
+    for (long pid : pids) {
+      assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+          "pid " + pid + " outlived close()");
+    }
+  }
+
   @Test
   void aNodeThatExitsFailsTheWaitWithItsLog(@TempDir Path dir) {
     try (NodeLauncher launcher = NodeLauncher.builder(nodeJar()).jvmFlags(JVM_FLAGS)
