@@ -127,6 +127,22 @@ public final class KeyValueCore {
     return op != Op.GET;
   }
 
+  /**
+   * Whether a replica that has not copied its shard yet (it started without its data) may serve
+   * a request from its own store when no replica holding the shard's data answers: only one
+   * whose causal context is empty. That client has observed nothing, so whatever this store holds
+   * is causally consistent for it (a write is concurrent with everything it did not see, and its
+   * counter comes from this node's clock); a client that observed anything may have observed a
+   * write whose context entry was pruned as stable, which an empty store would read past (sim
+   * seed 20275). Replies never prune a context to empty ({@link ContextBound} keeps
+   * {@link ContextBound#ENTRIES_MAX}), so "empty" does mean "observed nothing". Keeps a replica
+   * partitioned from its peers since it started writable. The one rule of the node's KvService
+   * and the simulation.
+   */
+  public static boolean servesBeforeCopy(CausalContext context) {
+    return context.isEmpty();
+  }
+
   /** Parks a request until this replica holds {@code needed}; empty when too many wait. */
   public OptionalLong await(String key, Version needed, long deadlineMs) {
     return waits.await(key, needed, deadlineMs);

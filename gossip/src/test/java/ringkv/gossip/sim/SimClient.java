@@ -38,13 +38,26 @@ final class SimClient {
     }
   }
 
-  private final String id;
+  private final String base;
+  private String id;
+  private int sessions = 1;
   private CausalContext context = CausalContext.EMPTY;
   private Op pending;
   private long valuesWritten;
 
   SimClient(String id) {
+    this.base = id;
     this.id = id;
+  }
+
+  /**
+   * The client process is replaced by a new one (a new session): it has observed nothing, so its
+   * context is empty, and it has a new id (the checker's model of what it saw starts over).
+   */
+  void newSession() {
+    sessions++;
+    id = base + "/" + sessions;
+    context = CausalContext.EMPTY;
   }
 
   String id() {

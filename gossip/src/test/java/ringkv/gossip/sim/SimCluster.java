@@ -87,6 +87,10 @@ public final class SimCluster {
   private long writesAfterWait;
   private long unavailableViewChange;
   private long nextViewChangeTick;
+  private long servedBeforeCopy;
+  /** Draws new client sessions only, so runs without them keep the seed's schedule. */
+  private final Random sessions;
+  private final double newSessionProbability;
 
   public SimCluster(long seed, ReplicaBug bug) {
     this(seed, bug, null);
@@ -105,10 +109,28 @@ public final class SimCluster {
     this(seed, bug, config, Boolean.getBoolean("sim.viewChanges"));
   }
 
+  /**
+   * A cluster drawn from the seed as {@link #SimCluster(long, ReplicaBug, boolean)}, whose
+   * clients also start new sessions (empty context, new id) with probability
+   * {@code newSessionProbability} before an operation. Drawn from a second generator, so the
+   * rest of the seed's schedule is the same until a new session changes what clients do.
+   */
+  public SimCluster(long seed, ReplicaBug bug, boolean viewChanges,
+      double newSessionProbability) {
+    this(seed, bug, null, viewChanges, newSessionProbability);
+  }
+
   private SimCluster(long seed, ReplicaBug bug, SimConfig config, boolean viewChanges) {
+    this(seed, bug, config, viewChanges, 0);
+  }
+
+  private SimCluster(long seed, ReplicaBug bug, SimConfig config, boolean viewChanges,
+      double newSessionProbability) {
     this.seed = seed;
     this.bug = Objects.requireNonNull(bug, "bug");
     this.random = new Random(seed);
+    this.sessions = new Random(~seed);
+    this.newSessionProbability = newSessionProbability;
     this.config = config == null ? SimConfig.random(random, viewChanges) : config;
     this.network = new SimNetwork(random, clock);
     this.views = new SimViewChanges(random);
@@ -376,7 +398,10 @@ public final class SimCluster {
       if (random.nextDouble() >= config.opProbability()) {
         return;
       }
-      Op op = newOp(writesAllowed);
+      if (newSessionProbability > 0 && sessions.nextDouble() < newSessionProbability) {
+        client.newSession();
+      }
+      Op op = newOp(writesAllowed, client.context());
       if (op == null) {
         unavailableDependency++; // no replica of the key's shard serves now: 503
         return;
@@ -386,7 +411,7 @@ public final class SimCluster {
     Op op = client.pending();
     SimNode node = nodes.get(op.node());
     CausalContext context = client.context();
-    if (!node.servesKey(op.key())) {
+    if (!node.servesKey(op.key(), context)) {
       client.finish(); // stopped by a view change, or the key moved: 500/503, allowed
       unavailableViewChange++;
       return;
@@ -409,6 +434,9 @@ public final class SimCluster {
       writesAfterWait++; // the dependency did not come: the write goes ahead
     }
     client.finish();
+    if (!node.servesKey(op.key())) {
+      servedBeforeCopy++;
+    }
     execute(client, op, node, context);
     checker.checkNode(node, keysToCheck(List.of(op.key())));
     long size = client.context().size();
@@ -417,14 +445,19 @@ public final class SimCluster {
     contextSamples++;
   }
 
-  /** A random operation at a random serving replica of its key's shard; null if none serves. */
-  private Op newOp(boolean writesAllowed) {
+  /**
+   * A random operation at a random replica of its key's shard that serves a client with
+   * {@code context} (a replica still copying its shard does when cut off from its peers and the
+   * context is empty); null if none serves.
+   */
+  private Op newOp(boolean writesAllowed, CausalContext context) {
     double dice = random.nextDouble();
     Kind kind = !writesAllowed || dice < 0.45 ? Kind.GET : dice < 0.85 ? Kind.PUT : Kind.DELETE;
     String key = keys.get(random.nextInt(keys.size()));
     // Any node whose own configuration gives it the key's shard serves it (one that missed a
     // change's commit too, until it learns the newer epoch).
-    List<SimNode> serving = nodes.values().stream().filter(n -> n.servesKey(key)).toList();
+    List<SimNode> serving =
+        nodes.values().stream().filter(n -> n.servesKey(key, context)).toList();
     if (serving.isEmpty()) {
       return null;
     }
@@ -495,7 +528,8 @@ public final class SimCluster {
         tombstonesCollected, checker.collectedReads(), contextSizeMax,
         contextSamples == 0 ? 0 : (double) contextSizeSum / contextSamples,
         network.counters(), ticksToConverge, crashes, writesAfterWait, unavailableViewChange,
-        views.started(), views.committed(), views.aborted(), views.coordinatorsLost());
+        views.started(), views.committed(), views.aborted(), views.coordinatorsLost(),
+        servedBeforeCopy);
     return new SimResult(seed, bug, config, stats, violation, tick, phase,
         violation == null ? "" : status());
   }

@@ -170,6 +170,19 @@ final class SimNode {
     return serves() && shards.shardOf(key) == shard();
   }
 
+  /**
+   * Whether this node serves {@code key} to a client with {@code context}: as
+   * {@link #servesKey(String)}, or, still copying its shard and hearing no peer of it, to a
+   * client that observed nothing ({@link KeyValueCore#servesBeforeCopy}: the node's KvService
+   * serves such a request itself when no replica answers its forward).
+   */
+  boolean servesKey(String key, CausalContext context) {
+    return servesKey(key) || (phase == Phase.CATCHING_UP
+        && change.participant().pending().isEmpty() && shards.shardOf(key) == shard()
+        && KeyValueCore.servesBeforeCopy(context)
+        && peers().stream().noneMatch(detector::isUp));
+  }
+
   /** No view change stopped this node and it is not catching up (anti-entropy may run). */
   boolean quiet() {
     return phase == Phase.UP && change.participant().pending().isEmpty();

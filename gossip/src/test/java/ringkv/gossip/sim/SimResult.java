@@ -25,7 +25,9 @@ public record SimResult(
    * client's context after an operation, network counters, healed ticks until convergence
    * (-1 if it was not reached), processes killed, and writes that went ahead after waiting in
    * vain for a dependency; operations refused because a view change stopped their replica or
-   * moved their key; view changes started, committed, aborted, and those whose coordinator died.
+   * moved their key; view changes started, committed, aborted, and those whose coordinator died;
+   * operations sent to a replica still copying its shard, cut off from its peers, by a client
+   * that had observed nothing (KeyValueCore.servesBeforeCopy).
    */
   public record Stats(
       long reads,
@@ -47,7 +49,8 @@ public record SimResult(
       long viewChangesStarted,
       long viewChangesCommitted,
       long viewChangesAborted,
-      long coordinatorsLost) {}
+      long coordinatorsLost,
+      long servedBeforeCopy) {}
 
   public boolean passed() {
     return violation == null;

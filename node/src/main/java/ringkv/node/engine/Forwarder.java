@@ -27,6 +27,16 @@ import ringkv.ring.Rendezvous;
  */
 final class Forwarder {
   private static final Logger LOG = LoggerFactory.getLogger(Forwarder.class);
+
+  /** No member answered (as opposed to an owner's answer that is an error, passed on as is). */
+  static final class Unanswered extends KvException {
+    private static final long serialVersionUID = 1L;
+
+    Unanswered(String detail) {
+      super(ErrorCode.UNAVAILABLE, detail);
+    }
+  }
+
   private final PeerClient peers;
   private final PeerLiveness liveness;
   private final long forwardTimeoutMs;
@@ -56,8 +66,7 @@ final class Forwarder {
   private Future<ForwardReply> tryForward(ForwardRequest request, List<NodeAddress> order,
       int index, NodeMetrics.Forward[] failure) {
     if (index >= order.size()) {
-      return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
-          "no live member of the owning shard answered"));
+      return Future.failedFuture(new Unanswered("no live member of the owning shard answered"));
     }
     NodeAddress to = order.get(index);
     if (LOG.isDebugEnabled()) {
@@ -74,8 +83,7 @@ final class Forwarder {
           if (isConnectFailure(err)) {
             return tryForward(request, order, index + 1, failure);
           }
-          return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
-              "forward to " + to + " failed: " + err));
+          return Future.failedFuture(new Unanswered("forward to " + to + " failed: " + err));
         });
   }
 

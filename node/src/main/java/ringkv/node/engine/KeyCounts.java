@@ -59,7 +59,8 @@ public final class KeyCounts {
    * Live keys of shard {@code shardId}, counting every write any live member acknowledged before
    * this call: counted here after {@link #settle()} if this node is a caught-up member, else
    * asked of a member (which settles likewise). So a count taken right after writes does not
-   * depend on which replica answers it.
+   * depend on which replica answers it. A member still copying its shard that no other member
+   * answers counts what it holds.
    */
   public Future<Long> keyCount(int shardId) {
     List<NodeAddress> members = state.current().membersOf(shardId);
@@ -69,7 +70,13 @@ public final class KeyCounts {
     List<NodeAddress> order = new ArrayList<>(members);
     order.remove(state.self());
     order.sort(Comparator.comparing(a -> liveness.isLive(a) ? 0 : 1));
-    return askKeyCount(new CountRequest(shardId), order, 0);
+    Future<Long> asked = askKeyCount(new CountRequest(shardId), order, 0);
+    if (!members.contains(state.self())) {
+      return asked;
+    }
+    // A partition since it started: counts what it holds, as any partitioned replica does.
+    return asked.recover(err -> state.current().membersOf(shardId).contains(state.self())
+        ? localKeyCount() : Future.failedFuture(err));
   }
 
   private Future<Long> askKeyCount(CountRequest request, List<NodeAddress> members, int index) {

@@ -169,7 +169,15 @@ public final class KvService {
               ? forward(request, hops, c, others(members), true)
               : Future.succeededFuture(r));
     }
-    return forward(request, hops, c, member ? others(members) : members, member);
+    Future<KvReply> forwarded =
+        forward(request, hops, c, member ? others(members) : members, member);
+    if (!member || !state.catchingUp() || !KeyValueCore.servesBeforeCopy(request.context())) {
+      return forwarded;
+    }
+    // Still copying its shard and no replica holding it answered (a partition since start): a
+    // client that observed nothing is served here (KeyValueCore.servesBeforeCopy).
+    return forwarded.recover(err -> err instanceof Forwarder.Unanswered
+        ? execute(request, hops, true) : Future.failedFuture(err));
   }
 
   private boolean damaged(String key) {

@@ -7,7 +7,7 @@ import java.util.Objects;
  * that renders errors as JSON. {@code detail} is for logs and generic errors; the client-visible
  * {@code "error"} string is the code's, unless the code is generic.
  */
-public final class KvException extends RuntimeException {
+public class KvException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   private final ErrorCode code;

@@ -24,6 +24,14 @@ import ringkv.ring.NodeAddress;
  * restarted while the test's network holds its shard copy (SCAN) for seconds, so it stays
  * catching up while the test writes a key of its shard through it. Without the fix the answer
  * names the other replica every time.
+ *
+ * Goal 2 (Fall 2020 test_network_partition_1): a replica that cannot reach any replica of its
+ * shard since it started still serves a client that has observed nothing (an empty causal
+ * context): writes, reads and key counts from its own store; a client whose context holds
+ * anything is refused (it may have seen a write this store lacks). Once the partition heals the
+ * replica copies its shard and its write reaches the peer. Method: two real nodes, one shard;
+ * node 0 restarts without data while the test's network loses every call between them.
+ * Without KeyValueCore.servesBeforeCopy every request at node 0 is a 503.
  */
 class CatchingUpReplicaTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -51,6 +59,43 @@ class CatchingUpReplicaTest {
       assertEquals(200, get.status(), get.toString());
       assertEquals("v1", read.get("value").asText(), read.toString());
       assertFalse(read.has("address"), read.toString());
+    }
+  }
+
+  @Test
+  void aReplicaCutOffSinceStartServesClientsThatObservedNothing() throws Exception {
+    try (InProcessCluster c = new InProcessCluster(2, Map.of("REPL_FACTOR", "2"))) {
+      NodeAddress cut = c.node(0);
+      NodeAddress peer = c.node(1);
+      var before = c.send(peer, "PUT", "/kvs/keys/seen", "{\"value\":\"s\",\"causal-context\":{}}");
+      assertEquals(201, before.status(), before.toString());
+      String seen = JSON.readTree(before.body()).get("causal-context").toString();
+      c.kill(cut);
+      c.network((from, to, route) -> from.equals(cut) || to.equals(cut) ? -1 : 0);
+      CompletableFuture<Void> start = CompletableFuture.runAsync(() -> c.start(cut));
+      await().atMost(Duration.ofSeconds(10)).until(() -> c.live(cut));
+      assertFalse(start.isDone(), "still catching up: no peer answers");
+
+      var put = c.send(cut, "PUT", "/kvs/keys/k", "{\"value\":\"v\",\"causal-context\":{}}");
+      assertEquals(201, put.status(), put.toString());
+      assertEquals("Added successfully", JSON.readTree(put.body()).get("message").asText());
+      var get = c.send(cut, "GET", "/kvs/keys/k", "{\"causal-context\":{}}");
+      assertEquals(200, get.status(), get.toString());
+      assertEquals("v", JSON.readTree(get.body()).get("value").asText(), get.toString());
+      var count = c.send(cut, "GET", "/kvs/key-count", null);
+      assertEquals(200, count.status(), count.toString());
+      assertEquals(1, JSON.readTree(count.body()).get("key-count").asLong(), count.toString());
+      var observer = c.send(cut, "GET", "/kvs/keys/seen", "{\"causal-context\":" + seen + "}");
+      assertEquals(503, observer.status(), "a client that saw a write this store lacks: "
+          + observer);
+
+      c.network((from, to, route) -> 0);
+      start.get();
+      await().atMost(Duration.ofSeconds(10)).until(() -> "v".equals(JSON.readTree(
+          c.send(peer, "GET", "/kvs/keys/k", "{\"causal-context\":{}}").body()).path("value")
+          .asText()));
+      var after = c.send(cut, "GET", "/kvs/keys/seen", "{\"causal-context\":" + seen + "}");
+      assertEquals("s", JSON.readTree(after.body()).get("value").asText(), after.toString());
     }
   }
 
