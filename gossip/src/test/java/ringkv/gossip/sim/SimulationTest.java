@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
  *    keys that moved away (no hand-off to their new owners): lost, and taken for stable again
  *    once its report rises (not seen in these ranges, but nothing prevents it);
  *  - causality/context 2014, tombstone 2112 and 2297 (2297 passed before h-sim17's fixes):
- *    the run taking another course): not triaged;
+ *    not triaged;
  *  - liveness 2018, 2144, 2268: a node stays CATCHING_UP 2000 ticks after healing: not
  *    triaged.
  * Method: deterministic simulation (SimCluster) over many seeds. -Dsim.seed=S replays one seed;
