@@ -38,7 +38,9 @@ import java.util.function.ToLongFunction;
  *       their epoch and only those made at this node's epoch count; installing another epoch
  *       forgets every report. A node that installs a configuration whose transfer it missed
  *       (learned from a peer) holds its own report ({@link #MISSED_VIEW_CHANGE}): its new shard
- *       peers were never queued its writes.
+ *       peers were never queued its writes. No shard is stable until every node serving a shard
+ *       has reported above 0 at this epoch: one left out of the change may hold undelivered
+ *       writes of any shard's keys.
  * </ul>
  *
  * <p>Inputs are method calls; nothing here reads a clock or does I/O. Not thread-safe; confine to
@@ -257,9 +259,15 @@ public final class NodeStability {
     return replica.localStable(shards.shardPeersOf(self));
   }
 
-  /** The stable time of {@code shard} as this node knows it (0 for an unknown shard). */
+  /**
+   * The stable time of {@code shard} as this node knows it (0 for an unknown shard, and 0 until
+   * every other node of the layout has reported at this epoch: {@link #outsidersSettled}).
+   */
   public long stableTime(int shard, Replica replica) {
     List<String> members = shards.membersOf(shard);
+    if (!outsidersSettled(members)) {
+      return 0;
+    }
     long min = Long.MAX_VALUE;
     boolean others = false;
     for (String m : members) {
@@ -274,6 +282,25 @@ public final class NodeStability {
           .toList()));
     }
     return min == Long.MAX_VALUE ? 0 : min;
+  }
+
+  /**
+   * Whether every node serving a shard other than {@code members}'s (but this one) has made a
+   * report above 0 at this epoch (0: it holds, or has not bootstrapped). A node left out of the
+   * change that installed this epoch (its coordinator saw it down) kept serving the old layout:
+   * until it has installed this one and been repaired it may hold
+   * writes of keys now in any shard that it made under the old layout and never delivered, and
+   * the members' reports, which only count their own writes, would vouch for them (simulation
+   * seeds 1027, 2176: a read served without such a write, or a context entry pruned).
+   */
+  private boolean outsidersSettled(List<String> members) {
+    for (String n : shards.nodes()) {
+      if (!n.equals(self) && !members.contains(n) && shards.shardOfNode(n).isPresent()
+          && reports.reportOf(n) <= 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -48,6 +48,11 @@ public final class Stability {
     return members.isEmpty() ? 0 : min;
   }
 
+  /** What {@code node} last reported, or -1 if it has not reported (since it was forgotten). */
+  public long reportOf(String node) {
+    return reported.getOrDefault(node, -1L);
+  }
+
   /** Forgets nodes that left the cluster. */
   public void retain(Collection<String> nodes) {
     reported.keySet().retainAll(nodes);

@@ -257,6 +257,7 @@ final class SimChangeParticipant {
     }
     transfer = new Sends(epoch);
     transfer.coordinator = from;
+    participant.onTransferStarted();
     TransferPlan plan = plan();
     boolean copied = copy != null && copy.epoch == epoch && "copied".equals(copy.state());
     List<Entry> entries = new ArrayList<>();

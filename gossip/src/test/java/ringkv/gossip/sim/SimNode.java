@@ -435,6 +435,9 @@ final class SimNode {
     }
     SimMessage message = delivery.message();
     if (message instanceof ReplicateRequest request) {
+      if (!change.participant().takesReplicatedWrites()) {
+        return; // unacknowledged: the sender retries after the change ends
+      }
       applyFromPeers(request.batch().entries());
       network.send(id, from, new ReplicateAck(request.batch().id(), request.incarnation()));
     } else if (message instanceof ReplicateAck ack) {

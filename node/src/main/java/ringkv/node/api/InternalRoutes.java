@@ -89,6 +89,11 @@ public final class InternalRoutes {
     mount(router, PeerProtocol.KV, this::forwarded);
     mount(router, PeerProtocol.REPLICATE, batch -> {
       heartbeats.heard(batch.from());
+      if (!batch.transfer() && !state.takesReplicatedWrites()) {
+        // After this node's transfer began, a peer's write would miss it: the sender retries.
+        return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE,
+            "view change transfer in progress"));
+      }
       Applied applied = new Applied(batch.transfer()
           ? participant.applyTransfer(batch.epoch(), batch.entries())
           : kv.applyFromPeers(batch.entries(), true));

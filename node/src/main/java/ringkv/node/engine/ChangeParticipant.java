@@ -246,6 +246,7 @@ public final class ChangeParticipant {
       return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
           "no prepared change for epoch " + epoch));
     }
+    state.participant().onTransferStarted();
     TransferPlan plan = state.participant().plan(state.current()).orElseThrow();
     Copy copied = copy != null && copy.epoch == epoch && "copied".equals(copy.state)
         ? copy : null;

@@ -102,6 +102,14 @@ public final class ClusterState {
     return c.membersOf(c.shardOf(key)).contains(self);
   }
 
+  /**
+   * Whether peers' replicated writes are applied now: not once this node's transfer began, until
+   * the change ends ({@link ViewChangeParticipant#takesReplicatedWrites}).
+   */
+  public boolean takesReplicatedWrites() {
+    return participant().takesReplicatedWrites();
+  }
+
   /** Whether a peer's write of {@code key} belongs here now or after the change prepared. */
   public boolean acceptsReplicated(String key) {
     return owns(current, key) || pending().map(p -> owns(p, key)).orElse(false);
