@@ -20,7 +20,7 @@ import java.util.function.ToDoubleFunction;
  * the ratios RingKV/Redis, and where each side's server CPU went by thread group. Formats it as
  * text and JSON. Pure: no I/O but {@link #writeJson}. Immutable.
  */
-final class CompareReport {
+final class CompareReport implements BenchMain.Printable {
   static final String RINGKV = "ringkv";
   static final String REDIS = "redis";
   /** Thread groups listed per side and phase in the text. */
@@ -158,7 +158,8 @@ final class CompareReport {
     return ms % 1000 == 0 ? ms / 1000 + " s" : String.format(Locale.ROOT, "%.1f s", ms / 1e3);
   }
 
-  String text() {
+  @Override
+  public String text() {
     StringBuilder b = new StringBuilder();
     b.append("\n== ").append(header()).append('\n');
     for (Side s : List.of(ringKv, redis)) {
@@ -409,7 +410,8 @@ final class CompareReport {
     }
   }
 
-  void writeJson(Path file) throws IOException {
+  @Override
+  public void writeJson(Path file) throws IOException {
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);

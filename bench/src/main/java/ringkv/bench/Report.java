@@ -22,7 +22,7 @@ import ringkv.client.RingKvClient;
  *
  * <p>Immutable; thread-safe.
  */
-final class Report {
+final class Report implements BenchMain.Printable {
   /** Name of RingKV's target (the closed-loop one with {@code --at-half-max}). */
   static final String RINGKV = "ringkv";
   /** Name of RingKV's open-loop target at half its maximum ({@code --at-half-max}). */
@@ -135,7 +135,8 @@ final class Report {
         && ceiling.measure().rate() == null;
   }
 
-  String text() {
+  @Override
+  public String text() {
     StringBuilder b = new StringBuilder();
     b.append("\n== ").append(header()).append('\n');
     b.append(String.format(Locale.ROOT, "%-28s %10s %9s %9s %9s %9s  %s%n", "target", "ops/s",
@@ -439,7 +440,8 @@ final class Report {
     return n;
   }
 
-  void writeJson(Path path) throws IOException {
+  @Override
+  public void writeJson(Path path) throws IOException {
     Path parent = path.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);
