@@ -100,22 +100,51 @@ public final class MembershipMessages {
         (out, m) -> out.address("node", m.node()), f -> new JoinRequest(f.address("node")));
   }
 
-  /** Phase 1 of a view change: prepare {@code config} with these participants. */
-  public record PrepareRequest(ClusterConfig config, Set<NodeAddress> participants,
-      NodeAddress coordinator) {
-    public PrepareRequest {
-      Objects.requireNonNull(config, "config");
-      Objects.requireNonNull(coordinator, "coordinator");
-      participants = Set.copyOf(participants);
-    }
+  /**
+   * What a prepare request and a view-change request both carry: the configuration the change
+   * goes to, its participants and its coordinator. One codec writes and reads both.
+   */
+  public interface ChangeFields {
+    ClusterConfig config();
 
-    public static final Codec<PrepareRequest> CODEC = Codec.object("a prepare request",
+    Set<NodeAddress> participants();
+
+    NodeAddress coordinator();
+  }
+
+  /** Makes one of the two messages from the fields read. */
+  private interface ChangeFactory<T extends ChangeFields> {
+    T create(ClusterConfig config, Set<NodeAddress> participants, NodeAddress coordinator);
+  }
+
+  private static <T extends ChangeFields> Codec<T> changeCodec(String what,
+      ChangeFactory<T> factory) {
+    return Codec.object(what,
         (out, m) -> out.config("config", m.config())
             .addresses("participants", new TreeSet<>(m.participants()))
             .address("coordinator", m.coordinator()),
-        f -> new PrepareRequest(f.config("config"),
+        f -> factory.create(f.config("config"),
             new TreeSet<>(f.addresses("participants", NodeAddress.ADDRESSES_PER_LIST_MAX)),
             f.address("coordinator")));
+  }
+
+  /** The compact constructors' check: config and coordinator set; returns the participants. */
+  private static Set<NodeAddress> checkedParticipants(ClusterConfig config,
+      Set<NodeAddress> participants, NodeAddress coordinator) {
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(coordinator, "coordinator");
+    return Set.copyOf(participants);
+  }
+
+  /** Phase 1 of a view change: prepare {@code config} with these participants. */
+  public record PrepareRequest(ClusterConfig config, Set<NodeAddress> participants,
+      NodeAddress coordinator) implements ChangeFields {
+    public PrepareRequest {
+      participants = checkedParticipants(config, participants, coordinator);
+    }
+
+    public static final Codec<PrepareRequest> CODEC =
+        changeCodec("a prepare request", PrepareRequest::new);
   }
 
   /** Phases 2 and 3 (and an abort) of the view change to {@code epoch}. */
@@ -175,20 +204,13 @@ public final class MembershipMessages {
    * would send) or its copy phase (start copying while serving).
    */
   public record ChangeRequest(ClusterConfig config, Set<NodeAddress> participants,
-      NodeAddress coordinator) {
+      NodeAddress coordinator) implements ChangeFields {
     public ChangeRequest {
-      Objects.requireNonNull(config, "config");
-      Objects.requireNonNull(coordinator, "coordinator");
-      participants = Set.copyOf(participants);
+      participants = checkedParticipants(config, participants, coordinator);
     }
 
-    public static final Codec<ChangeRequest> CODEC = Codec.object("a view-change request",
-        (out, m) -> out.config("config", m.config())
-            .addresses("participants", new TreeSet<>(m.participants()))
-            .address("coordinator", m.coordinator()),
-        f -> new ChangeRequest(f.config("config"),
-            new TreeSet<>(f.addresses("participants", NodeAddress.ADDRESSES_PER_LIST_MAX)),
-            f.address("coordinator")));
+    public static final Codec<ChangeRequest> CODEC =
+        changeCodec("a view-change request", ChangeRequest::new);
   }
 
   /** What one sender sends to one receiver in a planned change. */
