@@ -1,9 +1,7 @@
 package ringkv.tools;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -18,33 +16,27 @@ import picocli.CommandLine.Parameters;
     subcommands = {PlanCommand.Reshard.class, PlanCommand.AddMember.class,
         PlanCommand.AddNode.class, PlanCommand.RemoveNode.class, PlanCommand.ViewChange.class,
         PlanCommand.Show.class, PlanCommand.Drop.class})
-final class PlanCommand implements Callable<Integer> {
-  @Mixin
-  private Connection connection;
-
+final class PlanCommand extends ConnectedCommand {
   @Override
-  public Integer call() {
-    return Show.show(connection);
+  int run(Output out) {
+    return Show.show(connection, out);
   }
 
   /** A kind of change: the body of {@code POST /admin/plan}. */
-  abstract static class Kind implements Callable<Integer> {
-    @Mixin
-    Connection connection;
-
+  abstract static class Kind extends ConnectedCommand {
     abstract ObjectNode body();
 
     @Override
-    public Integer call() {
+    int run(Output out) {
       NodeClient.Request post = NodeClient.Request.admin("POST", "/admin/plan", body());
-      return print(connection, connection.client().send(connection.seed(), post).expectOk());
+      return print(connection, out,
+          connection.client().send(connection.seed(), post).expectOk());
     }
   }
 
   /** Shows the plan in {@code r} (as JSON with --json), as the node at --node answered it. */
-  private static int print(Connection connection, Reply r) {
-    return connection.output().result(r::json,
-        () -> PlanFormat.format(connection.seed(), r.json()));
+  private static int print(Connection connection, Output out, Reply r) {
+    return out.result(r::json, () -> PlanFormat.format(connection.seed(), r.json()));
   }
 
   /** A change of one node's place in the view: the body names the kind and the node. */
@@ -128,13 +120,10 @@ final class PlanCommand implements Callable<Integer> {
 
   @Command(name = "show", mixinStandardHelpOptions = true,
       description = "Show the plan staged on --node (exit 1 if none).")
-  static final class Show implements Callable<Integer> {
-    @Mixin
-    private Connection connection;
-
+  static final class Show extends ConnectedCommand {
     @Override
-    public Integer call() {
-      return show(connection);
+    int run(Output out) {
+      return show(connection, out);
     }
 
     /** The plan staged on {@code node}; exit 1 with a clear message when there is none. */
@@ -147,20 +136,16 @@ final class PlanCommand implements Callable<Integer> {
       return r.expectOk();
     }
 
-    static int show(Connection connection) {
-      return print(connection, staged(connection.client(), connection.seed()));
+    static int show(Connection connection, Output out) {
+      return print(connection, out, staged(connection.client(), connection.seed()));
     }
   }
 
   @Command(name = "drop", mixinStandardHelpOptions = true,
       description = "Drop the plan staged on --node (exit 1 if none).")
-  static final class Drop implements Callable<Integer> {
-    @Mixin
-    private Connection connection;
-
+  static final class Drop extends ConnectedCommand {
     @Override
-    public Integer call() {
-      Output out = connection.output();
+    int run(Output out) {
       NodeClient.Request delete = NodeClient.Request.admin("DELETE", "/admin/plan", null);
       Reply r = connection.client().send(connection.seed(), delete);
       if (r.status() == 404) {
