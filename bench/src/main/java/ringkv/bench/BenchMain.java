@@ -1,6 +1,10 @@
 package ringkv.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Function;
 
@@ -13,11 +17,23 @@ import java.util.function.Function;
  * <p>Stateless; called once from a {@code main}.
  */
 final class BenchMain {
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(SerializationFeature.INDENT_OUTPUT);
+
   /** A report both commands print and may write as JSON. */
   interface Printable {
     String text();
 
-    void writeJson(Path path) throws IOException;
+    JsonNode json();
+
+    /** Writes {@link #json} to {@code path} (indented), creating its directory. */
+    default void writeJson(Path path) throws IOException {
+      Path parent = path.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      JSON.writeValue(path.toFile(), json());
+    }
   }
 
   /** Parses the arguments: null when help was asked; IllegalArgumentException when bad. */

@@ -3,9 +3,6 @@ package ringkv.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -311,7 +308,8 @@ final class CompareReport implements BenchMain.Printable {
     return out.isEmpty() ? "-" : String.join(", ", out);
   }
 
-  ObjectNode json() {
+  @Override
+  public ObjectNode json() {
     ObjectNode root = MAPPER.createObjectNode();
     root.put("tool", "kvs bench --compare redis");
     root.set("args", MAPPER.valueToTree(args));
@@ -408,14 +406,5 @@ final class CompareReport implements BenchMain.Printable {
     } else {
       n.put(field, v);
     }
-  }
-
-  @Override
-  public void writeJson(Path file) throws IOException {
-    Path parent = file.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    MAPPER.writeValue(file.toFile(), json());
   }
 }

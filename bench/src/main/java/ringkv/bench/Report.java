@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
@@ -286,7 +283,8 @@ final class Report implements BenchMain.Printable {
     return den == 0 ? 0 : num / den;
   }
 
-  ObjectNode json() {
+  @Override
+  public ObjectNode json() {
     ObjectNode root = MAPPER.createObjectNode();
     root.put("command", "kvs bench " + String.join(" ", args));
     options(root.putObject("options"));
@@ -438,14 +436,5 @@ final class Report implements BenchMain.Printable {
     n.put("p99.9", ms(h, 99.9));
     n.put("max", h.getMaxValue() / 1000.0);
     return n;
-  }
-
-  @Override
-  public void writeJson(Path path) throws IOException {
-    Path parent = path.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    MAPPER.writeValue(path.toFile(), json());
   }
 }

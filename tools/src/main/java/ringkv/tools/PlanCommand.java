@@ -2,8 +2,10 @@ package ringkv.tools;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ./kvs plan KIND ...}: plans a view change on the node ({@code POST /admin/plan}) and
@@ -22,13 +24,21 @@ final class PlanCommand extends ConnectedCommand {
     return Show.show(connection, out);
   }
 
-  /** A kind of change: the body of {@code POST /admin/plan}. */
+  /**
+   * A kind of change: the body of {@code POST /admin/plan}, whose {@code "kind"} is the
+   * subcommand's name.
+   */
   abstract static class Kind extends ConnectedCommand {
-    abstract ObjectNode body();
+    @Spec
+    CommandSpec spec;
+
+    /** Adds the kind's fields to {@code body}. */
+    abstract ObjectNode fields(ObjectNode body);
 
     @Override
     int run(Output out) {
-      NodeClient.Request post = NodeClient.Request.admin("POST", "/admin/plan", body());
+      ObjectNode body = fields(Json.object().put("kind", spec.name()));
+      NodeClient.Request post = NodeClient.Request.admin("POST", "/admin/plan", body);
       return print(connection, out,
           connection.client().send(connection.seed(), post).expectOk());
     }
@@ -41,19 +51,12 @@ final class PlanCommand extends ConnectedCommand {
 
   /** A change of one node's place in the view: the body names the kind and the node. */
   abstract static class NodeKind extends Kind {
-    private final String kind;
-
     @Parameters(index = "0", paramLabel = "HOST:PORT")
     private String address;
 
-    NodeKind(String kind) {
-      this.kind = kind;
-    }
-
     @Override
-    final ObjectNode body() {
-      return Json.object().put("kind", kind)
-          .put("socket-address", Connection.Target.parse(address).address());
+    final ObjectNode fields(ObjectNode body) {
+      return body.put("socket-address", Connection.Target.parse(address).address());
     }
   }
 
@@ -64,8 +67,8 @@ final class PlanCommand extends ConnectedCommand {
     private int shards;
 
     @Override
-    ObjectNode body() {
-      return Json.object().put("kind", "reshard").put("shard-count", shards);
+    ObjectNode fields(ObjectNode body) {
+      return body.put("shard-count", shards);
     }
   }
 
@@ -79,8 +82,8 @@ final class PlanCommand extends ConnectedCommand {
     private int shard;
 
     @Override
-    ObjectNode body() {
-      return Json.object().put("kind", "add-member").put("shard-id", shard)
+    ObjectNode fields(ObjectNode body) {
+      return body.put("shard-id", shard)
           .put("socket-address", Connection.Target.parse(address).address());
     }
   }
@@ -88,17 +91,11 @@ final class PlanCommand extends ConnectedCommand {
   @Command(name = "add-node", mixinStandardHelpOptions = true,
       description = "Plan adding a node to the view (in no shard).")
   static final class AddNode extends NodeKind {
-    AddNode() {
-      super("add-node");
-    }
   }
 
   @Command(name = "remove-node", mixinStandardHelpOptions = true,
       description = "Plan removing a node from the view.")
   static final class RemoveNode extends NodeKind {
-    RemoveNode() {
-      super("remove-node");
-    }
   }
 
   @Command(name = "view-change", mixinStandardHelpOptions = true,
@@ -112,9 +109,8 @@ final class PlanCommand extends ConnectedCommand {
     private int factor;
 
     @Override
-    ObjectNode body() {
-      return Json.object().put("kind", "view-change").put("view", view)
-          .put("repl-factor", factor);
+    ObjectNode fields(ObjectNode body) {
+      return body.put("view", view).put("repl-factor", factor);
     }
   }
 
