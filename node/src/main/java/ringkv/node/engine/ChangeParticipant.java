@@ -21,11 +21,9 @@ import ringkv.node.error.KvException;
 import ringkv.node.log.LogFields;
 import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.Empty;
-import ringkv.node.peer.MembershipMessages.ChangeFields;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
 import ringkv.node.peer.MembershipMessages.OutcomeReply;
 import ringkv.node.peer.MembershipMessages.PlanReply;
-import ringkv.node.peer.MembershipMessages.PrepareRequest;
 import ringkv.node.peer.MembershipMessages.Progress;
 import ringkv.node.peer.MembershipMessages.Transfer;
 import ringkv.node.peer.MembershipMessages.TransferReply;
@@ -153,7 +151,7 @@ public final class ChangeParticipant {
     copy = c;
     TransferPlan plan = state.participant().plan(state.current()).orElseThrow();
     LOG.info("event=view-change-copy node={} epoch={}", state.self(), c.epoch);
-    plan(new ChangeRequest(request.config(), request.participants(), request.coordinator()))
+    plan(request)
         .compose(counted -> {
           c.keysTotal = counted.transfers().stream().mapToLong(Transfer::keys).sum();
           c.startedMs = clock.millis();
@@ -206,7 +204,7 @@ public final class ChangeParticipant {
   // ---------------------------------------------------------------- stop and commit
 
   /** The stop: refuse key-value requests and drain the replication queue to live shard peers. */
-  public Future<Empty> prepare(PrepareRequest request) {
+  public Future<Empty> prepare(ChangeRequest request) {
     Optional<KvException> refused = enter(request, ViewChangeParticipant::prepare);
     if (refused.isPresent()) {
       return Future.failedFuture(refused.get());
@@ -228,7 +226,7 @@ public final class ChangeParticipant {
    * Enters {@code phase} of the change {@code request} asks for and takes its coordinator; the
    * refusal when this node holds its stability report (NodeStability) or the phase refuses.
    */
-  private Optional<KvException> enter(ChangeFields request, Phase phase) {
+  private Optional<KvException> enter(ChangeRequest request, Phase phase) {
     Optional<String> held = stability.refusalWhileHeld(state.participant(),
         request.config().epoch());
     if (held.isPresent()) {
