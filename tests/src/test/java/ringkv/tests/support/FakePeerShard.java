@@ -13,54 +13,35 @@ import java.util.function.UnaryOperator;
  *
  * <p>Not thread-safe; one test uses it.
  */
-public final class FakePeerShard implements AutoCloseable {
+public record FakePeerShard(FakePeer b, FakePeer c, LocalCluster cluster)
+    implements AutoCloseable {
   private static final String LAST_PAGE = "{\"entries\":[],\"last\":null}";
-
-  private final FakePeer b;
-  private final FakePeer c;
-  private final LocalCluster cluster;
-
-  private FakePeerShard(String name, UnaryOperator<LocalCluster.Builder> settings) {
-    this.b = new FakePeer();
-    this.c = new FakePeer();
-    LocalCluster started = null;
-    try {
-      started = settings.apply(LocalCluster.builder(name).nodes(1).shards(1)
-          .alsoInView(b.address(), c.address())).start();
-    } finally {
-      if (started == null) {
-        b.close();
-        c.close();
-      }
-    }
-    this.cluster = started;
-  }
 
   /** @param name directory name of the node's logs, usually the test's name */
   public static FakePeerShard start(String name) {
-    return new FakePeerShard(name, UnaryOperator.identity());
+    return start(name, UnaryOperator.identity());
   }
 
   /** With more settings of the node ({@code LocalCluster.Builder.env} and the like). */
   public static FakePeerShard start(String name, UnaryOperator<LocalCluster.Builder> settings) {
-    return new FakePeerShard(name, settings);
+    FakePeer b = new FakePeer();
+    FakePeer c = new FakePeer();
+    LocalCluster cluster = null;
+    try {
+      cluster = settings.apply(LocalCluster.builder(name).nodes(1).shards(1)
+          .alsoInView(b.address(), c.address())).start();
+    } finally {
+      if (cluster == null) {
+        b.close();
+        c.close();
+      }
+    }
+    return new FakePeerShard(b, c, cluster);
   }
 
   /** A's address as a request goes to it. */
   public String a() {
     return cluster.node(0);
-  }
-
-  public FakePeer b() {
-    return b;
-  }
-
-  public FakePeer c() {
-    return c;
-  }
-
-  public LocalCluster cluster() {
-    return cluster;
   }
 
   /**
