@@ -1,6 +1,5 @@
 package ringkv.bench;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,30 +40,8 @@ public final class Bench {
       RedisCompare.main(args);
       return;
     }
-    BenchOptions options;
-    try {
-      options = BenchOptions.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println("bench: " + e.getMessage());
-      System.exit(2);
-      return;
-    }
-    if (options == null) {
-      System.out.println(BenchOptions.USAGE);
-      return;
-    }
-    try {
-      Report report = new Bench(options, List.of(args), System.out).run();
-      System.out.print(report.text());
-      if (options.json() != null) {
-        report.writeJson(options.json());
-        System.out.println("JSON written to " + options.json());
-      }
-    } catch (IOException | RuntimeException e) {
-      System.err.println("bench: " + e);
-      System.exit(1);
-    }
-    System.exit(0);
+    BenchMain.run("bench", args, BenchOptions::parse, BenchOptions.USAGE, BenchOptions::json,
+        options -> new Bench(options, List.of(args), System.out).run());
   }
 
   /** Runs every target and returns the report. */

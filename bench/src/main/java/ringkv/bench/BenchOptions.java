@@ -295,27 +295,28 @@ public record BenchOptions(long records, int valueSize, int connections, long du
   }
 
   private static boolean distribution(String value) {
-    switch (value.strip().toLowerCase(Locale.ROOT)) {
-      case "zipfian":
-        return true;
-      case "uniform":
-        return false;
-      default:
-        throw new IllegalArgumentException("--distribution must be uniform or zipfian, got "
-            + value);
-    }
+    return either("--distribution", value, "zipfian", "uniform");
   }
 
   private static boolean clientTransport(String value) {
-    switch (value.strip().toLowerCase(Locale.ROOT)) {
-      case "epoll":
-        return true;
-      case "nio":
-        return false;
-      default:
-        throw new IllegalArgumentException("--client-transport must be epoll or nio, got "
-            + value);
+    return either("--client-transport", value, "epoll", "nio");
+  }
+
+  /**
+   * An option with two values (any case): true for {@code yes}, false for {@code no}; the
+   * error names both in alphabetical order.
+   */
+  private static boolean either(String option, String value, String yes, String no) {
+    String v = value.strip().toLowerCase(Locale.ROOT);
+    if (v.equals(yes)) {
+      return true;
     }
+    if (v.equals(no)) {
+      return false;
+    }
+    boolean yesFirst = yes.compareTo(no) < 0;
+    throw new IllegalArgumentException(option + " must be " + (yesFirst ? yes : no) + " or "
+        + (yesFirst ? no : yes) + ", got " + value);
   }
 
   private static RingKvClient.Routing routing(String value) {

@@ -3,9 +3,6 @@ package ringkv.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +17,7 @@ import java.util.function.ToDoubleFunction;
  * the ratios RingKV/Redis, and where each side's server CPU went by thread group. Formats it as
  * text and JSON. Pure: no I/O but {@link #writeJson}. Immutable.
  */
-final class CompareReport {
+final class CompareReport implements BenchMain.Printable {
   static final String RINGKV = "ringkv";
   static final String REDIS = "redis";
   /** Thread groups listed per side and phase in the text. */
@@ -158,7 +155,8 @@ final class CompareReport {
     return ms % 1000 == 0 ? ms / 1000 + " s" : String.format(Locale.ROOT, "%.1f s", ms / 1e3);
   }
 
-  String text() {
+  @Override
+  public String text() {
     StringBuilder b = new StringBuilder();
     b.append("\n== ").append(header()).append('\n');
     for (Side s : List.of(ringKv, redis)) {
@@ -310,7 +308,8 @@ final class CompareReport {
     return out.isEmpty() ? "-" : String.join(", ", out);
   }
 
-  ObjectNode json() {
+  @Override
+  public ObjectNode json() {
     ObjectNode root = MAPPER.createObjectNode();
     root.put("tool", "kvs bench --compare redis");
     root.set("args", MAPPER.valueToTree(args));
@@ -407,13 +406,5 @@ final class CompareReport {
     } else {
       n.put(field, v);
     }
-  }
-
-  void writeJson(Path file) throws IOException {
-    Path parent = file.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    MAPPER.writeValue(file.toFile(), json());
   }
 }

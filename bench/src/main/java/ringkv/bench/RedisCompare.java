@@ -49,30 +49,9 @@ public final class RedisCompare {
   }
 
   public static void main(String[] args) {
-    CompareOptions options;
-    try {
-      options = CompareOptions.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println("bench --compare: " + e.getMessage());
-      System.exit(2);
-      return;
-    }
-    if (options == null) {
-      System.out.println(CompareOptions.USAGE);
-      return;
-    }
-    try {
-      CompareReport report = new RedisCompare(options, List.of(args), System.out).run();
-      System.out.print(report.text());
-      if (options.json() != null) {
-        report.writeJson(options.json());
-        System.out.println("JSON written to " + options.json());
-      }
-    } catch (IOException | RuntimeException e) {
-      System.err.println("bench --compare: " + e);
-      System.exit(1);
-    }
-    System.exit(0);
+    BenchMain.run("bench --compare", args, CompareOptions::parse, CompareOptions.USAGE,
+        CompareOptions::json,
+        options -> new RedisCompare(options, List.of(args), System.out).run());
   }
 
   /** Runs both sides (or the one asked for) and returns the report. */

@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
@@ -22,7 +19,7 @@ import ringkv.client.RingKvClient;
  *
  * <p>Immutable; thread-safe.
  */
-final class Report {
+final class Report implements BenchMain.Printable {
   /** Name of RingKV's target (the closed-loop one with {@code --at-half-max}). */
   static final String RINGKV = "ringkv";
   /** Name of RingKV's open-loop target at half its maximum ({@code --at-half-max}). */
@@ -135,7 +132,8 @@ final class Report {
         && ceiling.measure().rate() == null;
   }
 
-  String text() {
+  @Override
+  public String text() {
     StringBuilder b = new StringBuilder();
     b.append("\n== ").append(header()).append('\n');
     b.append(String.format(Locale.ROOT, "%-28s %10s %9s %9s %9s %9s  %s%n", "target", "ops/s",
@@ -285,7 +283,8 @@ final class Report {
     return den == 0 ? 0 : num / den;
   }
 
-  ObjectNode json() {
+  @Override
+  public ObjectNode json() {
     ObjectNode root = MAPPER.createObjectNode();
     root.put("command", "kvs bench " + String.join(" ", args));
     options(root.putObject("options"));
@@ -437,13 +436,5 @@ final class Report {
     n.put("p99.9", ms(h, 99.9));
     n.put("max", h.getMaxValue() / 1000.0);
     return n;
-  }
-
-  void writeJson(Path path) throws IOException {
-    Path parent = path.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    MAPPER.writeValue(path.toFile(), json());
   }
 }

@@ -13,12 +13,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import ringkv.ring.KeyHash;
+import ringkv.client.RingSnapshot;
 import ringkv.ring.Rendezvous;
-import ringkv.ring.Ring;
-import ringkv.ring.TokenEntry;
 
 /**
  * The RingKV side of {@code --compare redis}: {@code nodes} node processes with {@code
@@ -37,65 +34,35 @@ final class RingKvCluster implements ComparedCluster {
   static final int PLACEMENT_CHECKS = 30;
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  /** What {@code GET /ring} says: the ring and each shard's members. */
-  record Placement(Ring ring, Map<Integer, List<String>> members,
-      Map<Integer, List<String>> liveMembers) {
-    Placement {
-      members = Map.copyOf(members);
-      liveMembers = Map.copyOf(liveMembers);
-    }
-
+  /**
+   * What {@code GET /ring} says: the ring and each shard's members, as the client library
+   * parses it ({@link RingSnapshot#fromJson}).
+   */
+  record Placement(RingSnapshot snapshot) {
     /** Parses a {@code GET /ring} body (shard ids as numbers or numeric strings). */
     static Placement fromJson(JsonNode body) {
-      if (!KeyHash.HASH_FUNCTION.equals(body.path("hash-function").asText())) {
-        throw new IllegalArgumentException("unknown hash function "
-            + body.path("hash-function"));
-      }
-      List<TokenEntry> tokens = new ArrayList<>();
-      for (JsonNode t : body.path("tokens")) {
-        tokens.add(new TokenEntry(t.path("token").asLong(), shardId(t.path("shard-id"))));
-      }
-      Map<Integer, List<String>> members = new TreeMap<>();
-      Map<Integer, List<String>> live = new TreeMap<>();
-      for (JsonNode s : body.path("shards")) {
-        int id = shardId(s.path("shard-id"));
-        members.put(id, texts(s.path("members")));
-        live.put(id, texts(s.path("live-members")));
-      }
-      return new Placement(Ring.fromTokens(body.path("vnodes-per-shard").asInt(), tokens),
-          members, live);
+      return new Placement(RingSnapshot.fromJson(body, System.nanoTime()));
     }
 
     /** The member of the key's shard a request for it goes to. */
     String ownerOf(String key) {
-      List<String> m = members.getOrDefault(ring.shardOf(key), List.of());
+      int shard = snapshot.shardOf(key);
+      List<String> m = snapshot.membersOf(shard);
       if (m.isEmpty()) {
-        throw new IllegalStateException("shard " + ring.shardOf(key) + " has no members");
+        throw new IllegalStateException("shard " + shard + " has no members");
       }
       return Rendezvous.orderNames(key, m).get(0);
     }
 
     /** Every member is live. */
     boolean allLive() {
-      return members.entrySet().stream().allMatch(e ->
-          liveMembers.getOrDefault(e.getKey(), List.of()).containsAll(e.getValue()));
+      return snapshot.ring().shardIds().stream().allMatch(s ->
+          snapshot.liveMembersOf(s).containsAll(snapshot.membersOf(s)));
     }
 
     /** Every member, shard by shard. */
     List<String> nodes() {
-      List<String> out = new ArrayList<>();
-      new TreeMap<>(members).values().forEach(out::addAll);
-      return out;
-    }
-
-    private static int shardId(JsonNode n) {
-      return n.isTextual() ? Integer.parseInt(n.asText()) : n.asInt();
-    }
-
-    private static List<String> texts(JsonNode array) {
-      List<String> out = new ArrayList<>();
-      array.forEach(n -> out.add(n.asText()));
-      return out;
+      return snapshot.nodes();
     }
   }
 
@@ -155,7 +122,8 @@ final class RingKvCluster implements ComparedCluster {
     for (int i = 0; i < PLACEMENT_CHECKS; i++) {
       String key = BenchOptions.key(i * 97L);
       JsonNode r = getJson(targets().get(0), "/ring/key/" + key);
-      List<String> members = Placement.texts(r.path("members"));
+      List<String> members = new ArrayList<>();
+      r.path("members").forEach(n -> members.add(n.asText()));
       String owner = ownerOf(key);
       if (!members.contains(owner)) {
         throw new IllegalStateException("placement differs from the node's: key " + key

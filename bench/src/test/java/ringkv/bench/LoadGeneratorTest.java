@@ -146,47 +146,50 @@ class LoadGeneratorTest {
     onB.forEach(k -> assertTrue(Integer.parseInt(k.substring(1)) % 2 == 1, k));
   }
 
-  @Test
-  void theLoadPhaseWritesEveryKeyOnceOnItsServer() throws IOException {
+  /** A phase run by a generator over two servers that answer every GET. */
+  private record Phase(FakeRedis a, FakeRedis b, LoadGenerator generator,
+      LoadGenerator.PhaseResult result) {}
+
+  private Phase onTwoServing(int keys, int connections, int threads, LoadGenerator.Mode mode,
+      long durationMs) throws IOException {
     FakeRedis a = serving();
     FakeRedis b = serving();
-    LoadGenerator g = generator(a, b, 101, 7, 2);
-    LoadGenerator.PhaseResult r = g.run(LoadGenerator.Mode.LOAD, 0, done -> { });
-    assertEquals(101, r.ops());
-    assertEquals(0, r.errors());
-    assertEquals(101, r.latencyNanos().getTotalCount());
-    assertEquals(51, a.sets.size());
-    assertEquals(50, b.sets.size());
-    assertOwners(a.sets.keySet(), b.sets.keySet());
-    a.sets.values().forEach(n -> assertEquals(1, n.get()));
-    b.sets.values().forEach(n -> assertEquals(1, n.get()));
+    LoadGenerator g = generator(a, b, keys, connections, threads);
+    return new Phase(a, b, g, g.run(mode, durationMs, done -> { }));
+  }
+
+  @Test
+  void theLoadPhaseWritesEveryKeyOnceOnItsServer() throws IOException {
+    Phase p = onTwoServing(101, 7, 2, LoadGenerator.Mode.LOAD, 0);
+    assertEquals(101, p.result().ops());
+    assertEquals(0, p.result().errors());
+    assertEquals(101, p.result().latencyNanos().getTotalCount());
+    assertEquals(51, p.a().sets.size());
+    assertEquals(50, p.b().sets.size());
+    assertOwners(p.a().sets.keySet(), p.b().sets.keySet());
+    p.a().sets.values().forEach(n -> assertEquals(1, n.get()));
+    p.b().sets.values().forEach(n -> assertEquals(1, n.get()));
   }
 
   @Test
   void aGetPhaseSendsOnlyGetsToTheOwners() throws IOException {
-    FakeRedis a = serving();
-    FakeRedis b = serving();
-    LoadGenerator g = generator(a, b, 20, 4, 1);
-    LoadGenerator.PhaseResult r = g.run(LoadGenerator.Mode.GET, 200, done -> { });
-    assertTrue(r.ops() > 0);
-    assertEquals(0, r.errors(), r.errorsByKind().toString());
-    assertTrue(a.sets.isEmpty() && b.sets.isEmpty());
-    int received = a.gets.values().stream().mapToInt(AtomicInteger::get).sum()
-        + b.gets.values().stream().mapToInt(AtomicInteger::get).sum();
-    assertEquals(r.ops(), received);
-    assertOwners(a.gets.keySet(), b.gets.keySet());
-    assertEquals(4, g.openConnections());
+    Phase p = onTwoServing(20, 4, 1, LoadGenerator.Mode.GET, 200);
+    assertTrue(p.result().ops() > 0);
+    assertEquals(0, p.result().errors(), p.result().errorsByKind().toString());
+    assertTrue(p.a().sets.isEmpty() && p.b().sets.isEmpty());
+    int received = p.a().gets.values().stream().mapToInt(AtomicInteger::get).sum()
+        + p.b().gets.values().stream().mapToInt(AtomicInteger::get).sum();
+    assertEquals(p.result().ops(), received);
+    assertOwners(p.a().gets.keySet(), p.b().gets.keySet());
+    assertEquals(4, p.generator().openConnections());
   }
 
   @Test
   void aMixedPhaseSendsBoth() throws IOException {
-    FakeRedis a = serving();
-    FakeRedis b = serving();
-    LoadGenerator g = generator(a, b, 20, 2, 1);
-    LoadGenerator.PhaseResult r = g.run(LoadGenerator.Mode.MIX, 300, done -> { });
-    assertEquals(0, r.errors());
-    assertTrue(!a.gets.isEmpty() || !b.gets.isEmpty());
-    assertTrue(!a.sets.isEmpty() || !b.sets.isEmpty());
+    Phase p = onTwoServing(20, 2, 1, LoadGenerator.Mode.MIX, 300);
+    assertEquals(0, p.result().errors());
+    assertTrue(!p.a().gets.isEmpty() || !p.b().gets.isEmpty());
+    assertTrue(!p.a().sets.isEmpty() || !p.b().sets.isEmpty());
   }
 
   @Test

@@ -38,12 +38,8 @@ class CausalContextTest {
 
   @Test
   void mergeIsPointWiseMax() {
-    Random random = new Random(SEED);
-    for (int i = 0; i < ROUNDS; i++) {
-      CausalContext a = randomContext(random);
-      CausalContext b = randomContext(random);
+    SeededDraws.triples(SEED, ROUNDS, CausalContextTest::randomContext, (a, b, unused, where) -> {
       CausalContext merged = a.merge(b);
-      String where = "seed=" + SEED + " i=" + i + " a=" + a + " b=" + b;
       Set<String> union = new HashSet<>(a.keys().keySet());
       union.addAll(b.keys().keySet());
       assertEquals(union, merged.keys().keySet(), where);
@@ -53,24 +49,19 @@ class CausalContextTest {
         assertTrue(merged.get(key).isAtLeast(b.get(key)), "above b: " + where);
       }
       assertEquals(Math.max(a.maxCounter(), b.maxCounter()), merged.maxCounter(), where);
-    }
+    });
   }
 
   @Test
   void mergeIsCommutativeAssociativeAndIdempotent() {
-    Random random = new Random(SEED);
-    for (int i = 0; i < ROUNDS; i++) {
-      CausalContext a = randomContext(random);
-      CausalContext b = randomContext(random);
-      CausalContext c = randomContext(random);
-      String where = "seed=" + SEED + " i=" + i + " a=" + a + " b=" + b + " c=" + c;
+    SeededDraws.triples(SEED, ROUNDS, CausalContextTest::randomContext, (a, b, c, where) -> {
       assertEquals(a.merge(b), b.merge(a), "commutative: " + where);
       assertEquals(a.merge(b).merge(c), a.merge(b.merge(c)), "associative: " + where);
       assertEquals(a, a.merge(a), "idempotent: " + where);
       assertEquals(a.merge(b), a.merge(b).merge(b), "absorbs: " + where);
       assertEquals(a, a.merge(CausalContext.EMPTY), "EMPTY is the identity: " + where);
       assertEquals(a, CausalContext.EMPTY.merge(a), "EMPTY is the identity: " + where);
-    }
+    });
   }
 
   @Test

@@ -30,12 +30,7 @@ class VersionTest {
 
   @Test
   void orderIsTotalAntisymmetricTransitiveAndConsistentWithEquals() {
-    Random random = new Random(SEED);
-    for (int i = 0; i < TRIPLES; i++) {
-      Version a = randomVersion(random);
-      Version b = randomVersion(random);
-      Version c = randomVersion(random);
-      String where = "seed=" + SEED + " i=" + i + " a=" + a + " b=" + b + " c=" + c;
+    SeededDraws.triples(SEED, TRIPLES, VersionTest::randomVersion, (a, b, c, where) -> {
       assertEquals(Integer.signum(a.compareTo(b)), -Integer.signum(b.compareTo(a)), where);
       assertEquals(a.compareTo(b) == 0, a.equals(b), "consistent with equals: " + where);
       if (a.compareTo(b) <= 0 && b.compareTo(c) <= 0) {
@@ -51,7 +46,7 @@ class VersionTest {
       Version max = Version.max(a, b);
       assertTrue(max.isAtLeast(a) && max.isAtLeast(b), "max: " + where);
       assertTrue(max == a || max == b, "max returns an argument: " + where);
-    }
+    });
   }
 
   @Test

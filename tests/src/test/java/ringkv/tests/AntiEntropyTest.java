@@ -9,10 +9,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import ringkv.tests.support.FakePeer;
+import ringkv.tests.support.FakePeerShard;
 import ringkv.tests.support.Http;
 import ringkv.tests.support.Http.Reply;
 import ringkv.tests.support.LocalCluster;
@@ -123,27 +122,16 @@ class AntiEntropyTest {
     // the writes its previous process lost (the flake this test pins down). A's two peers are
     // fakes that serve one page of catch-up, then hold the second: A must report 0 meanwhile,
     // and still 0 once caught up (it holds the stable time until anti-entropy has run).
-    try (FakePeer b = new FakePeer(); FakePeer c = new FakePeer();
-        LocalCluster cluster = LocalCluster.builder("AntiEntropyStartTest").nodes(1).shards(1)
-            .alsoInView(b.address(), c.address()).start()) {
-      String a = cluster.node(0);
+    try (FakePeerShard shard = FakePeerShard.start("AntiEntropyStartTest")) {
+      String a = shard.a();
       long counter = System.currentTimeMillis() + 60_000; // written by the old A, well ahead
-      String page = "{\"entries\":[{\"key\":\"k\",\"json\":\"1\",\"version\":[" + counter
-          + ",\"" + a + "\"]}],\"last\":\"k\"}";
-      cluster.stop(0);
-      b.servePages(List.of(page, "{\"entries\":[],\"last\":null}"));
-      c.servePages(List.of(page, "{\"entries\":[],\"last\":null}"));
-      b.holdAfterFirstPage();
-      c.holdAfterFirstPage();
-      cluster.launch(0);
-      await("A asked for its second page").atMost(Duration.ofSeconds(15))
-          .until(() -> b.scans() + c.scans() >= 2);
+      shard.restartCatchingUp("{\"entries\":[{\"key\":\"k\",\"json\":\"1\",\"version\":["
+          + counter + ",\"" + a + "\"]}],\"last\":\"k\"}", Duration.ofSeconds(15));
       Reply starting = Http.get(a, "/internal/ping");
       assertEquals(false, starting.field("ready").asBoolean(), starting.toString());
       assertEquals(0, starting.field("stable").asLong(), "A vouched while catching up");
-      b.release();
-      c.release();
-      cluster.awaitServing(0);
+      shard.release();
+      shard.cluster().awaitServing(0);
       assertEquals("1", Http.get(a, STORE + "k").field("value").toString(), "caught up");
       assertEquals(0, Http.get(a, "/internal/ping").field("stable").asLong(),
           "A caught up data, so it holds the stable time until anti-entropy has run");

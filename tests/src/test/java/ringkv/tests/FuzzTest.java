@@ -28,7 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -72,6 +72,7 @@ class FuzzTest {
   private final long seed = Long.getLong("fuzz.seed", new Random().nextLong());
   private final int requests = Integer.getInteger("fuzz.requests", 2_000);
 
+  @AutoClose
   private LocalCluster cluster;
   private final Map<String, JsonNode> seeded = new LinkedHashMap<>();
   private final Map<String, Integer> shardOfSeeded = new HashMap<>();
@@ -109,13 +110,6 @@ class FuzzTest {
       seeded.put(key, value);
       shardOfSeeded.put(key, r.field("shard-id").asInt());
       seedMetadata = r.metadata();
-    }
-  }
-
-  @AfterAll
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
     }
   }
 

@@ -1,6 +1,5 @@
 package ringkv.tests;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,9 +16,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import ringkv.tests.support.Commands;
 import ringkv.tests.support.FakePeer;
+import ringkv.tests.support.FakePeerShard;
 import ringkv.tests.support.Http;
 import ringkv.tests.support.Http.Reply;
-import ringkv.tests.support.LocalCluster;
 
 /*
  * Goal: GET /health/live and GET /health/ready (SPEC §7, issue 14 item 5) tell a supervisor what
@@ -43,21 +42,11 @@ class HealthTest {
 
   @Test
   void restartedNodeIsLiveButNotReadyUntilCaughtUp() {
-    try (FakePeer b = new FakePeer(); FakePeer c = new FakePeer();
-        LocalCluster cluster = LocalCluster.builder("HealthTest").nodes(1).shards(1)
-            .alsoInView(b.address(), c.address()).start()) {
-      String a = cluster.node(0);
+    try (FakePeerShard shard = FakePeerShard.start("HealthTest")) {
+      String a = shard.a();
       assertEquals(0, imageHealthCheck(a).code(), "healthy before the restart");
-      cluster.stop(0);
-      String page = "{\"entries\":[{\"key\":\"k\",\"json\":\"1\",\"version\":[1,\"" + a
-          + "\"]}],\"last\":\"k\"}";
-      b.servePages(List.of(page, "{\"entries\":[],\"last\":null}"));
-      c.servePages(List.of(page, "{\"entries\":[],\"last\":null}"));
-      b.holdAfterFirstPage();
-      c.holdAfterFirstPage();
-      cluster.launch(0);
-      await("A asked for its second page").atMost(CATCH_UP_TIMEOUT)
-          .until(() -> b.scans() + c.scans() >= 2);
+      shard.restartCatchingUp("{\"entries\":[{\"key\":\"k\",\"json\":\"1\",\"version\":[1,\""
+          + a + "\"]}],\"last\":\"k\"}", CATCH_UP_TIMEOUT);
 
       Reply live = Http.get(a, LIVE);
       assertEquals(200, live.status(), live.toString());
@@ -70,24 +59,23 @@ class HealthTest {
       Commands.Result check = imageHealthCheck(a);
       assertFalse(check.ok(), "the image's health check passed while catching up: " + check);
 
-      b.release();
-      c.release();
-      cluster.awaitServing(0); // polls GET /health/ready until 200
+      shard.release();
+      shard.cluster().awaitServing(0); // polls GET /health/ready until 200
       ready = Http.get(a, READY);
       assertEquals("ready", ready.field("status").asText(), ready.toString());
-      assertEquals(cluster.address(0), ready.field("node").asText(), ready.toString());
+      assertEquals(shard.cluster().address(0), ready.field("node").asText(), ready.toString());
       assertEquals(0, imageHealthCheck(a).code(), "healthy once caught up");
     }
   }
 
   @Test
   void healthChangesNothingAndContactsNoPeer() {
-    try (FakePeer b = new FakePeer(); FakePeer c = new FakePeer();
-        LocalCluster cluster = LocalCluster.builder("HealthNoEffectTest").nodes(1).shards(1)
-            .alsoInView(b.address(), c.address())
-            .env("HEARTBEAT_INTERVAL_MS", "60000").env("FAILURE_TIMEOUT_MS", "120000")
-            .env("ANTI_ENTROPY_INTERVAL_MS", "3600000").start()) {
-      String a = cluster.node(0);
+    try (FakePeerShard shard = FakePeerShard.start("HealthNoEffectTest", node -> node
+        .env("HEARTBEAT_INTERVAL_MS", "60000").env("FAILURE_TIMEOUT_MS", "120000")
+        .env("ANTI_ENTROPY_INTERVAL_MS", "3600000"))) {
+      String a = shard.a();
+      FakePeer b = shard.b();
+      FakePeer c = shard.c();
       JsonNode ring = Http.get(a, "/ring").body();
       JsonNode view = Http.get(a, "/key-value-store-view").body();
       Map<String, Integer> before = Map.of("b", total(b), "c", total(c));
@@ -111,16 +99,14 @@ class HealthTest {
 
   @Test
   void aViewChangeBeingInstalledMakesTheNodeNotReady() {
-    try (FakePeer b = new FakePeer(); FakePeer c = new FakePeer();
-        LocalCluster cluster = LocalCluster.builder("HealthViewChangeTest").nodes(1).shards(1)
-            .alsoInView(b.address(), c.address()).start()) {
-      String a = cluster.node(0);
+    try (FakePeerShard shard = FakePeerShard.start("HealthViewChangeTest")) {
+      String a = shard.a();
+      String self = shard.cluster().address(0);
       ObjectNode next = (ObjectNode) Http.send("POST", a, "/internal/config", "{}").body();
       long epoch = next.get("epoch").asLong();
       next.put("epoch", epoch + 1);
       Reply prepared = Http.send("POST", a, "/internal/view/prepare", "{\"config\":" + next
-          + ",\"participants\":[\"" + cluster.address(0) + "\"],\"coordinator\":\""
-          + cluster.address(0) + "\"}");
+          + ",\"participants\":[\"" + self + "\"],\"coordinator\":\"" + self + "\"}");
       assertEquals(200, prepared.status(), prepared.toString());
 
       Reply ready = Http.get(a, READY);

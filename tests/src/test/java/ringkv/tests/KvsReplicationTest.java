@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 import ringkv.tests.support.Http;
 import ringkv.tests.support.Http.Reply;
@@ -111,15 +112,8 @@ class KvsReplicationTest {
       assertBody(200, "{\"message\":\"Updated successfully\",\"replaced\":true}", r, key);
       assertAddress(r, node, owners.get(key), key);
     }
-    for (String node : nodes) {
-      for (int i = 0; i < KEYS; i++) {
-        String key = "key" + i;
-        Reply r = client.get(node, key);
-        assertBody(200, "{\"message\":\"Retrieved successfully\",\"doesExist\":true,\"value\":"
-            + i + "}", r, node + " " + key);
-        assertAddress(r, node, owners.get(key), node + " " + key);
-      }
-    }
+    assertEveryNodeReads(nodes, owners, client, 200, i -> "{\"message\":\"Retrieved successfully\","
+        + "\"doesExist\":true,\"value\":" + i + "}");
     badPuts(nodes, client);
     for (int i = 0; i < KEYS; i++) {
       String key = "key" + i;
@@ -128,18 +122,27 @@ class KvsReplicationTest {
       assertBody(200, "{\"message\":\"Deleted successfully\",\"doesExist\":true}", r, key);
       assertAddress(r, node, owners.get(key), key);
     }
+    assertEveryNodeReads(nodes, owners, client, 404, i -> "{\"message\":\"Error in GET\","
+        + "\"error\":\"Key does not exist\",\"doesExist\":false}");
+    assertBody(404, "{\"message\":\"Error in DELETE\",\"error\":\"Key does not exist\","
+        + "\"doesExist\":false}", client.delete(nodes.get(0), "key0"), "second delete");
+    awaitCounts(cluster, 0);
+  }
+
+  /**
+   * A GET of every key at every node answers {@code status} with exactly {@code body} of the
+   * key's number, and names the key's owners as the answering address.
+   */
+  private static void assertEveryNodeReads(List<String> nodes, Map<String, List<String>> owners,
+      Kvs.Client client, int status, IntFunction<String> body) {
     for (String node : nodes) {
       for (int i = 0; i < KEYS; i++) {
         String key = "key" + i;
         Reply r = client.get(node, key);
-        assertBody(404, "{\"message\":\"Error in GET\",\"error\":\"Key does not exist\","
-            + "\"doesExist\":false}", r, node + " " + key);
+        assertBody(status, body.apply(i), r, node + " " + key);
         assertAddress(r, node, owners.get(key), node + " " + key);
       }
     }
-    assertBody(404, "{\"message\":\"Error in DELETE\",\"error\":\"Key does not exist\","
-        + "\"doesExist\":false}", client.delete(nodes.get(0), "key0"), "second delete");
-    awaitCounts(cluster, 0);
   }
 
   private static void badPuts(List<String> nodes, Kvs.Client client) {

@@ -21,7 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -53,6 +53,7 @@ class KvsViewChangeTest {
   private static final int KEYS = 100;
   private static final Duration QUIET = Duration.ofSeconds(2);
 
+  @AutoClose
   private LocalCluster cluster;
   private final Kvs.Client client = new Kvs.Client();
   /** Every key and its current value. */
@@ -63,13 +64,6 @@ class KvsViewChangeTest {
   void startCluster() {
     cluster = LocalCluster.builder(getClass().getSimpleName())
         .nodes(1).replFactor(1).idleNodes(3).start();
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   @Test

@@ -20,7 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -40,7 +40,7 @@ import ringkv.tests.support.LocalCluster;
  *
  * Method: one cluster of 6 real node processes (SHARD_COUNT=2), then a 7th started later, driven
  * over HTTP in ordered steps; each step asserts what every live node reports. Processes are
- * reaped in @AfterAll and by the harness's shutdown hook.
+ * reaped after the class (@AutoClose) and by the harness's shutdown hook.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -49,6 +49,7 @@ class MembershipTest {
   private static final String SHARD = "/key-value-store-shard/";
   private static final int KEYS = 600;
 
+  @AutoClose
   private LocalCluster cluster;
   /** Last acknowledged value of every key written, as the ground truth. */
   private final ConcurrentMap<String, Integer> acked = new ConcurrentHashMap<>();
@@ -58,13 +59,6 @@ class MembershipTest {
   void startCluster() {
     cluster = LocalCluster.builder("MembershipTest").nodes(6).shards(2)
         .env("VIEW_CHANGE_TIMEOUT_MS", "8000").start();
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   private List<Integer> liveIndexes() {

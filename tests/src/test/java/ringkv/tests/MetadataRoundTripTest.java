@@ -89,21 +89,25 @@ class MetadataRoundTripTest {
   /** The suite's test_c_key_value_operations. */
   @Test
   void readsHandTheMetadataBackOnEveryReplicaOnceTheWriteIsStable() {
-    Reply first = put(0, "mykey1", "myvalue1", NO_HISTORY);
-    assertEquals(201, first.status(), first.toString());
-    JsonNode m = first.metadata();
-    assertRead(get(0, "mykey1", m), "myvalue1", m, "GET at replica 1");
-    awaitStable(newestCounter(m));
-    assertRead(get(1, "mykey1", m), "myvalue1", m, "GET at replica 2 once stable");
-    assertRead(get(2, "mykey1", m), "myvalue1", m, "GET at replica 3 once stable");
+    JsonNode m = writeAndReadOnEveryReplica("myvalue1", NO_HISTORY, 201, "GET");
+    writeAndReadOnEveryReplica("myvalue2", m, 200, "GET of the update");
+  }
 
-    Reply second = put(0, "mykey1", "myvalue2", m);
-    assertEquals(200, second.status(), second.toString());
-    JsonNode m2 = second.metadata();
-    assertRead(get(0, "mykey1", m2), "myvalue2", m2, "GET of the update at replica 1");
-    awaitStable(newestCounter(m2));
-    assertRead(get(1, "mykey1", m2), "myvalue2", m2, "GET of the update at replica 2");
-    assertRead(get(2, "mykey1", m2), "myvalue2", m2, "GET of the update at replica 3");
+  /**
+   * PUTs mykey1 at replica 1 with {@code history} (answered {@code status}); reads it back with
+   * the metadata handed out at replica 1 at once and at replicas 2 and 3 once the write is
+   * stable, each handing that metadata back unchanged. Returns the metadata.
+   */
+  private JsonNode writeAndReadOnEveryReplica(String value, JsonNode history, int status,
+      String what) {
+    Reply written = put(0, "mykey1", value, history);
+    assertEquals(status, written.status(), written.toString());
+    JsonNode m = written.metadata();
+    assertRead(get(0, "mykey1", m), value, m, what + " at replica 1");
+    awaitStable(newestCounter(m));
+    assertRead(get(1, "mykey1", m), value, m, what + " at replica 2 once stable");
+    assertRead(get(2, "mykey1", m), value, m, what + " at replica 3 once stable");
+    return m;
   }
 
   /** The suite's test_d_causal_consistency. */

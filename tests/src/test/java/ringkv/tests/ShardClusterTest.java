@@ -25,7 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -46,7 +46,7 @@ import ringkv.tests.support.LocalCluster;
  * Method: one cluster of 6 `java -jar kvs-node.jar` processes with SHARD_COUNT=2 for the whole
  * class, driven over HTTP only. Tests run in order: 600 keys are written first and counted
  * before later tests add their own keys (which never start with "key"). A failing test leaves
- * the cluster up for the next; @AfterAll (and the harness's shutdown hook) reap the processes.
+ * the cluster up for the next; @AutoClose (and the harness's shutdown hook) reap the processes.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -57,6 +57,7 @@ class ShardClusterTest {
   private static final String STORE = "/key-value-store/";
   private static final String SHARD = "/key-value-store-shard/";
 
+  @AutoClose
   private LocalCluster cluster;
   /** Shard id -> members, as node 0 reports them (test 1 checks that all nodes agree). */
   private final Map<Integer, List<String>> members = new TreeMap<>();
@@ -74,13 +75,6 @@ class ShardClusterTest {
       Reply r = Http.get(cluster.node(0), SHARD + "shard-id-members/" + id);
       assertEquals(200, r.status(), r.toString());
       members.put(id, strings(r.field("shard-id-members")));
-    }
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
     }
   }
 

@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -64,6 +65,28 @@ class UiPageTest {
   private static final HttpClient CLIENT = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
 
+  /** A page's DOM and the ring its node answered right after. */
+  private record Loaded(String dom, JsonNode ring) {}
+
+  /**
+   * Once node {@code index}'s ring settled at {@code epoch}, loads its page looking up
+   * LOOKUP_KEY ({@code name}: the name of its logs); checks that the page shows the ring, the
+   * key's shard (its id of the dialect's form), every member and the node itself, and names
+   * the {@code dialect}.
+   */
+  private static Loaded loadAndCheck(Chromium chromium, LocalCluster cluster, int index,
+      long epoch, String name, Predicate<JsonNode> shardIdForm, String dialect) {
+    String page = cluster.node(index);
+    settledRing(page, epoch);
+    String dom = load(chromium, page, LOOKUP_KEY, name);
+    JsonNode ring = Http.get(page, "/ring").body();
+    JsonNode where = Http.get(page, "/ring/key/" + encode(LOOKUP_KEY)).body();
+    assertTrue(shardIdForm.test(where.get("shard-id")), where.toString());
+    assertPageShows(dom, ring, where, cluster.addresses(), cluster.address(index));
+    assertTrue(dom.contains(dialect), "dialect named");
+    return new Loaded(dom, ring);
+  }
+
   @Test
   void shardDialectPageShowsRingMembersCountsLookupAndViewChanges() {
     Chromium chromium = Chromium.assumeInstalled("UiPageTest", TARGET.resolve("chromium"));
@@ -79,14 +102,10 @@ class UiPageTest {
       assertEquals(200, reshard.status(), reshard.toString());
       String page = cluster.node(0);
       assertAssetsServed(page);
-      JsonNode ring = settledRing(page, 2);
-
-      String dom = load(chromium, page, LOOKUP_KEY, "shard-dialect");
-      ring = Http.get(page, "/ring").body();
-      JsonNode where = Http.get(page, "/ring/key/" + encode(LOOKUP_KEY)).body();
-      assertTrue(where.get("shard-id").isInt(), where.toString());
-      assertPageShows(dom, ring, where, cluster.addresses(), cluster.address(0));
-      assertTrue(dom.contains("shard (/key-value-store)"), "dialect named");
+      Loaded loaded = loadAndCheck(chromium, cluster, 0, 2, "shard-dialect", JsonNode::isInt,
+          "shard (/key-value-store)");
+      String dom = loaded.dom();
+      JsonNode ring = loaded.ring();
       assertEquals("2", lastViewChangeEpoch(dom), "the reshard to epoch 2 is shown");
       assertReplicationShown(dom, page);
 
@@ -108,14 +127,8 @@ class UiPageTest {
         assertEquals(201, w.status(), w.toString());
       }
       String page = cluster.node(2);
-      JsonNode ring = settledRing(page, 1);
-
-      String dom = load(chromium, page, LOOKUP_KEY, "view-change-dialect");
-      ring = Http.get(page, "/ring").body();
-      JsonNode where = Http.get(page, "/ring/key/" + encode(LOOKUP_KEY)).body();
-      assertTrue(where.get("shard-id").isTextual(), where.toString());
-      assertPageShows(dom, ring, where, cluster.addresses(), cluster.address(2));
-      assertTrue(dom.contains("view-change (/kvs)"), "dialect named");
+      String dom = loadAndCheck(chromium, cluster, 2, 1, "view-change-dialect",
+          JsonNode::isTextual, "view-change (/kvs)").dom();
       assertTrue(dom.contains("taken part in no view change"), "no view change yet");
       assertReplicationShown(dom, page);
 

@@ -1,20 +1,14 @@
 package ringkv.tools;
 
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 /** {@code ./kvs abort}: stops the change the node coordinates while it copies keys. */
 @Command(name = "abort", mixinStandardHelpOptions = true,
     description = "Abort the view change that --node coordinates (only while it copies keys; "
         + "everything rolls back). Exits 1 when no change is copying there.")
-final class AbortCommand implements Callable<Integer> {
-  @Mixin
-  private Connection connection;
-
+final class AbortCommand extends ConnectedCommand {
   @Override
-  public Integer call() {
-    Output out = connection.output();
+  int run(Output out) {
     NodeClient.Request post = NodeClient.Request.admin("POST", "/admin/view-change/abort",
         Json.object());
     Reply r = connection.client().send(connection.seed(), post);

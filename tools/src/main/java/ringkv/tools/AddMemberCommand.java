@@ -1,9 +1,7 @@
 package ringkv.tools;
 
 import java.util.Comparator;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -14,13 +12,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "add-member", mixinStandardHelpOptions = true,
     description = "Add a node to a shard (it receives the shard's keys before the change ends).")
-final class AddMemberCommand implements Callable<Integer> {
-  @Mixin
-  private Connection connection;
-
-  @Mixin
-  private ChangeOptions change;
-
+final class AddMemberCommand extends ConnectedCommand.Change {
   @Parameters(index = "0", paramLabel = "HOST:PORT", description = "The node to add.")
   private String address;
 
@@ -29,8 +21,7 @@ final class AddMemberCommand implements Callable<Integer> {
   private Integer shard;
 
   @Override
-  public Integer call() {
-    Output out = connection.output();
+  int run(Output out) {
     NodeClient client = connection.client();
     String node = Connection.Target.parse(address).address();
     int id = shard != null ? shard : smallestShard(RingSnapshot.fetch(client, connection.seed()));

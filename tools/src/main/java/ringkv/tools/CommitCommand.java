@@ -1,9 +1,7 @@
 package ringkv.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -13,20 +11,13 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "commit", mixinStandardHelpOptions = true,
     description = "Run the plan staged on --node, with a progress line while keys are copied.")
-final class CommitCommand implements Callable<Integer> {
-  @Mixin
-  private Connection connection;
-
-  @Mixin
-  private ChangeOptions change;
-
+final class CommitCommand extends ConnectedCommand.Change {
   @Option(names = "--epoch", paramLabel = "E",
       description = "Commit only if the cluster is at epoch E (default: the plan's base epoch).")
   private Long epoch;
 
   @Override
-  public Integer call() {
-    Output out = connection.output();
+  int run(Output out) {
     NodeClient client = connection.client();
     long base = epoch != null ? epoch
         : PlanCommand.Show.staged(client, connection.seed()).json().path("base-epoch").asLong();

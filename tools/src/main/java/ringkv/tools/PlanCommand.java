@@ -1,11 +1,11 @@
 package ringkv.tools;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ./kvs plan KIND ...}: plans a view change on the node ({@code POST /admin/plan}) and
@@ -18,50 +18,45 @@ import picocli.CommandLine.Parameters;
     subcommands = {PlanCommand.Reshard.class, PlanCommand.AddMember.class,
         PlanCommand.AddNode.class, PlanCommand.RemoveNode.class, PlanCommand.ViewChange.class,
         PlanCommand.Show.class, PlanCommand.Drop.class})
-final class PlanCommand implements Callable<Integer> {
-  @Mixin
-  private Connection connection;
-
+final class PlanCommand extends ConnectedCommand {
   @Override
-  public Integer call() {
-    return Show.show(connection);
+  int run(Output out) {
+    return Show.show(connection, out);
   }
 
-  /** A kind of change: the body of {@code POST /admin/plan}. */
-  abstract static class Kind implements Callable<Integer> {
-    @Mixin
-    Connection connection;
+  /**
+   * A kind of change: the body of {@code POST /admin/plan}, whose {@code "kind"} is the
+   * subcommand's name.
+   */
+  abstract static class Kind extends ConnectedCommand {
+    @Spec
+    CommandSpec spec;
 
-    abstract ObjectNode body();
+    /** Adds the kind's fields to {@code body}. */
+    abstract ObjectNode fields(ObjectNode body);
 
     @Override
-    public Integer call() {
-      NodeClient.Request post = NodeClient.Request.admin("POST", "/admin/plan", body());
-      return print(connection, connection.client().send(connection.seed(), post).expectOk());
+    int run(Output out) {
+      ObjectNode body = fields(Json.object().put("kind", spec.name()));
+      NodeClient.Request post = NodeClient.Request.admin("POST", "/admin/plan", body);
+      return print(connection, out,
+          connection.client().send(connection.seed(), post).expectOk());
     }
   }
 
   /** Shows the plan in {@code r} (as JSON with --json), as the node at --node answered it. */
-  private static int print(Connection connection, Reply r) {
-    return connection.output().result(r::json,
-        () -> PlanFormat.format(connection.seed(), r.json()));
+  private static int print(Connection connection, Output out, Reply r) {
+    return out.result(r::json, () -> PlanFormat.format(connection.seed(), r.json()));
   }
 
   /** A change of one node's place in the view: the body names the kind and the node. */
   abstract static class NodeKind extends Kind {
-    private final String kind;
-
     @Parameters(index = "0", paramLabel = "HOST:PORT")
     private String address;
 
-    NodeKind(String kind) {
-      this.kind = kind;
-    }
-
     @Override
-    final ObjectNode body() {
-      return Json.object().put("kind", kind)
-          .put("socket-address", Connection.Target.parse(address).address());
+    final ObjectNode fields(ObjectNode body) {
+      return body.put("socket-address", Connection.Target.parse(address).address());
     }
   }
 
@@ -72,8 +67,8 @@ final class PlanCommand implements Callable<Integer> {
     private int shards;
 
     @Override
-    ObjectNode body() {
-      return Json.object().put("kind", "reshard").put("shard-count", shards);
+    ObjectNode fields(ObjectNode body) {
+      return body.put("shard-count", shards);
     }
   }
 
@@ -87,8 +82,8 @@ final class PlanCommand implements Callable<Integer> {
     private int shard;
 
     @Override
-    ObjectNode body() {
-      return Json.object().put("kind", "add-member").put("shard-id", shard)
+    ObjectNode fields(ObjectNode body) {
+      return body.put("shard-id", shard)
           .put("socket-address", Connection.Target.parse(address).address());
     }
   }
@@ -96,17 +91,11 @@ final class PlanCommand implements Callable<Integer> {
   @Command(name = "add-node", mixinStandardHelpOptions = true,
       description = "Plan adding a node to the view (in no shard).")
   static final class AddNode extends NodeKind {
-    AddNode() {
-      super("add-node");
-    }
   }
 
   @Command(name = "remove-node", mixinStandardHelpOptions = true,
       description = "Plan removing a node from the view.")
   static final class RemoveNode extends NodeKind {
-    RemoveNode() {
-      super("remove-node");
-    }
   }
 
   @Command(name = "view-change", mixinStandardHelpOptions = true,
@@ -120,21 +109,17 @@ final class PlanCommand implements Callable<Integer> {
     private int factor;
 
     @Override
-    ObjectNode body() {
-      return Json.object().put("kind", "view-change").put("view", view)
-          .put("repl-factor", factor);
+    ObjectNode fields(ObjectNode body) {
+      return body.put("view", view).put("repl-factor", factor);
     }
   }
 
   @Command(name = "show", mixinStandardHelpOptions = true,
       description = "Show the plan staged on --node (exit 1 if none).")
-  static final class Show implements Callable<Integer> {
-    @Mixin
-    private Connection connection;
-
+  static final class Show extends ConnectedCommand {
     @Override
-    public Integer call() {
-      return show(connection);
+    int run(Output out) {
+      return show(connection, out);
     }
 
     /** The plan staged on {@code node}; exit 1 with a clear message when there is none. */
@@ -147,20 +132,16 @@ final class PlanCommand implements Callable<Integer> {
       return r.expectOk();
     }
 
-    static int show(Connection connection) {
-      return print(connection, staged(connection.client(), connection.seed()));
+    static int show(Connection connection, Output out) {
+      return print(connection, out, staged(connection.client(), connection.seed()));
     }
   }
 
   @Command(name = "drop", mixinStandardHelpOptions = true,
       description = "Drop the plan staged on --node (exit 1 if none).")
-  static final class Drop implements Callable<Integer> {
-    @Mixin
-    private Connection connection;
-
+  static final class Drop extends ConnectedCommand {
     @Override
-    public Integer call() {
-      Output out = connection.output();
+    int run(Output out) {
       NodeClient.Request delete = NodeClient.Request.admin("DELETE", "/admin/plan", null);
       Reply r = connection.client().send(connection.seed(), delete);
       if (r.status() == 404) {

@@ -1,8 +1,6 @@
 package ringkv.tools;
 
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -11,22 +9,15 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "reshard", mixinStandardHelpOptions = true,
     description = "Change the number of shards (every shard needs two live nodes).")
-final class ReshardCommand implements Callable<Integer> {
-  @Mixin
-  private Connection connection;
-
-  @Mixin
-  private ChangeOptions change;
-
+final class ReshardCommand extends ConnectedCommand.Change {
   @Parameters(index = "0", paramLabel = "N", description = "The new shard count.")
   private int shards;
 
   @Override
-  public Integer call() {
+  int run(Output out) {
     if (shards < 1) {
       throw new CliException(ExitCodes.USAGE, "the shard count must be a positive integer");
     }
-    Output out = connection.output();
     NodeClient client = connection.client();
     Reply r = change.run(connection, NodeClient.Request.admin("PUT",
         "/key-value-store-shard/reshard", Json.object().put("shard-count", shards)));

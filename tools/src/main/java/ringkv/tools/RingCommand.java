@@ -3,21 +3,15 @@ package ringkv.tools;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 /** {@code ./kvs ring}: the ring of a running cluster as a table, like {@code nodetool ring}. */
 @Command(name = "ring", mixinStandardHelpOptions = true,
     description = "Print the ring as one node sees it: shards with their share of the hash "
         + "space, key counts and members (* = live), then every token and the range it owns.")
-final class RingCommand implements Callable<Integer> {
-  @Mixin
-  private Connection connection;
-
+final class RingCommand extends ConnectedCommand {
   @Override
-  public Integer call() {
-    Output out = connection.output();
+  int run(Output out) {
     RingSnapshot ring = RingSnapshot.fetch(connection.client(), connection.seed());
     return out.result(ring::toJson, () -> format(ring));
   }

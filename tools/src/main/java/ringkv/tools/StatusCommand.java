@@ -4,10 +4,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 /**
  * {@code ./kvs status}: every node of the cluster, like {@code nodetool status}. The members
@@ -18,13 +16,9 @@ import picocli.CommandLine.Mixin;
     description = "Print every node: reachable (UP) or not (DOWN), shard, readiness, epoch, "
         + "keys, replication queue (writes its shard peers have not acknowledged) and lag (age "
         + "of the oldest). Exits 0 when the node asked answers, even if others are DOWN.")
-final class StatusCommand implements Callable<Integer> {
-  @Mixin
-  private Connection connection;
-
+final class StatusCommand extends ConnectedCommand {
   @Override
-  public Integer call() {
-    Output out = connection.output();
+  int run(Output out) {
     NodeClient client = connection.client();
     ClusterView view = ClusterView.fetch(client, connection.seed());
     List<NodeStatus> nodes = probe(client, view);

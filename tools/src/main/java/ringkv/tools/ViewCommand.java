@@ -2,21 +2,15 @@ package ringkv.tools;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 /** {@code ./kvs view}: the current view, the members of every shard and the epoch. */
 @Command(name = "view", mixinStandardHelpOptions = true,
     description = "Print the current view: the epoch, each shard's members (* = live) and live "
         + "nodes in no shard.")
-final class ViewCommand implements Callable<Integer> {
-  @Mixin
-  private Connection connection;
-
+final class ViewCommand extends ConnectedCommand {
   @Override
-  public Integer call() {
-    Output out = connection.output();
+  int run(Output out) {
     ClusterView view = ClusterView.fetch(connection.client(), connection.seed());
     return out.result(view::toJson, () -> format(view));
   }

@@ -62,6 +62,7 @@ public final class SimCluster {
   private final SimNetwork network;
   private final Map<String, SimNode> nodes = new LinkedHashMap<>();
   private final SimViewChanges views;
+  private final SimPlacement placement;
   private final SimConvergence convergence;
   /** The epoch each node was at when last checked. */
   private final Map<String, Long> epochs = new java.util.HashMap<>();
@@ -134,8 +135,10 @@ public final class SimCluster {
     this.config = config == null ? SimConfig.random(random, viewChanges) : config;
     this.network = new SimNetwork(random, clock);
     this.views = new SimViewChanges(random);
-    this.checker = new SafetyChecker(k -> latest().shardOf(k), this.config.keys() > SMALL_KEY_SET);
-    this.convergence = new SimConvergence(nodes, keys, views, checker);
+    this.placement = new SimPlacement(nodes, keys);
+    this.checker = new SafetyChecker(k -> placement.latest().shardOf(k),
+        this.config.keys() > SMALL_KEY_SET);
+    this.convergence = new SimConvergence(nodes, placement, views, checker);
     build();
   }
 
@@ -172,17 +175,11 @@ public final class SimCluster {
 
   /** Runs both phases; returns at the first violation, or after convergence. */
   public SimResult run() {
-    try {
+    return thenHealed(() -> {
       for (int i = 0; i < config.faultTicks(); i++) {
         step(true, true);
       }
-      heal();
-      return result(null);
-    } catch (SimViolation violation) {
-      return result(violation);
-    } catch (RuntimeException e) {
-      return result(new SimViolation("exception", e.toString(), e));
-    }
+    });
   }
 
   /**
@@ -191,7 +188,7 @@ public final class SimCluster {
    */
   public SimResult runFaultFree(long ops) {
     phase = "fault-free";
-    try {
+    return thenHealed(() -> {
       long ticksMax = 10 * ops + 1_000;
       while (operations() < ops) {
         if (tick >= ticksMax) {
@@ -200,6 +197,16 @@ public final class SimCluster {
         }
         step(false, true);
       }
+    });
+  }
+
+  /**
+   * Runs {@code first}, then the healed phase; the result, with the first violation (an
+   * exception counts as one) if any.
+   */
+  private SimResult thenHealed(Runnable first) {
+    try {
+      first.run();
       heal();
       return result(null);
     } catch (SimViolation violation) {
@@ -207,28 +214,6 @@ public final class SimCluster {
     } catch (RuntimeException e) {
       return result(new SimViolation("exception", e.toString(), e));
     }
-  }
-
-  /** The newest configuration any node installed: what clients and checks go by. */
-  private ClusterConfig latest() {
-    return SimViewChanges.latest(nodes.values());
-  }
-
-  /** The nodes of {@code shard} under the newest configuration. */
-  private List<SimNode> membersOf(int shard) {
-    return latest().membersOf(shard).stream().map(a -> nodes.get(a.toString())).toList();
-  }
-
-  /** The keys of {@code shard} under the newest configuration. */
-  private List<String> keysOf(int shard) {
-    ClusterConfig c = latest();
-    return keys.stream().filter(k -> c.shardOf(k) == shard).toList();
-  }
-
-  /** The shard {@code node} serves under the newest configuration, or -1. */
-  private int shardOf(SimNode node) {
-    var s = latest().shardOfNode(NodeAddress.parse(node.id()));
-    return s.isPresent() ? s.getAsInt() : -1;
   }
 
   /** Checks {@code node} after it may have changed, dropped keys first. */
@@ -298,7 +283,7 @@ public final class SimCluster {
       clientStep(client, writesAllowed);
     }
     for (String key : checker.drainDirty()) {
-      checker.updateTombstoneFloor(key, membersOf(latest().shardOf(key)));
+      checker.updateTombstoneFloor(key, placement.membersOf(placement.latest().shardOf(key)));
     }
     views.observe();
   }
@@ -321,8 +306,8 @@ public final class SimCluster {
     }
     List<SimNode> all = new ArrayList<>(nodes.values());
     SimNode victim = all.get(random.nextInt(all.size()));
-    int shard = shardOf(victim);
-    boolean shardBusy = shard < 0 || membersOf(shard).stream()
+    int shard = placement.shardOf(victim);
+    boolean shardBusy = shard < 0 || placement.membersOf(shard).stream()
         .anyMatch(n -> n.phase() != SimNode.Phase.UP);
     // A node without durable data holds the only copy of what a change copied to it.
     if (shardBusy || (!victim.durable() && (views.underWay(nodes.values())
@@ -349,10 +334,10 @@ public final class SimCluster {
 
   /** Whether {@code node} holds a version of a key newer than every other replica does. */
   private boolean holdsAUniqueWrite(SimNode node, int shard) {
-    for (String key : keysOf(shard)) {
+    for (String key : placement.keysOf(shard)) {
       Version mine = checker.effective(node.id(), key);
       Version best = Version.ZERO;
-      for (SimNode other : membersOf(shard)) {
+      for (SimNode other : placement.membersOf(shard)) {
         if (other != node) {
           best = Version.max(best, checker.effective(other.id(), key));
         }

@@ -16,34 +16,16 @@ import ringkv.ring.NodeAddress;
  */
 final class SimConvergence {
   private final Map<String, SimNode> nodes;
-  private final List<String> keys;
+  private final SimPlacement placement;
   private final SimViewChanges views;
   private final SafetyChecker checker;
 
-  SimConvergence(Map<String, SimNode> nodes, List<String> keys, SimViewChanges views,
+  SimConvergence(Map<String, SimNode> nodes, SimPlacement placement, SimViewChanges views,
       SafetyChecker checker) {
     this.nodes = nodes;
-    this.keys = keys;
+    this.placement = placement;
     this.views = views;
     this.checker = checker;
-  }
-
-  private ClusterConfig latest() {
-    return SimViewChanges.latest(nodes.values());
-  }
-
-  private List<SimNode> membersOf(int shard) {
-    return latest().membersOf(shard).stream().map(a -> nodes.get(a.toString())).toList();
-  }
-
-  private List<String> keysOf(int shard) {
-    ClusterConfig c = latest();
-    return keys.stream().filter(k -> c.shardOf(k) == shard).toList();
-  }
-
-  private int shardOf(SimNode node) {
-    var s = latest().shardOfNode(NodeAddress.parse(node.id()));
-    return s.isPresent() ? s.getAsInt() : -1;
   }
 
   /** Why the cluster has not converged yet, or null if it has. */
@@ -51,7 +33,7 @@ final class SimConvergence {
     if (views.underWay(nodes.values())) {
       return "a view change is under way: " + views;
     }
-    ClusterConfig latest = latest();
+    ClusterConfig latest = placement.latest();
     for (SimNode node : nodes.values()) {
       if (!node.serves()) {
         return node.id() + " is " + node.phase();
@@ -64,8 +46,8 @@ final class SimConvergence {
       }
     }
     for (int s : latest.layout().shardIds()) {
-      List<SimNode> members = membersOf(s);
-      for (String key : members.isEmpty() ? List.<String>of() : keysOf(s)) {
+      List<SimNode> members = placement.membersOf(s);
+      for (String key : members.isEmpty() ? List.<String>of() : placement.keysOf(s)) {
         // The checker's effective versions: a collected tombstone counts as held, and a
         // version names one acknowledged write (the checker checked the data is that write's).
         Version first = checker.effective(members.get(0).id(), key);
@@ -87,9 +69,9 @@ final class SimConvergence {
    * exactly the replicas of its shard.
    */
   void checkNoLostWrites() {
-    ClusterConfig latest = latest();
+    ClusterConfig latest = placement.latest();
     for (SimNode node : nodes.values()) {
-      for (String key : keysOf(shardOf(node))) {
+      for (String key : placement.keysOf(placement.shardOf(node))) {
         Version held = checker.effective(node.id(), key);
         Version newest = checker.history().newest(key);
         if (!newest.equals(held)) {

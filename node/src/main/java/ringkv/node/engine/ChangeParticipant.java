@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.ChangeTermination.Decision;
@@ -23,7 +24,6 @@ import ringkv.node.peer.Empty;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
 import ringkv.node.peer.MembershipMessages.OutcomeReply;
 import ringkv.node.peer.MembershipMessages.PlanReply;
-import ringkv.node.peer.MembershipMessages.PrepareRequest;
 import ringkv.node.peer.MembershipMessages.Progress;
 import ringkv.node.peer.MembershipMessages.Transfer;
 import ringkv.node.peer.MembershipMessages.TransferReply;
@@ -138,18 +138,10 @@ public final class ChangeParticipant {
 
   /** Starts the copy phase: answered at once; {@link #progress} tells how it goes. */
   public Future<Empty> copy(ChangeRequest request) {
-    Optional<String> held = refusalWhileHeld(request.config().epoch());
-    if (held.isPresent()) {
-      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT, held.get()));
+    Optional<KvException> refused = enter(request, ViewChangeParticipant::startCopy);
+    if (refused.isPresent()) {
+      return Future.failedFuture(refused.get());
     }
-    long now = clock.millis();
-    ViewChangeParticipant.Prepare p = state.participant().startCopy(state.current(),
-        request.config(), request.participants(), now, now + config.viewChangeTimeoutMs());
-    if (!p.prepared()) {
-      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
-          p.refusal().orElseThrow()));
-    }
-    coordinator = request.coordinator();
     if (copy != null && copy.epoch == request.config().epoch()) {
       return Future.succeededFuture(Empty.INSTANCE); // a retried copy request
     }
@@ -159,7 +151,7 @@ public final class ChangeParticipant {
     copy = c;
     TransferPlan plan = state.participant().plan(state.current()).orElseThrow();
     LOG.info("event=view-change-copy node={} epoch={}", state.self(), c.epoch);
-    plan(new ChangeRequest(request.config(), request.participants(), request.coordinator()))
+    plan(request)
         .compose(counted -> {
           c.keysTotal = counted.transfers().stream().mapToLong(Transfer::keys).sum();
           c.startedMs = clock.millis();
@@ -212,19 +204,11 @@ public final class ChangeParticipant {
   // ---------------------------------------------------------------- stop and commit
 
   /** The stop: refuse key-value requests and drain the replication queue to live shard peers. */
-  public Future<Empty> prepare(PrepareRequest request) {
-    Optional<String> held = refusalWhileHeld(request.config().epoch());
-    if (held.isPresent()) {
-      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT, held.get()));
+  public Future<Empty> prepare(ChangeRequest request) {
+    Optional<KvException> refused = enter(request, ViewChangeParticipant::prepare);
+    if (refused.isPresent()) {
+      return Future.failedFuture(refused.get());
     }
-    long now = clock.millis();
-    ViewChangeParticipant.Prepare p = state.participant().prepare(state.current(),
-        request.config(), request.participants(), now, now + config.viewChangeTimeoutMs());
-    if (!p.prepared()) {
-      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
-          p.refusal().orElseThrow()));
-    }
-    coordinator = request.coordinator();
     armDeadline();
     return kv.counts().drainReplication(clock.millis() + DRAIN_WAIT_MS)
         .map(v -> Empty.INSTANCE)
@@ -232,9 +216,31 @@ public final class ChangeParticipant {
             state.self() + " could not drain its replication queue")));
   }
 
-  /** A node holding its stability report takes part in no new change (NodeStability). */
-  private Optional<String> refusalWhileHeld(long epoch) {
-    return stability.refusalWhileHeld(state.participant(), epoch);
+  /** A phase a participant enters: {@link ViewChangeParticipant#startCopy} or {@code prepare}. */
+  private interface Phase {
+    ViewChangeParticipant.Prepare enter(ViewChangeParticipant participant, ClusterConfig current,
+        ClusterConfig next, Set<NodeAddress> participants, long nowMs, long deadlineMs);
+  }
+
+  /**
+   * Enters {@code phase} of the change {@code request} asks for and takes its coordinator; the
+   * refusal when this node holds its stability report (NodeStability) or the phase refuses.
+   */
+  private Optional<KvException> enter(ChangeRequest request, Phase phase) {
+    Optional<String> held = stability.refusalWhileHeld(state.participant(),
+        request.config().epoch());
+    if (held.isPresent()) {
+      return Optional.of(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT, held.get()));
+    }
+    long now = clock.millis();
+    ViewChangeParticipant.Prepare p = phase.enter(state.participant(), state.current(),
+        request.config(), request.participants(), now, now + config.viewChangeTimeoutMs());
+    if (!p.prepared()) {
+      return Optional.of(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
+          p.refusal().orElseThrow()));
+    }
+    coordinator = request.coordinator();
+    return Optional.empty();
   }
 
   /**

@@ -22,7 +22,6 @@ import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
 import ringkv.node.peer.MembershipMessages.EpochRequest;
 import ringkv.node.peer.MembershipMessages.PlanReply;
-import ringkv.node.peer.MembershipMessages.PrepareRequest;
 import ringkv.node.peer.MembershipMessages.Progress;
 import ringkv.node.peer.MembershipMessages.Transfer;
 import ringkv.node.peer.MembershipMessages.TransferReply;
@@ -309,18 +308,18 @@ public final class ViewChanges {
     Running r = new Running(next, clock.millis());
     running = r;
     log.running(next);
-    ChangeRequest copy = new ChangeRequest(next, participants, state.self());
-    PrepareRequest prepare = new PrepareRequest(next, participants, state.self());
+    // The copy phase and the prepare (phase 1) carry the same request.
+    ChangeRequest change = new ChangeRequest(next, participants, state.self());
     EpochRequest epoch = new EpochRequest(next.epoch());
     LOG.info("event=view-change-start node={} epoch={} participants={}", state.self(),
         next.epoch(), participants);
     long[] stopMs = new long[1];
-    return all(participants, PeerProtocol.COPY, copy)
+    return all(participants, PeerProtocol.COPY, change)
         .compose(v -> awaitCopies(r, participants, epoch))
         .compose(v -> {
           r.phase = "stopping";
           stopMs[0] = clock.millis();
-          return all(participants, PeerProtocol.PREPARE, prepare);
+          return all(participants, PeerProtocol.PREPARE, change);
         })
         .compose(v -> all(participants, PeerProtocol.TRANSFER, epoch))
         .compose(sent -> {

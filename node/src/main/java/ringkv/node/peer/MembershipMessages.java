@@ -100,24 +100,6 @@ public final class MembershipMessages {
         (out, m) -> out.address("node", m.node()), f -> new JoinRequest(f.address("node")));
   }
 
-  /** Phase 1 of a view change: prepare {@code config} with these participants. */
-  public record PrepareRequest(ClusterConfig config, Set<NodeAddress> participants,
-      NodeAddress coordinator) {
-    public PrepareRequest {
-      Objects.requireNonNull(config, "config");
-      Objects.requireNonNull(coordinator, "coordinator");
-      participants = Set.copyOf(participants);
-    }
-
-    public static final Codec<PrepareRequest> CODEC = Codec.object("a prepare request",
-        (out, m) -> out.config("config", m.config())
-            .addresses("participants", new TreeSet<>(m.participants()))
-            .address("coordinator", m.coordinator()),
-        f -> new PrepareRequest(f.config("config"),
-            new TreeSet<>(f.addresses("participants", NodeAddress.ADDRESSES_PER_LIST_MAX)),
-            f.address("coordinator")));
-  }
-
   /** Phases 2 and 3 (and an abort) of the view change to {@code epoch}. */
   public record EpochRequest(long epoch) {
     public static final Codec<EpochRequest> CODEC = Codec.object("a view-change step",
@@ -171,8 +153,9 @@ public final class MembershipMessages {
   }
 
   /**
-   * A view change to {@code config} with these participants, for its plan (what each sender
-   * would send) or its copy phase (start copying while serving).
+   * A view change to {@code config} with these participants and its coordinator: the body of
+   * its plan (what each sender would send), of its copy phase (start copying while serving) and
+   * of its phase 1, the prepare ({@link #PREPARE_CODEC}).
    */
   public record ChangeRequest(ClusterConfig config, Set<NodeAddress> participants,
       NodeAddress coordinator) {
@@ -182,13 +165,19 @@ public final class MembershipMessages {
       participants = Set.copyOf(participants);
     }
 
-    public static final Codec<ChangeRequest> CODEC = Codec.object("a view-change request",
-        (out, m) -> out.config("config", m.config())
-            .addresses("participants", new TreeSet<>(m.participants()))
-            .address("coordinator", m.coordinator()),
-        f -> new ChangeRequest(f.config("config"),
-            new TreeSet<>(f.addresses("participants", NodeAddress.ADDRESSES_PER_LIST_MAX)),
-            f.address("coordinator")));
+    public static final Codec<ChangeRequest> CODEC = codec("a view-change request");
+    /** The same message as phase 1 of a view change (its errors call it a prepare request). */
+    public static final Codec<ChangeRequest> PREPARE_CODEC = codec("a prepare request");
+
+    private static Codec<ChangeRequest> codec(String what) {
+      return Codec.object(what,
+          (out, m) -> out.config("config", m.config())
+              .addresses("participants", new TreeSet<>(m.participants()))
+              .address("coordinator", m.coordinator()),
+          f -> new ChangeRequest(f.config("config"),
+              new TreeSet<>(f.addresses("participants", NodeAddress.ADDRESSES_PER_LIST_MAX)),
+              f.address("coordinator")));
+    }
   }
 
   /** What one sender sends to one receiver in a planned change. */

@@ -20,7 +20,6 @@ import ringkv.node.peer.MembershipMessages.OutcomeRequest;
 import ringkv.node.peer.MembershipMessages.Ping;
 import ringkv.node.peer.MembershipMessages.PlanReply;
 import ringkv.node.peer.MembershipMessages.Pong;
-import ringkv.node.peer.MembershipMessages.PrepareRequest;
 import ringkv.node.peer.MembershipMessages.Progress;
 import ringkv.node.peer.MembershipMessages.ScanPage;
 import ringkv.node.peer.MembershipMessages.ScanRequest;
@@ -72,8 +71,8 @@ public final class PeerProtocol {
       control("view/copy", ChangeRequest.CODEC, Empty.CODEC);
   public static final PeerRoute<EpochRequest, Progress> PROGRESS =
       control("view/progress", EpochRequest.CODEC, Progress.CODEC);
-  public static final PeerRoute<PrepareRequest, Empty> PREPARE =
-      control("view/prepare", PrepareRequest.CODEC, Empty.CODEC);
+  public static final PeerRoute<ChangeRequest, Empty> PREPARE =
+      control("view/prepare", ChangeRequest.PREPARE_CODEC, Empty.CODEC);
   public static final PeerRoute<EpochRequest, TransferReply> TRANSFER =
       control("view/transfer", EpochRequest.CODEC, TransferReply.CODEC);
   public static final PeerRoute<EpochRequest, Empty> COMMIT =

@@ -148,8 +148,7 @@ public final class RocksDbStore implements Store, MetaStore, Durability, AutoClo
    */
   @Override
   public List<Entry> scan(String afterKey, int limit) {
-    checkArgument(limit > 0, "limit must be > 0, got %s", limit);
-    database.checkOpen();
+    checkPage(limit);
     return database.page(database.entries(), afterKey, limit, "scan", quarantine::verified);
   }
 
@@ -160,8 +159,7 @@ public final class RocksDbStore implements Store, MetaStore, Durability, AutoClo
    */
   @Override
   public List<Entry> scanTombstones(String afterKey, int limit) {
-    checkArgument(limit > 0, "limit must be > 0, got %s", limit);
-    database.checkOpen();
+    checkPage(limit);
     List<Entry> page = new ArrayList<>();
     try (RocksIterator it = database.db().newIterator(database.tombstones(),
         database.scanOptions())) {
@@ -266,8 +264,7 @@ public final class RocksDbStore implements Store, MetaStore, Durability, AutoClo
    */
   @Override
   public List<String> quarantinedKeys(String afterKey, int limit) {
-    checkArgument(limit > 0, "limit must be > 0, got %s", limit);
-    database.checkOpen();
+    checkPage(limit);
     return quarantine.keys(afterKey, limit);
   }
 
@@ -374,5 +371,11 @@ public final class RocksDbStore implements Store, MetaStore, Durability, AutoClo
     return "RocksDbStore{" + dir + " live=" + counts.live() + " size=" + counts.size()
         + " quarantined=" + counts.quarantined() + " durability="
         + options.durability().label() + "}";
+  }
+
+  /** A paged read's precondition: a positive {@code limit} and an open store. */
+  private void checkPage(int limit) {
+    checkArgument(limit > 0, "limit must be > 0, got %s", limit);
+    database.checkOpen();
   }
 }

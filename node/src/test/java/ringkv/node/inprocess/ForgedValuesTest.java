@@ -16,7 +16,7 @@ import ringkv.gossip.CausalContext;
 import ringkv.gossip.Entry;
 import ringkv.gossip.Version;
 import ringkv.node.peer.KvMessages.ForwardRequest;
-import ringkv.node.peer.MembershipMessages.PrepareRequest;
+import ringkv.node.peer.MembershipMessages.ChangeRequest;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.node.peer.ReplicationMessages.Batch;
 import ringkv.ring.ClusterConfig;
@@ -106,13 +106,13 @@ class ForgedValuesTest {
         ClusterConfig wipe = emptyShards(epoch, List.of(c.node(0), c.node(1)));
         var prepared = c.send(target, "POST", PeerProtocol.PREPARE.path(),
             text(PeerProtocol.PREPARE.request().encode(
-                new PrepareRequest(wipe, Set.of(target), c.node(1)))));
+                new ChangeRequest(wipe, Set.of(target), c.node(1)))));
         assertEquals(503, prepared.status(), "epoch " + epoch + ": " + prepared);
         var committed = c.send(target, "POST", PeerProtocol.COMMIT.path(),
             "{\"epoch\":" + epoch + "}");
         assertEquals(200, committed.status(), committed.toString()); // a no-op: not prepared
       }
-      String overflowing = text(PeerProtocol.PREPARE.request().encode(new PrepareRequest(
+      String overflowing = text(PeerProtocol.PREPARE.request().encode(new ChangeRequest(
           emptyShards(2, List.of(c.node(0), c.node(1))), Set.of(target), c.node(1))))
           .replace("\"epoch\":2", "\"epoch\":9223372036854775807");
       var refused = c.send(target, "POST", PeerProtocol.PREPARE.path(), overflowing);

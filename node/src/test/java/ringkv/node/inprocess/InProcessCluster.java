@@ -230,6 +230,27 @@ public final class InProcessCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * PUTs keys k0..k(count-1) with the values 0..count-1 through node {@code at}, each answered
+   * 201, and waits (10 s at most) until node {@code replica}'s durable store holds the last.
+   */
+  public void writeReplicated(NodeAddress at, int count, NodeAddress replica) {
+    for (int i = 0; i < count; i++) {
+      Answer put = send(at, "PUT", "/key-value-store/k" + i, "{\"value\":" + i + "}");
+      org.junit.jupiter.api.Assertions.assertEquals(201, put.status(), put.toString());
+    }
+    ringkv.node.storage.RocksDbStore store = store(replica);
+    org.awaitility.Awaitility.await("replicated").atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(50)).until(() -> store.get("k" + (count - 1)) != null);
+  }
+
+  /** The sum of the samples of metric {@code name} (any labels) node {@code a} exposes. */
+  public double metric(NodeAddress a, String name) {
+    String metrics = send(a, "GET", "/metrics", null).body();
+    return metrics.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
   /** Whether node {@code a} answers HTTP ({@code GET /health/live} is 200). */
   public boolean live(NodeAddress a) {
     try {

@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import ringkv.node.storage.RocksDbStore;
 import ringkv.node.storage.StoreDamage;
 import ringkv.ring.NodeAddress;
 
@@ -37,16 +36,9 @@ class LostKeyTest {
         InProcessCluster.NodeSetup.durableUnder(data))) {
       NodeAddress a = cluster.node(0);
       NodeAddress b = cluster.node(1);
-      for (int i = 0; i < KEYS; i++) {
-        assertEquals(201, cluster.send(a, "PUT", "/key-value-store/k" + i,
-            "{\"value\":" + i + "}").status());
-      }
-      RocksDbStore storeA = cluster.store(a);
-      RocksDbStore storeB = cluster.store(b);
-      await("replicated").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
-          .until(() -> storeB.get("k" + (KEYS - 1)) != null);
-      StoreDamage.flipABit(storeA, "k7");
-      StoreDamage.flipABit(storeB, "k7");
+      cluster.writeReplicated(a, KEYS, b);
+      StoreDamage.flipABit(cluster.store(a), "k7");
+      StoreDamage.flipABit(cluster.store(b), "k7");
 
       for (NodeAddress n : new NodeAddress[] {a, b}) {
         await("k7 reported lost at " + n).atMost(Duration.ofSeconds(30))
@@ -56,7 +48,7 @@ class LostKeyTest {
         var read = cluster.send(n, "GET", "/key-value-store/k7", null);
         assertEquals(500, read.status(), read.toString());
         assertTrue(read.body().contains("\"error\":\"Key is lost\""), read.toString());
-        assertEquals(1.0, gauge(cluster, n, "ringkv_store_keys_lost"));
+        assertEquals(1.0, cluster.metric(n, "ringkv_store_keys_lost"));
         var other = cluster.send(n, "GET", "/key-value-store/k6", null);
         assertEquals(200, other.status(), "other keys are served: " + other);
       }
@@ -74,11 +66,5 @@ class LostKeyTest {
             });
       }
     }
-  }
-
-  private static double gauge(InProcessCluster cluster, NodeAddress at, String name) {
-    String metrics = cluster.send(at, "GET", "/metrics", null).body();
-    return metrics.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 }

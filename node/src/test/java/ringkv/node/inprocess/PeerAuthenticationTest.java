@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import ringkv.node.auth.PeerAuth;
 import ringkv.node.config.NodeConfig;
 import ringkv.node.inprocess.InProcessCluster.NodeSetup;
-import ringkv.node.peer.MembershipMessages.PrepareRequest;
+import ringkv.node.peer.MembershipMessages.ChangeRequest;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.node.peer.PeerRoute;
 import ringkv.node.time.Clock;
@@ -161,7 +161,7 @@ class PeerAuthenticationTest {
       ClusterConfig wipe = new ClusterConfig(2, List.of(c.node(0), c.node(1)),
           Ring.initial(1, Ring.DEFAULT_VNODES_PER_SHARD), Layout.of(none));
       String prepare = new String(PeerProtocol.PREPARE.request().encode(
-          new PrepareRequest(wipe, Set.of(c.node(0)), c.node(1))), StandardCharsets.UTF_8);
+          new ChangeRequest(wipe, Set.of(c.node(0)), c.node(1))), StandardCharsets.UTF_8);
       assertUnauthorized(c.send(c.node(0), "POST", PeerProtocol.PREPARE.path(), prepare),
           "forged prepare");
       assertUnauthorized(c.send(c.node(0), "POST", PeerProtocol.COMMIT.path(), "{\"epoch\":2}"),

@@ -22,14 +22,24 @@ import ringkv.ring.NodeAddress;
 class ReplicaAcksTest {
   private static final Map<String, String> ACKS_2 = Map.of("RingKV-Acks", "2");
 
+  /**
+   * Two nodes serving one shard with {@code ACKS_WAIT_MS}; the network delays replication from
+   * node 0 (the writer) by {@code replicateDelayMs}, or loses it when -1.
+   */
+  private static InProcessCluster oneShardOfTwo(String acksWaitMs, long replicateDelayMs) {
+    InProcessCluster c = new InProcessCluster(2, Map.of("SHARD_COUNT", "1",
+        "ACKS_WAIT_MS", acksWaitMs));
+    NodeAddress writer = c.node(0);
+    c.network((from, to, route) -> route == PeerProtocol.REPLICATE && from.equals(writer)
+        ? replicateDelayMs : 0);
+    return c;
+  }
+
   @Test
   void aWriteAskingForTwoReplicasIsAnsweredOnceBothHoldIt() {
-    try (InProcessCluster c = new InProcessCluster(2, Map.of("SHARD_COUNT", "1",
-        "ACKS_WAIT_MS", "3000"))) {
+    try (InProcessCluster c = oneShardOfTwo("3000", 600)) {
       NodeAddress writer = c.node(0);
       NodeAddress other = c.node(1);
-      c.network((from, to, route) -> route == PeerProtocol.REPLICATE && from.equals(writer)
-          ? 600 : 0);
       for (int i = 0; i < 3; i++) {
         var put = c.send(writer, "PUT", "/key-value-store/k" + i, "{\"value\":\"v" + i + "\"}",
             ACKS_2);
@@ -44,12 +54,9 @@ class ReplicaAcksTest {
 
   @Test
   void tooFewReplicasInTimeIs503WithTheCountAndTheWriteStays() {
-    try (InProcessCluster c = new InProcessCluster(2, Map.of("SHARD_COUNT", "1",
-        "ACKS_WAIT_MS", "300"))) {
+    try (InProcessCluster c = oneShardOfTwo("300", -1)) {
       NodeAddress writer = c.node(0);
       NodeAddress other = c.node(1);
-      c.network((from, to, route) -> route == PeerProtocol.REPLICATE && from.equals(writer)
-          ? -1 : 0);
       var put = c.send(writer, "PUT", "/key-value-store/lost-link", "{\"value\":\"x\"}", ACKS_2);
       assertEquals(503, put.status(), put.toString());
       assertTrue(put.body().contains("Not enough replicas acknowledged the write: 1 of the 2"

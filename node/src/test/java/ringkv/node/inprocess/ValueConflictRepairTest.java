@@ -30,6 +30,7 @@ import ringkv.ring.NodeAddress;
  */
 class ValueConflictRepairTest {
   private static final int KEYS = 10;
+  private static final String CONFLICTS = "ringkv_anti_entropy_value_conflicts_total";
 
   @TempDir
   Path data;
@@ -42,13 +43,8 @@ class ValueConflictRepairTest {
         InProcessCluster.NodeSetup.durableUnder(data))) {
       NodeAddress honest = cluster.node(0);
       NodeAddress altered = cluster.node(1);
-      for (int i = 0; i < KEYS; i++) {
-        var put = cluster.send(honest, "PUT", "/key-value-store/k" + i, "{\"value\":" + i + "}");
-        assertEquals(201, put.status(), put.toString());
-      }
+      cluster.writeReplicated(honest, KEYS, altered);
       RocksDbStore store = cluster.store(altered);
-      await("replicated").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
-          .until(() -> store.get("k" + (KEYS - 1)) != null);
       Entry k3 = store.get("k3");
       Entry k6 = store.get("k6");
       Entry lower = alteredCopy(k3, c -> Entry.checksumLoses(c, k3.checksum()));
@@ -64,7 +60,7 @@ class ValueConflictRepairTest {
           });
       assertTrue(read(cluster, honest, "k3").contains("\"value\":3"));
       assertTrue(read(cluster, altered, "k6").contains(higher.value()));
-      double conflicts = conflicts(cluster, honest) + conflicts(cluster, altered);
+      double conflicts = cluster.metric(honest, CONFLICTS) + cluster.metric(altered, CONFLICTS);
       assertTrue(conflicts >= 2, "conflicts counted: " + conflicts);
     }
   }
@@ -83,11 +79,5 @@ class ValueConflictRepairTest {
     var get = cluster.send(at, "GET", "/key-value-store/" + key, null);
     assertEquals(200, get.status(), get.toString());
     return get.body();
-  }
-
-  private static double conflicts(InProcessCluster cluster, NodeAddress at) {
-    String metrics = cluster.send(at, "GET", "/metrics", null).body();
-    return metrics.lines().filter(l -> l.startsWith("ringkv_anti_entropy_value_conflicts_total"))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 }

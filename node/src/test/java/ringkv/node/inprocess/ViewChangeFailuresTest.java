@@ -50,12 +50,15 @@ class ViewChangeFailuresTest {
     }
   }
 
-  private static void write(InProcessCluster c, List<NodeAddress> through) {
+  /** Writes the keys through the four nodes in turn; the ring {@code at} shows then. */
+  private static JsonNode writeThroughEveryNode(InProcessCluster c, NodeAddress at) {
+    List<NodeAddress> through = List.of(c.node(0), c.node(1), c.node(2), c.node(3));
     for (int i = 0; i < KEYS; i++) {
       var put = c.send(through.get(i % through.size()), "PUT", "/key-value-store/k" + i,
           "{\"value\":" + i + "}");
       assertEquals(201, put.status(), put.toString());
     }
+    return json(c.send(at, "GET", "/ring", null));
   }
 
   /** Every key readable through {@code at}, the epoch still {@code epoch} there. */
@@ -83,9 +86,8 @@ class ViewChangeFailuresTest {
   @Test
   void aParticipantKilledDuringTheCopyAbortsTheChange() throws Exception {
     try (InProcessCluster c = new InProcessCluster(4, ENV)) {
-      write(c, List.of(c.node(0), c.node(1), c.node(2), c.node(3)));
       NodeAddress coordinator = c.node(0);
-      long epoch = json(c.send(coordinator, "GET", "/ring", null)).get("epoch").asLong();
+      long epoch = writeThroughEveryNode(c, coordinator).get("epoch").asLong();
       c.network((from, to, route) -> route == PeerProtocol.REPLICATE ? 2_000 : 0);
       CompletableFuture<InProcessCluster.Answer> reshard = CompletableFuture.supplyAsync(() ->
           c.send(coordinator, "PUT", "/key-value-store-shard/reshard", "{\"shard-count\":1}"));
@@ -100,9 +102,8 @@ class ViewChangeFailuresTest {
   @Test
   void participantsRollBackWhenTheCoordinatorDiesDuringTheCopy() {
     try (InProcessCluster c = new InProcessCluster(4, ENV)) {
-      write(c, List.of(c.node(0), c.node(1), c.node(2), c.node(3)));
       NodeAddress coordinator = c.node(0);
-      long epoch = json(c.send(coordinator, "GET", "/ring", null)).get("epoch").asLong();
+      long epoch = writeThroughEveryNode(c, coordinator).get("epoch").asLong();
       c.network((from, to, route) -> route == PeerProtocol.REPLICATE ? 2_000 : 0);
       CompletableFuture.runAsync(() -> c.send(coordinator, "PUT",
           "/key-value-store-shard/reshard", "{\"shard-count\":1}"));
@@ -120,9 +121,8 @@ class ViewChangeFailuresTest {
   @Test
   void aReceiverCutOffDuringTheCopyMakesTheChangeAbort() throws Exception {
     try (InProcessCluster c = new InProcessCluster(4, ENV)) {
-      write(c, List.of(c.node(0), c.node(1), c.node(2), c.node(3)));
       NodeAddress coordinator = c.node(0);
-      long epoch = json(c.send(coordinator, "GET", "/ring", null)).get("epoch").asLong();
+      long epoch = writeThroughEveryNode(c, coordinator).get("epoch").asLong();
       // Every copy batch is lost: the senders retry, then report the copy failed.
       c.network((from, to, route) -> route == PeerProtocol.REPLICATE ? -1 : 0);
       var answer = c.send(coordinator, "PUT", "/key-value-store-shard/reshard",
@@ -146,9 +146,8 @@ class ViewChangeFailuresTest {
     long lateMs = 5_000;
     try (InProcessCluster c = new InProcessCluster(4, ENV,
         InProcessCluster.NodeSetup.durableUnder(data))) {
-      write(c, List.of(c.node(0), c.node(1), c.node(2), c.node(3)));
       NodeAddress coordinator = c.node(0);
-      JsonNode ring = json(c.send(c.node(1), "GET", "/ring", null));
+      JsonNode ring = writeThroughEveryNode(c, c.node(1));
       long epoch = ring.get("epoch").asLong();
       Map<NodeAddress, Integer> shardOf = new HashMap<>();
       for (JsonNode s : ring.get("shards")) {

@@ -44,7 +44,6 @@ import ringkv.node.peer.MembershipMessages.OutcomeRequest;
 import ringkv.node.peer.MembershipMessages.Ping;
 import ringkv.node.peer.MembershipMessages.PlanReply;
 import ringkv.node.peer.MembershipMessages.Pong;
-import ringkv.node.peer.MembershipMessages.PrepareRequest;
 import ringkv.node.peer.MembershipMessages.Progress;
 import ringkv.node.peer.MembershipMessages.ScanPage;
 import ringkv.node.peer.MembershipMessages.ScanRequest;
@@ -167,7 +166,7 @@ class PeerProtocolTest {
               random.nextInt(1 << 30), random.nextInt(1 << 30),
               random.nextBoolean() ? null : text())),
       Map.entry(PeerProtocol.PREPARE, req -> req
-          ? new PrepareRequest(config(), Set.of(address(), address()), address())
+          ? new ChangeRequest(config(), Set.of(address(), address()), address())
           : Empty.INSTANCE),
       Map.entry(PeerProtocol.TRANSFER, req -> req ? new EpochRequest(random.nextInt(99))
           : new TransferReply(random.nextInt(1000), random.nextInt(1 << 20))),

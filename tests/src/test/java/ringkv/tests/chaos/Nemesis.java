@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
 import java.util.stream.Collectors;
 import ringkv.tests.support.Http;
 
@@ -314,24 +315,21 @@ final class Nemesis {
     }
   }
 
+  /** Does {@code fault} to each node of the step, notes the node in {@code marked}, counts it. */
+  private void fault(Step step, String name, IntConsumer fault, Set<Integer> marked) {
+    step.nodes().forEach(n -> {
+      fault.accept(n);
+      marked.add(n);
+      counts.merge(name, 1, Integer::sum);
+    });
+  }
+
   private void apply(Step step) {
     switch (step.action()) {
-      case KILL -> step.nodes().forEach(n -> {
-        backend.kill(n);
-        down.add(n);
-        counts.merge("kill", 1, Integer::sum);
-      });
-      case STOP -> step.nodes().forEach(n -> {
-        backend.stop(n);
-        down.add(n);
-        counts.merge("stop", 1, Integer::sum);
-      });
+      case KILL -> fault(step, "kill", backend::kill, down);
+      case STOP -> fault(step, "stop", backend::stop, down);
       case RESTART -> step.nodes().forEach(this::restart);
-      case PAUSE -> step.nodes().forEach(n -> {
-        backend.pause(n);
-        paused.add(n);
-        counts.merge("pause", 1, Integer::sum);
-      });
+      case PAUSE -> fault(step, "pause", backend::pause, paused);
       case RESUME -> step.nodes().forEach(n -> {
         backend.resume(n);
         paused.remove(n);

@@ -4,14 +4,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.Collectors;
@@ -65,23 +62,16 @@ public final class ContainerCluster implements BridgedCluster {
   private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
   /** Options; see {@link ContainerCluster#builder(String)}. */
-  public static final class Builder {
-    private final String name;
-    private int nodes = 4;
+  public static final class Builder extends ClusterBuilder<Builder> {
     private int shards = 2;
     private boolean dataVolumes;
-    private Duration startTimeout = Duration.ofSeconds(60);
-    private final Map<String, String> env = new LinkedHashMap<>();
 
     private Builder(String name) {
-      this.name = name;
+      super(name, 4, 200, Duration.ofSeconds(60));
     }
 
-    public Builder nodes(int count) {
-      if (count < 1 || count > 200) {
-        throw new IllegalArgumentException("nodes must be in [1, 200]");
-      }
-      this.nodes = count;
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -93,17 +83,6 @@ public final class ContainerCluster implements BridgedCluster {
     /** Node i gets {@code DATA_DIR=/data} on the named volume {@code data<i+1>}. */
     public Builder dataVolumes() {
       this.dataVolumes = true;
-      return this;
-    }
-
-    public Builder env(String key, String value) {
-      env.put(key, value);
-      return this;
-    }
-
-    /** How long the nodes may take to be ready, at the start and at every restart. */
-    public Builder startTimeout(Duration timeout) {
-      this.startTimeout = timeout;
       return this;
     }
 
@@ -129,10 +108,10 @@ public final class ContainerCluster implements BridgedCluster {
 
   private ContainerCluster(Builder b) {
     this.engine = ContainerEngine.shared();
-    this.size = b.nodes;
+    this.size = b.nodeCount;
     this.startTimeout = b.startTimeout;
     this.pids = new AtomicLongArray(size);
-    this.logDir = Paths.get(System.getProperty("kvs.logs", "target/node-logs"), b.name);
+    this.logDir = b.logDir();
     this.dir = engine.workDir().resolve("cluster-" + SEQUENCE.incrementAndGet());
     engine.reset(); // whatever an earlier user left
     engine.register(this);
@@ -158,7 +137,7 @@ public final class ContainerCluster implements BridgedCluster {
         if (b.dataVolumes) {
           args.addAll(List.of("-e", "DATA_DIR=/data", "-v", "data" + (i + 1) + ":/data"));
         }
-        b.env.forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
+        b.extraEnv.forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
         args.add(ContainerEngine.IMAGE);
         docker(ContainerEngine.SHORT.multipliedBy(2), args.toArray(String[]::new))
             .checked("docker run " + name(i));

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,28 +87,21 @@ public final class LocalCluster implements AutoCloseable {
       "-Djdk.net.hosts.file=%s", "-Dsun.net.inetaddr.ttl=0", "-Dsun.net.inetaddr.negative.ttl=0");
 
   /** Options of a cluster; see {@link LocalCluster#builder(String)}. */
-  public static final class Builder {
-    private final String name;
-    private int nodeCount = 4;
+  public static final class Builder extends ClusterBuilder<Builder> {
     private Integer shardCount = 2;
     private Integer replFactor;
     private int idleCount;
-    private final Map<String, String> extraEnv = new LinkedHashMap<>();
     private Path dataRoot;
-    private Duration startTimeout = START_TIMEOUT;
     private SSLContext tls;
     private final List<String> alsoInView = new ArrayList<>();
     private final Map<String, String> hostNames = new LinkedHashMap<>();
 
     private Builder(String name) {
-      this.name = name;
+      super(name, 4, Integer.MAX_VALUE, START_TIMEOUT);
     }
 
-    public Builder nodes(int count) {
-      if (count < 1) {
-        throw new IllegalArgumentException("nodes must be >= 1");
-      }
-      this.nodeCount = count;
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -172,21 +164,6 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
-    /** An environment variable given to every node (e.g. {@code LOG_LEVEL}, tunables). */
-    public Builder env(String key, String value) {
-      extraEnv.put(key, value);
-      return this;
-    }
-
-    /**
-     * How long the nodes may take to serve, at the first start and at every restart (default
-     * {@link #START_TIMEOUT}), for tests that start many nodes on a machine others share.
-     */
-    public Builder startTimeout(Duration timeout) {
-      this.startTimeout = timeout;
-      return this;
-    }
-
     /**
      * The nodes serve HTTPS (TLS_CERT): the harness asks them whether they are ready over
      * HTTPS, trusting {@code context}.
@@ -208,7 +185,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private LocalCluster(Builder b) {
-    this.logDir = Paths.get(System.getProperty("kvs.logs", "target/node-logs"), b.name);
+    this.logDir = b.logDir();
     prepareLogDir(logDir);
     if (b.idleCount > 0 && b.replFactor == null) {
       throw new IllegalArgumentException("idle nodes need the view-change dialect (replFactor)");

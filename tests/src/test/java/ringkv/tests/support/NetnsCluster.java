@@ -139,23 +139,16 @@ public final class NetnsCluster implements BridgedCluster {
   }
 
   /** Options of a cluster; see {@link NetnsCluster#builder(String)}. */
-  public static final class Builder {
-    private final String name;
-    private int nodeCount = 4;
+  public static final class Builder extends ClusterBuilder<Builder> {
     private int replFactor = 2;
     private boolean dataDirs;
-    private Duration startTimeout = LocalCluster.START_TIMEOUT;
-    private final Map<String, String> extraEnv = new LinkedHashMap<>();
 
     private Builder(String name) {
-      this.name = name;
+      super(name, 4, 200, LocalCluster.START_TIMEOUT);
     }
 
-    public Builder nodes(int count) {
-      if (count < 1 || count > 200) {
-        throw new IllegalArgumentException("nodes must be in [1, 200]");
-      }
-      this.nodeCount = count;
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -174,27 +167,12 @@ public final class NetnsCluster implements BridgedCluster {
       return this;
     }
 
-    /** An environment variable given to every node (e.g. {@code LOG_LEVEL}, tunables). */
-    public Builder env(String key, String value) {
-      extraEnv.put(key, value);
-      return this;
-    }
-
     /**
      * Durable nodes: node i gets {@code DATA_DIR} inside its own directory of the cluster's
      * working directory (deleted with the cluster), kept across {@link #stop}/{@link #start}.
      */
     public Builder dataDirs() {
       this.dataDirs = true;
-      return this;
-    }
-
-    /**
-     * How long the nodes may take to serve, at the first start and at every restart (default
-     * {@link LocalCluster#START_TIMEOUT}).
-     */
-    public Builder startTimeout(Duration timeout) {
-      this.startTimeout = timeout;
       return this;
     }
 
@@ -226,7 +204,7 @@ public final class NetnsCluster implements BridgedCluster {
     this.tools = requireTools();
     this.startTimeout = b.startTimeout;
     Path jar = Commands.requireJar();
-    this.logDir = Paths.get(System.getProperty("kvs.logs", "target/node-logs"), b.name);
+    this.logDir = b.logDir();
     prepareLogDir(logDir);
     removeLeftovers(tools);
     this.namespace = Netns.newName(NAMESPACE_PREFIX);

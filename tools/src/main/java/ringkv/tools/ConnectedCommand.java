@@ -1,0 +1,33 @@
+package ringkv.tools;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+
+/**
+ * A command that talks to the cluster through the node given with {@code --node}: the options
+ * every such command shares ({@link Connection}: the node, TLS, token, timeout, {@code --json})
+ * and the call that hands the command its output.
+ *
+ * <p>Not thread-safe; picocli runs one command once.
+ */
+abstract class ConnectedCommand implements Callable<Integer> {
+  @Mixin
+  Connection connection;
+
+  @Override
+  public final Integer call() {
+    return run(connection.output());
+  }
+
+  /** Does the command, printing to {@code out}; the exit code ({@link ExitCodes}). */
+  abstract int run(Output out);
+
+  /**
+   * A command that changes the view through the node and waits for the change: adds the
+   * options of the wait ({@link ChangeOptions}).
+   */
+  abstract static class Change extends ConnectedCommand {
+    @Mixin
+    ChangeOptions change;
+  }
+}
