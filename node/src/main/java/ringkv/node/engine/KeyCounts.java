@@ -59,8 +59,8 @@ public final class KeyCounts {
    * Live keys of shard {@code shardId}, counting every write any live member acknowledged before
    * this call: counted here after {@link #settle()} if this node is a caught-up member, else
    * asked of a member (which settles likewise). So a count taken right after writes does not
-   * depend on which replica answers it. A member still copying its shard that no other member
-   * answers counts what it holds.
+   * depend on which replica answers it. When no member that copied the shard answers, what a
+   * member still copying it holds is counted (this node's own if it is one).
    */
   public Future<Long> keyCount(int shardId) {
     List<NodeAddress> members = state.current().membersOf(shardId);
@@ -70,13 +70,11 @@ public final class KeyCounts {
     List<NodeAddress> order = new ArrayList<>(members);
     order.remove(state.self());
     order.sort(Comparator.comparing(a -> liveness.isLive(a) ? 0 : 1));
-    Future<Long> asked = askKeyCount(new CountRequest(shardId), order, 0);
-    if (!members.contains(state.self())) {
-      return asked;
-    }
-    // A partition since it started: counts what it holds, as any partitioned replica does.
-    return asked.recover(err -> state.current().membersOf(shardId).contains(state.self())
-        ? localKeyCount() : Future.failedFuture(err));
+    // No member that copied the shard answers (a cluster just started, a partition): a count is
+    // not causal, so what a member still copying holds will do, this one's first.
+    return askKeyCount(new CountRequest(shardId), order, 0).recover(err ->
+        state.current().membersOf(shardId).contains(state.self()) ? localKeyCount()
+            : askKeyCount(new CountRequest(shardId, true), order, 0));
   }
 
   private Future<Long> askKeyCount(CountRequest request, List<NodeAddress> members, int index) {
@@ -92,7 +90,7 @@ public final class KeyCounts {
   /** A peer asks for the key count of {@code request.shard()} (this node is a member). */
   public Future<Count> onCountRequest(CountRequest request) {
     if (!state.current().membersOf(request.shard()).contains(state.self())
-        || state.catchingUp()) {
+        || (state.catchingUp() && !request.uncopied())) {
       return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
           state.self() + " does not serve shard " + request.shard()));
     }

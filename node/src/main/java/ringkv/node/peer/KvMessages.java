@@ -158,11 +158,21 @@ public final class KvMessages {
         f -> new SettleRequest(f.address("to"), f.number("wait-ms", 0, WAIT_MS_MAX)));
   }
 
-  /** Asks a member of {@code shard} for the shard's key count (it settles first). */
-  public record CountRequest(int shard) {
+  /**
+   * Asks a member of {@code shard} for the shard's key count (it settles first). A member still
+   * copying its shard refuses unless {@code uncopied}: the asker found no member that has copied
+   * it (a cluster just started, a partition) and takes what one holds.
+   */
+  public record CountRequest(int shard, boolean uncopied) {
+    /** A count from a member that serves with its shard's data. */
+    public CountRequest(int shard) {
+      this(shard, false);
+    }
+
     public static final Codec<CountRequest> CODEC = Codec.object("a count request",
-        (out, m) -> out.number("shard", m.shard()),
-        f -> new CountRequest((int) f.number("shard", 0, Ring.SHARD_COUNT_MAX)));
+        (out, m) -> out.number("shard", m.shard()).bool("uncopied", m.uncopied()),
+        f -> new CountRequest((int) f.number("shard", 0, Ring.SHARD_COUNT_MAX),
+            f.bool("uncopied", false)));
   }
 
   /** A shard's live keys. */

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -32,6 +34,12 @@ import ringkv.ring.NodeAddress;
  * replica copies its shard and its write reaches the peer. Method: two real nodes, one shard;
  * node 0 restarts without data while the test's network loses every call between them.
  * Without KeyValueCore.servesBeforeCopy every request at node 0 is a 503.
+ *
+ * Goal 3 (Fall 2020 test_gossip_2 asked a shard's information right after start): a node
+ * outside a shard whose members are all still copying it gets the shard's key count from what a
+ * member holds rather than a 503. Method: four nodes, two shards of two; both members of one
+ * shard restart without data while the network loses the scans between them. Without
+ * CountRequest.uncopied the answer is a 503.
  */
 class CatchingUpReplicaTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -96,6 +104,32 @@ class CatchingUpReplicaTest {
           .asText()));
       var after = c.send(cut, "GET", "/kvs/keys/seen", "{\"causal-context\":" + seen + "}");
       assertEquals("s", JSON.readTree(after.body()).get("value").asText(), after.toString());
+    }
+  }
+
+  @Test
+  void aShardWhoseMembersAreAllCopyingStillHasAKeyCount() throws Exception {
+    try (InProcessCluster c = new InProcessCluster(4, Map.of("REPL_FACTOR", "2"))) {
+      JsonNode shard = JSON.readTree(c.send(c.node(0), "GET", "/kvs/shards/2", null).body());
+      List<NodeAddress> members = new ArrayList<>();
+      shard.get("replicas").forEach(r -> members.add(NodeAddress.parse(r.asText())));
+      NodeAddress asker = java.util.stream.IntStream.range(0, 4).mapToObj(c::node)
+          .filter(n -> !members.contains(n)).findFirst().orElseThrow();
+      members.forEach(c::kill);
+      c.network((from, to, route) -> route == PeerProtocol.SCAN && members.contains(from)
+          ? -1 : 0);
+      List<CompletableFuture<Void>> starts = members.stream()
+          .map(m -> CompletableFuture.runAsync(() -> c.start(m))).toList();
+      await().atMost(Duration.ofSeconds(10)).until(() -> members.stream().allMatch(c::live));
+      assertFalse(starts.stream().anyMatch(CompletableFuture::isDone), "both still copying");
+
+      var info = c.send(asker, "GET", "/kvs/shards/2", null);
+      assertEquals(200, info.status(), info.toString());
+      JsonNode body = JSON.readTree(info.body());
+      assertEquals(0, body.get("key-count").asLong(), body.toString());
+      assertEquals(2, body.get("replicas").size(), body.toString());
+      c.network((from, to, route) -> 0);
+      CompletableFuture.allOf(starts.toArray(CompletableFuture[]::new)).get();
     }
   }
 

@@ -143,7 +143,8 @@ class PeerProtocolTest {
       Map.entry(PeerProtocol.SETTLE, req -> req
           ? new SettleRequest(address(), random.nextInt(5000)) : Empty.INSTANCE),
       Map.entry(PeerProtocol.COUNT, req -> req
-          ? new CountRequest(random.nextInt(1000)) : new Count(random.nextInt(1_000_000))),
+          ? new CountRequest(random.nextInt(1000), random.nextBoolean())
+          : new Count(random.nextInt(1_000_000))),
       Map.entry(PeerProtocol.PING, req -> req
           ? new Ping(address(), random.nextInt(100))
           : new Pong(address(), random.nextInt(100), random.nextLong() >>> 1,
