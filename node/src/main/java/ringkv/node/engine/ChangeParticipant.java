@@ -85,6 +85,9 @@ public final class ChangeParticipant {
   private ChangeStats lastChange;
   /** This node's copy for the change under way: state, totals and progress. */
   private Copy copy;
+  /** When this node's stop began and passed its phases (for the committed line). */
+  private StopMarks stop = StopMarks.none();
+
 
   private static final class Copy {
     final long epoch;
@@ -210,8 +213,9 @@ public final class ChangeParticipant {
       return Future.failedFuture(refused.get());
     }
     armDeadline();
+    stop = new StopMarks(clock.millis());
     return kv.counts().drainReplication(clock.millis() + DRAIN_WAIT_MS)
-        .map(v -> Empty.INSTANCE)
+        .onSuccess(v -> stop.drainedMs = clock.millis()).map(v -> Empty.INSTANCE)
         .recover(err -> Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
             state.self() + " could not drain its replication queue")));
   }
@@ -253,6 +257,7 @@ public final class ChangeParticipant {
           "no prepared change for epoch " + epoch));
     }
     state.participant().onTransferStarted();
+    stop.transferMs = clock.millis();
     TransferPlan plan = state.participant().plan(state.current()).orElseThrow();
     Copy copied = copy != null && copy.epoch == epoch && "copied".equals(copy.state)
         ? copy : null;
@@ -271,6 +276,7 @@ public final class ChangeParticipant {
       sent = sender.sendFrom(plan, null, delta, TransferSender.ALWAYS);
     }
     return sent.map(v -> {
+      stop.sentMs = clock.millis();
       state.participant().onSent(delta.keys, delta.bytes);
       metrics.viewChangeSent(delta.keys + (copied == null ? 0 : copied.sent.keys),
           delta.bytes + (copied == null ? 0 : copied.sent.bytes));
@@ -295,8 +301,9 @@ public final class ChangeParticipant {
     metrics.viewChangeCommitted(c.windowMs());
     copy = null;
     kv.core().takeChanges();
-    LOG.info("event=view-change-committed node={} epoch={} window-ms={}", state.self(), epoch,
-        c.windowMs());
+    LOG.info("event=view-change-committed node={} epoch={} window-ms={} {}", state.self(),
+        epoch, c.windowMs(), stop.phases(clock.millis()));
+    stop = StopMarks.none();
     // Answered once the keys this node no longer owns are gone, so key counts read right after
     // the change (the view-change dialect reports them) are exact.
     return adopt(c.next()).map(n -> Empty.INSTANCE);
