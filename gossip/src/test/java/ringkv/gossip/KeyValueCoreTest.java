@@ -83,6 +83,24 @@ class KeyValueCoreTest {
     assertEquals(KeyValueCore.Outcome.UPDATED, again.outcome());
   }
 
+  /**
+   * What a view change's copy must send again at its stop: keys written or replicated here since
+   * the copy began, not keys copied in (this node receives them and never sends them). Copied-in
+   * keys once made each receiver's stop walk everything it had received.
+   */
+  @Test
+  void changesSinceTheCopyLeaveOutKeysCopiedIn() {
+    core.trackChanges();
+    Entry copied = new Entry("in", "1", new Version(5, "b"), CausalContext.EMPTY);
+    assertEquals(1, core.applyTransferred(List.of(copied)).fresh());
+    assertEquals(copied, replica.store().get("in"));
+    core.applyFromPeers(List.of(new Entry("peer", "2", new Version(6, "b"),
+        CausalContext.EMPTY)), true, key -> true);
+    core.perform(KeyValueCore.Op.PUT, "own", "3", CausalContext.EMPTY, 1_000);
+    assertEquals(java.util.Set.of("peer", "own"), core.takeChanges());
+    assertEquals(java.util.Set.of(), core.takeChanges(), "tracking stopped");
+  }
+
   @Test
   void aFullQueueRefusesTheWriteAndKeepsTheContext() {
     CausalContext sent = ctx("z", 1, "b");

@@ -147,7 +147,7 @@ final class SimChangeParticipant {
         return true; // not (or no longer) part of that change: unacknowledged, the copy fails
       }
       // Copied data, merged as is (the node's applyTransfer).
-      node.core().applyFromPeers(batch.entries(), false, k -> true);
+      node.core().applyTransferred(batch.entries());
       node.network().send(node.id(), from, new TransferAck(batch.epoch(), batch.batchId(),
           batch.incarnation()));
     } else if (m instanceof OutcomeRequest q) {

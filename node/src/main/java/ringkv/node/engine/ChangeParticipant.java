@@ -265,7 +265,9 @@ public final class ChangeParticipant {
     Future<Void> sent;
     if (copied != null) {
       List<Entry> changed = new ArrayList<>();
-      for (String key : kv.core().takeChanges()) {
+      Set<String> keys = kv.core().takeChanges();
+      stop.changedKeys = keys.size();
+      for (String key : keys) {
         Entry e = replica.store().get(key);
         if (e != null && !plan.targetsOf(state.self(), key).isEmpty()) {
           changed.add(e);
@@ -277,6 +279,7 @@ public final class ChangeParticipant {
     }
     return sent.map(v -> {
       stop.sentMs = clock.millis();
+      stop.sentKeys = delta.keys;
       state.participant().onSent(delta.keys, delta.bytes);
       metrics.viewChangeSent(delta.keys + (copied == null ? 0 : copied.sent.keys),
           delta.bytes + (copied == null ? 0 : copied.sent.bytes));

@@ -394,7 +394,10 @@ public final class KvService {
   public int applyTransfer(List<Entry> entries) {
     ClusterConfig c = state.current();
     long before = liveForeign(entries, c);
-    int fresh = applyFromPeers(entries, false);
+    counters.check(entries);
+    KeyValueCore.Applied applied = core.applyTransferred(entries);
+    release(applied.released());
+    int fresh = applied.fresh();
     state.addForeignLive(liveForeign(entries, c) - before);
     return fresh;
   }

@@ -13,6 +13,9 @@ final class StopMarks {
   long drainedMs = -1;
   long transferMs = -1;
   long sentMs = -1;
+  /** Keys changed here since the copy began, and keys the stop's transfer sent. */
+  long changedKeys = -1;
+  long sentKeys = -1;
 
   StopMarks(long preparedMs) {
     this.preparedMs = preparedMs;
@@ -30,7 +33,9 @@ final class StopMarks {
     }
     return "drain-ms=" + since(preparedMs, drainedMs) + " to-transfer-ms="
         + since(drainedMs, transferMs) + " transfer-ms=" + since(transferMs, sentMs)
-        + " to-commit-ms=" + since(sentMs, committedMs);
+        + " to-commit-ms=" + since(sentMs, committedMs) + " changed-keys="
+        + (changedKeys < 0 ? "-" : Long.toString(changedKeys)) + " delta-keys="
+        + (sentKeys < 0 ? "-" : Long.toString(sentKeys));
   }
 
   private static String since(long from, long to) {
