@@ -55,6 +55,7 @@ class ReshardMeasurement {
       JsonNode plan = planned.body();
       long gapMs;
       long requestMs;
+      String gaps;
       Http.Reply r;
       try (Readers readers = new Readers(cluster.addresses())) {
         long start = System.nanoTime();
@@ -63,6 +64,7 @@ class ReshardMeasurement {
         requestMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         readers.awaitReadsAfterNow();
         gapMs = readers.longestGapMs();
+        gaps = readers.gaps(start);
       }
       assertEquals(200, r.status(), r.toString());
       long total = awaitTotal(any, 3);
@@ -79,6 +81,8 @@ class ReshardMeasurement {
       System.out.printf("[reshard 2->3] clients: longest time without a successful read=%d ms "
           + "during the change, %d ms over %d ms without a change (noise floor)%n", gapMs,
           noiseGapMs, NOISE_MS);
+      System.out.printf("[reshard 2->3] each reader's longest gap, from the reshard request:%s%n",
+          gaps);
       assertEquals(KEYS, total, "every key counted exactly once after the reshard");
       assertTrue(moving <= 1.1 * minimum, "moved " + moving);
     }
@@ -94,7 +98,7 @@ class ReshardMeasurement {
     Readers(List<String> nodes) {
       long now = System.nanoTime();
       for (String node : nodes) {
-        long[] s = {now, 0}; // last success, longest gap (ns)
+        long[] s = {now, 0, now}; // last success, longest gap, when it began (ns)
         state.put(node, s);
         Thread t = new Thread(() -> read(node, s), "reader-" + node);
         t.setDaemon(true);
@@ -116,7 +120,10 @@ class ReshardMeasurement {
         if (status == 200) {
           long now = System.nanoTime();
           synchronized (s) {
-            s[1] = Math.max(s[1], now - s[0]);
+            if (now - s[0] > s[1]) {
+              s[1] = now - s[0];
+              s[2] = s[0];
+            }
             s[0] = now;
           }
         }
@@ -142,6 +149,18 @@ class ReshardMeasurement {
         }
       }
       return TimeUnit.NANOSECONDS.toMillis(worst);
+    }
+
+    /** Each reader's longest gap: its node, when it began after {@code originNs}, how long. */
+    String gaps(long originNs) {
+      StringBuilder out = new StringBuilder();
+      state.forEach((node, s) -> {
+        synchronized (s) {
+          out.append(String.format(" %s: +%d ms for %d ms;", node,
+              TimeUnit.NANOSECONDS.toMillis(s[2] - originNs), TimeUnit.NANOSECONDS.toMillis(s[1])));
+        }
+      });
+      return out.toString();
     }
 
     @Override
