@@ -65,6 +65,12 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static final List<String> JVM_FLAGS =
       List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  /**
+   * More JVM flags for every node, space-separated, from {@code -Dkvs.node.jvm.extra} (for a
+   * diagnosis, e.g. {@code -Xlog:gc} into the node logs); after {@link #JVM_FLAGS}, so a flag
+   * given here wins.
+   */
+  static final String EXTRA_FLAGS_PROPERTY = "kvs.node.jvm.extra";
 
   /** Log directories emptied of an earlier run's logs by this JVM (done once per directory). */
   private static final Set<Path> LOG_DIRS_PREPARED = Collections.synchronizedSet(new HashSet<>());
@@ -201,6 +207,10 @@ public final class LocalCluster implements AutoCloseable {
     }
     this.hostsFile = b.hostNames.isEmpty() ? null : logDir.resolve("hosts");
     List<String> jvmFlags = new ArrayList<>(JVM_FLAGS);
+    String extra = System.getProperty(EXTRA_FLAGS_PROPERTY, "").trim();
+    if (!extra.isEmpty()) {
+      jvmFlags.addAll(List.of(extra.split("\\s+")));
+    }
     if (hostsFile != null) {
       RESOLVER_FLAGS.forEach(f -> jvmFlags.add(String.format(f, hostsFile.toAbsolutePath())));
     }

@@ -22,9 +22,10 @@ import ringkv.tests.support.LocalCluster;
  * once afterwards, movement within 1.1x the minimum).
  *
  * Method: 6 real nodes (SHARD_COUNT=2); the keys loaded with 64 concurrent PUTs over all nodes;
- * one reader per node reads random keys (that move and that stay) through that node without a
- * pause, first for the noise floor, then while the change runs: the change is planned
- * (POST /admin/plan) and committed (POST /admin/plan/commit) through one node.
+ * one reader per node reads random keys (that move and that stay) through that node on a
+ * keep-alive connection of its own, one read every 2 ms (-Dmeasure.readEveryMs) or at once when
+ * the last took longer, first for the noise floor, then while the change runs: the change is
+ * planned (POST /admin/plan) and committed (POST /admin/plan/commit) through one node.
  * Run: mvn -B -pl tests -am verify -Dtest=ReshardMeasurement -DexcludedGroups=none
  *      -Dsurefire.failIfNoSpecifiedTests=false [-Dmeasure.keys=1000000]
  */
@@ -33,21 +34,32 @@ class ReshardMeasurement {
   private static final int KEYS = Integer.getInteger("measure.keys", 100_000);
   private static final int IN_FLIGHT = 64;
   private static final long NOISE_MS = 5_000;
+  /**
+   * A reader starts a read every this often (or at once when the last one took longer): the
+   * figure's resolution. Readers that read as fast as they can would load two cores shared by
+   * six nodes to saturation, and the figure would be that of an overloaded cluster's queues
+   * (the noise floor alone went near a second), not of the change.
+   */
+  private static final long READ_EVERY_NS = TimeUnit.MILLISECONDS.toNanos(
+      Long.getLong("measure.readEveryMs", 2));
 
   @Test
   void reshardTwoToThree() throws Exception {
     try (LocalCluster cluster = LocalCluster.builder("ReshardMeasurement").nodes(6).shards(2)
         .env("VIEW_CHANGE_TIMEOUT_MS", "60000").startTimeout(Duration.ofSeconds(90)).start()) {
       long loadStart = System.nanoTime();
-      MeasurementLoad.load(cluster.addresses(), KEYS, IN_FLIGHT);
+      MeasurementLoad.loadThroughClient(cluster.node(0), KEYS, IN_FLIGHT);
       long loadMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - loadStart);
       String any = cluster.node(0);
       assertEquals(KEYS, awaitTotal(any, 2));
 
       long noiseGapMs;
+      String noiseGaps;
       try (Readers readers = new Readers(cluster.addresses())) {
+        long noiseStart = System.nanoTime();
         Thread.sleep(NOISE_MS); // the readers run for this long: the noise floor's duration
         noiseGapMs = readers.longestGapMs();
+        noiseGaps = readers.gaps(noiseStart);
       }
       Http.Reply planned = Http.send("POST", any, "/admin/plan",
           "{\"kind\":\"reshard\",\"shard-count\":3}");
@@ -83,6 +95,8 @@ class ReshardMeasurement {
           noiseGapMs, NOISE_MS);
       System.out.printf("[reshard 2->3] each reader's longest gap, from the reshard request:%s%n",
           gaps);
+      System.out.printf("[reshard 2->3] without a change, from the readers' start:%s%n",
+          noiseGaps);
       assertEquals(KEYS, total, "every key counted exactly once after the reshard");
       assertTrue(moving <= 1.1 * minimum, "moved " + moving);
     }
@@ -98,7 +112,8 @@ class ReshardMeasurement {
     Readers(List<String> nodes) {
       long now = System.nanoTime();
       for (String node : nodes) {
-        long[] s = {now, 0, now}; // last success, longest gap, when it began (ns)
+        // last success, longest gap, when it began (ns), failed reads, longest read (ns)
+        long[] s = {now, 0, now, 0, 0};
         state.put(node, s);
         Thread t = new Thread(() -> read(node, s), "reader-" + node);
         t.setDaemon(true);
@@ -109,24 +124,37 @@ class ReshardMeasurement {
 
     private void read(String node, long[] s) {
       java.util.Random random = new java.util.Random(node.hashCode());
-      while (running) {
-        String key = "k" + random.nextInt(KEYS);
-        int status;
-        try {
-          status = Http.get(node, "/key-value-store/" + key).status();
-        } catch (AssertionError e) {
-          status = 0;
-        }
-        if (status == 200) {
-          long now = System.nanoTime();
-          synchronized (s) {
-            if (now - s[0] > s[1]) {
-              s[1] = now - s[0];
-              s[2] = s[0];
-            }
-            s[0] = now;
+      try (RawGetter getter = new RawGetter(node)) {
+        long next = System.nanoTime();
+        while (running) {
+          readOnce(getter, random, s);
+          next += READ_EVERY_NS;
+          long wait = next - System.nanoTime();
+          if (wait > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(wait); // the readers' pace
+          } else {
+            next = System.nanoTime(); // behind: read again at once, do not catch up
           }
         }
+      }
+    }
+
+    /** One read; a success closes the gap since the last one. */
+    private void readOnce(RawGetter getter, java.util.Random random, long[] s) {
+      long sent = System.nanoTime();
+      int status = getter.get("/key-value-store/k" + random.nextInt(KEYS));
+      long now = System.nanoTime();
+      synchronized (s) {
+        s[4] = Math.max(s[4], now - sent);
+        if (status != 200) {
+          s[3]++;
+          return;
+        }
+        if (now - s[0] > s[1]) {
+          s[1] = now - s[0];
+          s[2] = s[0];
+        }
+        s[0] = now;
       }
     }
 
@@ -156,8 +184,9 @@ class ReshardMeasurement {
       StringBuilder out = new StringBuilder();
       state.forEach((node, s) -> {
         synchronized (s) {
-          out.append(String.format(" %s: +%d ms for %d ms;", node,
-              TimeUnit.NANOSECONDS.toMillis(s[2] - originNs), TimeUnit.NANOSECONDS.toMillis(s[1])));
+          out.append(String.format(" %s: +%d ms for %d ms (failed reads %d, longest read %d ms);",
+              node, TimeUnit.NANOSECONDS.toMillis(s[2] - originNs),
+              TimeUnit.NANOSECONDS.toMillis(s[1]), s[3], TimeUnit.NANOSECONDS.toMillis(s[4])));
         }
       });
       return out.toString();
