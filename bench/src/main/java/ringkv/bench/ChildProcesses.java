@@ -153,31 +153,22 @@ final class ChildProcesses implements AutoCloseable {
    * A window around a measured phase that also records the CPU time the started processes
    * used during it ({@link #usedNanos}, -1 when unknown), then opens and closes {@code inner}.
    */
-  final class CpuWindow implements LoadRunner.MeasureWindow {
-    private final LoadRunner.MeasureWindow inner;
+  final class CpuWindow extends SampledWindow {
     private long start = -1;
     private long used = -1;
 
     CpuWindow(LoadRunner.MeasureWindow inner) {
-      this.inner = inner;
+      super(inner);
     }
 
     @Override
-    public void open() {
+    void sampleAtOpen() {
       start = cpuNanos();
-      inner.open();
     }
 
     @Override
-    public void close() {
-      inner.close();
-      long end = cpuNanos();
-      used = start < 0 || end < 0 ? -1 : end - start;
-    }
-
-    @Override
-    public String progress() {
-      return inner.progress();
+    void sampleAtClose() {
+      used = delta(start, cpuNanos());
     }
 
     long usedNanos() {

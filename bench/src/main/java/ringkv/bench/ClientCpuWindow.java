@@ -17,7 +17,7 @@ import ringkv.client.RingKvClient;
  *
  * <p>Called from the runner's thread only; not thread-safe.
  */
-final class ClientCpuWindow implements LoadRunner.MeasureWindow {
+final class ClientCpuWindow extends SampledWindow {
   /**
    * CPU the bench JVM used in a phase, in ns, and the time its JIT compilers and its garbage
    * collector reported for the phase, in ms; -1 where the JVM cannot tell.
@@ -30,7 +30,6 @@ final class ClientCpuWindow implements LoadRunner.MeasureWindow {
     }
   }
 
-  private final LoadRunner.MeasureWindow inner;
   private long processStart = -1;
   private long ioStart = -1;
   private long jitStart = -1;
@@ -38,21 +37,19 @@ final class ClientCpuWindow implements LoadRunner.MeasureWindow {
   private Used used = Used.UNKNOWN;
 
   ClientCpuWindow(LoadRunner.MeasureWindow inner) {
-    this.inner = inner;
+    super(inner);
   }
 
   @Override
-  public void open() {
+  void sampleAtOpen() {
     processStart = processCpuNanos();
     ioStart = ioThreadCpuNanos();
     jitStart = jitMs();
     gcStart = gcMs();
-    inner.open();
   }
 
   @Override
-  public void close() {
-    inner.close();
+  void sampleAtClose() {
     long processEnd = processCpuNanos();
     long ioEnd = ioThreadCpuNanos();
     long jitEnd = jitMs();
@@ -61,17 +58,8 @@ final class ClientCpuWindow implements LoadRunner.MeasureWindow {
         delta(jitStart, jitEnd), delta(gcStart, gcEnd));
   }
 
-  @Override
-  public String progress() {
-    return inner.progress();
-  }
-
   Used used() {
     return used;
-  }
-
-  private static long delta(long start, long end) {
-    return start < 0 || end < 0 ? -1 : end - start;
   }
 
   /** Time the JIT compilers spent so far (the JVM's approximate total), or -1. */

@@ -21,6 +21,7 @@ import ringkv.client.RingKvClient;
 import ringkv.client.RingKvException;
 import ringkv.client.Session;
 import ringkv.client.tls.TestCertificates;
+import ringkv.tests.support.Commands;
 import ringkv.tests.support.LocalCluster;
 
 /**
@@ -60,15 +61,11 @@ class ClientSecurityTest {
   }
 
   @AfterAll
-  void stop() throws IOException {
+  void stop() {
     if (cluster != null) {
       cluster.close();
     }
-    if (dir != null) {
-      try (var files = Files.walk(dir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
-    }
+    Commands.deleteTree(dir);
   }
 
   private RingKvClient.Builder secured(int node) {

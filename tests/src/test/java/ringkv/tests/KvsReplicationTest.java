@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 import ringkv.tests.support.Http;
@@ -36,25 +37,32 @@ import ringkv.tests.support.LocalCluster;
  */
 class KvsReplicationTest {
   private static final int KEYS = 10;
+  private static final int REPL_FACTOR = 2;
   private static final Duration CONVERGENCE = Duration.ofSeconds(5);
 
   @Test
   void oneShardOfTwoReplicas() {
-    try (LocalCluster cluster = LocalCluster.builder(getClass().getSimpleName())
-        .nodes(2).replFactor(2).start()) {
-      checkShards(cluster, 2);
-      tenKeys(cluster);
-    }
+    withShardsOfTwoReplicas(2, cluster -> { });
   }
 
   @Test
   void twoShardsOfTwoReplicas() {
-    try (LocalCluster cluster = LocalCluster.builder(getClass().getSimpleName())
-        .nodes(4).replFactor(2).start()) {
-      checkShards(cluster, 2);
-      tenKeys(cluster);
+    withShardsOfTwoReplicas(4, cluster -> {
       unsatisfiableContextIsRefusedAfterTheWait(cluster);
       requestsThatCannotFinishAnswer503(cluster);
+    });
+  }
+
+  /**
+   * Starts {@code nodes} nodes with REPL_FACTOR 2, checks their shards and the ten keys, then
+   * runs {@code more} on the same cluster before it is closed.
+   */
+  private void withShardsOfTwoReplicas(int nodes, Consumer<LocalCluster> more) {
+    try (LocalCluster cluster = LocalCluster.builder(getClass().getSimpleName())
+        .nodes(nodes).replFactor(REPL_FACTOR).start()) {
+      checkShards(cluster, REPL_FACTOR);
+      tenKeys(cluster);
+      more.accept(cluster);
     }
   }
 

@@ -7,11 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -118,7 +116,7 @@ public final class Chromium {
       throw new AssertionError("interrupted while Chromium ran", e);
     } finally {
       stop(p, profile);
-      deleteTree(profile);
+      Commands.deleteTree(profile);
     }
   }
 
@@ -146,17 +144,6 @@ public final class Chromium {
     }
     for (ProcessHandle h : left) {
       Commands.awaitExit(h, Duration.ofSeconds(10));
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    if (dir == null) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(Commands::deleteQuietly);
-    } catch (IOException e) {
-      System.err.println("cannot delete " + dir + ": " + e);
     }
   }
 }

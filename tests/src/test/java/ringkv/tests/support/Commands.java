@@ -9,6 +9,7 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -160,6 +161,21 @@ public final class Commands {
       Files.deleteIfExists(file);
     } catch (IOException e) {
       System.err.println("cannot delete " + file + ": " + e);
+    }
+  }
+
+  /**
+   * Deletes {@code dir} and everything below it, deepest first; a missing (or null) directory is
+   * nothing to do, and a failure is only reported (stderr): cleanup must not fail a test.
+   */
+  public static void deleteTree(Path dir) {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(Commands::deleteQuietly);
+    } catch (IOException e) {
+      System.err.println("cannot delete " + dir + ": " + e);
     }
   }
 

@@ -6,11 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import ringkv.tests.support.Commands.Result;
 
@@ -158,20 +156,7 @@ public final class LoopDisk implements AutoCloseable {
     try {
       unmountAndDetach();
     } finally {
-      deleteTree(dir);
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      System.err.println("cannot delete " + dir + ": " + e);
+      Commands.deleteTree(dir);
     }
   }
 
@@ -189,7 +174,7 @@ public final class LoopDisk implements AutoCloseable {
         }
       }
       System.err.println("removed the power-loss disk " + dir + " of a test JVM that died");
-      deleteTree(dir);
+      Commands.deleteTree(dir);
     }
   }
 

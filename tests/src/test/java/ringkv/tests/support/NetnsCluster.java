@@ -18,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -458,7 +457,7 @@ public final class NetnsCluster implements BridgedCluster {
         }
       }
     }
-    deleteRecursively(workDir);
+    Commands.deleteTree(workDir);
     LIVE.remove(this);
   }
 
@@ -563,20 +562,7 @@ public final class NetnsCluster implements BridgedCluster {
   private static void removeLeftovers(Tools tools) {
     Netns.removeLeftovers(tools.ip(), OUR_NAMESPACE);
     Commands.leftoversOfDeadJvms(Paths.get(System.getProperty("java.io.tmpdir")), OUR_WORK_DIR)
-        .forEach(NetnsCluster::deleteRecursively);
-  }
-
-  private static void deleteRecursively(Path dir) {
-    if (dir == null || !Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      System.err.println("cannot delete " + dir + ": " + e);
-    }
+        .forEach(Commands::deleteTree);
   }
 
   /** The tools this needs, or an aborted (skipped) test naming what is missing. */
