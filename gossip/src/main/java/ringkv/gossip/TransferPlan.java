@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
@@ -48,6 +49,16 @@ public final class TransferPlan {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether {@code self} sends any key: the sender of its own shard's keys (a node is a member
+   * of one shard at most). When not, {@link #targetsOf} is empty for every key, and its copy
+   * need not read its store.
+   */
+  public boolean sendsAny(NodeAddress self) {
+    OptionalInt shard = current.shardOfNode(self);
+    return shard.isPresent() && senderOf(shard.getAsInt()).filter(self::equals).isPresent();
   }
 
   /** What {@code self} sends {@code key} to: its receivers if {@code self} is its sender. */

@@ -17,9 +17,10 @@ import ringkv.ring.NodeAddress;
  * Goal: a view change's transfer plan moves every key that must move exactly once and nothing
  * else: every key whose new shard has participating members that did not hold it has exactly
  * one sender among the participants (a member of its old shard), no receiver already held it,
- * and a key whose new owners all held it does not travel. Method: seeded random walks of
- * reshards, replication-factor changes, view changes and add-member over random views, with
- * random sets of participants (live nodes), checked over many keys.
+ * and a key whose new owners all held it does not travel; a node that sends a key says it sends
+ * any ({@code sendsAny}, which lets the others skip reading their stores). Method: seeded
+ * random walks of reshards, replication-factor changes, view changes and add-member over random
+ * views, with random sets of participants (live nodes), checked over many keys.
  */
 class TransferPlanTest {
   private static final int WALKS = 150;
@@ -105,6 +106,7 @@ class TransferPlanTest {
         List<NodeAddress> targets = plan.targetsOf(p, key);
         if (!targets.isEmpty()) {
           senders++;
+          assertTrue(plan.sendsAny(p), key + ": " + p + " sends though sendsAny says not");
           assertTrue(oldOwners.contains(p), key + ": sender " + p + " never held it");
           assertEquals(receivers, targets, key);
         }

@@ -21,6 +21,9 @@ import ringkv.node.time.Clock;
  * the process that started it exits.
  */
 public final class Main {
+  /** Netty's bound on one go of queued tasks, in ms (a {@code -D} given to the JVM wins). */
+  static final String TASK_QUANTUM_PROPERTY = "io.netty.eventLoop.maxTaskProcessingQuantumMs";
+
   private Main() {}
 
   public static void main(String[] args) {
@@ -52,6 +55,11 @@ public final class Main {
       }
     }
     RocksDbStore store = durable;
+    // Netty runs queued tasks for up to this long before it polls the network again (1000 ms by
+    // default, 100 at the least): a burst of tasks holds requests no longer than this (Turns).
+    if (System.getProperty(TASK_QUANTUM_PROPERTY) == null) {
+      System.setProperty(TASK_QUANTUM_PROPERTY, "100");
+    }
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     vertx.deployVerticle(new NodeVerticle(config, store, clock)).onFailure(err -> {
       System.err.println("ringkv: cannot start on " + config.address() + ": " + err.getMessage());

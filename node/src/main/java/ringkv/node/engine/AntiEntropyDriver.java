@@ -159,7 +159,7 @@ public final class AntiEntropyDriver {
           reply -> round.onDigest(new AntiEntropyRound.DigestReply(reply.digest(),
               reply.horizon(), reply.checksums())));
     } else if (a instanceof Yield) {
-      context.runOnContext(v -> pump(round));
+      Turns.afterIo(context.owner(), () -> pump(round));
     } else if (a instanceof AskVersions ask) {
       ask(round, peer, PeerProtocol.VERSIONS,
           new VersionsRequest(scope(ask.scope()), ask.leaves(), ask.after(), ask.limit()),
@@ -279,7 +279,7 @@ public final class AntiEntropyDriver {
       } else if (scan.scanPage(replica.store(), c::shardOf)) {
         done.tryComplete(scan.reply());
       } else {
-        context.runOnContext(v -> scanPage(scan, done));
+        Turns.afterIo(context.owner(), () -> scanPage(scan, done));
       }
     } catch (RuntimeException e) {
       done.tryFail(e);

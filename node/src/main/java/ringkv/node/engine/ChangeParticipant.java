@@ -168,9 +168,10 @@ public final class ChangeParticipant {
             c.state = "copied";
           } else {
             c.state = "failed";
-            c.error = ar.cause().getMessage();
+            c.error = String.valueOf(ar.cause().getMessage() != null
+                ? ar.cause().getMessage() : ar.cause());
             LOG.warn("event=view-change-copy-failed node={} epoch={} cause={}", state.self(),
-                c.epoch, c.error);
+                c.epoch, c.error, ar.cause() instanceof KvException ? null : ar.cause());
           }
         });
     return Future.succeededFuture(Empty.INSTANCE);

@@ -8,7 +8,10 @@ import java.util.function.Consumer;
 import ringkv.gossip.Entry;
 import ringkv.gossip.Store;
 
-/** Walks a store in key order, one page per turn of the event loop (long scans never block it). */
+/**
+ * Walks a store in key order, one page per turn of the event loop, the network polled between two
+ * pages ({@link Turns}): a long scan never holds requests.
+ */
 final class StorePages {
   private StorePages() {}
 
@@ -28,6 +31,6 @@ final class StorePages {
       return;
     }
     String last = page.get(page.size() - 1).key();
-    vertx.runOnContext(v -> page(vertx, store, pageEntries, last, visitor, done));
+    Turns.afterIo(vertx, () -> page(vertx, store, pageEntries, last, visitor, done));
   }
 }

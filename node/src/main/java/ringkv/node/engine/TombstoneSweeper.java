@@ -68,6 +68,6 @@ final class TombstoneSweeper {
       }
       return;
     }
-    vertx.runOnContext(v -> sweepPage(sweep.resumeAfter(), removed));
+    Turns.afterIo(vertx, () -> sweepPage(sweep.resumeAfter(), removed));
   }
 }

@@ -72,11 +72,12 @@ final class TransferSender {
     Map<NodeAddress, long[]> perTarget = new TreeMap<>();
     long[] held = {0};
     long[] moving = {0};
+    boolean sends = plan.sendsAny(state.self());
     return StorePages.scan(vertx, replica.store(), ChangeParticipant.PAGE_ENTRIES, e -> {
       if (state.owns(state.current(), e.key()) && !e.isTombstone()) {
         held[0]++;
       }
-      List<NodeAddress> targets = plan.targetsOf(state.self(), e.key());
+      List<NodeAddress> targets = sends ? plan.targetsOf(state.self(), e.key()) : List.of();
       moving[0] += targets.isEmpty() ? 0 : 1;
       for (NodeAddress t : targets) {
         long[] sums = perTarget.computeIfAbsent(t, k -> new long[2]);
@@ -97,16 +98,40 @@ final class TransferSender {
    * {@code current} says the phase it sends for is over (the copy was aborted).
    */
   Future<Void> sendFrom(TransferPlan plan, String after, Sent sent, BooleanSupplier current) {
+    if (!plan.sendsAny(state.self())) {
+      return current.getAsBoolean() ? Future.succeededFuture() // another member sends
+          : Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED, "aborted"));
+    }
+    Promise<Void> done = Promise.promise();
+    sendPage(plan, after, sent, current, done);
+    return done.future();
+  }
+
+  /**
+   * One page, then the next after the network was polled ({@link Turns}): a page with nothing
+   * to send completes at once, and pages read back to back in one turn held requests (0.3 s at
+   * 50,000 keys). One promise for the whole walk, so its end does not unwind a chain as long
+   * as the store has pages.
+   */
+  private void sendPage(TransferPlan plan, String after, Sent sent, BooleanSupplier current,
+      Promise<Void> done) {
     if (!current.getAsBoolean()) {
-      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED, "aborted"));
+      done.tryFail(new KvException(ErrorCode.VIEW_CHANGE_FAILED, "aborted"));
+      return;
     }
     List<Entry> page = replica.store().scan(after, ChangeParticipant.PAGE_ENTRIES);
     if (page.isEmpty()) {
-      return Future.succeededFuture();
+      done.tryComplete();
+      return;
     }
     String last = page.get(page.size() - 1).key();
-    return sendEntries(plan, page, sent, current)
-        .compose(v -> sendFrom(plan, last, sent, current));
+    sendEntries(plan, page, sent, current).onComplete(ar -> {
+      if (ar.failed()) {
+        done.tryFail(ar.cause());
+      } else {
+        Turns.afterIo(vertx, () -> sendPage(plan, last, sent, current, done));
+      }
+    });
   }
 
   /** Sends {@code entries} to their receivers under {@code plan}; acknowledged, they count. */
