@@ -22,6 +22,7 @@ import ringkv.node.log.LogFields;
 import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.Empty;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
+import ringkv.node.peer.MembershipMessages.Committed;
 import ringkv.node.peer.MembershipMessages.OutcomeReply;
 import ringkv.node.peer.MembershipMessages.PlanReply;
 import ringkv.node.peer.MembershipMessages.Progress;
@@ -290,11 +291,14 @@ public final class ChangeParticipant {
     });
   }
 
-  /** Installs the prepared configuration (a no-op for any other epoch). */
-  public Future<Empty> commit(long epoch) {
+  /**
+   * Installs the prepared configuration (a no-op for any other epoch); answers with how long
+   * this node refused requests for it.
+   */
+  public Future<Committed> commit(long epoch) {
     var committed = state.participant().commit(epoch, clock.millis());
     if (committed.isEmpty()) {
-      return Future.succeededFuture(Empty.INSTANCE); // aborted, or learned from a heartbeat
+      return Future.succeededFuture(Committed.UNKNOWN); // aborted, or learned from a heartbeat
     }
     cancelAbortTimer();
     var c = committed.get();
@@ -310,7 +314,7 @@ public final class ChangeParticipant {
     stop = StopMarks.none();
     // Answered once the keys this node no longer owns are gone, so key counts read right after
     // the change (the view-change dialect reports them) are exact.
-    return adopt(c.next()).map(n -> Empty.INSTANCE);
+    return adopt(c.next()).map(n -> new Committed(c.windowMs()));
   }
 
   /**

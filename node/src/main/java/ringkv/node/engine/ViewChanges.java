@@ -20,6 +20,7 @@ import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
 import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
+import ringkv.node.peer.MembershipMessages.Committed;
 import ringkv.node.peer.MembershipMessages.EpochRequest;
 import ringkv.node.peer.MembershipMessages.PlanReply;
 import ringkv.node.peer.MembershipMessages.Progress;
@@ -333,8 +334,9 @@ public final class ViewChanges {
             long now = clock.millis();
             long keys = sent.values().stream().mapToLong(TransferReply::keys).sum();
             long bytes = sent.values().stream().mapToLong(TransferReply::bytes).sum();
-            return Future.succeededFuture(new ChangeStats(next.epoch(), now - stopMs[0], keys,
-                bytes, now - r.startedMs));
+            return Future.succeededFuture(new ChangeStats(next.epoch(),
+                windowMs(ar.succeeded() ? ar.result() : Map.of(), now - stopMs[0]), keys, bytes,
+                now - r.startedMs));
           });
         })
         .recover(err -> {
@@ -354,6 +356,16 @@ public final class ViewChanges {
               + "bytes={}", state.self(), s.epoch(), s.totalMs(), s.windowMs(), s.keysMoved(),
               s.bytesStreamed());
         });
+  }
+
+  /**
+   * The longest any participant refused key-value requests, as each reported it; {@code
+   * fallback} (from the stop's start to every commit answered, the dropping of keys that moved
+   * away included) when none could.
+   */
+  static long windowMs(Map<NodeAddress, Committed> committed, long fallback) {
+    long longest = committed.values().stream().mapToLong(Committed::windowMs).max().orElse(-1);
+    return longest >= 0 ? longest : fallback;
   }
 
   /** Polls every participant until each copied its keys; fails on a failure, a stall, abort. */

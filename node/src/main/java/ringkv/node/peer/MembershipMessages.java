@@ -145,6 +145,18 @@ public final class MembershipMessages {
   }
 
   /** What a participant sent in phase 2. */
+  /**
+   * A participant's answer to the commit: how long it refused key-value requests for the change
+   * ({@code window-ms}; -1 when it had no stop to end: the change was settled already, or it
+   * learned it otherwise). An answer without the field (an empty object) reads as -1.
+   */
+  public record Committed(long windowMs) {
+    public static final Committed UNKNOWN = new Committed(-1);
+    public static final Codec<Committed> CODEC = Codec.object("a commit answer",
+        (out, m) -> out.number("window-ms", m.windowMs()),
+        f -> new Committed(f.number("window-ms", -1, Long.MAX_VALUE, -1)));
+  }
+
   public record TransferReply(long keys, long bytes) {
     public static final Codec<TransferReply> CODEC = Codec.object("a transfer answer",
         (out, m) -> out.number("keys", m.keys()).number("bytes", m.bytes()),

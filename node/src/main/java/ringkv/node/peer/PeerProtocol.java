@@ -13,6 +13,7 @@ import ringkv.node.peer.KvMessages.ForwardReply;
 import ringkv.node.peer.KvMessages.ForwardRequest;
 import ringkv.node.peer.KvMessages.SettleRequest;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
+import ringkv.node.peer.MembershipMessages.Committed;
 import ringkv.node.peer.MembershipMessages.EpochRequest;
 import ringkv.node.peer.MembershipMessages.JoinRequest;
 import ringkv.node.peer.MembershipMessages.OutcomeReply;
@@ -75,8 +76,8 @@ public final class PeerProtocol {
       control("view/prepare", ChangeRequest.PREPARE_CODEC, Empty.CODEC);
   public static final PeerRoute<EpochRequest, TransferReply> TRANSFER =
       control("view/transfer", EpochRequest.CODEC, TransferReply.CODEC);
-  public static final PeerRoute<EpochRequest, Empty> COMMIT =
-      control("view/commit", EpochRequest.CODEC, Empty.CODEC);
+  public static final PeerRoute<EpochRequest, Committed> COMMIT =
+      control("view/commit", EpochRequest.CODEC, Committed.CODEC);
   public static final PeerRoute<EpochRequest, Empty> ABORT =
       control("view/abort", EpochRequest.CODEC, Empty.CODEC);
   public static final PeerRoute<OutcomeRequest, OutcomeReply> OUTCOME =

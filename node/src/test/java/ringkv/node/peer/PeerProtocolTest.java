@@ -37,6 +37,7 @@ import ringkv.node.peer.KvMessages.ForwardReply;
 import ringkv.node.peer.KvMessages.ForwardRequest;
 import ringkv.node.peer.KvMessages.SettleRequest;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
+import ringkv.node.peer.MembershipMessages.Committed;
 import ringkv.node.peer.MembershipMessages.EpochRequest;
 import ringkv.node.peer.MembershipMessages.JoinRequest;
 import ringkv.node.peer.MembershipMessages.OutcomeReply;
@@ -172,7 +173,7 @@ class PeerProtocolTest {
       Map.entry(PeerProtocol.TRANSFER, req -> req ? new EpochRequest(random.nextInt(99))
           : new TransferReply(random.nextInt(1000), random.nextInt(1 << 20))),
       Map.entry(PeerProtocol.COMMIT, req -> req ? new EpochRequest(random.nextInt(99))
-          : Empty.INSTANCE),
+          : new Committed(random.nextBoolean() ? -1 : random.nextInt(1 << 20))),
       Map.entry(PeerProtocol.ABORT, req -> req ? new EpochRequest(random.nextInt(99))
           : Empty.INSTANCE),
       Map.entry(PeerProtocol.OUTCOME, req -> req ? new OutcomeRequest(config())
@@ -241,5 +242,11 @@ class PeerProtocolTest {
             route.path() + " accepted " + body);
       }
     }
+  }
+
+  @Test
+  void aCommitAnswerWithoutItsWindowReadsAsUnknown() {
+    assertEquals(Committed.UNKNOWN, PeerProtocol.COMMIT.answer().decode(
+        "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 }

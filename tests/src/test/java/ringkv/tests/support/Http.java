@@ -80,8 +80,14 @@ public final class Http {
 
   /** Any method with a raw (possibly invalid) body; null means no body at all. */
   public static Reply send(String method, String node, String path, String rawBody) {
+    return send(method, node, path, rawBody, Duration.ofMillis(REQUEST_TIMEOUT_MS));
+  }
+
+  /** {@link #send(String, String, String, String)} with its own request timeout. */
+  public static Reply send(String method, String node, String path, String rawBody,
+      Duration timeout) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + node + path))
-        .timeout(Duration.ofMillis(REQUEST_TIMEOUT_MS))
+        .timeout(timeout)
         .method(method, rawBody == null
             ? BodyPublishers.noBody()
             : BodyPublishers.ofString(rawBody));

@@ -61,8 +61,10 @@ class ReshardMeasurement {
         noiseGapMs = readers.longestGapMs();
         noiseGaps = readers.gaps(noiseStart);
       }
+      long planStart = System.nanoTime();
       Http.Reply planned = Http.send("POST", any, "/admin/plan",
-          "{\"kind\":\"reshard\",\"shard-count\":3}");
+          "{\"kind\":\"reshard\",\"shard-count\":3}", Duration.ofMinutes(10));
+      long planMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - planStart);
       assertEquals(200, planned.status(), planned.toString());
       JsonNode plan = planned.body();
       long gapMs;
@@ -72,7 +74,7 @@ class ReshardMeasurement {
       try (Readers readers = new Readers(cluster.addresses())) {
         long start = System.nanoTime();
         r = Http.send("POST", any, "/admin/plan/commit",
-            "{\"epoch\":" + plan.get("base-epoch").asLong() + "}");
+            "{\"epoch\":" + plan.get("base-epoch").asLong() + "}", Duration.ofMinutes(10));
         requestMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         readers.awaitReadsAfterNow();
         gapMs = readers.longestGapMs();
@@ -82,8 +84,8 @@ class ReshardMeasurement {
       long total = awaitTotal(any, 3);
       long moving = plan.get("keys-moving").asLong();
       double minimum = KEYS / 3.0;
-      System.out.printf("[reshard 2->3] keys=%d load=%d ms (%.0f writes/s)%n", KEYS, loadMs,
-          KEYS * 1000.0 / loadMs);
+      System.out.printf("[reshard 2->3] keys=%d load=%d ms (%.0f writes/s), plan=%d ms%n", KEYS,
+          loadMs, KEYS * 1000.0 / loadMs, planMs);
       System.out.printf("[reshard 2->3] keys moving=%d (%.4f of all keys; minimum 1/3; %.3fx the"
           + " minimum), copies sent=%d, bytes=%d (%.1f MiB), change=%d ms, stop (500 window on"
           + " the nodes)=%d ms%n", moving, moving / (double) KEYS, moving / minimum,
