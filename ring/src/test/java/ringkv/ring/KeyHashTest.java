@@ -9,8 +9,10 @@ import org.junit.jupiter.api.Test;
 
 /*
  * Goal: KeyHash is exactly murmur3_128 (seed 0) of the UTF-8 key, first 64 bits, so every node
- * and every module computes the same token. Method: compare with Guava computed in the test and
- * with golden literals (which would catch a change of hash function or encoding).
+ * and every module computes the same token (and what nodes computed with Guava's hasher before
+ * KeyHash had its own). Method: compare with Guava computed in the test, over chosen keys and
+ * seeded random ones of every length up to 100 (ASCII, any UTF-16 including lone surrogates),
+ * and with golden literals (which would catch a change of hash function or encoding).
  */
 class KeyHashTest {
   private static final long GOLDEN_A = -8839064797231613815L;
@@ -21,6 +23,20 @@ class KeyHashTest {
     for (String key : new String[] {"", "a", "sampleKey", "ключ", "x".repeat(50)}) {
       long expected = Hashing.murmur3_128().hashString(key, UTF_8).asLong();
       assertEquals(expected, KeyHash.tokenOf(key), key);
+    }
+  }
+
+  @Test
+  void matchesGuavaOnRandomKeysOfEveryLength() {
+    java.util.Random random = new java.util.Random(17);
+    for (int n = 0; n < 20_000; n++) {
+      int length = n % 101;
+      StringBuilder key = new StringBuilder();
+      for (int i = 0; i < length; i++) {
+        key.append(n % 2 == 0 ? (char) (32 + random.nextInt(95)) : (char) random.nextInt(65536));
+      }
+      String k = key.toString();
+      assertEquals(Hashing.murmur3_128().hashString(k, UTF_8).asLong(), KeyHash.tokenOf(k), k);
     }
   }
 
