@@ -1,13 +1,16 @@
 package ringkv.gossip;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.TreeSet;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
+import ringkv.ring.Ring;
 
 /**
  * Which keys move in a view change, from whom and to whom. A key moves to the members of its
@@ -15,6 +18,10 @@ import ringkv.ring.NodeAddress;
  * change; it is sent by exactly one node: the first member of its old shard, in the old layout's
  * order, that takes part. So every moved key has one sender, no receiver already holds it, and a
  * key whose new owners all held it does not travel.
+ *
+ * <p>A change is only safe when, for every key that gains an owner, some member of its new shard
+ * that takes part holds it once the transfer is done ({@link #strandedKeys}); otherwise the
+ * change would commit with nobody of the new shard able to serve or hand on those keys.
  *
  * <p>Immutable; a pure function of the two configurations and the participants.
  */
@@ -65,6 +72,53 @@ public final class TransferPlan {
   public List<NodeAddress> targetsOf(NodeAddress self, String key) {
     Optional<NodeAddress> sender = senderOf(current.shardOf(key));
     return sender.isPresent() && sender.get().equals(self) ? receiversOf(key) : List.of();
+  }
+
+  /**
+   * Why this change would strand keys, if it would: some key gains an owner (a member of its new
+   * shard that was not a member of its old one) while no participant of its new shard will hold
+   * it after the transfer — no member of both shards takes part, and no member of its old shard
+   * takes part to send it, or no new owner takes part to receive it. Committed, such a change
+   * leaves the new owners serving those keys without them while the old owners, left out, keep
+   * serving the old layout until they learn the new one and drop them: lost (simulation seed
+   * 2014, a reshard whose only participant was its coordinator, read past a write made under
+   * the new layout at an old owner; seed 2018, a node moved into a shard none of whose members
+   * took part, every member of that shard then waiting to copy it from another).
+   */
+  public Optional<String> strandedKeys() {
+    for (List<Integer> pair : overlaps(current.ring(), next.ring())) {
+      int from = pair.get(0);
+      int to = pair.get(1);
+      List<NodeAddress> old = current.membersOf(from);
+      List<NodeAddress> owners = next.membersOf(to);
+      if (old.isEmpty() || old.containsAll(owners)) {
+        continue; // nobody held them, or nobody gains them
+      }
+      boolean kept = owners.stream().anyMatch(m -> old.contains(m) && participants.contains(m));
+      boolean received = senderOf(from).isPresent() && owners.stream()
+          .anyMatch(m -> !old.contains(m) && participants.contains(m));
+      if (!kept && !received) {
+        return Optional.of("keys of shard " + from + " moving to shard " + to + " " + owners
+            + " would reach no participant of it (participants " + new TreeSet<>(participants)
+            + ")");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The pairs (old shard, new shard) that share some of the hash space, in token order: for each
+   * arc between consecutive tokens of either ring, the shards both rings give it.
+   */
+  private static Set<List<Integer>> overlaps(Ring before, Ring after) {
+    TreeSet<Long> points = new TreeSet<>();
+    before.tokens().forEach(t -> points.add(t.token()));
+    after.tokens().forEach(t -> points.add(t.token()));
+    Set<List<Integer>> pairs = new LinkedHashSet<>();
+    for (long p : points) {
+      pairs.add(List.of(before.shardOfToken(p), after.shardOfToken(p)));
+    }
+    return pairs;
   }
 
   public ClusterConfig current() {

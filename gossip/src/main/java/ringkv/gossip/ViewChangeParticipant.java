@@ -20,9 +20,10 @@ import ringkv.ring.NodeAddress;
  *
  * <p>Rules: a node prepares one change at a time (another epoch is refused while one is pending;
  * the same epoch again is accepted, so a retried prepare is harmless); only a configuration newer
- * than the installed one, and within {@link EpochBound} of it, is prepared; commit and abort
- * name the epoch they mean and are no-ops for any other (a late message of an old change changes
- * nothing).
+ * than the installed one, and within {@link EpochBound} of it, is prepared, and only if its
+ * participants leave no key that gains an owner without a participant of its new shard holding
+ * it ({@link TransferPlan#strandedKeys}); commit and abort name the epoch they mean and are
+ * no-ops for any other (a late message of an old change changes nothing).
  *
  * <p>Time comes in as {@code nowMs}. Not thread-safe; confine to one event loop.
  */
@@ -102,6 +103,9 @@ public final class ViewChangeParticipant {
       return new Prepare(Optional.of("already installing epoch " + pending.epoch()));
     }
     Optional<String> refusal = epochs.refusal(current.epoch(), next.epoch());
+    if (refusal.isEmpty() && pending == null) {
+      refusal = new TransferPlan(current, next, participants).strandedKeys();
+    }
     if (refusal.isPresent()) {
       return new Prepare(refusal);
     }

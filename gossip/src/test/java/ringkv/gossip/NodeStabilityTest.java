@@ -71,6 +71,24 @@ class NodeStabilityTest {
     assertFalse(volatileData.mayEndCatchUpUncopied(100, 2), "without data: wait for a peer");
   }
 
+  /*
+   * Simulation seeds 2144, 2268: every member of a shard learned a change none of them took part
+   * in and waited for another to answer its catch-up.
+   */
+  @Test
+  void aNodeThatLearnedAConfigurationWithItsDataEndsCatchUpLikeADurableOne() {
+    NodeStability learner = new NodeStability("a", 1, false, LAYOUT, 0);
+    learner.onBootstrapped();
+    assertFalse(learner.mayEndCatchUpUncopied(2, 2), "not learned: wait for a peer");
+    learner.onLearnedConfiguration();
+    assertFalse(learner.mayEndCatchUpUncopied(1, 2), "a peer not asked yet");
+    assertTrue(learner.mayEndCatchUpUncopied(2, 2), "kept its data: one round is enough");
+    NodeStability fresh = new NodeStability("a", 1, false, LAYOUT, 0);
+    fresh.onLearnedConfiguration();
+    assertFalse(fresh.mayEndCatchUpUncopied(5, 2),
+        "a process that never copied its shard has no data to keep: wait for a peer");
+  }
+
   @Test
   void aLearnedConfigurationHoldsAndRefusesNewChangesButNotOneAlreadyPrepared() {
     NodeStability s = new NodeStability("a", 1, true, LAYOUT, 1);

@@ -241,6 +241,28 @@ class ReplicationQueueTest {
   }
 
   @Test
+  void retainDropsTheWritesOfKeysTheShardNoLongerHolds() {
+    ReplicationQueue q = queue(100, 2);
+    q.enqueue(entry("moved", 3), List.of("b", "c"));
+    q.enqueue(entry("kept", 5), List.of("b", "c"));
+    Batch toB = q.onTick(0).stream().filter(b -> b.peer().equals("b")).findFirst().orElseThrow();
+    assertEquals(2, toB.entries().size());
+    q.enqueue(entry("moved", 7), List.of("b", "c"));
+    q.enqueue(entry("gone", 2), List.of("c"));
+    q.retain(Set.of("b", "c"), key -> key.equals("kept"));
+    assertEquals(1, q.pending("b"), "in flight to b: only kept");
+    assertEquals(1, q.pending("c"), "pending for c: only kept");
+    assertEquals(5, q.oldestUnackedCounter("b").orElseThrow());
+    assertEquals(5, q.oldestUnackedCounter("c").orElseThrow());
+    assertEquals(q.oldestUnackedCounterByScan("c"), q.oldestUnackedCounter("c"));
+    q.onSendFailed("b", toB.id(), 1); // what is left of the batch is requeued, nothing more
+    assertEquals(List.of("kept"), q.onTick(10_000).stream().filter(b -> b.peer().equals("b"))
+        .flatMap(b -> b.entries().stream()).map(Entry::key).toList());
+    q.retain(Set.of("b", "c"), key -> false);
+    assertTrue(q.isDrained(), q.describe());
+  }
+
+  @Test
   void oldestUnackedCounterSpansPendingAndInFlight() {
     ReplicationQueue q = queue(100, 1);
     assertEquals(OptionalLong.empty(), q.oldestUnackedCounter("b"));

@@ -18,9 +18,11 @@ import ringkv.ring.NodeAddress;
  * else: every key whose new shard has participating members that did not hold it has exactly
  * one sender among the participants (a member of its old shard), no receiver already held it,
  * and a key whose new owners all held it does not travel; a node that sends a key says it sends
- * any ({@code sendsAny}, which lets the others skip reading their stores). Method: seeded
- * random walks of reshards, replication-factor changes, view changes and add-member over random
- * views, with random sets of participants (live nodes), checked over many keys.
+ * any ({@code sendsAny}, which lets the others skip reading their stores); a plan that strands
+ * nothing (strandedKeys) leaves every key that gains an owner with a participant of its new
+ * shard holding it. Method: seeded random walks of reshards, replication-factor changes, view
+ * changes and add-member over random views, with random sets of participants (live nodes),
+ * checked over many keys.
  */
 class TransferPlanTest {
   private static final int WALKS = 150;
@@ -92,6 +94,7 @@ class TransferPlanTest {
   private static void check(ClusterConfig current, ClusterConfig next,
       Set<NodeAddress> participants, Random random) {
     TransferPlan plan = new TransferPlan(current, next, participants);
+    boolean strandsNothing = plan.strandedKeys().isEmpty();
     for (int k = 0; k < KEYS; k++) {
       String key = "key-" + random.nextInt(1_000_000);
       List<NodeAddress> oldOwners = current.membersOf(current.shardOf(key));
@@ -114,7 +117,46 @@ class TransferPlanTest {
       boolean anOldOwnerTakesPart = oldOwners.stream().anyMatch(participants::contains);
       int expected = receivers.isEmpty() || !anOldOwnerTakesPart ? 0 : 1;
       assertEquals(expected, senders, key + " from " + oldOwners + " to " + receivers);
+      List<NodeAddress> newOwners = next.membersOf(next.shardOf(key));
+      boolean gainsAnOwner = !oldOwners.isEmpty() && !oldOwners.containsAll(newOwners);
+      boolean sent = senders == 1;
+      boolean heldByAParticipant = newOwners.stream().anyMatch(
+          m -> participants.contains(m) && (oldOwners.contains(m) || sent));
+      if (strandsNothing && gainsAnOwner) {
+        assertTrue(heldByAParticipant, key + ": no participant of " + newOwners
+            + " holds it after the transfer, yet the plan strands nothing");
+      }
     }
+  }
+
+  /*
+   * The simulation's seed 2014: a reshard 2 -> 1 whose only participant was its coordinator (a
+   * member of the old shard 2) committed; the keys of the old shard 1 reached no member of the
+   * new shard that took part.
+   */
+  @Test
+  void aChangeWhoseMovedKeysReachNoParticipantOfTheirNewShardStrandsThem() {
+    List<NodeAddress> nodes = List.of(NodeAddress.parse("n0:1"), NodeAddress.parse("n1:1"),
+        NodeAddress.parse("n2:1"), NodeAddress.parse("n3:1"));
+    ClusterConfig two = ClusterConfig.initial(nodes, 2, 20);
+    ClusterConfig one = two.reshard(nodes, 1);
+    NodeAddress ofShard1 = two.membersOf(1).get(0);
+    NodeAddress ofShard2 = two.membersOf(2).get(0);
+    assertTrue(new TransferPlan(two, one, Set.of(ofShard2)).strandedKeys().isPresent());
+    assertTrue(new TransferPlan(two, one, Set.of(ofShard1)).strandedKeys().isPresent());
+    assertEquals(java.util.Optional.empty(),
+        new TransferPlan(two, one, Set.of(ofShard1, ofShard2)).strandedKeys(),
+        "each old shard has a member taking part, which keeps its keys");
+    // A node moved into a shard none of whose members takes part (seed 2018).
+    NodeAddress mover = two.membersOf(1).get(1);
+    ClusterConfig moved = two.withMember(2, mover);
+    assertTrue(new TransferPlan(two, moved, Set.of(ofShard1)).strandedKeys().isPresent());
+    assertEquals(java.util.Optional.empty(),
+        new TransferPlan(two, moved, Set.of(ofShard1, ofShard2)).strandedKeys());
+    // A shard that only loses a member gains no owner: its members need not take part.
+    assertEquals(java.util.Optional.empty(),
+        new TransferPlan(two, two.withMember(1, two.membersOf(2).get(1)), Set.of(ofShard1))
+            .strandedKeys());
   }
 
   @Test

@@ -7,6 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiPredicate;
 import java.util.function.ToIntFunction;
 import ringkv.gossip.CausalContext;
 import ringkv.gossip.Entry;
@@ -31,7 +32,12 @@ import ringkv.gossip.Version;
  *       shard holds every pruned version of it, so its clock is above them anyway);
  *   <li><b>tombstone</b>: once every replica of a shard holds a tombstone of a key (held or
  *       collected), no version older than the oldest of them is ever served or held as a value
- *       again;
+ *       again — by a replica of that shard, or by any node at the newest epoch. A node left out
+ *       of a change (its coordinator saw it down) keeps serving the old layout until it learns
+ *       the new one, by design: a key that left its shard may be deleted by its new owners
+ *       meanwhile, and it still serves the value it held (what its clients may read is bound
+ *       by the causality checks; that it never comes back is, once the node learns: it drops
+ *       the key, or, if its new shard holds the key, is checked as it installs the layout);
  *   <li><b>tombstone/resurrected</b>: a replica that collected a tombstone never again holds a
  *       version of its key older than that tombstone (a stale duplicate, a late pull answer);
  *   <li><b>vanished</b>: a replica only ever forgets a key whose tombstone it held.
@@ -74,6 +80,7 @@ final class SafetyChecker {
 
   private final History history = new History();
   private final ToIntFunction<String> shardOf;
+  private final BiPredicate<String, String> boundByFloors;
   private final boolean pruneModel;
   private final Map<String, Map<String, Required>> knowledge = new HashMap<>();
   private final Map<String, Map<String, Held>> held = new HashMap<>();
@@ -88,12 +95,17 @@ final class SafetyChecker {
   private long collectedReads;
 
   /**
-   * @param shardOf    the shard of a key (the clock check compares keys of one shard)
-   * @param pruneModel prune the model's knowledge by its own notion of stability (see above)
+   * @param shardOf       the shard of a key (the clock check compares keys of one shard)
+   * @param pruneModel    prune the model's knowledge by its own notion of stability (see above)
+   * @param boundByFloors whether a node is bound by a key's tombstone floor (see the class
+   *                      comment): every node but one left out of a change that still serves
+   *                      the old layout, of a key whose new shard it is not part of
    */
-  SafetyChecker(ToIntFunction<String> shardOf, boolean pruneModel) {
+  SafetyChecker(ToIntFunction<String> shardOf, boolean pruneModel,
+      BiPredicate<String, String> boundByFloors) {
     this.shardOf = shardOf;
     this.pruneModel = pruneModel;
+    this.boundByFloors = boundByFloors;
   }
 
   History history() {
@@ -184,7 +196,7 @@ final class SafetyChecker {
     if (write == null || !write.sameData(entry)) {
       throw new SimViolation("fabricated", what + ": " + entry + " was never acknowledged");
     }
-    checkNotBelowTombstone(what, entry);
+    checkNotBelowTombstone(node, what, entry);
     learnFrom(known, key, write, false);
   }
 
@@ -281,7 +293,7 @@ final class SafetyChecker {
         // queues still carried for its previous process; it serves only once caught up. A
         // view change's receiver holds copies of keys it does not serve yet, which the stop's
         // transfer brings up to date before they are served.
-        checkNotBelowTombstone(node.id() + " holds " + key, entry);
+        checkNotBelowTombstone(node.id(), node.id() + " holds " + key, entry);
       }
       before.put(key, new Held(now, entry.isTombstone(), false));
       if (entry.isTombstone()) {
@@ -326,7 +338,7 @@ final class SafetyChecker {
     for (String key : keys) {
       Entry entry = node.replica().store().get(key);
       if (entry != null) {
-        checkNotBelowTombstone(node.id() + " caught up holding " + key, entry);
+        checkNotBelowTombstone(node.id(), node.id() + " caught up holding " + key, entry);
       }
     }
   }
@@ -369,9 +381,10 @@ final class SafetyChecker {
     return a.isNewerThan(b) ? b : a;
   }
 
-  private void checkNotBelowTombstone(String what, Entry entry) {
+  private void checkNotBelowTombstone(String node, String what, Entry entry) {
     Version floor = tombstoneFloor.get(entry.key());
-    if (!entry.isTombstone() && floor != null && floor.isNewerThan(entry.version())) {
+    if (!entry.isTombstone() && floor != null && floor.isNewerThan(entry.version())
+        && boundByFloors.test(node, entry.key())) {
       throw new SimViolation("tombstone", what + ": value " + entry.version()
           + " after every replica held the tombstone " + floor);
     }

@@ -137,9 +137,19 @@ public final class SimCluster {
     this.views = new SimViewChanges(random);
     this.placement = new SimPlacement(nodes, keys);
     this.checker = new SafetyChecker(k -> placement.latest().shardOf(k),
-        this.config.keys() > SMALL_KEY_SET);
+        this.config.keys() > SMALL_KEY_SET, this::boundByFloors);
     this.convergence = new SimConvergence(nodes, placement, views, checker);
     build();
+  }
+
+  /**
+   * Whether {@code node} is bound by {@code key}'s tombstone floor: it is at the newest epoch, or
+   * a member of the key's shard under it (see SafetyChecker).
+   */
+  private boolean boundByFloors(String node, String key) {
+    ClusterConfig latest = placement.latest();
+    return nodes.get(node).config().epoch() == latest.epoch()
+        || latest.membersOf(latest.shardOf(key)).contains(NodeAddress.parse(node));
   }
 
   /** Up to this many keys, every check looks at every key of the shard; above, touched ones. */

@@ -275,14 +275,16 @@ final class SimNode {
 
   /**
    * Installs {@code next} (the node's ChangeParticipant.adopt): routing and replication follow
-   * the new shard, stability forgets nodes that left, keys no longer owned are dropped.
+   * the new shard (queued writes of keys that left it are dropped), stability forgets nodes that
+   * left, keys no longer owned are dropped.
    */
   void install(ClusterConfig next) {
     config = next;
     shards = new SimLayout(next);
     change.participant().onInstalled(next);
     stability.onLayout(shards, next.epoch());
-    replica.queue().retainPeers(new java.util.HashSet<>(peers()));
+    int shard = shard();
+    replica.queue().retain(new java.util.HashSet<>(peers()), k -> shards.shardOf(k) == shard);
     inFlight.keySet().retainAll(peers());
     detector.track(others(), 0);
     dropForeignKeys();

@@ -9,7 +9,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Goal: each view-change fix found by the simulation (-Dsim.viewChanges=true) stays fixed. Every
  * seed here fails, every time, with the fix it names reverted, and must pass with it. Each was
  * re-checked on h-seeds (after outsidersSettled and takesReplicatedWrites changed the schedules)
- * by reverting the fix in the working tree (never committed) and running the seed with and
+ * and again on h-sim18 (after strandedKeys, the learner's catch-up and the queue's retain) by
+ * reverting the fix in the working tree (never committed) and running the seed with and
  * without it; seeds that no longer failed without their fix were replaced (SeedSearch). Any
  * change to the simulation or the core may make a seed pass without its fix again: re-check.
  *  - 1008, 1037 (were 1000, 1041, which pass without the sweep on h-seeds): a durable node
@@ -22,12 +23,16 @@ import org.junit.jupiter.params.provider.CsvSource;
  *    (28 of seeds 1000..2499 fail so).
  *  - 1027, 2176: a node left out of a change (its coordinator saw it down) kept undelivered
  *    writes of keys of a shard it no longer served; the new members' reports made them stable,
- *    so a read went without one ("causality/context") or a write's context lost it
- *    ("causality/model"). Fix: no shard is stable until every node serving a shard reported
+ *    so a read went without one ("causality/context"; on main before h-sim18 2176 failed as
+ *    "causality/model"). Fix: no shard is stable until every node serving a shard reported
  *    above 0 at the new epoch (NodeStability.stableTime, outsidersSettled). Without it:
  *    "causality/context: c0 read k5=3131@n3:1 at n1:1 but its context requires 3371@n3:1" at
- *    tick 335 (1027), "causality/model: c0 read k7=12175@n2:1 at n1:1 but it must see at least
- *    12345@n2:1 ..." at tick 1395 (2176).
+ *    tick 335 (1027), "causality/context: c3 read k6=13916@n1:1 at n1:1 but its context
+ *    requires 14275@n2:1" at tick 1398 (2176, re-checked on h-sim18). Since h-sim18, 2176 also
+ *    needs the checker's tombstone floor to bind only nodes at the newest epoch or in the key's
+ *    shard under it (SafetyChecker): without that, a node left out of a change was flagged at
+ *    tick 1421 for reading its own value of a key the new owners had deleted meanwhile, which
+ *    it may (it serves the old layout until it learns the new one).
  *  - 1039, 2094: the left-out node's write reached an old owner after its transfer began, so
  *    the new owner installed the key below a tombstone every old replica held ("tombstone").
  *    Fix: replicated writes are not taken from the transfer to the commit
@@ -35,6 +40,21 @@ import org.junit.jupiter.params.provider.CsvSource;
  *    "tombstone: n3:1 caught up holding k6: value 5279@n2:1 after every replica held the
  *    tombstone 8823@n0:1" at tick 901 (1039), "tombstone: n1:1 caught up holding k7: value
  *    10324@n0:1 after every replica held the tombstone 10633@n2:1" at tick 1087 (2094).
+ *  - 2014 (h-sim18): a change whose only participant was its coordinator committed a reshard
+ *    2->1: the old shard 1's keys gained two owners and reached none (no member of that shard
+ *    took part), while its members, left out, kept serving them with a stable time that
+ *    covered a write a new owner made under the new layout. Fix: a participant refuses a
+ *    change that would strand keys (TransferPlan.strandedKeys, checked by
+ *    ViewChangeParticipant). Without it: "causality/context: c0 read k4=14988@n2:1 at n0:1 but
+ *    its context requires 15176@n3:1" at tick 1548. (2018 failed by the same kind of change,
+ *    then as 2144; either fix alone makes it pass, so it is not pinned.)
+ *  - 2144, 2268 (h-sim18): every member of a shard learned a change none of them took part in
+ *    (it left their shard alone but for a member moved out, or their keys stayed) and each
+ *    waited for another to answer its catch-up, which a node catching up does not. Fix: a node
+ *    that installed a learned configuration while holding its data ends its catch-up after one
+ *    unanswered round, as a durable node does (NodeStability.mayEndCatchUpUncopied). Without
+ *    it: "liveness: not converged 2000 ticks after healing: n3:1 is CATCHING_UP" (2144),
+ *    "... n1:1 is CATCHING_UP" (2268), at tick 4000.
  * Method: SimCluster runs of those seeds with view changes.
  */
 class SimViewChangeRegressionTest {
@@ -44,7 +64,10 @@ class SimViewChangeRegressionTest {
       "1027, a left-out node's undelivered write taken for stable (read)",
       "2176, a left-out node's undelivered write taken for stable (context)",
       "1039, a left-out node's write missed the transfer (tombstone)",
-      "2094, a left-out node's write missed the transfer (tombstone)"})
+      "2094, a left-out node's write missed the transfer (tombstone)",
+      "2014, a change that stranded the keys of a shard none of whose members took part",
+      "2144, every member of a shard waited for another to answer its catch-up",
+      "2268, every member of a shard waited for another to answer its catch-up"})
   void seedThatOnceFailedPasses(long seed, String what) {
     SimResult result = new SimCluster(seed, ReplicaBug.NONE, true).run();
     assertTrue(result.passed(), what + ": " + result.report());

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -456,8 +457,9 @@ public final class ChangeParticipant {
     state.clearForeignLive();
     meta.saveConfig(next);
     stability.onLayout(ClusterState.shardMap(next), next.epoch());
-    replica.queue().retainPeers(new HashSet<>(state.shardPeers().stream()
-        .map(NodeAddress::toString).toList()));
+    OptionalInt shard = next.shardOfNode(state.self());
+    replica.queue().retain(new HashSet<>(state.shardPeers().stream()
+        .map(NodeAddress::toString).toList()), key -> next.shardOf(key) == shard.orElse(-1));
     liveness.track(state.others());
     LOG.info("event=config-installed node={} epoch={} previous={} shard={} shards={}",
         state.self(), next.epoch(), previous.epoch(), next.shardOfNode(state.self()),
