@@ -114,8 +114,10 @@ class ReshardMeasurement {
     Readers(List<String> nodes) {
       long now = System.nanoTime();
       for (String node : nodes) {
-        // last success, longest gap, when it began (ns), failed reads, longest read (ns)
-        long[] s = {now, 0, now, 0, 0};
+        // last success, longest gap, when it began (ns), failed reads, longest read (ns); the
+        // gap under way: its first and last failed read (ns), its failed reads; the longest
+        // gap's: first and last failed read after its start (ns), failed reads
+        long[] s = {now, 0, now, 0, 0, 0, 0, 0, 0, 0, 0};
         state.put(node, s);
         Thread t = new Thread(() -> read(node, s), "reader-" + node);
         t.setDaemon(true);
@@ -150,13 +152,20 @@ class ReshardMeasurement {
         s[4] = Math.max(s[4], now - sent);
         if (status != 200) {
           s[3]++;
+          s[5] = s[7] == 0 ? now : s[5];
+          s[6] = now;
+          s[7]++;
           return;
         }
         if (now - s[0] > s[1]) {
           s[1] = now - s[0];
           s[2] = s[0];
+          s[8] = s[7] == 0 ? 0 : s[5] - s[0];
+          s[9] = s[7] == 0 ? 0 : s[6] - s[0];
+          s[10] = s[7];
         }
         s[0] = now;
+        s[7] = 0;
       }
     }
 
@@ -186,9 +195,11 @@ class ReshardMeasurement {
       StringBuilder out = new StringBuilder();
       state.forEach((node, s) -> {
         synchronized (s) {
-          out.append(String.format(" %s: +%d ms for %d ms (failed reads %d, longest read %d ms);",
-              node, TimeUnit.NANOSECONDS.toMillis(s[2] - originNs),
-              TimeUnit.NANOSECONDS.toMillis(s[1]), s[3], TimeUnit.NANOSECONDS.toMillis(s[4])));
+          out.append(String.format(" %s: +%d ms for %d ms (%d failed reads in it, from +%d to"
+              + " +%d ms of it; failed reads %d, longest read %d ms);", node,
+              TimeUnit.NANOSECONDS.toMillis(s[2] - originNs), TimeUnit.NANOSECONDS.toMillis(s[1]),
+              s[10], TimeUnit.NANOSECONDS.toMillis(s[8]), TimeUnit.NANOSECONDS.toMillis(s[9]),
+              s[3], TimeUnit.NANOSECONDS.toMillis(s[4])));
         }
       });
       return out.toString();
