@@ -52,7 +52,9 @@ public final class Main {
       }
     }
     RocksDbStore store = durable;
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2)
+        .setPreferNativeTransport(true));
+    log.info("event=transport name={}", vertx.isNativeTransportEnabled() ? "native" : "nio");
     vertx.deployVerticle(new NodeVerticle(config, store, clock)).onFailure(err -> {
       System.err.println("ringkv: cannot start on " + config.address() + ": " + err.getMessage());
       vertx.close();
