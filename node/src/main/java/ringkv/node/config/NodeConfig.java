@@ -152,7 +152,7 @@ public record NodeConfig(
     d.put("RETRY_DELAY_MS_MAX", 2_000L);
     d.put("QUEUE_ENTRIES_MAX", 100_000L);
     d.put("BATCH_ENTRIES_MAX", 512L);
-    d.put("BATCH_INTERVAL_MS", 5L);
+    d.put("BATCH_INTERVAL_MS", 0L);
     d.put("WAITERS_MAX", 10_000L);
     d.put("BODY_BYTES_MAX", 1_048_576L);
     d.put("ANTI_ENTROPY_INTERVAL_MS", 10_000L);
