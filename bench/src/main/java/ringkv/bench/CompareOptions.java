@@ -33,6 +33,16 @@ record CompareOptions(int keys, int valueSize, int connections, int shards, int 
     Path json, Path nodeJar, Path logDir, List<String> nodeJvmFlags, Path redisServer,
     Path redisCli, long seed) {
 
+  /**
+   * The RingKV nodes' JVM flags unless {@code --node-jvm-flags} says otherwise: the bench's, C1
+   * only ({@code ./kvs up}'s choice). Six JVMs on a two-core machine with both JIT tiers spent
+   * more CPU in their C2 compiler threads than in serving requests, and were still compiling
+   * after the run; with C1 only they serve at a lower CPU cost per request within the run
+   * (BENCHMARKS.md, "Against Redis Cluster").
+   */
+  static final List<String> NODE_JVM_FLAGS_DEFAULT = List.of("-Xms64m", "-Xmx512m",
+      "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
   public static final String USAGE = String.join("\n",
       "Usage: ./kvs bench --compare redis [options]",
       "       (java -jar bench/target/kvs-bench.jar --compare redis [options])",
@@ -63,7 +73,9 @@ record CompareOptions(int keys, int valueSize, int connections, int shards, int 
       "  --node-jar FILE           node jar (node/target/kvs-node.jar)",
       "  --logs DIR                logs of started processes (logs/bench)",
       "  --node-jvm-flags \"F ...\"  JVM flags of the RingKV nodes ("
-          + String.join(" ", BenchOptions.NODE_JVM_FLAGS_DEFAULT) + ")",
+          + String.join(" ", NODE_JVM_FLAGS_DEFAULT) + ";",
+      "                            C1 only: six JVMs' C2 compilers on two cores were still",
+      "                            compiling after the run; see BENCHMARKS.md)",
       "  --redis-server FILE       redis-server to run (the one on the PATH)",
       "  --redis-cli FILE          redis-cli to run (the one on the PATH)",
       "  --seed N                  seed of keys, operations and values (random)",
@@ -120,7 +132,7 @@ record CompareOptions(int keys, int valueSize, int connections, int shards, int 
     Path json = null;
     Path nodeJar = Path.of("node", "target", "kvs-node.jar");
     Path logDir = Path.of("logs", "bench");
-    List<String> nodeJvmFlags = BenchOptions.NODE_JVM_FLAGS_DEFAULT;
+    List<String> nodeJvmFlags = NODE_JVM_FLAGS_DEFAULT;
     Path redisServer = null;
     Path redisCli = null;
     long seed = System.nanoTime();

@@ -33,7 +33,8 @@ class CompareOptionsTest {
     assertTrue(o.ringKv() && o.redis());
     assertEquals(1, o.threads());
     assertNull(o.json());
-    assertEquals(BenchOptions.NODE_JVM_FLAGS_DEFAULT, o.nodeJvmFlags());
+    assertEquals(CompareOptions.NODE_JVM_FLAGS_DEFAULT, o.nodeJvmFlags());
+    assertTrue(o.nodeJvmFlags().contains("-XX:TieredStopAtLevel=1"));
     assertEquals("6 servers = 3 shards x 2 replicas", o.shape());
   }
 

@@ -23,7 +23,10 @@ import java.util.function.Predicate;
  *
  * <p>A batch holds at most {@link Limits#batchEntriesMax()} entries and, past its first entry,
  * at most about {@link Limits#batchBytesMax()} bytes, so large values never make a request a peer
- * would refuse.
+ * would refuse. A peer's next batch goes at least {@link Limits#batchIntervalMsMin()} after its
+ * previous one: under a steady stream of writes each batch then carries what came in that
+ * interval instead of the one or two writes of a round trip (a batch costs both nodes an HTTP
+ * exchange whatever it holds), while a write after a quiet spell still goes at once.
  *
  * <p>Only the newest version of a key matters under last-writer-wins, so a peer's queue holds at
  * most one entry per key: a newer write replaces a queued older one in place. Duplicated and
@@ -40,17 +43,27 @@ public final class ReplicationQueue {
   /** Bounds of the queue; units last. */
   public record Limits(
       int queueEntriesMax, int batchEntriesMax, long batchBytesMax, long retryDelayMsMin,
-      long retryDelayMsMax) {
+      long retryDelayMsMax, long batchIntervalMsMin) {
     /** Default bound on the estimated size of one batch: well under a peer's body limit. */
     public static final long BATCH_BYTES_MAX_DEFAULT = 4L << 20;
+    /** Longest interval between two batches to one peer that a caller may ask for. */
+    public static final long BATCH_INTERVAL_MS_MAX = 1_000;
 
+    /** Limits with batches sent as soon as the previous one is acknowledged. */
     public Limits(
         int queueEntriesMax, int batchEntriesMax, long retryDelayMsMin, long retryDelayMsMax) {
+      this(queueEntriesMax, batchEntriesMax, retryDelayMsMin, retryDelayMsMax, 0);
+    }
+
+    public Limits(int queueEntriesMax, int batchEntriesMax, long retryDelayMsMin,
+        long retryDelayMsMax, long batchIntervalMsMin) {
       this(queueEntriesMax, batchEntriesMax, BATCH_BYTES_MAX_DEFAULT, retryDelayMsMin,
-          retryDelayMsMax);
+          retryDelayMsMax, batchIntervalMsMin);
     }
 
     public Limits {
+      checkArgument(batchIntervalMsMin >= 0 && batchIntervalMsMin <= BATCH_INTERVAL_MS_MAX,
+          "batchIntervalMsMin must be in 0..%s", BATCH_INTERVAL_MS_MAX);
       checkArgument(batchBytesMax >= 1, "batchBytesMax must be >= 1");
       checkArgument(queueEntriesMax >= 1, "queueEntriesMax must be >= 1");
       checkArgument(batchEntriesMax >= 1, "batchEntriesMax must be >= 1");
@@ -83,6 +96,9 @@ public final class ReplicationQueue {
     Batch inFlight;
     Map<String, Long> inFlightSince = Map.of();
     long nextAttemptMs;
+    /** When its last batch was formed; meaningful once {@code sentAny}. */
+    long lastSentMs;
+    boolean sentAny;
     int failures;
     /**
      * Every value of pendingSince and inFlightSince, counted: the oldest unacknowledged counter
@@ -177,7 +193,7 @@ public final class ReplicationQueue {
     List<Batch> due = new ArrayList<>();
     for (Map.Entry<String, PeerQueue> e : peers.entrySet()) {
       PeerQueue q = e.getValue();
-      if (q.inFlight != null || q.pending.isEmpty() || nowMs < q.nextAttemptMs
+      if (q.inFlight != null || q.pending.isEmpty() || nowMs < dueMs(q)
           || !reachable.test(e.getKey())) {
         continue;
       }
@@ -195,12 +211,39 @@ public final class ReplicationQueue {
       }
       q.inFlight = new Batch(e.getKey(), nextBatchId++, entries);
       q.inFlightSince = since;
+      q.lastSentMs = nowMs;
+      q.sentAny = true;
       due.add(q.inFlight);
     }
     return due;
   }
 
-  /** {@code peer} stored batch {@code batchId}; its next batch may go at once. */
+  /** When {@code q}'s next batch may go: after its backoff and its batch interval. */
+  private long dueMs(PeerQueue q) {
+    return q.sentAny ? Math.max(q.nextAttemptMs, q.lastSentMs + limits.batchIntervalMsMin())
+        : q.nextAttemptMs;
+  }
+
+  /**
+   * The earliest time at which {@link #onTick} would send a batch that it cannot send yet (a
+   * peer with pending writes, none in flight, waiting for its interval or backoff); empty when
+   * no such peer waits. A driver sets a timer for it, so the last writes of a burst do not wait
+   * for its periodic tick.
+   */
+  public OptionalLong nextDueMs(long nowMs) {
+    long next = Long.MAX_VALUE;
+    for (PeerQueue q : peers.values()) {
+      if (q.inFlight == null && !q.pending.isEmpty()) {
+        long due = dueMs(q);
+        if (due > nowMs) {
+          next = Math.min(next, due);
+        }
+      }
+    }
+    return next == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(next);
+  }
+
+  /** {@code peer} stored batch {@code batchId}; its next batch may go after its interval. */
   public void onAck(String peer, long batchId, long nowMs) {
     PeerQueue q = peers.get(peer);
     if (q == null || q.inFlight == null || q.inFlight.id() != batchId) {

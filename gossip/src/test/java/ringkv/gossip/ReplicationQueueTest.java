@@ -19,7 +19,9 @@ import ringkv.gossip.ReplicationQueue.Limits;
  * batchEntriesMax entries per batch, one batch in flight per peer, an ack frees the next batch at
  * once, a failure requeues with capped exponential backoff (exact delays), one entry per key
  * (the newest, also across a failed in-flight batch), stale acks and failures ignored, the queue
- * bounded by queueEntriesMax, retainPeers and oldestUnackedCounter correct.
+ * bounded by queueEntriesMax, retainPeers and oldestUnackedCounter correct; with a batch
+ * interval, a peer's batches at least that far apart (the first at once) and nextDueMs saying
+ * when the held-back one may go.
  * Method: table tests that drive the queue by its inputs with a fake clock (a plain long nowMs)
  * and inspect its outputs (the batches onTick returns) and its counters.
  */
@@ -86,6 +88,30 @@ class ReplicationQueueTest {
     assertEquals(List.of("y"), keys(next.get(0)));
     assertEquals(1, q.pending("b"));
     assertEquals(2, q.pending("c"));
+  }
+
+  @Test
+  void batchIntervalHoldsTheNextBatchAndGathersWhatArrivesMeanwhile() {
+    ReplicationQueue q = new ReplicationQueue(new Limits(100, 100, 20, 100, 5));
+    assertEquals(OptionalLong.empty(), q.nextDueMs(0));
+    q.enqueue(entry("x", 1), B);
+    Batch first = q.onTick(1_000).get(0);
+    assertEquals(List.of("x"), keys(first), "the first write after a quiet spell goes at once");
+    q.enqueue(entry("y", 2), B);
+    q.onAck("b", first.id(), 1_001);
+    q.enqueue(entry("z", 3), B);
+    assertTrue(q.onTick(1_004).isEmpty(), "held until 5 ms after the previous batch");
+    assertEquals(OptionalLong.of(1_005), q.nextDueMs(1_004));
+    Batch second = q.onTick(1_005).get(0);
+    assertEquals(List.of("y", "z"), keys(second), "one batch for what came in the interval");
+    assertEquals(OptionalLong.empty(), q.nextDueMs(1_005), "nothing held while in flight");
+    q.onAck("b", second.id(), 1_020);
+    q.enqueue(entry("w", 4), B);
+    assertEquals(1, q.onTick(1_020).size(), "the interval has passed: at once");
+    assertTrue(q.onTick(1_020).isEmpty(), "one batch in flight");
+    assertThrows(IllegalArgumentException.class, () -> new Limits(1, 1, 1, 1, -1));
+    assertThrows(IllegalArgumentException.class,
+        () -> new Limits(1, 1, 1, 1, Limits.BATCH_INTERVAL_MS_MAX + 1));
   }
 
   @Test

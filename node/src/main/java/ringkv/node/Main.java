@@ -60,7 +60,9 @@ public final class Main {
     if (System.getProperty(TASK_QUANTUM_PROPERTY) == null) {
       System.setProperty(TASK_QUANTUM_PROPERTY, "100");
     }
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2)
+        .setPreferNativeTransport(true));
+    log.info("event=transport name={}", vertx.isNativeTransportEnabled() ? "native" : "nio");
     vertx.deployVerticle(new NodeVerticle(config, store, clock)).onFailure(err -> {
       System.err.println("ringkv: cannot start on " + config.address() + ": " + err.getMessage());
       vertx.close();

@@ -121,7 +121,7 @@ public final class NodeVerticle extends VerticleBase {
         new EpochBound(config.epochAheadMax()));
     ReplicationQueue queue = new ReplicationQueue(new ReplicationQueue.Limits(
         config.queueEntriesMax(), config.batchEntriesMax(), config.retryDelayMsMin(),
-        config.retryDelayMsMax()));
+        config.retryDelayMsMax(), config.batchIntervalMs()));
     Store store = durable != null ? durable : new MemoryStore();
     Replica replica = new Replica(self.toString(), store, queue, new LamportClock());
     NodeStability stability = new NodeStability(self.toString(), clock.millis(), meta.durable(),
@@ -235,6 +235,11 @@ public final class NodeVerticle extends VerticleBase {
         // HTTP/1.1 only: without the h2c upgrade a connection is an HTTP/1 connection from its
         // first byte, so the first-request deadline and the connection cap see it at once.
         .setHttp2ClearTextEnabled(false)
+        // No WebSocket is served: without compression support Vert.x leaves the WebSocket
+        // extension handler out of every connection's pipeline (it inspected each request and
+        // answer).
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false)
         .setIdleTimeout((int) config.idleTimeoutMs())
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS), config.security());
   }

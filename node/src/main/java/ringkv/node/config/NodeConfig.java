@@ -29,6 +29,10 @@ import ringkv.ring.Ring;
  * @param kvsCausalWaitMs the same wait in the view-change dialect (then 400, SPEC §4)
  * @param kvsRequestTimeoutMs how long a view-change dialect key-value request may take before
  *     it answers 503 (SPEC §4: 5 s)
+ * @param batchIntervalMs {@code BATCH_INTERVAL_MS}: the least time between two replication
+ *     batches to one peer, so that under a stream of writes a batch carries many of them
+ *     ({@code ReplicationQueue.Limits#batchIntervalMsMin}); 0 sends each as soon as the
+ *     previous one is acknowledged
  * @param acksWaitMs how long a write that asked for more replicas ({@code RingKV-Acks}) waits
  *     for their acknowledgements before it answers 503 with how many held it
  * @param antiEntropyIntervalMs how often a node reconciles its shard's data with one peer
@@ -82,6 +86,7 @@ public record NodeConfig(
     long retryDelayMsMax,
     int queueEntriesMax,
     int batchEntriesMax,
+    long batchIntervalMs,
     int waitersMax,
     int bodyBytesMax,
     long antiEntropyIntervalMs,
@@ -147,6 +152,7 @@ public record NodeConfig(
     d.put("RETRY_DELAY_MS_MAX", 2_000L);
     d.put("QUEUE_ENTRIES_MAX", 100_000L);
     d.put("BATCH_ENTRIES_MAX", 512L);
+    d.put("BATCH_INTERVAL_MS", 0L);
     d.put("WAITERS_MAX", 10_000L);
     d.put("BODY_BYTES_MAX", 1_048_576L);
     d.put("ANTI_ENTROPY_INTERVAL_MS", 10_000L);
@@ -246,6 +252,7 @@ public record NodeConfig(
         retryMin, retryMax,
         (int) number(s, "QUEUE_ENTRIES_MAX", 1, 10_000_000),
         (int) number(s, "BATCH_ENTRIES_MAX", 1, 100_000),
+        number(s, "BATCH_INTERVAL_MS", 0, 1_000),
         (int) number(s, "WAITERS_MAX", 1, 1_000_000),
         (int) number(s, "BODY_BYTES_MAX", 1024, 64 * 1024 * 1024),
         number(s, "ANTI_ENTROPY_INTERVAL_MS", 10, 3_600_000),
@@ -399,7 +406,8 @@ public record NodeConfig(
         + " VIEW_CHANGE_TIMEOUT_MS=" + viewChangeTimeoutMs
         + " RETRY_DELAY_MS_MIN=" + retryDelayMsMin
         + " RETRY_DELAY_MS_MAX=" + retryDelayMsMax + " QUEUE_ENTRIES_MAX=" + queueEntriesMax
-        + " BATCH_ENTRIES_MAX=" + batchEntriesMax + " WAITERS_MAX=" + waitersMax
+        + " BATCH_ENTRIES_MAX=" + batchEntriesMax + " BATCH_INTERVAL_MS=" + batchIntervalMs
+        + " WAITERS_MAX=" + waitersMax
         + " BODY_BYTES_MAX=" + bodyBytesMax
         + " ANTI_ENTROPY_INTERVAL_MS=" + antiEntropyIntervalMs
         + " EXIT_WITH_PARENT=" + (exitWithParent ? 1 : 0)

@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.util.HashSet;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,9 @@ public final class GossipDriver {
   private final Set<String> failing = new HashSet<>();
   private boolean flushScheduled;
   private long timerId = -1;
+  /** The one-shot timer for a batch held back by its interval, and when it fires. */
+  private long dueTimerId = -1;
+  private long dueTimerAtMs;
 
   private final ReplicaAcks acks;
 
@@ -69,6 +73,10 @@ public final class GossipDriver {
       vertx.cancelTimer(timerId);
       timerId = -1;
     }
+    if (dueTimerId >= 0) {
+      vertx.cancelTimer(dueTimerId);
+      dueTimerId = -1;
+    }
   }
 
   /** {@code peer} answers again: send what it missed now. */
@@ -96,6 +104,26 @@ public final class GossipDriver {
     for (Batch batch : due) {
       send(batch);
     }
+    armForNextDue(now);
+  }
+
+  /**
+   * A one-shot timer for the next batch the queue holds back (its peer's batch interval or
+   * backoff), so the last writes of a burst go when it ends rather than at the periodic tick.
+   */
+  private void armForNextDue(long now) {
+    OptionalLong next = queue.nextDueMs(now);
+    if (next.isEmpty() || (dueTimerId >= 0 && dueTimerAtMs <= next.getAsLong())) {
+      return;
+    }
+    if (dueTimerId >= 0) {
+      vertx.cancelTimer(dueTimerId);
+    }
+    dueTimerAtMs = next.getAsLong();
+    dueTimerId = vertx.setTimer(Math.max(1, dueTimerAtMs - now), id -> {
+      dueTimerId = -1;
+      flush();
+    });
   }
 
   private void send(Batch batch) {
