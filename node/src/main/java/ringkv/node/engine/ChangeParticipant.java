@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -90,7 +89,6 @@ public final class ChangeParticipant {
   /** When this node's stop began and passed its phases (for the committed line). */
   private StopMarks stop = StopMarks.none();
 
-
   private static final class Copy {
     final long epoch;
     final TransferSender.Sent sent = new TransferSender.Sent();
@@ -170,8 +168,7 @@ public final class ChangeParticipant {
             c.state = "copied";
           } else {
             c.state = "failed";
-            c.error = String.valueOf(ar.cause().getMessage() != null
-                ? ar.cause().getMessage() : ar.cause());
+            c.error = java.util.Objects.toString(ar.cause().getMessage(), ar.cause().toString());
             LOG.warn("event=view-change-copy-failed node={} epoch={} cause={}", state.self(),
                 c.epoch, c.error, ar.cause() instanceof KvException ? null : ar.cause());
           }
@@ -292,10 +289,7 @@ public final class ChangeParticipant {
     });
   }
 
-  /**
-   * Installs the prepared configuration (a no-op for any other epoch); answers with how long
-   * this node refused requests for it.
-   */
+  /** Installs the prepared configuration (no-op for another epoch); answers its window. */
   public Future<Committed> commit(long epoch) {
     var committed = state.participant().commit(epoch, clock.millis());
     if (committed.isEmpty()) {
@@ -457,9 +451,9 @@ public final class ChangeParticipant {
     state.clearForeignLive();
     meta.saveConfig(next);
     stability.onLayout(ClusterState.shardMap(next), next.epoch());
-    OptionalInt shard = next.shardOfNode(state.self());
+    int shard = next.shardOfNode(state.self()).orElse(-1);
     replica.queue().retain(new HashSet<>(state.shardPeers().stream()
-        .map(NodeAddress::toString).toList()), key -> next.shardOf(key) == shard.orElse(-1));
+        .map(NodeAddress::toString).toList()), key -> next.shardOf(key) == shard);
     liveness.track(state.others());
     LOG.info("event=config-installed node={} epoch={} previous={} shard={} shards={}",
         state.self(), next.epoch(), previous.epoch(), next.shardOfNode(state.self()),
