@@ -143,6 +143,33 @@ public final class KeyValueCore {
     return context.isEmpty();
   }
 
+  /**
+   * Whether a node stopped by a view change (prepared: writes refused while what changed during
+   * the copy travels) serves {@code op} on {@code key} from its own store: only a read, only of a
+   * key it holds under the installed layout ({@code ownsKey}: it has not dropped it, nothing can
+   * write it meanwhile), only when this node serves some shard of the layout being installed
+   * ({@code inNextLayout}), and only when it holds the very version of the key the client's
+   * context names, not merely one stable for it.
+   *
+   * <p>Why that is enough: a write of a moving key at its new owner, once that owner committed,
+   * is newer than anything the stopped node holds; a client that saw it carries it in its context
+   * (refused here, 500 as before) until the new owner prunes it as stable, and the new owner's
+   * stable time stays 0 until every node serving a shard of the new layout has reported at the
+   * new epoch ({@link NodeStability#stableTime}) — which this node does only after it installed
+   * it, so never while it is stopped. A node leaving the layout is not waited for, hence
+   * {@code inNextLayout}. The stable predicate of {@link #missing} is not used here for the same
+   * reason: the installed layout's stable time does not cover writes made under the next one.
+   * The one rule of the node's KvService and the simulation.
+   */
+  public boolean servesInStop(Op op, String key, CausalContext sent, boolean ownsKey,
+      boolean inNextLayout) {
+    if (op != Op.GET || !ownsKey || !inNextLayout) {
+      return false;
+    }
+    Version needed = sent.get(key);
+    return needed.equals(Version.ZERO) || replica.held(key).isAtLeast(needed);
+  }
+
   /** Parks a request until this replica holds {@code needed}; empty when too many wait. */
   public OptionalLong await(String key, Version needed, long deadlineMs) {
     return waits.await(key, needed, deadlineMs);

@@ -266,12 +266,22 @@ public final class NodeStability {
     return Optional.of(reason);
   }
 
-  /** This node's report: 0 while it may not vouch for anything, else its replica's. */
+  /**
+   * This node's report: 0 while it may not vouch for anything, else its replica's. It may not
+   * while it holds back, and while it still owes a write to a node outside its shard (kept from
+   * before a view change, {@link ReplicationQueue#retain}): that node's shard counts this report
+   * only as "above 0" ({@link #outsidersSettled}), so only 0 keeps the shard's stable time from
+   * passing the write before it arrives.
+   */
   public long localStable(Replica replica) {
     if ((!durable && !bootstrapped) || holdReason != null) {
       return 0;
     }
-    return replica.localStable(shards.shardPeersOf(self));
+    List<String> shardPeers = shards.shardPeersOf(self);
+    if (replica.queue().owesOutside(shardPeers)) {
+      return 0;
+    }
+    return replica.localStable(shardPeers);
   }
 
   /**

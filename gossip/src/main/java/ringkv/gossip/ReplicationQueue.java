@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BiPredicate;
 import java.util.function.Predicate;
 
 /**
@@ -311,18 +312,38 @@ public final class ReplicationQueue {
   }
 
   /**
-   * A new layout installed: drops the queues of peers that are no longer replicas of this
-   * node's shard ({@link #retainPeers}) and, from the others, the writes of keys the shard no
-   * longer holds ({@code keyStays} false). The remaining peers share this node's shard, so they
-   * no longer own those keys either; the keys' new owners received them in the change's
-   * transfer (a node that learned the layout instead, having missed the transfer, loses its
-   * undelivered writes of them either way: there is no hand-off yet). Sent anyway, such a write
-   * reaches a peer left out of the change that still serves the old layout, which takes it, below
-   * a tombstone every new owner may hold already (simulation seeds 2112, 2297).
+   * A new layout installed: keeps, for each peer, only the writes of keys that peer owns under
+   * it ({@code peerOwnsKey}), and drops the queues left empty. For a peer of this node's new
+   * shard that drops the keys the shard no longer holds: their new owners received them in the
+   * change's transfer, and sent anyway such a write reaches a peer left out of the change that
+   * still serves the old layout, which takes it below a tombstone every new owner may hold
+   * already (simulation seeds 2112, 2297). A write still owed to a peer outside the new shard
+   * that owns its key under the new layout is kept: that peer was left out of the change (its
+   * coordinator saw it down, so this node's queue could not drain to it before the stop), no
+   * transfer carries the write to it, and dropped here it would be lost (seed 2242, a change
+   * moving this node away from a key its old peers keep). Such writes keep this node's stable
+   * report at 0 until they are acknowledged ({@link #owesOutside}).
    */
-  public void retain(Set<String> current, Predicate<String> keyStays) {
-    retainPeers(current);
-    peers.forEach((peer, q) -> dropKeys(peer, q, keyStays));
+  public void retain(BiPredicate<String, String> peerOwnsKey) {
+    for (var it = peers.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      String peer = e.getKey();
+      dropKeys(peer, e.getValue(), key -> peerOwnsKey.test(peer, key));
+      if (e.getValue().pending.isEmpty() && e.getValue().inFlight == null) {
+        it.remove();
+      }
+    }
+  }
+
+  /** Whether a write is still owed to a peer not in {@code shardPeers}. */
+  public boolean owesOutside(Collection<String> shardPeers) {
+    for (var e : peers.entrySet()) {
+      if (!shardPeers.contains(e.getKey())
+          && (!e.getValue().pending.isEmpty() || e.getValue().inFlight != null)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static void dropKeys(String peer, PeerQueue q, Predicate<String> keyStays) {

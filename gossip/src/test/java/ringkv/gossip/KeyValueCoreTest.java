@@ -67,6 +67,31 @@ class KeyValueCoreTest {
   }
 
   @Test
+  void aStoppedNodeReadsOnlyKeysItHoldsAtTheVersionTheClientSawNotMerelyAStableOne() {
+    KeyValueCore.Result put = core.perform(KeyValueCore.Op.PUT, "k", "1", CausalContext.EMPTY,
+        1_000);
+    Version held = put.entry().version();
+    KeyValueCore.Op get = KeyValueCore.Op.GET;
+    assertTrue(core.servesInStop(get, "k", CausalContext.EMPTY, true, true));
+    assertTrue(core.servesInStop(get, "k", put.context(), true, true));
+    assertTrue(core.servesInStop(get, "absent", CausalContext.EMPTY, true, true),
+        "a key it holds no entry of: nothing can write it meanwhile, 404 is the answer");
+    ReplicationQueue.Batch toB = replica.queue().onTick(0).get(0);
+    replica.queue().onAck("b", toB.id(), 1);
+    CausalContext newer = ctx("k", held.counter() + 50, "b");
+    stability.onReport("b", 1, 0, held.counter() + 100);
+    replica.clock().observe(held.counter() + 200);
+    assertEquals(Optional.empty(), core.missing("k", newer), "stable under the old layout");
+    assertFalse(core.servesInStop(get, "k", newer, true, true),
+        "a write under the next layout is not covered by this layout's stable time");
+    assertFalse(core.servesInStop(KeyValueCore.Op.PUT, "k", CausalContext.EMPTY, true, true));
+    assertFalse(core.servesInStop(KeyValueCore.Op.DELETE, "k", CausalContext.EMPTY, true, true));
+    assertFalse(core.servesInStop(get, "k", CausalContext.EMPTY, false, true), "not its key");
+    assertFalse(core.servesInStop(get, "k", CausalContext.EMPTY, true, false),
+        "leaving the layout: nobody waits for its report before pruning");
+  }
+
+  @Test
   void aReadHandsTheMetadataBackAsSentAndAWriteAddsItsVersion() {
     KeyValueCore.Result put = core.perform(KeyValueCore.Op.PUT, "k", "1", CausalContext.EMPTY,
         1_000);

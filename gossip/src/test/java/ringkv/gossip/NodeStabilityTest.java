@@ -159,6 +159,35 @@ class NodeStabilityTest {
     assertEquals(5_000, s.localStable(r));
   }
 
+  /*
+   * Seed 2242: a write kept after a view change for a node outside this node's new shard (it
+   * owns the key and was left out of the change) holds this node's report at 0 until that node
+   * acknowledges it: its shard counts an outsider's report only as "above 0".
+   */
+  @Test
+  void aWriteOwedOutsideTheShardHoldsTheReportAtZeroUntilAcknowledged() {
+    Replica r = replica();
+    r.clock().observe(900);
+    NodeStability s = new NodeStability("a", 1, true, LAYOUT, 0);
+    assertEquals(900, s.localStable(r));
+    r.queue().enqueue(new Entry("x1", "1", new Version(800, "a"), CausalContext.EMPTY),
+        List.of("b"));
+    assertEquals(799, s.localStable(r), "owed to b, its shard peer: below the write");
+    r.queue().enqueue(new Entry("x2", "2", new Version(850, "a"), CausalContext.EMPTY),
+        List.of("d"));
+    assertEquals(0, s.localStable(r), "owed to d, outside the shard");
+    List<ReplicationQueue.Batch> due = r.queue().onTick(0);
+    ReplicationQueue.Batch toB = due.stream().filter(b -> b.peer().equals("b")).findFirst()
+        .orElseThrow();
+    ReplicationQueue.Batch toD = due.stream().filter(b -> b.peer().equals("d")).findFirst()
+        .orElseThrow();
+    assertEquals(0, s.localStable(r), "in flight to d: still owed");
+    r.queue().onAck("d", toD.id(), 1);
+    assertEquals(799, s.localStable(r));
+    r.queue().onAck("b", toB.id(), 2);
+    assertEquals(900, s.localStable(r));
+  }
+
   @Test
   void roundsBeforeAHoldDoNotCount() {
     NodeStability s = new NodeStability("a", 1, true, LAYOUT, 0);

@@ -275,7 +275,7 @@ class ReplicationQueueTest {
     assertEquals(2, toB.entries().size());
     q.enqueue(entry("moved", 7), List.of("b", "c"));
     q.enqueue(entry("gone", 2), List.of("c"));
-    q.retain(Set.of("b", "c"), key -> key.equals("kept"));
+    q.retain((peer, key) -> key.equals("kept"));
     assertEquals(1, q.pending("b"), "in flight to b: only kept");
     assertEquals(1, q.pending("c"), "pending for c: only kept");
     assertEquals(5, q.oldestUnackedCounter("b").orElseThrow());
@@ -284,7 +284,29 @@ class ReplicationQueueTest {
     q.onSendFailed("b", toB.id(), 1); // what is left of the batch is requeued, nothing more
     assertEquals(List.of("kept"), q.onTick(10_000).stream().filter(b -> b.peer().equals("b"))
         .flatMap(b -> b.entries().stream()).map(Entry::key).toList());
-    q.retain(Set.of("b", "c"), key -> false);
+    q.retain((peer, key) -> false);
+    assertTrue(q.isDrained(), q.describe());
+  }
+
+  @Test
+  void retainKeepsWritesOwedToPeersThatOwnTheirKeyOutsideTheShard() {
+    // Seed 2242: this node moves to another shard; its old peer d, left out of the change,
+    // still owns "stays-with-d" under the new layout and never got the write.
+    ReplicationQueue q = queue(100, 10);
+    q.enqueue(entry("stays-with-d", 4), List.of("b", "d"));
+    q.enqueue(entry("left-both", 6), List.of("b", "d"));
+    Batch toD = q.onTick(0).stream().filter(b -> b.peer().equals("d")).findFirst().orElseThrow();
+    q.retain((peer, key) -> peer.equals("d") && key.equals("stays-with-d"));
+    assertEquals(0, q.pending("b"));
+    assertEquals(1, q.pending("d"), q.describe());
+    assertTrue(q.owesOutside(List.of("b")), "d is outside the new shard {b}");
+    assertFalse(q.owesOutside(List.of("b", "d")));
+    q.onSendFailed("d", toD.id(), 1);
+    Batch retry = q.onTick(10_000).stream().filter(b -> b.peer().equals("d")).findFirst()
+        .orElseThrow();
+    assertEquals(List.of("stays-with-d"), keys(retry));
+    q.onAck("d", retry.id(), 10_001);
+    assertFalse(q.owesOutside(List.of("b")), q.describe());
     assertTrue(q.isDrained(), q.describe());
   }
 

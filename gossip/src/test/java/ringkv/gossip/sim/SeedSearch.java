@@ -22,9 +22,11 @@ final class SeedSearch {
     long deadlineNs = System.nanoTime() + seconds * 1_000_000_000L;
     int run = 0;
     int failed = 0;
+    long servedInStop = 0;
     for (long seed = from; seed < from + count && System.nanoTime() < deadlineNs; seed++) {
       SimResult r = new SimCluster(seed, ReplicaBug.NONE, viewChanges).run();
       run++;
+      servedInStop += r.stats().servedInStop();
       if (!r.passed() && r.violation().kind().startsWith(kind)) {
         failed++;
         String message = String.valueOf(r.violation().getMessage());
@@ -33,6 +35,7 @@ final class SeedSearch {
       }
     }
     System.out.println("searched " + run + " seeds from " + from + " (viewChanges="
-        + viewChanges + "): " + failed + " failed");
+        + viewChanges + "): " + failed + " failed; reads served by stopped nodes: "
+        + servedInStop);
   }
 }

@@ -89,6 +89,7 @@ public final class SimCluster {
   private long unavailableViewChange;
   private long nextViewChangeTick;
   private long servedBeforeCopy;
+  private long servedInStop;
   /** Draws new client sessions only, so runs without them keep the seed's schedule. */
   private final Random sessions;
   private final double newSessionProbability;
@@ -406,7 +407,7 @@ public final class SimCluster {
     Op op = client.pending();
     SimNode node = nodes.get(op.node());
     CausalContext context = client.context();
-    if (!node.servesKey(op.key(), context)) {
+    if (!node.servesKey(op.key(), context, op.kind().op())) {
       client.finish(); // stopped by a view change, or the key moved: 500/503, allowed
       unavailableViewChange++;
       return;
@@ -429,7 +430,9 @@ public final class SimCluster {
       writesAfterWait++; // the dependency did not come: the write goes ahead
     }
     client.finish();
-    if (!node.servesKey(op.key())) {
+    if (node.servesInStop(op.key(), context, op.kind().op())) {
+      servedInStop++;
+    } else if (!node.servesKey(op.key())) {
       servedBeforeCopy++;
     }
     execute(client, op, node, context);
@@ -452,7 +455,7 @@ public final class SimCluster {
     // Any node whose own configuration gives it the key's shard serves it (one that missed a
     // change's commit too, until it learns the newer epoch).
     List<SimNode> serving =
-        nodes.values().stream().filter(n -> n.servesKey(key, context)).toList();
+        nodes.values().stream().filter(n -> n.servesKey(key, context, kind.op())).toList();
     if (serving.isEmpty()) {
       return null;
     }
@@ -524,7 +527,7 @@ public final class SimCluster {
         contextSamples == 0 ? 0 : (double) contextSizeSum / contextSamples,
         network.counters(), ticksToConverge, crashes, writesAfterWait, unavailableViewChange,
         views.started(), views.committed(), views.aborted(), views.coordinatorsLost(),
-        servedBeforeCopy);
+        servedBeforeCopy, servedInStop);
     return new SimResult(seed, bug, config, stats, violation, tick, phase,
         violation == null ? "" : status());
   }

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 import ringkv.gossip.CausalContext;
@@ -183,6 +184,23 @@ final class SimNode {
         && peers().stream().noneMatch(detector::isUp));
   }
 
+  /**
+   * Whether this node serves {@code op} on {@code key} to a client with {@code context}: as
+   * {@link #servesKey(String, CausalContext)}, or, stopped by a view change, a read of a key it
+   * still holds ({@link KeyValueCore#servesInStop}, the node's KvService's rule).
+   */
+  boolean servesKey(String key, CausalContext context, KeyValueCore.Op op) {
+    return servesKey(key, context) || servesInStop(key, context, op);
+  }
+
+  /** Whether this node is stopped by a view change and serves {@code op} on {@code key}. */
+  boolean servesInStop(String key, CausalContext context, KeyValueCore.Op op) {
+    Optional<ClusterConfig> next = change.participant().pending();
+    return phase == Phase.UP && next.isPresent() && core.servesInStop(op, key, context,
+        shards.shardOf(key) == shard(),
+        next.get().shardOfNode(NodeAddress.parse(id)).isPresent());
+  }
+
   /** No view change stopped this node and it is not catching up (anti-entropy may run). */
   boolean quiet() {
     return phase == Phase.UP && change.participant().pending().isEmpty();
@@ -284,8 +302,8 @@ final class SimNode {
     change.participant().onInstalled(next);
     stability.onLayout(shards, next.epoch());
     int shard = shard();
-    replica.queue().retain(new java.util.HashSet<>(peers()), k -> shards.shardOf(k) == shard);
-    inFlight.keySet().retainAll(peers());
+    replica.queue().retain((peer, k) -> shards.membersOf(shards.shardOf(k)).contains(peer));
+    inFlight.keySet().retainAll(others()); // a write may still be owed outside the shard
     detector.track(others(), 0);
     dropForeignKeys();
   }

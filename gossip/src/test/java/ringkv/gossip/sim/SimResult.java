@@ -27,7 +27,8 @@ public record SimResult(
    * vain for a dependency; operations refused because a view change stopped their replica or
    * moved their key; view changes started, committed, aborted, and those whose coordinator died;
    * operations sent to a replica still copying its shard, cut off from its peers, by a client
-   * that had observed nothing (KeyValueCore.servesBeforeCopy).
+   * that had observed nothing (KeyValueCore.servesBeforeCopy); reads served by a node stopped
+   * by a view change (KeyValueCore.servesInStop).
    */
   public record Stats(
       long reads,
@@ -50,7 +51,8 @@ public record SimResult(
       long viewChangesCommitted,
       long viewChangesAborted,
       long coordinatorsLost,
-      long servedBeforeCopy) {}
+      long servedBeforeCopy,
+      long servedInStop) {}
 
   public boolean passed() {
     return violation == null;

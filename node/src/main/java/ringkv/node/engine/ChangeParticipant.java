@@ -3,7 +3,6 @@ package ringkv.node.engine;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -451,9 +450,8 @@ public final class ChangeParticipant {
     state.clearForeignLive();
     meta.saveConfig(next);
     stability.onLayout(ClusterState.shardMap(next), next.epoch());
-    int shard = next.shardOfNode(state.self()).orElse(-1);
-    replica.queue().retain(new HashSet<>(state.shardPeers().stream()
-        .map(NodeAddress::toString).toList()), key -> next.shardOf(key) == shard);
+    replica.queue().retain((peer, key) -> next.membersOf(next.shardOf(key)).stream()
+        .anyMatch(m -> m.toString().equals(peer)));
     liveness.track(state.others());
     LOG.info("event=config-installed node={} epoch={} previous={} shard={} shards={}",
         state.self(), next.epoch(), previous.epoch(), next.shardOfNode(state.self()),

@@ -142,8 +142,7 @@ public final class KvService {
   public Future<KvReply> execute(KvRequest request, int hops, boolean fromCatchingUp) {
     Optional<ClusterConfig> pending = state.pending();
     if (pending.isPresent()) {
-      return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE,
-          "view change to epoch " + pending.get().epoch() + " in progress"));
+      return executeInStop(request, pending.get());
     }
     ClusterConfig c = state.current();
     int shard = c.shardOf(request.key());
@@ -178,6 +177,30 @@ public final class KvService {
     // client that observed nothing is served here (KeyValueCore.servesBeforeCopy).
     return forwarded.recover(err -> err instanceof Forwarder.Unanswered
         ? execute(request, hops, true) : Future.failedFuture(err));
+  }
+
+  /**
+   * A request while this node is stopped by the view change to {@code next}: a read of a key it
+   * holds is served from its store when it holds what the client saw
+   * ({@link KeyValueCore#servesInStop}); everything else is refused (500) until the change
+   * commits or aborts.
+   */
+  private Future<KvReply> executeInStop(KvRequest request, ClusterConfig next) {
+    ClusterConfig c = state.current();
+    String key = request.key();
+    int shard = c.shardOf(key);
+    // Only a well-formed request (anything executeLocal would refuse is refused as before).
+    boolean wellFormed = !key.isEmpty()
+        && key.codePointCount(0, key.length()) <= KEY_CODE_POINTS_MAX
+        && request.acks() <= c.membersOf(shard).size();
+    boolean owns = wellFormed && c.membersOf(shard).contains(state.self())
+        && !state.catchingUp() && !lost.isLost(key) && !damaged(key);
+    if (core.servesInStop(request.op(), key, request.context(), owns,
+        next.shardOfNode(state.self()).isPresent())) {
+      return perform(request, shard);
+    }
+    return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE,
+        "view change to epoch " + next.epoch() + " in progress"));
   }
 
   private boolean damaged(String key) {
