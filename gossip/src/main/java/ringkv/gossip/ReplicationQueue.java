@@ -162,6 +162,20 @@ public final class ReplicationQueue {
     checkArgument(sinceCounter >= 1 && sinceCounter <= entry.version().counter(),
         "sinceCounter %s outside 1..%s", sinceCounter, entry.version().counter());
     checkState(hasRoomFor(entry.key(), targets), "queue full for %s", entry.key());
+    put(entry, targets, sinceCounter);
+  }
+
+  /**
+   * Queues {@code entry} for {@code targets}, the new owners of its key, past the bound: a node
+   * that learned a layout it missed the change of hands over the writes of keys that left it
+   * which may not be stable yet ({@link HandOff}) — at most what it wrote or took
+   * since its shard's last stable time, and refusing them would lose them.
+   */
+  public void handOff(Entry entry, Collection<String> targets) {
+    put(entry, targets, entry.version().counter());
+  }
+
+  private void put(Entry entry, Collection<String> targets, long sinceCounter) {
     for (String peer : targets) {
       PeerQueue q = peers.computeIfAbsent(peer, p -> new PeerQueue());
       Entry queued = q.pending.get(entry.key());

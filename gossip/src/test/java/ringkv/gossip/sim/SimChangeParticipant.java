@@ -123,7 +123,7 @@ final class SimChangeParticipant {
     }
     if (EPOCHS.refusal(node.config().epoch(), theirs.epoch()).isEmpty()) {
       reset();
-      node.install(theirs);
+      node.installLearned(theirs);
       // Writes made under the old configuration were never queued to the new shard peers.
       node.stability().onLearnedConfiguration();
       node.startCatchUp(); // we missed the transfer: copy our shard from a peer

@@ -13,6 +13,7 @@ import ringkv.gossip.CausalContext;
 import ringkv.gossip.ChangeTermination;
 import ringkv.gossip.Entry;
 import ringkv.gossip.FailureDetector;
+import ringkv.gossip.HandOff;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.LamportClock;
 import ringkv.gossip.MemoryStore;
@@ -306,6 +307,19 @@ final class SimNode {
     inFlight.keySet().retainAll(others()); // a write may still be owed outside the shard
     detector.track(others(), 0);
     dropForeignKeys();
+  }
+
+  /**
+   * Installs {@code next} learned from a peer (this node missed the change): as
+   * {@link #install}, after queueing the writes of keys that leave this node and may not be
+   * stable for their new owners ({@link HandOff}, the node's ChangeParticipant.adoptLearned).
+   */
+  void installLearned(ClusterConfig next) {
+    HandOff handOff = HandOff.before(id, stability, replica, new SimLayout(next));
+    List<Map.Entry<Entry, List<String>>> out = new ArrayList<>();
+    replica.store().forEach(e -> handOff.targets(e).ifPresent(t -> out.add(Map.entry(e, t))));
+    install(next);
+    out.forEach(h -> replica.queue().handOff(h.getKey(), h.getValue()));
   }
 
   /** Removes every key this node's configuration does not give it. */

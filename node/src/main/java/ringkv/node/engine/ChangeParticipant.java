@@ -17,7 +17,6 @@ import ringkv.gossip.ViewChangeParticipant;
 import ringkv.node.config.NodeConfig;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
-import ringkv.node.log.LogFields;
 import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.Empty;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
@@ -73,12 +72,11 @@ public final class ChangeParticipant {
   private final NodeStability stability;
   private final Replica replica;
   private final KvService kv;
-  private final PeerLiveness liveness;
   private final PeerClient peers;
-  private final NodeMeta meta;
   private final NodeMetrics metrics;
   private final OutcomeInquiry inquiry;
   private final TransferSender sender;
+  private final LayoutInstaller installer;
   /** The coordinator of the change under way: asked first when the change is in doubt. */
   private NodeAddress coordinator;
   private long abortTimer = -1;
@@ -111,12 +109,11 @@ public final class ChangeParticipant {
     this.stability = stability;
     this.replica = kv.core().replica();
     this.kv = kv;
-    this.liveness = liveness;
     this.peers = peers;
-    this.meta = meta;
     this.metrics = metrics;
     this.inquiry = new OutcomeInquiry(state, peers, coordinated);
     this.sender = new TransferSender(vertx, config, state, replica, peers);
+    this.installer = new LayoutInstaller(vertx, state, stability, replica, liveness, meta);
   }
 
   public ChangeStats lastChange() {
@@ -343,7 +340,7 @@ public final class ChangeParticipant {
     cancelAbortTimer();
     copy = null;
     kv.core().takeChanges();
-    dropForeignKeys().onSuccess(n -> state.clearForeignLive());
+    installer.dropForeignKeys().onSuccess(n -> state.clearForeignLive());
   }
 
   private void armDeadline() {
@@ -426,72 +423,18 @@ public final class ChangeParticipant {
 
   // ---------------------------------------------------------------- installing
 
-  /**
-   * Installs {@code next}, learned from a peer: this node missed its transfer, so writes it made
-   * under the old configuration were never queued to its new shard peers; it holds its
-   * stability report until anti-entropy has repaired its shard.
-   */
+  /** Installs {@code next}, learned from a peer ({@link LayoutInstaller#adoptLearned}). */
   public Future<Integer> adoptLearned(ClusterConfig next) {
-    if (stability.onLearnedConfiguration()) {
-      LOG.info("event=stable-held node={} reason={}", state.self(),
-          NodeStability.MISSED_VIEW_CHANGE);
-    }
-    return adopt(next);
+    return installer.adoptLearned(next);
   }
 
-  /**
-   * Installs {@code next}: routing switches to it, replication follows the new shard peers,
-   * stability forgets nodes that left, and keys this node no longer owns are dropped (their new
-   * owners received them before the change committed). Completes with how many were dropped.
-   */
+  /** Installs {@code next} ({@link LayoutInstaller#adopt}). */
   public Future<Integer> adopt(ClusterConfig next) {
-    ClusterConfig previous = state.install(next);
-    LogFields.epoch(next.epoch());
-    state.clearForeignLive();
-    meta.saveConfig(next);
-    stability.onLayout(ClusterState.shardMap(next), next.epoch());
-    replica.queue().retain((peer, key) -> next.membersOf(next.shardOf(key)).stream()
-        .anyMatch(m -> m.toString().equals(peer)));
-    liveness.track(state.others());
-    LOG.info("event=config-installed node={} epoch={} previous={} shard={} shards={}",
-        state.self(), next.epoch(), previous.epoch(), next.shardOfNode(state.self()),
-        next.layout().asMap());
-    return dropForeignKeys().onSuccess(n -> {
-      if (n > 0) {
-        LOG.info("event=foreign-keys-dropped node={} epoch={} keys={}", state.self(),
-            next.epoch(), n);
-      }
-    });
+    return installer.adopt(next);
   }
 
-  /**
-   * Removes, one page per turn of the event loop ({@link #scan}), the keys the current
-   * configuration does not give this node — checked against the configuration at each key, so
-   * a newer one adopted meanwhile is respected, and keys a change begun meanwhile copies here
-   * are kept. Completes with how many it removed.
-   */
-  private Future<Integer> dropForeignKeys() {
-    int[] dropped = {0};
-    return scan(e -> {
-      if (!state.owns(state.current(), e.key())
-          && state.underWay().map(next -> !state.owns(next, e.key())).orElse(true)) {
-        replica.store().remove(e.key());
-        dropped[0]++;
-      }
-    }).map(v -> dropped[0]);
-  }
-
-  /**
-   * Drops keys left by a change this process does not know (copied in before the node was
-   * killed, or a roll-back cut short); run once start-up has learned the cluster's configuration.
-   * Keys of a change under way are kept.
-   */
+  /** Drops keys left by a change this process does not know ({@link LayoutInstaller}). */
   public Future<Integer> sweepLeftovers() {
-    return dropForeignKeys().onSuccess(n -> {
-      if (n > 0) {
-        LOG.info("event=leftover-keys-dropped node={} epoch={} keys={}", state.self(),
-            state.current().epoch(), n);
-      }
-    });
+    return installer.sweepLeftovers();
   }
 }

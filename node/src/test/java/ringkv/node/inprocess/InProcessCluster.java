@@ -93,8 +93,12 @@ public final class InProcessCluster implements AutoCloseable {
     this.env = Map.copyOf(env);
     this.setup = setup;
     this.alsoInView = List.copyOf(alsoInView);
-    for (int i = 0; i < nodes; i++) {
-      addresses.add(new NodeAddress("127.0.0.1", freePort()));
+    while (addresses.size() < nodes) {
+      // The kernel may hand the same ephemeral port out twice in a row once it was closed.
+      NodeAddress a = new NodeAddress("127.0.0.1", freePort());
+      if (!addresses.contains(a) && !this.alsoInView.contains(a)) {
+        addresses.add(a);
+      }
     }
     try {
       // At once: a node without data waits for a peer of its shard before it is ready.

@@ -1,0 +1,67 @@
+package ringkv.gossip;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+
+/*
+ * Goal: a node that learned a layout it missed the change of hands over exactly the entries of
+ * keys that leave it and may not be stable under the old layout, to the keys' new owners.
+ * Method: a two-shard layout ("a" with b, "c" with d) becomes one where "a" keeps only keys
+ * starting with "x" and the others go to c and d; the old shard's stable time is 500.
+ */
+class HandOffTest {
+  private record Layout(List<List<String>> members, boolean xStaysWithA) implements ShardMap {
+    @Override
+    public int shardOf(String key) {
+      return key.startsWith("x") || !xStaysWithA ? 0 : 1;
+    }
+
+    @Override
+    public List<String> membersOf(int shard) {
+      return shard < members.size() ? members.get(shard) : List.of();
+    }
+
+    @Override
+    public OptionalInt shardOfNode(String node) {
+      for (int s = 0; s < members.size(); s++) {
+        if (members.get(s).contains(node)) {
+          return OptionalInt.of(s);
+        }
+      }
+      return OptionalInt.empty();
+    }
+
+    @Override
+    public List<String> nodes() {
+      return List.of("a", "b", "c", "d");
+    }
+  }
+
+  private static Entry entry(String key, long counter) {
+    return new Entry(key, "1", new Version(counter, "a"), CausalContext.EMPTY);
+  }
+
+  @Test
+  void handsOverWritesOfKeysThatLeaveAboveTheOldStableTimeToTheirNewOwners() {
+    ShardMap old = new Layout(List.of(List.of("a", "b"), List.of("c", "d")), false);
+    ShardMap next = new Layout(List.of(List.of("a", "b"), List.of("c", "d")), true);
+    Replica replica = new Replica("a", new MemoryStore(),
+        new ReplicationQueue(ReplicationQueue.Limits.defaults()), new LamportClock());
+    replica.clock().observe(900);
+    NodeStability stability = new NodeStability("a", 1, true, old, 0);
+    stability.onReport("b", 1, 0, 500);
+    stability.onReport("c", 1, 0, 800);
+    stability.onReport("d", 1, 0, 800);
+    assertEquals(500, stability.stableTime(0, replica));
+    HandOff handOff = HandOff.before("a", stability, replica, next);
+    stability.onLayout(next, 1); // the snapshot does not move with the layout
+    assertEquals(Optional.of(List.of("c", "d")), handOff.targets(entry("k", 501)));
+    assertEquals(Optional.empty(), handOff.targets(entry("k", 500)),
+        "at or below the old stable time: every old replica held it, a participant sent it");
+    assertEquals(Optional.empty(), handOff.targets(entry("x1", 900)), "stays with a");
+  }
+}
