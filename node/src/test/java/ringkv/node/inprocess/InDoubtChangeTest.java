@@ -3,9 +3,9 @@ package ringkv.node.inprocess;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static ringkv.node.inprocess.InProcessCluster.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
@@ -30,31 +30,15 @@ import ringkv.ring.NodeAddress;
  * has passed.
  */
 class InDoubtChangeTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int KEYS = 300;
   private static final Map<String, String> ENV = Map.of("SHARD_COUNT", "2",
       "VIEW_CHANGE_TIMEOUT_MS", "2000");
 
-  private static JsonNode json(InProcessCluster.Answer a) {
-    try {
-      return JSON.readTree(a.body());
-    } catch (Exception e) {
-      throw new AssertionError("not JSON: " + a, e);
-    }
-  }
 
   @Test
   void aPreparedParticipantThatMissedTheCommitAsksAndCommits() {
     try (InProcessCluster c = new InProcessCluster(6, ENV)) {
-      for (int i = 0; i < KEYS; i++) {
-        int key = i;
-        // A forwarded write may time out on a loaded machine: the setup retries it.
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-          var put = c.send(c.node(key % 6), "PUT", "/key-value-store/k" + key,
-              "{\"value\":" + key + "}");
-          assertTrue(put.status() == 201 || put.status() == 200, put.toString());
-        });
-      }
+      c.writeKeys(KEYS);
       JsonNode plan = json(c.send(c.node(0), "POST", "/admin/plan",
           "{\"kind\":\"reshard\",\"shard-count\":3}"));
       Set<String> receivers = new HashSet<>();

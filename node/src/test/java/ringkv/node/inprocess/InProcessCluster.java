@@ -40,6 +40,8 @@ public final class InProcessCluster implements AutoCloseable {
     long delayMs(NodeAddress from, NodeAddress to, PeerRoute<?, ?> route);
   }
 
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -279,6 +281,32 @@ public final class InProcessCluster implements AutoCloseable {
       return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  /** An answer's body as JSON (an AssertionError when it is not JSON). */
+  public static com.fasterxml.jackson.databind.JsonNode json(Answer a) {
+    try {
+      return JSON.readTree(a.body());
+    } catch (IOException e) {
+      throw new AssertionError("not JSON: " + a, e);
+    }
+  }
+
+  /**
+   * Writes {@code k0..k<count-1>} (value i) through node {@code i % size()}; a forwarded write
+   * that times out on a loaded machine is retried.
+   */
+  public void writeKeys(int count) {
+    for (int i = 0; i < count; i++) {
+      int key = i;
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        Answer put = send(node(key % size()), "PUT", "/key-value-store/k" + key,
+            "{\"value\":" + key + "}");
+        if (put.status() != 201 && put.status() != 200) {
+          throw new AssertionError(put.toString());
+        }
+      });
     }
   }
 

@@ -3,9 +3,9 @@ package ringkv.node.inprocess;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static ringkv.node.inprocess.InProcessCluster.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,17 +26,9 @@ import ringkv.ring.NodeAddress;
  * the layout, and every key must read its value through every node, the key count exact.
  */
 class LeftOutHandOffTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Map<String, String> ENV = Map.of("SHARD_COUNT", "2");
   private static final int KEYS = 30;
 
-  private static JsonNode json(InProcessCluster.Answer a) {
-    try {
-      return JSON.readTree(a.body());
-    } catch (Exception e) {
-      throw new AssertionError("not JSON: " + a, e);
-    }
-  }
 
   @Test
   void aLeftOutNodesWritesOfKeysThatMovedReachTheirNewOwners() {

@@ -3,9 +3,9 @@ package ringkv.node.inprocess;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static ringkv.node.inprocess.InProcessCluster.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,30 +27,15 @@ import ringkv.ring.NodeAddress;
  * then it heals, and every node installs the change with no key lost.
  */
 class StopReadsTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int KEYS = 60;
   private static final Map<String, String> ENV = Map.of("SHARD_COUNT", "2",
       "VIEW_CHANGE_TIMEOUT_MS", "60000");
 
-  private static JsonNode json(InProcessCluster.Answer a) {
-    try {
-      return JSON.readTree(a.body());
-    } catch (Exception e) {
-      throw new AssertionError("not JSON: " + a, e);
-    }
-  }
 
   @Test
   void aStoppedNodeServesReadsOfItsKeysAndRefusesEverythingElse() {
     try (InProcessCluster c = new InProcessCluster(6, ENV)) {
-      for (int i = 0; i < KEYS; i++) {
-        int key = i;
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-          var put = c.send(c.node(key % 6), "PUT", "/key-value-store/k" + key,
-              "{\"value\":" + key + "}");
-          assertTrue(put.status() == 201 || put.status() == 200, put.toString());
-        });
-      }
+      c.writeKeys(KEYS);
       NodeAddress coordinator = c.node(0);
       c.network((from, to, route) -> (route == PeerProtocol.COMMIT && !to.equals(coordinator))
           || route == PeerProtocol.CONFIG || route == PeerProtocol.OUTCOME ? -1 : 0);
