@@ -70,7 +70,8 @@ class InDoubtChangeTest {
         }
       });
       c.network((from, to, route) -> 0);
-      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+      // Generous: on a machine loaded to 20-30 the drops of keys that moved took longer than 20 s.
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
         for (int i = 0; i < 6; i++) {
           JsonNode ring = json(c.send(c.node(i), "GET", "/ring", null));
           assertEquals(next, ring.get("epoch").asLong(), c.node(i) + ": " + ring);
