@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
 /*
@@ -14,41 +13,15 @@ import org.junit.jupiter.api.Test;
  * starting with "x" and the others go to c and d; the old shard's stable time is 500.
  */
 class HandOffTest {
-  private record Layout(List<List<String>> members, boolean xStaysWithA) implements ShardMap {
-    @Override
-    public int shardOf(String key) {
-      return key.startsWith("x") || !xStaysWithA ? 0 : 1;
-    }
-
-    @Override
-    public List<String> membersOf(int shard) {
-      return shard < members.size() ? members.get(shard) : List.of();
-    }
-
-    @Override
-    public OptionalInt shardOfNode(String node) {
-      for (int s = 0; s < members.size(); s++) {
-        if (members.get(s).contains(node)) {
-          return OptionalInt.of(s);
-        }
-      }
-      return OptionalInt.empty();
-    }
-
-    @Override
-    public List<String> nodes() {
-      return List.of("a", "b", "c", "d");
-    }
-  }
-
   private static Entry entry(String key, long counter) {
     return new Entry(key, "1", new Version(counter, "a"), CausalContext.EMPTY);
   }
 
   @Test
   void handsOverWritesOfKeysThatLeaveAboveTheOldStableTimeToTheirNewOwners() {
-    ShardMap old = new Layout(List.of(List.of("a", "b"), List.of("c", "d")), false);
-    ShardMap next = new Layout(List.of(List.of("a", "b"), List.of("c", "d")), true);
+    List<List<String>> members = List.of(List.of("a", "b"), List.of("c", "d"));
+    ShardMap old = new ListLayout(members, key -> 0);
+    ShardMap next = new ListLayout(members, key -> key.startsWith("x") ? 0 : 1);
     Replica replica = new Replica("a", new MemoryStore(),
         new ReplicationQueue(ReplicationQueue.Limits.defaults()), new LamportClock());
     replica.clock().observe(900);

@@ -24,35 +24,8 @@ import ringkv.ring.NodeAddress;
  * cases on a two-shard layout with a replica whose queue the test fills and acknowledges.
  */
 class NodeStabilityTest {
-  private static final ShardMap LAYOUT = new ShardMap() {
-    private final List<List<String>> members = List.of(List.of("a", "b", "c"),
-        List.of("d", "e"));
-
-    @Override
-    public int shardOf(String key) {
-      return key.startsWith("x") ? 1 : 0;
-    }
-
-    @Override
-    public List<String> membersOf(int shard) {
-      return shard < members.size() ? members.get(shard) : List.of();
-    }
-
-    @Override
-    public OptionalInt shardOfNode(String node) {
-      for (int s = 0; s < members.size(); s++) {
-        if (members.get(s).contains(node)) {
-          return OptionalInt.of(s);
-        }
-      }
-      return OptionalInt.empty();
-    }
-
-    @Override
-    public List<String> nodes() {
-      return List.of("a", "b", "c", "d", "e");
-    }
-  };
+  private static final ShardMap LAYOUT = new ListLayout(List.of(List.of("a", "b", "c"),
+      List.of("d", "e")), key -> key.startsWith("x") ? 1 : 0);
 
   private static Replica replica() {
     return new Replica("a", new MemoryStore(),
