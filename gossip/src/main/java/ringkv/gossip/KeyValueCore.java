@@ -255,7 +255,7 @@ public final class KeyValueCore {
         continue;
       }
       boolean applied = fromQueue
-          ? replica.applyReplicated(e, stableOfKey.applyAsLong(e.key()))
+          ? replica.applyReplicated(e, stableOfKey)
           : replica.apply(e);
       if (applied) {
         fresh++;
@@ -263,7 +263,9 @@ public final class KeyValueCore {
           changed(e.key());
         }
       }
-      released.addAll(waits.onHeld(e.key(), replica.held(e.key())));
+      if (waits.waitsFor(e.key())) {
+        released.addAll(waits.onHeld(e.key(), replica.held(e.key())));
+      }
     }
     return new Applied(fresh, released);
   }

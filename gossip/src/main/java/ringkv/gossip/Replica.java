@@ -244,12 +244,30 @@ public final class Replica {
    * of it, so a replica's copy is merged even at or below the stable time (the repair).
    */
   public boolean applyReplicated(Entry incoming, long stableTime) {
-    if (incoming.version().counter() <= stableTime && store.get(incoming.key()) == null
-        && !store.isQuarantined(incoming.key())) {
-      clock.observe(incoming.version().counter());
+    return applyReplicated(incoming, key -> stableTime);
+  }
+
+  /**
+   * As {@link #applyReplicated(Entry, long)}, with the stable time of the key's shard asked of
+   * {@code stableOfKey} only when it matters: when this replica has nothing for the key (a
+   * replicated write of a key it holds, the common case, needs one store lookup and no
+   * stability computation).
+   */
+  public boolean applyReplicated(Entry incoming, java.util.function.ToLongFunction<String>
+      stableOfKey) {
+    String key = incoming.key();
+    long counter = incoming.version().counter();
+    clock.observe(counter);
+    Entry current = store.get(key);
+    if (current == null && !store.isQuarantined(key)
+        && counter <= stableOfKey.applyAsLong(key)) {
       return false;
     }
-    return apply(incoming);
+    if (!incoming.supersedes(current)) {
+      return false;
+    }
+    store.put(incoming);
+    return true;
   }
 
   /**

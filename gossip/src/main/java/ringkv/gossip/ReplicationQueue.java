@@ -24,10 +24,13 @@ import java.util.function.Predicate;
  *
  * <p>A batch holds at most {@link Limits#batchEntriesMax()} entries and, past its first entry,
  * at most about {@link Limits#batchBytesMax()} bytes, so large values never make a request a peer
- * would refuse. A peer's next batch goes at least {@link Limits#batchIntervalMsMin()} after its
- * previous one: under a steady stream of writes each batch then carries what came in that
- * interval instead of the one or two writes of a round trip (a batch costs both nodes an HTTP
- * exchange whatever it holds), while a write after a quiet spell still goes at once.
+ * would refuse. When a peer's previous batch carried more than one write (writes arrive faster
+ * than a round trip: a stream of concurrent writes), its next batch goes at least
+ * {@link Limits#batchIntervalMsMin()} after the previous one, so each batch carries what came in
+ * that interval instead of the few writes of a round trip (a batch costs both nodes an HTTP
+ * exchange whatever it holds). After a batch of one write (a quiet spell, or one client writing
+ * and waiting for each answer) the next goes as soon as the previous one is acknowledged, so
+ * such a writer's writes reach the peer within a round trip, as with no interval.
  *
  * <p>Only the newest version of a key matters under last-writer-wins, so a peer's queue holds at
  * most one entry per key: a newer write replaces a queued older one in place. Duplicated and
@@ -97,8 +100,9 @@ public final class ReplicationQueue {
     Batch inFlight;
     Map<String, Long> inFlightSince = Map.of();
     long nextAttemptMs;
-    /** When its last batch was formed; meaningful once {@code sentAny}. */
+    /** When its last batch was formed, and how many writes it carried; once {@code sentAny}. */
     long lastSentMs;
+    int lastSentEntries;
     boolean sentAny;
     int failures;
     /**
@@ -227,15 +231,20 @@ public final class ReplicationQueue {
       q.inFlight = new Batch(e.getKey(), nextBatchId++, entries);
       q.inFlightSince = since;
       q.lastSentMs = nowMs;
+      q.lastSentEntries = entries.size();
       q.sentAny = true;
       due.add(q.inFlight);
     }
     return due;
   }
 
-  /** When {@code q}'s next batch may go: after its backoff and its batch interval. */
+  /**
+   * When {@code q}'s next batch may go: after its backoff, and after its batch interval when
+   * the previous batch carried more than one write.
+   */
   private long dueMs(PeerQueue q) {
-    return q.sentAny ? Math.max(q.nextAttemptMs, q.lastSentMs + limits.batchIntervalMsMin())
+    return q.sentAny && q.lastSentEntries > 1
+        ? Math.max(q.nextAttemptMs, q.lastSentMs + limits.batchIntervalMsMin())
         : q.nextAttemptMs;
   }
 

@@ -49,6 +49,11 @@ public final class Waits {
     return OptionalLong.of(w.id());
   }
 
+  /** Whether any request waits for a version of {@code key}. */
+  public boolean waitsFor(String key) {
+    return byKey.containsKey(key);
+  }
+
   /** This replica now holds {@code held} for {@code key}: the waits it satisfies, released. */
   public List<Long> onHeld(String key, Version held) {
     List<Waiter> list = byKey.get(key);

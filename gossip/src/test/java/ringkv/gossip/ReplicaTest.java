@@ -328,4 +328,26 @@ class ReplicaTest {
     assertEquals(old, r.store().get("k"));
     assertFalse(store.isQuarantined("k"));
   }
+
+  @Test
+  void theStableTimeIsAskedOnlyForAKeyTheReplicaDoesNotHold() {
+    Replica r = new Replica("a", new MemoryStore(), new ReplicationQueue(Limits.defaults()),
+        new LamportClock());
+    java.util.List<String> asked = new java.util.ArrayList<>();
+    java.util.function.ToLongFunction<String> stable = key -> {
+      asked.add(key);
+      return 20;
+    };
+    Entry held = new Entry("k", "\"v1\"", v(30, "b"), CausalContext.EMPTY);
+    assertTrue(r.applyReplicated(held, stable));
+    assertEquals(java.util.List.of("k"), asked, "an absent key: is the copy stale?");
+    Entry newer = new Entry("k", "\"v2\"", v(31, "b"), CausalContext.EMPTY);
+    assertTrue(r.applyReplicated(newer, stable));
+    assertFalse(r.applyReplicated(held, stable), "older than what it holds");
+    assertEquals(java.util.List.of("k"), asked, "a held key needs no stability figure");
+    assertFalse(r.applyReplicated(new Entry("j", "\"x\"", v(5, "b"), CausalContext.EMPTY),
+        stable), "an unknown key below the stable time is stale");
+    assertNull(r.store().get("j"));
+    assertEquals(31, r.clock().current(), "every copy's version is observed");
+  }
 }

@@ -95,20 +95,27 @@ class ReplicationQueueTest {
     ReplicationQueue q = new ReplicationQueue(new Limits(100, 100, 20, 100, 5));
     assertEquals(OptionalLong.empty(), q.nextDueMs(0));
     q.enqueue(entry("x", 1), B);
+    q.enqueue(entry("v", 2), B);
     Batch first = q.onTick(1_000).get(0);
-    assertEquals(List.of("x"), keys(first), "the first write after a quiet spell goes at once");
-    q.enqueue(entry("y", 2), B);
+    assertEquals(List.of("x", "v"), keys(first), "the first writes after a quiet spell: at once");
+    q.enqueue(entry("y", 3), B);
     q.onAck("b", first.id(), 1_001);
-    q.enqueue(entry("z", 3), B);
-    assertTrue(q.onTick(1_004).isEmpty(), "held until 5 ms after the previous batch");
+    q.enqueue(entry("z", 4), B);
+    assertTrue(q.onTick(1_004).isEmpty(),
+        "after a batch of several writes (a stream): held until 5 ms after it");
     assertEquals(OptionalLong.of(1_005), q.nextDueMs(1_004));
     Batch second = q.onTick(1_005).get(0);
     assertEquals(List.of("y", "z"), keys(second), "one batch for what came in the interval");
     assertEquals(OptionalLong.empty(), q.nextDueMs(1_005), "nothing held while in flight");
     q.onAck("b", second.id(), 1_020);
-    q.enqueue(entry("w", 4), B);
-    assertEquals(1, q.onTick(1_020).size(), "the interval has passed: at once");
+    q.enqueue(entry("w", 5), B);
+    Batch third = q.onTick(1_020).get(0);
+    assertEquals(List.of("w"), keys(third), "the interval has passed: at once");
     assertTrue(q.onTick(1_020).isEmpty(), "one batch in flight");
+    q.onAck("b", third.id(), 1_021);
+    q.enqueue(entry("u", 6), B);
+    assertEquals(List.of("u"), keys(q.onTick(1_021).get(0)),
+        "after a batch of one write (a writer that waits for each answer): no interval");
     assertThrows(IllegalArgumentException.class, () -> new Limits(1, 1, 1, 1, -1));
     assertThrows(IllegalArgumentException.class,
         () -> new Limits(1, 1, 1, 1, Limits.BATCH_INTERVAL_MS_MAX + 1));

@@ -30,9 +30,10 @@ import ringkv.ring.Ring;
  * @param kvsRequestTimeoutMs how long a view-change dialect key-value request may take before
  *     it answers 503 (SPEC §4: 5 s)
  * @param batchIntervalMs {@code BATCH_INTERVAL_MS}: the least time between two replication
- *     batches to one peer, so that under a stream of writes a batch carries many of them
- *     ({@code ReplicationQueue.Limits#batchIntervalMsMin}); 0 sends each as soon as the
- *     previous one is acknowledged
+ *     batches to one peer after a batch of several writes, so that under a stream of writes a
+ *     batch carries many of them ({@code ReplicationQueue.Limits#batchIntervalMsMin}; a batch
+ *     of one write is followed at once); 0 sends each as soon as the previous one is
+ *     acknowledged
  * @param acksWaitMs how long a write that asked for more replicas ({@code RingKV-Acks}) waits
  *     for their acknowledgements before it answers 503 with how many held it
  * @param antiEntropyIntervalMs how often a node reconciles its shard's data with one peer
@@ -152,7 +153,7 @@ public record NodeConfig(
     d.put("RETRY_DELAY_MS_MAX", 2_000L);
     d.put("QUEUE_ENTRIES_MAX", 100_000L);
     d.put("BATCH_ENTRIES_MAX", 512L);
-    d.put("BATCH_INTERVAL_MS", 0L);
+    d.put("BATCH_INTERVAL_MS", 5L);
     d.put("WAITERS_MAX", 10_000L);
     d.put("BODY_BYTES_MAX", 1_048_576L);
     d.put("ANTI_ENTROPY_INTERVAL_MS", 10_000L);
