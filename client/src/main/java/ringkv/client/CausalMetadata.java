@@ -76,6 +76,53 @@ public final class CausalMetadata {
     return of(out);
   }
 
+  /**
+   * The metadata in {@code bytes[start, start + length)}, read with a streaming parser (no JSON
+   * tree): {@code sent} itself when it holds exactly the same entries, in any order (the usual
+   * read: the answer carries back what the request sent, in the server's order, which is not
+   * the client's), else new metadata equal to what {@link #fromJson} reads. Null when the text
+   * is anything but the plain form {@code {"keys":{"k":[c,"n"],...}}} with at least one entry,
+   * for the caller to read it with {@link #fromJson} (which also says what is wrong).
+   */
+  static CausalMetadata readPlain(com.fasterxml.jackson.core.JsonFactory factory, byte[] bytes,
+      int start, int length, CausalMetadata sent) {
+    try (com.fasterxml.jackson.core.JsonParser p = factory.createParser(bytes, start, length)) {
+      if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT
+          || !"keys".equals(p.nextFieldName())
+          || p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        return null;
+      }
+      Map<String, Version> out = new HashMap<>(Math.max(4, sent.keys.size() * 2));
+      boolean same = true;
+      String key;
+      while ((key = p.nextFieldName()) != null) {
+        if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_ARRAY
+            || p.nextToken() != com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_INT) {
+          return null;
+        }
+        long counter = p.getLongValue();
+        String node = p.nextTextValue();
+        if (node == null || p.nextToken() != com.fasterxml.jackson.core.JsonToken.END_ARRAY) {
+          return null;
+        }
+        Version seen = sent.keys.get(key);
+        boolean known = seen != null && seen.counter() == counter && seen.node().equals(node);
+        same &= known;
+        if (out.put(key, known ? seen : new Version(counter, node)) != null) {
+          same = false; // a key named twice: the last one counts, as in a JSON tree
+        }
+      }
+      if (p.currentToken() != com.fasterxml.jackson.core.JsonToken.END_OBJECT
+          || p.nextToken() != com.fasterxml.jackson.core.JsonToken.END_OBJECT
+          || p.nextToken() != null || out.isEmpty() || out.size() > ENTRIES_MAX) {
+        return null;
+      }
+      return same && out.size() == sent.keys.size() ? sent : new CausalMetadata(Map.copyOf(out));
+    } catch (java.io.IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
   /** Every entry: key to the newest version seen. */
   public Map<String, Version> keys() {
     return keys;

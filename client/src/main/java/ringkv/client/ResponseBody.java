@@ -207,10 +207,17 @@ final class ResponseBody {
   CausalMetadata metadata(CausalMetadata sent) {
     int f = find("causal-metadata");
     if (f >= 0) {
+      int start = spans[4 * f + 2];
+      int end = spans[4 * f + 3];
       byte[] sentJson = sent.jsonBytes();
-      if (Arrays.equals(bytes, spans[4 * f + 2], spans[4 * f + 3], sentJson, 0,
-          sentJson.length)) {
+      if (Arrays.equals(bytes, start, end, sentJson, 0, sentJson.length)) {
         return sent;
+      }
+      // The same entries in the server's order, or new ones: read without a JSON tree.
+      CausalMetadata read = CausalMetadata.readPlain(GetResult.EXACT.getFactory(), bytes, start,
+          end - start, sent);
+      if (read != null) {
+        return read;
       }
     }
     return CausalMetadata.fromJson(field("causal-metadata"));

@@ -141,4 +141,40 @@ class CausalMetadataTest {
     assertEquals(4 * 500 + 1, session.metadata().size());
     assertEquals(new Version(3500, "n"), session.metadata().versionOf("shared"));
   }
+
+  private static CausalMetadata plain(String json, CausalMetadata sent) {
+    byte[] b = ("  " + json + " ").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return CausalMetadata.readPlain(new ObjectMapper().getFactory(), b, 2, b.length - 3, sent);
+  }
+
+  @Test
+  void readPlainGivesBackWhatWasSentInAnyOrderWithoutANewObject() throws Exception {
+    CausalMetadata sent = CausalMetadata.of(Map.of("a", new Version(3, "n1"),
+        "b", new Version(7, "n2"), "c", new Version(1, "n1")));
+    assertSame(sent, plain("{\"keys\":{\"c\":[1,\"n1\"],\"a\":[3,\"n1\"],"
+        + "\"b\":[7,\"n2\"]}}", sent));
+    String changed = "{\"keys\":{\"c\":[1,\"n1\"],\"a\":[4,\"n1\"],\"b\":[7,\"n2\"]}}";
+    CausalMetadata read = plain(changed, sent);
+    assertEquals(CausalMetadata.fromJson(new ObjectMapper().readTree(changed)), read);
+    assertEquals(new Version(4, "n1"), read.versionOf("a"));
+    String fewer = "{\"keys\":{\"a\":[3,\"n1\"],\"b\":[7,\"n2\"]}}";
+    assertEquals(CausalMetadata.fromJson(new ObjectMapper().readTree(fewer)), plain(fewer, sent));
+    String more = "{\"keys\":{\"a\":[3,\"n1\"],\"b\":[7,\"n2\"],\"c\":[1,\"n1\"],"
+        + "\"d\":[2,\"n3\"]}}";
+    assertEquals(4, plain(more, sent).size());
+    String twice = "{\"keys\":{\"a\":[3,\"n1\"],\"b\":[7,\"n2\"],\"c\":[1,\"n1\"],"
+        + "\"a\":[9,\"n1\"]}}";
+    assertEquals(CausalMetadata.fromJson(new ObjectMapper().readTree(twice)), plain(twice, sent));
+  }
+
+  @Test
+  void readPlainLeavesEveryOtherFormToTheTreeReader() {
+    CausalMetadata sent = CausalMetadata.of(Map.of("a", new Version(3, "n1")));
+    for (String other : List.of("\"\"", "null", "{}", "{\"keys\":{}}", "{\"keys\":null}",
+        "{\"keys\":{\"a\":[3,\"n1\"]},\"x\":1}", "{\"keys\":{\"a\":[\"3\",\"n1\"]}}",
+        "{\"keys\":{\"a\":[3,\"n1\",4]}}", "{\"keys\":{\"a\":[3]}}", "[1]",
+        "{\"keys\":{\"a\":[99999999999999999999,\"n1\"]}}", "{\"keys\":{\"a\":3}}")) {
+      assertNull(plain(other, sent), other);
+    }
+  }
 }
