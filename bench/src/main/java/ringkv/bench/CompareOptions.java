@@ -14,7 +14,8 @@ import java.util.Locale;
  *     take requests (RingKV: every node; Redis: the masters)
  * @param shards shards (Redis: masters)
  * @param replicas copies of each shard (Redis: a master and {@code replicas - 1} replicas)
- * @param warmupMs unmeasured phase of half GETs, half PUTs after the load
+ * @param warmup the unmeasured warm-up after the load: its bounds and when the JIT counts as
+ *     settled ({@link JitWarmup})
  * @param durationMs each measured phase (GET, then PUT)
  * @param idleMs a window with no load at the end, for the servers' idle CPU (0: none)
  * @param ringKv measure RingKV
@@ -29,19 +30,23 @@ import java.util.Locale;
  * @param seed seed of the generator's key and operation choices and of the values
  */
 record CompareOptions(int keys, int valueSize, int connections, int shards, int replicas,
-    long warmupMs, long durationMs, long idleMs, boolean ringKv, boolean redis, int threads,
+    JitWarmup warmup, long durationMs, long idleMs, boolean ringKv, boolean redis, int threads,
     Path json, Path nodeJar, Path logDir, List<String> nodeJvmFlags, Path redisServer,
     Path redisCli, long seed) {
 
   /**
-   * The RingKV nodes' JVM flags unless {@code --node-jvm-flags} says otherwise: the bench's, C1
-   * only ({@code ./kvs up}'s choice). Six JVMs on a two-core machine with both JIT tiers spent
-   * more CPU in their C2 compiler threads than in serving requests, and were still compiling
-   * after the run; with C1 only they serve at a lower CPU cost per request within the run
-   * (BENCHMARKS.md, "Against Redis Cluster").
+   * The RingKV nodes' JVM flags unless {@code --node-jvm-flags} says otherwise: both JIT tiers,
+   * as a node runs in production. Six JVMs starting together on two cores keep their C2
+   * compilers busy for a minute or more under load, which the warm-up waits out
+   * ({@link JitWarmup}); C1 alone settles sooner but its code costs 2.4-4 times as much per
+   * request (BENCHMARKS.md, "Against Redis Cluster").
    */
   static final List<String> NODE_JVM_FLAGS_DEFAULT = List.of("-Xms64m", "-Xmx512m",
-      "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+      "-XX:+UseSerialGC");
+  /** Default warm-up bounds and the JIT share that counts as settled. */
+  static final long WARMUP_MIN_MS_DEFAULT = 30_000;
+  static final long WARMUP_MAX_MS_DEFAULT = 300_000;
+  static final double JIT_SETTLED_PERCENT_DEFAULT = 3;
 
   public static final String USAGE = String.join("\n",
       "Usage: ./kvs bench --compare redis [options]",
@@ -52,8 +57,9 @@ record CompareOptions(int keys, int valueSize, int connections, int shards, int 
       "load generator (Java NIO, closed loop, one request outstanding per connection; HTTP/1.1",
       "keep-alive to RingKV, RESP to Redis), smart-routed: each key goes straight to the",
       "server that serves it (RingKV: its shard's member by rendezvous, from GET /ring; Redis:",
-      "its slot's master). Phases on each side: load (write every key), warm-up (half GETs,",
-      "half PUTs), GET, PUT/SET, then an idle window. Prints throughput, p50/p99 latency,",
+      "its slot's master). Phases on each side: load (write every key), warm-up (cycles of",
+      "5 s of half GETs and half PUTs, 5 s of GETs, 5 s of PUTs, until the servers' JIT",
+      "compilers have settled), GET, PUT/SET, then an idle window. Prints throughput, p50/p99,",
       "the CPU (utime+stime from /proc) of all server processes per operation and the load",
       "generator's own CPU per operation, side by side, with the ratios RingKV/Redis.",
       "Redis comes from the OS packages (apt-get install -y redis-server redis-tools); where",
@@ -64,7 +70,13 @@ record CompareOptions(int keys, int valueSize, int connections, int shards, int 
       "  --connections N           load generator connections (48)",
       "  --shards N                shards / Redis masters, >= 3 (3)",
       "  --replicas N              copies per shard, >= 2 (2): 6 server processes per side",
-      "  --warmup T                unmeasured mixed phase per side, e.g. 25s, 2m (25s)",
+      "  --warmup T                least warm-up per side, e.g. 30s, 2m (30s; 0: none)",
+      "  --warmup-max T            most warm-up per side (5m): the warm-up goes on past",
+      "                            --warmup until the servers' JIT compiler threads used at",
+      "                            most --jit-settled of their CPU over a cycle (15 s); equal",
+      "                            to --warmup: a fixed warm-up",
+      "  --jit-settled PCT         compilers' share of the servers' CPU that counts as",
+      "                            settled, in percent (3)",
       "  --duration T              each measured phase, GET and PUT (20s)",
       "  --idle T                  idle window at the end, server CPU with no load (5s; 0: no)",
       "  --only ringkv|redis       measure one side only",
@@ -73,9 +85,7 @@ record CompareOptions(int keys, int valueSize, int connections, int shards, int 
       "  --node-jar FILE           node jar (node/target/kvs-node.jar)",
       "  --logs DIR                logs of started processes (logs/bench)",
       "  --node-jvm-flags \"F ...\"  JVM flags of the RingKV nodes ("
-          + String.join(" ", NODE_JVM_FLAGS_DEFAULT) + ";",
-      "                            C1 only: six JVMs' C2 compilers on two cores were still",
-      "                            compiling after the run; see BENCHMARKS.md)",
+          + String.join(" ", NODE_JVM_FLAGS_DEFAULT) + ")",
       "  --redis-server FILE       redis-server to run (the one on the PATH)",
       "  --redis-cli FILE          redis-cli to run (the one on the PATH)",
       "  --seed N                  seed of keys, operations and values (random)",
@@ -123,7 +133,9 @@ record CompareOptions(int keys, int valueSize, int connections, int shards, int 
     int connections = 48;
     int shards = 3;
     int replicas = 2;
-    long warmupMs = 25_000;
+    long warmupMs = WARMUP_MIN_MS_DEFAULT;
+    long warmupMaxMs = -1;
+    double jitSettled = JIT_SETTLED_PERCENT_DEFAULT;
     long durationMs = 20_000;
     long idleMs = 5_000;
     boolean ringKv = true;
@@ -155,6 +167,8 @@ record CompareOptions(int keys, int valueSize, int connections, int shards, int 
         case "--shards" -> shards = (int) number(option, value, Integer.MAX_VALUE);
         case "--replicas" -> replicas = (int) number(option, value, Integer.MAX_VALUE);
         case "--warmup" -> warmupMs = BenchOptions.durationMs(option, value);
+        case "--warmup-max" -> warmupMaxMs = BenchOptions.durationMs(option, value);
+        case "--jit-settled" -> jitSettled = percent(option, value);
         case "--duration" -> durationMs = BenchOptions.durationMs(option, value);
         case "--idle" -> idleMs = BenchOptions.durationMs(option, value);
         case "--only" -> {
@@ -178,8 +192,11 @@ record CompareOptions(int keys, int valueSize, int connections, int shards, int 
       }
     }
     check(compare, "--compare redis is missing");
-    return new CompareOptions(keys, valueSize, connections, shards, replicas, warmupMs,
-        durationMs, idleMs, ringKv, redis, threads, json, nodeJar, logDir, nodeJvmFlags,
+    long max = warmupMaxMs >= 0 ? warmupMaxMs : Math.max(warmupMs, WARMUP_MAX_MS_DEFAULT);
+    check(max >= warmupMs, "--warmup-max must be at least --warmup");
+    return new CompareOptions(keys, valueSize, connections, shards, replicas,
+        new JitWarmup(warmupMs, max, jitSettled), durationMs, idleMs, ringKv, redis, threads,
+        json, nodeJar, logDir, nodeJvmFlags,
         redisServer, redisCli, seed);
   }
 
@@ -194,6 +211,18 @@ record CompareOptions(int keys, int valueSize, int connections, int shards, int 
       throw new IllegalArgumentException(option + " needs a non-negative integer, got "
           + value);
     }
+  }
+
+  private static double percent(String option, String value) {
+    try {
+      double d = Double.parseDouble(value.strip());
+      if (d >= 0 && d <= 100) {
+        return d;
+      }
+    } catch (NumberFormatException e) {
+      // Falls through to the message.
+    }
+    throw new IllegalArgumentException(option + " needs a percentage (0..100), got " + value);
   }
 
   /** Server processes per side. */

@@ -93,11 +93,11 @@ final class CompareReport implements BenchMain.Printable {
     }
   }
 
-  /** One side: its phases, or why it did not run. */
-  record Side(String name, String description, String skipped, Phase load, Phase get,
-      Phase put, Idle idle) {
+  /** One side: its phases (and how its warm-up went), or why it did not run. */
+  record Side(String name, String description, String skipped, Phase load,
+      JitWarmup.Outcome warmup, Phase get, Phase put, Idle idle) {
     static Side skipped(String name, String why) {
-      return new Side(name, null, why, null, null, null, null);
+      return new Side(name, null, why, null, null, null, null, null);
     }
 
     boolean ran() {
@@ -143,10 +143,13 @@ final class CompareReport implements BenchMain.Printable {
 
   String header() {
     return String.format(Locale.ROOT, "RingKV against Redis Cluster: %s each side; %,d keys,"
-        + " values of %d bytes; %d connections (closed loop, smart-routed); warm-up %s;"
-        + " %s per phase; load generator: %d thread%s, %d cores; seed %d",
+        + " values of %d bytes; %d connections (closed loop, smart-routed); warm-up %s to %s"
+        + " until the JIT compilers use at most %s%% of the servers' CPU; %s per phase; load"
+        + " generator: %d thread%s, %d cores; seed %d",
         options.shape(), options.keys(), options.valueSize(), options.connections(),
-        seconds(options.warmupMs()), seconds(options.durationMs()), options.threads(),
+        seconds(options.warmup().minMs()), seconds(options.warmup().maxMs()),
+        number(options.warmup().settledPercent(), 1), seconds(options.durationMs()),
+        options.threads(),
         options.threads() == 1 ? "" : "s", Runtime.getRuntime().availableProcessors(),
         options.seed());
   }
@@ -267,6 +270,12 @@ final class CompareReport implements BenchMain.Printable {
           s.load().ops(), s.load().seconds(), s.load().errors(),
           s.load().errorsByKind().isEmpty() ? "" : " " + s.load().errorsByKind()));
     }
+    if (s.warmup() != null && !s.warmup().compilerPercentByCycle().isEmpty()) {
+      b.append(String.format(Locale.ROOT, "  warm-up: %.0f s, %s; JIT compilers' share of the"
+          + " servers' CPU per cycle (%%): %s%n", s.warmup().seconds(),
+          s.warmup().settled() ? "settled" : "NOT settled", s.warmup().compilerPercentByCycle()
+              .stream().map(d -> number(d, 1)).toList()));
+    }
     for (String phase : List.of("get", "put")) {
       Phase p = s.phase(phase);
       if (p == null) {
@@ -319,7 +328,9 @@ final class CompareReport implements BenchMain.Printable {
     o.put("connections", options.connections());
     o.put("shards", options.shards());
     o.put("replicas", options.replicas());
-    o.put("warmupMs", options.warmupMs());
+    o.put("warmupMinMs", options.warmup().minMs());
+    o.put("warmupMaxMs", options.warmup().maxMs());
+    o.put("jitSettledPercent", options.warmup().settledPercent());
     o.put("durationMs", options.durationMs());
     o.put("idleMs", options.idleMs());
     o.put("threads", options.threads());
@@ -364,6 +375,13 @@ final class CompareReport implements BenchMain.Printable {
       if (p != null) {
         n.set(phase, phaseJson(p));
       }
+    }
+    if (s.warmup() != null) {
+      ObjectNode w = n.putObject("warmup");
+      w.put("seconds", s.warmup().seconds());
+      w.put("settled", s.warmup().settled());
+      w.set("compilerCpuPercentByCycle",
+          MAPPER.valueToTree(s.warmup().compilerPercentByCycle()));
     }
     if (s.idle() != null) {
       ObjectNode i = n.putObject("idle");

@@ -17,10 +17,11 @@ import org.HdrHistogram.Histogram;
  * {@code ./kvs bench --compare redis}: RingKV against Redis Cluster in one run, same shape,
  * same workload, same load generator ({@link LoadGenerator}), one side after the other (Redis
  * first: it starts in a second; never both at once, so neither side's idle cost weighs on the
- * other). Per side: start the cluster, write every key (load), warm up with half GETs and half
- * PUTs, measure GET, measure PUT/SET, close the generator's connections and measure the idle
- * servers, stop the cluster. Around every phase it reads the CPU of every server process and
- * thread (/proc) and of the generator's own JVM, and the load average.
+ * other). Per side: start the cluster, write every key (load), warm up until the servers' JIT
+ * compilers have settled ({@link JitWarmup}), measure GET, measure PUT/SET, close the
+ * generator's connections and measure the idle servers, stop the cluster. Around every phase
+ * it reads the CPU of every server process and thread (/proc) and of the generator's own JVM,
+ * and the load average.
  *
  * <p>Exit code 0, 1 when the run could not be done, 2 for bad options. Every process it starts
  * is stopped at the end, on failure and on Ctrl-C ({@link ChildProcesses}).
@@ -115,18 +116,18 @@ public final class RedisCompare {
       CompareReport.Phase load;
       CompareReport.Phase get;
       CompareReport.Phase put;
+      JitWarmup.Outcome warmup;
       try (LoadGenerator generator = new LoadGenerator(targets, requests,
           options.connections(), options.threads(),
           () -> cluster.newParser(options.valueSize()), options.seed())) {
         load = phase(cluster, generator, LoadGenerator.Mode.LOAD, 0, "load");
-        if (options.warmupMs() > 0) {
-          phase(cluster, generator, LoadGenerator.Mode.MIX, options.warmupMs(), "warm-up");
-        }
+        warmup = warmup(cluster, generator);
         get = phase(cluster, generator, LoadGenerator.Mode.GET, options.durationMs(), "GET");
         put = phase(cluster, generator, LoadGenerator.Mode.PUT, options.durationMs(), "PUT");
       }
       CompareReport.Idle idle = options.idleMs() > 0 ? idle(cluster) : null;
-      return new CompareReport.Side(name, cluster.describe(), null, load, get, put, idle);
+      return new CompareReport.Side(name, cluster.describe(), null, load, warmup, get, put,
+          idle);
     }
   }
 
@@ -169,6 +170,46 @@ public final class RedisCompare {
           + label + " phase: " + r.errorsByKind());
     }
     return p;
+  }
+
+  /**
+   * Cycles of mixed, GET and PUT slices until {@link JitWarmup} says the servers' compilers
+   * have settled (or its bound is reached); one line per cycle with the compilers' share.
+   */
+  private JitWarmup.Outcome warmup(ComparedCluster cluster, LoadGenerator generator)
+      throws IOException {
+    JitWarmup rule = options.warmup();
+    if (!rule.any()) {
+      return JitWarmup.Outcome.none();
+    }
+    out.printf("bench --compare: %s warm-up at %s (load average %s): at least %.0f s, at most"
+        + " %.0f s, until the JIT compilers use at most %.1f%% of the servers' CPU over a"
+        + " cycle%n", cluster.name(), LocalTime.now().truncatedTo(ChronoUnit.MILLIS),
+        ProcCpu.loadAverage(), rule.minMs() / 1e3, rule.maxMs() / 1e3, rule.settledPercent());
+    long start = System.nanoTime();
+    List<Double> shares = new ArrayList<>();
+    while (true) {
+      ProcCpu.Snapshot before = ProcCpu.snapshot(cluster.servers().keySet());
+      long ops = 0;
+      for (LoadGenerator.Mode mode : JitWarmup.CYCLE) {
+        ops += generator.run(mode, rule.sliceMs(), done -> { }).ops();
+      }
+      ProcCpu.Usage usage = ProcCpu.usage(before,
+          ProcCpu.snapshot(cluster.servers().keySet()), ProcCpu.clockTicksPerSecond());
+      double share = JitWarmup.compilerPercent(usage.groupNanos());
+      shares.add(share);
+      long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+      JitWarmup.Verdict verdict = rule.after(elapsedMs, share);
+      out.printf("bench --compare:   %s warm-up %d s: %,.0f ops/s, JIT compilers %.1f%% of the"
+          + " servers' CPU%s%n", cluster.name(), elapsedMs / 1000, ops / usage.seconds(), share,
+          verdict == JitWarmup.Verdict.GO_ON ? ""
+              : verdict == JitWarmup.Verdict.SETTLED ? ": settled"
+              : ": NOT settled at the bound (the phases below include compiling)");
+      if (verdict != JitWarmup.Verdict.GO_ON) {
+        return new JitWarmup.Outcome(elapsedMs / 1e3, verdict == JitWarmup.Verdict.SETTLED,
+            shares);
+      }
+    }
   }
 
   /** A phase's figures from the generator's result and the CPU read around it. */

@@ -27,14 +27,14 @@ class CompareOptionsTest {
     assertEquals(3, o.shards());
     assertEquals(2, o.replicas());
     assertEquals(6, o.servers());
-    assertEquals(25_000, o.warmupMs());
+    assertEquals(new JitWarmup(30_000, 300_000, 3), o.warmup());
     assertEquals(20_000, o.durationMs());
     assertEquals(5_000, o.idleMs());
     assertTrue(o.ringKv() && o.redis());
     assertEquals(1, o.threads());
     assertNull(o.json());
     assertEquals(CompareOptions.NODE_JVM_FLAGS_DEFAULT, o.nodeJvmFlags());
-    assertTrue(o.nodeJvmFlags().contains("-XX:TieredStopAtLevel=1"));
+    assertFalse(o.nodeJvmFlags().contains("-XX:TieredStopAtLevel=1"), "both JIT tiers");
     assertEquals("6 servers = 3 shards x 2 replicas", o.shape());
   }
 
@@ -42,14 +42,28 @@ class CompareOptionsTest {
   void everyOptionIsRead() {
     CompareOptions o = CompareOptions.parse("--node-jar", "n.jar", "--logs", "L", "--compare",
         "redis", "--keys=500", "--value-size", "10", "--connections", "12", "--shards", "4",
-        "--replicas", "3", "--warmup", "500ms", "--duration", "2s", "--idle", "0",
+        "--replicas", "3", "--warmup", "500ms", "--warmup-max", "1m", "--jit-settled", "1.5",
+        "--duration", "2s", "--idle", "0",
         "--only", "RingKV", "--threads", "2", "--json", "out.json", "--node-jvm-flags",
         " -Xmx1g  -XX:+UseSerialGC ", "--redis-server", "/x/redis-server", "--redis-cli",
         "/x/redis-cli", "--seed", "7");
-    assertEquals(new CompareOptions(500, 10, 12, 4, 3, 500, 2000, 0, true, false, 2,
+    assertEquals(new CompareOptions(500, 10, 12, 4, 3, new JitWarmup(500, 60_000, 1.5), 2000,
+        0, true, false, 2,
         Path.of("out.json"), Path.of("n.jar"), Path.of("L"), List.of("-Xmx1g",
         "-XX:+UseSerialGC"), Path.of("/x/redis-server"), Path.of("/x/redis-cli"), 7), o);
     assertFalse(CompareOptions.parse("--compare", "redis", "--only", "redis").ringKv());
+  }
+
+  @Test
+  void aWarmupLongerThanTheDefaultBoundRaisesTheBoundOrIsFixed() {
+    assertEquals(new JitWarmup(600_000, 600_000, 3),
+        CompareOptions.parse("--compare", "redis", "--warmup", "10m").warmup());
+    assertEquals(new JitWarmup(20_000, 20_000, 3), CompareOptions.parse("--compare", "redis",
+        "--warmup", "20s", "--warmup-max", "20s").warmup());
+    assertThrows(IllegalArgumentException.class, () -> CompareOptions.parse("--compare",
+        "redis", "--warmup", "20s", "--warmup-max", "10s"));
+    assertThrows(IllegalArgumentException.class, () -> CompareOptions.parse("--compare",
+        "redis", "--jit-settled", "101"));
   }
 
   @Test

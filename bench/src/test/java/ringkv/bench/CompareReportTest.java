@@ -38,7 +38,7 @@ class CompareReportTest {
 
   private static CompareReport.Side side(String name, double scale) {
     return new CompareReport.Side(name, name + " cluster", null,
-        phase("load", 3000, 100, 50, 5),
+        phase("load", 3000, 100, 50, 5), new JitWarmup.Outcome(45, true, List.of(30.0, 8.0, 2.5)),
         phase("get", (long) (500_000 * scale), 800 / scale, 15 / scale, 5),
         phase("put", (long) (400_000 * scale), 1000 / scale, 30 / scale, 6),
         new CompareReport.Idle(5.0, 750_000_000L, Map.of("vert.x-eventloo", 700_000_000L),
@@ -90,6 +90,10 @@ class CompareReportTest {
       assertTrue(text.matches("(?s).*" + row + "\n.*"), row + " in\n" + text);
     }
     assertTrue(text.contains("vert.x-eventloo"), text);
+    assertTrue(text.contains("warm-up 30 s to 300 s until the JIT compilers use at most 3.0%"),
+        text);
+    assertTrue(text.contains("  warm-up: 45 s, settled; JIT compilers' share of the servers'"
+        + " CPU per cycle (%): [30.0, 8.0, 2.5]"), text);
   }
 
   @Test
@@ -99,7 +103,7 @@ class CompareReportTest {
     // Redis GET: 15 µs of servers, 5 µs of generator: 33%.
     assertTrue(both.generatorCheck().contains("Redis Cluster GET 5.0 µs/op (33% of the"
         + " servers')"), both.generatorCheck());
-    CompareReport.Side cheap = new CompareReport.Side("redis", "r", null, null,
+    CompareReport.Side cheap = new CompareReport.Side("redis", "r", null, null, null,
         phase("get", 100, 1, 2, 3), phase("put", 100, 1, 2, 1), null);
     CompareReport r = new CompareReport(OPTIONS, List.of(), side("ringkv", 1), cheap);
     assertTrue(r.generatorCheck().startsWith("WARNING"), r.generatorCheck());
@@ -140,6 +144,11 @@ class CompareReportTest {
     assertEquals(150.0, json.path("sides").path("redis").path("idle")
         .path("serverCpuMsPerSecond").asDouble(), 1e-9);
     assertEquals(48, json.path("options").path("connections").asInt());
+    assertEquals(300_000, json.path("options").path("warmupMaxMs").asLong());
+    JsonNode warmup = json.path("sides").path("ringkv").path("warmup");
+    assertTrue(warmup.path("settled").asBoolean());
+    assertEquals(45, warmup.path("seconds").asDouble(), 1e-9);
+    assertEquals(2.5, warmup.path("compilerCpuPercentByCycle").path(2).asDouble(), 1e-9);
   }
 
   @Test

@@ -40,7 +40,8 @@ class RedisCompareEndToEndTest {
     assumeTrue(ProcCpu.available(), "no /proc: end-to-end comparison skipped");
     Path json = dir.resolve("compare.json");
     String[] args = {"--compare", "redis", "--keys", "300", "--connections", "12",
-        "--warmup", "1s", "--duration", "1s", "--idle", "500ms", "--json", json.toString(),
+        "--warmup", "1s", "--warmup-max", "1s", "--duration", "1s", "--idle", "500ms",
+        "--json", json.toString(),
         "--node-jar", NODE_JAR.toString(), "--logs", dir.resolve("logs").toString(),
         "--node-jvm-flags", "-Xms32m -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"};
     CompareOptions options = CompareOptions.parse(args);
@@ -64,6 +65,9 @@ class RedisCompareEndToEndTest {
         assertEquals(6, p.path("serverCpuNanosByProcess").size(), side + " " + phase);
       }
       assertTrue(s.path("idle").path("seconds").asDouble() > 0, side);
+      // A fixed warm-up of one cycle (three slices of 333 ms), settled or not.
+      assertEquals(1, s.path("warmup").path("compilerCpuPercentByCycle").size(), side);
+      assertEquals(1.0, s.path("warmup").path("seconds").asDouble(), 0.5, side);
     }
     assertTrue(root.path("ratios").path("get").path("throughput").isNumber());
     assertTrue(root.path("ratios").path("put").path("throughput").isNumber());
