@@ -121,16 +121,47 @@ public final class CausalContext {
 
   /** This context without the entries {@code drop} selects. */
   public CausalContext without(BiPredicate<String, Version> drop) {
-    HashMap<String, Version> kept = null;
+    boolean[] dropped = null;
+    int keptCount = 0;
+    int i = 0;
     for (Map.Entry<String, Version> e : keys.entrySet()) {
       if (drop.test(e.getKey(), e.getValue())) {
-        if (kept == null) {
-          kept = new HashMap<>(keys);
+        if (dropped == null) {
+          dropped = new boolean[keys.size()];
         }
-        kept.remove(e.getKey());
+        dropped[i] = true;
+      } else {
+        keptCount++;
+      }
+      i++;
+    }
+    if (dropped == null) {
+      return this;
+    }
+    if (keptCount == 0) {
+      return EMPTY; // the usual pruning of a client's context: every entry stable
+    }
+    HashMap<String, Version> kept = new HashMap<>(Math.max(4, keptCount * 4 / 3 + 1));
+    i = 0;
+    for (Map.Entry<String, Version> e : keys.entrySet()) {
+      if (!dropped[i++]) {
+        kept.put(e.getKey(), e.getValue());
       }
     }
-    return kept == null ? this : owning(kept);
+    return owning(kept);
+  }
+
+  /** Whether {@code other} holds exactly this context's entries. */
+  boolean sameEntries(Map<String, Version> other) {
+    if (other.size() != keys.size()) {
+      return false;
+    }
+    for (Map.Entry<String, Version> e : other.entrySet()) {
+      if (!e.getValue().equals(keys.get(e.getKey()))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

@@ -32,8 +32,9 @@ public final class ContextBound {
   /**
    * The context to answer with: {@code sent} merged with {@code learned} (what serving the
    * request added), then bounded to {@code entriesMax} by dropping entries {@code stable}
-   * selects, lowest counter first (ties by key). Returns {@code sent} itself when the request
-   * taught the client nothing new and it is within the bound.
+   * selects, lowest counter first (ties by key). Returns {@code sent} itself when the result
+   * holds exactly its entries (the request taught the client nothing new, or only what the
+   * bound drops).
    */
   public static CausalContext reply(CausalContext sent, CausalContext learned, int entriesMax,
       BiPredicate<String, Version> stable) {
@@ -58,6 +59,9 @@ public final class ContextBound {
     for (int i = 0; i < excess && i < droppable.size(); i++) {
       kept.remove(droppable.get(i).getKey());
     }
-    return CausalContext.of(kept);
+    // What the request taught may be exactly what the bound drops (a read of a stable key older
+    // than every entry kept): the client gets its own context back, the same object, which the
+    // dialects echo as the client wrote it.
+    return sent.sameEntries(kept) ? sent : CausalContext.of(kept);
   }
 }

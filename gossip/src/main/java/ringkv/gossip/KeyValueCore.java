@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.OptionalLong;
+import java.util.function.BiPredicate;
 import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
 
@@ -195,15 +196,17 @@ public final class KeyValueCore {
    * the client's context as it sent it.
    */
   public Result perform(Op op, String key, String valueJson, CausalContext sent, long nowMs) {
-    CausalContext known = stability.prune(sent, replica);
+    // One predicate per request: the stable times it computes serve the pruning and the reply.
+    BiPredicate<String, Version> stable = stability.stablePredicate(replica);
+    CausalContext known = sent.isEmpty() ? sent : sent.without(stable);
     List<String> targets = stability.shards().membersOf(stability.shards().shardOf(key))
         .stream().filter(m -> !m.equals(self)).toList();
     switch (op) {
       case GET -> {
         Replica.ReadResult r = replica.read(key, known);
         return r.found()
-            ? answer(Outcome.FOUND, r.entry().value(), r.entry(), sent, r.context(), List.of())
-            : answer(Outcome.NOT_FOUND, null, r.entry(), sent, r.context(), List.of());
+            ? answer(Outcome.FOUND, r.entry().value(), r.entry(), sent, r.context(), stable)
+            : answer(Outcome.NOT_FOUND, null, r.entry(), sent, r.context(), stable);
       }
       case PUT, DELETE -> {
         if (op == Op.PUT) {
@@ -217,12 +220,12 @@ public final class KeyValueCore {
             ? replica.put(key, valueJson, known, targets, nowMs)
             : replica.delete(key, known, targets, nowMs);
         if (w.entry() == null) {
-          return answer(Outcome.NOT_FOUND, null, current, sent, w.context(), List.of());
+          return answer(Outcome.NOT_FOUND, null, current, sent, w.context(), stable);
         }
         changed(key);
         Outcome outcome = op == Op.DELETE ? Outcome.DELETED
             : w.existed() ? Outcome.UPDATED : Outcome.CREATED;
-        return answer(outcome, null, w.entry(), sent, w.context(),
+        return answer(outcome, null, w.entry(), sent, w.context(), stable,
             waits.onHeld(key, w.entry().version()));
       }
       default -> throw new IllegalStateException("unknown op " + op);
@@ -230,9 +233,13 @@ public final class KeyValueCore {
   }
 
   private Result answer(Outcome outcome, String valueJson, Entry entry, CausalContext sent,
-      CausalContext learned, List<Long> released) {
-    CausalContext context = ContextBound.reply(sent, learned, ContextBound.ENTRIES_MAX,
-        stability.stablePredicate(replica));
+      CausalContext learned, BiPredicate<String, Version> stable) {
+    return answer(outcome, valueJson, entry, sent, learned, stable, List.of());
+  }
+
+  private Result answer(Outcome outcome, String valueJson, Entry entry, CausalContext sent,
+      CausalContext learned, BiPredicate<String, Version> stable, List<Long> released) {
+    CausalContext context = ContextBound.reply(sent, learned, ContextBound.ENTRIES_MAX, stable);
     return new Result(outcome, valueJson, entry, context, released);
   }
 

@@ -334,7 +334,32 @@ public final class NodeStability {
    */
   public BiPredicate<String, Version> stablePredicate(Replica replica) {
     ToLongFunction<String> stableOfKey = stableTimeOfKey(replica);
-    return (key, version) -> version.counter() <= stableOfKey.applyAsLong(key);
+    long[] floor = {-1};
+    return (key, version) -> {
+      if (floor[0] < 0) {
+        floor[0] = stableFloor(replica);
+      }
+      return version.counter() <= floor[0] || version.counter() <= stableOfKey.applyAsLong(key);
+    };
+  }
+
+  /**
+   * A lower bound of every shard's {@link #stableTime}, without finding any key's shard: the
+   * least of this node's report and every other serving node's (0 while any has not reported).
+   * An entry at or below it is stable whatever its key; most entries of a client's context are,
+   * so the predicate rarely hashes a key to its shard.
+   */
+  long stableFloor(Replica replica) {
+    long min = shards.shardOfNode(self).isPresent() ? localStable(replica) : Long.MAX_VALUE;
+    for (String n : shards.nodes()) {
+      if (min <= 0) {
+        return 0;
+      }
+      if (!n.equals(self) && shards.shardOfNode(n).isPresent()) {
+        min = Math.min(min, Math.max(0, reports.reportOf(n)));
+      }
+    }
+    return min == Long.MAX_VALUE ? 0 : min;
   }
 
   /**

@@ -45,6 +45,20 @@ class ContextBoundTest {
     assertEquals(ctx("c", 3L, "d", 4L, "e", 5L), out);
   }
 
+  /**
+   * A read of a stable key older than everything the client holds, at the bound: the bound
+   * drops what the read taught, and the client gets its own context back (the same object, which
+   * the node's dialects echo byte for byte), not a copy.
+   */
+  @Test
+  void whenTheBoundDropsExactlyWhatWasLearnedTheSentContextComesBack() {
+    CausalContext sent = ctx("a", 5L, "b", 7L, "c", 9L);
+    CausalContext out = ContextBound.reply(sent, ctx("old", 2L), 3, (k, v) -> true);
+    assertSame(sent, out);
+    CausalContext newer = ContextBound.reply(sent, ctx("new", 8L), 3, (k, v) -> true);
+    assertEquals(ctx("b", 7L, "new", 8L, "c", 9L), newer, "a newer entry displaces the oldest");
+  }
+
   @Test
   void unstableEntriesStayWhateverTheSize() {
     CausalContext sent = ctx("a", 1L, "b", 2L, "c", 3L, "d", 4L, "e", 5L);

@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Random;
 import java.util.Set;
+import java.util.function.BiPredicate;
 import org.junit.jupiter.api.Test;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
@@ -233,6 +235,47 @@ class NodeStabilityTest {
     assertFalse(s.hold(NodeStability.MISSED_VIEW_CHANGE));
     assertEquals(0, s.localStable(r), "missed a transfer: vouches for nothing");
     assertTrue(s.viewChangeRefusal().orElseThrow().contains(NodeStability.MISSED_VIEW_CHANGE));
+  }
+
+  /**
+   * The predicate's shortcut (an entry at or below {@link NodeStability#stableFloor} is stable
+   * without finding its key's shard) never changes an answer: over random reports (missing, 0,
+   * stale incarnations), holds and local writes, the floor is at most every shard's stable time
+   * and the predicate agrees with each key's shard's stable time.
+   */
+  @Test
+  void property_theStableFloorIsALowerBoundAndThePredicateAgreesWithEachShard() {
+    Random random = new Random(7);
+    String[] others = {"b", "c", "d", "e"};
+    for (int run = 0; run < 500; run++) {
+      Replica r = replica();
+      r.clock().observe(1 + random.nextInt(1_000));
+      NodeStability s = new NodeStability("a", 1, random.nextInt(4) > 0, LAYOUT, 0);
+      if (random.nextBoolean()) {
+        s.onBootstrapped();
+      }
+      for (String n : others) {
+        if (random.nextInt(5) > 0) {
+          s.onReport(n, 1, 0, random.nextInt(4) == 0 ? 0 : random.nextInt(1_000));
+        }
+      }
+      if (random.nextInt(6) == 0) {
+        s.hold(NodeStability.OUTBOX_OVERFLOW);
+      }
+      if (random.nextInt(3) == 0) {
+        r.put("k" + run, "1", CausalContext.EMPTY, List.of("b", "c"), random.nextInt(1_000));
+      }
+      long floor = s.stableFloor(r);
+      assertTrue(floor <= s.stableTime(0, r) && floor <= s.stableTime(1, r),
+          "run " + run + ": floor " + floor + " above a shard's stable time");
+      BiPredicate<String, Version> stable = s.stablePredicate(r);
+      for (int i = 0; i < 20; i++) {
+        String key = (random.nextBoolean() ? "x" : "y") + i;
+        Version v = new Version(1 + random.nextInt(1_100), "b");
+        assertEquals(v.counter() <= s.stableTime(LAYOUT.shardOf(key), r), stable.test(key, v),
+            "run " + run + ": " + key + " " + v);
+      }
+    }
   }
 
   /** The same layout without c (b alone with a in shard 0). */

@@ -10,31 +10,56 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import ringkv.gossip.CausalContext;
+import ringkv.node.wire.ContextJson;
 
 /**
  * The body of a key-value request, {@code {"value": <any JSON>, "<context field>": ...}}, read in
  * one streaming pass instead of as a tree: the value's exact text (byte for byte as the client
- * wrote it) and the causal metadata field as a small tree for {@link Wire#decodeContext}. Other
- * fields are read and validated, not kept.
+ * wrote it) and the causal context. Other fields are read and validated, not kept.
  *
- * <p>It accepts and refuses exactly what a tree parse ({@link Json#parseObject}) does: invalid
- * JSON, trailing tokens, a body that is not an object, and a string or field name anywhere with
- * an unpaired UTF-16 surrogate are 400s; a repeated field counts once, the last time.
+ * <p>It accepts and refuses exactly what a tree parse ({@link Json#parseObject}) followed by
+ * {@link ContextJson#read(JsonNode, long)} does: invalid JSON, trailing tokens, a body that is
+ * not an object, and a string or field name anywhere with an unpaired UTF-16 surrogate are 400s
+ * (bad JSON before bad metadata); a repeated field counts once, the last time.
+ *
+ * <p>The context is read straight from the parser when the client wrote it as a node writes
+ * it ({@link ContextJson#canonicalLength}: compact, plain ASCII names, nothing else in it, as
+ * every RingKV answer and the Java client write it), and is then kept as text to echo
+ * ({@link #echo}); any other form — whitespace, escapes, extra fields, the string form — is
+ * read as a tree, as before, and re-written on the way out.
  *
  * @param hasValue whether the body has a {@code "value"} field
  * @param rawValue the exact JSON text of the last {@code "value"} field, or null
- * @param context the last {@code contextField}, or null when absent
+ * @param context the context the client sent ({@link CausalContext#EMPTY} when none)
+ * @param contextText the context exactly as the client wrote it, when that is the text a node
+ *     would write for it; else null
  */
-record KvBody(boolean hasValue, String rawValue, JsonNode context) {
-  static final KvBody EMPTY = new KvBody(false, null, null);
+record KvBody(boolean hasValue, String rawValue, CausalContext context, String contextText) {
+  static final KvBody EMPTY = new KvBody(false, null, CausalContext.EMPTY, null);
   /** Reads one field's value as a tree, leaving the parser inside the body. */
   private static final ObjectReader SUBTREE =
       Json.MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-  static KvBody parse(byte[] body, String contextField) {
+  /** The text to answer with for {@code replied}: the client's own when it is what was sent. */
+  String echo(CausalContext replied) {
+    return replied == context ? contextText : null;
+  }
+
+  static KvBody parse(byte[] body, String contextField, long clockLimit) {
     if (body == null || isBlank(body)) {
       return EMPTY;
     }
+    KvBody fast = parse(body, contextField, clockLimit, true);
+    return fast != null ? fast : parse(body, contextField, clockLimit, false);
+  }
+
+  /**
+   * One pass; {@code streamed}: the context is read from the parser, and null is returned (read
+   * it again as a tree) when that read fails or the context is not in the form a node writes.
+   */
+  private static KvBody parse(byte[] body, String contextField, long clockLimit,
+      boolean streamed) {
     try (JsonParser p = Json.MAPPER.getFactory().createParser(body)) {
       JsonToken first = p.nextToken();
       if (first != JsonToken.START_OBJECT) {
@@ -43,7 +68,9 @@ record KvBody(boolean hasValue, String rawValue, JsonNode context) {
         throw new KvException(ErrorCode.BAD_JSON, "the body must be a JSON object");
       }
       String value = null;
-      JsonNode context = null;
+      JsonNode contextTree = null;
+      CausalContext context = null;
+      String contextText = null;
       boolean hasValue = false;
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
@@ -51,9 +78,23 @@ record KvBody(boolean hasValue, String rawValue, JsonNode context) {
         checkSurrogates(name);
         JsonToken start = p.nextToken();
         if (name.equals(contextField)) {
-          context = SUBTREE.readTree(p);
-          if (Json.hasUnpairedSurrogate(context)) {
-            throw unpaired();
+          if (streamed) {
+            int from = (int) p.currentTokenLocation().getByteOffset();
+            context = streamedContext(p, start, clockLimit);
+            if (context == null) {
+              return null;
+            }
+            int to = (int) p.currentLocation().getByteOffset();
+            if (!startsWith(body, from, KEYS_OPEN)
+                || to - from != ContextJson.canonicalLength(context)) {
+              return null;
+            }
+            contextText = new String(body, from, to - from, StandardCharsets.US_ASCII);
+          } else {
+            contextTree = SUBTREE.readTree(p);
+            if (Json.hasUnpairedSurrogate(contextTree)) {
+              throw unpaired();
+            }
           }
         } else if (name.equals("value")) {
           long from = p.currentTokenLocation().getByteOffset();
@@ -73,9 +114,40 @@ record KvBody(boolean hasValue, String rawValue, JsonNode context) {
         throw new KvException(ErrorCode.BAD_JSON, "trailing token after the JSON object: "
             + p.currentToken());
       }
-      return new KvBody(hasValue, value, context);
+      if (!streamed) {
+        context = ContextJson.read(contextTree, clockLimit);
+      }
+      return new KvBody(hasValue, value, context == null ? CausalContext.EMPTY : context,
+          contextText);
     } catch (IOException e) {
       throw new KvException(ErrorCode.BAD_JSON, Json.firstLine(Json.originalMessage(e)));
+    }
+  }
+
+  /** How the text a node writes for a context begins. */
+  private static final byte[] KEYS_OPEN = "{\"keys\":{".getBytes(StandardCharsets.US_ASCII);
+
+  private static boolean startsWith(byte[] body, int from, byte[] prefix) {
+    if (from < 0 || body.length - from < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (body[from + i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The context read from the parser, or null when that fails (bad JSON or bad metadata). */
+  private static CausalContext streamedContext(JsonParser p, JsonToken start, long clockLimit) {
+    if (start != JsonToken.START_OBJECT) {
+      return null;
+    }
+    try {
+      return ContextJson.read(p, start, clockLimit);
+    } catch (IOException | RuntimeException e) {
+      return null; // read again as a tree, which gives the error in its order
     }
   }
 

@@ -80,11 +80,12 @@ public final class KvsDialect {
   public void keyValue(HttpServerRequest req, Buffer rawBody) {
     KeyValueCore.Op op = KeyValueCore.Op.valueOf(req.method().name());
     CausalContext context = CausalContext.EMPTY;
+    KvBody body;
     KvRequest request;
     try {
       String key = Requests.pathRest(req.path(), KEYS_PREFIX);
-      KvBody body = Requests.kvBody(req, rawBody, CONTEXT_FIELD);
-      context = ContextJson.read(body.context(), api.kv().clockLimit());
+      body = Requests.kvBody(req, rawBody, CONTEXT_FIELD, api.kv().clockLimit());
+      context = body.context();
       request = new KvRequest(op, key, body.rawValue(), context, api.config().kvsCausalWaitMs(),
           RequestIds.of(req), Requests.acks(req));
     } catch (KvException e) {
@@ -92,9 +93,10 @@ public final class KvsDialect {
       return;
     }
     CausalContext sent = context;
+    KvBody parsed = body;
     bounded(api.kv().execute(request, 0, false)).onComplete(ar -> {
       if (ar.succeeded()) {
-        render(req, op, ar.result());
+        render(req, op, ar.result(), parsed.echo(ar.result().context()));
       } else if (ar.cause() instanceof KvException e) {
         HttpErrors.render(req, e, contextField(sent));
       } else {
@@ -130,7 +132,9 @@ public final class KvsDialect {
     return field;
   }
 
-  private static void render(HttpServerRequest req, KeyValueCore.Op op, KvReply r) {
+  /** Renders {@code r}; {@code echo} as in the shard dialect's ({@link KvBody#echo}). */
+  private static void render(HttpServerRequest req, KeyValueCore.Op op, KvReply r,
+      String echo) {
     JsonWriter body = new JsonWriter();
     int status = 200;
     byte[] bytes;
@@ -162,7 +166,11 @@ public final class KvsDialect {
         }
         default -> throw new IllegalStateException("outcome " + r.outcome());
       }
-      body.context(CONTEXT_FIELD, r.context());
+      if (echo != null) {
+        body.raw(CONTEXT_FIELD, echo);
+      } else {
+        body.context(CONTEXT_FIELD, r.context());
+      }
       if (r.proxied()) {
         body.text("address", r.servedBy());
       }

@@ -24,22 +24,23 @@ public final class Requests {
       + " not a form";
 
   /**
-   * The request body as a JSON object ({@code {}} when absent). A multipart body is refused:
-   * Vert.x takes it apart as a form and leaves no body, which would read as "no body" and let
-   * a DELETE through whatever the client sent.
-   */
-  /**
    * The body of a key-value request, read in one streaming pass (see {@link KvBody}); refused
    * like {@link #body} when it is multipart or not a JSON object.
    */
-  static KvBody kvBody(HttpServerRequest req, Buffer body, String contextField) {
+  static KvBody kvBody(HttpServerRequest req, Buffer body, String contextField,
+      long clockLimit) {
     String type = req.getHeader("Content-Type");
     if (type != null && type.regionMatches(true, 0, "multipart/", 0, 10)) {
       throw new KvException(ErrorCode.BAD_REQUEST, NOT_JSON);
     }
-    return KvBody.parse(body == null ? null : body.getBytes(), contextField);
+    return KvBody.parse(body == null ? null : body.getBytes(), contextField, clockLimit);
   }
 
+  /**
+   * The request body as a JSON object ({@code {}} when absent). A multipart body is refused:
+   * Vert.x takes it apart as a form and leaves no body, which would read as "no body" and let
+   * a DELETE through whatever the client sent.
+   */
   public static ObjectNode body(RoutingContext ctx) {
     String type = ctx.request().getHeader("Content-Type");
     if (type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/")) {

@@ -14,7 +14,6 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.stream.Collectors;
 import ringkv.gossip.KeyValueCore;
 import ringkv.node.engine.Heartbeats;
-import ringkv.node.wire.ContextJson;
 import ringkv.node.wire.JsonWriter;
 import ringkv.node.engine.KvReply;
 import ringkv.node.engine.KvRequest;
@@ -173,22 +172,28 @@ public final class ShardDialect {
     if (key.startsWith("/")) {
       key = key.substring(1);
     }
-    KvBody body = Requests.kvBody(req, rawBody, "causal-metadata");
-    KvRequest request = new KvRequest(op, key, body.rawValue(),
-        ContextJson.read(body.context(), api.kv().clockLimit()), api.config().causalWaitMs(),
-        RequestIds.of(req), Requests.acks(req));
+    KvBody body = Requests.kvBody(req, rawBody, CONTEXT_FIELD, api.kv().clockLimit());
+    KvRequest request = new KvRequest(op, key, body.rawValue(), body.context(),
+        api.config().causalWaitMs(), RequestIds.of(req), Requests.acks(req));
     api.kv().execute(request, 0, false).onComplete(ar -> {
       if (ar.failed()) {
         HttpErrors.fail(req, ar.cause());
       } else {
-        render(req, op, ar.result());
+        render(req, op, ar.result(), body.echo(ar.result().context()));
       }
     });
   }
 
   private static final String KV_PREFIX_NO_SLASH = "/key-value-store";
 
-  private static void render(HttpServerRequest req, KeyValueCore.Op op, KvReply r) {
+  private static final String CONTEXT_FIELD = "causal-metadata";
+
+  /**
+   * Renders {@code r}; {@code echo}: the client's own metadata text, when the reply's context
+   * is exactly what it sent and it wrote it as a node would ({@link KvBody#echo}).
+   */
+  private static void render(HttpServerRequest req, KeyValueCore.Op op, KvReply r,
+      String echo) {
     JsonWriter body = new JsonWriter();
     int status = 200;
     byte[] bytes;
@@ -200,24 +205,24 @@ public final class ShardDialect {
           body.text("message", "Error in " + op.name());
           // The client may have just learned of a delete: without its version (and causes) in
           // the metadata, a later read could return the value the delete removed.
-          body.context("causal-metadata", r.context());
+          context(body, r, echo);
           status = 404;
         }
         case FOUND -> {
           body.text("message", "Retrieved successfully");
-          body.context("causal-metadata", r.context());
+          context(body, r, echo);
           body.raw("value", r.valueJson());
         }
         case CREATED, UPDATED -> {
           boolean created = r.outcome() == KeyValueCore.Outcome.CREATED;
           body.text("message", created ? "Added successfully" : "Updated successfully");
-          body.context("causal-metadata", r.context());
+          context(body, r, echo);
           body.number("shard-id", r.shardId());
           status = created ? 201 : 200;
         }
         case DELETED -> {
           body.text("message", "Deleted successfully");
-          body.context("causal-metadata", r.context());
+          context(body, r, echo);
           body.number("shard-id", r.shardId());
         }
         default -> throw new IllegalStateException("outcome " + r.outcome());
@@ -228,5 +233,13 @@ public final class ShardDialect {
       return;
     }
     HttpErrors.send(req, status, bytes);
+  }
+
+  private static void context(JsonWriter body, KvReply r, String echo) {
+    if (echo != null) {
+      body.raw(CONTEXT_FIELD, echo);
+    } else {
+      body.context(CONTEXT_FIELD, r.context());
+    }
   }
 }

@@ -1,6 +1,8 @@
 package ringkv.node.engine;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -132,8 +134,28 @@ public final class ClusterState {
     return new ConfigShardMap(c);
   }
 
-  /** {@link ShardMap} over a configuration; node ids are addresses as text. */
-  private record ConfigShardMap(ClusterConfig c) implements ShardMap {
+  /**
+   * {@link ShardMap} over a configuration; node ids are addresses as text. Immutable; the
+   * lookups the protocol core makes on every request (a shard's members, a node's shard, the
+   * view) are answered from tables built once, at layout install.
+   */
+  private static final class ConfigShardMap implements ShardMap {
+    private final ClusterConfig c;
+    private final List<String> nodes;
+    private final Map<String, Integer> shardOfNode = new HashMap<>();
+    private final Map<Integer, List<String>> members = new HashMap<>();
+
+    ConfigShardMap(ClusterConfig c) {
+      this.c = c;
+      this.nodes = c.view().stream().map(NodeAddress::toString).toList();
+      for (NodeAddress a : c.view()) {
+        c.shardOfNode(a).ifPresent(s -> shardOfNode.put(a.toString(), s));
+      }
+      for (int s : c.layout().shardIds()) {
+        members.put(s, c.membersOf(s).stream().map(NodeAddress::toString).toList());
+      }
+    }
+
     @Override
     public int shardOf(String key) {
       return c.shardOf(key);
@@ -141,21 +163,18 @@ public final class ClusterState {
 
     @Override
     public List<String> membersOf(int shard) {
-      return c.membersOf(shard).stream().map(NodeAddress::toString).toList();
+      return members.getOrDefault(shard, List.of());
     }
 
     @Override
     public OptionalInt shardOfNode(String node) {
-      try {
-        return c.shardOfNode(NodeAddress.parse(node));
-      } catch (IllegalArgumentException e) {
-        return OptionalInt.empty();
-      }
+      Integer s = shardOfNode.get(node);
+      return s == null ? OptionalInt.empty() : OptionalInt.of(s);
     }
 
     @Override
     public List<String> nodes() {
-      return c.view().stream().map(NodeAddress::toString).toList();
+      return nodes;
     }
   }
 }

@@ -51,6 +51,45 @@ public final class ContextJson {
     g.writeEndArray();
   }
 
+  /**
+   * The length of the text {@link #write} gives for {@code ctx} when every key and writer id in
+   * it is plain printable ASCII without a quote or a backslash (each written as is, one byte a
+   * character); -1 when one is not. A client's text of exactly that length that begins with
+   * {@code {"keys":{} and reads as {@code ctx} is that text up to the order of its entries: an
+   * escape, a blank, a repeated or an extra field would only make it longer.
+   */
+  public static int canonicalLength(CausalContext ctx) {
+    int length = 11; // {"keys":{}}
+    for (Map.Entry<String, Version> e : ctx.keys().entrySet()) {
+      int key = plainLength(e.getKey());
+      int node = plainLength(e.getValue().node());
+      if (key < 0 || node < 0) {
+        return -1;
+      }
+      // "key":[counter,"node"] and a comma before all but the first
+      length += key + node + digits(e.getValue().counter()) + 8 + (length > 11 ? 1 : 0);
+    }
+    return length;
+  }
+
+  private static int plainLength(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+        return -1;
+      }
+    }
+    return s.length();
+  }
+
+  private static int digits(long n) {
+    int d = 1;
+    for (long v = n; v >= 10; v /= 10) {
+      d++;
+    }
+    return d; // counters are positive
+  }
+
   /** The context as bytes (for a test or a body of its own). */
   public static byte[] bytes(CausalContext ctx) {
     return JsonWriter.bytes(64 + 48 * ctx.size(), g -> write(g, ctx));

@@ -5,6 +5,7 @@ import ringkv.node.error.ErrorCode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,19 +17,38 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import ringkv.gossip.CausalContext;
+import ringkv.gossip.Version;
+import ringkv.node.wire.ContextJson;
 import org.junit.jupiter.api.Test;
 
 /*
- * Goal: the one-pass reader of key-value bodies keeps the client's exact value text and accepts
- * and refuses exactly the bodies the tree parse does (same field picked when repeated, same 400s
- * for bad JSON, non-objects, trailing tokens and unpaired surrogates anywhere).
+ * Goal: the one-pass reader of key-value bodies keeps the client's exact value text, reads the
+ * causal context, and accepts and refuses exactly the bodies the tree parse followed by the
+ * context reader does (same field picked when repeated, same 400s and messages for bad JSON,
+ * non-objects, trailing tokens, unpaired surrogates anywhere and bad metadata, bad JSON first);
+ * the context text it keeps to echo is only ever one that reads as the same context and is as
+ * long as the node's own text for it.
  * Method: fixed cases, then random mutations of valid bodies compared with a tree-parse oracle.
  */
 class KvBodyTest {
+  private static final long CLOCK_LIMIT = 1_000_000;
+
   private static KvBody parse(String body) {
-    return KvBody.parse(body.getBytes(StandardCharsets.UTF_8), "causal-metadata");
+    return KvBody.parse(body.getBytes(StandardCharsets.UTF_8), "causal-metadata", CLOCK_LIMIT);
+  }
+
+  private static CausalContext ctx(Object... keyCounterNode) {
+    Map<String, Version> m = new HashMap<>();
+    for (int i = 0; i < keyCounterNode.length; i += 3) {
+      m.put((String) keyCounterNode[i],
+          new Version((Integer) keyCounterNode[i + 1], (String) keyCounterNode[i + 2]));
+    }
+    return CausalContext.of(m);
   }
 
   @Test
@@ -44,16 +64,30 @@ class KvBodyTest {
         "the last of repeated fields, like the tree");
     KvBody none = parse("{\"v\":1}");
     assertNull(none.rawValue());
-    assertNull(none.context());
+    assertSame(CausalContext.EMPTY, none.context());
+    assertNull(none.contextText());
   }
 
   @Test
-  void returnsTheContextFieldAsATree() {
-    KvBody b = parse("{\"value\":1,\"causal-metadata\":{\"keys\":{\"a\":[3,\"n:1\"]}}}");
-    assertEquals(3, b.context().get("keys").get("a").get(0).asInt());
-    assertTrue(parse("{\"causal-metadata\":null}").context().isNull());
-    assertEquals("", parse("{\"causal-metadata\":\"\"}").context().asText());
-    assertEquals(KvBody.EMPTY, KvBody.parse(null, "causal-metadata"));
+  void readsTheContextAndKeepsItsTextOnlyWhenANodeWouldWriteTheSame() {
+    String plain = "{\"keys\":{\"a\":[3,\"n:1\"],\"b\":[12,\"n:2\"]}}";
+    KvBody b = parse("{\"value\":1,\"causal-metadata\":" + plain + "}");
+    assertEquals(ctx("a", 3, "n:1", "b", 12, "n:2"), b.context());
+    assertEquals(plain, b.contextText(), "kept as the client wrote it, entries in its order");
+    assertSame(b.contextText(), b.echo(b.context()));
+    assertNull(b.echo(ctx("a", 3, "n:1", "b", 12, "n:2")), "only for the very context sent");
+    assertEquals("{\"keys\":{}}", parse("{\"causal-metadata\":{\"keys\":{}}}").contextText());
+    for (String other : new String[] {"{\"keys\": {\"a\":[3,\"n:1\"]}}",
+        "{\"keys\":{\"a\":[3,\"n:1\"]},\"x\":1}",
+        "{\"keys\":{\"a\":[3,\"n:1\"],\"a\":[3,\"n:1\"]}}",
+        "{\"keys\":{\"\\u0061\":[3,\"n:1\"]}}", "{\"keys\":{\"\u00e9\":[3,\"n:1\"]}}",
+        "\"{\\\"keys\\\":{\\\"a\\\":[3,\\\"n:1\\\"]}}\"", "{}", "null", "\"\""}) {
+      KvBody o = parse("{\"causal-metadata\":" + other + "}");
+      assertNull(o.contextText(), other);
+      assertEquals(other.contains("\u00e9") ? ctx("\u00e9", 3, "n:1")
+          : other.length() <= 4 ? CausalContext.EMPTY : ctx("a", 3, "n:1"), o.context(), other);
+    }
+    assertEquals(KvBody.EMPTY, KvBody.parse(null, "causal-metadata", CLOCK_LIMIT));
     assertEquals(KvBody.EMPTY, parse(" \n\t"));
   }
 
@@ -61,9 +95,16 @@ class KvBodyTest {
   void refusesWhatTheTreeParseRefuses() {
     for (String bad : new String[] {"[1]", "1", "\"x\"", "{", "{\"value\":}", "{\"value\":1}x",
         "{\"value\":1} {}", "{\"value\":\"\\ud800\"}", "{\"a\":{\"\\udc00\":1}}",
-        "{\"causal-metadata\":[\"\\ud800\"]}", "{\"value\":[1,}", "{'value':1}", "null"}) {
+        "{\"causal-metadata\":[\"\\ud800\"]}", "{\"value\":[1,}", "{'value':1}", "null",
+        "{\"causal-metadata\":{\"keys\":{\"a\":[0,\"n\"]}},}"}) {
       KvException e = assertThrows(KvException.class, () -> parse(bad), bad);
       assertEquals(ErrorCode.BAD_JSON, e.code(), bad);
+    }
+    for (String bad : new String[] {"{\"causal-metadata\":{\"keys\":{\"a\":[0,\"n\"]}}}",
+        "{\"causal-metadata\":{\"keys\":{\"a\":[1000001,\"n\"]}}}",
+        "{\"causal-metadata\":{\"keys\":[]}}", "{\"causal-metadata\":7}"}) {
+      KvException e = assertThrows(KvException.class, () -> parse(bad), bad);
+      assertEquals(ErrorCode.BAD_METADATA, e.code(), bad);
     }
   }
 
@@ -76,7 +117,7 @@ class KvBodyTest {
     }
     JsonNode value = tree.get("value");
     return new KvBody(value != null, value == null ? null : rawField(body, "value"),
-        tree.get("causal-metadata"));
+        ContextJson.read(tree.get("causal-metadata"), CLOCK_LIMIT), null);
   }
 
   /** The exact text of the last top-level field {@code field} of a valid object body. */
@@ -106,7 +147,8 @@ class KvBodyTest {
     Random random = new Random(7);
     String[] seeds = {"{\"value\":{\"a\":[1,2.5,\"x\"]},\"causal-metadata\":{\"keys\":{}}}",
         "{\"value\":\"s\\u00e9\",\"causal-metadata\":\"\",\"extra\":[true,null]}",
-        "{\"causal-metadata\":{\"keys\":{\"k\":[1,\"n:1\"]}},\"value\":-12e3}"};
+        "{\"causal-metadata\":{\"keys\":{\"k\":[1,\"n:1\"]}},\"value\":-12e3}",
+        "{\"causal-metadata\":{\"keys\":{\"k\":[1,\"n:1\"],\"user12\":[99,\"n:2\"]}},\"value\":0}"};
     String alphabet = "{}[]\",:\\u0 1ae-.";
     List<String> cases = new ArrayList<>();
     for (int i = 0; i < 20_000; i++) {
@@ -124,6 +166,7 @@ class KvBodyTest {
       cases.add(b.toString());
     }
     int valid = 0;
+    int echoed = 0;
     for (String c : cases) {
       KvBody expected;
       try {
@@ -131,6 +174,9 @@ class KvBodyTest {
       } catch (KvException e) {
         KvException got = assertThrows(KvException.class, () -> parse(c), c);
         assertEquals(e.code(), got.code(), c);
+        if (e.code() == ErrorCode.BAD_METADATA) {
+          assertEquals(e.getMessage(), got.getMessage(), c); // the same reason, too
+        }
         continue;
       }
       valid++;
@@ -138,7 +184,14 @@ class KvBodyTest {
       assertEquals(expected.hasValue(), got.hasValue(), c);
       assertEquals(expected.context(), got.context(), c);
       assertEquals(expected.rawValue(), got.rawValue(), c);
+      if (got.contextText() != null) {
+        echoed++;
+        assertEquals(Json.parseBody(ContextJson.bytes(got.context())),
+            Json.parseBody(got.contextText().getBytes(StandardCharsets.UTF_8)), c);
+        assertEquals(ContextJson.bytes(got.context()).length, got.contextText().length(), c);
+      }
     }
     assertTrue(valid > 1_000, "too few valid mutations to compare: " + valid);
+    assertTrue(echoed > 500, "too few contexts kept to echo: " + echoed);
   }
 }
