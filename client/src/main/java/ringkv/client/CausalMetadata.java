@@ -1,7 +1,12 @@
 package ringkv.client;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -84,25 +89,25 @@ public final class CausalMetadata {
    * is anything but the plain form {@code {"keys":{"k":[c,"n"],...}}} with at least one entry,
    * for the caller to read it with {@link #fromJson} (which also says what is wrong).
    */
-  static CausalMetadata readPlain(com.fasterxml.jackson.core.JsonFactory factory, byte[] bytes,
+  static CausalMetadata readPlain(JsonFactory factory, byte[] bytes,
       int start, int length, CausalMetadata sent) {
-    try (com.fasterxml.jackson.core.JsonParser p = factory.createParser(bytes, start, length)) {
-      if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT
+    try (JsonParser p = factory.createParser(bytes, start, length)) {
+      if (p.nextToken() != JsonToken.START_OBJECT
           || !"keys".equals(p.nextFieldName())
-          || p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+          || p.nextToken() != JsonToken.START_OBJECT) {
         return null;
       }
       Map<String, Version> out = new HashMap<>(Math.max(4, sent.keys.size() * 2));
       boolean same = true;
       String key;
       while ((key = p.nextFieldName()) != null) {
-        if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_ARRAY
-            || p.nextToken() != com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_INT) {
+        if (p.nextToken() != JsonToken.START_ARRAY
+            || p.nextToken() != JsonToken.VALUE_NUMBER_INT) {
           return null;
         }
         long counter = p.getLongValue();
         String node = p.nextTextValue();
-        if (node == null || p.nextToken() != com.fasterxml.jackson.core.JsonToken.END_ARRAY) {
+        if (node == null || p.nextToken() != JsonToken.END_ARRAY) {
           return null;
         }
         Version seen = sent.keys.get(key);
@@ -112,13 +117,13 @@ public final class CausalMetadata {
           same = false; // a key named twice: the last one counts, as in a JSON tree
         }
       }
-      if (p.currentToken() != com.fasterxml.jackson.core.JsonToken.END_OBJECT
-          || p.nextToken() != com.fasterxml.jackson.core.JsonToken.END_OBJECT
+      if (p.currentToken() != JsonToken.END_OBJECT
+          || p.nextToken() != JsonToken.END_OBJECT
           || p.nextToken() != null || out.isEmpty() || out.size() > ENTRIES_MAX) {
         return null;
       }
       return same && out.size() == sent.keys.size() ? sent : new CausalMetadata(Map.copyOf(out));
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       return null;
     }
   }
@@ -207,7 +212,7 @@ public final class CausalMetadata {
   byte[] jsonBytes() {
     byte[] b = jsonBytes;
     if (b == null) {
-      b = toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      b = toJson().getBytes(StandardCharsets.UTF_8);
       jsonBytes = b;
     }
     return b;
