@@ -39,6 +39,52 @@ public final class ContextBound {
   public static CausalContext reply(CausalContext sent, CausalContext learned, int entriesMax,
       BiPredicate<String, Version> stable) {
     checkArgument(entriesMax >= 0, "entriesMax must be >= 0");
+    return dropsOnlyTheNewEntry(sent, learned, entriesMax, stable)
+        ? sent : bySorting(sent, learned, entriesMax, stable);
+  }
+
+  /**
+   * Whether the bound would drop exactly what the request taught: {@code sent} is at the bound
+   * and {@code learned} adds one key it lacks, stable and below every stable entry of
+   * {@code sent} (a read of a key older than all a full context holds: the usual read of a
+   * session). Answers without building the merged context.
+   */
+  private static boolean dropsOnlyTheNewEntry(CausalContext sent, CausalContext learned,
+      int entriesMax, BiPredicate<String, Version> stable) {
+    if (sent.size() != entriesMax || learned.isEmpty()) {
+      return false;
+    }
+    String key = null;
+    Version version = null;
+    for (Map.Entry<String, Version> e : learned.keys().entrySet()) {
+      Version had = sent.keys().get(e.getKey());
+      if (had == null) {
+        if (key != null) {
+          return false;
+        }
+        key = e.getKey();
+        version = e.getValue();
+      } else if (!had.isAtLeast(e.getValue())) {
+        return false;
+      }
+    }
+    if (key == null || !stable.test(key, version)) {
+      return false;
+    }
+    for (Map.Entry<String, Version> e : sent.keys().entrySet()) {
+      long c = e.getValue().counter();
+      boolean below = c < version.counter()
+          || (c == version.counter() && e.getKey().compareTo(key) < 0);
+      if (below && stable.test(e.getKey(), e.getValue())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** {@link #reply} by merging, then sorting the stable entries; what the shortcut must equal. */
+  static CausalContext bySorting(CausalContext sent, CausalContext learned, int entriesMax,
+      BiPredicate<String, Version> stable) {
     CausalContext merged = sent.merge(learned);
     if (merged.size() <= entriesMax) {
       return merged;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.BiPredicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -96,5 +97,42 @@ class ContextBoundTest {
           .mapToLong(Version::counter).min().orElse(Long.MAX_VALUE);
       assertTrue(maxDropped <= minKeptStable, "dropped a newer stable entry first");
     }
+  }
+
+  /**
+   * The shortcut that answers with the sent context itself (a read of a key older than all a
+   * full context holds) gives what merging and sorting gives, and the same object exactly when
+   * the result holds the sent entries: contexts at and around the bound, with one or more
+   * learned keys, ties on counters, and stability by counter or by key.
+   */
+  @Test
+  void property_theShortcutAgreesWithMergingAndSorting() {
+    Random random = new Random(1607);
+    int shortcuts = 0;
+    for (int run = 0; run < 20_000; run++) {
+      int bound = 1 + random.nextInt(6);
+      Map<String, Version> m = new HashMap<>();
+      int n = bound - 1 + random.nextInt(3);
+      while (m.size() < n) {
+        m.put("k" + random.nextInt(30), new Version(1 + random.nextInt(40), "n"));
+      }
+      Map<String, Version> l = new HashMap<>();
+      for (int i = random.nextInt(3); i >= 0; i--) {
+        l.put("k" + random.nextInt(30), new Version(1 + random.nextInt(40), "n"));
+      }
+      CausalContext sent = CausalContext.of(m);
+      CausalContext learned = CausalContext.of(l);
+      long stableAt = random.nextInt(45);
+      BiPredicate<String, Version> stable = random.nextBoolean()
+          ? (k, v) -> v.counter() <= stableAt : (k, v) -> k.hashCode() % 3 != 0;
+      CausalContext expected = ContextBound.bySorting(sent, learned, bound, stable);
+      CausalContext got = ContextBound.reply(sent, learned, bound, stable);
+      assertEquals(expected, got, "run " + run);
+      assertEquals(expected == sent, got == sent, "run " + run + ": the sent object itself");
+      if (got == sent && !sent.merge(learned).equals(sent)) {
+        shortcuts++;
+      }
+    }
+    assertTrue(shortcuts > 500, "the shortcut's case came up too rarely: " + shortcuts);
   }
 }

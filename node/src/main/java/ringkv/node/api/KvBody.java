@@ -10,7 +10,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import ringkv.gossip.CausalContext;
+import ringkv.node.wire.ContextCache;
 import ringkv.node.wire.ContextJson;
 
 /**
@@ -32,17 +34,19 @@ import ringkv.node.wire.ContextJson;
  * @param hasValue whether the body has a {@code "value"} field
  * @param rawValue the exact JSON text of the last {@code "value"} field, or null
  * @param context the context the client sent ({@link CausalContext#EMPTY} when none)
- * @param contextText the context exactly as the client wrote it, when that is the text a node
- *     would write for it; else null
+ * @param contextText the context exactly as the client wrote it (UTF-8, here ASCII), when that
+ *     is the text a node would write for it; else null
  */
-record KvBody(boolean hasValue, String rawValue, CausalContext context, String contextText) {
+record KvBody(boolean hasValue, String rawValue, CausalContext context, byte[] contextText) {
   static final KvBody EMPTY = new KvBody(false, null, CausalContext.EMPTY, null);
+  /** How the text a node writes for a context begins. */
+  private static final byte[] KEYS_OPEN = "{\"keys\":{".getBytes(StandardCharsets.US_ASCII);
   /** Reads one field's value as a tree, leaving the parser inside the body. */
   private static final ObjectReader SUBTREE =
       Json.MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   /** The text to answer with for {@code replied}: the client's own when it is what was sent. */
-  String echo(CausalContext replied) {
+  byte[] echo(CausalContext replied) {
     return replied == context ? contextText : null;
   }
 
@@ -50,8 +54,50 @@ record KvBody(boolean hasValue, String rawValue, CausalContext context, String c
     if (body == null || isBlank(body)) {
       return EMPTY;
     }
+    KvBody onlyContext = onlyContext(body, contextField, clockLimit);
+    if (onlyContext != null) {
+      return onlyContext;
+    }
     KvBody fast = parse(body, contextField, clockLimit, true);
     return fast != null ? fast : parse(body, contextField, clockLimit, false);
+  }
+
+  /**
+   * The body of a read or a delete as the Java client and most others write it, {@code
+   * {"<contextField>":<context as a node writes it>}}, read by hand without a parser
+   * ({@link ContextJson#readPlain}) or found among the contexts lately read
+   * ({@link ContextCache}: a session sends the same one again and again); null for anything
+   * else.
+   */
+  private static KvBody onlyContext(byte[] body, String contextField, long clockLimit) {
+    int from = contextField.length() + 4; // {"<field>":
+    if (body.length < from || body[0] != '{' || body[1] != '"'
+        || body[from - 2] != '"' || body[from - 1] != ':'
+        || !contextField.equals(new String(body, 2, from - 4, StandardCharsets.ISO_8859_1))) {
+      return null;
+    }
+    int close = body.length - 1;
+    while (close > from && isBlank(body[close])) {
+      close--;
+    }
+    if (body[close] != '}') {
+      return null;
+    }
+    ContextCache cache = ContextCache.forThisThread();
+    ContextCache.Entry seen = cache.find(body, from, close);
+    if (seen != null && seen.maxCounter() <= clockLimit) {
+      return new KvBody(false, null, seen.context(), seen.text());
+    }
+    ContextJson.Plain plain = ContextJson.readPlain(body, from, clockLimit);
+    if (plain == null || plain.end() != close) {
+      return null;
+    }
+    ContextCache.Entry read = cache.keep(Arrays.copyOfRange(body, from, close), plain.context());
+    return new KvBody(false, null, read.context(), read.text());
+  }
+
+  private static boolean isBlank(byte b) {
+    return b == ' ' || b == '\n' || b == '\r' || b == '\t';
   }
 
   /**
@@ -70,7 +116,7 @@ record KvBody(boolean hasValue, String rawValue, CausalContext context, String c
       String value = null;
       JsonNode contextTree = null;
       CausalContext context = null;
-      String contextText = null;
+      byte[] contextText = null;
       boolean hasValue = false;
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
@@ -85,11 +131,11 @@ record KvBody(boolean hasValue, String rawValue, CausalContext context, String c
               return null;
             }
             int to = (int) p.currentLocation().getByteOffset();
-            if (!startsWith(body, from, KEYS_OPEN)
+            if (!ContextJson.startsWith(body, from, KEYS_OPEN)
                 || to - from != ContextJson.canonicalLength(context)) {
               return null;
             }
-            contextText = new String(body, from, to - from, StandardCharsets.US_ASCII);
+            contextText = Arrays.copyOfRange(body, from, to);
           } else {
             contextTree = SUBTREE.readTree(p);
             if (Json.hasUnpairedSurrogate(contextTree)) {
@@ -122,21 +168,6 @@ record KvBody(boolean hasValue, String rawValue, CausalContext context, String c
     } catch (IOException e) {
       throw new KvException(ErrorCode.BAD_JSON, Json.firstLine(Json.originalMessage(e)));
     }
-  }
-
-  /** How the text a node writes for a context begins. */
-  private static final byte[] KEYS_OPEN = "{\"keys\":{".getBytes(StandardCharsets.US_ASCII);
-
-  private static boolean startsWith(byte[] body, int from, byte[] prefix) {
-    if (from < 0 || body.length - from < prefix.length) {
-      return false;
-    }
-    for (int i = 0; i < prefix.length; i++) {
-      if (body[from + i] != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** The context read from the parser, or null when that fails (bad JSON or bad metadata). */
@@ -188,7 +219,7 @@ record KvBody(boolean hasValue, String rawValue, CausalContext context, String c
 
   private static boolean isBlank(byte[] body) {
     for (byte b : body) {
-      if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
+      if (!isBlank(b)) {
         return false;
       }
     }

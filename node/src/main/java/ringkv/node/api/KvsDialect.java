@@ -134,7 +134,7 @@ public final class KvsDialect {
 
   /** Renders {@code r}; {@code echo} as in the shard dialect's ({@link KvBody#echo}). */
   private static void render(HttpServerRequest req, KeyValueCore.Op op, KvReply r,
-      String echo) {
+      byte[] echo) {
     JsonWriter body = new JsonWriter();
     int status = 200;
     byte[] bytes;

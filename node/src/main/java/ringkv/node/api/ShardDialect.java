@@ -193,7 +193,7 @@ public final class ShardDialect {
    * is exactly what it sent and it wrote it as a node would ({@link KvBody#echo}).
    */
   private static void render(HttpServerRequest req, KeyValueCore.Op op, KvReply r,
-      String echo) {
+      byte[] echo) {
     JsonWriter body = new JsonWriter();
     int status = 200;
     byte[] bytes;
@@ -235,7 +235,7 @@ public final class ShardDialect {
     HttpErrors.send(req, status, bytes);
   }
 
-  private static void context(JsonWriter body, KvReply r, String echo) {
+  private static void context(JsonWriter body, KvReply r, byte[] echo) {
     if (echo != null) {
       body.raw(CONTEXT_FIELD, echo);
     } else {

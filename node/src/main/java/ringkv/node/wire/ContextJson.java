@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import ringkv.gossip.CausalContext;
@@ -70,6 +72,102 @@ public final class ContextJson {
       length += key + node + digits(e.getValue().counter()) + 8 + (length > 11 ? 1 : 0);
     }
     return length;
+  }
+
+  /**
+   * A context in exactly the form {@link #write} gives it with plain names (see
+   * {@link #canonicalLength}), read by hand from {@code text} at {@code from}: one pass over the
+   * bytes, no tokens, and one writer-id string for a run of entries by the same writer. Returns
+   * null, reading nothing, for anything else — another form, a counter out of
+   * [1, {@code clockLimit}], a writer id too long, a repeated key, too many entries — for the
+   * general reader to read or refuse; the context and where its text ends, else.
+   */
+  public static Plain readPlain(byte[] text, int from, long clockLimit) {
+    int i = from;
+    if (!startsWith(text, i, KEYS_OPEN)) {
+      return null;
+    }
+    i += KEYS_OPEN.length;
+    HashMap<String, Version> keys = new HashMap<>();
+    String lastNode = null;
+    int lastNodeFrom = -1;
+    while (i < text.length && text[i] != '}') {
+      if (!keys.isEmpty() && text[i++] != ',') {
+        return null;
+      }
+      int keyEnd = plainString(text, i);
+      if (keyEnd < 0 || keyEnd + 2 >= text.length || text[keyEnd] != ':'
+          || text[keyEnd + 1] != '[') {
+        return null;
+      }
+      String key = new String(text, i + 1, keyEnd - i - 2, StandardCharsets.ISO_8859_1);
+      i = keyEnd + 2;
+      long counter = 0;
+      int digitsFrom = i;
+      while (i < text.length && text[i] >= '0' && text[i] <= '9' && i - digitsFrom < 18) {
+        counter = counter * 10 + (text[i++] - '0');
+      }
+      if (i == digitsFrom || text[digitsFrom] == '0' || counter > clockLimit
+          || i >= text.length || text[i++] != ',') {
+        return null;
+      }
+      int nodeEnd = plainString(text, i);
+      int nodeLength = nodeEnd - i - 2;
+      if (nodeEnd < 0 || nodeLength < 1 || nodeLength > NODE_CHARS_MAX
+          || nodeEnd >= text.length || text[nodeEnd] != ']') {
+        return null;
+      }
+      if (lastNode == null || lastNode.length() != nodeLength
+          || !Arrays.equals(text, i + 1, nodeEnd - 1, text, lastNodeFrom,
+              lastNodeFrom + nodeLength)) {
+        lastNode = new String(text, i + 1, nodeLength, StandardCharsets.ISO_8859_1);
+        lastNodeFrom = i + 1;
+      }
+      if (keys.put(key, new Version(counter, lastNode)) != null || keys.size() > ENTRIES_MAX) {
+        return null;
+      }
+      i = nodeEnd + 1;
+    }
+    if (i + 1 >= text.length || text[i + 1] != '}') {
+      return null;
+    }
+    return new Plain(CausalContext.of(keys), i + 2);
+  }
+
+  /**
+   * A context read by {@link #readPlain} and the offset just past its text.
+   *
+   * @param context the context
+   * @param end where its text ends (exclusive)
+   */
+  public record Plain(CausalContext context, int end) {}
+
+  private static final byte[] KEYS_OPEN = "{\"keys\":{".getBytes(StandardCharsets.US_ASCII);
+
+  /** Whether {@code text} holds {@code prefix} at {@code from}. */
+  public static boolean startsWith(byte[] text, int from, byte[] prefix) {
+    return from >= 0 && text.length - from >= prefix.length
+        && Arrays.equals(text, from, from + prefix.length, prefix, 0, prefix.length);
+  }
+
+  /**
+   * The end (exclusive) of the string at {@code from} when it is quoted plain printable ASCII
+   * (no quote or backslash inside), else -1.
+   */
+  private static int plainString(byte[] text, int from) {
+    if (from >= text.length || text[from] != '"') {
+      return -1;
+    }
+    for (int i = from + 1; i < text.length; i++) {
+      byte b = text[i];
+      if (b == '"') {
+        return i + 1;
+      }
+      if (b < 0x20 || b > 0x7e || b == '\\') {
+        return -1;
+      }
+    }
+    return -1;
   }
 
   private static int plainLength(String s) {

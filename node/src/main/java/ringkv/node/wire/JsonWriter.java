@@ -73,6 +73,19 @@ public final class JsonWriter {
     });
   }
 
+  /**
+   * A field whose value is {@code json}, UTF-8 JSON text copied as it is (no re-encoding: the
+   * generator writes the separator, then the bytes go straight to the output).
+   */
+  public JsonWriter raw(String name, byte[] json) {
+    return with(g -> {
+      g.writeFieldName(name);
+      g.writeRawValue("");
+      g.flush();
+      out.write(json, 0, json.length);
+    });
+  }
+
   /** A causal context in its one JSON form ({@link ContextJson}). */
   public JsonWriter context(String name, CausalContext context) {
     return with(g -> {

@@ -42,6 +42,10 @@ class KvBodyTest {
     return KvBody.parse(body.getBytes(StandardCharsets.UTF_8), "causal-metadata", CLOCK_LIMIT);
   }
 
+  private static String text(KvBody b) {
+    return new String(b.contextText(), StandardCharsets.UTF_8);
+  }
+
   private static CausalContext ctx(Object... keyCounterNode) {
     Map<String, Version> m = new HashMap<>();
     for (int i = 0; i < keyCounterNode.length; i += 3) {
@@ -73,10 +77,10 @@ class KvBodyTest {
     String plain = "{\"keys\":{\"a\":[3,\"n:1\"],\"b\":[12,\"n:2\"]}}";
     KvBody b = parse("{\"value\":1,\"causal-metadata\":" + plain + "}");
     assertEquals(ctx("a", 3, "n:1", "b", 12, "n:2"), b.context());
-    assertEquals(plain, b.contextText(), "kept as the client wrote it, entries in its order");
+    assertEquals(plain, text(b), "kept as the client wrote it, entries in its order");
     assertSame(b.contextText(), b.echo(b.context()));
     assertNull(b.echo(ctx("a", 3, "n:1", "b", 12, "n:2")), "only for the very context sent");
-    assertEquals("{\"keys\":{}}", parse("{\"causal-metadata\":{\"keys\":{}}}").contextText());
+    assertEquals("{\"keys\":{}}", text(parse("{\"causal-metadata\":{\"keys\":{}}}")));
     for (String other : new String[] {"{\"keys\": {\"a\":[3,\"n:1\"]}}",
         "{\"keys\":{\"a\":[3,\"n:1\"]},\"x\":1}",
         "{\"keys\":{\"a\":[3,\"n:1\"],\"a\":[3,\"n:1\"]}}",
@@ -106,6 +110,23 @@ class KvBodyTest {
       KvException e = assertThrows(KvException.class, () -> parse(bad), bad);
       assertEquals(ErrorCode.BAD_METADATA, e.code(), bad);
     }
+  }
+
+  /**
+   * A body read before is found again by its bytes (the same context object, the same text to
+   * echo), but a context whose counters are beyond the clock limit of this moment is refused
+   * even so (the wall clock may have moved back since).
+   */
+  @Test
+  void aBodyReadBeforeIsFoundAgainButCheckedAgainstTheClockOfItsMoment() {
+    String body = "{\"causal-metadata\":{\"keys\":{\"a\":[500,\"n:1\"]}}}";
+    KvBody first = parse(body);
+    KvBody again = parse(body);
+    assertSame(first.context(), again.context());
+    assertSame(first.contextText(), again.contextText());
+    KvException e = assertThrows(KvException.class, () -> KvBody.parse(
+        body.getBytes(StandardCharsets.UTF_8), "causal-metadata", 499));
+    assertEquals(ErrorCode.BAD_METADATA, e.code());
   }
 
   /** The tree parse the reader replaces: the oracle. */
@@ -148,7 +169,10 @@ class KvBodyTest {
     String[] seeds = {"{\"value\":{\"a\":[1,2.5,\"x\"]},\"causal-metadata\":{\"keys\":{}}}",
         "{\"value\":\"s\\u00e9\",\"causal-metadata\":\"\",\"extra\":[true,null]}",
         "{\"causal-metadata\":{\"keys\":{\"k\":[1,\"n:1\"]}},\"value\":-12e3}",
-        "{\"causal-metadata\":{\"keys\":{\"k\":[1,\"n:1\"],\"user12\":[99,\"n:2\"]}},\"value\":0}"};
+        "{\"causal-metadata\":{\"keys\":{\"k\":[1,\"n:1\"],\"user12\":[99,\"n:2\"]}},\"value\":0}",
+        "{\"causal-metadata\":{\"keys\":{\"k\":[1,\"n:1\"],\"u2\":[99,\"n:1\"],"
+            + "\"v\":[7,\"n:2\"]}}}",
+        "{\"causal-metadata\":{\"keys\":{\"k\":[999999,\"n:1\"]}}} "};
     String alphabet = "{}[]\",:\\u0 1ae-.";
     List<String> cases = new ArrayList<>();
     for (int i = 0; i < 20_000; i++) {
@@ -187,8 +211,8 @@ class KvBodyTest {
       if (got.contextText() != null) {
         echoed++;
         assertEquals(Json.parseBody(ContextJson.bytes(got.context())),
-            Json.parseBody(got.contextText().getBytes(StandardCharsets.UTF_8)), c);
-        assertEquals(ContextJson.bytes(got.context()).length, got.contextText().length(), c);
+            Json.parseBody(got.contextText()), c);
+        assertEquals(ContextJson.bytes(got.context()).length, got.contextText().length, c);
       }
     }
     assertTrue(valid > 1_000, "too few valid mutations to compare: " + valid);

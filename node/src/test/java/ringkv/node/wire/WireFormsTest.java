@@ -50,6 +50,68 @@ class WireFormsTest {
         new String(encoded, StandardCharsets.UTF_8)), LIMIT));
   }
 
+  /**
+   * A field written from bytes as they are (the echo of a client's metadata) sits between other
+   * fields as if the generator had written it: separators, and the text unchanged; the length
+   * {@link ContextJson#canonicalLength} computes is that of the written text, and -1 where a
+   * string would not be written as it is.
+   */
+  @Test
+  void rawBytesAreAFieldLikeAnyOtherAndTheCanonicalLengthIsTheWrittenOne() {
+    CausalContext ctx = new CausalContext(Map.of("a", new Version(5, "127.0.0.1:1"),
+        "user12", new Version(1_700_000_000_000L, "h:2")));
+    byte[] text = ContextJson.bytes(ctx);
+    assertEquals(text.length, ContextJson.canonicalLength(ctx));
+    assertEquals(11, ContextJson.canonicalLength(CausalContext.EMPTY));
+    assertEquals(-1, ContextJson.canonicalLength(
+        new CausalContext(Map.of("k\"", new Version(1, "n")))));
+    assertEquals(-1, ContextJson.canonicalLength(
+        new CausalContext(Map.of("ключ", new Version(1, "n")))));
+    byte[] doc = new JsonWriter().text("message", "m").raw("causal-metadata", text)
+        .number("shard-id", 2).finish();
+    assertEquals("{\"message\":\"m\",\"causal-metadata\":" + new String(text,
+        StandardCharsets.UTF_8) + ",\"shard-id\":2}", new String(doc, StandardCharsets.UTF_8));
+    assertEquals(ctx, ContextJson.read(Json.parseBody(doc).get("causal-metadata"), Long.MAX_VALUE));
+  }
+
+  /**
+   * The hand reader of a context as a node writes it reads what the general reader reads, and
+   * reads nothing (null) from any other form, from a context the general reader would refuse,
+   * and from a repeated key, leaving those to the general reader.
+   */
+  @Test
+  void thePlainReaderReadsTheNodesFormAndLeavesEverythingElse() {
+    java.util.Random random = new java.util.Random(11);
+    for (int run = 0; run < 2_000; run++) {
+      Map<String, Version> keys = new java.util.HashMap<>();
+      for (int i = random.nextInt(20); i > 0; i--) {
+        keys.put("user" + random.nextInt(1_000), new Version(1 + random.nextInt(1_000_000),
+            "127.0.0." + random.nextInt(3) + ":8082"));
+      }
+      CausalContext ctx = CausalContext.of(keys);
+      byte[] text = ("{\"causal-metadata\":" + new String(ContextJson.bytes(ctx),
+          StandardCharsets.UTF_8) + "}").getBytes(StandardCharsets.UTF_8);
+      ContextJson.Plain plain = ContextJson.readPlain(text, 19, 1_000_000);
+      assertEquals(ctx, plain.context(), "run " + run);
+      assertEquals(text.length - 1, plain.end(), "run " + run);
+    }
+    String ok = "{\"keys\":{\"a\":[12,\"n:1\"],\"b\":[3,\"n:1\"]}}";
+    assertEquals(2, ContextJson.readPlain(ok.getBytes(StandardCharsets.UTF_8), 0, 100)
+        .context().size());
+    for (String other : new String[] {"{\"keys\": {}}", "{\"keys\":{\"a\":[12 ,\"n\"]}}",
+        "{\"keys\":{\"\\u0061\":[1,\"n\"]}}", "{\"keys\":{\"a\":[012,\"n\"]}}",
+        "{\"keys\":{\"a\":[0,\"n\"]}}", "{\"keys\":{\"a\":[101,\"n\"]}}",
+        "{\"keys\":{\"a\":[-1,\"n\"]}}", "{\"keys\":{\"a\":[1,\"\"]}}",
+        "{\"keys\":{\"a\":[1,\"n\"],\"a\":[2,\"n\"]}}", "{\"keys\":{\"a\":[1,\"n\"]}",
+        "{\"keys\":{\"a\":[1,\"n\"],}}", "{\"keys\":{,\"a\":[1,\"n\"]}}",
+        "{\"keys\":{\"a\":[1,\"n\",2]}}", "{\"keys\":{\"a\":[1.5,\"n\"]}}",
+        "{\"keys\":{\"\u00e9\":[1,\"n\"]}}", "{\"keys\":{\"a\":[1,\"" + "n".repeat(301) + "\"]}}",
+        "{\"keys\":{\"a\":[1234567890123456789,\"n\"]}}", "{}", "{\"keys\":{}"}) {
+      assertEquals(null, ContextJson.readPlain(other.getBytes(StandardCharsets.UTF_8), 0, 100),
+          other);
+    }
+  }
+
   @Test
   void malformedMetadataIsABadRequest() {
     String[] bad = {"5", "[1]", "true", "\"not json\"", "{\"keys\":[]}", "{\"keys\":{\"a\":5}}",
