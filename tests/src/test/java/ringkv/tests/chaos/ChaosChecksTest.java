@@ -46,6 +46,8 @@ class ChaosChecksTest {
             Nemesis.Step.reshard(20_000, 2)) : List.of(), reshards,
             "into one shard at a third, back at two thirds");
         assertTrue(steps.size() >= 8, "seed " + seed + ": only " + steps.size() + " steps");
+        assertEquals(Nemesis.Action.KILL, steps.get(0).action(),
+            "seed " + seed + ": every run kills a node mid-writes first");
         Set<Integer> impaired = new HashSet<>();
         Map<Integer, Nemesis.Action> downBy = new HashMap<>();
         Set<Integer> cut = new HashSet<>();

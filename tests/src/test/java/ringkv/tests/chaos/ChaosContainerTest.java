@@ -11,11 +11,13 @@ import ringkv.tests.support.ContainerEngine;
  * faults (issue 8 item 4).
  * Method: ContainerCluster on the shared engine (a private network namespace with its own
  * dockerd, CONTAINERS.md) with 6 containers, SHARD_COUNT=2 and DATA_DIR on a named volume each;
- * faults are docker kill + docker start, docker stop (SIGTERM) + docker start, docker pause +
- * docker unpause, and partitions (iptables in the engine's namespace drops the packets of the
- * connections between a minority side and the rest, matched by each container's group).
+ * the run starts once the image's health check reports every container healthy; faults are
+ * docker kill + docker start (always the first fault: a kill mid-writes, restarted from its
+ * volume), docker stop (SIGTERM) + docker start, docker pause + docker unpause, and partitions
+ * (iptables in the engine's namespace drops the packets of the connections between a minority
+ * side and the rest, matched by each container's group).
  * Skipped, with the reason, where the machine cannot run containers (root, docker.io, socat,
- * debootstrap or a cached base image), like ContainerClusterTest.
+ * debootstrap or a cached base image), like the other container tests.
  */
 @Tag("containers")
 @ExtendWith(ContainerEngine.Shared.class)

@@ -26,9 +26,20 @@ final class ContainerBackend extends BridgedBackend<ContainerCluster> {
    * Starts {@code nodes} durable containers in {@code shards} shards; each node may take
    * {@code startTimeout} to be ready, at the start and at restarts.
    */
+  /**
+   * Starts the containers and waits until the image's health check reports each healthy (its
+   * HEALTHCHECK, bash and no extra package, turns healthy once the node is ready).
+   */
   static ContainerBackend start(String name, int nodes, int shards, Duration startTimeout) {
-    return new ContainerBackend(ContainerCluster.builder(name).nodes(nodes).shards(shards)
-        .dataVolumes().startTimeout(startTimeout).start());
+    ContainerCluster cluster = ContainerCluster.builder(name).nodes(nodes).shards(shards)
+        .dataVolumes().startTimeout(startTimeout).start();
+    try {
+      cluster.awaitHealthy(startTimeout);
+    } catch (RuntimeException | AssertionError e) {
+      cluster.close();
+      throw e;
+    }
+    return new ContainerBackend(cluster);
   }
 
   @Override

@@ -31,7 +31,8 @@ import ringkv.tests.support.Http;
  * <p>The schedule ({@link #schedule}) is a pure function of the seed, the shard layout, whether
  * partitions are available and the duration, so a failing run's schedule is replayed by its
  * seed (the timing of requests around it is not). Every fault has its end in the schedule (a
- * restart, a resume, a heal) and lasts 1-6 s; faults start every 0.6-3 s and may overlap.
+ * restart, a resume, a heal) and lasts 1-6 s; faults start every 0.6-3 s and may overlap; the
+ * first is always a kill (so every run kills a node in the middle of the writes).
  * <b>Invariant:</b> at every moment of the schedule, at most a minority ({@code (r-1)/2}) of
  * each shard's {@code r} replicas are impaired (killed, stopped, paused, or on the cut-off
  * side of a partition), so every shard keeps a majority of live, connected replicas and the
@@ -180,7 +181,8 @@ final class Nemesis {
     List<Step> steps = new ArrayList<>();
     for (long t = FIRST_FAULT_MS + random.nextInt(1_000); t < durationMs - PAUSE_MS_MIN;
         t += GAP_MS_MIN + random.nextInt((int) GAP_MS_SPREAD)) {
-      Action kind = kinds.get(random.nextInt(kinds.size()));
+      // The first fault is always a kill -9 in the middle of the writes: every run covers it.
+      Action kind = steps.isEmpty() ? Action.KILL : kinds.get(random.nextInt(kinds.size()));
       long hold = kind == Action.PAUSE
           ? PAUSE_MS_MIN + random.nextInt((int) PAUSE_MS_SPREAD)
           : DOWN_MS_MIN + random.nextInt((int) DOWN_MS_SPREAD);
