@@ -48,6 +48,8 @@ class ChaosChecksTest {
         assertTrue(steps.size() >= 8, "seed " + seed + ": only " + steps.size() + " steps");
         assertEquals(Nemesis.Action.KILL, steps.get(0).action(),
             "seed " + seed + ": every run kills a node mid-writes first");
+        assertTrue(steps.stream().filter(s -> s.action() == Nemesis.Action.SKEW).count()
+            <= Nemesis.SKEWS_MAX, "seed " + seed + ": clock faults are slow to inject");
         Set<Integer> impaired = new HashSet<>();
         Map<Integer, Nemesis.Action> downBy = new HashMap<>();
         Set<Integer> cut = new HashSet<>();

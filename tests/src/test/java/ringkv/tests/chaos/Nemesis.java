@@ -32,7 +32,8 @@ import ringkv.tests.support.Http;
  * partitions are available and the duration, so a failing run's schedule is replayed by its
  * seed (the timing of requests around it is not). Every fault has its end in the schedule (a
  * restart, a resume, a heal) and lasts 1-6 s; faults start every 0.6-3 s and may overlap; the
- * first is always a kill (so every run kills a node in the middle of the writes).
+ * first is always a kill (so every run kills a node in the middle of the writes), and at most
+ * {@link #SKEWS_MAX} are clock faults.
  * <b>Invariant:</b> at every moment of the schedule, at most a minority ({@code (r-1)/2}) of
  * each shard's {@code r} replicas are impaired (killed, stopped, paused, or on the cut-off
  * side of a partition), so every shard keeps a majority of live, connected replicas and the
@@ -60,6 +61,12 @@ final class Nemesis {
   /** A clock fault moves a node's clock by 1-5 minutes, ahead or behind. */
   private static final long SKEW_S_MIN = 60;
   private static final long SKEW_S_SPREAD = 240;
+  /**
+   * Clock faults a run draws at most: each restarts a node under faketime, whose JVM starts five
+   * to seven times slower than a plain one (libfaketime parses its settings on every clock read:
+   * 12 s against 1.8 s here), so a run that drew five took 139 s for its 30.
+   */
+  static final int SKEWS_MAX = 2;
 
   /** What a step does. The first five are faults; the next four end one; RESHARD changes it. */
   enum Action {
@@ -219,6 +226,9 @@ final class Nemesis {
             * (SKEW_S_MIN + random.nextInt((int) SKEW_S_SPREAD + 1));
         steps.add(new Step(from, kind, chosen, List.of(), offsetS));
         steps.add(new Step(to, Action.UNSKEW, chosen, List.of()));
+        if (steps.stream().filter(x -> x.action() == Action.SKEW).count() >= SKEWS_MAX) {
+          kinds.remove(Action.SKEW);
+        }
       } else {
         steps.add(new Step(from, kind, chosen, List.of()));
         steps.add(new Step(to, kind == Action.PAUSE ? Action.RESUME : Action.RESTART, chosen,
