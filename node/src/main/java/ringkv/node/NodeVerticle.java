@@ -135,7 +135,7 @@ public final class NodeVerticle extends VerticleBase {
     metrics = new NodeMetrics(config, clock, clusterView(liveness), core, durable);
     LogFields.epoch(state.current().epoch());
     ReplicaAcks acks = new ReplicaAcks(vertx, clock);
-    gossip = new GossipDriver(vertx, context, clock, queue, peers, liveness, self,
+    gossip = new GossipDriver(vertx, context, clock, queue, peers, liveness, state,
         config.replicationTickMs(), config.forwardTimeoutMs(), metrics, acks);
     kv = new KvService(vertx, context, clock, config, state, core, liveness, peers, gossip,
         metrics, durable != null ? durable : Durability.IMMEDIATE, acks);

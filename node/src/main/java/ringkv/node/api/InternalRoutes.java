@@ -94,6 +94,12 @@ public final class InternalRoutes {
         return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE,
             "view change transfer in progress"));
       }
+      if (!batch.transfer() && batch.at() > state.current().epoch()) {
+        // Which keys this node owns is for the sender's configuration to say, which this node
+        // has not installed yet (it learns it from the heartbeats): the sender retries.
+        return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE, "the sender is at"
+            + " epoch " + batch.at() + ", this node at " + state.current().epoch()));
+      }
       Applied applied = new Applied(batch.transfer()
           ? participant.applyTransfer(batch.epoch(), batch.entries())
           : kv.applyFromPeers(batch.entries(), true));

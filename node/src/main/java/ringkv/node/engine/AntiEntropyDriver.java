@@ -169,7 +169,8 @@ public final class AntiEntropyDriver {
       ask(round, peer, PeerProtocol.ENTRIES, new EntriesRequest(state.self(), pull.keys()),
           reply -> round.onPulled(reply.served(), kv.applyFromPeers(reply.entries(), true)));
     } else if (a instanceof Push push) {
-      ask(round, peer, PeerProtocol.REPLICATE, Batch.replicated(state.self(), push.entries()),
+      ask(round, peer, PeerProtocol.REPLICATE,
+          Batch.replicated(state.self(), state.current().epoch(), push.entries()),
           applied -> round.onPushed(Math.toIntExact(applied.applied())));
     } else if (a instanceof Done done) {
       finished(round, done);

@@ -36,6 +36,7 @@ public final class GossipDriver {
   private final PeerClient peers;
   private final PeerLiveness liveness;
   private final NodeAddress self;
+  private final ClusterState state;
   private final long tickMs;
   private final long timeoutMs;
   private final NodeMetrics metrics;
@@ -49,7 +50,7 @@ public final class GossipDriver {
   private final ReplicaAcks acks;
 
   public GossipDriver(Vertx vertx, Context context, Clock clock, ReplicationQueue queue,
-      PeerClient peers, PeerLiveness liveness, NodeAddress self, long tickMs, long timeoutMs,
+      PeerClient peers, PeerLiveness liveness, ClusterState state, long tickMs, long timeoutMs,
       NodeMetrics metrics, ReplicaAcks acks) {
     this.acks = acks;
     this.vertx = vertx;
@@ -58,7 +59,8 @@ public final class GossipDriver {
     this.queue = queue;
     this.peers = peers;
     this.liveness = liveness;
-    this.self = self;
+    this.state = state;
+    this.self = state.self();
     this.tickMs = tickMs;
     this.timeoutMs = timeoutMs;
     this.metrics = metrics;
@@ -129,7 +131,7 @@ public final class GossipDriver {
   private void send(Batch batch) {
     NodeAddress to = NodeAddress.parse(batch.peer());
     ReplicationMessages.Batch message =
-        ReplicationMessages.Batch.replicated(self, batch.entries());
+        ReplicationMessages.Batch.replicated(self, state.current().epoch(), batch.entries());
     peers.call(to, PeerProtocol.REPLICATE, message, timeoutMs).onComplete(ar -> {
       long now = clock.millis();
       if (ar.succeeded()) {

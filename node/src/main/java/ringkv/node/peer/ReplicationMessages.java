@@ -23,24 +23,36 @@ public final class ReplicationMessages {
   /**
    * A batch of entries from {@code from}; a {@code transfer} batch carries the {@code epoch} of
    * the view change it copies keys for (0 for any other batch), which the receiver checks
-   * against the change under way there ({@code ViewChangeParticipant.acceptsTransfer}).
+   * against the change under way there ({@code ViewChangeParticipant.acceptsTransfer}). Any
+   * other batch carries the epoch of the configuration its sender had when it sent it
+   * ({@code at}, 0 when not said): a receiver that has not installed that configuration yet
+   * refuses the batch (the sender sends it again) rather than judge which keys it owns by an
+   * older one, which would acknowledge and drop writes of keys the newer one gives it.
    */
-  public record Batch(NodeAddress from, boolean transfer, long epoch, List<Entry> entries) {
+  public record Batch(NodeAddress from, boolean transfer, long epoch, long at,
+      List<Entry> entries) {
     public Batch {
       Objects.requireNonNull(from, "from");
       checkArgument(transfer ? epoch > 0 : epoch == 0,
           "a transfer batch carries its change's epoch (> 0), any other none: %s", epoch);
+      checkArgument(at >= 0 && (at == 0 || !transfer),
+          "a batch that is no transfer may say its sender's epoch (>= 0): %s", at);
       entries = List.copyOf(entries);
     }
 
-    /** Writes replicated from a queue or pushed by anti-entropy. */
+    /** Writes replicated from a queue or pushed by anti-entropy, not saying the epoch. */
     public static Batch replicated(NodeAddress from, List<Entry> entries) {
-      return new Batch(from, false, 0, entries);
+      return new Batch(from, false, 0, 0, entries);
+    }
+
+    /** Writes replicated from a queue or pushed by anti-entropy by a sender at epoch {@code at}. */
+    public static Batch replicated(NodeAddress from, long at, List<Entry> entries) {
+      return new Batch(from, false, 0, at, entries);
     }
 
     /** Keys a view change to {@code epoch} copies to their new owner. */
     public static Batch transfer(NodeAddress from, long epoch, List<Entry> entries) {
-      return new Batch(from, true, epoch, entries);
+      return new Batch(from, true, epoch, 0, entries);
     }
 
     public static final Codec<Batch> CODEC = new Codec<>() {
@@ -51,6 +63,8 @@ public final class ReplicationMessages {
         if (m.transfer()) {
           g.writeBooleanField("transfer", true);
           g.writeNumberField("epoch", m.epoch());
+        } else if (m.at() > 0) {
+          g.writeNumberField("at", m.at());
         }
         g.writeFieldName("entries");
         EntryJson.writeAll(g, m.entries());
@@ -62,12 +76,14 @@ public final class ReplicationMessages {
         NodeAddress[] from = {null};
         boolean[] transfer = {false};
         long[] epoch = {0};
+        long[] at = {0};
         List<?>[] entries = {null};
         JsonReader.document(p, "a batch", (name, q) -> {
           switch (name) {
             case "from" -> from[0] = JsonReader.address(q, "from");
             case "transfer" -> transfer[0] = JsonReader.bool(q, "transfer");
             case "epoch" -> epoch[0] = JsonReader.number(q, "epoch", 1, Long.MAX_VALUE);
+            case "at" -> at[0] = JsonReader.number(q, "at", 1, Long.MAX_VALUE);
             case "entries" -> entries[0] = EntryJson.readAll(q, "entries",
                 KvMessages.ENTRIES_PER_MESSAGE_MAX, Long.MAX_VALUE);
             default -> JsonReader.skip(q);
@@ -79,7 +95,11 @@ public final class ReplicationMessages {
           throw JsonReader.bad(transfer[0] ? "a transfer batch without its epoch"
               : "an epoch on a batch that is no transfer");
         }
-        return new Batch(JsonReader.required(from[0], "from"), transfer[0], epoch[0], list);
+        if (transfer[0] && at[0] > 0) {
+          throw JsonReader.bad("a transfer batch says its change's epoch, not \"at\"");
+        }
+        return new Batch(JsonReader.required(from[0], "from"), transfer[0], epoch[0], at[0],
+            list);
       }
     };
   }

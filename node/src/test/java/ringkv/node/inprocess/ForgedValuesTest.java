@@ -79,6 +79,34 @@ class ForgedValuesTest {
     }
   }
 
+  /**
+   * A replicated batch whose sender is at a newer epoch than the receiver is refused, not
+   * acknowledged (the receiver would judge by its older configuration which keys it owns and
+   * drop the others), and nothing of it is applied; the same batch at the receiver's epoch, or
+   * not saying one, is applied.
+   */
+  @Test
+  void aBatchFromANewerEpochIsRefusedUntilTheReceiverHasIt() {
+    try (InProcessCluster c = new InProcessCluster(2, Map.of("SHARD_COUNT", "1"))) {
+      long epoch = InProcessCluster.json(c.send(c.node(0), "GET", "/ring", null))
+          .get("epoch").asLong();
+      Entry e = Entry.value("handed", "\"h\"", new Version(7, c.node(1).toString()),
+          CausalContext.EMPTY);
+      var ahead = c.send(c.node(0), "POST", PeerProtocol.REPLICATE.path(), text(
+          PeerProtocol.REPLICATE.request().encode(Batch.replicated(c.node(1), epoch + 1,
+              List.of(e)))));
+      assertEquals(500, ahead.status(), ahead.toString());
+      assertTrue(ahead.body().contains("epoch " + (epoch + 1)), ahead.toString());
+      assertEquals(404, c.send(c.node(0), "GET", "/key-value-store/handed", null).status(),
+          "nothing of a refused batch is applied");
+      var current = c.send(c.node(0), "POST", PeerProtocol.REPLICATE.path(), text(
+          PeerProtocol.REPLICATE.request().encode(Batch.replicated(c.node(1), epoch,
+              List.of(e)))));
+      assertEquals(200, current.status(), current.toString());
+      assertValue(c, c.node(0), "handed", "h");
+    }
+  }
+
   @Test
   void aClientCounterOfTwoToTheSixtyThreeGets400AndItsNextWriteWins() {
     try (InProcessCluster c = new InProcessCluster(2, Map.of("SHARD_COUNT", "1"))) {

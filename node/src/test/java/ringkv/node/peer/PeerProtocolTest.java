@@ -135,7 +135,8 @@ class PeerProtocolTest {
               random.nextBoolean() ? null : "[1]", context(), random.nextInt(9),
               address().toString())),
       Map.entry(PeerProtocol.REPLICATE, req -> req
-          ? (random.nextBoolean() ? Batch.replicated(address(), entries())
+          ? (random.nextBoolean() ? Batch.replicated(address(), random.nextInt(3) == 0 ? 0
+              : 1 + random.nextInt(1000), entries())
               : Batch.transfer(address(), 1 + random.nextInt(1000), entries()))
           : new Applied(random.nextInt(1000))),
       Map.entry(PeerProtocol.ENTRIES, req -> req
