@@ -111,34 +111,9 @@ public final class NodeStability {
    * takes. The one rule of the node's CatchUp and the simulation's.
    */
   public boolean mayEndCatchUpUncopied(int unanswered, int peers) {
-    return mayEndCatchUpUncopied(unanswered, peers, 0);
-  }
-
-  /**
-   * As above, where {@code withoutData} of the {@code unanswered} asks were answered by a peer
-   * that is itself copying the shard without data of its own ({@link #mayServeCopy} false for
-   * it): when every peer answered so, none holds the shard's data (they all lost it with this
-   * node), waiting would never end, and the catch-up ends with nothing copied whatever this node
-   * kept.
-   */
-  public boolean mayEndCatchUpUncopied(int unanswered, int peers, int withoutData) {
-    checkArgument(unanswered >= 0 && peers >= 0 && withoutData >= 0
-        && withoutData <= unanswered, "0 <= withoutData <= unanswered, peers >= 0");
+    checkArgument(unanswered >= 0 && peers >= 0, "unanswered and peers must be >= 0");
     return peers == 0
-        || ((maySkipCatchUp() || keptDataThroughLearning()) && unanswered >= peers)
-        || withoutData >= peers;
-  }
-
-  /**
-   * Whether this node may hand its store to a peer catching up: once it has caught up itself,
-   * or while it catches up with the data it kept (across a restart, or through a learned
-   * configuration). Not while it copies its shard without data of its own: it holds part of
-   * the shard at most (what it copied so far and what clients wrote to it), and a peer that took
-   * that for the shard would serve without the rest (two replicas restarted without data at once,
-   * each copying from the other while the third, which holds everything, is slow to answer).
-   */
-  public boolean mayServeCopy(boolean catchingUp) {
-    return !catchingUp || maySkipCatchUp() || keptDataThroughLearning();
+        || ((maySkipCatchUp() || keptDataThroughLearning()) && unanswered >= peers);
   }
 
   /**

@@ -46,24 +46,6 @@ class NodeStabilityTest {
     assertFalse(volatileData.mayEndCatchUpUncopied(100, 2), "without data: wait for a peer");
   }
 
-  /**
-   * A node copying its shard without data of its own hands no peer a copy (it holds part of the
-   * shard at most); one that kept its data may, caught up or not. A catch-up without data ends
-   * uncopied when every peer answered that it, too, copies without data: nobody holds the data.
-   */
-  @Test
-  void onlyANodeWithItsDataServesACopyAndEveryPeerWithoutDataEndsTheWait() {
-    NodeStability lost = new NodeStability("a", 1, false, LAYOUT, 0);
-    NodeStability kept = new NodeStability("a", 1, true, LAYOUT, 0);
-    assertFalse(lost.mayServeCopy(true), "copying without data: refuses");
-    assertTrue(lost.mayServeCopy(false), "caught up: serves");
-    assertTrue(kept.mayServeCopy(true), "kept its data: serves while it catches up");
-    assertFalse(lost.mayEndCatchUpUncopied(2, 2, 1), "one peer may hold the data");
-    assertTrue(lost.mayEndCatchUpUncopied(2, 2, 2), "no peer holds it");
-    assertFalse(lost.mayEndCatchUpUncopied(2, 2), "unanswered is not without data");
-    assertTrue(kept.mayEndCatchUpUncopied(2, 2, 0), "kept its data: one round");
-  }
-
   /*
    * Simulation seeds 2144, 2268: every member of a shard learned a change none of them took part
    * in and waited for another to answer its catch-up.

@@ -3,7 +3,6 @@ package ringkv.gossip.sim;
 import java.util.List;
 import ringkv.gossip.Entry;
 import ringkv.gossip.sim.SimMessage.ScanPage;
-import ringkv.gossip.sim.SimMessage.ScanRefused;
 import ringkv.gossip.sim.SimMessage.ScanShard;
 
 /**
@@ -12,10 +11,7 @@ import ringkv.gossip.sim.SimMessage.ScanShard;
  * (copied data, merged as is) before it serves; a peer that does not answer within
  * {@link SimNode#EXCHANGE_TIMEOUT_MS} is replaced by the next. A node with durable data serves
  * with what it kept once each peer in turn failed to answer; one without must wait for a peer
- * that holds the data, or for a round in which every peer answered that it copies the shard
- * without data of its own ({@link ringkv.gossip.NodeStability#mayEndCatchUpUncopied}, the
- * node's own rule). A node answers a scan only when
- * {@link ringkv.gossip.NodeStability#mayServeCopy} lets it, and refuses otherwise.
+ * ({@link ringkv.gossip.NodeStability#mayEndCatchUpUncopied}, the node's own rule).
  *
  * <p>Not thread-safe; a simulation runs in one thread.
  */
@@ -26,10 +22,6 @@ final class SimCatchUp {
   private String after;
   private long askedMs = -1;
   private long copied;
-  /** Peers asked in this round that answered they copy the shard without data of their own. */
-  private int withoutData;
-  /** The peer asked last (a refusal counts only from it). */
-  private String askedPeer;
 
   SimCatchUp(SimNode node) {
     this.node = node;
@@ -41,7 +33,6 @@ final class SimCatchUp {
     after = null;
     copied = 0;
     askedMs = -1;
-    withoutData = 0;
   }
 
   void stop() {
@@ -56,17 +47,12 @@ final class SimCatchUp {
       source++; // no answer: try the next peer, from where we were
     }
     List<String> peers = node.peers();
-    if (node.stability().mayEndCatchUpUncopied(source, peers.size(),
-        Math.min(withoutData, source))) {
-      caughtUp(); // nobody answers, or nobody holds the data: serve with what it has
+    if (node.stability().mayEndCatchUpUncopied(source, peers.size())) {
+      caughtUp(); // nobody answers: serve with what it kept (catch-up skipped)
       return;
-    }
-    if (source > 0 && source % peers.size() == 0) {
-      withoutData = 0; // a round over the peers is over: the next counts afresh
     }
     String from = peers.get(source % peers.size());
     askedMs = local;
-    askedPeer = from;
     node.network().send(node.id(), from, new ScanShard(node.shard(), after,
         node.incarnation()));
   }
@@ -85,26 +71,13 @@ final class SimCatchUp {
   /** Catch-up pages, both sides. */
   void onMessage(String from, SimMessage message, long local) {
     if (message instanceof ScanShard scan) {
-      if (node.phase() == SimNode.Phase.DOWN) {
-        return;
-      }
-      if (!node.stability().mayServeCopy(node.phase() == SimNode.Phase.CATCHING_UP)) {
-        node.network().send(node.id(), from, new ScanRefused(scan.incarnation()));
-      } else {
+      if (node.phase() == SimNode.Phase.UP) {
         List<Entry> page = node.replica().store().scan(scan.after(), SimNode.SCAN_PAGE_ENTRIES);
         String last = page.size() < SimNode.SCAN_PAGE_ENTRIES ? null
             : page.get(page.size() - 1).key();
         List<Entry> ofShard = page.stream()
             .filter(e -> node.shards().shardOf(e.key()) == scan.shard()).toList();
         node.network().send(node.id(), from, new ScanPage(ofShard, last, scan.incarnation()));
-      }
-    } else if (message instanceof ScanRefused refused) {
-      if (refused.incarnation() == node.incarnation() && from.equals(askedPeer)
-          && node.phase() == SimNode.Phase.CATCHING_UP && askedMs >= 0) {
-        withoutData++;
-        askedMs = -1;
-        source++;
-        step(local);
       }
     } else if (message instanceof ScanPage page) {
       if (page.incarnation() == node.incarnation()

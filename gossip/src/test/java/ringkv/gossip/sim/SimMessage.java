@@ -63,12 +63,6 @@ public sealed interface SimMessage {
   /** A catching-up replica asks for the page of {@code shard} after {@code after}. */
   record ScanShard(int shard, String after, long incarnation) implements SimMessage {}
 
-  /**
-   * The answer to a {@link ScanShard} of a node copying its shard itself without data of its
-   * own (the real node's SHARD_NOT_COPIED refusal).
-   */
-  record ScanRefused(long incarnation) implements SimMessage {}
-
   // Anti-entropy: AntiEntropyRound's requests and the answers AntiEntropy gives.
 
   /** The initiator asks for the peer's digest of {@code scope}. */

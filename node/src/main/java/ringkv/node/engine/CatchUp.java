@@ -13,8 +13,6 @@ import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.NodeStability;
 import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
-import ringkv.node.error.ErrorCode;
-import ringkv.node.error.KvException;
 import ringkv.node.config.NodeConfig;
 import ringkv.node.peer.Empty;
 import ringkv.node.peer.MembershipMessages.JoinRequest;
@@ -170,7 +168,7 @@ public final class CatchUp {
     List<NodeAddress> sources = state.shardPeers();
     state.startCatchingUp();
     long start = clock.millis();
-    return copyFromAny(shard.getAsInt(), sources, 0, 0).onComplete(ar -> {
+    return copyFromAny(shard.getAsInt(), sources, 0).onComplete(ar -> {
       state.endCatchingUp();
       if (ar.succeeded()) {
         LOG.info("event=caught-up node={} shard={} entries={} ms={}", state.self(),
@@ -184,17 +182,11 @@ public final class CatchUp {
     }).mapEmpty();
   }
 
-  /**
-   * Copies from {@code sources[index]}, or the next that answers; {@code withoutData} of the
-   * sources before {@code index} answered that they are copying the shard themselves, without
-   * data of their own.
-   */
-  private Future<Long> copyFromAny(int shard, List<NodeAddress> sources, int index,
-      int withoutData) {
-    if (stability.mayEndCatchUpUncopied(index, sources.size(), withoutData)) {
+  private Future<Long> copyFromAny(int shard, List<NodeAddress> sources, int index) {
+    if (stability.mayEndCatchUpUncopied(index, sources.size())) {
       if (!sources.isEmpty()) { // else a shard of one: nobody to copy from
-        LOG.info("event=catch-up-skipped node={} shard={} reason={}", state.self(), shard,
-            withoutData >= sources.size() ? "every-peer-lost-its-data" : "no-live-peer");
+        LOG.info("event=catch-up-skipped node={} shard={} reason=no-live-peer", state.self(),
+            shard);
       }
       return Future.succeededFuture(0L);
     }
@@ -206,7 +198,7 @@ public final class CatchUp {
             state.self(), shard);
       }
       Promise<Long> later = Promise.promise();
-      Runnable retry = () -> copyFromAny(shard, state.shardPeers(), 0, 0).onComplete(later);
+      Runnable retry = () -> copyFromAny(shard, state.shardPeers(), 0).onComplete(later);
       retryTimer = vertx.setTimer(CATCH_UP_RETRY_MS, id -> {
         retryTimer = -1;
         retry.run();
@@ -215,9 +207,7 @@ public final class CatchUp {
       return later.future();
     }
     return copyPage(sources.get(index), shard, null, 0)
-        .recover(err -> copyFromAny(shard, sources, index + 1,
-            withoutData + (err instanceof KvException e
-                && e.code() == ErrorCode.SHARD_NOT_COPIED ? 1 : 0)));
+        .recover(err -> copyFromAny(shard, sources, index + 1));
   }
 
   /** Pause before a node without data asks its shard's peers again for their data. */
@@ -256,10 +246,6 @@ public final class CatchUp {
 
   /** Serves a page of this node's entries of a shard for a peer's catch-up. */
   public ScanPage scan(ScanRequest request) {
-    if (!stability.mayServeCopy(state.catchingUp())) {
-      throw new KvException(ErrorCode.SHARD_NOT_COPIED, state.self()
-          + " is still copying its shard without data of its own");
-    }
     ClusterConfig c = state.current();
     List<Entry> page = replica.store().scan(request.after(), request.limit());
     List<Entry> mine = new ArrayList<>();

@@ -40,11 +40,6 @@ public enum ErrorCode {
    * copy (issue 15): not "absent", the value is gone.
    */
   KEY_LOST(500, "Key is lost"),
-  /**
-   * A peer's request for a page of a shard this node is itself still copying, without data of
-   * its own: what it holds is part of the shard at most.
-   */
-  SHARD_NOT_COPIED(503, "Shard not copied yet"),
   INTERNAL(500, "Internal error");
 
   private final int status;
