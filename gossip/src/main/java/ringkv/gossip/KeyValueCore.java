@@ -198,7 +198,7 @@ public final class KeyValueCore {
   public Result perform(Op op, String key, String valueJson, CausalContext sent, long nowMs) {
     // One predicate per request: the stable times it computes serve the pruning and the reply.
     BiPredicate<String, Version> stable = stability.stablePredicate(replica);
-    CausalContext known = sent.isEmpty() ? sent : sent.without(stable);
+    CausalContext known = NodeStability.prune(sent, stable);
     List<String> targets = stability.shards().membersOf(stability.shards().shardOf(key))
         .stream().filter(m -> !m.equals(self)).toList();
     switch (op) {

@@ -373,7 +373,12 @@ public final class NodeStability {
 
   /** {@code ctx} without its stable entries: what stored dependencies and causal waits keep. */
   public CausalContext prune(CausalContext ctx, Replica replica) {
-    return ctx.isEmpty() ? ctx : ctx.without(stablePredicate(replica));
+    return prune(ctx, stablePredicate(replica));
+  }
+
+  /** {@code ctx} without the entries {@code stable} (a {@link #stablePredicate}) selects. */
+  public static CausalContext prune(CausalContext ctx, BiPredicate<String, Version> stable) {
+    return ctx.isEmpty() ? ctx : ctx.without(stable);
   }
 
   /** The layout this node knows. */

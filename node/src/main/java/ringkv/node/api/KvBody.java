@@ -25,11 +25,11 @@ import ringkv.node.wire.ContextJson;
  * not an object, and a string or field name anywhere with an unpaired UTF-16 surrogate are 400s
  * (bad JSON before bad metadata); a repeated field counts once, the last time.
  *
- * <p>The context is read straight from the parser when the client wrote it as a node writes
- * it ({@link ContextJson#canonicalLength}: compact, plain ASCII names, nothing else in it, as
- * every RingKV answer and the Java client write it), and is then kept as text to echo
- * ({@link #echo}); any other form — whitespace, escapes, extra fields, the string form — is
- * read as a tree, as before, and re-written on the way out.
+ * <p>The context is read by hand ({@link ContextJson#readPlain}) when the client wrote it as a
+ * node writes it (compact, plain ASCII names, nothing else in it, as every RingKV answer and the
+ * Java client write it), and is then kept as text to echo ({@link #echo}); any other form —
+ * whitespace, escapes, extra fields, the string form — is read as a tree, as before, and
+ * re-written on the way out.
  *
  * @param hasValue whether the body has a {@code "value"} field
  * @param rawValue the exact JSON text of the last {@code "value"} field, or null
@@ -39,8 +39,6 @@ import ringkv.node.wire.ContextJson;
  */
 record KvBody(boolean hasValue, String rawValue, CausalContext context, byte[] contextText) {
   static final KvBody EMPTY = new KvBody(false, null, CausalContext.EMPTY, null);
-  /** How the text a node writes for a context begins. */
-  private static final byte[] KEYS_OPEN = "{\"keys\":{".getBytes(StandardCharsets.US_ASCII);
   /** Reads one field's value as a tree, leaving the parser inside the body. */
   private static final ObjectReader SUBTREE =
       Json.MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -101,8 +99,8 @@ record KvBody(boolean hasValue, String rawValue, CausalContext context, byte[] c
   }
 
   /**
-   * One pass; {@code streamed}: the context is read from the parser, and null is returned (read
-   * it again as a tree) when that read fails or the context is not in the form a node writes.
+   * One pass; {@code streamed}: the context is read by hand, and null is returned (read it
+   * again as a tree) when it is not in the form a node writes or its reader would refuse it.
    */
   private static KvBody parse(byte[] body, String contextField, long clockLimit,
       boolean streamed) {
@@ -126,16 +124,14 @@ record KvBody(boolean hasValue, String rawValue, CausalContext context, byte[] c
         if (name.equals(contextField)) {
           if (streamed) {
             int from = (int) p.currentTokenLocation().getByteOffset();
-            context = streamedContext(p, start, clockLimit);
-            if (context == null) {
+            ContextJson.Plain plain = start == JsonToken.START_OBJECT
+                ? ContextJson.readPlain(body, from, clockLimit) : null;
+            if (plain == null) {
               return null;
             }
-            int to = (int) p.currentLocation().getByteOffset();
-            if (!ContextJson.startsWith(body, from, KEYS_OPEN)
-                || to - from != ContextJson.canonicalLength(context)) {
-              return null;
-            }
-            contextText = Arrays.copyOfRange(body, from, to);
+            p.skipChildren(); // read already, by hand: valid JSON of plain ASCII
+            context = plain.context();
+            contextText = Arrays.copyOfRange(body, from, plain.end());
           } else {
             contextTree = SUBTREE.readTree(p);
             if (Json.hasUnpairedSurrogate(contextTree)) {
@@ -167,18 +163,6 @@ record KvBody(boolean hasValue, String rawValue, CausalContext context, byte[] c
           contextText);
     } catch (IOException e) {
       throw new KvException(ErrorCode.BAD_JSON, Json.firstLine(Json.originalMessage(e)));
-    }
-  }
-
-  /** The context read from the parser, or null when that fails (bad JSON or bad metadata). */
-  private static CausalContext streamedContext(JsonParser p, JsonToken start, long clockLimit) {
-    if (start != JsonToken.START_OBJECT) {
-      return null;
-    }
-    try {
-      return ContextJson.read(p, start, clockLimit);
-    } catch (IOException | RuntimeException e) {
-      return null; // read again as a tree, which gives the error in its order
     }
   }
 

@@ -166,11 +166,7 @@ public final class KvsDialect {
         }
         default -> throw new IllegalStateException("outcome " + r.outcome());
       }
-      if (echo != null) {
-        body.raw(CONTEXT_FIELD, echo);
-      } else {
-        body.context(CONTEXT_FIELD, r.context());
-      }
+      body.context(CONTEXT_FIELD, r.context(), echo);
       if (r.proxied()) {
         body.text("address", r.servedBy());
       }

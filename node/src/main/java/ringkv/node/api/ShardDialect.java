@@ -205,24 +205,24 @@ public final class ShardDialect {
           body.text("message", "Error in " + op.name());
           // The client may have just learned of a delete: without its version (and causes) in
           // the metadata, a later read could return the value the delete removed.
-          context(body, r, echo);
+          body.context(CONTEXT_FIELD, r.context(), echo);
           status = 404;
         }
         case FOUND -> {
           body.text("message", "Retrieved successfully");
-          context(body, r, echo);
+          body.context(CONTEXT_FIELD, r.context(), echo);
           body.raw("value", r.valueJson());
         }
         case CREATED, UPDATED -> {
           boolean created = r.outcome() == KeyValueCore.Outcome.CREATED;
           body.text("message", created ? "Added successfully" : "Updated successfully");
-          context(body, r, echo);
+          body.context(CONTEXT_FIELD, r.context(), echo);
           body.number("shard-id", r.shardId());
           status = created ? 201 : 200;
         }
         case DELETED -> {
           body.text("message", "Deleted successfully");
-          context(body, r, echo);
+          body.context(CONTEXT_FIELD, r.context(), echo);
           body.number("shard-id", r.shardId());
         }
         default -> throw new IllegalStateException("outcome " + r.outcome());
@@ -233,13 +233,5 @@ public final class ShardDialect {
       return;
     }
     HttpErrors.send(req, status, bytes);
-  }
-
-  private static void context(JsonWriter body, KvReply r, byte[] echo) {
-    if (echo != null) {
-      body.raw(CONTEXT_FIELD, echo);
-    } else {
-      body.context(CONTEXT_FIELD, r.context());
-    }
   }
 }

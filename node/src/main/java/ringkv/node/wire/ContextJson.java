@@ -54,33 +54,13 @@ public final class ContextJson {
   }
 
   /**
-   * The length of the text {@link #write} gives for {@code ctx} when every key and writer id in
-   * it is plain printable ASCII without a quote or a backslash (each written as is, one byte a
-   * character); -1 when one is not. A client's text of exactly that length that begins with
-   * {@code {"keys":{} and reads as {@code ctx} is that text up to the order of its entries: an
-   * escape, a blank, a repeated or an extra field would only make it longer.
-   */
-  public static int canonicalLength(CausalContext ctx) {
-    int length = 11; // {"keys":{}}
-    for (Map.Entry<String, Version> e : ctx.keys().entrySet()) {
-      int key = plainLength(e.getKey());
-      int node = plainLength(e.getValue().node());
-      if (key < 0 || node < 0) {
-        return -1;
-      }
-      // "key":[counter,"node"] and a comma before all but the first
-      length += key + node + digits(e.getValue().counter()) + 8 + (length > 11 ? 1 : 0);
-    }
-    return length;
-  }
-
-  /**
-   * A context in exactly the form {@link #write} gives it with plain names (see
-   * {@link #canonicalLength}), read by hand from {@code text} at {@code from}: one pass over the
-   * bytes, no tokens, and one writer-id string for a run of entries by the same writer. Returns
-   * null, reading nothing, for anything else — another form, a counter out of
-   * [1, {@code clockLimit}], a writer id too long, a repeated key, too many entries — for the
-   * general reader to read or refuse; the context and where its text ends, else.
+   * A context in exactly the form {@link #write} gives it with plain names (keys and writer
+   * ids of printable ASCII without a quote or a backslash, written as they are), read by hand
+   * from {@code text} at {@code from}: one pass over the bytes, no tokens, and one writer-id
+   * string for a run of entries by the same writer. Returns null, reading nothing, for anything
+   * else — another form, a counter out of [1, {@code clockLimit}], a writer id too long, a
+   * repeated key, too many entries — for the general reader to read or refuse; the context and
+   * where its text ends, else.
    */
   public static Plain readPlain(byte[] text, int from, long clockLimit) {
     int i = from;
@@ -170,23 +150,7 @@ public final class ContextJson {
     return -1;
   }
 
-  private static int plainLength(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
-        return -1;
-      }
-    }
-    return s.length();
-  }
 
-  private static int digits(long n) {
-    int d = 1;
-    for (long v = n; v >= 10; v /= 10) {
-      d++;
-    }
-    return d; // counters are positive
-  }
 
   /** The context as bytes (for a test or a body of its own). */
   public static byte[] bytes(CausalContext ctx) {

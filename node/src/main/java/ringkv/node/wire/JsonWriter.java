@@ -86,6 +86,14 @@ public final class JsonWriter {
     });
   }
 
+  /**
+   * A causal context: {@code asSent}, the client's own text of it, when given (a reply whose
+   * context is the one the client sent and wrote as a node would), else written.
+   */
+  public JsonWriter context(String name, CausalContext context, byte[] asSent) {
+    return asSent != null ? raw(name, asSent) : context(name, context);
+  }
+
   /** A causal context in its one JSON form ({@link ContextJson}). */
   public JsonWriter context(String name, CausalContext context) {
     return with(g -> {
