@@ -48,6 +48,7 @@ import ringkv.node.engine.GossipDriver;
 import ringkv.node.engine.Heartbeats;
 import ringkv.node.engine.KvService;
 import ringkv.node.engine.NodeMeta;
+import ringkv.node.engine.NodeServices;
 import ringkv.node.engine.PeerLiveness;
 import ringkv.node.engine.QuarantineRepair;
 import ringkv.node.engine.ViewChanges;
@@ -135,25 +136,21 @@ public final class NodeVerticle extends VerticleBase {
     metrics = new NodeMetrics(config, clock, clusterView(liveness), core, durable);
     LogFields.epoch(state.current().epoch());
     ReplicaAcks acks = new ReplicaAcks(vertx, clock);
-    gossip = new GossipDriver(vertx, context, clock, queue, peers, liveness, state,
-        config.replicationTickMs(), config.forwardTimeoutMs(), metrics, acks);
-    kv = new KvService(vertx, context, clock, config, state, core, liveness, peers, gossip,
-        metrics, durable != null ? durable : Durability.IMMEDIATE, acks);
+    NodeServices node = new NodeServices(vertx, context, clock, config, state, liveness, peers,
+        metrics);
+    gossip = new GossipDriver(node, queue, config.replicationTickMs(), config.forwardTimeoutMs(),
+        acks);
+    kv = new KvService(node, core, gossip, durable != null ? durable : Durability.IMMEDIATE, acks);
     CoordinatorLog coordinated = new CoordinatorLog();
-    ChangeParticipant participant = new ChangeParticipant(vertx, clock, config, state, stability,
-        kv, liveness, peers, meta, metrics, coordinated);
-    ViewChanges views = new ViewChanges(vertx, clock, config, state, participant, kv, liveness,
-        peers, metrics, coordinated);
-    CatchUp catchUp = new CatchUp(vertx, clock, config, state, stability, kv, participant,
-        peers, gossip);
-    ConfigSync configSync = new ConfigSync(state, participant, catchUp, peers,
+    ChangeParticipant participant = new ChangeParticipant(node, stability, kv, meta, coordinated);
+    ViewChanges views = new ViewChanges(node, participant, kv, coordinated);
+    CatchUp catchUp = new CatchUp(node, stability, kv, participant, gossip);
+    ConfigSync configSync = new ConfigSync(node, participant, catchUp, config.forwardTimeoutMs());
+    heartbeats = new Heartbeats(node, stability, replica, gossip, configSync, meta,
+        config.heartbeatIntervalMs(), config.failureTimeoutMs(), kv::clockLimit);
+    antiEntropy = new AntiEntropyDriver(node, stability, kv, config.antiEntropyIntervalMs(),
         config.forwardTimeoutMs());
-    heartbeats = new Heartbeats(vertx, state, stability, replica, liveness, gossip, configSync,
-        peers, meta, config.heartbeatIntervalMs(), config.failureTimeoutMs(), kv::clockLimit);
-    antiEntropy = new AntiEntropyDriver(vertx, context, clock, state, stability, kv, liveness,
-        peers, config.antiEntropyIntervalMs(), config.forwardTimeoutMs(), metrics);
-    quarantineRepair = new QuarantineRepair(vertx, clock, state, kv, liveness, peers,
-        config.forwardTimeoutMs());
+    quarantineRepair = new QuarantineRepair(node, kv, config.forwardTimeoutMs());
     meta.saveConfig(state.current());
 
     admitAndGate(self);

@@ -1,9 +1,7 @@
 package ringkv.node.engine;
 
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -26,18 +24,15 @@ import ringkv.gossip.Replica;
 import ringkv.gossip.VersionMerge;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
-import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.AntiEntropyMessages.DigestReply;
 import ringkv.node.peer.AntiEntropyMessages.DigestRequest;
 import ringkv.node.peer.AntiEntropyMessages.Scope;
 import ringkv.node.peer.AntiEntropyMessages.VersionsPage;
 import ringkv.node.peer.AntiEntropyMessages.VersionsRequest;
 import ringkv.node.peer.KvMessages.EntriesRequest;
-import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.node.peer.PeerRoute;
 import ringkv.node.peer.ReplicationMessages.Batch;
-import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 
@@ -66,50 +61,37 @@ public final class AntiEntropyDriver {
   /** Writes known for less than this are left to the replication queues. */
   static final long SETTLE_MS = AntiEntropy.SETTLE_MS_DEFAULT;
 
-  private final Vertx vertx;
-  private final Context context;
-  private final Clock clock;
-  private final ClusterState state;
+  private final NodeServices node;
   private final NodeStability stability;
   private final Replica replica;
   private final KvService kv;
-  private final PeerLiveness liveness;
-  private final PeerClient peers;
   private final long intervalMs;
   private final long timeoutMs;
-  private final NodeMetrics metrics;
   private final AntiEntropy ae;
   private long timer = -1;
 
-  public AntiEntropyDriver(Vertx vertx, Context context, Clock clock, ClusterState state,
-      NodeStability stability, KvService kv, PeerLiveness liveness, PeerClient peers,
-      long intervalMs, long timeoutMs, NodeMetrics metrics) {
-    this.vertx = vertx;
-    this.context = context;
-    this.clock = clock;
-    this.state = state;
+  public AntiEntropyDriver(NodeServices node, NodeStability stability, KvService kv,
+      long intervalMs, long timeoutMs) {
+    this.node = node;
     this.stability = stability;
     this.replica = kv.core().replica();
     this.kv = kv;
-    this.liveness = liveness;
-    this.peers = peers;
     this.intervalMs = intervalMs;
     this.timeoutMs = timeoutMs;
-    this.metrics = metrics;
-    this.ae = new AntiEntropy(state.self().toString(), intervalMs, SETTLE_MS,
+    this.ae = new AntiEntropy(node.state().self().toString(), intervalMs, SETTLE_MS,
         AntiEntropyRound.Limits.defaults());
   }
 
   public void start() {
-    timer = vertx.setPeriodic(intervalMs, id -> {
-      ae.sample(clock.millis(), replica.clock().current());
+    timer = node.vertx().setPeriodic(intervalMs, id -> {
+      ae.sample(node.clock().millis(), replica.clock().current());
       round();
     });
   }
 
   public void stop() {
     if (timer >= 0) {
-      vertx.cancelTimer(timer);
+      node.vertx().cancelTimer(timer);
       timer = -1;
     }
   }
@@ -117,7 +99,7 @@ public final class AntiEntropyDriver {
   // ---------------------------------------------------------------- initiator
 
   private boolean quiet() {
-    return state.pending().isEmpty() && !state.catchingUp();
+    return node.state().pending().isEmpty() && !node.state().catchingUp();
   }
 
   private static boolean live(PeerLiveness liveness, String member) {
@@ -129,13 +111,13 @@ public final class AntiEntropyDriver {
   }
 
   private void round() {
-    ClusterConfig c = state.current();
-    OptionalInt shard = c.shardOfNode(state.self());
+    ClusterConfig c = node.state().current();
+    OptionalInt shard = c.shardOfNode(node.state().self());
     if (shard.isEmpty()) {
       return;
     }
     ae.start(shard.getAsInt(), c.epoch(), membersOf(c, shard.getAsInt()),
-        m -> live(liveness, m), quiet(), clock.millis()).ifPresent(this::pump);
+        m -> live(node.liveness(), m), quiet(), node.clock().millis()).ifPresent(this::pump);
   }
 
   /**
@@ -145,10 +127,10 @@ public final class AntiEntropyDriver {
   private void pump(AntiEntropyRound round) {
     Action a;
     try {
-      ClusterConfig c = state.current();
+      ClusterConfig c = node.state().current();
       a = round.next(replica.store(), c::shardOf, quiet(), c.epoch());
     } catch (RuntimeException e) {
-      LOG.error("event=anti-entropy-broken node={} round={}", state.self(), round, e);
+      LOG.error("event=anti-entropy-broken node={} round={}", node.state().self(), round, e);
       a = round.fail(e.toString());
     }
     reportConflicts(round);
@@ -159,18 +141,18 @@ public final class AntiEntropyDriver {
           reply -> round.onDigest(new AntiEntropyRound.DigestReply(reply.digest(),
               reply.horizon(), reply.checksums())));
     } else if (a instanceof Yield) {
-      Turns.afterIo(context.owner(), () -> pump(round));
+      Turns.afterIo(node.context().owner(), () -> pump(round));
     } else if (a instanceof AskVersions ask) {
       ask(round, peer, PeerProtocol.VERSIONS,
           new VersionsRequest(scope(ask.scope()), ask.leaves(), ask.after(), ask.limit()),
           page -> round.onVersions(new AntiEntropyRound.VersionsPage(page.versions(),
               page.last())));
     } else if (a instanceof Pull pull) {
-      ask(round, peer, PeerProtocol.ENTRIES, new EntriesRequest(state.self(), pull.keys()),
+      ask(round, peer, PeerProtocol.ENTRIES, new EntriesRequest(node.state().self(), pull.keys()),
           reply -> round.onPulled(reply.served(), kv.applyFromPeers(reply.entries(), true)));
     } else if (a instanceof Push push) {
       ask(round, peer, PeerProtocol.REPLICATE,
-          Batch.replicated(state.self(), state.current().epoch(), push.entries()),
+          Batch.replicated(node.state().self(), node.state().current().epoch(), push.entries()),
           applied -> round.onPushed(Math.toIntExact(applied.applied())));
     } else if (a instanceof Done done) {
       finished(round, done);
@@ -189,10 +171,10 @@ public final class AntiEntropyDriver {
     if (conflicts.isEmpty()) {
       return;
     }
-    metrics.antiEntropyValueConflicts(conflicts.size());
+    node.metrics().antiEntropyValueConflicts(conflicts.size());
     for (VersionMerge.Conflict c : conflicts) {
       LOG.warn("event=anti-entropy-value-conflict node={} peer={} key={} version={} "
-          + "checksum={} peer-checksum={} kept={}", state.self(), round.peer(), c.key(),
+          + "checksum={} peer-checksum={} kept={}", node.state().self(), round.peer(), c.key(),
           c.version(), Long.toHexString(c.mine()), Long.toHexString(c.theirs()),
           c.theirsWins() ? "peer" : "mine");
     }
@@ -201,14 +183,14 @@ public final class AntiEntropyDriver {
   /** Sends {@code request}, feeds the answer (or fails the round), and pumps again. */
   private <Q, A> void ask(AntiEntropyRound round, NodeAddress peer, PeerRoute<Q, A> route,
       Q request, Consumer<A> feed) {
-    peers.call(peer, route, request, timeoutMs).onComplete(ar -> {
+    node.peers().call(peer, route, request, timeoutMs).onComplete(ar -> {
       if (ar.failed()) {
         round.fail(ar.cause().toString());
       } else {
         try {
           feed.accept(ar.result());
         } catch (RuntimeException e) {
-          LOG.error("event=anti-entropy-broken node={} peer={}", state.self(), peer, e);
+          LOG.error("event=anti-entropy-broken node={} peer={}", node.state().self(), peer, e);
           round.fail(e.toString());
         }
       }
@@ -218,24 +200,24 @@ public final class AntiEntropyDriver {
 
   /** The request header of a round of this node's. */
   private Scope scope(AntiEntropyRound.Scope s) {
-    return new Scope(state.self(), s.shard(), s.epoch(), s.horizon(), s.checksums());
+    return new Scope(node.state().self(), s.shard(), s.epoch(), s.horizon(), s.checksums());
   }
 
   private void finished(AntiEntropyRound round, Done d) {
     ae.finished(round);
-    long ms = clock.millis() - round.startMs();
-    metrics.antiEntropyRound(d.completed(), ms * 1_000_000L, d.sent(), d.received());
+    long ms = node.clock().millis() - round.startMs();
+    node.metrics().antiEntropyRound(d.completed(), ms * 1_000_000L, d.sent(), d.received());
     if (!d.completed()) {
-      LOG.debug("event=anti-entropy-failed node={} peer={} ms={} cause={}", state.self(),
+      LOG.debug("event=anti-entropy-failed node={} peer={} ms={} cause={}", node.state().self(),
           d.peer(), ms, d.failure());
       return;
     }
     stability.onAntiEntropyRound(d.peer());
     if (d.sent() + d.received() > 0) {
       LOG.info("event=anti-entropy-repaired node={} peer={} sent={} received={} leaves={} "
-          + "ms={}", state.self(), d.peer(), d.sent(), d.received(), d.leaves(), ms);
+          + "ms={}", node.state().self(), d.peer(), d.sent(), d.received(), d.leaves(), ms);
     } else {
-      LOG.debug("event=anti-entropy-round node={} peer={} leaves={} ms={}", state.self(),
+      LOG.debug("event=anti-entropy-round node={} peer={} leaves={} ms={}", node.state().self(),
           d.peer(), d.leaves(), ms);
     }
   }
@@ -258,9 +240,9 @@ public final class AntiEntropyDriver {
 
   /** A peer's round asks for this node's digest, computed one page per event-loop turn. */
   public Future<DigestReply> serveDigest(DigestRequest request) {
-    ClusterConfig c = state.current();
+    ClusterConfig c = node.state().current();
     AntiEntropyRound.Scope s = scopeOf(request.scope());
-    long now = clock.millis();
+    long now = node.clock().millis();
     Optional<Refusal> refusal = ae.admitDigest(s, request.leafBits(), quiet(), c.epoch(),
         membersOf(c, s.shard()), now);
     if (refusal.isPresent()) {
@@ -274,13 +256,13 @@ public final class AntiEntropyDriver {
 
   private void scanPage(DigestScan scan, Promise<AntiEntropyRound.DigestReply> done) {
     try {
-      ClusterConfig c = state.current();
+      ClusterConfig c = node.state().current();
       if (c.epoch() != scan.epoch() || !quiet()) {
         done.tryFail(new KvException(ErrorCode.UNAVAILABLE, "view changed during a digest"));
       } else if (scan.scanPage(replica.store(), c::shardOf)) {
         done.tryComplete(scan.reply());
       } else {
-        Turns.afterIo(context.owner(), () -> scanPage(scan, done));
+        Turns.afterIo(node.context().owner(), () -> scanPage(scan, done));
       }
     } catch (RuntimeException e) {
       done.tryFail(e);
@@ -289,10 +271,10 @@ public final class AntiEntropyDriver {
 
   /** A peer's round asks for one page of this node's pairs in its scope. */
   public VersionsPage serveVersions(VersionsRequest request) {
-    ClusterConfig c = state.current();
+    ClusterConfig c = node.state().current();
     AntiEntropyRound.Scope s = scopeOf(request.scope());
     Optional<Refusal> refusal = ae.admitVersions(s, quiet(), c.epoch(), membersOf(c, s.shard()),
-        clock.millis());
+        node.clock().millis());
     if (refusal.isPresent()) {
       throw refused(refusal.get());
     }

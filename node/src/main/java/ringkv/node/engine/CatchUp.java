@@ -2,7 +2,6 @@ package ringkv.node.engine;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
@@ -18,9 +17,7 @@ import ringkv.node.peer.Empty;
 import ringkv.node.peer.MembershipMessages.JoinRequest;
 import ringkv.node.peer.MembershipMessages.ScanPage;
 import ringkv.node.peer.MembershipMessages.ScanRequest;
-import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
-import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 
@@ -45,29 +42,20 @@ public final class CatchUp {
   static final long BOOTSTRAP_RETRY_MS = 400;
   static final long DISCOVER_TIMEOUT_MS = 1_000;
 
-  private final Vertx vertx;
-  private final Clock clock;
-  private final NodeConfig config;
-  private final ClusterState state;
+  private final NodeServices node;
   private final NodeStability stability;
   private final Replica replica;
   private final KvService kv;
   private final ChangeParticipant participant;
-  private final PeerClient peers;
   private final GossipDriver gossip;
 
-  public CatchUp(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
-      NodeStability stability, KvService kv, ChangeParticipant participant, PeerClient peers,
-      GossipDriver gossip) {
-    this.vertx = vertx;
-    this.clock = clock;
-    this.config = config;
-    this.state = state;
+  public CatchUp(NodeServices node, NodeStability stability, KvService kv,
+      ChangeParticipant participant, GossipDriver gossip) {
+    this.node = node;
     this.stability = stability;
     this.replica = kv.core().replica();
     this.kv = kv;
     this.participant = participant;
-    this.peers = peers;
     this.gossip = gossip;
   }
 
@@ -76,44 +64,44 @@ public final class CatchUp {
    * this node's shard from a live peer. {@code restored}: DATA_DIR held a configuration.
    */
   public Future<Void> bootstrap(boolean restored) {
-    if (config.startsIdle() && !restored) {
+    if (node.config().startsIdle() && !restored) {
       // View-change dialect, not in its VIEW: contacts nobody until a view change names it.
-      LOG.info("event=idle node={} reason=not-in-VIEW", state.self());
+      LOG.info("event=idle node={} reason=not-in-VIEW", node.state().self());
       stability.onBootstrapped();
       return Future.succeededFuture();
     }
-    state.startCatchingUp();
+    node.state().startCatchingUp();
     // A layout from the environment or from DATA_DIR is a starting point; without one, wait a
     // little for the cluster to answer before falling back to one shard of the whole VIEW.
-    boolean haveLayout = config.layoutGiven() || restored;
+    boolean haveLayout = node.config().layoutGiven() || restored;
     return discover(haveLayout ? 1 : BOOTSTRAP_ATTEMPTS).compose(found -> {
       if (found == null) {
         return Future.<Void>succeededFuture();
       }
-      ClusterConfig current = state.current();
-      var refusal = state.epochs().refusal(current.epoch(), found.epoch());
+      ClusterConfig current = node.state().current();
+      var refusal = node.state().epochs().refusal(current.epoch(), found.epoch());
       if (refusal.isEmpty() || (!haveLayout && !found.isNewerThan(current))) {
         return participant.adopt(found).<Void>mapEmpty();
       }
       if (found.isNewerThan(current)) {
-        LOG.warn("event=config-refused node={} epoch={} reason=\"{}\"", state.self(),
+        LOG.warn("event=config-refused node={} epoch={} reason=\"{}\"", node.state().self(),
             found.epoch(), refusal.get());
       }
       return Future.<Void>succeededFuture();
     }).compose(v -> {
-      if (!state.current().view().contains(state.self()) && config.inView()
-          && config.dialect() == NodeConfig.Dialect.SHARD) {
+      if (!node.state().current().view().contains(node.state().self()) && node.config().inView()
+          && node.config().dialect() == NodeConfig.Dialect.SHARD) {
         return join();
       }
       return Future.<Void>succeededFuture();
     }).compose(v -> catchUp()).onComplete(ar -> {
-      state.endCatchingUp();
+      node.state().endCatchingUp();
       stability.onBootstrapped(); // also when catch-up failed or there was no shard
       if (restored) {
         participant.sweepLeftovers(); // copies of a change this process no longer knows
       }
       if (ar.failed()) {
-        LOG.warn("event=bootstrap-incomplete node={} cause={}", state.self(),
+        LOG.warn("event=bootstrap-incomplete node={} cause={}", node.state().self(),
             ar.cause().toString());
       }
     }).recover(err -> Future.succeededFuture());
@@ -121,9 +109,9 @@ public final class CatchUp {
 
   private Future<ClusterConfig> discover(int attemptsLeft) {
     List<Future<ClusterConfig>> asks = new ArrayList<>();
-    for (NodeAddress peer : config.view()) {
-      if (!peer.equals(state.self())) {
-        asks.add(peers.call(peer, PeerProtocol.CONFIG, Empty.INSTANCE, DISCOVER_TIMEOUT_MS));
+    for (NodeAddress peer : node.config().view()) {
+      if (!peer.equals(node.state().self())) {
+        asks.add(node.peers().call(peer, PeerProtocol.CONFIG, Empty.INSTANCE, DISCOVER_TIMEOUT_MS));
       }
     }
     return Future.join(asks).transform(done -> {
@@ -137,22 +125,22 @@ public final class CatchUp {
         return Future.succeededFuture(best);
       }
       Promise<ClusterConfig> later = Promise.promise();
-      vertx.setTimer(BOOTSTRAP_RETRY_MS, id -> discover(attemptsLeft - 1).onComplete(later));
+      node.vertx().setTimer(BOOTSTRAP_RETRY_MS, id -> discover(attemptsLeft - 1).onComplete(later));
       return later.future();
     });
   }
 
   /** Announces this node to the cluster, which adds it to the view (in no shard). */
   private Future<Void> join() {
-    return tryJoin(new JoinRequest(state.self()), state.current().view(), 0);
+    return tryJoin(new JoinRequest(node.state().self()), node.state().current().view(), 0);
   }
 
   private Future<Void> tryJoin(JoinRequest request, List<NodeAddress> targets, int index) {
     if (index >= targets.size()) {
       return Future.failedFuture(new IllegalStateException("no node accepted the join"));
     }
-    return peers.call(targets.get(index), PeerProtocol.JOIN, request,
-            config.viewChangeTimeoutMs()).<Void>mapEmpty()
+    return node.peers().call(targets.get(index), PeerProtocol.JOIN, request,
+            node.config().viewChangeTimeoutMs()).<Void>mapEmpty()
         .recover(err -> tryJoin(request, targets, index + 1));
   }
 
@@ -161,21 +149,21 @@ public final class CatchUp {
    * meanwhile.
    */
   public Future<Void> catchUp() {
-    OptionalInt shard = state.current().shardOfNode(state.self());
+    OptionalInt shard = node.state().current().shardOfNode(node.state().self());
     if (shard.isEmpty()) {
       return Future.succeededFuture();
     }
-    List<NodeAddress> sources = state.shardPeers();
-    state.startCatchingUp();
-    long start = clock.millis();
+    List<NodeAddress> sources = node.state().shardPeers();
+    node.state().startCatchingUp();
+    long start = node.clock().millis();
     return copyFromAny(shard.getAsInt(), sources, 0).onComplete(ar -> {
-      state.endCatchingUp();
+      node.state().endCatchingUp();
       if (ar.succeeded()) {
-        LOG.info("event=caught-up node={} shard={} entries={} ms={}", state.self(),
-            shard.getAsInt(), ar.result(), clock.millis() - start);
+        LOG.info("event=caught-up node={} shard={} entries={} ms={}", node.state().self(),
+            shard.getAsInt(), ar.result(), node.clock().millis() - start);
         if (stability.onCaughtUp(ar.result())) {
           // Our lost outbox may have left peers behind.
-          LOG.info("event=stable-held node={} reason={}", state.self(),
+          LOG.info("event=stable-held node={} reason={}", node.state().self(),
               NodeStability.RESTARTED_WITHOUT_DATA);
         }
       }
@@ -185,7 +173,7 @@ public final class CatchUp {
   private Future<Long> copyFromAny(int shard, List<NodeAddress> sources, int index) {
     if (stability.mayEndCatchUpUncopied(index, sources.size())) {
       if (!sources.isEmpty()) { // else a shard of one: nobody to copy from
-        LOG.info("event=catch-up-skipped node={} shard={} reason=no-live-peer", state.self(),
+        LOG.info("event=catch-up-skipped node={} shard={} reason=no-live-peer", node.state().self(),
             shard);
       }
       return Future.succeededFuture(0L);
@@ -195,11 +183,11 @@ public final class CatchUp {
       if (!waitingLogged) {
         waitingLogged = true;
         LOG.info("event=catch-up-waiting node={} shard={} reason=no-peer-answers",
-            state.self(), shard);
+            node.state().self(), shard);
       }
       Promise<Long> later = Promise.promise();
-      Runnable retry = () -> copyFromAny(shard, state.shardPeers(), 0).onComplete(later);
-      retryTimer = vertx.setTimer(CATCH_UP_RETRY_MS, id -> {
+      Runnable retry = () -> copyFromAny(shard, node.state().shardPeers(), 0).onComplete(later);
+      retryTimer = node.vertx().setTimer(CATCH_UP_RETRY_MS, id -> {
         retryTimer = -1;
         retry.run();
       });
@@ -223,8 +211,8 @@ public final class CatchUp {
    * heals for a moment at start).
    */
   public void peerUp(NodeAddress peer) {
-    if (retryTimer >= 0 && state.shardPeers().contains(peer)) {
-      vertx.cancelTimer(retryTimer);
+    if (retryTimer >= 0 && node.state().shardPeers().contains(peer)) {
+      node.vertx().cancelTimer(retryTimer);
       retryTimer = -1;
       Runnable retry = retryNow;
       retryNow = null;
@@ -233,8 +221,9 @@ public final class CatchUp {
   }
 
   private Future<Long> copyPage(NodeAddress source, int shard, String after, long copied) {
-    return peers.call(source, PeerProtocol.SCAN, new ScanRequest(shard, after, PAGE_ENTRIES_MAX),
-        config.forwardTimeoutMs()).compose(page -> {
+    ScanRequest request = new ScanRequest(shard, after, PAGE_ENTRIES_MAX);
+    return node.peers().call(source, PeerProtocol.SCAN, request,
+        node.config().forwardTimeoutMs()).compose(page -> {
           kv.applyFromPeers(page.entries(), false);
           long total = copied + page.entries().size();
           // The last page: the copy counts as caught up once it is as durable as DURABILITY
@@ -246,7 +235,7 @@ public final class CatchUp {
 
   /** Serves a page of this node's entries of a shard for a peer's catch-up. */
   public ScanPage scan(ScanRequest request) {
-    ClusterConfig c = state.current();
+    ClusterConfig c = node.state().current();
     List<Entry> page = replica.store().scan(request.after(), request.limit());
     List<Entry> mine = new ArrayList<>();
     String last = null;
@@ -274,9 +263,9 @@ public final class CatchUp {
    */
   public int requeue(List<Entry> own, long mark) {
     KeyValueCore.Requeued r = kv.core().requeue(own, mark,
-        key -> state.owns(state.current(), key));
+        key -> node.state().owns(node.state().current(), key));
     if (r.overflow() > 0) {
-      LOG.info("event=stable-held node={} reason={} writes-not-requeued={}", state.self(),
+      LOG.info("event=stable-held node={} reason={} writes-not-requeued={}", node.state().self(),
           NodeStability.OUTBOX_OVERFLOW, r.overflow());
     }
     if (r.queued() > 0) {

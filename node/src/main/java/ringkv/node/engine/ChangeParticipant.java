@@ -1,7 +1,6 @@
 package ringkv.node.engine;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -14,10 +13,8 @@ import ringkv.gossip.NodeStability;
 import ringkv.gossip.Replica;
 import ringkv.gossip.TransferPlan;
 import ringkv.gossip.ViewChangeParticipant;
-import ringkv.node.config.NodeConfig;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
-import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.Empty;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
 import ringkv.node.peer.MembershipMessages.Committed;
@@ -26,8 +23,6 @@ import ringkv.node.peer.MembershipMessages.PlanReply;
 import ringkv.node.peer.MembershipMessages.Progress;
 import ringkv.node.peer.MembershipMessages.Transfer;
 import ringkv.node.peer.MembershipMessages.TransferReply;
-import ringkv.node.peer.PeerClient;
-import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 
@@ -65,15 +60,10 @@ public final class ChangeParticipant {
   /** Figures of the last view change this node took part in, for GET /ring and the README. */
   public record ChangeStats(long epoch, long windowMs, long keysMoved, long bytesStreamed) {}
 
-  private final Vertx vertx;
-  private final Clock clock;
-  private final NodeConfig config;
-  private final ClusterState state;
+  private final NodeServices node;
   private final NodeStability stability;
   private final Replica replica;
   private final KvService kv;
-  private final PeerClient peers;
-  private final NodeMetrics metrics;
   private final OutcomeInquiry inquiry;
   private final TransferSender sender;
   private final LayoutInstaller installer;
@@ -99,21 +89,15 @@ public final class ChangeParticipant {
     }
   }
 
-  public ChangeParticipant(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
-      NodeStability stability, KvService kv, PeerLiveness liveness, PeerClient peers,
-      NodeMeta meta, NodeMetrics metrics, CoordinatorLog coordinated) {
-    this.vertx = vertx;
-    this.clock = clock;
-    this.config = config;
-    this.state = state;
+  public ChangeParticipant(NodeServices node, NodeStability stability, KvService kv,
+      NodeMeta meta, CoordinatorLog coordinated) {
+    this.node = node;
     this.stability = stability;
     this.replica = kv.core().replica();
     this.kv = kv;
-    this.peers = peers;
-    this.metrics = metrics;
-    this.inquiry = new OutcomeInquiry(state, peers, coordinated);
-    this.sender = new TransferSender(vertx, config, state, replica, peers);
-    this.installer = new LayoutInstaller(vertx, state, stability, replica, liveness, meta);
+    this.inquiry = new OutcomeInquiry(node, coordinated);
+    this.sender = new TransferSender(node, replica);
+    this.installer = new LayoutInstaller(node, stability, replica, meta);
   }
 
   public ChangeStats lastChange() {
@@ -124,13 +108,13 @@ public final class ChangeParticipant {
 
   /** What this node would send under {@code request}'s plan, per receiver (a paged count). */
   public Future<PlanReply> plan(ChangeRequest request) {
-    return sender.count(new TransferPlan(state.current(), request.config(),
+    return sender.count(new TransferPlan(node.state().current(), request.config(),
         request.participants()));
   }
 
   /** Visits every entry, one page per turn of the event loop. */
   private Future<Void> scan(java.util.function.Consumer<Entry> visitor) {
-    return StorePages.scan(vertx, replica.store(), PAGE_ENTRIES, visitor);
+    return StorePages.scan(node.vertx(), replica.store(), PAGE_ENTRIES, visitor);
   }
 
   // ---------------------------------------------------------------- copy
@@ -148,12 +132,12 @@ public final class ChangeParticipant {
     kv.core().trackChanges();
     Copy c = new Copy(request.config().epoch());
     copy = c;
-    TransferPlan plan = state.participant().plan(state.current()).orElseThrow();
-    LOG.info("event=view-change-copy node={} epoch={}", state.self(), c.epoch);
+    TransferPlan plan = node.state().participant().plan(node.state().current()).orElseThrow();
+    LOG.info("event=view-change-copy node={} epoch={}", node.state().self(), c.epoch);
     plan(request)
         .compose(counted -> {
           c.keysTotal = counted.transfers().stream().mapToLong(Transfer::keys).sum();
-          c.startedMs = clock.millis();
+          c.startedMs = node.clock().millis();
           c.state = "copying";
           return sender.sendFrom(plan, null, c.sent, () -> copy == c);
         }).onComplete(ar -> {
@@ -165,7 +149,7 @@ public final class ChangeParticipant {
           } else {
             c.state = "failed";
             c.error = java.util.Objects.toString(ar.cause().getMessage(), ar.cause().toString());
-            LOG.warn("event=view-change-copy-failed node={} epoch={} cause={}", state.self(),
+            LOG.warn("event=view-change-copy-failed node={} epoch={} cause={}", node.state().self(),
                 c.epoch, c.error, ar.cause() instanceof KvException ? null : ar.cause());
           }
         });
@@ -174,11 +158,11 @@ public final class ChangeParticipant {
 
   /** How this node's part of the change of {@code epoch} stands; keeps the change alive. */
   public Progress progress(long epoch) {
-    long now = clock.millis();
-    if (!state.participant().isPrepared(epoch)) {
+    long now = node.clock().millis();
+    if (!node.state().participant().isPrepared(epoch)) {
       return new Progress("idle", 0, 0, 0, 0, now, null);
     }
-    state.participant().extend(now + config.viewChangeTimeoutMs());
+    node.state().participant().extend(now + node.config().viewChangeTimeoutMs());
     armDeadline();
     Copy c = copy != null && copy.epoch == epoch ? copy : null;
     return c == null ? new Progress("copied", 0, 0, 0, now, now, null)
@@ -193,8 +177,8 @@ public final class ChangeParticipant {
    * does not serve. Returns how many entries were newer.
    */
   public int applyTransfer(long epoch, List<Entry> entries) {
-    if (!state.participant().acceptsTransfer(epoch)) {
-      throw new KvException(ErrorCode.VIEW_CHANGE_CONFLICT, state.self()
+    if (!node.state().participant().acceptsTransfer(epoch)) {
+      throw new KvException(ErrorCode.VIEW_CHANGE_CONFLICT, node.state().self()
           + " takes no keys for epoch " + epoch + ": no such change is under way here");
     }
     return kv.applyTransfer(entries);
@@ -209,11 +193,11 @@ public final class ChangeParticipant {
       return Future.failedFuture(refused.get());
     }
     armDeadline();
-    stop = new StopMarks(clock.millis());
-    return kv.counts().drainReplication(clock.millis() + DRAIN_WAIT_MS)
-        .onSuccess(v -> stop.drainedMs = clock.millis()).map(v -> Empty.INSTANCE)
+    stop = new StopMarks(node.clock().millis());
+    return kv.counts().drainReplication(node.clock().millis() + DRAIN_WAIT_MS)
+        .onSuccess(v -> stop.drainedMs = node.clock().millis()).map(v -> Empty.INSTANCE)
         .recover(err -> Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
-            state.self() + " could not drain its replication queue")));
+            node.state().self() + " could not drain its replication queue")));
   }
 
   /** A phase a participant enters: {@link ViewChangeParticipant#startCopy} or {@code prepare}. */
@@ -227,14 +211,15 @@ public final class ChangeParticipant {
    * refusal when this node holds its stability report (NodeStability) or the phase refuses.
    */
   private Optional<KvException> enter(ChangeRequest request, Phase phase) {
-    Optional<String> held = stability.refusalWhileHeld(state.participant(),
+    Optional<String> held = stability.refusalWhileHeld(node.state().participant(),
         request.config().epoch());
     if (held.isPresent()) {
       return Optional.of(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT, held.get()));
     }
-    long now = clock.millis();
-    ViewChangeParticipant.Prepare p = phase.enter(state.participant(), state.current(),
-        request.config(), request.participants(), now, now + config.viewChangeTimeoutMs());
+    long now = node.clock().millis();
+    ViewChangeParticipant.Prepare p = phase.enter(node.state().participant(),
+        node.state().current(), request.config(), request.participants(), now,
+        now + node.config().viewChangeTimeoutMs());
     if (!p.prepared()) {
       return Optional.of(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
           p.refusal().orElseThrow()));
@@ -248,13 +233,13 @@ public final class ChangeParticipant {
    * or every key this node sends when no copy ran. Answers what this node sent in the change.
    */
   public Future<TransferReply> transfer(long epoch) {
-    if (state.participant().pending().filter(p -> p.epoch() == epoch).isEmpty()) {
+    if (node.state().participant().pending().filter(p -> p.epoch() == epoch).isEmpty()) {
       return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
           "no prepared change for epoch " + epoch));
     }
-    state.participant().onTransferStarted();
-    stop.transferMs = clock.millis();
-    TransferPlan plan = state.participant().plan(state.current()).orElseThrow();
+    node.state().participant().onTransferStarted();
+    stop.transferMs = node.clock().millis();
+    TransferPlan plan = node.state().participant().plan(node.state().current()).orElseThrow();
     Copy copied = copy != null && copy.epoch == epoch && "copied".equals(copy.state)
         ? copy : null;
     TransferSender.Sent delta = new TransferSender.Sent();
@@ -265,7 +250,7 @@ public final class ChangeParticipant {
       stop.changedKeys = keys.size();
       for (String key : keys) {
         Entry e = replica.store().get(key);
-        if (e != null && !plan.targetsOf(state.self(), key).isEmpty()) {
+        if (e != null && !plan.targetsOf(node.state().self(), key).isEmpty()) {
           changed.add(e);
         }
       }
@@ -274,10 +259,10 @@ public final class ChangeParticipant {
       sent = sender.sendFrom(plan, null, delta, TransferSender.ALWAYS);
     }
     return sent.map(v -> {
-      stop.sentMs = clock.millis();
+      stop.sentMs = node.clock().millis();
       stop.sentKeys = delta.keys;
-      state.participant().onSent(delta.keys, delta.bytes);
-      metrics.viewChangeSent(delta.keys + (copied == null ? 0 : copied.sent.keys),
+      node.state().participant().onSent(delta.keys, delta.bytes);
+      node.metrics().viewChangeSent(delta.keys + (copied == null ? 0 : copied.sent.keys),
           delta.bytes + (copied == null ? 0 : copied.sent.bytes));
       long keys = delta.keys + (copied == null ? 0 : copied.sent.keys);
       long bytes = delta.bytes + (copied == null ? 0 : copied.sent.bytes);
@@ -287,7 +272,7 @@ public final class ChangeParticipant {
 
   /** Installs the prepared configuration (no-op for another epoch); answers its window. */
   public Future<Committed> commit(long epoch) {
-    var committed = state.participant().commit(epoch, clock.millis());
+    var committed = node.state().participant().commit(epoch, node.clock().millis());
     if (committed.isEmpty()) {
       return Future.succeededFuture(Committed.UNKNOWN); // aborted, or learned from a heartbeat
     }
@@ -297,11 +282,11 @@ public final class ChangeParticipant {
     long copyBytes = copy != null && copy.epoch == epoch ? copy.sent.bytes : 0;
     lastChange = new ChangeStats(epoch, c.windowMs(), copyKeys + c.keysSent(),
         copyBytes + c.bytesSent());
-    metrics.viewChangeCommitted(c.windowMs());
+    node.metrics().viewChangeCommitted(c.windowMs());
     copy = null;
     kv.core().takeChanges();
-    LOG.info("event=view-change-committed node={} epoch={} window-ms={} {}", state.self(),
-        epoch, c.windowMs(), stop.phases(clock.millis()));
+    LOG.info("event=view-change-committed node={} epoch={} window-ms={} {}", node.state().self(),
+        epoch, c.windowMs(), stop.phases(node.clock().millis()));
     stop = StopMarks.none();
     // Answered once the keys this node no longer owns are gone, so key counts read right after
     // the change (the view-change dialect reports them) are exact.
@@ -313,11 +298,11 @@ public final class ChangeParticipant {
    * and the one installed next decides which keys stay.
    */
   public void forget(long epoch) {
-    if (state.participant().abort(epoch)) {
+    if (node.state().participant().abort(epoch)) {
       cancelAbortTimer();
       copy = null;
       kv.core().takeChanges();
-      LOG.info("event=view-change-forgotten node={} epoch={}", state.self(), epoch);
+      LOG.info("event=view-change-forgotten node={} epoch={}", node.state().self(), epoch);
     }
   }
 
@@ -328,9 +313,9 @@ public final class ChangeParticipant {
 
   /** Abandons the change: the old configuration stays, keys copied in are dropped. */
   public Empty abort(long epoch) {
-    if (state.participant().abort(epoch)) {
-      metrics.viewChangeAborted(false);
-      LOG.info("event=view-change-abort node={} epoch={}", state.self(), epoch);
+    if (node.state().participant().abort(epoch)) {
+      node.metrics().viewChangeAborted(false);
+      LOG.info("event=view-change-abort node={} epoch={}", node.state().self(), epoch);
       rollBack();
     }
     return Empty.INSTANCE;
@@ -340,11 +325,11 @@ public final class ChangeParticipant {
     cancelAbortTimer();
     copy = null;
     kv.core().takeChanges();
-    installer.dropForeignKeys().onSuccess(n -> state.clearForeignLive());
+    installer.dropForeignKeys().onSuccess(n -> node.state().clearForeignLive());
   }
 
   private void armDeadline() {
-    armTimer(config.viewChangeTimeoutMs());
+    armTimer(node.config().viewChangeTimeoutMs());
   }
 
   /**
@@ -353,21 +338,21 @@ public final class ChangeParticipant {
    */
   private void armTimer(long delayMs) {
     cancelAbortTimer();
-    abortTimer = vertx.setTimer(delayMs, id -> {
+    abortTimer = node.vertx().setTimer(delayMs, id -> {
       abortTimer = -1;
-      long now = clock.millis();
-      var aborted = state.participant().onTick(now);
+      long now = node.clock().millis();
+      var aborted = node.state().participant().onTick(now);
       if (aborted.isPresent()) {
-        metrics.viewChangeAborted(true);
-        LOG.warn("event=view-change-timeout node={} epoch={} action=abort", state.self(),
+        node.metrics().viewChangeAborted(true);
+        LOG.warn("event=view-change-timeout node={} epoch={} action=abort", node.state().self(),
             aborted.getAsLong());
         rollBack();
         return;
       }
-      var doubt = state.participant().inDoubt(now);
+      var doubt = node.state().participant().inDoubt(now);
       if (doubt.isPresent()) {
         settle(doubt.get());
-      } else if (state.participant().underWay().isPresent()) {
+      } else if (node.state().participant().underWay().isPresent()) {
         armDeadline(); // extended meanwhile
       }
     });
@@ -380,35 +365,36 @@ public final class ChangeParticipant {
    * can tell, it stays prepared and asks again every {@link #INQUIRY_RETRY_MS}.
    */
   private void settle(ClusterConfig pending) {
-    NodeAddress c = coordinator != null ? coordinator : state.self();
-    inquiry.ask(pending, c, state.participant().participants()).onComplete(ar -> {
-      if (state.participant().pending().filter(pending::equals).isEmpty()) {
+    NodeAddress c = coordinator != null ? coordinator : node.state().self();
+    inquiry.ask(pending, c, node.state().participant().participants()).onComplete(ar -> {
+      if (node.state().participant().pending().filter(pending::equals).isEmpty()) {
         return; // settled meanwhile: a commit, an abort or a newer configuration arrived
       }
       Decision d = ar.result();
       long epoch = pending.epoch();
       if (d instanceof Decision.Commit commit) {
         LOG.info("event=view-change-in-doubt node={} epoch={} action=commit reason=\"{}\"",
-            state.self(), epoch, commit.why());
+            node.state().self(), epoch, commit.why());
         commit(epoch);
       } else if (d instanceof Decision.Abort abort) {
         LOG.warn("event=view-change-in-doubt node={} epoch={} action=abort reason=\"{}\"",
-            state.self(), epoch, abort.why());
-        if (state.participant().abort(epoch)) {
-          metrics.viewChangeAborted(true);
+            node.state().self(), epoch, abort.why());
+        if (node.state().participant().abort(epoch)) {
+          node.metrics().viewChangeAborted(true);
           rollBack();
         }
       } else if (d instanceof Decision.Superseded newer) {
         LOG.warn("event=view-change-in-doubt node={} epoch={} action=superseded from={} "
-            + "newer-epoch={}", state.self(), epoch, newer.from(), newer.newer().epoch());
+            + "newer-epoch={}", node.state().self(), epoch, newer.from(), newer.newer().epoch());
         forget(epoch);
-        if (state.current().view().contains(newer.from())
-            && state.epochs().refusal(state.current().epoch(), newer.newer().epoch()).isEmpty()) {
+        if (node.state().current().view().contains(newer.from())
+            && node.state().epochs().refusal(node.state().current().epoch(),
+                newer.newer().epoch()).isEmpty()) {
           adoptLearned(newer.newer());
         }
       } else {
         LOG.warn("event=view-change-in-doubt node={} epoch={} action=wait reason=\"{}\"",
-            state.self(), epoch, ((Decision.Wait) d).why());
+            node.state().self(), epoch, ((Decision.Wait) d).why());
         armTimer(INQUIRY_RETRY_MS);
       }
     });
@@ -416,7 +402,7 @@ public final class ChangeParticipant {
 
   private void cancelAbortTimer() {
     if (abortTimer >= 0) {
-      vertx.cancelTimer(abortTimer);
+      node.vertx().cancelTimer(abortTimer);
       abortTimer = -1;
     }
   }

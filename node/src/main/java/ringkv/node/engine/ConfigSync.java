@@ -6,7 +6,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.ViewChangeParticipant;
 import ringkv.node.peer.Empty;
-import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
@@ -28,18 +27,16 @@ import ringkv.ring.NodeAddress;
 public final class ConfigSync {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigSync.class);
 
-  private final ClusterState state;
+  private final NodeServices node;
   private final ChangeParticipant participant;
   private final CatchUp catchUp;
-  private final PeerClient peers;
   private final long timeoutMs;
 
-  public ConfigSync(ClusterState state, ChangeParticipant participant, CatchUp catchUp,
-      PeerClient peers, long timeoutMs) {
-    this.state = state;
+  public ConfigSync(NodeServices node, ChangeParticipant participant, CatchUp catchUp,
+      long timeoutMs) {
+    this.node = node;
     this.participant = participant;
     this.catchUp = catchUp;
-    this.peers = peers;
     this.timeoutMs = timeoutMs;
   }
 
@@ -48,31 +45,36 @@ public final class ConfigSync {
    * when the peer did not answer). Never fails.
    */
   public Future<Void> learnFrom(NodeAddress peer) {
-    if (!state.current().view().contains(peer) || peer.equals(state.self())) {
+    if (!node.state().current().view().contains(peer) || peer.equals(node.state().self())) {
       return Future.succeededFuture(); // not a member: never contacted on a request's word
     }
-    return peers.call(peer, PeerProtocol.CONFIG, Empty.INSTANCE, timeoutMs).onSuccess(theirs -> {
-      ClusterConfig current = state.current();
-      var refusal = state.epochs().refusal(current.epoch(), theirs.epoch());
-      if (state.underWay().filter(theirs::equals).isPresent()) {
-        participant.commit(theirs.epoch()); // committed elsewhere; our data already moved
-        return;
-      }
-      if (state.participant().isPrepared(theirs.epoch())) {
-        // Another change at that epoch won (ours was aborted and retried differently): ours is
-        // forgotten, not rolled back; the configuration installed below decides what stays.
-        participant.forget(theirs.epoch());
-      }
-      if (refusal.isEmpty()) {
-        LOG.info("event=config-learned node={} from={} epoch={}", state.self(), peer,
-            theirs.epoch());
-        participant.adoptLearned(theirs);
-        catchUp.catchUp(); // we missed the transfer: copy our shard from a peer
-      } else if (theirs.isNewerThan(current) && refused.add(theirs.epoch())) {
-        LOG.warn("event=config-refused node={} from={} epoch={} reason=\"{}\"", state.self(),
-            peer, theirs.epoch(), refusal.get());
-      }
-    }).<Void>mapEmpty().recover(err -> Future.succeededFuture());
+    return node.peers().call(peer, PeerProtocol.CONFIG, Empty.INSTANCE, timeoutMs)
+        .onSuccess(theirs -> adopt(peer, theirs))
+        .<Void>mapEmpty().recover(err -> Future.succeededFuture());
+  }
+
+  /** Adopts {@code theirs}, {@code peer}'s configuration, if it is newer and acceptable. */
+  private void adopt(NodeAddress peer, ClusterConfig theirs) {
+    ClusterConfig current = node.state().current();
+    var refusal = node.state().epochs().refusal(current.epoch(), theirs.epoch());
+    if (node.state().underWay().filter(theirs::equals).isPresent()) {
+      participant.commit(theirs.epoch()); // committed elsewhere; our data already moved
+      return;
+    }
+    if (node.state().participant().isPrepared(theirs.epoch())) {
+      // Another change at that epoch won (ours was aborted and retried differently): ours is
+      // forgotten, not rolled back; the configuration installed below decides what stays.
+      participant.forget(theirs.epoch());
+    }
+    if (refusal.isEmpty()) {
+      LOG.info("event=config-learned node={} from={} epoch={}", node.state().self(), peer,
+          theirs.epoch());
+      participant.adoptLearned(theirs);
+      catchUp.catchUp(); // we missed the transfer: copy our shard from a peer
+    } else if (theirs.isNewerThan(current) && refused.add(theirs.epoch())) {
+      LOG.warn("event=config-refused node={} from={} epoch={} reason=\"{}\"",
+          node.state().self(), peer, theirs.epoch(), refusal.get());
+    }
   }
 
   /** Epochs refused and logged once each (the last few: all an operator needs to see). */
@@ -92,6 +94,7 @@ public final class ConfigSync {
 
   /** Whether a message from a node holding {@code epoch} tells this node something new. */
   public boolean isNews(long epoch) {
-    return ViewChangeParticipant.isNews(state.current().epoch(), state.pending(), epoch);
+    return ViewChangeParticipant.isNews(node.state().current().epoch(), node.state().pending(),
+        epoch);
   }
 }

@@ -11,9 +11,7 @@ import ringkv.node.log.RequestIds;
 import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.KvMessages.ForwardReply;
 import ringkv.node.peer.KvMessages.ForwardRequest;
-import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
-import ringkv.node.time.Clock;
 import ringkv.ring.NodeAddress;
 import ringkv.ring.Rendezvous;
 
@@ -37,29 +35,22 @@ final class Forwarder {
     }
   }
 
-  private final PeerClient peers;
-  private final PeerLiveness liveness;
+  private final NodeServices node;
   private final long forwardTimeoutMs;
-  private final NodeMetrics metrics;
-  private final Clock clock;
 
-  Forwarder(PeerClient peers, PeerLiveness liveness, long forwardTimeoutMs,
-      NodeMetrics metrics, Clock clock) {
-    this.peers = peers;
-    this.liveness = liveness;
+  Forwarder(NodeServices node, long forwardTimeoutMs) {
+    this.node = node;
     this.forwardTimeoutMs = forwardTimeoutMs;
-    this.metrics = metrics;
-    this.clock = clock;
   }
 
   Future<ForwardReply> forward(ForwardRequest request, List<NodeAddress> members) {
     List<NodeAddress> order = Rendezvous.order(request.key(), members);
     // Down members stay as a last resort (the detector may lag a restart).
-    order.sort(Comparator.comparing(a -> liveness.isLive(a) ? 0 : 1));
-    long start = clock.nanos();
+    order.sort(Comparator.comparing(a -> node.liveness().isLive(a) ? 0 : 1));
+    long start = node.clock().nanos();
     NodeMetrics.Forward[] failure = {NodeMetrics.Forward.UNAVAILABLE};
-    return tryForward(request, order, 0, failure).onComplete(ar -> metrics.forwarded(
-        ar.succeeded() ? NodeMetrics.Forward.ANSWERED : failure[0], clock.nanos() - start));
+    return tryForward(request, order, 0, failure).onComplete(ar -> node.metrics().forwarded(
+        ar.succeeded() ? NodeMetrics.Forward.ANSWERED : failure[0], node.clock().nanos() - start));
   }
 
   /** Tries {@code order[index]} on; an owner's refusal sets {@code failure} to OWNER_ERROR. */
@@ -74,7 +65,7 @@ final class Forwarder {
           "event=forward op={} key={} to={} hops={}", request.op(), request.key(), to,
           request.hops()));
     }
-    return peers.call(to, PeerProtocol.KV, request, forwardTimeoutMs + request.waitMs())
+    return node.peers().call(to, PeerProtocol.KV, request, forwardTimeoutMs + request.waitMs())
         .recover(err -> {
           if (err instanceof KvException) {
             failure[0] = NodeMetrics.Forward.OWNER_ERROR;

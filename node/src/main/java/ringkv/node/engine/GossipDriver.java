@@ -1,7 +1,5 @@
 package ringkv.node.engine;
 
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalLong;
@@ -10,11 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.gossip.ReplicationQueue.Batch;
-import ringkv.node.metrics.NodeMetrics;
-import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.node.peer.ReplicationMessages;
-import ringkv.node.time.Clock;
 import ringkv.ring.NodeAddress;
 
 /**
@@ -29,17 +24,11 @@ import ringkv.ring.NodeAddress;
 public final class GossipDriver {
   private static final Logger LOG = LoggerFactory.getLogger(GossipDriver.class);
 
-  private final Vertx vertx;
-  private final Context context;
-  private final Clock clock;
+  private final NodeServices node;
   private final ReplicationQueue queue;
-  private final PeerClient peers;
-  private final PeerLiveness liveness;
   private final NodeAddress self;
-  private final ClusterState state;
   private final long tickMs;
   private final long timeoutMs;
-  private final NodeMetrics metrics;
   private final Set<String> failing = new HashSet<>();
   private boolean flushScheduled;
   private long timerId = -1;
@@ -49,41 +38,34 @@ public final class GossipDriver {
 
   private final ReplicaAcks acks;
 
-  public GossipDriver(Vertx vertx, Context context, Clock clock, ReplicationQueue queue,
-      PeerClient peers, PeerLiveness liveness, ClusterState state, long tickMs, long timeoutMs,
-      NodeMetrics metrics, ReplicaAcks acks) {
+  public GossipDriver(NodeServices node, ReplicationQueue queue, long tickMs, long timeoutMs,
+      ReplicaAcks acks) {
     this.acks = acks;
-    this.vertx = vertx;
-    this.context = context;
-    this.clock = clock;
+    this.node = node;
     this.queue = queue;
-    this.peers = peers;
-    this.liveness = liveness;
-    this.state = state;
-    this.self = state.self();
+    this.self = node.state().self();
     this.tickMs = tickMs;
     this.timeoutMs = timeoutMs;
-    this.metrics = metrics;
   }
 
   public void start() {
-    timerId = vertx.setPeriodic(tickMs, id -> flush());
+    timerId = node.vertx().setPeriodic(tickMs, id -> flush());
   }
 
   public void stop() {
     if (timerId >= 0) {
-      vertx.cancelTimer(timerId);
+      node.vertx().cancelTimer(timerId);
       timerId = -1;
     }
     if (dueTimerId >= 0) {
-      vertx.cancelTimer(dueTimerId);
+      node.vertx().cancelTimer(dueTimerId);
       dueTimerId = -1;
     }
   }
 
   /** {@code peer} answers again: send what it missed now. */
   void onPeerUp(NodeAddress peer) {
-    queue.onPeerUp(peer.toString(), clock.millis());
+    queue.onPeerUp(peer.toString(), node.clock().millis());
     flushSoon();
   }
 
@@ -91,7 +73,7 @@ public final class GossipDriver {
   public void flushSoon() {
     if (!flushScheduled) {
       flushScheduled = true;
-      context.runOnContext(v -> {
+      node.context().runOnContext(v -> {
         flushScheduled = false;
         flush();
       });
@@ -99,10 +81,10 @@ public final class GossipDriver {
   }
 
   private void flush() {
-    long now = clock.millis();
-    metrics.replicationFlushed(now);
+    long now = node.clock().millis();
+    node.metrics().replicationFlushed(now);
     List<Batch> due = queue.onTick(now,
-        peer -> PeerLiveness.address(peer).map(liveness::isLive).orElse(false));
+        peer -> PeerLiveness.address(peer).map(node.liveness()::isLive).orElse(false));
     for (Batch batch : due) {
       send(batch);
     }
@@ -119,10 +101,10 @@ public final class GossipDriver {
       return;
     }
     if (dueTimerId >= 0) {
-      vertx.cancelTimer(dueTimerId);
+      node.vertx().cancelTimer(dueTimerId);
     }
     dueTimerAtMs = next.getAsLong();
-    dueTimerId = vertx.setTimer(Math.max(1, dueTimerAtMs - now), id -> {
+    dueTimerId = node.vertx().setTimer(Math.max(1, dueTimerAtMs - now), id -> {
       dueTimerId = -1;
       flush();
     });
@@ -131,13 +113,13 @@ public final class GossipDriver {
   private void send(Batch batch) {
     NodeAddress to = NodeAddress.parse(batch.peer());
     ReplicationMessages.Batch message =
-        ReplicationMessages.Batch.replicated(self, state.current().epoch(), batch.entries());
-    peers.call(to, PeerProtocol.REPLICATE, message, timeoutMs).onComplete(ar -> {
-      long now = clock.millis();
+        ReplicationMessages.Batch.replicated(self, node.state().current().epoch(), batch.entries());
+    node.peers().call(to, PeerProtocol.REPLICATE, message, timeoutMs).onComplete(ar -> {
+      long now = node.clock().millis();
       if (ar.succeeded()) {
         queue.onAck(batch.peer(), batch.id(), now);
         acks.acked(batch.peer(), batch.entries());
-        metrics.batchAcknowledged(batch.peer(), batch.entries().size());
+        node.metrics().batchAcknowledged(batch.peer(), batch.entries().size());
         if (failing.remove(batch.peer())) {
           LOG.info("event=replication-recovered node={} peer={}", self, batch.peer());
         }
@@ -146,7 +128,7 @@ public final class GossipDriver {
         }
       } else {
         queue.onSendFailed(batch.peer(), batch.id(), now);
-        metrics.batchFailed(batch.peer());
+        node.metrics().batchFailed(batch.peer());
         if (failing.add(batch.peer())) {
           LOG.info("event=replication-failing node={} peer={} pending={} cause={}", self,
               batch.peer(), queue.pending(batch.peer()), ar.cause().toString());

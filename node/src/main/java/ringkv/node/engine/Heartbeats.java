@@ -1,13 +1,11 @@
 package ringkv.node.engine;
 
-import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.NodeStability;
 import ringkv.gossip.Replica;
 import ringkv.node.peer.MembershipMessages.Ping;
 import ringkv.node.peer.MembershipMessages.Pong;
-import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.ring.NodeAddress;
 
@@ -23,32 +21,25 @@ import ringkv.ring.NodeAddress;
 public final class Heartbeats {
   private static final Logger LOG = LoggerFactory.getLogger(Heartbeats.class);
 
-  private final Vertx vertx;
-  private final ClusterState state;
+  private final NodeServices node;
   private final NodeStability stability;
   private final Replica replica;
-  private final PeerLiveness liveness;
   private final GossipDriver gossip;
   private final ConfigSync configSync;
-  private final PeerClient peers;
   private final NodeMeta meta;
   private final long intervalMs;
   private final long timeoutMs;
   private final java.util.function.LongSupplier clockLimit;
   private long timer = -1;
 
-  public Heartbeats(Vertx vertx, ClusterState state, NodeStability stability, Replica replica,
-      PeerLiveness liveness, GossipDriver gossip, ConfigSync configSync, PeerClient peers,
-      NodeMeta meta, long intervalMs, long timeoutMs,
+  public Heartbeats(NodeServices node, NodeStability stability, Replica replica,
+      GossipDriver gossip, ConfigSync configSync, NodeMeta meta, long intervalMs, long timeoutMs,
       java.util.function.LongSupplier clockLimit) {
-    this.vertx = vertx;
-    this.state = state;
+    this.node = node;
     this.stability = stability;
     this.replica = replica;
-    this.liveness = liveness;
     this.gossip = gossip;
     this.configSync = configSync;
-    this.peers = peers;
     this.meta = meta;
     this.intervalMs = intervalMs;
     this.timeoutMs = timeoutMs;
@@ -56,29 +47,30 @@ public final class Heartbeats {
   }
 
   public void start() {
-    liveness.track(state.others());
-    timer = vertx.setPeriodic(intervalMs, id -> beat());
+    node.liveness().track(node.state().others());
+    timer = node.vertx().setPeriodic(intervalMs, id -> beat());
   }
 
   public void stop() {
     if (timer >= 0) {
-      vertx.cancelTimer(timer);
+      node.vertx().cancelTimer(timer);
       timer = -1;
     }
   }
 
   private void beat() {
-    liveness.track(state.others());
-    Ping ping = new Ping(state.self(), state.current().epoch());
-    for (NodeAddress peer : state.others()) {
-      peers.call(peer, PeerProtocol.PING, ping, timeoutMs).onSuccess(pong -> onPong(peer, pong));
+    node.liveness().track(node.state().others());
+    Ping ping = new Ping(node.state().self(), node.state().current().epoch());
+    for (NodeAddress peer : node.state().others()) {
+      node.peers().call(peer, PeerProtocol.PING, ping, timeoutMs)
+          .onSuccess(pong -> onPong(peer, pong));
     }
-    for (String down : liveness.onTick()) {
-      LOG.info("event=peer-down node={} peer={}", state.self(), down);
+    for (String down : node.liveness().onTick()) {
+      LOG.info("event=peer-down node={} peer={}", node.state().self(), down);
     }
-    stability.releaseIfRepaired(liveness.live(state.shardPeers()).stream()
+    stability.releaseIfRepaired(node.liveness().live(node.state().shardPeers()).stream()
         .map(NodeAddress::toString).toList()).ifPresent(reason -> LOG.info(
-            "event=stable-released node={} reason={} anti-entropy-passes={}", state.self(),
+            "event=stable-released node={} reason={} anti-entropy-passes={}", node.state().self(),
             reason, NodeStability.HOLD_PASSES));
     meta.saveStableMark(stability.localStable(replica));
   }
@@ -94,7 +86,7 @@ public final class Heartbeats {
       stability.onReport(peer.toString(), pong.incarnation(), pong.epoch(),
           pong.stable());
     }
-    if (pong.epoch() > state.current().epoch()) {
+    if (pong.epoch() > node.state().current().epoch()) {
       configSync.learnFrom(peer);
     }
   }
@@ -105,7 +97,7 @@ public final class Heartbeats {
    * pings that peer too and learns the epoch from the answer, within one interval.
    */
   public Pong onPing(Ping ping) {
-    if (state.current().view().contains(ping.from())) {
+    if (node.state().current().view().contains(ping.from())) {
       heard(ping.from());
     }
     return status();
@@ -113,14 +105,14 @@ public final class Heartbeats {
 
   /** What this node reports about itself (no side effects). */
   public Pong status() {
-    return new Pong(state.self(), state.current().epoch(), stability.localStable(replica),
-        stability.incarnation(), !state.catchingUp());
+    return new Pong(node.state().self(), node.state().current().epoch(),
+        stability.localStable(replica), stability.incarnation(), !node.state().catchingUp());
   }
 
   /** Any message from {@code peer} proves it alive. */
   public void heard(NodeAddress peer) {
-    if (liveness.heard(peer)) {
-      LOG.info("event=peer-up node={} peer={}", state.self(), peer);
+    if (node.liveness().heard(peer)) {
+      LOG.info("event=peer-up node={} peer={}", node.state().self(), peer);
       gossip.onPeerUp(peer);
       configSync.peerUp(peer);
     }

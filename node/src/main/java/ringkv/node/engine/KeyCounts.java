@@ -2,7 +2,6 @@ package ringkv.node.engine;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -14,9 +13,7 @@ import ringkv.node.error.KvException;
 import ringkv.node.peer.KvMessages.Count;
 import ringkv.node.peer.KvMessages.CountRequest;
 import ringkv.node.peer.KvMessages.SettleRequest;
-import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
-import ringkv.node.time.Clock;
 import ringkv.ring.NodeAddress;
 
 /**
@@ -34,23 +31,14 @@ public final class KeyCounts {
   /** Poll interval while waiting for a replication queue to drain. */
   static final long DRAIN_POLL_MS = 5;
 
-  private final Vertx vertx;
-  private final Clock clock;
-  private final ClusterState state;
+  private final NodeServices node;
   private final KeyValueCore core;
-  private final PeerLiveness liveness;
-  private final PeerClient peers;
   private final GossipDriver gossip;
   private final long askTimeoutMs;
 
-  KeyCounts(Vertx vertx, Clock clock, ClusterState state, KeyValueCore core,
-      PeerLiveness liveness, PeerClient peers, GossipDriver gossip, long askTimeoutMs) {
-    this.vertx = vertx;
-    this.clock = clock;
-    this.state = state;
+  KeyCounts(NodeServices node, KeyValueCore core, GossipDriver gossip, long askTimeoutMs) {
+    this.node = node;
     this.core = core;
-    this.liveness = liveness;
-    this.peers = peers;
     this.gossip = gossip;
     this.askTimeoutMs = askTimeoutMs;
   }
@@ -63,17 +51,17 @@ public final class KeyCounts {
    * member still copying it holds is counted (this node's own if it is one).
    */
   public Future<Long> keyCount(int shardId) {
-    List<NodeAddress> members = state.current().membersOf(shardId);
-    if (members.contains(state.self()) && !state.catchingUp()) {
+    List<NodeAddress> members = node.state().current().membersOf(shardId);
+    if (members.contains(node.state().self()) && !node.state().catchingUp()) {
       return localKeyCount();
     }
     List<NodeAddress> order = new ArrayList<>(members);
-    order.remove(state.self());
-    order.sort(Comparator.comparing(a -> liveness.isLive(a) ? 0 : 1));
+    order.remove(node.state().self());
+    order.sort(Comparator.comparing(a -> node.liveness().isLive(a) ? 0 : 1));
     // No member that copied the shard answers (a cluster just started, a partition): a count is
     // not causal, so what a member still copying holds will do, this one's first.
     return askKeyCount(new CountRequest(shardId), order, 0).recover(err ->
-        state.current().membersOf(shardId).contains(state.self()) ? localKeyCount()
+        node.state().current().membersOf(shardId).contains(node.state().self()) ? localKeyCount()
             : askKeyCount(new CountRequest(shardId, true), order, 0));
   }
 
@@ -82,17 +70,17 @@ public final class KeyCounts {
       return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
           "no member of shard " + request.shard() + " answered"));
     }
-    return peers.call(members.get(index), PeerProtocol.COUNT, request, askTimeoutMs)
+    return node.peers().call(members.get(index), PeerProtocol.COUNT, request, askTimeoutMs)
         .map(Count::keys)
         .recover(err -> askKeyCount(request, members, index + 1));
   }
 
   /** A peer asks for the key count of {@code request.shard()} (this node is a member). */
   public Future<Count> onCountRequest(CountRequest request) {
-    if (!state.current().membersOf(request.shard()).contains(state.self())
-        || (state.catchingUp() && !request.uncopied())) {
+    if (!node.state().current().membersOf(request.shard()).contains(node.state().self())
+        || (node.state().catchingUp() && !request.uncopied())) {
       return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
-          state.self() + " does not serve shard " + request.shard()));
+          node.state().self() + " does not serve shard " + request.shard()));
     }
     return localKeyCount().map(Count::new);
   }
@@ -102,7 +90,7 @@ public final class KeyCounts {
    * in for a view change not installed yet do not count).
    */
   public Future<Long> localKeyCount() {
-    return settle().map(v -> core.replica().store().liveCount() - state.foreignLive());
+    return settle().map(v -> core.replica().store().liveCount() - node.state().foreignLive());
   }
 
   /**
@@ -113,9 +101,9 @@ public final class KeyCounts {
    */
   public Future<Void> settle() {
     List<Future<?>> asked = new ArrayList<>();
-    SettleRequest request = new SettleRequest(state.self(), SETTLE_WAIT_MS);
-    for (NodeAddress peer : liveness.live(state.shardPeers())) {
-      asked.add(peers.call(peer, PeerProtocol.SETTLE, request, SETTLE_WAIT_MS + 500));
+    SettleRequest request = new SettleRequest(node.state().self(), SETTLE_WAIT_MS);
+    for (NodeAddress peer : node.liveness().live(node.state().shardPeers())) {
+      asked.add(node.peers().call(peer, PeerProtocol.SETTLE, request, SETTLE_WAIT_MS + 500));
     }
     return Future.join(asked).<Void>mapEmpty().recover(err -> Future.succeededFuture());
   }
@@ -126,11 +114,11 @@ public final class KeyCounts {
    * fails. Serves a peer's {@link #settle()}.
    */
   public Future<Void> deliveredTo(NodeAddress peer, long waitMs) {
-    if (!state.shardPeers().contains(peer)) {
+    if (!node.state().shardPeers().contains(peer)) {
       return Future.succeededFuture();
     }
     long upTo = core.replica().clock().current();
-    long deadlineMs = clock.millis() + waitMs;
+    long deadlineMs = node.clock().millis() + waitMs;
     gossip.flushSoon();
     return poll(() -> {
       OptionalLong oldest = core.replica().queue().oldestUnackedCounter(peer.toString());
@@ -145,7 +133,7 @@ public final class KeyCounts {
   public Future<Void> drainReplication(long deadlineMs) {
     gossip.flushSoon();
     return poll(() -> {
-      for (NodeAddress peer : liveness.live(state.shardPeers())) {
+      for (NodeAddress peer : node.liveness().live(node.state().shardPeers())) {
         if (core.replica().queue().pending(peer.toString()) > 0) {
           return false;
         }
@@ -160,11 +148,11 @@ public final class KeyCounts {
     if (done.getAsBoolean()) {
       return Future.succeededFuture();
     }
-    if (clock.millis() > deadlineMs) {
+    if (node.clock().millis() > deadlineMs) {
       return Future.failedFuture(new IllegalStateException("deadline passed"));
     }
     Promise<Void> later = Promise.promise();
-    vertx.setTimer(DRAIN_POLL_MS, id -> poll(done, deadlineMs).onComplete(later));
+    node.vertx().setTimer(DRAIN_POLL_MS, id -> poll(done, deadlineMs).onComplete(later));
     return later.future();
   }
 }

@@ -1,9 +1,7 @@
 package ringkv.node.engine;
 
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -19,7 +17,6 @@ import ringkv.gossip.CounterBound;
 import ringkv.gossip.Entry;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.Version;
-import ringkv.node.config.NodeConfig;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
 import ringkv.node.metrics.NodeMetrics;
@@ -27,10 +24,8 @@ import ringkv.node.peer.KvMessages.EntriesReply;
 import ringkv.node.peer.KvMessages.EntriesRequest;
 import ringkv.node.peer.KvMessages.ForwardReply;
 import ringkv.node.peer.KvMessages.ForwardRequest;
-import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.node.storage.Durability;
-import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 
@@ -52,46 +47,32 @@ public final class KvService {
   /** Bytes of entries one answer to an entries request carries (then the caller asks again). */
   static final long ENTRIES_REPLY_BYTES_MAX = 4L << 20;
 
-  private final Vertx vertx;
-  private final Clock clock;
-  private final NodeConfig config;
-  private final ClusterState state;
+  private final NodeServices node;
   private final KeyValueCore core;
-  private final PeerClient peers;
   private final GossipDriver gossip;
   private final Forwarder forwarder;
   private final CounterGuard counters;
   private final KeyCounts counts;
-  private final NodeMetrics metrics;
   /** What a write's answer waits for (DURABILITY), and the context it resumes on (issue 15). */
   private final Durability durability;
-  private final Context context;
   private final Map<Long, Promise<Void>> parked = new HashMap<>();
   private final TombstoneSweeper sweeper;
   private final LostKeys lost;
 
   private final ReplicaAcks acks;
 
-  public KvService(Vertx vertx, Context context, Clock clock, NodeConfig config,
-      ClusterState state, KeyValueCore core, PeerLiveness liveness, PeerClient peers,
-      GossipDriver gossip, NodeMetrics metrics, Durability durability, ReplicaAcks acks) {
+  public KvService(NodeServices node, KeyValueCore core, GossipDriver gossip,
+      Durability durability, ReplicaAcks acks) {
     this.acks = acks;
-    this.vertx = vertx;
-    this.context = java.util.Objects.requireNonNull(context, "context");
+    this.node = node;
     this.durability = java.util.Objects.requireNonNull(durability, "durability");
-    this.clock = clock;
-    this.config = config;
-    this.state = state;
     this.core = core;
-    this.peers = peers;
     this.gossip = gossip;
-    this.metrics = metrics;
-    this.forwarder = new Forwarder(peers, liveness, config.forwardTimeoutMs(), metrics,
-        clock);
-    this.counters = new CounterGuard(clock, state.self(), config.clockAheadMsMax());
-    this.counts = new KeyCounts(vertx, clock, state, core, liveness, peers, gossip,
-        config.forwardTimeoutMs());
-    this.sweeper = new TombstoneSweeper(vertx, state, core);
+    this.forwarder = new Forwarder(node, node.config().forwardTimeoutMs());
+    this.counters = new CounterGuard(node.clock(), node.state().self(),
+        node.config().clockAheadMsMax());
+    this.counts = new KeyCounts(node, core, gossip, node.config().forwardTimeoutMs());
+    this.sweeper = new TombstoneSweeper(node, core);
     this.lost = new LostKeys(core.replica().store());
   }
 
@@ -140,14 +121,14 @@ public final class KvService {
    * starting at once has nothing to copy).
    */
   public Future<KvReply> execute(KvRequest request, int hops, boolean fromCatchingUp) {
-    Optional<ClusterConfig> pending = state.pending();
+    Optional<ClusterConfig> pending = node.state().pending();
     if (pending.isPresent()) {
       return executeInStop(request, pending.get());
     }
-    ClusterConfig c = state.current();
+    ClusterConfig c = node.state().current();
     int shard = c.shardOf(request.key());
     List<NodeAddress> members = c.membersOf(shard);
-    boolean member = members.contains(state.self());
+    boolean member = members.contains(node.state().self());
     // A read of a key whose record here was found damaged (quarantined until a peer's copy
     // repairs it) goes to another replica, unless one sent it here for the same reason; so
     // does a read that finds the damage itself (it read as absent).
@@ -157,10 +138,11 @@ public final class KvService {
       // Not "absent": this replica held the key, its record is damaged, and no replica of the
       // shard had a copy when asked. A new write replaces it.
       return Future.failedFuture(new KvException(ErrorCode.KEY_LOST, "key " + request.key()
-          + " is lost: its stored record on " + state.self() + " is damaged and no replica of "
-          + "shard " + shard + " holds a copy; a new write of the key replaces it"));
+          + " is lost: its stored record on " + node.state().self()
+          + " is damaged and no replica of shard " + shard
+          + " holds a copy; a new write of the key replaces it"));
     }
-    if (member && (!state.catchingUp() || fromCatchingUp)
+    if (member && (!node.state().catchingUp() || fromCatchingUp)
         && !(mayRedirect && damaged(request.key()))) {
       Future<KvReply> local = executeLocal(request, shard);
       return !mayRedirect ? local : local.compose(r ->
@@ -170,7 +152,8 @@ public final class KvService {
     }
     Future<KvReply> forwarded =
         forward(request, hops, c, member ? others(members) : members, member);
-    if (!member || !state.catchingUp() || !KeyValueCore.servesBeforeCopy(request.context())) {
+    if (!member || !node.state().catchingUp()
+        || !KeyValueCore.servesBeforeCopy(request.context())) {
       return forwarded;
     }
     // Still copying its shard and no replica holding it answered (a partition since start): a
@@ -186,17 +169,17 @@ public final class KvService {
    * commits or aborts.
    */
   private Future<KvReply> executeInStop(KvRequest request, ClusterConfig next) {
-    ClusterConfig c = state.current();
+    ClusterConfig c = node.state().current();
     String key = request.key();
     int shard = c.shardOf(key);
     // Only a well-formed request (anything executeLocal would refuse is refused as before).
     boolean wellFormed = !key.isEmpty()
         && key.codePointCount(0, key.length()) <= KEY_CODE_POINTS_MAX
         && request.acks() <= c.membersOf(shard).size();
-    boolean owns = wellFormed && c.membersOf(shard).contains(state.self())
-        && !state.catchingUp() && !lost.isLost(key) && !damaged(key);
+    boolean owns = wellFormed && c.membersOf(shard).contains(node.state().self())
+        && !node.state().catchingUp() && !lost.isLost(key) && !damaged(key);
     if (core.servesInStop(request.op(), key, request.context(), owns,
-        next.shardOfNode(state.self()).isPresent())) {
+        next.shardOfNode(node.state().self()).isPresent())) {
       return perform(request, shard);
     }
     return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE,
@@ -208,7 +191,7 @@ public final class KvService {
   }
 
   private List<NodeAddress> others(List<NodeAddress> members) {
-    return members.stream().filter(m -> !m.equals(state.self())).toList();
+    return members.stream().filter(m -> !m.equals(node.state().self())).toList();
   }
 
   /**
@@ -223,7 +206,7 @@ public final class KvService {
     }
     ForwardRequest forward = new ForwardRequest(request.op(), request.key(),
         request.valueJson(), request.context(), request.waitMs(), hops + 1, c.epoch(),
-        state.self(), member, request.requestId(), request.acks());
+        node.state().self(), member, request.requestId(), request.acks());
     // A replica of the key's shard answers for its own shard: the client asked a replica of the
     // key and gets no "address" (SPEC: only a node outside the key's shard names the owner).
     boolean proxied = !member;
@@ -247,7 +230,7 @@ public final class KvService {
     if (request.op() == KeyValueCore.Op.PUT && request.valueJson() == null) {
       return Future.failedFuture(new KvException(ErrorCode.VALUE_MISSING));
     }
-    int replicas = state.current().membersOf(shard).size();
+    int replicas = node.state().current().membersOf(shard).size();
     if (request.acks() > replicas) {
       return Future.failedFuture(new KvException(ErrorCode.BAD_REQUEST, ACKS_HEADER + ": "
           + request.acks() + ", but the key's shard has " + replicas + " replicas"));
@@ -289,7 +272,7 @@ public final class KvService {
       // Nothing to wait for (memory, os and periodic modes, nothing unsynced): no extra hop.
       return Future.succeededFuture();
     }
-    return Future.fromCompletionStage(stage, context);
+    return Future.fromCompletionStage(stage, node.context());
   }
 
   /**
@@ -300,7 +283,7 @@ public final class KvService {
 
   private Future<KvReply> perform(KvRequest request, int shard) {
     KeyValueCore.Result r = core.perform(request.op(), request.key(), request.valueJson(),
-        request.context(), clock.millis());
+        request.context(), node.clock().millis());
     if (r.outcome() == KeyValueCore.Outcome.QUEUE_FULL) {
       throw new KvException(ErrorCode.QUEUE_FULL);
     }
@@ -309,22 +292,22 @@ public final class KvService {
       gossip.flushSoon();
     }
     KvReply reply = new KvReply(r.outcome(), r.valueJson(), r.context(), shard,
-        state.self().toString(), false);
+        node.state().self().toString(), false);
     if (request.acks() <= 1 || !r.wrote()) {
       return Future.succeededFuture(reply);
     }
     Set<String> others = new HashSet<>();
-    for (NodeAddress m : state.current().membersOf(shard)) {
-      if (!m.equals(state.self())) {
+    for (NodeAddress m : node.state().current().membersOf(shard)) {
+      if (!m.equals(node.state().self())) {
         others.add(m.toString());
       }
     }
-    return acks.await(r.entry(), others, request.acks(), config.acksWaitMs()).map(reply);
+    return acks.await(r.entry(), others, request.acks(), node.config().acksWaitMs()).map(reply);
   }
 
   /** Records how a causal wait of a request of {@code op} ended, once it ends. */
   private Future<Void> observed(KeyValueCore.Op op, Future<Void> wait) {
-    long start = clock.nanos();
+    long start = node.clock().nanos();
     return wait.onComplete(ar -> {
       NodeMetrics.CausalWait outcome;
       if (ar.succeeded()) {
@@ -335,30 +318,30 @@ public final class KvService {
       } else {
         outcome = NodeMetrics.CausalWait.REFUSED; // too many waiting: the only other failure
       }
-      metrics.causalWait(outcome, clock.nanos() - start);
+      node.metrics().causalWait(outcome, node.clock().nanos() - start);
     });
   }
 
   /** Parks until this replica holds {@code needed}; asks the other replicas for it meanwhile. */
   private Future<Void> awaitVersion(String key, Version needed, int shard, long waitMs) {
-    OptionalLong id = core.await(key, needed, clock.millis() + waitMs);
+    OptionalLong id = core.await(key, needed, node.clock().millis() + waitMs);
     if (id.isEmpty()) {
       return Future.failedFuture(new KvException(ErrorCode.OVERLOADED,
-          "more than " + config.waitersMax() + " requests waiting for causal dependencies"));
+          "more than " + node.config().waitersMax() + " requests waiting for causal dependencies"));
     }
     Promise<Void> promise = Promise.promise();
     parked.put(id.getAsLong(), promise);
-    vertx.setTimer(Math.max(1, waitMs), t -> {
+    node.vertx().setTimer(Math.max(1, waitMs), t -> {
       if (core.cancelWait(id.getAsLong())) {
         parked.remove(id.getAsLong());
         promise.tryFail(new KvException(ErrorCode.CAUSAL_TIMEOUT,
             "a causal dependency of " + key + " did not arrive in time"));
       }
     });
-    EntriesRequest pull = new EntriesRequest(state.self(), List.of(key));
-    for (NodeAddress peer : state.current().membersOf(shard)) {
-      if (!peer.equals(state.self())) {
-        peers.call(peer, PeerProtocol.ENTRIES, pull, Math.max(1, waitMs))
+    EntriesRequest pull = new EntriesRequest(node.state().self(), List.of(key));
+    for (NodeAddress peer : node.state().current().membersOf(shard)) {
+      if (!peer.equals(node.state().self())) {
+        node.peers().call(peer, PeerProtocol.ENTRIES, pull, Math.max(1, waitMs))
             .map(reply -> applyFromPeers(reply.entries(), true))
             .onFailure(err -> LOG.debug("event=pull-failed peer={} key={} cause={}", peer, key,
                 err.toString()));
@@ -386,7 +369,7 @@ public final class KvService {
   public int applyFromPeers(List<Entry> entries, boolean fromQueue) {
     counters.check(entries);
     KeyValueCore.Applied applied = core.applyFromPeers(entries, fromQueue,
-        state::acceptsReplicated);
+        node.state()::acceptsReplicated);
     release(applied.released());
     return applied.fresh();
   }
@@ -415,13 +398,13 @@ public final class KvService {
    * shards it does not serve yet apart. Returns how many were newer.
    */
   public int applyTransfer(List<Entry> entries) {
-    ClusterConfig c = state.current();
+    ClusterConfig c = node.state().current();
     long before = liveForeign(entries, c);
     counters.check(entries);
     KeyValueCore.Applied applied = core.applyTransferred(entries);
     release(applied.released());
     int fresh = applied.fresh();
-    state.addForeignLive(liveForeign(entries, c) - before);
+    node.state().addForeignLive(liveForeign(entries, c) - before);
     return fresh;
   }
 
@@ -429,7 +412,7 @@ public final class KvService {
   private long liveForeign(List<Entry> entries, ClusterConfig c) {
     long live = 0;
     for (Entry e : entries) {
-      if (!state.owns(c, e.key())) {
+      if (!node.state().owns(c, e.key())) {
         Entry held = core.replica().store().get(e.key());
         live += held != null && !held.isTombstone() ? 1 : 0;
       }

@@ -1,7 +1,6 @@
 package ringkv.node.engine;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,20 +18,15 @@ import ringkv.ring.ClusterConfig;
 final class LayoutInstaller {
   private static final Logger LOG = LoggerFactory.getLogger(LayoutInstaller.class);
 
-  private final Vertx vertx;
-  private final ClusterState state;
+  private final NodeServices node;
   private final NodeStability stability;
   private final Replica replica;
-  private final PeerLiveness liveness;
   private final NodeMeta meta;
 
-  LayoutInstaller(Vertx vertx, ClusterState state, NodeStability stability, Replica replica,
-      PeerLiveness liveness, NodeMeta meta) {
-    this.vertx = vertx;
-    this.state = state;
+  LayoutInstaller(NodeServices node, NodeStability stability, Replica replica, NodeMeta meta) {
+    this.node = node;
     this.stability = stability;
     this.replica = replica;
-    this.liveness = liveness;
     this.meta = meta;
   }
 
@@ -44,10 +38,10 @@ final class LayoutInstaller {
    */
   Future<Integer> adoptLearned(ClusterConfig next) {
     if (stability.onLearnedConfiguration()) {
-      LOG.info("event=stable-held node={} reason={}", state.self(),
+      LOG.info("event=stable-held node={} reason={}", node.state().self(),
           NodeStability.MISSED_VIEW_CHANGE);
     }
-    return adopt(next, HandOff.before(state.self().toString(), stability, replica,
+    return adopt(next, HandOff.before(node.state().self().toString(), stability, replica,
         ClusterState.shardMap(next)));
   }
 
@@ -61,16 +55,16 @@ final class LayoutInstaller {
   }
 
   private Future<Integer> adopt(ClusterConfig next, HandOff handOff) {
-    ClusterConfig previous = state.install(next);
+    ClusterConfig previous = node.state().install(next);
     LogFields.epoch(next.epoch());
-    state.clearForeignLive();
+    node.state().clearForeignLive();
     meta.saveConfig(next);
     stability.onLayout(ClusterState.shardMap(next), next.epoch());
     replica.queue().retain((peer, key) -> next.membersOf(next.shardOf(key)).stream()
         .anyMatch(m -> m.toString().equals(peer)));
-    liveness.track(state.others());
+    node.liveness().track(node.state().others());
     LOG.info("event=config-installed node={} epoch={} previous={} shard={} shards={}",
-        state.self(), next.epoch(), previous.epoch(), next.shardOfNode(state.self()),
+        node.state().self(), next.epoch(), previous.epoch(), next.shardOfNode(node.state().self()),
         next.layout().asMap());
     long[] handed = {0};
     return dropForeignKeys(handOff == null ? e -> { } : e -> handOff.targets(e).ifPresent(t -> {
@@ -79,7 +73,7 @@ final class LayoutInstaller {
     })).onSuccess(n -> {
       if (n > 0) {
         LOG.info("event=foreign-keys-dropped node={} epoch={} keys={} handed-off={}",
-            state.self(), next.epoch(), n, handed[0]);
+            node.state().self(), next.epoch(), n, handed[0]);
       }
     });
   }
@@ -97,9 +91,9 @@ final class LayoutInstaller {
    */
   private Future<Integer> dropForeignKeys(Consumer<Entry> beforeDrop) {
     int[] dropped = {0};
-    return StorePages.scan(vertx, replica.store(), ChangeParticipant.PAGE_ENTRIES, e -> {
-      if (!state.owns(state.current(), e.key())
-          && state.underWay().map(next -> !state.owns(next, e.key())).orElse(true)) {
+    return StorePages.scan(node.vertx(), replica.store(), ChangeParticipant.PAGE_ENTRIES, e -> {
+      if (!node.state().owns(node.state().current(), e.key())
+          && node.state().underWay().map(next -> !node.state().owns(next, e.key())).orElse(true)) {
         beforeDrop.accept(e);
         replica.store().remove(e.key());
         dropped[0]++;
@@ -115,8 +109,8 @@ final class LayoutInstaller {
   Future<Integer> sweepLeftovers() {
     return dropForeignKeys().onSuccess(n -> {
       if (n > 0) {
-        LOG.info("event=leftover-keys-dropped node={} epoch={} keys={}", state.self(),
-            state.current().epoch(), n);
+        LOG.info("event=leftover-keys-dropped node={} epoch={} keys={}", node.state().self(),
+            node.state().current().epoch(), n);
       }
     });
   }

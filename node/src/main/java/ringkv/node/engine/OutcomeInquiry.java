@@ -11,7 +11,6 @@ import ringkv.gossip.ChangeTermination.Answer;
 import ringkv.gossip.ChangeTermination.Decision;
 import ringkv.node.peer.MembershipMessages.OutcomeReply;
 import ringkv.node.peer.MembershipMessages.OutcomeRequest;
-import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
@@ -27,13 +26,11 @@ final class OutcomeInquiry {
   /** How long one node is given to answer. */
   static final long ASK_TIMEOUT_MS = 2_000;
 
-  private final ClusterState state;
-  private final PeerClient peers;
+  private final NodeServices node;
   private final CoordinatorLog coordinated;
 
-  OutcomeInquiry(ClusterState state, PeerClient peers, CoordinatorLog coordinated) {
-    this.state = state;
-    this.peers = peers;
+  OutcomeInquiry(NodeServices node, CoordinatorLog coordinated) {
+    this.node = node;
     this.coordinated = coordinated;
   }
 
@@ -42,15 +39,16 @@ final class OutcomeInquiry {
       Set<NodeAddress> participants) {
     Set<NodeAddress> asked = new TreeSet<>(participants);
     asked.add(coordinator);
-    asked.remove(state.self());
+    asked.remove(node.state().self());
     Map<NodeAddress, Future<OutcomeReply>> calls = new TreeMap<>();
     OutcomeRequest request = new OutcomeRequest(pending);
     for (NodeAddress n : asked) {
-      calls.put(n, peers.call(n, PeerProtocol.OUTCOME, request, ASK_TIMEOUT_MS));
+      calls.put(n, node.peers().call(n, PeerProtocol.OUTCOME, request, ASK_TIMEOUT_MS));
     }
     return Future.join(new ArrayList<>(calls.values())).transform(done -> {
       Map<NodeAddress, Answer> answers = new TreeMap<>();
-      answers.put(state.self(), new Answer(state.current(), coordinated.standing(pending)));
+      answers.put(node.state().self(),
+          new Answer(node.state().current(), coordinated.standing(pending)));
       calls.forEach((n, f) -> {
         if (f.succeeded()) {
           answers.put(n, new Answer(f.result().installed(), f.result().standing()));
@@ -62,6 +60,6 @@ final class OutcomeInquiry {
 
   /** This node's answer to a participant asking about {@code pending}. */
   OutcomeReply answer(ClusterConfig pending) {
-    return new OutcomeReply(state.current(), coordinated.standing(pending));
+    return new OutcomeReply(node.state().current(), coordinated.standing(pending));
   }
 }

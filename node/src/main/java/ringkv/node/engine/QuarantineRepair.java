@@ -1,7 +1,6 @@
 package ringkv.node.engine;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -13,9 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.Store;
 import ringkv.node.peer.KvMessages.EntriesRequest;
-import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
-import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 
@@ -54,13 +51,9 @@ public final class QuarantineRepair {
   static final long RETRY_DELAY_MS_MIN = 1_000;
   static final long RETRY_DELAY_MS_MAX = 60_000;
 
-  private final Vertx vertx;
-  private final Clock clock;
-  private final ClusterState state;
+  private final NodeServices node;
   private final KvService kv;
   private final Store store;
-  private final PeerLiveness liveness;
-  private final PeerClient peers;
   private final long timeoutMs;
   private final LostKeys lost;
   private long timer = -1;
@@ -70,34 +63,29 @@ public final class QuarantineRepair {
   private long retryDelayMs = RETRY_DELAY_MS_MIN;
   private long nextAttemptMs;
 
-  public QuarantineRepair(Vertx vertx, Clock clock, ClusterState state, KvService kv,
-      PeerLiveness liveness, PeerClient peers, long timeoutMs) {
-    this.vertx = vertx;
-    this.clock = clock;
-    this.state = state;
+  public QuarantineRepair(NodeServices node, KvService kv, long timeoutMs) {
+    this.node = node;
     this.kv = kv;
     this.store = kv.core().replica().store();
-    this.liveness = liveness;
-    this.peers = peers;
     this.timeoutMs = timeoutMs;
     this.lost = kv.lostKeys();
   }
 
   public void start() {
-    timer = vertx.setPeriodic(CHECK_INTERVAL_MS, id -> check());
-    vertx.runOnContext(v -> check());
+    timer = node.vertx().setPeriodic(CHECK_INTERVAL_MS, id -> check());
+    node.vertx().runOnContext(v -> check());
   }
 
   public void stop() {
     if (timer >= 0) {
-      vertx.cancelTimer(timer);
+      node.vertx().cancelTimer(timer);
       timer = -1;
     }
   }
 
   /** Starts a pass if keys are quarantined and either new damage appeared or a retry is due. */
   void check() {
-    if (running || state.pending().isPresent() || state.catchingUp()) {
+    if (running || node.state().pending().isPresent() || node.state().catchingUp()) {
       return;
     }
     lost.prune();
@@ -107,11 +95,11 @@ public final class QuarantineRepair {
       retryDelayMs = RETRY_DELAY_MS_MIN;
       return;
     }
-    if (quarantined <= leftAfterPass && clock.millis() < nextAttemptMs) {
+    if (quarantined <= leftAfterPass && node.clock().millis() < nextAttemptMs) {
       return;
     }
-    List<NodeAddress> replicas = state.shardPeers();
-    List<NodeAddress> from = liveness.live(replicas);
+    List<NodeAddress> replicas = node.state().shardPeers();
+    List<NodeAddress> from = node.liveness().live(replicas);
     if (from.isEmpty()) {
       from = replicas;
     }
@@ -120,13 +108,13 @@ public final class QuarantineRepair {
       // A shard of one: no replica to repair from; the keys stay quarantined, and are lost.
       reportLost(lost.judge(keys, Map.of(), 0), 0);
       leftAfterPass = quarantined;
-      nextAttemptMs = clock.millis() + RETRY_DELAY_MS_MAX;
+      nextAttemptMs = node.clock().millis() + RETRY_DELAY_MS_MAX;
       return;
     }
     running = true;
     List<NodeAddress> sources = from;
     Map<String, Integer> denials = new HashMap<>();
-    long start = clock.millis();
+    long start = node.clock().millis();
     ask(sources, keys, 0, 0, denials).onComplete(ar -> {
       running = false;
       reportLost(lost.judge(keys, denials, replicas.size()), replicas.size());
@@ -134,13 +122,13 @@ public final class QuarantineRepair {
       leftAfterPass = left;
       int repaired = ar.succeeded() ? ar.result() : 0;
       if (left > 0) {
-        nextAttemptMs = clock.millis() + retryDelayMs;
+        nextAttemptMs = node.clock().millis() + retryDelayMs;
         retryDelayMs = Math.min(RETRY_DELAY_MS_MAX, retryDelayMs * 2);
       } else {
         retryDelayMs = RETRY_DELAY_MS_MIN;
       }
       LOG.info("event=quarantine-repair node={} asked={} peers={} repaired={} left={} ms={}",
-          state.self(), keys.size(), sources, repaired, left, clock.millis() - start);
+          node.state().self(), keys.size(), sources, repaired, left, node.clock().millis() - start);
     });
   }
 
@@ -148,19 +136,19 @@ public final class QuarantineRepair {
     for (String key : keys) {
       LOG.warn("event=record-lost node={} key={} replicas-asked={}: its stored record is "
           + "damaged and no replica holds a copy; reads of it here answer an error until it is "
-          + "written again", state.self(), key, replicas);
+          + "written again", node.state().self(), key, replicas);
     }
   }
 
   /** Up to {@link #KEYS_PER_PASS_MAX} quarantined keys of shards this node serves. */
   private List<String> ownedQuarantinedKeys() {
-    ClusterConfig c = state.current();
+    ClusterConfig c = node.state().current();
     List<String> out = new ArrayList<>();
     String after = null;
     while (out.size() < KEYS_PER_PASS_MAX) {
       List<String> page = store.quarantinedKeys(after, KEYS_PER_REQUEST_MAX);
       for (String k : page) {
-        if (state.owns(c, k)) {
+        if (node.state().owns(c, k)) {
           out.add(k);
         }
       }
@@ -183,17 +171,17 @@ public final class QuarantineRepair {
       return Future.succeededFuture(repaired);
     }
     int end = Math.min(keys.size(), index + KEYS_PER_REQUEST_MAX);
-    EntriesRequest request = new EntriesRequest(state.self(), keys.subList(index, end));
+    EntriesRequest request = new EntriesRequest(node.state().self(), keys.subList(index, end));
     List<Future<Integer>> answers = new ArrayList<>();
     for (NodeAddress peer : sources) {
-      answers.add(peers.call(peer, PeerProtocol.ENTRIES, request, timeoutMs)
+      answers.add(node.peers().call(peer, PeerProtocol.ENTRIES, request, timeoutMs)
           .map(reply -> {
             tally(request.keys(), reply.served(), reply.entries(), denials);
             return kv.applyFromPeers(reply.entries(), true);
           })
           .otherwise(err -> {
-            LOG.debug("event=quarantine-repair-failed node={} peer={} cause={}", state.self(),
-                peer, err.toString());
+            LOG.debug("event=quarantine-repair-failed node={} peer={} cause={}",
+                node.state().self(), peer, err.toString());
             return 0;
           }));
     }

@@ -1,6 +1,5 @@
 package ringkv.node.engine;
 
-import io.vertx.core.Vertx;
 import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,25 +20,23 @@ final class TombstoneSweeper {
   /** Entries a tombstone sweep looks at per turn of the event loop. */
   static final int SWEEP_PAGE_ENTRIES = 1024;
 
-  private final Vertx vertx;
-  private final ClusterState state;
+  private final NodeServices node;
   private final KeyValueCore core;
   private long sweepTimer = -1;
   private boolean sweeping;
 
-  TombstoneSweeper(Vertx vertx, ClusterState state, KeyValueCore core) {
-    this.vertx = vertx;
-    this.state = state;
+  TombstoneSweeper(NodeServices node, KeyValueCore core) {
+    this.node = node;
     this.core = core;
   }
 
   void start() {
-    sweepTimer = vertx.setPeriodic(TOMBSTONE_SWEEP_MS, id -> sweepTombstones());
+    sweepTimer = node.vertx().setPeriodic(TOMBSTONE_SWEEP_MS, id -> sweepTombstones());
   }
 
   void stop() {
     if (sweepTimer >= 0) {
-      vertx.cancelTimer(sweepTimer);
+      node.vertx().cancelTimer(sweepTimer);
       sweepTimer = -1;
     }
   }
@@ -53,9 +50,9 @@ final class TombstoneSweeper {
   }
 
   private void sweepPage(String after, int removedSoFar) {
-    OptionalInt shard = state.current().shardOfNode(state.self());
-    if (!KeyValueCore.maySweepTombstones(shard.isPresent(), state.underWay().isPresent(),
-        state.catchingUp())) {
+    OptionalInt shard = node.state().current().shardOfNode(node.state().self());
+    if (!KeyValueCore.maySweepTombstones(shard.isPresent(), node.state().underWay().isPresent(),
+        node.state().catchingUp())) {
       sweeping = false;
       return;
     }
@@ -64,10 +61,10 @@ final class TombstoneSweeper {
     if (sweep.resumeAfter() == null) {
       sweeping = false;
       if (removed > 0) {
-        LOG.debug("event=tombstones-collected node={} count={}", state.self(), removed);
+        LOG.debug("event=tombstones-collected node={} count={}", node.state().self(), removed);
       }
       return;
     }
-    Turns.afterIo(vertx, () -> sweepPage(sweep.resumeAfter(), removed));
+    Turns.afterIo(node.vertx(), () -> sweepPage(sweep.resumeAfter(), removed));
   }
 }

@@ -2,7 +2,6 @@ package ringkv.node.engine;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,12 +11,10 @@ import java.util.function.BooleanSupplier;
 import ringkv.gossip.Entry;
 import ringkv.gossip.Replica;
 import ringkv.gossip.TransferPlan;
-import ringkv.node.config.NodeConfig;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
 import ringkv.node.peer.MembershipMessages.PlanReply;
 import ringkv.node.peer.MembershipMessages.Transfer;
-import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.node.peer.ReplicationMessages.Batch;
 import ringkv.ring.NodeAddress;
@@ -52,19 +49,12 @@ final class TransferSender {
     long bytes;
   }
 
-  private final Vertx vertx;
-  private final NodeConfig config;
-  private final ClusterState state;
+  private final NodeServices node;
   private final Replica replica;
-  private final PeerClient peers;
 
-  TransferSender(Vertx vertx, NodeConfig config, ClusterState state, Replica replica,
-      PeerClient peers) {
-    this.vertx = vertx;
-    this.config = config;
-    this.state = state;
+  TransferSender(NodeServices node, Replica replica) {
+    this.node = node;
     this.replica = replica;
-    this.peers = peers;
   }
 
   /** What this node would send under {@code plan}, per receiver (a paged count). */
@@ -72,12 +62,12 @@ final class TransferSender {
     Map<NodeAddress, long[]> perTarget = new TreeMap<>();
     long[] held = {0};
     long[] moving = {0};
-    boolean sends = plan.sendsAny(state.self());
-    return StorePages.scan(vertx, replica.store(), ChangeParticipant.PAGE_ENTRIES, e -> {
-      if (state.owns(state.current(), e.key()) && !e.isTombstone()) {
+    boolean sends = plan.sendsAny(node.state().self());
+    return StorePages.scan(node.vertx(), replica.store(), ChangeParticipant.PAGE_ENTRIES, e -> {
+      if (node.state().owns(node.state().current(), e.key()) && !e.isTombstone()) {
         held[0]++;
       }
-      List<NodeAddress> targets = sends ? plan.targetsOf(state.self(), e.key()) : List.of();
+      List<NodeAddress> targets = sends ? plan.targetsOf(node.state().self(), e.key()) : List.of();
       moving[0] += targets.isEmpty() ? 0 : 1;
       for (NodeAddress t : targets) {
         long[] sums = perTarget.computeIfAbsent(t, k -> new long[2]);
@@ -98,7 +88,7 @@ final class TransferSender {
    * {@code current} says the phase it sends for is over (the copy was aborted).
    */
   Future<Void> sendFrom(TransferPlan plan, String after, Sent sent, BooleanSupplier current) {
-    if (!plan.sendsAny(state.self())) {
+    if (!plan.sendsAny(node.state().self())) {
       return current.getAsBoolean() ? Future.succeededFuture() // another member sends
           : Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED, "aborted"));
     }
@@ -129,7 +119,7 @@ final class TransferSender {
       if (ar.failed()) {
         done.tryFail(ar.cause());
       } else {
-        Turns.afterIo(vertx, () -> sendPage(plan, last, sent, current, done));
+        Turns.afterIo(node.vertx(), () -> sendPage(plan, last, sent, current, done));
       }
     });
   }
@@ -141,7 +131,7 @@ final class TransferSender {
     Map<NodeAddress, Long> batchBytes = new HashMap<>();
     List<Future<?>> sends = new ArrayList<>();
     for (Entry e : entries) {
-      List<NodeAddress> targets = plan.targetsOf(state.self(), e.key());
+      List<NodeAddress> targets = plan.targetsOf(node.state().self(), e.key());
       for (NodeAddress t : targets) {
         batches.computeIfAbsent(t, k -> new ArrayList<>()).add(e);
         long bytes = batchBytes.merge(t, e.sizeEstimateBytes(), Long::sum);
@@ -158,13 +148,13 @@ final class TransferSender {
   /** A batch of the change under way; it carries the change's epoch, checked on receipt. */
   private Future<Void> send(NodeAddress target, List<Entry> batch, Sent sent,
       BooleanSupplier current, int attempt) {
-    var underWay = state.participant().underWay();
+    var underWay = node.state().participant().underWay();
     if (underWay.isEmpty()) {
       return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED, "aborted"));
     }
     byte[] body = PeerProtocol.REPLICATE.request().encode(
-        Batch.transfer(state.self(), underWay.get().epoch(), batch));
-    return peers.send(target, PeerProtocol.REPLICATE, body, config.forwardTimeoutMs())
+        Batch.transfer(node.state().self(), underWay.get().epoch(), batch));
+    return node.peers().send(target, PeerProtocol.REPLICATE, body, node.config().forwardTimeoutMs())
         .<Void>map(applied -> {
           sent.keys += batch.size();
           sent.bytes += body.length;
@@ -176,8 +166,8 @@ final class TransferSender {
                 target + " did not take " + batch.size() + " keys: " + err.getMessage()));
           }
           Promise<Void> later = Promise.promise();
-          vertx.setTimer(RETRY_DELAY_MS, id -> send(target, batch, sent, current, attempt + 1)
-              .onComplete(later));
+          node.vertx().setTimer(RETRY_DELAY_MS,
+              id -> send(target, batch, sent, current, attempt + 1).onComplete(later));
           return later.future();
         });
   }

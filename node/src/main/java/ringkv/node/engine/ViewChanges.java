@@ -2,7 +2,6 @@ package ringkv.node.engine;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,10 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.TransferPlan;
 import ringkv.gossip.TransferProgress;
-import ringkv.node.config.NodeConfig;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
-import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.MembershipMessages.ChangeRequest;
 import ringkv.node.peer.MembershipMessages.Committed;
 import ringkv.node.peer.MembershipMessages.EpochRequest;
@@ -26,10 +23,8 @@ import ringkv.node.peer.MembershipMessages.PlanReply;
 import ringkv.node.peer.MembershipMessages.Progress;
 import ringkv.node.peer.MembershipMessages.Transfer;
 import ringkv.node.peer.MembershipMessages.TransferReply;
-import ringkv.node.peer.PeerClient;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.node.peer.PeerRoute;
-import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 import ringkv.ring.Ring;
@@ -81,14 +76,8 @@ public final class ViewChanges {
   public record Status(long epoch, String phase, long startedMs, TransferProgress progress,
       Map<NodeAddress, Progress> perNode, String message) {}
 
-  private final Vertx vertx;
-  private final Clock clock;
-  private final NodeConfig config;
-  private final ClusterState state;
+  private final NodeServices node;
   private final ChangeParticipant participant;
-  private final PeerLiveness liveness;
-  private final PeerClient peers;
-  private final NodeMetrics metrics;
   private final KvService kv;
   private final CoordinatorLog log;
   private Running running;
@@ -113,19 +102,12 @@ public final class ViewChanges {
     }
   }
 
-  public ViewChanges(Vertx vertx, Clock clock, NodeConfig config, ClusterState state,
-      ChangeParticipant participant, KvService kv, PeerLiveness liveness, PeerClient peers,
-      NodeMetrics metrics, CoordinatorLog log) {
+  public ViewChanges(NodeServices node, ChangeParticipant participant, KvService kv,
+      CoordinatorLog log) {
     this.kv = kv;
     this.log = log;
-    this.vertx = vertx;
-    this.clock = clock;
-    this.config = config;
-    this.state = state;
+    this.node = node;
     this.participant = participant;
-    this.liveness = liveness;
-    this.peers = peers;
-    this.metrics = metrics;
   }
 
   /** The last change this node took part in (as any participant). */
@@ -140,11 +122,11 @@ public final class ViewChanges {
 
   /** Every live node of the old and new views, plus {@code extra}. */
   private Set<NodeAddress> participants(ClusterConfig next, Set<NodeAddress> extra) {
-    ClusterConfig current = state.current();
+    ClusterConfig current = node.state().current();
     Set<NodeAddress> participants = new TreeSet<>(extra);
-    participants.addAll(liveness.live(current.view()));
+    participants.addAll(node.liveness().live(current.view()));
     for (NodeAddress n : next.view()) {
-      if (liveness.isLive(n) || !current.view().contains(n)) {
+      if (node.liveness().isLive(n) || !current.view().contains(n)) {
         participants.add(n);
       }
     }
@@ -155,9 +137,9 @@ public final class ViewChanges {
 
   /** Plans {@code next} (asks every participant what it would send) and keeps it staged. */
   public Future<Plan> plan(ClusterConfig next, Set<NodeAddress> extra) {
-    ClusterConfig current = state.current();
+    ClusterConfig current = node.state().current();
     Set<NodeAddress> participants = participants(next, extra);
-    ChangeRequest request = new ChangeRequest(next, participants, state.self());
+    ChangeRequest request = new ChangeRequest(next, participants, node.state().self());
     return all(participants, PeerProtocol.PLAN, request).map(replies -> {
       Plan plan = summarize(current, next, participants, replies);
       staged = plan;
@@ -196,7 +178,7 @@ public final class ViewChanges {
       }
     }
     for (NodeAddress n : next.view()) {
-      if (!liveness.isLive(n) && current.view().contains(n)) {
+      if (!node.liveness().isLive(n) && current.view().contains(n)) {
         warnings.add(n + " is down: it takes no part and catches up when it returns");
       }
     }
@@ -227,10 +209,10 @@ public final class ViewChanges {
     if (plan == null) {
       return Future.failedFuture(new KvException(ErrorCode.BAD_REQUEST, "no plan is staged"));
     }
-    if (plan.baseEpoch() != baseEpoch || state.current().epoch() != baseEpoch) {
+    if (plan.baseEpoch() != baseEpoch || node.state().current().epoch() != baseEpoch) {
       return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT,
           "the plan was made at epoch " + plan.baseEpoch() + ", the cluster is at epoch "
-              + state.current().epoch() + ": plan again"));
+              + node.state().current().epoch() + ": plan again"));
     }
     staged = null;
     return change(plan.next(), Set.of(), force);
@@ -244,7 +226,7 @@ public final class ViewChanges {
     if (r == null) {
       return Optional.empty();
     }
-    TransferProgress total = TransferProgress.none(clock.millis());
+    TransferProgress total = TransferProgress.none(node.clock().millis());
     for (Progress p : r.progress.values()) {
       total = total.plus(new TransferProgress(p.keysTotal(), p.keysDone(), p.bytesDone(),
           p.startedMs(), p.nowMs()));
@@ -279,7 +261,7 @@ public final class ViewChanges {
    * empties no shard; removing or moving a shard's last members would drop its keys.
    */
   public Future<ChangeStats> change(ClusterConfig next, Set<NodeAddress> extra, boolean force) {
-    List<Integer> emptied = new ArrayList<>(state.current().shardsEmptiedBy(next));
+    List<Integer> emptied = new ArrayList<>(node.state().current().shardsEmptiedBy(next));
     if (emptied.isEmpty() || force) {
       return start(next, extra);
     }
@@ -302,24 +284,24 @@ public final class ViewChanges {
   }
 
   private Future<ChangeStats> start(ClusterConfig next, Set<NodeAddress> extra) {
-    if (running != null || state.underWay().isPresent()) {
+    if (running != null || node.state().underWay().isPresent()) {
       return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT));
     }
     Set<NodeAddress> participants = participants(next, extra);
-    Running r = new Running(next, clock.millis());
+    Running r = new Running(next, node.clock().millis());
     running = r;
     log.running(next);
     // The copy phase and the prepare (phase 1) carry the same request.
-    ChangeRequest change = new ChangeRequest(next, participants, state.self());
+    ChangeRequest change = new ChangeRequest(next, participants, node.state().self());
     EpochRequest epoch = new EpochRequest(next.epoch());
-    LOG.info("event=view-change-start node={} epoch={} participants={}", state.self(),
+    LOG.info("event=view-change-start node={} epoch={} participants={}", node.state().self(),
         next.epoch(), participants);
     long[] stopMs = new long[1];
     return all(participants, PeerProtocol.COPY, change)
         .compose(v -> awaitCopies(r, participants, epoch))
         .compose(v -> {
           r.phase = "stopping";
-          stopMs[0] = clock.millis();
+          stopMs[0] = node.clock().millis();
           return all(participants, PeerProtocol.PREPARE, change);
         })
         .compose(v -> all(participants, PeerProtocol.TRANSFER, epoch))
@@ -329,9 +311,10 @@ public final class ViewChanges {
           return all(participants, PeerProtocol.COMMIT, epoch).transform(ar -> {
             if (ar.failed()) {
               LOG.warn("event=commit-partial node={} epoch={} cause={} (stragglers learn the "
-                  + "epoch from heartbeats)", state.self(), next.epoch(), ar.cause().toString());
+                  + "epoch from heartbeats)", node.state().self(), next.epoch(),
+                  ar.cause().toString());
             }
-            long now = clock.millis();
+            long now = node.clock().millis();
             long keys = sent.values().stream().mapToLong(TransferReply::keys).sum();
             long bytes = sent.values().stream().mapToLong(TransferReply::bytes).sum();
             return Future.succeededFuture(new ChangeStats(next.epoch(),
@@ -341,8 +324,8 @@ public final class ViewChanges {
         })
         .recover(err -> {
           log.aborted(next);
-          metrics.viewChangeCoordinated(false);
-          LOG.warn("event=view-change-aborted node={} epoch={} cause={}", state.self(),
+          node.metrics().viewChangeCoordinated(false);
+          LOG.warn("event=view-change-aborted node={} epoch={} cause={}", node.state().self(),
               next.epoch(), err.getMessage());
           all(participants, PeerProtocol.ABORT, epoch);
           return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
@@ -350,11 +333,11 @@ public final class ViewChanges {
         })
         .andThen(ar -> running = null)
         .onSuccess(s -> {
-          metrics.viewChangeCoordinated(true);
+          node.metrics().viewChangeCoordinated(true);
           lastCoordinated = s;
           LOG.info("event=view-change-done node={} epoch={} ms={} window-ms={} keys-moved={} "
-              + "bytes={}", state.self(), s.epoch(), s.totalMs(), s.windowMs(), s.keysMoved(),
-              s.bytesStreamed());
+              + "bytes={}", node.state().self(), s.epoch(), s.totalMs(), s.windowMs(),
+              s.keysMoved(), s.bytesStreamed());
         });
   }
 
@@ -372,7 +355,7 @@ public final class ViewChanges {
   private Future<Void> awaitCopies(Running r, Set<NodeAddress> participants, EpochRequest epoch) {
     return all(participants, PeerProtocol.PROGRESS, epoch).compose(reports -> {
       r.progress = reports;
-      long now = clock.millis();
+      long now = node.clock().millis();
       long done = reports.values().stream().mapToLong(Progress::keysDone).sum();
       if (done != r.lastKeysDone) {
         r.lastKeysDone = done;
@@ -395,7 +378,7 @@ public final class ViewChanges {
         return Future.succeededFuture();
       }
       Promise<Void> later = Promise.promise();
-      vertx.setTimer(POLL_MS, id -> awaitCopies(r, participants, epoch).onComplete(later));
+      node.vertx().setTimer(POLL_MS, id -> awaitCopies(r, participants, epoch).onComplete(later));
       return later.future();
     });
   }
@@ -405,7 +388,7 @@ public final class ViewChanges {
       Q request) {
     Map<NodeAddress, Future<A>> calls = new HashMap<>();
     for (NodeAddress t : targets) {
-      calls.put(t, peers.call(t, route, request, config.viewChangeTimeoutMs()));
+      calls.put(t, node.peers().call(t, route, request, node.config().viewChangeTimeoutMs()));
     }
     return Future.join(new ArrayList<>(calls.values())).transform(done -> {
       Map<NodeAddress, A> replies = new HashMap<>();
