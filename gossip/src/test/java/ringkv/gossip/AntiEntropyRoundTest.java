@@ -114,12 +114,29 @@ class AntiEntropyRoundTest {
     return e == null ? Version.ZERO : e.version();
   }
 
-  @Test
-  void repairsBothWaysBelowTheHorizon() {
+  /** One seed's case: diverges two empty stores at random, repairs them, checks the result. */
+  private interface DivergedStores {
+    void check(int seed, Random random, MemoryStore mine, MemoryStore theirs);
+  }
+
+  /**
+   * Runs {@code property} for 50 seeds, each on two fresh stores; after it, the stores must be
+   * converged: a second round ends at the digest.
+   */
+  private static void forEachSeed(DivergedStores property) {
     for (int seed = 0; seed < 50; seed++) {
       Random random = new Random(seed);
       MemoryStore mine = new MemoryStore();
       MemoryStore theirs = new MemoryStore();
+      property.check(seed, random, mine, theirs);
+      Done again = run(mine, theirs, 1_000, ONE_SHARD);
+      assertEquals(0, again.leaves(), "seed " + seed + ": converged stores end at the digest");
+    }
+  }
+
+  @Test
+  void repairsBothWaysBelowTheHorizon() {
+    forEachSeed((seed, random, mine, theirs) -> {
       List<Entry> newest = new ArrayList<>();
       for (int i = 0; i < 30; i++) {
         String key = "k" + i;
@@ -148,17 +165,12 @@ class AntiEntropyRoundTest {
         assertEquals(e.version(), held(mine, e.key()), "seed " + seed + " mine " + e.key());
         assertEquals(e.version(), held(theirs, e.key()), "seed " + seed + " theirs " + e.key());
       }
-      Done again = run(mine, theirs, 1_000, ONE_SHARD);
-      assertEquals(0, again.leaves(), "equal stores end at the digest");
-    }
+    });
   }
 
   @Test
   void bytesThatDifferAtOneVersionConvergeOnTheHigherChecksum() {
-    for (int seed = 0; seed < 50; seed++) {
-      Random random = new Random(seed);
-      MemoryStore mine = new MemoryStore();
-      MemoryStore theirs = new MemoryStore();
+    forEachSeed((seed, random, mine, theirs) -> {
       List<Entry> expected = new ArrayList<>();
       List<String> altered = new ArrayList<>();
       for (int i = 0; i < 30; i++) {
@@ -193,9 +205,7 @@ class AntiEntropyRoundTest {
         assertEquals(kept.checksum(), c.theirsWins() ? c.theirs() : c.mine(), c.toString());
       }
       assertEquals(altered.size(), done.sent() + done.received(), "seed " + seed);
-      Done again = run(mine, theirs, 1_000, ONE_SHARD);
-      assertEquals(0, again.leaves(), "converged stores end at the digest");
-    }
+    });
   }
 
   @Test

@@ -39,11 +39,22 @@ class RangeDigestTest {
     return d;
   }
 
-  @Test
-  void equalSetsGiveEqualDigestsRegardlessOfOrder() {
+  /** One seed's case of a property: its random source and its entry set, drawn from it. */
+  private interface SeededCase {
+    void check(long seed, Random random, List<Entry> entries);
+  }
+
+  /** Runs {@code property} for each of {@link #SEEDS} seeds on 1 to 2,000 random entries. */
+  private static void forEachRandomSet(SeededCase property) {
     for (long seed = 0; seed < SEEDS; seed++) {
       Random random = new Random(seed);
-      List<Entry> entries = randomEntries(random, 1 + random.nextInt(2_000));
+      property.check(seed, random, randomEntries(random, 1 + random.nextInt(2_000)));
+    }
+  }
+
+  @Test
+  void equalSetsGiveEqualDigestsRegardlessOfOrder() {
+    forEachRandomSet((seed, random, entries) -> {
       List<Entry> shuffled = new ArrayList<>(entries);
       Collections.shuffle(shuffled, random);
       RangeDigest a = digest(entries);
@@ -51,14 +62,12 @@ class RangeDigestTest {
       assertEquals(a, b, "seed " + seed);
       assertTrue(a.differingLeaves(b).isEmpty(), "seed " + seed);
       assertEquals(a, RangeDigest.ofLeaves(a.leafDigests()), "wire round trip, seed " + seed);
-    }
+    });
   }
 
   @Test
   void oneDifferentPairDiffersInExactlyItsLeaf() {
-    for (long seed = 0; seed < SEEDS; seed++) {
-      Random random = new Random(seed);
-      List<Entry> entries = randomEntries(random, 1 + random.nextInt(2_000));
+    forEachRandomSet((seed, random, entries) -> {
       List<Entry> changed = new ArrayList<>(entries);
       int i = random.nextInt(entries.size());
       Entry old = entries.get(i);
@@ -76,7 +85,7 @@ class RangeDigestTest {
       BitSet expected = new BitSet();
       expected.set(RangeDigest.leafOf(old.key()));
       assertEquals(expected, digest(entries).differingLeaves(digest(changed)), "seed " + seed);
-    }
+    });
   }
 
   @Test

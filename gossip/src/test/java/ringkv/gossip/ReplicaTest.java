@@ -287,34 +287,6 @@ class ReplicaTest {
     assertEquals(List.of("b"), keys);
   }
 
-  /** A MemoryStore whose listed keys read as quarantined (damaged, awaiting repair). */
-  private static final class QuarantiningStore implements Store {
-    final MemoryStore inner = new MemoryStore();
-    final Set<String> quarantined = new HashSet<>();
-
-    @Override public Entry get(String key) { return inner.get(key); }
-    @Override public void put(Entry entry) {
-      quarantined.remove(entry.key());
-      inner.put(entry);
-    }
-    @Override public void remove(String key) {
-      quarantined.remove(key);
-      inner.remove(key);
-    }
-    @Override public long liveCount() { return inner.liveCount(); }
-    @Override public long size() { return inner.size(); }
-    @Override public void forEach(java.util.function.Consumer<Entry> visitor) {
-      inner.forEach(visitor);
-    }
-    @Override public List<Entry> scan(String afterKey, int limit) {
-      return inner.scan(afterKey, limit);
-    }
-    @Override public List<Entry> scanTombstones(String afterKey, int limit) {
-      return inner.scanTombstones(afterKey, limit);
-    }
-    @Override public boolean isQuarantined(String key) { return quarantined.contains(key); }
-  }
-
   @Test
   void aQuarantinedKeyTakesAReplicasCopyEvenAtOrBelowTheStableTime() {
     QuarantiningStore store = new QuarantiningStore();
@@ -323,7 +295,7 @@ class ReplicaTest {
     Entry old = new Entry("k", "\"v\"", v(10, "b"), CausalContext.EMPTY);
     assertFalse(r.applyReplicated(old, 20), "an unknown key below the stable time is stale");
     assertNull(r.store().get("k"));
-    store.quarantined.add("k");
+    store.quarantine("k");
     assertTrue(r.applyReplicated(old, 20), "a damaged key is repaired from the copy");
     assertEquals(old, r.store().get("k"));
     assertFalse(store.isQuarantined("k"));

@@ -38,8 +38,18 @@ class ReplicationQueueTest {
     return batch.entries().stream().map(Entry::key).toList();
   }
 
-  private static ReplicationQueue queue(int entriesMax, int batchMax) {
-    return new ReplicationQueue(new Limits(entriesMax, batchMax, 20, 100));
+  /** The batch to {@code peer} among {@code batches} (there is one: one in flight per peer). */
+  private static Batch batchTo(String peer, List<Batch> batches) {
+    return batches.stream().filter(b -> b.peer().equals(peer)).findFirst().orElseThrow();
+  }
+
+  /** A queue (retry delays 20 to 100 ms) with {@code forB} enqueued for b, in order. */
+  private static ReplicationQueue queue(int entriesMax, int batchMax, Entry... forB) {
+    ReplicationQueue q = new ReplicationQueue(new Limits(entriesMax, batchMax, 20, 100));
+    for (Entry e : forB) {
+      q.enqueue(e, B);
+    }
+    return q;
   }
 
   @Test
@@ -80,7 +90,7 @@ class ReplicationQueueTest {
     assertEquals(2, batches.size(), "one per peer");
     assertNotEquals(batches.get(0).id(), batches.get(1).id());
     assertTrue(q.onTick(11).isEmpty(), "nothing while a batch is in flight");
-    Batch toB = batches.stream().filter(b -> b.peer().equals("b")).findFirst().orElseThrow();
+    Batch toB = batchTo("b", batches);
     q.onAck("b", toB.id(), 12);
     List<Batch> next = q.onTick(12);
     assertEquals(1, next.size(), "only b was freed");
@@ -171,9 +181,7 @@ class ReplicationQueueTest {
 
   @Test
   void newerVersionReplacesQueuedOlderInPlace() {
-    ReplicationQueue q = queue(100, 10);
-    q.enqueue(entry("x", 1), B);
-    q.enqueue(entry("y", 2), B);
+    ReplicationQueue q = queue(100, 10, entry("x", 1), entry("y", 2));
     q.enqueue(entry("x", 3), B);
     q.enqueue(entry("y", 1), B); // older than the queued one: ignored
     assertEquals(2, q.pending("b"));
@@ -183,9 +191,7 @@ class ReplicationQueueTest {
 
   @Test
   void failureKeepsTheNewestVersionQueuedWhileTheBatchWasInFlight() {
-    ReplicationQueue q = queue(100, 10);
-    q.enqueue(entry("x", 1), B);
-    q.enqueue(entry("y", 2), B);
+    ReplicationQueue q = queue(100, 10, entry("x", 1), entry("y", 2));
     Batch inFlight = q.onTick(0).get(0);
     q.enqueue(entry("x", 5), B);
     q.enqueue(entry("z", 6), B);
@@ -198,8 +204,7 @@ class ReplicationQueueTest {
 
   @Test
   void ackWhileNewerVersionQueuedSendsTheNewerNext() {
-    ReplicationQueue q = queue(100, 10);
-    q.enqueue(entry("x", 1), B);
+    ReplicationQueue q = queue(100, 10, entry("x", 1));
     Batch inFlight = q.onTick(0).get(0);
     q.enqueue(entry("x", 2), B);
     q.onAck("b", inFlight.id(), 1);
@@ -208,8 +213,7 @@ class ReplicationQueueTest {
 
   @Test
   void lateAndStaleAcksAndFailuresAreIgnored() {
-    ReplicationQueue q = queue(100, 10);
-    q.enqueue(entry("x", 1), B);
+    ReplicationQueue q = queue(100, 10, entry("x", 1));
     Batch first = q.onTick(0).get(0);
     q.onSendFailed("b", first.id(), 0);
     Batch second = q.onTick(20).get(0);
@@ -246,9 +250,7 @@ class ReplicationQueueTest {
 
   @Test
   void inFlightEntriesCountTowardsTheBound() {
-    ReplicationQueue q = queue(2, 10);
-    q.enqueue(entry("x", 1), B);
-    q.enqueue(entry("y", 2), B);
+    ReplicationQueue q = queue(2, 10, entry("x", 1), entry("y", 2));
     Batch batch = q.onTick(0).get(0);
     assertFalse(q.hasRoomFor("z", B));
     // x is in flight, not pending: a newer x needs a pending slot of its own.
@@ -261,7 +263,7 @@ class ReplicationQueueTest {
   void retainPeersDropsTheQueuesOfRemovedPeers() {
     ReplicationQueue q = queue(100, 10);
     q.enqueue(entry("x", 1), List.of("b", "c", "d"));
-    Batch toC = q.onTick(0).stream().filter(b -> b.peer().equals("c")).findFirst().orElseThrow();
+    Batch toC = batchTo("c", q.onTick(0));
     q.retainPeers(Set.of("b"));
     assertEquals(0, q.pending("c"));
     assertEquals(0, q.pending("d"));
@@ -278,7 +280,7 @@ class ReplicationQueueTest {
     ReplicationQueue q = queue(100, 2);
     q.enqueue(entry("moved", 3), List.of("b", "c"));
     q.enqueue(entry("kept", 5), List.of("b", "c"));
-    Batch toB = q.onTick(0).stream().filter(b -> b.peer().equals("b")).findFirst().orElseThrow();
+    Batch toB = batchTo("b", q.onTick(0));
     assertEquals(2, toB.entries().size());
     q.enqueue(entry("moved", 7), List.of("b", "c"));
     q.enqueue(entry("gone", 2), List.of("c"));
@@ -302,15 +304,14 @@ class ReplicationQueueTest {
     ReplicationQueue q = queue(100, 10);
     q.enqueue(entry("stays-with-d", 4), List.of("b", "d"));
     q.enqueue(entry("left-both", 6), List.of("b", "d"));
-    Batch toD = q.onTick(0).stream().filter(b -> b.peer().equals("d")).findFirst().orElseThrow();
+    Batch toD = batchTo("d", q.onTick(0));
     q.retain((peer, key) -> peer.equals("d") && key.equals("stays-with-d"));
     assertEquals(0, q.pending("b"));
     assertEquals(1, q.pending("d"), q.describe());
     assertTrue(q.owesOutside(List.of("b")), "d is outside the new shard {b}");
     assertFalse(q.owesOutside(List.of("b", "d")));
     q.onSendFailed("d", toD.id(), 1);
-    Batch retry = q.onTick(10_000).stream().filter(b -> b.peer().equals("d")).findFirst()
-        .orElseThrow();
+    Batch retry = batchTo("d", q.onTick(10_000));
     assertEquals(List.of("stays-with-d"), keys(retry));
     q.onAck("d", retry.id(), 10_001);
     assertFalse(q.owesOutside(List.of("b")), q.describe());
@@ -353,8 +354,7 @@ class ReplicationQueueTest {
     q.onAck("b", q.onTick(0).get(0).id(), 0);
     assertEquals(OptionalLong.empty(), q.oldestUnackedCounter("b"), "x@9 acked covers x@5");
 
-    ReplicationQueue failed = queue(100, 10);
-    failed.enqueue(entry("y", 5), B);
+    ReplicationQueue failed = queue(100, 10, entry("y", 5));
     Batch inFlight = failed.onTick(0).get(0);
     failed.enqueue(entry("y", 9), B);
     failed.onSendFailed("b", inFlight.id(), 0);

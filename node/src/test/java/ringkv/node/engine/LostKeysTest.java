@@ -4,79 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import ringkv.gossip.Entry;
-import ringkv.gossip.MemoryStore;
-import ringkv.gossip.Store;
+import ringkv.gossip.QuarantiningStore;
 
 /*
  * Goal: LostKeys marks a quarantined key lost only when every other replica of its shard denied
  * having a copy (or there is none), once, and forgets it when its quarantine clears.
- * Method: table cases over a MemoryStore whose quarantine the test sets by hand.
+ * Method: table cases over a QuarantiningStore (a MemoryStore whose quarantine the test sets by
+ * hand).
  */
 class LostKeysTest {
-  /** A MemoryStore with a quarantine the test controls. */
-  private static final class Quarantining implements Store {
-    final MemoryStore store = new MemoryStore();
-    final Set<String> quarantined = new HashSet<>();
-
-    @Override
-    public Entry get(String key) {
-      return store.get(key);
-    }
-
-    @Override
-    public void put(Entry entry) {
-      quarantined.remove(entry.key());
-      store.put(entry);
-    }
-
-    @Override
-    public void remove(String key) {
-      quarantined.remove(key);
-      store.remove(key);
-    }
-
-    @Override
-    public long liveCount() {
-      return store.liveCount();
-    }
-
-    @Override
-    public long size() {
-      return store.size();
-    }
-
-    @Override
-    public void forEach(Consumer<Entry> visitor) {
-      store.forEach(visitor);
-    }
-
-    @Override
-    public List<Entry> scan(String afterKey, int limit) {
-      return store.scan(afterKey, limit);
-    }
-
-    @Override
-    public List<Entry> scanTombstones(String afterKey, int limit) {
-      return store.scanTombstones(afterKey, limit);
-    }
-
-    @Override
-    public boolean isQuarantined(String key) {
-      return quarantined.contains(key);
-    }
-  }
-
   @Test
   void lostOnlyWhenEveryReplicaDeniedAndUntilItsQuarantineClears() {
-    Quarantining store = new Quarantining();
-    store.quarantined.addAll(List.of("a", "b", "c"));
+    QuarantiningStore store = new QuarantiningStore();
+    store.quarantine("a", "b", "c");
     LostKeys lost = new LostKeys(store);
     List<String> asked = List.of("a", "b", "c", "d");
     // Two other replicas: a denied by both, b by one (the other was down), c by none, d is
