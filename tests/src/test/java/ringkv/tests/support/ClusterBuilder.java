@@ -57,9 +57,7 @@ abstract class ClusterBuilder<B extends ClusterBuilder<B>> {
 
   /** Shard dialect ({@code SOCKET_ADDRESS}) with {@code SHARD_COUNT=count}. */
   public B shards(int count) {
-    this.shardCount = count;
-    this.replFactor = null;
-    return self();
+    return dialect(count, null);
   }
 
   /**
@@ -67,15 +65,18 @@ abstract class ClusterBuilder<B extends ClusterBuilder<B>> {
    * the whole cluster is one shard (as the Spring 2021 course suite starts its replicas).
    */
   public B noShardCount() {
-    this.shardCount = null;
-    this.replFactor = null;
-    return self();
+    return dialect(null, null);
   }
 
   /** View-change dialect: {@code ADDRESS} and {@code REPL_FACTOR=factor}. */
   public B replFactor(int factor) {
-    this.replFactor = factor;
-    this.shardCount = null;
+    return dialect(null, factor);
+  }
+
+  /** One dialect at a time: the last one chosen replaces the one before. */
+  private B dialect(Integer shardCount, Integer replFactor) {
+    this.shardCount = shardCount;
+    this.replFactor = replFactor;
     return self();
   }
 
