@@ -21,7 +21,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -49,14 +49,17 @@ import ringkv.tests.support.LocalCluster;
  * <p>Method: one cluster of 6 real node processes (SHARD_COUNT=2) driven through
  * {@link RingKvClient}, with the nodes' own answers ({@code /ring/key}, the version a write
  * got, which names the node that applied it) as the reference. Ordered steps; the reshard is
- * last. Waiting is Awaitility or futures with timeouts. Processes are reaped in @AfterAll.
+ * last. Waiting is Awaitility or futures with timeouts. The client and the processes are
+ * closed after the class (@AutoClose), and by the harness's shutdown hook.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClientClusterTest {
   private static final int ROUTED_KEYS = 1_000;
 
+  @AutoClose
   private LocalCluster cluster;
+  @AutoClose
   private RingKvClient client;
 
   @BeforeAll
@@ -64,16 +67,6 @@ class ClientClusterTest {
     cluster = LocalCluster.builder("ClientClusterTest").nodes(6).shards(2)
         .env("VIEW_CHANGE_TIMEOUT_MS", "8000").start();
     client = RingKvClient.connect(cluster.node(0));
-  }
-
-  @AfterAll
-  void stop() {
-    if (client != null) {
-      client.close();
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   private static JsonNode where(String node, String key) {

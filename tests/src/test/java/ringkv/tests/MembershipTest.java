@@ -103,6 +103,19 @@ class MembershipTest {
     acked.put(key, value);
   }
 
+  /**
+   * Waits up to {@code atMost} until the view of every live node lists {@code node}
+   * ({@code listed}) or no longer lists it (polled every 50 ms, so the time it took is close).
+   */
+  private void awaitEveryLiveView(String node, boolean listed, Duration atMost) {
+    await().atMost(atMost).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+      for (int i : liveIndexes()) {
+        assertEquals(listed, view(cluster.node(i)).contains(node),
+            cluster.node(i) + (listed ? " misses " : " still lists ") + node);
+      }
+    });
+  }
+
   /** Every replica of every shard reports the same key count (replication settled). */
   private void awaitReplicasAgree() {
     String any = cluster.node(liveIndexes().get(0));
@@ -137,11 +150,7 @@ class MembershipTest {
     cluster.stop(victim);
     down.add(victim);
     long killedAt = System.nanoTime();
-    await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
-      for (int i : liveIndexes()) {
-        assertTrue(!view(cluster.node(i)).contains(gone), cluster.node(i) + " still lists " + gone);
-      }
-    });
+    awaitEveryLiveView(gone, false, Duration.ofSeconds(3));
     System.out.printf("[membership] %s left every view after %d ms%n", gone,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
     // It stays a member of its shard, marked down, so it can come back.
@@ -164,11 +173,7 @@ class MembershipTest {
     String node = cluster.node(victim);
     cluster.start(victim);
     down.remove(victim);
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-      for (int i : liveIndexes()) {
-        assertTrue(view(cluster.node(i)).contains(node), cluster.node(i) + " misses " + node);
-      }
-    });
+    awaitEveryLiveView(node, true, Duration.ofSeconds(5));
     int shard = nodeShard(node);
     awaitReplicasAgree();
     String peer = members(node, shard).stream().filter(m -> !m.equals(node)).findFirst().get();
@@ -217,11 +222,7 @@ class MembershipTest {
     long startedAt = System.nanoTime();
     int seventh = cluster.addNode(Map.of(), "SHARD_COUNT");
     String node = cluster.node(seventh);
-    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-      for (int i : liveIndexes()) {
-        assertTrue(view(cluster.node(i)).contains(node), cluster.node(i) + " misses " + node);
-      }
-    });
+    awaitEveryLiveView(node, true, Duration.ofSeconds(5));
     System.out.printf("[membership] %s joined every view %d ms after its start%n", node,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt));
     assertEquals(404, Http.get(node, SHARD + "node-shard-id").status(), "in no shard yet");

@@ -152,6 +152,17 @@ class ChaosChecksTest {
     return new Version(counter, node);
   }
 
+  /** Asserts that LostWrites finds exactly {@code writes} lost in {@code h}, in this order. */
+  private static void assertLost(History h, List<Op> writes) {
+    assertLost(h, writes, "lost writes");
+  }
+
+  /** {@link #assertLost(History, List)}, a failure saying {@code why} and every loss found. */
+  private static void assertLost(History h, List<Op> writes, String why) {
+    List<LostWrites.Lost> lost = h.lost();
+    assertEquals(writes, lost.stream().map(LostWrites.Lost::write).toList(), why + ": " + lost);
+  }
+
   @Test
   void aFinalValueOlderThanTheLastAcknowledgedWriteIsALoss() {
     History h = new History();
@@ -159,9 +170,7 @@ class ChaosChecksTest {
     Op lastWrite = h.put("c2", "k", "c2-0", 200, v(5, "b"), 2);
     h.finalRead("a", "k", "c2-0", v(5, "b"), 10);
     h.finalRead("b", "k", "c1-0", v(1, "a"), 10);
-    List<LostWrites.Lost> lost = h.lost();
-    assertEquals(1, lost.size(), lost.toString());
-    assertEquals(lastWrite, lost.get(0).write());
+    assertLost(h, List.of(lastWrite));
   }
 
   @Test
@@ -183,9 +192,7 @@ class ChaosChecksTest {
     h.get("c2", "k", "c1-0", null, 2);
     Op w = h.put("c2", "k", "c2-0", 200, null, 3); // c2 knew c1-0
     h.finalRead("a", "k", "c1-0", null, 10);
-    List<LostWrites.Lost> lost = h.lost();
-    assertEquals(1, lost.size(), lost.toString());
-    assertEquals(w, lost.get(0).write());
+    assertLost(h, List.of(w));
   }
 
   @Test
@@ -195,9 +202,7 @@ class ChaosChecksTest {
     h.put("c1", "k", "c1-1", 200, v(2, "a"), 2);
     Op last = h.put("c1", "k", "c1-2", 200, v(3, "a"), 3);
     h.finalRead("a", "k", "c1-0", v(1, "a"), 10);
-    List<LostWrites.Lost> lost = h.lost();
-    assertEquals(1, lost.size(), lost.toString());
-    assertEquals(last, lost.get(0).write());
+    assertLost(h, List.of(last));
   }
 
   @Test
@@ -212,13 +217,12 @@ class ChaosChecksTest {
     Op put = lostPut.put("c1", "k", "c1-0", 201, v(4, "a"), 1);
     lostPut.delete("c2", "k", 200, v(2, "b"), 2);
     lostPut.finalRead("a", "k", null, null, 10);
-    assertEquals(List.of(put), lostPut.lost().stream().map(LostWrites.Lost::write).toList(),
-        "the only delete is older than the put");
+    assertLost(lostPut, List.of(put), "the only delete is older than the put");
 
     History noDelete = new History();
     Op only = noDelete.put("c1", "k2", "c1-0", 201, v(4, "a"), 1);
     noDelete.finalRead("a", "k2", null, null, 10);
-    assertEquals(List.of(only), noDelete.lost().stream().map(LostWrites.Lost::write).toList());
+    assertLost(noDelete, List.of(only));
   }
 
   @Test
@@ -227,7 +231,7 @@ class ChaosChecksTest {
     Op put = h.put("c1", "k", "c1-0", 201, v(4, "a"), 1);
     h.delete("c2", "k", CausalChecker.REFUSED, null, 2); // a killed node refused it
     h.finalRead("a", "k", null, null, 10);
-    assertEquals(List.of(put), h.lost().stream().map(LostWrites.Lost::write).toList());
+    assertLost(h, List.of(put));
 
     History maybe = new History();
     maybe.put("c1", "k", "c1-0", 201, v(4, "a"), 1);
@@ -239,8 +243,7 @@ class ChaosChecksTest {
     Op newer = below.put("c1", "k", "c1-0", 201, v(4, "a"), 1);
     below.delete("c2", "k", CausalChecker.NO_ANSWER, null, 2);
     below.finalRead("a", "k", null, v(3, "b"), 10); // the tombstone the node holds
-    assertEquals(List.of(newer), below.lost().stream().map(LostWrites.Lost::write).toList(),
-        "last-writer-wins keeps a PUT above the tombstone");
+    assertLost(below, List.of(newer), "last-writer-wins keeps a PUT above the tombstone");
   }
 
   @Test
@@ -249,7 +252,7 @@ class ChaosChecksTest {
     h.put("c1", "k", "c1-0", 201, v(1, "a"), 1);
     Op delete = h.delete("c1", "k", 200, v(2, "a"), 2);
     h.finalRead("b", "k", "c1-0", v(1, "a"), 10);
-    assertEquals(List.of(delete), h.lost().stream().map(LostWrites.Lost::write).toList());
+    assertLost(h, List.of(delete));
   }
 
   @Test

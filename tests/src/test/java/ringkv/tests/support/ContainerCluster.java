@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.Collectors;
@@ -21,7 +22,8 @@ import ringkv.tests.support.Commands.Result;
  * ({@link ContainerEngine#shared()}: a private network namespace with its own dockerd, the image
  * built from the repository's Dockerfile). Node i runs in container {@code n<i+1>} with
  * {@code --network host}, listening on {@code 127.0.0.(i+2):8085} inside the namespace (shard
- * dialect, {@code SHARD_COUNT} shards). With {@link Builder#dataVolumes()} node i keeps
+ * dialect with {@code SHARD_COUNT=2} unless the builder chooses another, see
+ * {@link ClusterBuilder}). With {@link Builder#dataVolumes()} node i keeps
  * {@code DATA_DIR=/data} on the named volume {@code data<i+1>}, which {@code docker kill} and
  * {@code docker start} (or {@code stop}/{@code start}) keep. The nodes run with
  * {@link LocalCluster#JVM_FLAGS} ({@code JAVA_TOOL_OPTIONS}) for a quick start on few cores.
@@ -63,20 +65,15 @@ public final class ContainerCluster implements BridgedCluster {
 
   /** Options; see {@link ContainerCluster#builder(String)}. */
   public static final class Builder extends ClusterBuilder<Builder> {
-    private int shards = 2;
     private boolean dataVolumes;
 
     private Builder(String name) {
       super(name, 4, 200, Duration.ofSeconds(60));
+      shards(2);
     }
 
     @Override
     Builder self() {
-      return this;
-    }
-
-    public Builder shards(int count) {
-      this.shards = count;
       return this;
     }
 
@@ -128,16 +125,15 @@ public final class ContainerCluster implements BridgedCluster {
       String view = String.join(",", addresses());
       for (int i = 0; i < size; i++) {
         List<String> args = new ArrayList<>(List.of("run", "-d", "--name", name(i),
-            "--network", "host", "--user", NODE_UID + ":" + (GID_BASE + i),
-            "-e", "SOCKET_ADDRESS=" + node(i), "-e", "VIEW=" + view,
-            // host network: each node on its own address, not the image's 0.0.0.0
-            "-e", "BIND_ADDRESS=" + node(i).substring(0, node(i).lastIndexOf(':')),
-            "-e", "SHARD_COUNT=" + b.shards,
-            "-e", "JAVA_TOOL_OPTIONS=" + String.join(" ", LocalCluster.JVM_FLAGS)));
+            "--network", "host", "--user", NODE_UID + ":" + (GID_BASE + i)));
+        Map<String, String> env = b.nodeEnv(view, node(i));
+        env.put("BIND_ADDRESS", host(i)); // host network: its own address, not the image's 0.0.0.0
+        env.put("JAVA_TOOL_OPTIONS", String.join(" ", LocalCluster.JVM_FLAGS));
         if (b.dataVolumes) {
-          args.addAll(List.of("-e", "DATA_DIR=/data", "-v", "data" + (i + 1) + ":/data"));
+          env.put("DATA_DIR", "/data");
+          args.addAll(List.of("-v", "data" + (i + 1) + ":/data"));
         }
-        b.extraEnv.forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
+        env.forEach((k, v) -> args.addAll(List.of("-e", k + "=" + v)));
         args.add(ContainerEngine.IMAGE);
         docker(ContainerEngine.SHORT.multipliedBy(2), args.toArray(String[]::new))
             .checked("docker run " + name(i));

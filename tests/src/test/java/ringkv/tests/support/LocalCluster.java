@@ -8,12 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -74,9 +71,6 @@ public final class LocalCluster implements AutoCloseable {
    */
   static final String EXTRA_FLAGS_PROPERTY = "kvs.node.jvm.extra";
 
-  /** Log directories emptied of an earlier run's logs by this JVM (done once per directory). */
-  private static final Set<Path> LOG_DIRS_PREPARED = Collections.synchronizedSet(new HashSet<>());
-
   private final Path logDir;
   /** Starts, awaits and stops the nodes; node i here is node i there. */
   private final NodeLauncher launcher;
@@ -94,10 +88,11 @@ public final class LocalCluster implements AutoCloseable {
   public static final List<String> RESOLVER_FLAGS = List.of("-Dvertx.disableDnsResolver=true",
       "-Djdk.net.hosts.file=%s", "-Dsun.net.inetaddr.ttl=0", "-Dsun.net.inetaddr.negative.ttl=0");
 
-  /** Options of a cluster; see {@link LocalCluster#builder(String)}. */
+  /**
+   * Options of a cluster; see {@link LocalCluster#builder(String)}. The shard dialect with
+   * {@code SHARD_COUNT=2} unless a dialect is chosen.
+   */
   public static final class Builder extends ClusterBuilder<Builder> {
-    private Integer shardCount = 2;
-    private Integer replFactor;
     private int idleCount;
     private Path dataRoot;
     private SSLContext tls;
@@ -106,31 +101,11 @@ public final class LocalCluster implements AutoCloseable {
 
     private Builder(String name) {
       super(name, 4, Integer.MAX_VALUE, START_TIMEOUT);
+      shards(2);
     }
 
     @Override
     Builder self() {
-      return this;
-    }
-
-    /** Shard dialect with {@code SHARD_COUNT=count}. */
-    public Builder shards(int count) {
-      this.shardCount = count;
-      this.replFactor = null;
-      return this;
-    }
-
-    /** Shard dialect without {@code SHARD_COUNT}: the whole cluster is one shard. */
-    public Builder noShardCount() {
-      this.shardCount = null;
-      this.replFactor = null;
-      return this;
-    }
-
-    /** View-change dialect: {@code ADDRESS} and {@code REPL_FACTOR=factor}. */
-    public Builder replFactor(int factor) {
-      this.replFactor = factor;
-      this.shardCount = null;
       return this;
     }
 
@@ -193,8 +168,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private LocalCluster(Builder b) {
-    this.logDir = b.logDir();
-    prepareLogDir(logDir);
+    this.logDir = b.prepareLogDir("node-\\d+\\.log");
     if (b.idleCount > 0 && b.replFactor == null) {
       throw new IllegalArgumentException("idle nodes need the view-change dialect (replFactor)");
     }
@@ -227,21 +201,12 @@ public final class LocalCluster implements AutoCloseable {
             IntStream.range(0, b.nodeCount).mapToObj(i -> hosts.get(i) + ":" + ports.get(i)),
             b.alsoInView.stream())
         .collect(Collectors.joining(","));
-    Map<String, String> env = new LinkedHashMap<>();
-    env.put("VIEW", view);
-    if (b.replFactor != null) {
-      env.put("REPL_FACTOR", Integer.toString(b.replFactor));
-    } else if (b.shardCount != null) {
-      env.put("SHARD_COUNT", Integer.toString(b.shardCount));
-    }
-    env.putAll(b.extraEnv);
-    this.commonEnv = Map.copyOf(env);
-    this.addressVariable = b.replFactor != null ? "ADDRESS" : "SOCKET_ADDRESS";
+    this.commonEnv = Map.copyOf(b.commonEnv(view));
+    this.addressVariable = b.addressVariable();
     for (int i = 0; i < ports.size(); i++) {
       int port = ports.get(i);
       String host = hosts.get(i);
-      Map<String, String> nodeEnv = new LinkedHashMap<>(commonEnv);
-      nodeEnv.put(addressVariable, host + ":" + port);
+      Map<String, String> nodeEnv = b.nodeEnv(view, host + ":" + port);
       if (b.dataRoot != null) {
         nodeEnv.put("DATA_DIR", b.dataRoot.resolve("node-" + port).toString());
       }
@@ -466,28 +431,6 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------------------------------------
-
-  /**
-   * Creates the log directory and, the first time this JVM uses it, deletes node logs left by
-   * an earlier run; logs of earlier clusters of this run stay (their ports differ).
-   */
-  private static void prepareLogDir(Path dir) {
-    try {
-      Files.createDirectories(dir);
-      if (!LOG_DIRS_PREPARED.add(dir.toAbsolutePath().normalize())) {
-        return;
-      }
-      try (var old = Files.list(dir)) {
-        for (Path p : (Iterable<Path>) old::iterator) {
-          if (p.getFileName().toString().matches("node-\\d+\\.log")) {
-            Files.delete(p);
-          }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot prepare log directory " + dir, e);
-    }
-  }
 
   /**
    * Writes the hosts file (every name to its current IP, and localhost) to a temporary file

@@ -29,12 +29,13 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import ringkv.tests.support.Commands.Result;
+import ringkv.tools.launch.NodeLauncher;
 
 /**
  * A cluster of real RingKV node processes inside a network namespace this class creates, so that
  * tests can cut the network between nodes for real (iptables drops their packets) without
  * touching the machine's own namespace. View-change dialect ({@code ADDRESS}, {@code VIEW},
- * {@code REPL_FACTOR}).
+ * {@code REPL_FACTOR=2}) unless the builder chooses another ({@link ClusterBuilder}).
  *
  * <p>Layout: a namespace {@code ringkv-t<jvm pid>-<random>} with only {@code lo} up; node i
  * listens on {@code 127.0.0.(i+2):13800} (all of 127.0.0.0/8 is local inside it). The nodes open
@@ -93,7 +94,6 @@ public final class NetnsCluster implements BridgedCluster {
 
   /** Clusters not yet closed; the shutdown hook closes them. */
   private static final Set<NetnsCluster> LIVE = Collections.synchronizedSet(new HashSet<>());
-  private static final Set<Path> LOG_DIRS_PREPARED = Collections.synchronizedSet(new HashSet<>());
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -137,32 +137,20 @@ public final class NetnsCluster implements BridgedCluster {
     }
   }
 
-  /** Options of a cluster; see {@link NetnsCluster#builder(String)}. */
+  /**
+   * Options of a cluster; see {@link NetnsCluster#builder(String)}. The view-change dialect with
+   * {@code REPL_FACTOR=2} unless a dialect is chosen.
+   */
   public static final class Builder extends ClusterBuilder<Builder> {
-    private int replFactor = 2;
     private boolean dataDirs;
 
     private Builder(String name) {
       super(name, 4, 200, LocalCluster.START_TIMEOUT);
+      replFactor(2);
     }
 
     @Override
     Builder self() {
-      return this;
-    }
-
-    /** {@code REPL_FACTOR=factor} (view-change dialect). */
-    public Builder replFactor(int factor) {
-      this.replFactor = factor;
-      return this;
-    }
-
-    /**
-     * Shard dialect without {@code SHARD_COUNT}: {@code SOCKET_ADDRESS} and {@code VIEW} only,
-     * so the whole cluster is one shard (as the Spring 2021 course suite starts its replicas).
-     */
-    public Builder noShardCount() {
-      this.replFactor = 0;
       return this;
     }
 
@@ -203,8 +191,7 @@ public final class NetnsCluster implements BridgedCluster {
     this.tools = requireTools();
     this.startTimeout = b.startTimeout;
     Path jar = Commands.requireJar();
-    this.logDir = b.logDir();
-    prepareLogDir(logDir);
+    this.logDir = b.prepareLogDir("netns-.*\\.log");
     removeLeftovers(tools);
     this.namespace = Netns.newName(NAMESPACE_PREFIX);
     try {
@@ -225,14 +212,9 @@ public final class NetnsCluster implements BridgedCluster {
           .map(i -> "127.0.0." + (i + 2) + ":" + PORT).collect(Collectors.joining(","));
       for (int i = 0; i < b.nodeCount; i++) {
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("VIEW", view);
-        if (b.replFactor > 0) {
-          env.put("REPL_FACTOR", Integer.toString(b.replFactor));
-        }
-        env.put("EXIT_WITH_PARENT", "1"); // a test JVM killed mid-run leaves no node behind
-        env.putAll(b.extraEnv);
         Node n = new Node(i, workDir, logDir, env);
-        env.put(b.replFactor > 0 ? "ADDRESS" : "SOCKET_ADDRESS", n.address());
+        env.put("EXIT_WITH_PARENT", "1"); // a test JVM killed mid-run leaves no node behind
+        env.putAll(b.nodeEnv(view, n.address()));
         if (b.dataDirs) {
           env.put("DATA_DIR", n.dir.resolve("data").toString());
         }
@@ -503,9 +485,7 @@ public final class NetnsCluster implements BridgedCluster {
     command.addAll(List.of("-XX:-UsePerfData", "-Djava.io.tmpdir=" + n.dir,
         "-jar", nodeJar.toString()));
     ProcessBuilder pb = new ProcessBuilder(command).directory(n.dir.toFile());
-    pb.environment().keySet().removeIf(k -> k.equals("SOCKET_ADDRESS") || k.equals("ADDRESS")
-        || k.equals("VIEW") || k.equals("SHARD_COUNT") || k.equals("REPL_FACTOR")
-        || k.equals("DATA_DIR") || k.equals("JAVA_TOOL_OPTIONS"));
+    pb.environment().keySet().removeIf(NodeLauncher.NODE_VARIABLES::contains);
     pb.environment().putAll(n.env);
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(n.log.toFile()));
@@ -573,25 +553,6 @@ public final class NetnsCluster implements BridgedCluster {
         List.of("ip", "iptables", "iptables-restore", "socat", "setpriv"));
     return new Tools(found.get("ip"), found.get("iptables"), found.get("iptables-restore"),
         found.get("socat"), found.get("setpriv"));
-  }
-
-  /** Creates the log directory; the first time in this JVM, deletes logs of an earlier run. */
-  private static void prepareLogDir(Path dir) {
-    try {
-      Files.createDirectories(dir);
-      if (!LOG_DIRS_PREPARED.add(dir.toAbsolutePath().normalize())) {
-        return;
-      }
-      try (Stream<Path> old = Files.list(dir)) {
-        for (Path p : old.toList()) {
-          if (p.getFileName().toString().matches("netns-.*\\.log")) {
-            Files.delete(p);
-          }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot prepare log directory " + dir, e);
-    }
   }
 
   private static String write(JsonNode body) {
