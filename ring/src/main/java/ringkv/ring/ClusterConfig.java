@@ -63,8 +63,17 @@ public record ClusterConfig(long epoch, List<NodeAddress> view, Ring ring, Layou
     return ring.shardOf(key);
   }
 
+  /** The members of shard {@code shardId}; it must be one of this layout's shards. */
   public List<NodeAddress> membersOf(int shardId) {
     return layout.members(shardId);
+  }
+
+  /**
+   * The members of shard {@code shardId}, none when this layout has no such shard: for ids a peer
+   * names, which an honest peer at another epoch may take from a layout with more shards.
+   */
+  public List<NodeAddress> membersOfAny(int shardId) {
+    return layout.shardIds().contains(shardId) ? layout.members(shardId) : List.of();
   }
 
   public OptionalInt shardOfNode(NodeAddress node) {

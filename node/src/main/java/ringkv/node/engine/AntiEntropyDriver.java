@@ -107,7 +107,7 @@ public final class AntiEntropyDriver {
   }
 
   private static List<String> membersOf(ClusterConfig c, int shard) {
-    return c.membersOf(shard).stream().map(NodeAddress::toString).toList();
+    return c.membersOfAny(shard).stream().map(NodeAddress::toString).toList();
   }
 
   private void round() {

@@ -77,7 +77,7 @@ public final class KeyCounts {
 
   /** A peer asks for the key count of {@code request.shard()} (this node is a member). */
   public Future<Count> onCountRequest(CountRequest request) {
-    if (!node.state().current().membersOf(request.shard()).contains(node.state().self())
+    if (!node.state().current().membersOfAny(request.shard()).contains(node.state().self())
         || (node.state().catchingUp() && !request.uncopied())) {
       return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
           node.state().self() + " does not serve shard " + request.shard()));
