@@ -355,12 +355,7 @@ final class CompareReport implements BenchMain.Printable {
   }
 
   private void ratio(ObjectNode r, String field, String phase, ToDoubleFunction<Phase> f) {
-    double v = ratio(value(ringKv, phase, f), value(redis, phase, f));
-    if (Double.isNaN(v)) {
-      r.putNull(field);
-    } else {
-      r.put(field, v);
-    }
+    putNumber(r, field, ratio(value(ringKv, phase, f), value(redis, phase, f)));
   }
 
   private static ObjectNode sideJson(Side s) {
@@ -418,6 +413,7 @@ final class CompareReport implements BenchMain.Printable {
     return n;
   }
 
+  /** {@code v} as {@code field}, or null when it is NaN (unknown). */
   private static void putNumber(ObjectNode n, String field, double v) {
     if (Double.isNaN(v)) {
       n.putNull(field);

@@ -7,9 +7,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -24,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Not thread-safe; the comparison's main thread uses it.
  */
-final class RedisCluster implements ComparedCluster {
+final class RedisCluster extends LocalCluster {
   static final long START_TIMEOUT_MS = 60_000;
   static final int CONTROL_TIMEOUT_MS = 2_000;
   static final int CLUSTER_NODE_TIMEOUT_MS = 5_000;
@@ -34,15 +32,14 @@ final class RedisCluster implements ComparedCluster {
   private final Path redisCli;
   private final int shards;
   private final int replicas;
-  private final ChildProcesses processes;
   private final Path dataDir;
-  private final Map<Long, String> servers = new LinkedHashMap<>();
   private final List<Process> started = new ArrayList<>();
   private List<String> addresses = List.of();
   private ClusterSlots slots;
   private String version = "?";
 
   RedisCluster(Path redisServer, Path redisCli, int shards, int replicas, Path logDir) {
+    super(logDir.resolve("redis"), List.of());
     if (shards < 3) {
       throw new IllegalArgumentException("a Redis Cluster needs at least 3 masters, got "
           + shards + " shards");
@@ -51,8 +48,7 @@ final class RedisCluster implements ComparedCluster {
     this.redisCli = redisCli;
     this.shards = shards;
     this.replicas = replicas;
-    this.dataDir = logDir.resolve("redis");
-    this.processes = new ChildProcesses(dataDir, List.of());
+    this.dataDir = processes.logDir();
   }
 
   /** An executable named {@code name} on the PATH, if any. */
@@ -224,11 +220,6 @@ final class RedisCluster implements ComparedCluster {
   }
 
   @Override
-  public Map<Long, String> servers() {
-    return Map.copyOf(servers);
-  }
-
-  @Override
   public List<String> targets() {
     return slots.masters();
   }
@@ -247,10 +238,5 @@ final class RedisCluster implements ComparedCluster {
   @Override
   public LoadGenerator.ReplyParser newParser(int valueBytes) {
     return new Resp.ReplyParser(valueBytes);
-  }
-
-  @Override
-  public void close() {
-    processes.close();
   }
 }

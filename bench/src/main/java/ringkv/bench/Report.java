@@ -76,8 +76,7 @@ final class Report implements BenchMain.Printable {
      * the measured phase, in microseconds; -1 when unknown (a cluster the bench did not start).
      */
     double serverCpuUsPerOp() {
-      return serverCpuNanos < 0 || measure.ops() == 0 ? -1
-          : serverCpuNanos / 1000.0 / measure.ops();
+      return perOp(serverCpuNanos);
     }
   }
 

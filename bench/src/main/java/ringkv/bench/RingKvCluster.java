@@ -10,9 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import ringkv.client.RingSnapshot;
 import ringkv.ring.Rendezvous;
@@ -28,7 +26,7 @@ import ringkv.ring.Rendezvous;
  *
  * <p>Not thread-safe; the comparison's main thread uses it.
  */
-final class RingKvCluster implements ComparedCluster {
+final class RingKvCluster extends LocalCluster {
   static final long START_TIMEOUT_MS = 60_000;
   /** Keys whose placement is checked against {@code GET /ring/key/<key>} at start. */
   static final int PLACEMENT_CHECKS = 30;
@@ -70,18 +68,16 @@ final class RingKvCluster implements ComparedCluster {
   private final int nodes;
   private final int shards;
   private final List<String> jvmFlags;
-  private final ChildProcesses processes;
   private final HttpClient http = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
-  private final Map<Long, String> servers = new LinkedHashMap<>();
   private Placement placement;
 
   RingKvCluster(Path nodeJar, int nodes, int shards, List<String> jvmFlags, Path logDir) {
+    super(logDir.resolve("ringkv"), jvmFlags);
     this.nodeJar = nodeJar;
     this.nodes = nodes;
     this.shards = shards;
     this.jvmFlags = List.copyOf(jvmFlags);
-    this.processes = new ChildProcesses(logDir.resolve("ringkv"), jvmFlags);
   }
 
   @Override
@@ -148,11 +144,6 @@ final class RingKvCluster implements ComparedCluster {
   }
 
   @Override
-  public Map<Long, String> servers() {
-    return Map.copyOf(servers);
-  }
-
-  @Override
   public List<String> targets() {
     return placement.nodes();
   }
@@ -171,10 +162,5 @@ final class RingKvCluster implements ComparedCluster {
   @Override
   public LoadGenerator.ReplyParser newParser(int valueBytes) {
     return new HttpWire.ReplyParser();
-  }
-
-  @Override
-  public void close() {
-    processes.close();
   }
 }

@@ -331,10 +331,7 @@ public final class RingKvClient implements AutoCloseable {
     }
 
     private static int positive(int value, String name) {
-      if (value < 1) {
-        throw new IllegalArgumentException(name + " must be positive, got " + value);
-      }
-      return value;
+      return (int) positive((long) value, name);
     }
 
     private static long positive(long value, String name) {

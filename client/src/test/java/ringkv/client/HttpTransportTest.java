@@ -288,15 +288,11 @@ class HttpTransportTest {
   void getsArePipelinedOnlyWhenAskedAndPutsNever() throws Exception {
     ScriptedNode a = node();
     CountDownLatch release = new CountDownLatch(1);
-    a.script = r -> {
-      if (r.path().endsWith("/slow")) {
-        ScriptedNode.hold(release);
-      }
-      return r.method().equals("PUT")
-          ? ScriptedNode.Script.json(201, "{\"message\":\"Added successfully\","
-              + "\"causal-metadata\":{\"keys\":{}},\"shard-id\":1}")
-          : ScriptedNode.Script.json(200, GOT);
-    };
+    a.script = ScriptedNode.holding("/key-value-store/slow", release, r ->
+        r.method().equals("PUT")
+            ? ScriptedNode.Script.json(201, "{\"message\":\"Added successfully\","
+                + "\"causal-metadata\":{\"keys\":{}},\"shard-id\":1}")
+            : ScriptedNode.Script.json(200, GOT));
     RingKvClient client = opened.client(RingKvClient.builder(a.address()).connectionsPerNodeMax(1)
         .pipelineDepthMax(4));
     Session session = new Session();
@@ -351,12 +347,8 @@ class HttpTransportTest {
     // The answer waits until the callback is attached, so the callback runs on the client's
     // event loop when the answer comes (attached to a completed future, it would run here).
     CountDownLatch attached = new CountDownLatch(1);
-    a.script = r -> {
-      if (r.path().equals("/key-value-store/k")) {
-        ScriptedNode.hold(attached);
-      }
-      return ScriptedNode.Script.json(200, GOT);
-    };
+    a.script = ScriptedNode.holding("/key-value-store/k", attached,
+        r -> ScriptedNode.Script.json(200, GOT));
     RingKvClient client = opened.client(RingKvClient.builder(a.address()));
     Session session = new Session();
     CompletableFuture<Throwable> inCallback = client.get(session, "k").handle((r, e) -> {

@@ -45,15 +45,6 @@ class RingKvClientTest {
     opened.nodes().forEach(n -> n.ringJson = json);
   }
 
-  /** Keeps a fake node's handler from answering until {@code release} (10 s at most). */
-  private static void hold(CountDownLatch release) {
-    try {
-      release.await(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   private static String written(String key, String node, long counter) {
     return "{\"message\":\"Added successfully\",\"causal-metadata\":{\"keys\":{\"" + key
         + "\":[" + counter + ",\"" + node + "\"]}},\"shard-id\":1}";
@@ -292,7 +283,7 @@ class RingKvClientTest {
     CountDownLatch release = new CountDownLatch(1);
     a.handler = r -> {
       if (a.requests.size() > 1) { // the retry hangs past the operation's deadline
-        hold(release);
+        ScriptedNode.hold(release);
       }
       return FakeNode.Reply.json(503, "{\"error\":\"Unable to satisfy request\","
           + "\"message\":\"Error in GET\"}");
@@ -320,7 +311,7 @@ class RingKvClientTest {
     CountDownLatch arrived = new CountDownLatch(2);
     a.handler = r -> {
       arrived.countDown();
-      hold(release);
+      ScriptedNode.hold(release);
       return FakeNode.Reply.json(200, "{\"message\":\"Retrieved successfully\","
           + "\"causal-metadata\":{},\"value\":1}");
     };

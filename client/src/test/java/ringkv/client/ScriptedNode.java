@@ -171,13 +171,27 @@ final class ScriptedNode implements AutoCloseable {
         new String(body, StandardCharsets.UTF_8));
   }
 
-  /** Blocks a script until {@code release} (10 s at most). */
+  /** Blocks a script (or a {@link FakeNode}'s handler) until {@code release} (10 s at most). */
   static void hold(CountDownLatch release) {
     try {
       release.await(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * A script that answers as {@code then}, but holds the answer to a request for {@code path}
+   * until {@code release} ({@link #hold}).
+   */
+  static Function<Request, Script> holding(String path, CountDownLatch release,
+      Function<Request, Script> then) {
+    return r -> {
+      if (r.path().equals(path)) {
+        hold(release);
+      }
+      return then.apply(r);
+    };
   }
 
   @Override

@@ -11,19 +11,15 @@ final class AbortCommand extends ConnectedCommand {
   int run(Output out) {
     NodeClient.Request post = NodeClient.Request.admin("POST", "/admin/view-change/abort",
         Json.object());
-    Reply r = connection.client().send(connection.seed(), post);
+    Reply r = connection.send(post);
     if (r.status() == 404) {
       throw new CliException(ExitCodes.REFUSED, "no change that " + connection.seed()
           + " coordinates is copying keys (only a copy can be aborted; the coordinator is the "
           + "node the change was sent to)");
     }
     r.expectOk();
-    if (out.json()) {
-      out.json(Json.object().put("message", r.json().path("message").asText()));
-    } else {
-      out.line("Abort requested on " + connection.seed()
-          + ": the change rolls back and its commit answers 503");
-    }
-    return ExitCodes.OK;
+    return out.result(() -> Json.object().put("message", r.json().path("message").asText()),
+        "Abort requested on " + connection.seed()
+            + ": the change rolls back and its commit answers 503");
   }
 }

@@ -22,19 +22,14 @@ final class AddMemberCommand extends ConnectedCommand.Change {
 
   @Override
   int run(Output out) {
-    NodeClient client = connection.client();
     String node = Connection.Target.parse(address).address();
-    int id = shard != null ? shard : smallestShard(RingSnapshot.fetch(client, connection.seed()));
+    int id = shard != null ? shard : smallestShard(ring());
     Reply r = change.run(connection, NodeClient.Request.admin("PUT",
         "/key-value-store-shard/add-member/" + id, Json.object().put("socket-address", node)));
-    RingSnapshot after = RingSnapshot.fetch(client, connection.seed());
-    if (out.json()) {
-      out.json(Json.object().put("address", node).put("shard-id", id)
-          .put("epoch", after.epoch()).put("message", r.json().path("message").asText()));
-    } else {
-      out.line("Added " + node + " to shard " + id + " (epoch " + after.epoch() + ")");
-    }
-    return ExitCodes.OK;
+    RingSnapshot after = ring();
+    return out.result(() -> Json.object().put("address", node).put("shard-id", id)
+            .put("epoch", after.epoch()).put("message", r.json().path("message").asText()),
+        "Added " + node + " to shard " + id + " (epoch " + after.epoch() + ")");
   }
 
   static int smallestShard(RingSnapshot ring) {

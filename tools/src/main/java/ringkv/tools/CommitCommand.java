@@ -18,19 +18,13 @@ final class CommitCommand extends ConnectedCommand.Change {
 
   @Override
   int run(Output out) {
-    NodeClient client = connection.client();
     long base = epoch != null ? epoch
-        : PlanCommand.Show.staged(client, connection.seed()).json().path("base-epoch").asLong();
+        : PlanCommand.Show.staged(connection).json().path("base-epoch").asLong();
     JsonNode r = change.run(connection, NodeClient.Request.admin("POST", "/admin/plan/commit",
         Json.object().put("epoch", base))).json();
-    if (out.json()) {
-      out.json(r);
-    } else {
-      out.line("View change committed: epoch " + r.path("epoch").asLong() + ", "
-          + r.path("keys-moved").asLong() + " key copies, " + r.path("bytes-sent").asLong()
-          + " bytes, key requests refused for " + r.path("window-ms").asLong() + " ms, "
-          + ChangeWatcher.seconds(r.path("total-ms").asLong()) + " in all");
-    }
-    return ExitCodes.OK;
+    return out.result(() -> r, "View change committed: epoch " + r.path("epoch").asLong() + ", "
+        + r.path("keys-moved").asLong() + " key copies, " + r.path("bytes-sent").asLong()
+        + " bytes, key requests refused for " + r.path("window-ms").asLong() + " ms, "
+        + ChangeWatcher.seconds(r.path("total-ms").asLong()) + " in all");
   }
 }

@@ -22,6 +22,11 @@ abstract class ConnectedCommand implements Callable<Integer> {
   /** Does the command, printing to {@code out}; the exit code ({@link ExitCodes}). */
   abstract int run(Output out);
 
+  /** The ring as the node given with {@code --node} sees it now. */
+  RingSnapshot ring() {
+    return RingSnapshot.fetch(connection.client(), connection.seed());
+  }
+
   /**
    * A command that changes the view through the node and waits for the change: adds the
    * options of the wait ({@link ChangeOptions}).

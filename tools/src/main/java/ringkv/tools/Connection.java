@@ -65,6 +65,11 @@ final class Connection {
     return Duration.ofMillis(Math.max(1, Math.round(timeoutSeconds * 1000)));
   }
 
+  /** Sends {@code request} to the node asked first ({@link #seed()}). */
+  Reply send(NodeClient.Request request) {
+    return client().send(seed(), request);
+  }
+
   NodeClient client() {
     if (client == null) {
       Target target = Target.parse(nodeOption());

@@ -44,7 +44,7 @@ final class KeyValueCommands {
       body.set(Session.FIELD, session.metadata());
       NodeClient.Request r = new NodeClient.Request(method, PREFIX + encode(key), body,
           NodeClient.Credential.CLIENT, null);
-      Reply reply = connection.client().send(connection.seed(), r);
+      Reply reply = connection.send(r);
       if (reply.json().isObject()) {
         session.save(reply.json()); // a 404 carries the metadata of the causes it waited for
       }
@@ -60,13 +60,8 @@ final class KeyValueCommands {
     public Integer call() {
       Reply r = send("GET", Json.object()).expectOk();
       JsonNode value = r.json().path("value");
-      Output out = connection.output();
-      if (out.json()) {
-        out.json(Json.object().put("key", key).set("value", value));
-      } else {
-        out.line(value.isTextual() ? value.asText() : Json.compact(value));
-      }
-      return ExitCodes.OK;
+      return connection.output().result(() -> Json.object().put("key", key).set("value", value),
+          value.isTextual() ? value.asText() : Json.compact(value));
     }
   }
 
@@ -84,16 +79,12 @@ final class KeyValueCommands {
       ObjectNode body = Json.object();
       body.set("value", parseValue(value, jsonValue));
       Reply r = send("PUT", body).expectOk();
-      Output out = connection.output();
       JsonNode shard = r.json().path("shard-id");
-      if (out.json()) {
-        out.json(Json.object().put("key", key).put("created", r.status() == 201)
-            .put("shard-id", shard.isMissingNode() ? null : RingSnapshot.shardId(shard)));
-      } else {
-        out.line((r.status() == 201 ? "Added " : "Updated ") + key
-            + (shard.isMissingNode() ? "" : " (shard " + shard.asText() + ")"));
-      }
-      return ExitCodes.OK;
+      return connection.output().result(() -> Json.object().put("key", key)
+              .put("created", r.status() == 201)
+              .put("shard-id", shard.isMissingNode() ? null : RingSnapshot.shardId(shard)),
+          (r.status() == 201 ? "Added " : "Updated ") + key
+              + (shard.isMissingNode() ? "" : " (shard " + shard.asText() + ")"));
     }
   }
 
@@ -102,14 +93,9 @@ final class KeyValueCommands {
   static final class Delete extends KeyCommand {
     @Override
     public Integer call() {
-      Reply r = send("DELETE", Json.object()).expectOk();
-      Output out = connection.output();
-      if (out.json()) {
-        out.json(Json.object().put("key", key).put("deleted", true));
-      } else {
-        out.line("Deleted " + key);
-      }
-      return ExitCodes.OK;
+      send("DELETE", Json.object()).expectOk();
+      return connection.output().result(
+          () -> Json.object().put("key", key).put("deleted", true), "Deleted " + key);
     }
   }
 

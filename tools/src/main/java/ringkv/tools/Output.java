@@ -34,6 +34,14 @@ record Output(PrintWriter out, PrintWriter err, boolean json) {
     return ExitCodes.OK;
   }
 
+  /**
+   * A command's one-line result: {@code json} with {@code --json}, otherwise {@code line};
+   * returns {@link ExitCodes#OK} for the command to exit with.
+   */
+  int result(Supplier<JsonNode> json, String line) {
+    return result(json, () -> List.of(line));
+  }
+
   /** A progress line for people: on stderr, never with {@code --json}. */
   void progress(String s) {
     if (!json) {

@@ -39,8 +39,7 @@ final class PlanCommand extends ConnectedCommand {
     int run(Output out) {
       ObjectNode body = fields(Json.object().put("kind", spec.name()));
       NodeClient.Request post = NodeClient.Request.admin("POST", "/admin/plan", body);
-      return print(connection, out,
-          connection.client().send(connection.seed(), post).expectOk());
+      return print(connection, out, connection.send(post).expectOk());
     }
   }
 
@@ -122,9 +121,10 @@ final class PlanCommand extends ConnectedCommand {
       return show(connection, out);
     }
 
-    /** The plan staged on {@code node}; exit 1 with a clear message when there is none. */
-    static Reply staged(NodeClient client, String node) {
-      Reply r = client.send(node, NodeClient.Request.get("/admin/plan"));
+    /** The plan staged on --node; exit 1 with a clear message when there is none. */
+    static Reply staged(Connection connection) {
+      String node = connection.seed();
+      Reply r = connection.send(NodeClient.Request.get("/admin/plan"));
       if (r.status() == 404) {
         throw new CliException(ExitCodes.REFUSED, "no plan is staged on " + node
             + " (./kvs plan KIND ... --node " + node + " stages one)");
@@ -133,7 +133,7 @@ final class PlanCommand extends ConnectedCommand {
     }
 
     static int show(Connection connection, Output out) {
-      return print(connection, out, staged(connection.client(), connection.seed()));
+      return print(connection, out, staged(connection));
     }
   }
 
@@ -143,17 +143,12 @@ final class PlanCommand extends ConnectedCommand {
     @Override
     int run(Output out) {
       NodeClient.Request delete = NodeClient.Request.admin("DELETE", "/admin/plan", null);
-      Reply r = connection.client().send(connection.seed(), delete);
+      Reply r = connection.send(delete);
       if (r.status() == 404) {
         throw new CliException(ExitCodes.REFUSED, "no plan is staged on " + connection.seed());
       }
       r.expectOk();
-      if (out.json()) {
-        out.json(r.json());
-      } else {
-        out.line("Plan dropped on " + connection.seed());
-      }
-      return ExitCodes.OK;
+      return out.result(r::json, "Plan dropped on " + connection.seed());
     }
   }
 }

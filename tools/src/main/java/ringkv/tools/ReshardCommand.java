@@ -18,17 +18,11 @@ final class ReshardCommand extends ConnectedCommand.Change {
     if (shards < 1) {
       throw new CliException(ExitCodes.USAGE, "the shard count must be a positive integer");
     }
-    NodeClient client = connection.client();
     Reply r = change.run(connection, NodeClient.Request.admin("PUT",
         "/key-value-store-shard/reshard", Json.object().put("shard-count", shards)));
-    RingSnapshot after = RingSnapshot.fetch(client, connection.seed());
-    if (out.json()) {
-      out.json(Json.object().put("shard-count", after.shards().size())
-          .put("epoch", after.epoch()).put("message", r.json().path("message").asText()));
-    } else {
-      out.line("Resharded to " + after.shards().size() + " shards (epoch " + after.epoch()
-          + ")");
-    }
-    return ExitCodes.OK;
+    RingSnapshot after = ring();
+    return out.result(() -> Json.object().put("shard-count", after.shards().size())
+            .put("epoch", after.epoch()).put("message", r.json().path("message").asText()),
+        "Resharded to " + after.shards().size() + " shards (epoch " + after.epoch() + ")");
   }
 }

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 final class RingCommand extends ConnectedCommand {
   @Override
   int run(Output out) {
-    RingSnapshot ring = RingSnapshot.fetch(connection.client(), connection.seed());
+    RingSnapshot ring = ring();
     return out.result(ring::toJson, () -> format(ring));
   }
 
