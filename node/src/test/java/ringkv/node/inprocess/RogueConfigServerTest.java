@@ -40,6 +40,7 @@ class RogueConfigServerTest {
   private static final class Rogue implements AutoCloseable {
     final NodeAddress address = new NodeAddress("127.0.0.1", InProcessCluster.freePort());
     final AtomicInteger configsServed = new AtomicInteger();
+    final AtomicInteger pingsServed = new AtomicInteger();
     final HttpServer server;
     volatile ClusterConfig config;
 
@@ -58,6 +59,7 @@ class RogueConfigServerTest {
       byte[] body;
       String path = exchange.getRequestURI().getPath();
       if (config != null && path.equals(PeerProtocol.PING.path())) {
+        pingsServed.incrementAndGet();
         body = PeerProtocol.PING.answer().encode(new Pong(address, config.epoch(), 0, 1, true));
       } else if (config != null && path.equals(PeerProtocol.CONFIG.path())) {
         configsServed.incrementAndGet();
@@ -99,8 +101,12 @@ class RogueConfigServerTest {
       var put = c.send(c.node(0), "PUT", "/key-value-store/kept", "{\"value\":1}");
       assertTrue(put.status() == 201, put.toString());
       rogue.serve(epoch, List.of(c.node(0), c.node(1), rogue.address));
-      // Heartbeats reach the rogue every 250 ms: give them a few rounds to bite.
-      await().pollDelay(Duration.ofMillis(1_500)).atMost(Duration.ofSeconds(5)).until(() -> true);
+      // Heartbeats reach the rogue every 250 ms: three rounds from each node, each answered with
+      // the rogue's epoch, to bite (then the nodes would fetch its configuration).
+      await().atMost(Duration.ofSeconds(10)).until(() -> rogue.pingsServed.get() >= 6);
+      if (!signed) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> rogue.configsServed.get() >= 2);
+      }
       for (int n = 0; n < 2; n++) {
         var ring = c.send(c.node(n), "GET", "/ring", null);
         assertTrue(ring.body().contains("\"epoch\":1,"), ring.toString());
