@@ -9,6 +9,7 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeSet;
 import ringkv.ring.ClusterConfig;
+import ringkv.ring.KeyHash;
 import ringkv.ring.NodeAddress;
 import ringkv.ring.Ring;
 
@@ -48,9 +49,14 @@ public final class TransferPlan {
 
   /** The participants that must receive {@code key}: new owners that did not hold it. */
   public List<NodeAddress> receiversOf(String key) {
-    List<NodeAddress> old = current.membersOf(current.shardOf(key));
+    long token = KeyHash.tokenOf(key);
+    return receivers(current.ring().shardOfToken(token), next.ring().shardOfToken(token));
+  }
+
+  private List<NodeAddress> receivers(int oldShard, int newShard) {
+    List<NodeAddress> old = current.membersOf(oldShard);
     List<NodeAddress> out = new ArrayList<>();
-    for (NodeAddress m : next.membersOf(next.shardOf(key))) {
+    for (NodeAddress m : next.membersOf(newShard)) {
       if (!old.contains(m) && participants.contains(m)) {
         out.add(m);
       }
@@ -70,8 +76,11 @@ public final class TransferPlan {
 
   /** What {@code self} sends {@code key} to: its receivers if {@code self} is its sender. */
   public List<NodeAddress> targetsOf(NodeAddress self, String key) {
-    Optional<NodeAddress> sender = senderOf(current.shardOf(key));
-    return sender.isPresent() && sender.get().equals(self) ? receiversOf(key) : List.of();
+    long token = KeyHash.tokenOf(key); // hashed once: a plan over a store asks for every key
+    int oldShard = current.ring().shardOfToken(token);
+    Optional<NodeAddress> sender = senderOf(oldShard);
+    return sender.isPresent() && sender.get().equals(self)
+        ? receivers(oldShard, next.ring().shardOfToken(token)) : List.of();
   }
 
   /**
