@@ -57,6 +57,22 @@ public final class HandOff {
   }
 
   /**
+   * A hand-off restored after a restart: {@code old}, the layout the node served before,
+   * {@code next}, the one it installed, and {@code oldStable}, the stable times of the old
+   * shards it had then ({@link #oldStable}, saved with the old configuration).
+   */
+  public static HandOff of(String self, ShardMap old, ShardMap next,
+      Map<Integer, Long> oldStable) {
+    return new HandOff(Objects.requireNonNull(self, "self"), Objects.requireNonNull(old, "old"),
+        Objects.requireNonNull(next, "next"), Map.copyOf(oldStable));
+  }
+
+  /** The stable time of each old shard, as this node knew it before installing the new layout. */
+  public Map<Integer, Long> oldStable() {
+    return oldStable;
+  }
+
+  /**
    * The nodes {@code e} goes to before this node drops it: the new owners of its key when the new
    * layout takes the key away from this node and the entry may not be stable; empty otherwise.
    */

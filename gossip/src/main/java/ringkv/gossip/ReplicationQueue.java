@@ -280,6 +280,16 @@ public final class ReplicationQueue {
     q.nextAttemptMs = nowMs;
   }
 
+  /** Whether some peer has not acknowledged a write of {@code key} yet (queued or in flight). */
+  public boolean owes(String key) {
+    for (PeerQueue q : peers.values()) {
+      if (q.pending.containsKey(key) || q.inFlightSince.containsKey(key)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Batch {@code batchId} did not reach {@code peer}: requeue it and back off. */
   public void onSendFailed(String peer, long batchId, long nowMs) {
     PeerQueue q = peers.get(peer);

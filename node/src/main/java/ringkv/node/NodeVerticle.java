@@ -181,7 +181,8 @@ public final class NodeVerticle extends VerticleBase {
           fastPath.handle(req);
         })
         .invalidRequestHandler(NodeVerticle::rejectMalformed);
-    return requeueUnacknowledged(meta, catchUp).compose(v -> server.listen()).compose(s -> {
+    return requeueUnacknowledged(meta, catchUp).compose(v -> participant.resumeHandOff())
+        .compose(v -> server.listen()).compose(s -> {
       gossip.start();
       kv.start();
       heartbeats.start();

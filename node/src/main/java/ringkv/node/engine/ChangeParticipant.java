@@ -423,4 +423,12 @@ public final class ChangeParticipant {
   public Future<Integer> sweepLeftovers() {
     return installer.sweepLeftovers();
   }
+
+  /**
+   * After a restart with {@code DATA_DIR}: hands over again what the previous process's hand-off
+   * had not delivered; run before the node serves or reports its stability.
+   */
+  public Future<Void> resumeHandOff() {
+    return installer.resumeHandOff();
+  }
 }

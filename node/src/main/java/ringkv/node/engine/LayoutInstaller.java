@@ -1,7 +1,11 @@
 package ringkv.node.engine;
 
 import io.vertx.core.Future;
-import java.util.function.Consumer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.Entry;
@@ -17,11 +21,16 @@ import ringkv.ring.ClusterConfig;
  */
 final class LayoutInstaller {
   private static final Logger LOG = LoggerFactory.getLogger(LayoutInstaller.class);
+  /** How often keys kept for a hand-off are checked for delivery. */
+  static final long RELEASE_CHECK_MS = 200;
 
   private final NodeServices node;
   private final NodeStability stability;
   private final Replica replica;
   private final NodeMeta meta;
+  /** Keys kept in the store for a hand-off until delivered, with the counter handed over. */
+  private final Map<String, Long> handingOff = new HashMap<>();
+  private long releaseTimer = -1;
 
   LayoutInstaller(NodeServices node, NodeStability stability, Replica replica, NodeMeta meta) {
     this.node = node;
@@ -55,6 +64,10 @@ final class LayoutInstaller {
   }
 
   private Future<Integer> adopt(ClusterConfig next, HandOff handOff) {
+    if (handOff != null && meta.durable()) {
+      // Saved before the new layout is: a restart that finds the new layout finds this too.
+      meta.saveHandOff(node.state().current(), handOff.oldStable());
+    }
     ClusterConfig previous = node.state().install(next);
     LogFields.epoch(next.epoch());
     node.state().clearForeignLive();
@@ -66,35 +79,130 @@ final class LayoutInstaller {
     LOG.info("event=config-installed node={} epoch={} previous={} shard={} shards={}",
         node.state().self(), next.epoch(), previous.epoch(), next.shardOfNode(node.state().self()),
         next.layout().asMap());
+    recountKept();
     long[] handed = {0};
-    return dropForeignKeys(handOff == null ? e -> { } : e -> handOff.targets(e).ifPresent(t -> {
+    int keptBefore = handingOff.size();
+    return dropForeignKeys(handOff == null ? e -> false : e -> handOver(handOff, e, handed))
+        .onSuccess(n -> {
+          if (n > 0 || handed[0] > 0) {
+            LOG.info("event=foreign-keys-dropped node={} epoch={} keys={} handed-off={}"
+                + " kept-until-delivered={}", node.state().self(), next.epoch(), n, handed[0],
+                handingOff.size() - keptBefore);
+          }
+          releaseWhenDelivered();
+        });
+  }
+
+  /**
+   * Queues {@code e} for the new owners {@code handOff} names, if any; returns whether the store
+   * keeps it until they (and any peer a write of its key is still owed to) acknowledge: on a
+   * node with {@code DATA_DIR}, so that a crash before that loses nothing (a restart hands it
+   * over again, {@link #resumeHandOff}).
+   */
+  private boolean handOver(HandOff handOff, Entry e, long[] handed) {
+    Optional<List<String>> targets = handOff.targets(e);
+    targets.ifPresent(t -> {
       replica.queue().handOff(e, t);
       handed[0]++;
-    })).onSuccess(n -> {
-      if (n > 0) {
-        LOG.info("event=foreign-keys-dropped node={} epoch={} keys={} handed-off={}",
-            node.state().self(), next.epoch(), n, handed[0]);
+    });
+    if (!meta.durable() || targets.isEmpty() && !replica.queue().owes(e.key())) {
+      return false;
+    }
+    if (handingOff.put(e.key(), e.version().counter()) == null && !e.isTombstone()) {
+      node.state().addForeignLive(1); // not this node's key: key counts leave it out
+    }
+    return true;
+  }
+
+  /** Counts the kept keys that are foreign under the installed layout as foreign again. */
+  private void recountKept() {
+    for (String key : handingOff.keySet()) {
+      Entry e = replica.store().get(key);
+      if (e != null && !e.isTombstone() && !node.state().owns(node.state().current(), key)) {
+        node.state().addForeignLive(1);
       }
+    }
+  }
+
+  /**
+   * Drops the keys kept for a hand-off once nobody is owed a write of them any more (checked
+   * every {@link #RELEASE_CHECK_MS}); when none is left, forgets the saved hand-off.
+   */
+  private void releaseWhenDelivered() {
+    if (handingOff.isEmpty() || releaseTimer != -1) {
+      return;
+    }
+    releaseTimer = node.vertx().setPeriodic(RELEASE_CHECK_MS, id -> {
+      handingOff.entrySet().removeIf(h -> !replica.queue().owes(h.getKey()) && release(h.getKey()));
+      if (handingOff.isEmpty()) {
+        node.vertx().cancelTimer(releaseTimer);
+        releaseTimer = -1;
+        meta.clearHandOff();
+        LOG.info("event=hand-off-delivered node={} epoch={}", node.state().self(),
+            node.state().current().epoch());
+      }
+    });
+  }
+
+  /** Removes a delivered kept key, unless a layout gave it back to this node meanwhile. */
+  private boolean release(String key) {
+    Entry e = replica.store().get(key);
+    if (e != null && !ownsNowOrNext(key)) {
+      replica.store().remove(key);
+      if (!e.isTombstone()) {
+        node.state().addForeignLive(-1);
+      }
+    }
+    return true;
+  }
+
+  private boolean ownsNowOrNext(String key) {
+    return node.state().owns(node.state().current(), key)
+        || node.state().underWay().map(next -> node.state().owns(next, key)).orElse(false);
+  }
+
+  /**
+   * After a restart with {@code DATA_DIR}, before the node reports any stability: hands over
+   * again what a hand-off of the previous process had not delivered (the keys it kept for it,
+   * and any foreign key the saved hand-off's rule gives to new owners), as {@link #adopt} did.
+   */
+  Future<Void> resumeHandOff() {
+    Optional<NodeMeta.PendingHandOff> saved = meta.restoredHandOff();
+    if (saved.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    HandOff handOff = HandOff.of(node.state().self().toString(),
+        ClusterState.shardMap(saved.get().old()), ClusterState.shardMap(node.state().current()),
+        saved.get().oldStable());
+    long[] handed = {0};
+    return dropForeignKeys(e -> handOver(handOff, e, handed)).map(n -> {
+      LOG.info("event=hand-off-resumed node={} epoch={} handed-off={} kept-until-delivered={}"
+          + " dropped={}", node.state().self(), node.state().current().epoch(), handed[0],
+          handingOff.size(), n);
+      if (handingOff.isEmpty()) {
+        meta.clearHandOff();
+      }
+      releaseWhenDelivered();
+      return null;
     });
   }
 
   /** Drops the keys neither the installed configuration nor a change under way gives here. */
   Future<Integer> dropForeignKeys() {
-    return dropForeignKeys(e -> { });
+    return dropForeignKeys(e -> false);
   }
 
   /**
    * Removes, one page per turn of the event loop, the keys the current
    * configuration does not give this node — checked against the configuration at each key, so
    * a newer one adopted meanwhile is respected, and keys a change begun meanwhile copies here
-   * are kept. Completes with how many it removed.
+   * are kept, as are the keys {@code keep} holds on to and those kept for a hand-off not
+   * delivered yet. Completes with how many it removed.
    */
-  private Future<Integer> dropForeignKeys(Consumer<Entry> beforeDrop) {
+  private Future<Integer> dropForeignKeys(Predicate<Entry> keep) {
     int[] dropped = {0};
     return StorePages.scan(node.vertx(), replica.store(), ChangeParticipant.PAGE_ENTRIES, e -> {
-      if (!node.state().owns(node.state().current(), e.key())
-          && node.state().underWay().map(next -> !node.state().owns(next, e.key())).orElse(true)) {
-        beforeDrop.accept(e);
+      if (!ownsNowOrNext(e.key()) && !keep.test(e) && !handingOff.containsKey(e.key())) {
         replica.store().remove(e.key());
         dropped[0]++;
       }

@@ -1,0 +1,105 @@
+package ringkv.node.inprocess;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static ringkv.node.inprocess.InProcessCluster.json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import ringkv.node.inprocess.InProcessCluster.NodeSetup;
+import ringkv.node.peer.PeerProtocol;
+import ringkv.ring.NodeAddress;
+
+/*
+ * Goal: a left-out node's hand-off (LeftOutHandOffTest) survives a crash of that node before the
+ * new owners acknowledged it, when the node keeps a DATA_DIR: it keeps the handed-off keys in its
+ * store until they are delivered, saves the hand-off's rule (the layout it served before and its
+ * shards' stable times) before it installs the new layout, and a restart hands them over again
+ * before it serves. Before: the keys left the store when they were queued, the queue lived in
+ * memory, and a crash lost every write that existed only there.
+ * Method: seven durable nodes in this JVM (2 shards); node 6 is cut off, 30 keys of its shard
+ * are written through it (acknowledged, replicated nowhere), the other six reshard to 3 shards
+ * without it. The network then lets node 6 learn the new layout but loses every replicated
+ * batch it sends (its hand-off), node 6 is killed once it serves the new epoch, the network
+ * heals, node 6 starts again on its DATA_DIR: every key must read its value through every node,
+ * the key count exact. Deterministic: nothing node 6 sends as a replicated batch arrives before
+ * the kill, so without the fix the keys that moved away exist nowhere after it.
+ */
+class DurableHandOffTest {
+  private static final Map<String, String> ENV = Map.of("SHARD_COUNT", "2");
+  private static final int KEYS = 30;
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void aHandOffCutShortByACrashIsHandedOverAgainAfterTheRestart() {
+    try (InProcessCluster c = new InProcessCluster(7, ENV, NodeSetup.durableUnder(dir))) {
+      NodeAddress cut = c.node(6);
+      NodeAddress coordinator = c.node(0);
+      c.network((from, to, route) -> from.equals(cut) || to.equals(cut) ? -1 : 0);
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        JsonNode ring = json(c.send(coordinator, "GET", "/ring", null));
+        List<JsonNode> live = ring.get("shards").findValues("live-members");
+        assertTrue(!live.isEmpty() && live.stream()
+            .noneMatch(l -> l.toString().contains("\"" + cut + "\"")),
+            "the others see " + cut + " down: " + ring);
+      });
+      List<String> keys = writeThrough(c, cut);
+      var reshard = c.send(coordinator, "PUT", "/key-value-store-shard/reshard",
+          "{\"shard-count\":3}");
+      assertEquals(200, reshard.status(), reshard.toString());
+      long epoch = json(c.send(coordinator, "GET", "/ring", null)).get("epoch").asLong();
+      long moved = keys.stream().filter(k -> !json(c.send(coordinator, "GET", "/ring/key/" + k,
+          null)).get("members").toString().contains("\"" + cut + "\"")).count();
+      assertTrue(moved > 0, "some keys moved away from " + cut);
+
+      // Node 6 learns the layout (pings and configuration fetches pass); its hand-off is lost.
+      c.network((from, to, route) -> from.equals(cut) && route == PeerProtocol.REPLICATE ? -1 : 0);
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+          assertEquals(epoch, json(c.send(cut, "GET", "/ring", null)).get("epoch").asLong()));
+      c.kill(cut);
+      c.network((from, to, route) -> 0);
+      c.start(cut);
+
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        for (String key : keys) {
+          String want = "cut-" + key.substring(1);
+          for (int n = 0; n < 7; n++) {
+            var get = c.send(c.node(n), "GET", "/key-value-store/" + key, null);
+            assertEquals(200, get.status(), c.node(n) + " " + key + ": " + get);
+            assertEquals(want, json(get).get("value").asText(), c.node(n) + ": " + get);
+          }
+        }
+        JsonNode ring = json(c.send(coordinator, "GET", "/ring", null));
+        long total = 0;
+        for (JsonNode s : ring.get("shards")) {
+          total += s.get("key-count").asLong();
+        }
+        assertEquals(KEYS, total, "every key once: " + ring);
+      });
+    }
+  }
+
+  /** Writes {@code KEYS} keys of {@code cut}'s shard through it; returns them. */
+  private static List<String> writeThrough(InProcessCluster c, NodeAddress cut) {
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; keys.size() < KEYS; i++) {
+      String key = "h" + i;
+      if (json(c.send(cut, "GET", "/ring/key/" + key, null)).get("members").toString()
+          .contains("\"" + cut + "\"")) {
+        var put = c.send(cut, "PUT", "/key-value-store/" + key, "{\"value\":\"cut-" + i + "\"}");
+        assertEquals(201, put.status(), put.toString());
+        keys.add(key);
+      }
+    }
+    return keys;
+  }
+}
