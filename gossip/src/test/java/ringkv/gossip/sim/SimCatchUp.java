@@ -71,7 +71,9 @@ final class SimCatchUp {
   /** Catch-up pages, both sides. */
   void onMessage(String from, SimMessage message, long local) {
     if (message instanceof ScanShard scan) {
-      if (node.phase() == SimNode.Phase.UP) {
+      // Answered while catching up too, as the node's CatchUp.scan does (a node that refused
+      // then kept a fresh cluster with one member of a shard down from ever being ready).
+      if (node.phase() != SimNode.Phase.DOWN) {
         List<Entry> page = node.replica().store().scan(scan.after(), SimNode.SCAN_PAGE_ENTRIES);
         String last = page.size() < SimNode.SCAN_PAGE_ENTRIES ? null
             : page.get(page.size() - 1).key();
