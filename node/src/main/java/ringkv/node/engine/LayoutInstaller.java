@@ -89,6 +89,9 @@ final class LayoutInstaller {
                 + " kept-until-delivered={}", node.state().self(), next.epoch(), n, handed[0],
                 handingOff.size() - keptBefore);
           }
+          if (handOff != null && handingOff.isEmpty()) {
+            meta.clearHandOff(); // nothing kept: nothing for a restart to hand over again
+          }
           releaseWhenDelivered();
         });
   }

@@ -85,6 +85,9 @@ class DurableHandOffTest {
         }
         assertEquals(KEYS, total, "every key once: " + ring);
       });
+      // Delivered: the saved hand-off is forgotten, so a later restart hands nothing over again.
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(0,
+          c.store(cut).getMeta("hand-off-config").map(b -> b.length).orElse(0)));
     }
   }
 
