@@ -231,6 +231,10 @@ public final class Admission {
       return;
     }
     connections++;
+    // A client or peer that resets its connection: nothing to do but close it (Vert.x would
+    // log each one at ERROR with no fields otherwise).
+    connection.exceptionHandler(err -> LOG.debug("event=connection-error remote={} cause={}",
+        connection.remoteAddress(), err.toString()));
     long timer = timers.setTimer(readTimeoutMs, id -> {
       if (awaitingFirstRequest.remove(connection) != null) {
         connection.close();

@@ -15,6 +15,8 @@ import io.vertx.core.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import ringkv.node.auth.PeerAuth;
 import ringkv.node.config.SecurityConfig;
 import ringkv.node.error.ErrorCode;
@@ -36,6 +38,7 @@ import ringkv.ring.NodeAddress;
  * pod, same name and a new IP, is reached again.
  */
 public final class PeerClient {
+  private static final Logger LOG = LoggerFactory.getLogger(PeerClient.class);
   /** Requests that may wait for a pooled connection to one peer. */
   static final int WAIT_QUEUE_MAX = 4_096;
   /** Connections to one peer. */
@@ -82,8 +85,15 @@ public final class PeerClient {
         .setConnectTimeout((int) connectTimeoutMs), security);
     // Bounded: connections per peer and a bounded queue of requests waiting for one (beyond it
     // a call fails at once, and the client gets a 503 rather than an ever-growing backlog).
-    this.client = vertx.createHttpClient(options, new PoolOptions()
-        .setHttp1MaxSize(CONNECTIONS_PER_PEER_MAX).setMaxWaitQueueSize(WAIT_QUEUE_MAX));
+    // A connection's failure (a peer killed mid-exchange resets it) fails the call it carried,
+    // which the caller reports (event=replication-failing, peer-down, ...); without a handler
+    // Vert.x would also log it at ERROR with no fields, once per connection.
+    this.client = vertx.httpClientBuilder().with(options).with(new PoolOptions()
+        .setHttp1MaxSize(CONNECTIONS_PER_PEER_MAX).setMaxWaitQueueSize(WAIT_QUEUE_MAX))
+        .withConnectHandler(connection -> connection.exceptionHandler(err -> LOG.debug(
+            "event=peer-connection-error peer={} cause={}", connection.remoteAddress(),
+            err.toString())))
+        .build();
   }
 
   /** Sends {@code request} to {@code to} over {@code route}; the answer, decoded. */
