@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static ringkv.node.inprocess.InProcessCluster.json;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -44,19 +42,9 @@ class DurableHandOffTest {
     try (InProcessCluster c = new InProcessCluster(7, ENV, NodeSetup.durableUnder(dir))) {
       NodeAddress cut = c.node(6);
       NodeAddress coordinator = c.node(0);
-      c.network((from, to, route) -> from.equals(cut) || to.equals(cut) ? -1 : 0);
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-        JsonNode ring = json(c.send(coordinator, "GET", "/ring", null));
-        List<JsonNode> live = ring.get("shards").findValues("live-members");
-        assertTrue(!live.isEmpty() && live.stream()
-            .noneMatch(l -> l.toString().contains("\"" + cut + "\"")),
-            "the others see " + cut + " down: " + ring);
-      });
-      List<String> keys = writeThrough(c, cut);
-      var reshard = c.send(coordinator, "PUT", "/key-value-store-shard/reshard",
-          "{\"shard-count\":3}");
-      assertEquals(200, reshard.status(), reshard.toString());
-      long epoch = json(c.send(coordinator, "GET", "/ring", null)).get("epoch").asLong();
+      LeftOut.cutOff(c, cut, coordinator);
+      List<String> keys = LeftOut.writeThrough(c, cut, KEYS);
+      long epoch = LeftOut.reshardToThree(c, coordinator);
       long moved = keys.stream().filter(k -> !json(c.send(coordinator, "GET", "/ring/key/" + k,
           null)).get("members").toString().contains("\"" + cut + "\"")).count();
       assertTrue(moved > 0, "some keys moved away from " + cut);
@@ -69,40 +57,11 @@ class DurableHandOffTest {
       c.network((from, to, route) -> 0);
       c.start(cut);
 
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-        for (String key : keys) {
-          String want = "cut-" + key.substring(1);
-          for (int n = 0; n < 7; n++) {
-            var get = c.send(c.node(n), "GET", "/key-value-store/" + key, null);
-            assertEquals(200, get.status(), c.node(n) + " " + key + ": " + get);
-            assertEquals(want, json(get).get("value").asText(), c.node(n) + ": " + get);
-          }
-        }
-        JsonNode ring = json(c.send(coordinator, "GET", "/ring", null));
-        long total = 0;
-        for (JsonNode s : ring.get("shards")) {
-          total += s.get("key-count").asLong();
-        }
-        assertEquals(KEYS, total, "every key once: " + ring);
-      });
+      await().atMost(Duration.ofSeconds(60))
+          .untilAsserted(() -> LeftOut.assertEveryKeyEverywhere(c, keys, coordinator));
       // Delivered: the saved hand-off is forgotten, so a later restart hands nothing over again.
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(0,
           c.store(cut).getMeta("hand-off-config").map(b -> b.length).orElse(0)));
     }
-  }
-
-  /** Writes {@code KEYS} keys of {@code cut}'s shard through it; returns them. */
-  private static List<String> writeThrough(InProcessCluster c, NodeAddress cut) {
-    List<String> keys = new ArrayList<>();
-    for (int i = 0; keys.size() < KEYS; i++) {
-      String key = "h" + i;
-      if (json(c.send(cut, "GET", "/ring/key/" + key, null)).get("members").toString()
-          .contains("\"" + cut + "\"")) {
-        var put = c.send(cut, "PUT", "/key-value-store/" + key, "{\"value\":\"cut-" + i + "\"}");
-        assertEquals(201, put.status(), put.toString());
-        keys.add(key);
-      }
-    }
-    return keys;
   }
 }

@@ -2,12 +2,9 @@ package ringkv.node.inprocess;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static ringkv.node.inprocess.InProcessCluster.json;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -35,46 +32,13 @@ class LeftOutHandOffTest {
     try (InProcessCluster c = new InProcessCluster(7, ENV)) {
       NodeAddress cut = c.node(6);
       NodeAddress coordinator = c.node(0);
-      c.network((from, to, route) -> from.equals(cut) || to.equals(cut) ? -1 : 0);
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-        JsonNode ring = json(c.send(coordinator, "GET", "/ring", null));
-        List<JsonNode> live = ring.get("shards").findValues("live-members");
-        assertTrue(!live.isEmpty() && live.stream()
-            .noneMatch(l -> l.toString().contains("\"" + cut + "\"")),
-            "the others see " + cut + " down: " + ring);
-      });
-      List<String> keys = new ArrayList<>();
-      for (int i = 0; keys.size() < KEYS; i++) {
-        String key = "h" + i;
-        if (json(c.send(cut, "GET", "/ring/key/" + key, null)).get("members").toString()
-            .contains("\"" + cut + "\"")) {
-          var put = c.send(cut, "PUT", "/key-value-store/" + key, "{\"value\":\"cut-" + i
-              + "\"}");
-          assertEquals(201, put.status(), put.toString());
-          keys.add(key);
-        }
-      }
-      var reshard = c.send(coordinator, "PUT", "/key-value-store-shard/reshard",
-          "{\"shard-count\":3}");
-      assertEquals(200, reshard.status(), reshard.toString());
-      long epoch = json(c.send(coordinator, "GET", "/ring", null)).get("epoch").asLong();
+      LeftOut.cutOff(c, cut, coordinator);
+      List<String> keys = LeftOut.writeThrough(c, cut, KEYS);
+      long epoch = LeftOut.reshardToThree(c, coordinator);
       c.network((from, to, route) -> 0);
       await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
         assertEquals(epoch, json(c.send(cut, "GET", "/ring", null)).get("epoch").asLong());
-        for (String key : keys) {
-          String want = "cut-" + key.substring(1);
-          for (int n = 0; n < 7; n++) {
-            var get = c.send(c.node(n), "GET", "/key-value-store/" + key, null);
-            assertEquals(200, get.status(), c.node(n) + " " + key + ": " + get);
-            assertEquals(want, json(get).get("value").asText(), c.node(n) + ": " + get);
-          }
-        }
-        JsonNode ring = json(c.send(coordinator, "GET", "/ring", null));
-        long total = 0;
-        for (JsonNode s : ring.get("shards")) {
-          total += s.get("key-count").asLong();
-        }
-        assertEquals(KEYS, total, "every key once: " + ring);
+        LeftOut.assertEveryKeyEverywhere(c, keys, coordinator);
       });
     }
   }
