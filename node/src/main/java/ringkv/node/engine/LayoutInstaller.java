@@ -136,7 +136,7 @@ final class LayoutInstaller {
       return;
     }
     releaseTimer = node.vertx().setPeriodic(RELEASE_CHECK_MS, id -> {
-      handingOff.entrySet().removeIf(h -> !replica.queue().owes(h.getKey()) && release(h.getKey()));
+      handingOff.keySet().removeIf(key -> !replica.queue().owes(key) && release(key));
       if (handingOff.isEmpty()) {
         node.vertx().cancelTimer(releaseTimer);
         releaseTimer = -1;
@@ -147,7 +147,10 @@ final class LayoutInstaller {
     });
   }
 
-  /** Removes a delivered kept key, unless a layout gave it back to this node meanwhile. */
+  /**
+   * Removes a delivered kept key from the store, unless a layout gave it back to this node
+   * meanwhile; either way it is no longer kept (returns true, for {@code removeIf}).
+   */
   private boolean release(String key) {
     Entry e = replica.store().get(key);
     if (e != null && !ownsNowOrNext(key)) {
