@@ -49,7 +49,7 @@ class ChaosChecksTest {
         assertEquals(Nemesis.Action.KILL, steps.get(0).action(),
             "seed " + seed + ": every run kills a node mid-writes first");
         assertTrue(steps.stream().filter(s -> s.action() == Nemesis.Action.SKEW).count()
-            <= Nemesis.SKEWS_MAX, "seed " + seed + ": clock faults are slow to inject");
+            <= Nemesis.SKEWS_MAX, "seed " + seed + ": too many clock faults");
         Set<Integer> impaired = new HashSet<>();
         Map<Integer, Nemesis.Action> downBy = new HashMap<>();
         Set<Integer> cut = new HashSet<>();

@@ -62,9 +62,9 @@ final class Nemesis {
   private static final long SKEW_S_MIN = 60;
   private static final long SKEW_S_SPREAD = 240;
   /**
-   * Clock faults a run draws at most: each restarts a node under faketime, whose JVM starts five
-   * to seven times slower than a plain one (libfaketime parses its settings on every clock read:
-   * 12 s against 1.8 s here), so a run that drew five took 139 s for its 30.
+   * Clock faults a run draws at most: each restarts a node under faketime, a restart that the
+   * schedule's other faults wait for (about 2 s here with NodeLauncher's libfaketime settings;
+   * 12-30 s without them).
    */
   static final int SKEWS_MAX = 2;
 
