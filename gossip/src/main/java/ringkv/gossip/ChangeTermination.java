@@ -4,7 +4,9 @@ import java.util.Comparator;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 
@@ -25,7 +27,8 @@ import ringkv.ring.NodeAddress;
  *   <li><b>waits</b> (still refusing key-value requests) while the coordinator runs the change
  *       or does not answer: nobody can tell whether it committed.
  * </ul>
- * The last case is two-phase commit's blocking case; it ends when the coordinator answers again.
+ * The last case is two-phase commit's blocking case; it ends when the coordinator answers again,
+ * or when the operator declares the coordinator gone for good ({@link #settle}).
  *
  * <p>Pure and deterministic.
  */
@@ -95,6 +98,37 @@ public final class ChangeTermination {
       return new Decision.Wait("the coordinator " + coordinator + " does not answer and no "
           + "participant installed epoch " + pending.epoch());
     }
+    return byCoordinator(coordinator, c);
+  }
+
+  /**
+   * The operator's way out of the blocking case: the coordinator is declared gone for good (it
+   * will be removed from the view, or come back without its data). Decides as {@link #decide}
+   * while anyone installed the change, holds a newer configuration or the coordinator answers
+   * after all; else the change can only have committed on the coordinator itself, whose copy
+   * is gone, so it <b>aborts</b> — but only when every participant but the coordinator answered
+   * (one that does not answer may have installed it), and it <b>waits</b> otherwise, naming
+   * them. Every participant settled this way decides the same.
+   */
+  public static Decision settle(ClusterConfig pending, NodeAddress coordinator,
+      Set<NodeAddress> participants, Map<NodeAddress, Answer> answers) {
+    Objects.requireNonNull(participants, "participants");
+    Decision d = decide(pending, coordinator, answers);
+    if (!(d instanceof Decision.Wait) || answers.containsKey(coordinator)) {
+      return d;
+    }
+    Set<NodeAddress> silent = new TreeSet<>(participants);
+    silent.remove(coordinator);
+    silent.removeAll(answers.keySet());
+    if (!silent.isEmpty()) {
+      return new Decision.Wait("the coordinator " + coordinator + " is declared gone, but "
+          + silent + " do not answer and may have installed epoch " + pending.epoch());
+    }
+    return new Decision.Abort("the coordinator " + coordinator + " is declared gone and no "
+        + "participant installed epoch " + pending.epoch());
+  }
+
+  private static Decision byCoordinator(NodeAddress coordinator, Answer c) {
     return switch (c.standing()) {
       case COMMITTED -> new Decision.Commit("the coordinator " + coordinator + " committed it");
       case ABORTED -> new Decision.Abort("the coordinator " + coordinator + " aborted it");

@@ -205,9 +205,16 @@ public final class NodeStability {
    * sender per old shard, could leave writes behind (simulation seed 3011). The other holds (a
    * restart without data, an outbox overflow) do not refuse: the copy they may lack is still on
    * the shard's other replicas, which send too, and refusing them failed every change made
-   * right after a node's restart (MembershipTest).
+   * right after a node's restart (MembershipTest). A node that lost its data and has not
+   * copied its shard yet (its peers did not answer) refuses too: it would send its old shard's
+   * keys as their one sender with nothing, or with a stale write a peer's queue re-sent it,
+   * while the replica holding them is left out (seed 25180: a value older than a tombstone every
+   * replica had held reached a new owner that way).
    */
   public Optional<String> viewChangeRefusal() {
+    if (!durable && !bootstrapped) {
+      return Optional.of(self + " restarted without its data and has not copied its shard yet");
+    }
     return !MISSED_VIEW_CHANGE.equals(holdReason) ? Optional.empty() : Optional.of(self
         + " holds its stability report (" + holdReason + ") until anti-entropy has repaired"
         + " its shard");
@@ -290,7 +297,7 @@ public final class NodeStability {
    */
   public long stableTime(int shard, Replica replica) {
     List<String> members = shards.membersOf(shard);
-    if (!outsidersSettled(members)) {
+    if (!outsidersSettled(members, replica)) {
       return 0;
     }
     long min = Long.MAX_VALUE;
@@ -310,15 +317,23 @@ public final class NodeStability {
   }
 
   /**
-   * Whether every node serving a shard other than {@code members}'s (but this one) has made a
-   * report above 0 at this epoch (0: it holds, or has not bootstrapped). A node left out of the
+   * Whether every node serving a shard other than {@code members}'s has made a report above 0 at
+   * this epoch (0: it holds, or has not bootstrapped), this one included. A node left out of the
    * change that installed this epoch (its coordinator saw it down) kept serving the old layout:
    * until it has installed this one and been repaired it may hold
    * writes of keys now in any shard that it made under the old layout and never delivered, and
    * the members' reports, which only count their own writes, would vouch for them (simulation
-   * seeds 1027, 2176: a read served without such a write, or a context entry pruned).
+   * seeds 1027, 2176: a read served without such a write, or a context entry pruned). That node
+   * itself is no exception: while it reports 0 (it hands such writes to their new owners) its
+   * own idea of their shard's stable time must not pass them either, or it prunes them from the
+   * contexts of the writes it serves (seed 21639: a write's cause pruned there, then read past
+   * on a new owner the hand-off had not reached yet).
    */
-  private boolean outsidersSettled(List<String> members) {
+  private boolean outsidersSettled(List<String> members, Replica replica) {
+    if (!members.contains(self) && shards.shardOfNode(self).isPresent()
+        && localStable(replica) <= 0) {
+      return false;
+    }
     for (String n : shards.nodes()) {
       if (!n.equals(self) && !members.contains(n) && shards.shardOfNode(n).isPresent()
           && reports.reportOf(n) <= 0) {

@@ -2,9 +2,11 @@ package ringkv.gossip;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import ringkv.gossip.ChangeTermination.Answer;
 import ringkv.gossip.ChangeTermination.Decision;
@@ -16,7 +18,9 @@ import ringkv.ring.NodeAddress;
  * Goal: a prepared participant whose coordinator fell silent commits when anyone installed the
  * change or the coordinator committed it, follows a newer configuration without dropping
  * anything, aborts only on the coordinator's word, and waits (never aborts) while the
- * coordinator runs the change or cannot be asked. Method: table cases over answers.
+ * coordinator runs the change or cannot be asked; settled by the operator (the coordinator
+ * declared gone), it aborts only once every other participant answered and none installed it.
+ * Method: table cases over answers.
  */
 class ChangeTerminationTest {
   private static final NodeAddress A = NodeAddress.parse("10.0.0.1:1");
@@ -68,5 +72,32 @@ class ChangeTerminationTest {
     Decision other = ChangeTermination.decide(E2, A,
         Map.of(C, new Answer(E2_OTHER, Standing.UNKNOWN)));
     assertEquals(new Decision.Superseded(E2_OTHER, C), other);
+  }
+
+  @Test
+  void anOperatorSettlesAChangeWhoseCoordinatorIsGoneOnlyWithEveryOtherParticipantsAnswer() {
+    Set<NodeAddress> all = Set.of(A, B, C, D);
+    Answer prepared = new Answer(E1, Standing.UNKNOWN);
+    Decision d = ChangeTermination.settle(E2, A, all, Map.of(B, prepared, C, prepared,
+        D, prepared));
+    assertInstanceOf(Decision.Abort.class, d, "nobody but the gone coordinator can hold it");
+    Decision missing = ChangeTermination.settle(E2, A, all, Map.of(B, prepared, C, prepared));
+    assertInstanceOf(Decision.Wait.class, missing, "D may have installed it");
+    assertTrue(((Decision.Wait) missing).why().contains(D.toString()), missing.toString());
+    assertInstanceOf(Decision.Commit.class, ChangeTermination.settle(E2, A, all,
+        Map.of(B, prepared, C, new Answer(E2, Standing.UNKNOWN))), "C installed it: commit");
+    assertEquals(new Decision.Superseded(E3, B), ChangeTermination.settle(E2, A, all,
+        Map.of(B, new Answer(E3, Standing.UNKNOWN), C, prepared, D, prepared)));
+  }
+
+  @Test
+  void aCoordinatorThatAnswersAfterAllIsFollowedWhenSettling() {
+    Set<NodeAddress> all = Set.of(A, B, C, D);
+    Answer prepared = new Answer(E1, Standing.UNKNOWN);
+    assertInstanceOf(Decision.Wait.class, ChangeTermination.settle(E2, A, all,
+        Map.of(A, new Answer(E1, Standing.RUNNING), B, prepared, C, prepared, D, prepared)),
+        "it is not gone: it still decides");
+    assertInstanceOf(Decision.Commit.class, ChangeTermination.settle(E2, A, all,
+        Map.of(A, new Answer(E1, Standing.COMMITTED), B, prepared, C, prepared, D, prepared)));
   }
 }

@@ -9,9 +9,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * The admin CLI, run by {@code ./kvs status|ring|view|add-member|reshard|plan|commit|abort|get|
- * put|delete}: tables for people, {@code --json} for scripts, and {@link ExitCodes} that mean
- * something. Errors are one line on stderr ({@code kvs: ...}).
+ * The admin CLI, run by {@code ./kvs status|ring|view|add-member|reshard|plan|commit|abort|
+ * settle|get|put|delete}: tables for people, {@code --json} for scripts, and {@link ExitCodes}
+ * that mean something. Errors are one line on stderr ({@code kvs: ...}).
  *
  * <p>The environment is given to the constructor (tests pass their own): {@code ADMIN_TOKEN}
  * and {@code CLIENT_TOKEN} become bearer tokens, {@code KVS_NODE}, {@code KVS_CA}/
@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
     description = "Administer a RingKV cluster over HTTP(S).",
     subcommands = {StatusCommand.class, RingCommand.class, ViewCommand.class,
         AddMemberCommand.class, ReshardCommand.class, PlanCommand.class, CommitCommand.class,
-        AbortCommand.class, KeyValueCommands.Get.class, KeyValueCommands.Put.class,
+        AbortCommand.class, SettleCommand.class, KeyValueCommands.Get.class,
+        KeyValueCommands.Put.class,
         KeyValueCommands.Delete.class, UpCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {"  0  ok", "  1  refused by the node (not found, bad request, not enough nodes)",

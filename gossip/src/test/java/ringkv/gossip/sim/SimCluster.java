@@ -231,9 +231,18 @@ public final class SimCluster {
   private void checkNode(SimNode node, Collection<String> touched) {
     List<String> dropped = node.takeDropped();
     checker.onDropped(node.id(), dropped);
-    checker.checkNode(node, keysToCheck(touched));
     Long epoch = epochs.put(node.id(), node.config().epoch());
-    if (epoch != null && epoch != node.config().epoch() && node.serves()) {
+    boolean installed = epoch != null && epoch != node.config().epoch();
+    if (installed) {
+      // Keys the new configuration does not give the node are dropped, the stored ones above;
+      // a tombstone it had collected leaves nothing to drop, yet binds it no more either: it
+      // may own the key again later, when a replica of the key's shard may have collected a
+      // newer tombstone that never reached it (seed 23581).
+      checker.onDropped(node.id(), keys.stream()
+          .filter(k -> node.config().shardOf(k) != node.shard()).toList());
+    }
+    checker.checkNode(node, keysToCheck(touched));
+    if (installed && node.serves()) {
       // A configuration installed: nothing the node now serves may be below a tombstone floor.
       checker.checkCaughtUp(node, keysOfNode(node));
     }

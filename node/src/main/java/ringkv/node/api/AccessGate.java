@@ -45,7 +45,8 @@ public final class AccessGate {
       new Route(HttpMethod.POST, AdminRoutes.PLAN),
       new Route(HttpMethod.DELETE, AdminRoutes.PLAN),
       new Route(HttpMethod.POST, AdminRoutes.COMMIT),
-      new Route(HttpMethod.POST, AdminRoutes.ABORT));
+      new Route(HttpMethod.POST, AdminRoutes.ABORT),
+      new Route(HttpMethod.POST, AdminRoutes.SETTLE));
 
   private final NodeAddress self;
   private final Optional<BearerToken> admin;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
+import ringkv.gossip.ChangeTermination.Decision;
 import ringkv.gossip.TransferProgress;
 import ringkv.node.engine.ChangeParticipant;
 import ringkv.node.engine.ClusterState;
@@ -34,6 +35,11 @@ import ringkv.ring.NodeAddress;
  *   <li>{@code POST /admin/view-change/abort}: stops the change this node coordinates while it
  *       copies (everything rolls back); the stop that follows the copy is short and runs to its
  *       end.
+ *   <li>{@code POST /admin/view-change/settle} {@code {"epoch": E}}: on a participant whose
+ *       change of epoch E is under way and whose coordinator is gone for good, settles it without
+ *       the coordinator ({@link ringkv.gossip.ChangeTermination#settle}): commits if any
+ *       participant installed it, aborts once every other participant answered and none did;
+ *       503 naming who did not answer otherwise.
  * </ul>
  * The course routes of both dialects keep planning and committing at once.
  */
@@ -42,6 +48,7 @@ public final class AdminRoutes {
   public static final String COMMIT = "/admin/plan/commit";
   public static final String VIEW_CHANGE = "/admin/view-change";
   public static final String ABORT = "/admin/view-change/abort";
+  public static final String SETTLE = "/admin/view-change/settle";
 
   private final ClusterState state;
   private final PeerLiveness liveness;
@@ -60,6 +67,7 @@ public final class AdminRoutes {
     router.post(COMMIT).handler(this::commit);
     router.get(VIEW_CHANGE).handler(this::status);
     router.post(ABORT).handler(this::abort);
+    router.post(SETTLE).handler(this::settle);
   }
 
   private void plan(RoutingContext ctx) {
@@ -82,13 +90,9 @@ public final class AdminRoutes {
   }
 
   private void commit(RoutingContext ctx) {
-    JsonNode epoch = Requests.body(ctx).get("epoch");
-    if (epoch == null || !epoch.canConvertToLong() || !epoch.isIntegralNumber()) {
-      throw new KvException(ErrorCode.BAD_REQUEST,
-          "\"epoch\": the epoch the plan was made at is missing");
-    }
+    long epoch = epoch(ctx, "the epoch the plan was made at");
     boolean force = "true".equals(ctx.queryParams().get("force"));
-    HttpErrors.sendWhenDone(ctx, views.commitStaged(epoch.asLong(), force), 200, s -> {
+    HttpErrors.sendWhenDone(ctx, views.commitStaged(epoch, force), 200, s -> {
       ObjectNode body = Json.object().put("message", "View change committed");
       return body.put("epoch", s.epoch()).put("window-ms", s.windowMs())
           .put("total-ms", s.totalMs()).put("keys-moved", s.keysMoved())
@@ -137,6 +141,41 @@ public final class AdminRoutes {
     } else {
       o.putNull("eta-ms");
     }
+  }
+
+  /** The body's {@code "epoch"}, an integer; 400 naming {@code what} it is otherwise. */
+  private static long epoch(RoutingContext ctx, String what) {
+    JsonNode epoch = Requests.body(ctx).get("epoch");
+    if (epoch == null || !epoch.canConvertToLong() || !epoch.isIntegralNumber()) {
+      throw new KvException(ErrorCode.BAD_REQUEST, "\"epoch\": " + what + " is missing");
+    }
+    return epoch.asLong();
+  }
+
+  private void settle(RoutingContext ctx) {
+    long epoch = epoch(ctx, "the epoch of the change to settle");
+    views.settle(epoch).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+        return;
+      }
+      Decision d = ar.result();
+      if (d instanceof Decision.Wait wait) {
+        ctx.fail(new KvException(ErrorCode.VIEW_CHANGE_FAILED, "cannot settle epoch " + epoch
+            + " yet: " + wait.why()));
+        return;
+      }
+      ObjectNode body = Json.object().put("message", "View change settled").put("epoch", epoch);
+      if (d instanceof Decision.Commit c) {
+        body.put("action", "commit").put("reason", c.why());
+      } else if (d instanceof Decision.Abort a) {
+        body.put("action", "abort").put("reason", a.why());
+      } else if (d instanceof Decision.Superseded n) {
+        body.put("action", "superseded").put("reason", n.from() + " holds epoch "
+            + n.newer().epoch());
+      }
+      HttpErrors.send(ctx, 200, body);
+    });
   }
 
   private void abort(RoutingContext ctx) {

@@ -366,38 +366,77 @@ public final class ChangeParticipant {
    */
   private void settle(ClusterConfig pending) {
     NodeAddress c = coordinator != null ? coordinator : node.state().self();
-    inquiry.ask(pending, c, node.state().participant().participants()).onComplete(ar -> {
+    inquiry.ask(pending, c, node.state().participant().participants(), false).onComplete(ar -> {
       if (node.state().participant().pending().filter(pending::equals).isEmpty()) {
         return; // settled meanwhile: a commit, an abort or a newer configuration arrived
       }
-      Decision d = ar.result();
-      long epoch = pending.epoch();
-      if (d instanceof Decision.Commit commit) {
-        LOG.info("event=view-change-in-doubt node={} epoch={} action=commit reason=\"{}\"",
-            node.state().self(), epoch, commit.why());
-        commit(epoch);
-      } else if (d instanceof Decision.Abort abort) {
-        LOG.warn("event=view-change-in-doubt node={} epoch={} action=abort reason=\"{}\"",
-            node.state().self(), epoch, abort.why());
-        if (node.state().participant().abort(epoch)) {
-          node.metrics().viewChangeAborted(true);
-          rollBack();
-        }
-      } else if (d instanceof Decision.Superseded newer) {
-        LOG.warn("event=view-change-in-doubt node={} epoch={} action=superseded from={} "
-            + "newer-epoch={}", node.state().self(), epoch, newer.from(), newer.newer().epoch());
-        forget(epoch);
-        if (node.state().current().view().contains(newer.from())
-            && node.state().epochs().refusal(node.state().current().epoch(),
-                newer.newer().epoch()).isEmpty()) {
-          adoptLearned(newer.newer());
-        }
-      } else {
-        LOG.warn("event=view-change-in-doubt node={} epoch={} action=wait reason=\"{}\"",
-            node.state().self(), epoch, ((Decision.Wait) d).why());
+      if (ar.result() instanceof Decision.Wait) {
         armTimer(INQUIRY_RETRY_MS);
       }
+      apply(pending, ar.result());
     });
+  }
+
+  /**
+   * The operator settles the change of {@code epoch} under way here, its coordinator declared
+   * gone for good ({@link ringkv.gossip.ChangeTermination#settle}): a change still copying
+   * aborts (nothing can have committed before every participant prepared); a prepared one asks
+   * every participant and commits, follows a newer configuration, aborts, or stays (the
+   * decision names who did not answer). Fails with a {@link KvException} when no such change
+   * is under way here.
+   */
+  public Future<Decision> settleByOperator(long epoch) {
+    ViewChangeParticipant p = node.state().participant();
+    Optional<ClusterConfig> pending = p.pending();
+    if (pending.isEmpty() || pending.get().epoch() != epoch) {
+      return Future.failedFuture(new KvException(ErrorCode.ROUTE_NOT_FOUND, pending.isEmpty()
+          ? "no view change is under way on this node"
+          : "the view change under way on this node is epoch " + pending.get().epoch()));
+    }
+    NodeAddress c = coordinator != null ? coordinator : node.state().self();
+    if (p.phase() == ViewChangeParticipant.Phase.COPYING) {
+      Decision d = new Decision.Abort("still copying: nothing can have committed");
+      apply(pending.get(), d);
+      return Future.succeededFuture(d);
+    }
+    return inquiry.ask(pending.get(), c, p.participants(), true).map(d -> {
+      if (p.pending().filter(pending.get()::equals).isEmpty()) {
+        return d; // settled meanwhile
+      }
+      LOG.warn("event=view-change-settled node={} epoch={} coordinator={} decision={}",
+          node.state().self(), epoch, c, d);
+      apply(pending.get(), d);
+      return d;
+    });
+  }
+
+  /** Carries out what was decided about the prepared change {@code pending}. */
+  private void apply(ClusterConfig pending, Decision d) {
+    long epoch = pending.epoch();
+    if (d instanceof Decision.Commit commit) {
+      LOG.info("event=view-change-in-doubt node={} epoch={} action=commit reason=\"{}\"",
+          node.state().self(), epoch, commit.why());
+      commit(epoch);
+    } else if (d instanceof Decision.Abort abort) {
+      LOG.warn("event=view-change-in-doubt node={} epoch={} action=abort reason=\"{}\"",
+          node.state().self(), epoch, abort.why());
+      if (node.state().participant().abort(epoch)) {
+        node.metrics().viewChangeAborted(true);
+        rollBack();
+      }
+    } else if (d instanceof Decision.Superseded newer) {
+      LOG.warn("event=view-change-in-doubt node={} epoch={} action=superseded from={} "
+          + "newer-epoch={}", node.state().self(), epoch, newer.from(), newer.newer().epoch());
+      forget(epoch);
+      if (node.state().current().view().contains(newer.from())
+          && node.state().epochs().refusal(node.state().current().epoch(),
+              newer.newer().epoch()).isEmpty()) {
+        adoptLearned(newer.newer());
+      }
+    } else {
+      LOG.warn("event=view-change-in-doubt node={} epoch={} action=wait reason=\"{}\"",
+          node.state().self(), epoch, ((Decision.Wait) d).why());
+    }
   }
 
   private void cancelAbortTimer() {

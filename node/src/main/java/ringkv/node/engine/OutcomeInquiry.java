@@ -34,9 +34,13 @@ final class OutcomeInquiry {
     this.coordinated = coordinated;
   }
 
-  /** Asks about {@code pending}; never fails. */
+  /**
+   * Asks about {@code pending} and decides by {@link ChangeTermination#decide}, or by {@link
+   * ChangeTermination#settle} when the operator declared the coordinator gone ({@code
+   * coordinatorGone}); never fails.
+   */
   Future<Decision> ask(ClusterConfig pending, NodeAddress coordinator,
-      Set<NodeAddress> participants) {
+      Set<NodeAddress> participants, boolean coordinatorGone) {
     Set<NodeAddress> asked = new TreeSet<>(participants);
     asked.add(coordinator);
     asked.remove(node.state().self());
@@ -54,7 +58,9 @@ final class OutcomeInquiry {
           answers.put(n, new Answer(f.result().installed(), f.result().standing()));
         }
       });
-      return Future.succeededFuture(ChangeTermination.decide(pending, coordinator, answers));
+      return Future.succeededFuture(coordinatorGone
+          ? ChangeTermination.settle(pending, coordinator, participants, answers)
+          : ChangeTermination.decide(pending, coordinator, answers));
     });
   }
 

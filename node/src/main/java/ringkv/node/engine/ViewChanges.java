@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import ringkv.gossip.ChangeTermination;
 import ringkv.gossip.TransferPlan;
 import ringkv.gossip.TransferProgress;
 import ringkv.node.error.ErrorCode;
@@ -243,6 +244,14 @@ public final class ViewChanges {
     }
     r.abortRequested = true;
     return true;
+  }
+
+  /**
+   * Settles the change of {@code epoch} under way on this node as a participant, its
+   * coordinator declared gone for good ({@link ChangeParticipant#settleByOperator}).
+   */
+  public Future<ChangeTermination.Decision> settle(long epoch) {
+    return participant.settleByOperator(epoch);
   }
 
   /**

@@ -56,7 +56,8 @@ class AccessTokensTest {
           {"POST", "/admin/plan", "{\"kind\":\"reshard\",\"shard-count\":1}"},
           {"DELETE", "/admin/plan", null},
           {"POST", "/admin/plan/commit", "{\"epoch\":1}"},
-          {"POST", "/admin/view-change/abort", null}};
+          {"POST", "/admin/view-change/abort", null},
+          {"POST", "/admin/view-change/settle", "{\"epoch\":2}"}};
       String before = c.send(to, "GET", "/ring", null).body();
       for (String[] change : changes) {
         for (Map<String, String> headers : List.of(Map.<String, String>of(), bearer("wrong"),

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import ringkv.node.peer.PeerProtocol;
 import ringkv.ring.NodeAddress;
@@ -86,6 +87,73 @@ class InDoubtChangeTest {
       for (int i = 0; i < KEYS; i++) {
         var get = c.send(c.node(i % 6), "GET", "/key-value-store/k" + i, null);
         assertEquals(200, get.status(), "k" + i + ": " + get);
+      }
+    }
+  }
+
+  /*
+   * The coordinator committed itself and died for good before any other participant got the
+   * commit: every other participant stays prepared (500s) after its deadline, since none can
+   * tell whether the coordinator committed. The operator settles it on each of them
+   * (POST /admin/view-change/settle): refused while a participant cannot be asked (it may have
+   * installed the change), then aborted once every participant but the coordinator answered and
+   * none installed it; every key stays readable on the old layout. Fails without the settle
+   * route (404) and without ChangeTermination.settle (the participants keep waiting, 503).
+   */
+  @Test
+  void anOperatorSettlesAChangeWhoseCoordinatorIsGoneForGood() {
+    try (InProcessCluster c = new InProcessCluster(6, ENV)) {
+      c.writeKeys(KEYS);
+      NodeAddress coordinator = c.node(0);
+      long before = json(c.send(coordinator, "GET", "/ring", null)).get("epoch").asLong();
+      c.network((from, to, route) -> (route == PeerProtocol.COMMIT && !to.equals(coordinator))
+          || (route == PeerProtocol.CONFIG && from.equals(coordinator)) ? -1 : 0);
+      var reshard = c.send(coordinator, "PUT", "/key-value-store-shard/reshard",
+          "{\"shard-count\":3}");
+      assertEquals(200, reshard.status(), reshard.toString());
+      c.kill(coordinator);
+      NodeAddress one = c.node(1);
+      NodeAddress silent = c.node(2);
+      String settle = "{\"epoch\":" + (before + 1) + "}";
+      AtomicInteger asked = new AtomicInteger();
+      c.network((from, to, route) -> {
+        if (route == PeerProtocol.OUTCOME && from.equals(one)) {
+          asked.incrementAndGet();
+        }
+        return route == PeerProtocol.OUTCOME && to.equals(silent) ? -1 : 0;
+      });
+      // Past its deadline it asked the others, nobody could tell, and it still refuses.
+      await().atMost(Duration.ofSeconds(30)).until(() -> asked.get() >= 2);
+      var stuck = c.send(one, "PUT", "/key-value-store/new", "{\"value\":1}");
+      assertEquals(500, stuck.status(), "still prepared: " + stuck);
+      assertTrue(stuck.body().contains("View change in progress"), stuck.toString());
+      var refused = c.send(one, "POST", "/admin/view-change/settle", settle);
+      assertEquals(503, refused.status(), refused.toString());
+      assertTrue(refused.body().contains(silent.toString()), "names who did not answer: "
+          + refused);
+      assertEquals(500, c.send(one, "PUT", "/key-value-store/new", "{\"value\":1}").status(),
+          "a refused settle changes nothing");
+      c.network((from, to, route) -> 0);
+      for (int i = 1; i < 6; i++) {
+        var settled = c.send(c.node(i), "POST", "/admin/view-change/settle", settle);
+        assertEquals(200, settled.status(), c.node(i) + ": " + settled);
+        JsonNode body = json(settled);
+        assertEquals("abort", body.get("action").asText(), settled.toString());
+        assertEquals("View change settled", body.get("message").asText());
+      }
+      var again = c.send(one, "POST", "/admin/view-change/settle", settle);
+      assertEquals(404, again.status(), "nothing left to settle: " + again);
+      for (int i = 1; i < 6; i++) {
+        assertEquals(before, json(c.send(c.node(i), "GET", "/ring", null)).get("epoch")
+            .asLong(), c.node(i) + " keeps the old layout");
+      }
+      var written = c.send(one, "PUT", "/key-value-store/new", "{\"value\":1}");
+      assertEquals(201, written.status(), "serves writes again: " + written);
+      for (int i = 0; i < KEYS; i++) {
+        NodeAddress at = c.node(1 + i % 5);
+        var get = c.send(at, "GET", "/key-value-store/k" + i, null);
+        assertEquals(200, get.status(), at + " k" + i + ": " + get);
+        assertEquals(i, json(get).get("value").asInt(), at + " k" + i);
       }
     }
   }
