@@ -103,31 +103,22 @@ public final class NodeStability {
   /**
    * Whether a catch-up may end now without a complete copy, serving with what the node kept:
    * its shard has no other replica ({@code peers} is 0: nothing to copy from), or it kept its
-   * data ({@link #maySkipCatchUp}, or {@link #keptDataThroughLearning}) and {@code unanswered}
-   * asks in a row, one round over its {@code peers}, went without an answer (every peer was
-   * tried once). One round, not more: a node that kept its data only missed what its peers
-   * queue for it anyway, so waiting longer for an unreachable peer buys freshness, not safety,
-   * at the price of not serving. One that lost its data waits for a peer however many rounds it
-   * takes. The one rule of the node's CatchUp and the simulation's.
+   * data ({@link #maySkipCatchUp}) and {@code unanswered} asks in a row, one round over its
+   * {@code peers}, went without an answer (every peer was tried once). One round, not more: a
+   * node that kept its data only missed what its peers queue for it anyway, so waiting longer
+   * for an unreachable peer buys freshness, not safety, at the price of not serving. One that
+   * lost its data waits for a peer however many rounds it takes, and so does one that installed
+   * a configuration whose transfer it missed ({@link #MISSED_VIEW_CHANGE}): its new shard peers
+   * never queued it the writes and deletes made while it was out, so what it kept may be a value
+   * older than a delete every replica holds (simulation seed 63319). It does not wait for ever
+   * when every member of its shard learned the change at once (seeds 2144, 2268): a node
+   * catching up answers its peers' catch-up too. The one rule of the node's CatchUp and the
+   * simulation's.
    */
   public boolean mayEndCatchUpUncopied(int unanswered, int peers) {
     checkArgument(unanswered >= 0 && peers >= 0, "unanswered and peers must be >= 0");
     return peers == 0
-        || ((maySkipCatchUp() || keptDataThroughLearning()) && unanswered >= peers);
-  }
-
-  /**
-   * Whether this node catches up because it installed a configuration learned from a peer
-   * ({@link #MISSED_VIEW_CHANGE}) while holding the data it had copied or kept
-   * ({@link #bootstrapped}): like a node that kept its data across a restart, it only lacks what
-   * the change moved to its shard, and its held report keeps every shard it serves from being
-   * stable until anti-entropy has repaired it. Waiting for a peer that answers would not end
-   * when every member of its shard learned the change at once (none of them took part in it)
-   * and each waits for another (simulation seeds 2144, 2268: every member of a shard the change
-   * left alone but for removing another node, still catching up 2,000 ticks after healing).
-   */
-  private boolean keptDataThroughLearning() {
-    return bootstrapped && MISSED_VIEW_CHANGE.equals(holdReason);
+        || (maySkipCatchUp() && !MISSED_VIEW_CHANGE.equals(holdReason) && unanswered >= peers);
   }
 
   /**

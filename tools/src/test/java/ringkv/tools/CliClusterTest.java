@@ -26,7 +26,7 @@ import ringkv.ring.NodeAddress;
  * test can slow), the CLI run in-process with its output captured, and each result checked
  * against what the nodes answer over HTTP: status and shards, a key-value round trip whose
  * session file carries the metadata, a planned change committed with its progress, an abort,
- * and a stopped node shown DOWN.
+ * a change settled on every node after its coordinator died, and a stopped node shown DOWN.
  */
 class CliClusterTest {
   @TempDir
@@ -161,6 +161,34 @@ class CliClusterTest {
     assertEquals(1, json(Cli.run(env(1), "view", "--json")).path("epoch").asLong());
     Cli.Result again = Cli.run(env(0), "abort");
     assertEquals(ExitCodes.REFUSED, again.exit(), again::toString);
+  }
+
+  @Test
+  void settleAllEndsAChangeWhoseCoordinatorDiedAfterCommittingAlone() throws Exception {
+    for (int i = 0; i < 40; i++) {
+      cluster.send(cluster.node(i % 4), "PUT", "/key-value-store/k" + i, "{\"value\":" + i + "}");
+    }
+    NodeAddress coordinator = cluster.node(0);
+    cluster.network((from, to, route) -> (route == PeerProtocol.COMMIT && !to.equals(coordinator))
+        || (route == PeerProtocol.CONFIG && from.equals(coordinator)) ? -1 : 0);
+    ok(Cli.run(env(0), "reshard", "1"));
+    cluster.kill(coordinator);
+    cluster.network((from, to, route) -> 0);
+    assertEquals(500, cluster.send(cluster.node(1), "PUT", "/key-value-store/new",
+        "{\"value\":1}").status(), "prepared, in doubt");
+    Cli.Result settled = Cli.run(env(1), "settle", "--epoch", "2", "--all", "--timeout", "3");
+    assertEquals(0, settled.exit(), settled::toString);
+    for (int i = 1; i < 4; i++) {
+      assertTrue(settled.out().contains(cluster.node(i) + ": epoch 2 settled, abort"),
+          settled::toString);
+    }
+    assertTrue(settled.out().contains(coordinator + ": "), "the dead coordinator is listed: "
+        + settled);
+    Cli.Result again = Cli.run(env(1), "settle", "--epoch", "2");
+    assertEquals(ExitCodes.REFUSED, again.exit(), again::toString);
+    assertEquals(201, cluster.send(cluster.node(1), "PUT", "/key-value-store/new",
+        "{\"value\":1}").status(), "serves writes again");
+    assertEquals(1, json(Cli.run(env(2), "view", "--json")).path("epoch").asLong());
   }
 
   @Test

@@ -50,11 +50,12 @@ import org.junit.jupiter.params.provider.CsvSource;
  *    then as 2144; either fix alone makes it pass, so it is not pinned.)
  *  - 2144, 2268 (h-sim18): every member of a shard learned a change none of them took part in
  *    (it left their shard alone but for a member moved out, or their keys stayed) and each
- *    waited for another to answer its catch-up, which a node catching up does not. Fix: a node
- *    that installed a learned configuration while holding its data ends its catch-up after one
- *    unanswered round, as a durable node does (NodeStability.mayEndCatchUpUncopied). Without
- *    it: "liveness: not converged 2000 ticks after healing: n3:1 is CATCHING_UP" (2144),
- *    "... n1:1 is CATCHING_UP" (2268), at tick 4000.
+ *    waited for another to answer its catch-up, which a node catching up did not. Fixed first
+ *    by letting such a learner end its catch-up after one unanswered round (h-sim18), which
+ *    seed 63319 showed unsafe (below); since session 12 a node catching up answers its peers'
+ *    catch-up (SimCatchUp, the node's CatchUp.scan), which is the fix now. Without either:
+ *    "liveness: not converged 2000 ticks after healing: n3:1 is CATCHING_UP" (2144), "...
+ *    n1:1 is CATCHING_UP" (2268), at tick 4000.
  *  - 2061 (session 9): a node stopped by a view change serves reads of the keys it holds
  *    (KeyValueCore.servesInStop), but only when it holds the very version the client's context
  *    names: the old layout's stable time does not cover a write a new owner made under the new
@@ -98,6 +99,12 @@ import org.junit.jupiter.params.provider.CsvSource;
  *    not copied its shard refuses to take part in a change (NodeStability.viewChangeRefusal).
  *    Without it: "tombstone: n1:1 caught up holding k1: value 5411@n0:1 after every replica
  *    held the tombstone 7847@n3:1" at tick 1167.
+ *  - 63319 (session 13, in 60000..67999): a durable node left out of two changes learned the
+ *    second at its restart and, its peers slow to answer (30% loss), ended its catch-up after
+ *    one round, serving the value it had kept, older than a delete every replica held. Fix: a
+ *    node that learned a configuration copies its shard before it serves, however many rounds
+ *    it takes (NodeStability.mayEndCatchUpUncopied). Without it: "tombstone: n2:1 caught up
+ *    holding k4: value 6608@n2:1 after every replica held the tombstone 6713@n1:1" at tick 957.
  * Method: SimCluster runs of those seeds with view changes.
  */
 class SimViewChangeRegressionTest {
@@ -116,7 +123,8 @@ class SimViewChangeRegressionTest {
       "2056, a left-out node dropped writes owed to a peer that keeps the key",
       "21639, a left-out node pruned a cause it was still handing to its new owners",
       "23581, the model bound a node that moved away by a tombstone it had collected",
-      "25180, a replica that lost its data sent its old shard's keys before copying them"})
+      "25180, a replica that lost its data sent its old shard's keys before copying them",
+      "63319, a durable node that learned a change served what it kept without copying"})
   void seedThatOnceFailedPasses(long seed, String what) {
     SimResult result = new SimCluster(seed, ReplicaBug.NONE, true).run();
     assertTrue(result.passed(), what + ": " + result.report());
