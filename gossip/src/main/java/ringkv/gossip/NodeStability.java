@@ -200,10 +200,11 @@ public final class NodeStability {
    * copied its shard yet (its peers did not answer) refuses too: it would send its old shard's
    * keys as their one sender with nothing, or with a stale write a peer's queue re-sent it,
    * while the replica holding them is left out (seed 25180: a value older than a tombstone every
-   * replica had held reached a new owner that way).
+   * replica had held reached a new owner that way). A node in no shard (one joining the view
+   * while it starts) has nothing to send and is not refused.
    */
   public Optional<String> viewChangeRefusal() {
-    if (!durable && !bootstrapped) {
+    if (!durable && !bootstrapped && shards.shardOfNode(self).isPresent()) {
       return Optional.of(self + " restarted without its data and has not copied its shard yet");
     }
     return !MISSED_VIEW_CHANGE.equals(holdReason) ? Optional.empty() : Optional.of(self

@@ -86,6 +86,8 @@ final class SimNode {
   private final FailureDetector detector = new FailureDetector(FAILURE_TIMEOUT_MS);
   /** Keys dropped because the configuration no longer gives them here (for the checker). */
   private final List<String> dropped = new ArrayList<>();
+  /** A durable node's hand-off not delivered yet ("on disk": it survives a crash), or null. */
+  private HandOff savedHandOff;
   private ClusterConfig config;
   private ShardMap shards;
   private Replica replica;
@@ -319,14 +321,53 @@ final class SimNode {
     List<Map.Entry<Entry, List<String>>> out = new ArrayList<>();
     replica.store().forEach(e -> handOff.targets(e).ifPresent(t -> out.add(Map.entry(e, t))));
     install(next);
+    if (durable) {
+      // The node's LayoutInstaller with DATA_DIR: the rule is saved first, and the handed-off
+      // entries stay in the store until nobody is owed them, so a crash hands them over again.
+      savedHandOff = handOff;
+      out.forEach(h -> {
+        replica.store().put(h.getKey());
+        dropped.remove(h.getKey().key());
+      });
+    }
     out.forEach(h -> replica.queue().handOff(h.getKey(), h.getValue()));
+  }
+
+  /**
+   * A durable node's hand-off: its kept entries go once no peer is owed them (the node's
+   * LayoutInstaller release loop), and after a restart they are handed over again before the
+   * node serves (its resumeHandOff).
+   */
+  private void releaseHandOff(boolean resume) {
+    if (savedHandOff == null) {
+      return;
+    }
+    List<String> release = new ArrayList<>();
+    replica.store().forEach(e -> {
+      if (shards.shardOf(e.key()) != shard()) {
+        var targets = savedHandOff.targets(e);
+        if (resume && targets.isPresent()) {
+          replica.queue().handOff(e, targets.get());
+        } else if (!replica.queue().owes(e.key())) {
+          release.add(e.key());
+        }
+      }
+    });
+    release.forEach(k -> replica.store().remove(k));
+    dropped.addAll(release);
+    boolean[] kept = {false};
+    replica.store().forEach(e -> kept[0] |= shards.shardOf(e.key()) != shard());
+    if (!kept[0]) {
+      savedHandOff = null;
+    }
   }
 
   /** Removes every key this node's configuration does not give it. */
   void dropForeignKeys() {
     List<String> foreign = new ArrayList<>();
     replica.store().forEach(e -> {
-      if (shards.shardOf(e.key()) != shard()) {
+      if (shards.shardOf(e.key()) != shard() && (savedHandOff == null
+          || savedHandOff.targets(e).isEmpty())) {
         foreign.add(e.key());
       }
     });
@@ -362,6 +403,9 @@ final class SimNode {
     if (durable) {
       core.requeue(KeyValueCore.unacknowledgedOwn(store, id, savedStable), savedStable,
           this::acceptsReplicated);
+      releaseHandOff(true);
+    } else {
+      savedHandOff = null;
     }
     catchUp.start();
     detector.track(others(), local);
@@ -395,6 +439,7 @@ final class SimNode {
     if (phase == Phase.CATCHING_UP) {
       catchUp.step(local);
     }
+    releaseHandOff(false);
     antiEntropy.onTick(local);
     change.onTick(local);
     if (coordinator != null) {
