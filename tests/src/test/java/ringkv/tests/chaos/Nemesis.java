@@ -1,5 +1,8 @@
 package ringkv.tests.chaos;
 
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -15,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 import java.util.stream.Collectors;
+import org.awaitility.core.ConditionTimeoutException;
 import ringkv.tests.support.Http;
 
 /**
@@ -385,17 +389,36 @@ final class Nemesis {
     }
     int via = coordinator;
     reshards.add(CompletableFuture.supplyAsync(() -> {
-      Http.Reply answer;
+      // As an operator would: a change that failed and changed nothing (a participant the
+      // coordinator still took for live was down) is tried again, for a while, so some commit
+      // amid the faults rather than all aborting.
+      Http.Reply[] answer = {null};
+      int[] attempts = {0};
       try {
-        answer = backend.reshard(via, shards);
-      } catch (AssertionError e) {
-        answer = null; // no answer (a partition, a timeout): the change may or may not be in
+        await().pollDelay(Duration.ZERO).pollInterval(RESHARD_RETRY_EVERY).atMost(RESHARD_RETRYING)
+            .until(() -> {
+              attempts[0]++;
+              try {
+                answer[0] = backend.reshard(via, shards);
+              } catch (AssertionError e) {
+                answer[0] = null; // no answer (a partition, a timeout): it may or may not be in
+              }
+              return answer[0] == null || !(answer[0].status() == 503
+                  && answer[0].raw().contains("nothing was changed"));
+            });
+      } catch (ConditionTimeoutException e) {
+        // still failing: the last answer says why
       }
-      System.out.printf("[chaos] reshard to %d via n%d: %s%n", shards, via,
-          answer == null ? "no answer" : answer.status() + " " + answer.raw().strip());
-      return answer != null && answer.status() == 200;
+      Http.Reply a = answer[0];
+      System.out.printf("[chaos] reshard to %d via n%d (%d attempts): %s%n", shards, via,
+          attempts[0], a == null ? "no answer" : a.status() + " " + a.raw().strip());
+      return a != null && a.status() == 200;
     }));
   }
+
+  /** How long a failed reshard is tried again, and how often. */
+  private static final Duration RESHARD_RETRYING = Duration.ofSeconds(12);
+  private static final Duration RESHARD_RETRY_EVERY = Duration.ofSeconds(2);
 
   /** Waits for the reshards started (each bounded by the backend's request timeout). */
   private void awaitReshards() {
