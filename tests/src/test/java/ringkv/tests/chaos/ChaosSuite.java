@@ -42,7 +42,8 @@ import ringkv.tests.support.LocalCluster;
  * back into two at two thirds with -Dchaos.viewChanges=true (issue 17: view changes under
  * faults roll back or complete, and lose nothing; a reshard that failed and changed nothing is
  * tried again for a while, so most commit amid the faults; off by default: container seed
- * 831888305512 failed with it, README Limits). Then the clients stop, the layout is read again, and the checks run:
+ * 831888305512 failed with it, README Limits). Then the clients stop, the layout is read
+ * again, and the checks run:
  *  1. convergence (Convergence, bounded): every node returns the same value or absence for
  *     every key and the replicas of each shard report equal key counts; the time it took;
  *  2. lost writes (LostWrites): acknowledged writes that are the last of their key in the
