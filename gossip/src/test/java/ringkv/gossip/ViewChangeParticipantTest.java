@@ -27,6 +27,25 @@ class ViewChangeParticipantTest {
   private static final ClusterConfig E2 = E1.reshard(NODES, 2);
   private static final ClusterConfig E3 = E2.reshard(NODES, 1);
 
+  /*
+   * Simulation seed 66847: a copy batch of an aborted change, late, was taken by the next change
+   * at the same epoch. Batches name their change by its configuration's fingerprint.
+   */
+  @Test
+  void takesCopiesOnlyForTheVeryChangeUnderWay() {
+    ViewChangeParticipant p = new ViewChangeParticipant();
+    ClusterConfig other = E1.withView(NODES.subList(0, 3));
+    assertEquals(E2.epoch(), other.epoch());
+    assertFalse(p.acceptsTransfer(E2.epoch(), E2.fingerprint()), "idle");
+    assertTrue(p.startCopy(E1, E2, Set.copyOf(NODES), 0, 10_000).prepared());
+    assertTrue(p.acceptsTransfer(E2.epoch(), E2.fingerprint()));
+    assertFalse(p.acceptsTransfer(E2.epoch(), other.fingerprint()), "another change, one epoch");
+    assertTrue(p.abort(E2.epoch()));
+    assertTrue(p.startCopy(E1, other, Set.copyOf(NODES), 0, 10_000).prepared());
+    assertFalse(p.acceptsTransfer(E2.epoch(), E2.fingerprint()), "the aborted one's late copy");
+    assertTrue(p.acceptsTransfer(other.epoch(), other.fingerprint()));
+  }
+
   @Test
   void preparesCommitsAndReportsTheWindow() {
     ViewChangeParticipant p = new ViewChangeParticipant();

@@ -1,6 +1,9 @@
 package ringkv.ring;
 
 import com.google.common.base.Preconditions;
+import com.google.common.hash.Hasher;
+import com.google.common.hash.Hashing;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -50,6 +53,29 @@ public record ClusterConfig(long epoch, List<NodeAddress> view, Ring ring, Layou
     }
     Preconditions.checkArgument(layout.shardIds().equals(ring.shardIds()),
         "layout shards %s differ from ring shards %s", layout.shardIds(), ring.shardIds());
+  }
+
+  /**
+   * A 64-bit fingerprint of this configuration (epoch, view, layout, ring), never 0, the same on
+   * every node: what tells apart two changes proposed at the same epoch (one aborted, the next
+   * retried with another layout), whose messages the epoch alone would confuse.
+   */
+  public long fingerprint() {
+    Hasher h = Hashing.murmur3_128().newHasher().putLong(epoch);
+    for (NodeAddress a : view) {
+      h.putString(a.toString(), StandardCharsets.UTF_8).putByte((byte) 0);
+    }
+    layout.asMap().forEach((id, members) -> {
+      h.putInt(id);
+      members.forEach(m -> h.putString(m.toString(), StandardCharsets.UTF_8).putByte((byte) 0));
+      h.putByte((byte) 1);
+    });
+    h.putInt(ring.vnodesPerShard());
+    for (TokenEntry t : ring.tokens()) {
+      h.putLong(t.token()).putInt(t.shardId());
+    }
+    long f = h.hash().asLong();
+    return f == 0 ? 1 : f;
   }
 
   /** The configuration every node computes alone from VIEW and SHARD_COUNT: epoch 1. */

@@ -20,6 +20,29 @@ class ClusterConfigTest {
   private static final List<NodeAddress> VIEW =
       NodeAddress.parseList("10.0.0.4:8085,10.0.0.1:8085,10.0.0.3:8085,10.0.0.2:8085");
 
+  /*
+   * Two changes proposed at one epoch (an aborted reshard, then another) must be told apart by
+   * the messages that carry them: the fingerprint is a function of the whole configuration.
+   */
+  @Test
+  void theFingerprintTellsApartChangesAtOneEpochAndIsTheSameForEqualConfigurations() {
+    ClusterConfig e1 = ClusterConfig.initial(VIEW, 2, Ring.DEFAULT_VNODES_PER_SHARD);
+    ClusterConfig intoOne = e1.reshard(VIEW, 1);
+    ClusterConfig smaller = e1.withView(VIEW.subList(0, 3));
+    ClusterConfig same = new ClusterConfig(e1.epoch() + 1, e1.view(), e1.ring(), e1.layout());
+    assertEquals(intoOne.epoch(), smaller.epoch());
+    assertEquals(intoOne.fingerprint(), e1.reshard(VIEW, 1).fingerprint(), "equal: equal");
+    assertEquals(intoOne.fingerprint(),
+        ClusterConfig.initial(VIEW, 2, Ring.DEFAULT_VNODES_PER_SHARD).reshard(
+            NodeAddress.parseList("10.0.0.1:8085,10.0.0.2:8085,10.0.0.3:8085,10.0.0.4:8085"), 1)
+            .fingerprint(), "whatever order the view was given in");
+    java.util.Set<Long> all = new java.util.HashSet<>(List.of(e1.fingerprint(),
+        intoOne.fingerprint(), same.fingerprint(), smaller.fingerprint()));
+    assertEquals(4, all.size(), "four configurations (one differing only by its epoch), four"
+        + " fingerprints: " + all);
+    assertFalse(all.contains(0L), "0 means no change in a batch");
+  }
+
   @Test
   void initialIsEpochOneAndSortsTheView() {
     ClusterConfig config = ClusterConfig.initial(VIEW, 2, Ring.DEFAULT_VNODES_PER_SHARD);

@@ -68,13 +68,16 @@ final class SimChangeParticipant {
   /** One phase of sending (the copy, or the transfer): its batches and how it stands. */
   private static final class Sends {
     final long epoch;
+    /** The fingerprint of the change's configuration, which every batch carries. */
+    final long change;
     final Map<Long, Sending> open = new TreeMap<>();
     long keysDone;
     String failure;
     String coordinator;
 
-    Sends(long epoch) {
-      this.epoch = epoch;
+    Sends(ClusterConfig next) {
+      this.epoch = next.epoch();
+      this.change = next.fingerprint();
     }
 
     String state() {
@@ -143,7 +146,7 @@ final class SimChangeParticipant {
     if (m instanceof ChangeCall call) {
       onCall(from, call, local);
     } else if (m instanceof TransferBatch batch) {
-      if (!participant.acceptsTransfer(batch.epoch())) {
+      if (!participant.acceptsTransfer(batch.epoch(), batch.change())) {
         return true; // not (or no longer) part of that change: unacknowledged, the copy fails
       }
       // Copied data, merged as is (the node's applyTransfer).
@@ -197,7 +200,7 @@ final class SimChangeParticipant {
             local + TIMEOUT_MS);
         if (p.prepared() && (copy == null || copy.epoch != epoch)) {
           node.core().trackChanges();
-          copy = new Sends(epoch);
+          copy = new Sends(call.next());
           sendAll(copy, plan(), allEntries(), local);
         }
         answer(from, call.step(), epoch, p.prepared() ? "ok" : null, 0,
@@ -255,7 +258,7 @@ final class SimChangeParticipant {
       checkTransferred();
       return;
     }
-    transfer = new Sends(epoch);
+    transfer = new Sends(participant.pending().orElseThrow());
     transfer.coordinator = from;
     participant.onTransferStarted();
     TransferPlan plan = plan();
@@ -294,8 +297,8 @@ final class SimChangeParticipant {
   private void send(Sends sends, String target, List<Entry> batch, long local) {
     long id = ++nextBatchId;
     sends.open.put(id, new Sending(target, batch, local));
-    node.network().send(node.id(), target, new TransferBatch(sends.epoch, id, batch,
-        node.incarnation()));
+    node.network().send(node.id(), target, new TransferBatch(sends.epoch, sends.change, id,
+        batch, node.incarnation()));
   }
 
   /** Retries unacknowledged batches, answers a drained prepare, aborts at the deadline. */
@@ -367,8 +370,8 @@ final class SimChangeParticipant {
         }
         s.attempts++;
         s.sentMs = local;
-        node.network().send(node.id(), s.target, new TransferBatch(sends.epoch, e.getKey(),
-            s.entries, node.incarnation()));
+        node.network().send(node.id(), s.target, new TransferBatch(sends.epoch, sends.change,
+            e.getKey(), s.entries, node.incarnation()));
       }
     }
   }

@@ -110,9 +110,12 @@ public sealed interface SimMessage {
   record ChangeAnswer(ChangeStep step, long epoch, String state, long keysDone, String refusal)
       implements SimMessage {}
 
-  /** Keys a view change moves, from their sender to one receiver; merged as copied data. */
-  record TransferBatch(long epoch, long batchId, List<Entry> entries, long incarnation)
-      implements SimMessage {}
+  /**
+   * Keys a view change moves, from their sender to one receiver; merged as copied data. It names
+   * the change by its epoch and its configuration's fingerprint, as the node's transfer batch.
+   */
+  record TransferBatch(long epoch, long change, long batchId, List<Entry> entries,
+      long incarnation) implements SimMessage {}
 
   record TransferAck(long epoch, long batchId, long incarnation) implements SimMessage {}
 

@@ -32,8 +32,8 @@ import org.junit.jupiter.api.Test;
  * 2000..2299 failed after h-sim18's fixes (0 and 6 before them, 2 and 8 before session 7's);
  * then 8,000 seeds from 20000 found three more (SimViewChangeRegressionTest 21639, 23581,
  * 25180) and 60000.. two (63319, 63774); with their fixes 20000..27999 and 60000..66846 pass,
- * and 66847 fails (a late copy batch of an aborted change taken by the next change at the same
- * epoch: README, Limits). Other gaps remain (below). Fixed
+ * and 66847 fails (a pull answered under the old layout applied after a new one was installed,
+ * whose stable time starts from 0: README, Limits). Other gaps remain (below). Fixed
  * earlier: durable participants restarting with copies of an aborted change
  * (SimViewChangeRegressionTest 1008, 1037), a prepared participant rolling back a change that
  * committed elsewhere (ChangeTermination), a configuration learned at the epoch of a different

@@ -101,7 +101,7 @@ public final class InternalRoutes {
             + " epoch " + batch.at() + ", this node at " + state.current().epoch()));
       }
       Applied applied = new Applied(batch.transfer()
-          ? participant.applyTransfer(batch.epoch(), batch.entries())
+          ? participant.applyTransfer(batch.epoch(), batch.change(), batch.entries())
           : kv.applyFromPeers(batch.entries(), true));
       // Issue 15: the sender drops its queue entries (a transfer's or copy's sender, its copy)
       // on this answer, so the batch must first be as durable as DURABILITY says.

@@ -171,15 +171,18 @@ public final class ChangeParticipant {
   }
 
   /**
-   * Keys a sender copies here for the change to {@code epoch}: taken only while that change is
-   * under way here ({@link ViewChangeParticipant#acceptsTransfer}). A late batch (this node
-   * aborted, or committed already) is refused, so it never stays as data of a shard this node
-   * does not serve. Returns how many entries were newer.
+   * Keys a sender copies here for the change to {@code epoch} whose configuration has the
+   * fingerprint {@code change}: taken only while that very change is under way here
+   * ({@link ViewChangeParticipant#acceptsTransfer}). A late batch (this node aborted, committed
+   * already, or moved on to another change at the same epoch) is refused, so it never stays as
+   * data of a shard this node does not serve, nor passes for the next change's. Returns how many
+   * entries were newer.
    */
-  public int applyTransfer(long epoch, List<Entry> entries) {
-    if (!node.state().participant().acceptsTransfer(epoch)) {
+  public int applyTransfer(long epoch, long change, List<Entry> entries) {
+    if (!node.state().participant().acceptsTransfer(epoch, change)) {
       throw new KvException(ErrorCode.VIEW_CHANGE_CONFLICT, node.state().self()
-          + " takes no keys for epoch " + epoch + ": no such change is under way here");
+          + " takes no keys for epoch " + epoch + " (change " + Long.toHexString(change)
+          + "): no such change is under way here");
     }
     return kv.applyTransfer(entries);
   }

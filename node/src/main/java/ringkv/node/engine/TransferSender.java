@@ -145,7 +145,10 @@ final class TransferSender {
     return Future.all(sends).mapEmpty();
   }
 
-  /** A batch of the change under way; it carries the change's epoch, checked on receipt. */
+  /**
+   * A batch of the change under way; it carries the change's epoch and fingerprint, checked on
+   * receipt.
+   */
   private Future<Void> send(NodeAddress target, List<Entry> batch, Sent sent,
       BooleanSupplier current, int attempt) {
     var underWay = node.state().participant().underWay();
@@ -153,7 +156,7 @@ final class TransferSender {
       return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED, "aborted"));
     }
     byte[] body = PeerProtocol.REPLICATE.request().encode(
-        Batch.transfer(node.state().self(), underWay.get().epoch(), batch));
+        Batch.transfer(node.state().self(), underWay.get(), batch));
     return node.peers().send(target, PeerProtocol.REPLICATE, body, node.config().forwardTimeoutMs())
         .<Void>map(applied -> {
           sent.keys += batch.size();

@@ -10,6 +10,7 @@ import java.util.Objects;
 import ringkv.gossip.Entry;
 import ringkv.node.wire.EntryJson;
 import ringkv.node.wire.JsonReader;
+import ringkv.ring.ClusterConfig;
 import ringkv.ring.NodeAddress;
 
 /**
@@ -22,19 +23,24 @@ public final class ReplicationMessages {
 
   /**
    * A batch of entries from {@code from}; a {@code transfer} batch carries the {@code epoch} of
-   * the view change it copies keys for (0 for any other batch), which the receiver checks
-   * against the change under way there ({@code ViewChangeParticipant.acceptsTransfer}). Any
+   * the view change it copies keys for and its configuration's {@code change} fingerprint
+   * ({@code ClusterConfig.fingerprint}; both 0 for any other batch), which the receiver checks
+   * against the change under way there ({@code ViewChangeParticipant.acceptsTransfer}): a late
+   * batch of an aborted change is not taken for the next change at the same epoch. Any
    * other batch carries the epoch of the configuration its sender had when it sent it
    * ({@code at}, 0 when not said): a receiver that has not installed that configuration yet
    * refuses the batch (the sender sends it again) rather than judge which keys it owns by an
    * older one, which would acknowledge and drop writes of keys the newer one gives it.
    */
-  public record Batch(NodeAddress from, boolean transfer, long epoch, long at,
+  public record Batch(NodeAddress from, boolean transfer, long epoch, long change, long at,
       List<Entry> entries) {
     public Batch {
       Objects.requireNonNull(from, "from");
       checkArgument(transfer ? epoch > 0 : epoch == 0,
           "a transfer batch carries its change's epoch (> 0), any other none: %s", epoch);
+      checkArgument(transfer ? change != 0 : change == 0,
+          "a transfer batch carries its change's fingerprint (not 0), any other none: %s",
+          change);
       checkArgument(at >= 0 && (at == 0 || !transfer),
           "a batch that is no transfer may say its sender's epoch (>= 0): %s", at);
       entries = List.copyOf(entries);
@@ -42,17 +48,17 @@ public final class ReplicationMessages {
 
     /** Writes replicated from a queue or pushed by anti-entropy, not saying the epoch. */
     public static Batch replicated(NodeAddress from, List<Entry> entries) {
-      return new Batch(from, false, 0, 0, entries);
+      return new Batch(from, false, 0, 0, 0, entries);
     }
 
     /** Writes replicated from a queue or pushed by anti-entropy by a sender at epoch {@code at}. */
     public static Batch replicated(NodeAddress from, long at, List<Entry> entries) {
-      return new Batch(from, false, 0, at, entries);
+      return new Batch(from, false, 0, 0, at, entries);
     }
 
-    /** Keys a view change to {@code epoch} copies to their new owner. */
-    public static Batch transfer(NodeAddress from, long epoch, List<Entry> entries) {
-      return new Batch(from, true, epoch, 0, entries);
+    /** Keys the view change to {@code next} copies to their new owner. */
+    public static Batch transfer(NodeAddress from, ClusterConfig next, List<Entry> entries) {
+      return new Batch(from, true, next.epoch(), next.fingerprint(), 0, entries);
     }
 
     public static final Codec<Batch> CODEC = new Codec<>() {
@@ -63,6 +69,7 @@ public final class ReplicationMessages {
         if (m.transfer()) {
           g.writeBooleanField("transfer", true);
           g.writeNumberField("epoch", m.epoch());
+          g.writeNumberField("change", m.change());
         } else if (m.at() > 0) {
           g.writeNumberField("at", m.at());
         }
@@ -76,6 +83,7 @@ public final class ReplicationMessages {
         NodeAddress[] from = {null};
         boolean[] transfer = {false};
         long[] epoch = {0};
+        long[] change = {0};
         long[] at = {0};
         List<?>[] entries = {null};
         JsonReader.document(p, "a batch", (name, q) -> {
@@ -83,6 +91,8 @@ public final class ReplicationMessages {
             case "from" -> from[0] = JsonReader.address(q, "from");
             case "transfer" -> transfer[0] = JsonReader.bool(q, "transfer");
             case "epoch" -> epoch[0] = JsonReader.number(q, "epoch", 1, Long.MAX_VALUE);
+            case "change" -> change[0] = JsonReader.number(q, "change", Long.MIN_VALUE,
+                Long.MAX_VALUE);
             case "at" -> at[0] = JsonReader.number(q, "at", 1, Long.MAX_VALUE);
             case "entries" -> entries[0] = EntryJson.readAll(q, "entries",
                 KvMessages.ENTRIES_PER_MESSAGE_MAX, Long.MAX_VALUE);
@@ -98,8 +108,12 @@ public final class ReplicationMessages {
         if (transfer[0] && at[0] > 0) {
           throw JsonReader.bad("a transfer batch says its change's epoch, not \"at\"");
         }
-        return new Batch(JsonReader.required(from[0], "from"), transfer[0], epoch[0], at[0],
-            list);
+        if (transfer[0] != (change[0] != 0)) {
+          throw JsonReader.bad(transfer[0] ? "a transfer batch without its change"
+              : "a change on a batch that is no transfer");
+        }
+        return new Batch(JsonReader.required(from[0], "from"), transfer[0], epoch[0], change[0],
+            at[0], list);
       }
     };
   }

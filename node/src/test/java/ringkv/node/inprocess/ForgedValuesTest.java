@@ -66,7 +66,7 @@ class ForgedValuesTest {
         for (boolean transfer : new boolean[] {false, true}) {
           var answer = c.send(c.node(0), "POST", PeerProtocol.REPLICATE.path(),
               text(PeerProtocol.REPLICATE.request().encode(
-                  transfer ? Batch.transfer(c.node(1), 2, List.of(e))
+                  transfer ? new Batch(c.node(1), true, 2, 42, 0, List.of(e))
                       : Batch.replicated(c.node(1), List.of(e)))));
           // A transfer outside a change under way is refused before its entries are read.
           assertEquals(transfer ? 503 : 400, answer.status(), answer.toString());

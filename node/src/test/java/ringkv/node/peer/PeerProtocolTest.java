@@ -137,7 +137,8 @@ class PeerProtocolTest {
       Map.entry(PeerProtocol.REPLICATE, req -> req
           ? (random.nextBoolean() ? Batch.replicated(address(), random.nextInt(3) == 0 ? 0
               : 1 + random.nextInt(1000), entries())
-              : Batch.transfer(address(), 1 + random.nextInt(1000), entries()))
+              : new Batch(address(), true, 1 + random.nextInt(1000), random.nextLong() | 1, 0,
+                  entries()))
           : new Applied(random.nextInt(1000))),
       Map.entry(PeerProtocol.ENTRIES, req -> req
           ? new EntriesRequest(address(), List.of(text(), text()))
