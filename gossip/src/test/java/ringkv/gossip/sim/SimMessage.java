@@ -45,11 +45,17 @@ public sealed interface SimMessage {
   /** The receiver stored batch {@code batchId}. */
   record ReplicateAck(long batchId, long incarnation) implements SimMessage {}
 
-  /** "Send me your entry for {@code key}": a replica missing a client's dependency. */
-  record PullRequest(String key) implements SimMessage {}
+  /**
+   * "Send me your entry for {@code key}": a replica missing a client's dependency, asking at its
+   * configuration's {@code epoch}.
+   */
+  record PullRequest(String key, long epoch) implements SimMessage {}
 
-  /** The answer to a {@link PullRequest}; only sent when the answerer holds the key. */
-  record PullResponse(Entry entry) implements SimMessage {}
+  /**
+   * The answer to a {@link PullRequest}, naming the epoch it was asked at; only sent when the
+   * answerer holds the key.
+   */
+  record PullResponse(Entry entry, long epoch) implements SimMessage {}
 
   /**
    * The sender's stability report ({@code NodeStability.localStable}) from process

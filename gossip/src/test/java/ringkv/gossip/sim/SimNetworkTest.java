@@ -41,7 +41,7 @@ class SimNetworkTest {
   void perfectNetworkDeliversEverythingOnceInSendOrderAfterOneMs() {
     SimNetwork net = network(SEED);
     for (int i = 0; i < 5; i++) {
-      net.send("a", "b", new PullRequest("m" + i));
+      net.send("a", "b", new PullRequest("m" + i, 1));
     }
     assertNull(net.poll(), "nothing arrives before its delay");
     clock.advance(1);
@@ -55,7 +55,7 @@ class SimNetworkTest {
     SimNetwork net = network(SEED);
     net.setOptions(new NetworkOptions(0, 0, 10, 50));
     for (int i = 0; i < 200; i++) {
-      net.send("a", "b", new PullRequest("m" + i));
+      net.send("a", "b", new PullRequest("m" + i, 1));
     }
     clock.advance(9);
     assertNull(net.poll(), "seed=" + SEED + ": nothing before delayMsMin");
@@ -73,7 +73,7 @@ class SimNetworkTest {
     net.setOptions(new NetworkOptions(0.25, 0.5, 1, 1));
     int sends = 10_000;
     for (int i = 0; i < sends; i++) {
-      net.send("a", "b", new PullRequest("m"));
+      net.send("a", "b", new PullRequest("m", 1));
     }
     clock.advance(1);
     SimNetwork.Counters c = net.counters();
@@ -86,16 +86,16 @@ class SimNetworkTest {
   @Test
   void asymmetricBlockCutsOneDirectionIncludingMessagesInFlight() {
     SimNetwork net = network(SEED);
-    net.send("a", "b", new PullRequest("in-flight"));
+    net.send("a", "b", new PullRequest("in-flight", 1));
     net.block("a", "b");
-    net.send("a", "b", new PullRequest("blocked"));
-    net.send("b", "a", new PullRequest("reverse"));
+    net.send("a", "b", new PullRequest("blocked", 1));
+    net.send("b", "a", new PullRequest("reverse", 1));
     clock.advance(1);
     assertEquals(List.of("reverse"), drain(net));
     assertEquals(1, net.counters().cut());
     assertEquals(1, net.counters().dropped());
     net.heal();
-    net.send("a", "b", new PullRequest("healed"));
+    net.send("a", "b", new PullRequest("healed", 1));
     clock.advance(1);
     assertEquals(List.of("healed"), drain(net));
   }
@@ -120,7 +120,7 @@ class SimNetworkTest {
       SimNetwork net = new SimNetwork(new Random(SEED), own);
       net.setOptions(new NetworkOptions(0.2, 0.2, 1, 30));
       for (int i = 0; i < 300; i++) {
-        net.send("a", "b", new PullRequest("m" + i));
+        net.send("a", "b", new PullRequest("m" + i, 1));
       }
       own.advance(30);
       List<String> order = new ArrayList<>();

@@ -530,10 +530,12 @@ final class SimNode {
     } else if (message instanceof PullRequest pull) {
       Entry entry = replica.store().get(pull.key());
       if (entry != null && phase == Phase.UP) {
-        network.send(id, from, new PullResponse(entry));
+        network.send(id, from, new PullResponse(entry, pull.epoch()));
       }
     } else if (message instanceof PullResponse response) {
-      applyPulled(response.entry());
+      if (response.epoch() == config.epoch()) {
+        applyPulled(response.entry()); // else asked under another layout: dropped (KvService)
+      }
     } else if (message instanceof Heartbeat heartbeat) {
       stability.onReport(from, heartbeat.incarnation(), heartbeat.epoch(), heartbeat.stable());
       if (ViewChangeParticipant.isNews(config.epoch(), change.participant().pending(),
@@ -589,7 +591,7 @@ final class SimNode {
   /** Asks every other replica of the shard for its entry of {@code key}. */
   void pull(String key) {
     for (String peer : peers()) {
-      network.send(id, peer, new PullRequest(key));
+      network.send(id, peer, new PullRequest(key, config.epoch()));
     }
   }
 

@@ -339,10 +339,16 @@ public final class KvService {
       }
     });
     EntriesRequest pull = new EntriesRequest(node.state().self(), List.of(key));
+    long askedAt = node.state().current().epoch();
     for (NodeAddress peer : node.state().current().membersOf(shard)) {
       if (!peer.equals(node.state().self())) {
+        // An answer that comes back after this node installed another configuration is dropped:
+        // the new layout's stable time starts from 0, so a stale version the peer held (older
+        // than a tombstone collected here under the old one) would not be taken for the stale
+        // duplicate it is (simulation seed 66847).
         node.peers().call(peer, PeerProtocol.ENTRIES, pull, Math.max(1, waitMs))
-            .map(reply -> applyFromPeers(reply.entries(), true))
+            .map(reply -> node.state().current().epoch() == askedAt
+                ? applyFromPeers(reply.entries(), true) : 0)
             .onFailure(err -> LOG.debug("event=pull-failed peer={} key={} cause={}", peer, key,
                 err.toString()));
       }
