@@ -46,6 +46,8 @@ public final class ViewChangeParticipant {
 
   private final EpochBound epochs;
   private ClusterConfig pending;
+  /** {@code pending}'s fingerprint, computed once per change (checked on every copy batch). */
+  private long pendingFingerprint;
   private Phase phase = Phase.IDLE;
   private Set<NodeAddress> participants = Set.of();
   private long preparedAtMs;
@@ -116,6 +118,7 @@ public final class ViewChangeParticipant {
       phase = Phase.COPYING;
     }
     pending = next;
+    pendingFingerprint = next.fingerprint();
     this.participants = Set.copyOf(participants);
     this.deadlineMs = deadlineMs;
     return new Prepare(Optional.empty());
@@ -166,7 +169,7 @@ public final class ViewChangeParticipant {
    * for that one's (simulation seed 66847: a value older than a collected tombstone came back).
    */
   public boolean acceptsTransfer(long epoch, long change) {
-    return isPrepared(epoch) && pending.fingerprint() == change;
+    return isPrepared(epoch) && pendingFingerprint == change;
   }
 
   /** The participants of the prepared change. */
@@ -273,6 +276,7 @@ public final class ViewChangeParticipant {
   private void reset() {
     transferring = false;
     pending = null;
+    pendingFingerprint = 0;
     phase = Phase.IDLE;
     participants = Set.of();
   }

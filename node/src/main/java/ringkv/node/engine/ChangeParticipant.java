@@ -376,7 +376,7 @@ public final class ChangeParticipant {
       if (ar.result() instanceof Decision.Wait) {
         armTimer(INQUIRY_RETRY_MS);
       }
-      apply(pending, ar.result());
+      apply(pending, ar.result(), false);
     });
   }
 
@@ -399,7 +399,7 @@ public final class ChangeParticipant {
     NodeAddress c = coordinator != null ? coordinator : node.state().self();
     if (p.phase() == ViewChangeParticipant.Phase.COPYING) {
       Decision d = new Decision.Abort("still copying: nothing can have committed");
-      apply(pending.get(), d);
+      apply(pending.get(), d, true);
       return Future.succeededFuture(d);
     }
     return inquiry.ask(pending.get(), c, p.participants(), true).map(d -> {
@@ -408,13 +408,17 @@ public final class ChangeParticipant {
       }
       LOG.warn("event=view-change-settled node={} epoch={} coordinator={} decision={}",
           node.state().self(), epoch, c, d);
-      apply(pending.get(), d);
+      apply(pending.get(), d, true);
       return d;
     });
   }
 
-  /** Carries out what was decided about the prepared change {@code pending}. */
-  private void apply(ClusterConfig pending, Decision d) {
+  /**
+   * Carries out what was decided about the prepared change {@code pending}, at its deadline or
+   * ({@code byOperator}) when the operator settled it (an abort then counts as aborted, not as
+   * timed out).
+   */
+  private void apply(ClusterConfig pending, Decision d, boolean byOperator) {
     long epoch = pending.epoch();
     if (d instanceof Decision.Commit commit) {
       LOG.info("event=view-change-in-doubt node={} epoch={} action=commit reason=\"{}\"",
@@ -424,7 +428,7 @@ public final class ChangeParticipant {
       LOG.warn("event=view-change-in-doubt node={} epoch={} action=abort reason=\"{}\"",
           node.state().self(), epoch, abort.why());
       if (node.state().participant().abort(epoch)) {
-        node.metrics().viewChangeAborted(true);
+        node.metrics().viewChangeAborted(!byOperator);
         rollBack();
       }
     } else if (d instanceof Decision.Superseded newer) {

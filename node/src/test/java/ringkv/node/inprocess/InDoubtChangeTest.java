@@ -141,6 +141,9 @@ class InDoubtChangeTest {
         assertEquals("abort", body.get("action").asText(), settled.toString());
         assertEquals("View change settled", body.get("message").asText());
       }
+      String metrics = c.send(one, "GET", "/metrics", null).body();
+      assertEquals(1.0, participantChanges(metrics, "aborted"), "settled: aborted\n" + metrics);
+      assertEquals(0.0, participantChanges(metrics, "timed_out"), "not timed out");
       var again = c.send(one, "POST", "/admin/view-change/settle", settle);
       assertEquals(404, again.status(), "nothing left to settle: " + again);
       for (int i = 1; i < 6; i++) {
@@ -156,5 +159,12 @@ class InDoubtChangeTest {
         assertEquals(i, json(get).get("value").asInt(), at + " k" + i);
       }
     }
+  }
+
+  /** {@code ringkv_view_changes_total} of a participant with {@code outcome}, 0 when absent. */
+  private static double participantChanges(String metrics, String outcome) {
+    return metrics.lines().filter(l -> l.startsWith("ringkv_view_changes_total{")
+            && l.contains("role=\"participant\"") && l.contains("outcome=\"" + outcome + "\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }
 }
