@@ -46,7 +46,9 @@ import ringkv.tests.support.LocalCluster;
  * Method: docker-compose 1.29 (Debian's package) against the shared ContainerEngine (a private
  * namespace with its own dockerd, CONTAINERS.md), run as the files' headers say: `up -d
  * --build` with BASE_IMAGE=ringkv-base:local from the repository root. The test reaches the
- * nodes (or their published ports) through socat bridges in the namespace.
+ * nodes (or their published ports) through socat bridges in the namespace. The two host-network
+ * files run side by side in one test (12 containers start and restart together), as do the two
+ * bridge-network files in another.
  *  - shard dialect, host network: the view lists all 6 nodes; shard ids and members; 60 keys
  *    written through all nodes, readable from every node; docker-compose kill node2 drops it
  *    from the others' view, 30 more writes, docker-compose start node2 brings it back with
@@ -59,7 +61,8 @@ import ringkv.tests.support.LocalCluster;
  *    and up again: the 2-shard view and all keys come back from the volumes.
  *  - both bridge-network files at once (their own subnets, inside the engine's namespace; the
  *    engine has no iptables rules, docker-proxy publishes the ports): layout, 30 keys each
- *    through the published ports, kill + start of a shard-dialect node.
+ *    through the published ports (killing and restarting a node is the host-network test's job:
+ *    the image and the node are the same).
  * `docker-compose down -v` must remove containers and volumes; it also runs after each test
  * whatever happened, followed by a reset of the engine. Skipped, with the reason, where
  * containers cannot run or docker-compose is not installed.
@@ -167,117 +170,119 @@ class ComposeTest {
 
   /**
    * A host-network project that {@link #upOnHostNetwork} brought up: its 6 nodes
-   * ({@code 127.0.0.2..7}), bridges to them, and how long they took to be ready.
+   * ({@code 127.0.0.2..7}), bridges to them, and when its {@code up} began.
    */
   private record HostProject(Compose compose, List<String> nodes, Bridges bridges,
-      long readyS) {}
+      long startNs) {}
 
-  /** {@code up -d --build} of {@code file}, whose nodes listen on {@code port}; awaits them. */
+  /** {@code up -d --build} of {@code file}, whose nodes listen on {@code port}. */
   private HostProject upOnHostNetwork(String file, String name, int port) {
     long startNs = System.nanoTime();
     Compose compose = project(file, name);
     compose.check("up", "-d", "--build");
     List<String> nodes = IntStream.rangeClosed(2, 7).mapToObj(i -> "127.0.0." + i + ":" + port)
         .toList();
-    Bridges b = bridges(name, nodes);
-    b.awaitReady(READY);
-    return new HostProject(compose, nodes, b,
-        TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs));
+    return new HostProject(compose, nodes, bridges(name, nodes), startNs);
   }
 
+  /**
+   * Both host-network files side by side (their ports differ: 8085 and 13800 on 127.0.0.2..7),
+   * so the 12 JVMs start, restart and are recreated together rather than one project after the
+   * other.
+   */
   @Test
-  void shardDialectClusterServesAndItsNamedVolumesKeepTheData() {
-    HostProject up = upOnHostNetwork("docker-compose.host.yml", "ringkvtest", 8085);
-    Compose compose = up.compose();
-    List<String> nodes = up.nodes();
-    Bridges b = up.bridges();
+  void hostNetworkFilesServeSurviveRestartsAndKeepTheirDataInTheirVolumes() {
+    HostProject shard = upOnHostNetwork("docker-compose.host.yml", "ringkvtest", 8085);
+    HostProject kvs = upOnHostNetwork("docker-compose.kvs.host.yml", "ringkvkvstest", 13800);
+    shard.bridges().awaitReady(READY);
+    kvs.bridges().awaitReady(READY);
+    long readyS = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - shard.startNs());
     engine.awaitHealthy(IntStream.rangeClosed(1, 6).mapToObj(i -> "ringkv-node" + i).toList(),
         Duration.ofSeconds(60));
-    assertShardLayout(b, nodes);
-    Http.Reply unsigned = b.send(0, "POST", "/internal/config", "{}");
+    assertShardLayout(shard.bridges(), shard.nodes());
+    Http.Reply unsigned = shard.bridges().send(0, "POST", "/internal/config", "{}");
     assertEquals(401, unsigned.status(), "peers authenticate (CLUSTER_SECRET): " + unsigned);
+    assertKvsShards(kvs.bridges(), 3, 2, kvs.nodes());
 
-    Map<String, String> written = new LinkedHashMap<>();
+    Map<String, String> shardKeys = new LinkedHashMap<>();
+    Map<String, String> kvsKeys = new LinkedHashMap<>();
     for (int k = 0; k < 60; k++) {
-      ShardStore.put(b, k % 6, "key" + k, "v" + k, written);
+      ShardStore.put(shard.bridges(), k % 6, "key" + k, "v" + k, shardKeys);
+      putKvs(kvs.bridges(), k % 6, "key" + k, "v" + k, kvsKeys);
     }
-    ShardStore.assertReadable(b, written, List.of(0, 1, 2, 3, 4, 5));
+    ShardStore.assertReadable(shard.bridges(), shardKeys, List.of(0, 1, 2, 3, 4, 5));
+    assertKvsData(kvs.bridges(), kvsKeys);
+    assertEquals(60, kvsKeyCount(kvs.bridges()), "keys over all shards");
 
-    // node2 (index 1) killed: it leaves the others' view; writes go on; it comes back.
-    compose.check("kill", "node2");
+    shardNodeKilledLeavesTheViewAndComesBackWithEveryKey(shard, shardKeys);
+    kvsNodeStopsGracefullyAndChangesItsView(kvs, kvsKeys);
+
+    // Both clusters killed and their containers removed: new containers on the same volumes.
+    Set<String> before = new TreeSet<>(shard.compose().containerIds());
+    before.addAll(kvs.compose().containerIds());
+    for (HostProject p : List.of(shard, kvs)) {
+      p.compose().check("kill");
+      p.compose().check("rm", "-f");
+      assertTrue(p.compose().containerIds().isEmpty(), "containers removed");
+    }
+    shard.compose().check("up", "-d");
+    kvs.compose().check("up", "-d");
+    Set<String> after = new TreeSet<>(shard.compose().containerIds());
+    after.addAll(kvs.compose().containerIds());
+    assertEquals(12, after.size(), after.toString());
+    assertTrue(after.stream().noneMatch(before::contains), "new containers: " + before + " "
+        + after);
+    shard.bridges().awaitReady(READY);
+    kvs.bridges().awaitReady(READY);
+    ShardStore.assertReadable(shard.bridges(), shardKeys, List.of(0, 1, 2, 3, 4, 5));
+    awaitShardCounts(shard.bridges(), shardKeys.size());
+    assertKvsShards(kvs.bridges(), 2, 3, kvs.nodes());
+    assertKvsData(kvs.bridges(), kvsKeys);
+    assertEquals(60, kvsKeyCount(kvs.bridges()), "keys over all shards after the recreation");
+
+    shard.compose().downRemovesContainersAndVolumes();
+    kvs.compose().downRemovesContainersAndVolumes();
+    System.out.printf("[compose] docker-compose.host.yml and docker-compose.kvs.host.yml side by"
+        + " side: 12 containers ready %d s after up; %d shard-dialect keys through kill + start"
+        + " of node2, %d view-change-dialect keys through a graceful stop of node3 and a view"
+        + " change 3x2 -> 2x3, both through a recreation of every container on the same"
+        + " volumes%n", readyS, shardKeys.size(), kvsKeys.size());
+  }
+
+  /** node2 (index 1) killed: it leaves the others' view; writes go on; it comes back. */
+  private static void shardNodeKilledLeavesTheViewAndComesBackWithEveryKey(HostProject p,
+      Map<String, String> written) {
+    Bridges b = p.bridges();
+    List<String> nodes = p.nodes();
+    p.compose().check("kill", "node2");
     awaitView(b, 0, nodes.stream().filter(a -> !a.equals(nodes.get(1))).toList());
     for (int k = 60; k < 90; k++) {
       ShardStore.put(b, k % 2 == 0 ? 0 : 2 + k % 4, "key" + k, "w" + k, written);
     }
-    compose.check("start", "node2");
+    p.compose().check("start", "node2");
     b.awaitReady(1, READY);
     awaitView(b, 1, nodes);
     ShardStore.assertReadable(b, written, List.of(1));
-
-    // The whole cluster killed and its containers removed: new containers on the same volumes.
-    Set<String> before = compose.containerIds();
-    compose.check("kill");
-    compose.check("rm", "-f");
-    assertTrue(compose.containerIds().isEmpty(), "containers removed");
-    compose.check("up", "-d");
-    Set<String> after = compose.containerIds();
-    assertEquals(6, after.size(), after.toString());
-    assertTrue(after.stream().noneMatch(before::contains), "new containers: " + before + " "
-        + after);
-    b.awaitReady(READY);
-    ShardStore.assertReadable(b, written, List.of(0, 1, 2, 3, 4, 5));
-    awaitShardCounts(b, written.size());
-
-    compose.downRemovesContainersAndVolumes();
-    System.out.printf("[compose] docker-compose.host.yml: 6 containers ready %d s after up, %d"
-        + " keys through kill + start of node2 and a recreation of every container on the same"
-        + " volumes%n", up.readyS(), written.size());
   }
 
-  @Test
-  void viewChangeDialectClusterServesChangesItsViewAndKeepsItInItsVolumes() {
-    HostProject up = upOnHostNetwork("docker-compose.kvs.host.yml", "ringkvkvstest", 13800);
-    Compose compose = up.compose();
-    List<String> nodes = up.nodes();
-    Bridges b = up.bridges();
-    assertKvsShards(b, 3, 2, nodes);
-
-    Map<String, String> written = new LinkedHashMap<>();
-    for (int k = 0; k < 60; k++) {
-      putKvs(b, k % 6, "key" + k, "v" + k, written);
-    }
-    assertKvsData(b, written);
-    assertEquals(60, kvsKeyCount(b), "keys over all shards");
-
-    // A graceful stop (SIGTERM to the node, PID 1 of its container) and a start.
-    compose.check("stop", "node3");
+  /** A graceful stop (SIGTERM to PID 1 of node3's container) and a start; a view change. */
+  private void kvsNodeStopsGracefullyAndChangesItsView(HostProject p,
+      Map<String, String> written) {
+    Bridges b = p.bridges();
+    p.compose().check("stop", "node3");
     Result code = engine.docker(Duration.ofSeconds(30), "inspect", "-f", "{{.State.ExitCode}}",
         "ringkv-kvs-node3");
     assertEquals("143", code.output().strip(), "node3 exits cleanly after SIGTERM");
-    compose.check("start", "node3");
+    p.compose().check("start", "node3");
     b.awaitReady(2, READY);
     assertKvsData(b, written);
 
     Reply change = b.send(0, "PUT", "/kvs/view-change", Http.obj("view",
-        String.join(",", nodes), "repl-factor", 3).toString());
+        String.join(",", p.nodes()), "repl-factor", 3).toString());
     assertEquals(200, change.status(), change.toString());
     assertEquals(2, change.field("shards").size(), change.toString());
-    assertKvsShards(b, 2, 3, nodes);
+    assertKvsShards(b, 2, 3, p.nodes());
     assertKvsData(b, written);
-
-    // New containers on the same volumes: the view of the change and every key come back.
-    compose.check("kill");
-    compose.check("rm", "-f");
-    compose.check("up", "-d");
-    b.awaitReady(READY);
-    assertKvsShards(b, 2, 3, nodes);
-    assertKvsData(b, written);
-    assertEquals(60, kvsKeyCount(b), "keys over all shards after the recreation");
-
-    compose.downRemovesContainersAndVolumes();
-    System.out.printf("[compose] docker-compose.kvs.host.yml: 6 containers ready %d s after up,"
-        + " %d keys through a graceful stop, a view change 3x2 -> 2x3 and a recreation on the"
-        + " same volumes%n", up.readyS(), written.size());
   }
 
   @Test
@@ -313,11 +318,6 @@ class ComposeTest {
     ShardStore.assertReadable(s, shardKeys, List.of(0, 1, 2, 3, 4, 5));
     assertKvsData(k, kvsKeys);
 
-    shard.check("kill", "node2");
-    awaitView(s, 0, shardNodes.stream().filter(a -> !a.equals(shardNodes.get(1))).toList());
-    shard.check("start", "node2");
-    s.awaitReady(1, READY);
-    ShardStore.assertReadable(s, shardKeys, List.of(1));
     awaitShardCounts(s, shardKeys.size());
     assertEquals(30, kvsKeyCount(k), "view-change dialect keys over all shards");
 
@@ -326,8 +326,7 @@ class ComposeTest {
     assertTrue(engine.volumes().isEmpty(), "down -v removes the named volumes: "
         + engine.volumes());
     System.out.printf("[compose] docker-compose.yml and docker-compose.kvs.yml side by side on"
-        + " their bridge networks: 12 containers ready %d s after up, 30 keys each, kill + start"
-        + " of node2%n", readyS);
+        + " their bridge networks: 12 containers ready %d s after up, 30 keys each%n", readyS);
   }
 
   // ---------------------------------------------------------------------------------------------
