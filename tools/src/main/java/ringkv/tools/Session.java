@@ -54,7 +54,7 @@ record Session(Path file, JsonNode metadata) {
     } catch (NoSuchFileException e) {
       return new Session(file, NullNode.getInstance());
     } catch (IOException e) {
-      throw new CliException(ExitCodes.USAGE, "session file " + file + " is unreadable ("
+      throw new CliException(ExitCode.USAGE, "session file " + file + " is unreadable ("
           + e.getMessage() + "); remove it to start a new session");
     }
   }
@@ -78,7 +78,7 @@ record Session(Path file, JsonNode metadata) {
         Files.deleteIfExists(tmp);
       }
     } catch (IOException e) {
-      throw new CliException(ExitCodes.USAGE, "cannot write session file " + file + ": " + e);
+      throw new CliException(ExitCode.USAGE, "cannot write session file " + file + ": " + e);
     }
     return new Session(file, next);
   }
