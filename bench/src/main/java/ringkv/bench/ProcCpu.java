@@ -34,48 +34,44 @@ final class ProcCpu {
   private ProcCpu() {}
 
   /**
-   * CPU of processes and thread groups at one instant, in ticks; and how many times their
-   * threads were given a CPU (timeslices, from {@code schedstat}: roughly the wake-ups), or -1
-   * where the kernel does not say.
+   * CPU used by processes (by pid) and by thread groups (by name), and the part of the
+   * processes' CPU spent in the kernel ({@code stime}), all in one unit: clock ticks in a
+   * {@link Snapshot}, nanoseconds in a {@link Usage}.
    */
-  record Snapshot(long atNanos, Map<Long, Long> processTicks, Map<String, Long> groupTicks,
-      long timeslices, long systemTicks) {
-    Snapshot {
-      processTicks = Map.copyOf(processTicks);
-      groupTicks = Map.copyOf(groupTicks);
+  record Cpu(Map<Long, Long> processes, Map<String, Long> groups, long system) {
+    Cpu {
+      processes = Map.copyOf(processes);
+      groups = Map.copyOf(groups);
     }
 
     /** Sum over every process. */
-    long totalTicks() {
-      return processTicks.values().stream().mapToLong(Long::longValue).sum();
-    }
-  }
-
-  /**
-   * What processes and thread groups used between two snapshots; {@code timeslices} -1 when
-   * unknown.
-   */
-  record Usage(double seconds, Map<Long, Long> processNanos, Map<String, Long> groupNanos,
-      long timeslices, long systemNanos) {
-    Usage {
-      processNanos = Map.copyOf(processNanos);
-      groupNanos = Map.copyOf(groupNanos);
-    }
-
-    long totalNanos() {
-      return processNanos.values().stream().mapToLong(Long::longValue).sum();
+    long total() {
+      return processes.values().stream().mapToLong(Long::longValue).sum();
     }
 
     /** Thread groups by decreasing CPU. */
     Map<String, Long> groupsByCpu() {
       Map<String, Long> out = new LinkedHashMap<>();
-      groupNanos.entrySet().stream()
+      groups.entrySet().stream()
           .sorted(Map.Entry.<String, Long>comparingByValue().reversed()
               .thenComparing(Map.Entry.comparingByKey()))
           .forEach(e -> out.put(e.getKey(), e.getValue()));
       return out;
     }
   }
+
+  /**
+   * CPU of processes and thread groups at one instant, in ticks; and how many times their
+   * threads were given a CPU (timeslices, from {@code schedstat}: roughly the wake-ups), or -1
+   * where the kernel does not say.
+   */
+  record Snapshot(long atNanos, Cpu ticks, long timeslices) {}
+
+  /**
+   * What processes and thread groups used between two snapshots, in nanoseconds;
+   * {@code timeslices} -1 when unknown.
+   */
+  record Usage(double seconds, Cpu nanos, long timeslices) {}
 
   /**
    * {@code utime + stime} of one {@code stat} line. The command name (field 2) is between
@@ -147,20 +143,22 @@ final class ProcCpu {
 
   /** The differences {@code end - start}, in nanoseconds (processes absent at the start: all). */
   static Usage usage(Snapshot start, Snapshot end, long ticksPerSecond) {
+    Cpu from = start.ticks();
+    Cpu to = end.ticks();
     Map<Long, Long> processes = new TreeMap<>();
-    end.processTicks().forEach((pid, t) -> processes.put(pid,
-        ticksToNanos(t - start.processTicks().getOrDefault(pid, 0L), ticksPerSecond)));
+    to.processes().forEach((pid, t) -> processes.put(pid,
+        ticksToNanos(t - from.processes().getOrDefault(pid, 0L), ticksPerSecond)));
     Map<String, Long> groups = new TreeMap<>();
-    end.groupTicks().forEach((g, t) -> {
-      long d = t - start.groupTicks().getOrDefault(g, 0L);
+    to.groups().forEach((g, t) -> {
+      long d = t - from.groups().getOrDefault(g, 0L);
       if (d > 0) {
         groups.put(g, ticksToNanos(d, ticksPerSecond));
       }
     });
     long slices = start.timeslices() < 0 || end.timeslices() < 0 ? -1
         : end.timeslices() - start.timeslices();
-    return new Usage((end.atNanos() - start.atNanos()) / 1e9, processes, groups, slices,
-        ticksToNanos(end.systemTicks() - start.systemTicks(), ticksPerSecond));
+    return new Usage((end.atNanos() - start.atNanos()) / 1e9, new Cpu(processes, groups,
+        ticksToNanos(to.system() - from.system(), ticksPerSecond)), slices);
   }
 
   /**
@@ -195,7 +193,7 @@ final class ProcCpu {
         // The process exited while its threads were listed: its total above still counts.
       }
     }
-    return new Snapshot(at, processes, groups, slices, system);
+    return new Snapshot(at, new Cpu(processes, groups, system), slices);
   }
 
   /** CPU ticks of this process (the load generator's JVM) now. */

@@ -154,11 +154,12 @@ public final class RedisCompare {
     String loadEnd = ProcCpu.loadAverage();
     long hz = ProcCpu.clockTicksPerSecond();
     ProcCpu.Usage usage = ProcCpu.usage(serversStart, serversEnd, hz);
+    ProcCpu.Cpu used = usage.nanos();
     long generatorNanos = selfStart < 0 || selfEnd < 0 ? -1
         : ProcCpu.ticksToNanos(selfEnd - selfStart, hz);
-    CompareReport.Phase p = phase(label, r, ProcCpu.available() ? usage.totalNanos() : -1,
-        generatorNanos, byLabel(usage.processNanos(), servers), usage.groupNanos(), loadStart,
-        loadEnd, usage.timeslices(), ProcCpu.available() ? usage.systemNanos() : -1);
+    CompareReport.Phase p = phase(label, r, ProcCpu.available() ? used.total() : -1,
+        generatorNanos, byLabel(used.processes(), servers), used.groups(), loadStart,
+        loadEnd, usage.timeslices(), ProcCpu.available() ? used.system() : -1);
     out.printf("bench --compare: %s %s: %,.0f ops/s, p50 %.3f ms, p99 %.3f ms, server CPU"
         + " %s µs/op, load generator %s µs/op, errors %d%s%n", cluster.name(), label,
         p.throughput(), p.p50Micros() / 1000, p.p99Micros() / 1000,
@@ -196,7 +197,7 @@ public final class RedisCompare {
       }
       ProcCpu.Usage usage = ProcCpu.usage(before,
           ProcCpu.snapshot(cluster.servers().keySet()), ProcCpu.clockTicksPerSecond());
-      double share = JitWarmup.compilerPercent(usage.groupNanos());
+      double share = JitWarmup.compilerPercent(usage.nanos().groups());
       shares.add(share);
       long elapsedMs = (System.nanoTime() - start) / 1_000_000;
       JitWarmup.Verdict verdict = rule.after(elapsedMs, share);
@@ -242,7 +243,7 @@ public final class RedisCompare {
     ProcCpu.Snapshot end = ProcCpu.snapshot(cluster.servers().keySet());
     ProcCpu.Usage u = ProcCpu.usage(start, end, ProcCpu.clockTicksPerSecond());
     CompareReport.Idle idle = new CompareReport.Idle(u.seconds(),
-        ProcCpu.available() ? u.totalNanos() : -1, u.groupNanos(), load);
+        ProcCpu.available() ? u.nanos().total() : -1, u.nanos().groups(), load);
     out.printf("bench --compare: %s idle: %s ms of CPU per s over %.1f s%n", cluster.name(),
         CompareReport.number(idle.serverCpuMsPerSecond(), 1), idle.seconds());
     return idle;

@@ -64,26 +64,16 @@ class BenchOptionsTest {
 
   @Test
   void everyOption() {
-    BenchOptions o = BenchOptions.parse("--records", "10000", "--value-size=200",
+    BenchOptions o = BenchOptions.parse(Map.of(), "--records", "10000", "--value-size=200",
         "--connections", "32", "--duration", "10s", "--warmup", "500ms", "--workload", "c",
         "--distribution", "uniform", "--target", "127.0.0.1:8082", "--routing", "naive",
         "--ceiling", "--json", "out.json", "--seed", "5", "--logs", "/tmp/l",
         "--client-io-threads", "2", "--client-transport", "nio");
-    assertEquals(10_000, o.records());
-    assertEquals(200, o.valueSize());
-    assertEquals(32, o.connections());
-    assertEquals(10_000, o.durationMs());
-    assertEquals(500, o.warmupMs());
-    assertEquals(Workload.C, o.workload());
-    assertFalse(o.zipfian());
-    assertEquals("127.0.0.1:8082", o.target());
-    assertEquals(0, o.startNodes());
-    assertEquals(RingKvClient.Routing.RANDOM_NODE, o.routing());
-    assertTrue(o.ceiling());
-    assertEquals(Path.of("out.json"), o.json());
-    assertEquals(5, o.seed());
-    assertEquals(2, o.clientIoThreads());
-    assertFalse(o.clientNativeTransport());
+    assertEquals(new BenchOptions(10_000, 200, 32, 10_000, 500, Workload.C, false,
+        "127.0.0.1:8082", 0, 0, RingKvClient.Routing.RANDOM_NODE, true, Path.of("out.json"),
+        Path.of("node", "target", "kvs-node.jar"), Path.of("/tmp/l"), 5, 0, false,
+        BenchOptions.LAG_INTERVAL_MS_DEFAULT, false, BenchOptions.NODE_JVM_FLAGS_DEFAULT, 2, false,
+        null, null), o);
     assertEquals(RingKvClient.IO_THREADS_DEFAULT, BenchOptions.parse().clientIoThreads());
     assertTrue(BenchOptions.parse().clientNativeTransport());
     BenchOptions cluster = BenchOptions.parse("--start-cluster", "1,1", "--duration", "2m");

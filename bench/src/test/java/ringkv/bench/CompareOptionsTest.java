@@ -21,19 +21,11 @@ class CompareOptionsTest {
   @Test
   void defaultsAreTheIssuesWorkload() {
     CompareOptions o = CompareOptions.parse("--compare", "redis");
-    assertEquals(3000, o.keys());
-    assertEquals(100, o.valueSize());
-    assertEquals(48, o.connections());
-    assertEquals(3, o.shards());
-    assertEquals(2, o.replicas());
+    assertEquals(new CompareOptions(3000, 100, 48, 3, 2, new JitWarmup(30_000, 300_000, 3),
+        20_000, 5_000, true, true, 1, null, Path.of("node", "target", "kvs-node.jar"),
+        Path.of("logs", "bench"), CompareOptions.NODE_JVM_FLAGS_DEFAULT, null, null, o.seed()),
+        o, "the seed is random");
     assertEquals(6, o.servers());
-    assertEquals(new JitWarmup(30_000, 300_000, 3), o.warmup());
-    assertEquals(20_000, o.durationMs());
-    assertEquals(5_000, o.idleMs());
-    assertTrue(o.ringKv() && o.redis());
-    assertEquals(1, o.threads());
-    assertNull(o.json());
-    assertEquals(CompareOptions.NODE_JVM_FLAGS_DEFAULT, o.nodeJvmFlags());
     assertFalse(o.nodeJvmFlags().contains("-XX:TieredStopAtLevel=1"), "both JIT tiers");
     assertEquals("6 servers = 3 shards x 2 replicas", o.shape());
   }

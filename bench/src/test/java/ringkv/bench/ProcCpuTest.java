@@ -66,22 +66,25 @@ class ProcCpuTest {
 
   @Test
   void usageIsTheDifferencePerProcessAndGroup() {
-    ProcCpu.Snapshot start = new ProcCpu.Snapshot(1_000_000_000L, Map.of(10L, 100L, 11L, 50L),
-        Map.of("vert.x-eventloo", 120L, "C2 CompilerThre", 30L), 1000, 40);
-    ProcCpu.Snapshot end = new ProcCpu.Snapshot(3_000_000_000L,
+    ProcCpu.Snapshot start = new ProcCpu.Snapshot(1_000_000_000L, new ProcCpu.Cpu(
+        Map.of(10L, 100L, 11L, 50L), Map.of("vert.x-eventloo", 120L, "C2 CompilerThre", 30L),
+        40), 1000);
+    ProcCpu.Snapshot end = new ProcCpu.Snapshot(3_000_000_000L, new ProcCpu.Cpu(
         Map.of(10L, 300L, 11L, 50L, 12L, 7L),
-        Map.of("vert.x-eventloo", 310L, "C2 CompilerThre", 30L, "VM Thread", 17L), 1600, 90);
+        Map.of("vert.x-eventloo", 310L, "C2 CompilerThre", 30L, "VM Thread", 17L), 90), 1600);
     ProcCpu.Usage u = ProcCpu.usage(start, end, 100);
     assertEquals(2.0, u.seconds(), 1e-9);
-    assertEquals(Map.of(10L, 2_000_000_000L, 11L, 0L, 12L, 70_000_000L), u.processNanos());
-    assertEquals(2_070_000_000L, u.totalNanos());
+    assertEquals(Map.of(10L, 2_000_000_000L, 11L, 0L, 12L, 70_000_000L), u.nanos().processes());
+    assertEquals(2_070_000_000L, u.nanos().total());
     // Groups that used nothing are left out; the largest comes first.
-    assertEquals(List.of("vert.x-eventloo", "VM Thread"), List.copyOf(u.groupsByCpu().keySet()));
-    assertEquals(1_900_000_000L, u.groupNanos().get("vert.x-eventloo"));
-    assertEquals(207L, end.totalTicks() - start.totalTicks());
+    assertEquals(List.of("vert.x-eventloo", "VM Thread"),
+        List.copyOf(u.nanos().groupsByCpu().keySet()));
+    assertEquals(1_900_000_000L, u.nanos().groups().get("vert.x-eventloo"));
+    assertEquals(207L, end.ticks().total() - start.ticks().total());
     assertEquals(600, u.timeslices());
-    assertEquals(500_000_000L, u.systemNanos());
-    ProcCpu.Snapshot unknown = new ProcCpu.Snapshot(1, Map.of(), Map.of(), -1, 0);
+    assertEquals(500_000_000L, u.nanos().system());
+    ProcCpu.Snapshot unknown = new ProcCpu.Snapshot(1, new ProcCpu.Cpu(Map.of(), Map.of(), 0),
+        -1);
     assertEquals(-1, ProcCpu.usage(start, unknown, 100).timeslices());
   }
 
@@ -97,9 +100,9 @@ class ProcCpuTest {
     assumeTrue(ProcCpu.available(), "no /proc on this platform");
     long self = ProcessHandle.current().pid();
     ProcCpu.Snapshot s = ProcCpu.snapshot(List.of(self, Long.MAX_VALUE));
-    assertTrue(s.processTicks().get(self) >= 0);
-    assertEquals(0L, s.processTicks().get(Long.MAX_VALUE)); // no such process
-    assertTrue(s.groupTicks().containsKey("main") || !s.groupTicks().isEmpty());
+    assertTrue(s.ticks().processes().get(self) >= 0);
+    assertEquals(0L, s.ticks().processes().get(Long.MAX_VALUE)); // no such process
+    assertTrue(s.ticks().groups().containsKey("main") || !s.ticks().groups().isEmpty());
     assertTrue(ProcCpu.selfTicks() >= 0);
     assertTrue(s.timeslices() > 0 || s.timeslices() == -1);
     assertTrue(ProcCpu.clockTicksPerSecond() > 0);

@@ -29,11 +29,10 @@ final class Dispatcher {
   private final Set<Operation<?>> backingOff = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
-  Dispatcher(ClientOptions options, HttpTransport transport, RequestEncoder encoder,
-      ClientCounters counters) {
+  Dispatcher(ClientOptions options, HttpTransport transport, ClientCounters counters) {
     this.options = options;
     this.transport = transport;
-    this.encoder = encoder;
+    this.encoder = options.encoder();
     this.counters = counters;
     this.inFlight = new Semaphore(options.inFlightMax());
     this.router = new RingRouter(options, transport, encoder, counters, this::isClosed);

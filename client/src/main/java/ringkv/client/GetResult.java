@@ -15,36 +15,32 @@ import java.util.Optional;
  * is a result and not an exception.
  *
  * <p>Immutable; thread-safe.
+ *
+ * @param key the key read
+ * @param valueJson the value as raw JSON text ({@code "abc"}, {@code 1.50}, ...), empty if not
+ *     found
+ * @param node the node the client sent the final attempt to (the one that answered)
+ * @param attempts attempts made (1 unless the client retried)
  */
-public final class GetResult {
+public record GetResult(String key, Optional<String> valueJson, String node, int attempts) {
   static final ObjectMapper EXACT = new ObjectMapper()
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
       .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
 
-  private final String key;
-  private final String valueJson;
-  private final String node;
-  private final int attempts;
-
-  GetResult(String key, String valueJson, String node, int attempts) {
-    this.key = Objects.requireNonNull(key, "key");
-    this.valueJson = valueJson;
-    this.node = Objects.requireNonNull(node, "node");
-    this.attempts = attempts;
+  public GetResult {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(valueJson, "valueJson");
+    Objects.requireNonNull(node, "node");
   }
 
-  public String key() {
-    return key;
+  /** A result with the raw JSON text of the value, or null if not found. */
+  GetResult(String key, String valueJson, String node, int attempts) {
+    this(key, Optional.ofNullable(valueJson), node, attempts);
   }
 
   /** Whether the key exists. */
   public boolean found() {
-    return valueJson != null;
-  }
-
-  /** The value as raw JSON text ({@code "abc"}, {@code 1.50}, ...), empty if not found. */
-  public Optional<String> valueJson() {
-    return Optional.ofNullable(valueJson);
+    return valueJson.isPresent();
   }
 
   /**
@@ -52,29 +48,19 @@ public final class GetResult {
    * scale); a {@link MissingNode} if not found.
    */
   public JsonNode value() {
-    if (valueJson == null) {
+    if (valueJson.isEmpty()) {
       return MissingNode.getInstance();
     }
     try {
-      return EXACT.readTree(valueJson);
+      return EXACT.readTree(valueJson.get());
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException("the store returned a value that is not JSON", e);
     }
   }
 
-  /** The node the client sent the final attempt to (the one that answered). */
-  public String node() {
-    return node;
-  }
-
-  /** Attempts made (1 unless the client retried). */
-  public int attempts() {
-    return attempts;
-  }
-
   @Override
   public String toString() {
-    return "GetResult[" + key + (found() ? "=" + valueJson : " not found") + " from " + node
+    return "GetResult[" + key + (found() ? "=" + valueJson.get() : " not found") + " from " + node
         + "]";
   }
 }

@@ -356,7 +356,7 @@ public final class RingKvClient implements AutoCloseable {
   private RingKvClient(ClientOptions options) {
     this.options = options;
     this.transport = new HttpTransport(options.transport());
-    this.dispatcher = new Dispatcher(options, transport, options.encoder(), counters);
+    this.dispatcher = new Dispatcher(options, transport, counters);
     this.router = dispatcher.router;
   }
 

@@ -13,7 +13,7 @@ final class AbortCommand extends ConnectedCommand {
         Json.object());
     Reply r = connection.send(post);
     if (r.status() == 404) {
-      throw new CliException(ExitCodes.REFUSED, "no change that " + connection.seed()
+      throw new CliException(ExitCode.REFUSED, "no change that " + connection.seed()
           + " coordinates is copying keys (only a copy can be aborted; the coordinator is the "
           + "node the change was sent to)");
     }

@@ -36,7 +36,7 @@ final class AddMemberCommand extends ConnectedCommand.Change {
     return ring.shards().stream()
         .min(Comparator.comparingInt((RingSnapshot.Shard s) -> s.members().size())
             .thenComparingInt(RingSnapshot.Shard::id))
-        .orElseThrow(() -> new CliException(ExitCodes.REFUSED, ring.node()
+        .orElseThrow(() -> new CliException(ExitCode.REFUSED, ring.node()
             + " has no shard yet; give --shard"))
         .id();
   }

@@ -21,7 +21,7 @@ final class ChangeOptions {
 
   Duration waitTime() {
     if (waitSeconds < 1 || waitSeconds > 86_400) {
-      throw new CliException(ExitCodes.USAGE, "--wait must be between 1 and 86400 seconds");
+      throw new CliException(ExitCode.USAGE, "--wait must be between 1 and 86400 seconds");
     }
     return Duration.ofSeconds(waitSeconds);
   }

@@ -40,7 +40,7 @@ final class ChangeWatcher {
             : new IllegalStateException(e.getCause());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new CliException(ExitCodes.UNAVAILABLE, "interrupted while the change ran; "
+        throw new CliException(ExitCode.UNAVAILABLE, "interrupted while the change ran; "
             + "it may still be running (./kvs abort stops it)");
       }
     }

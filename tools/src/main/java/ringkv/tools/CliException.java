@@ -6,19 +6,19 @@ package ringkv.tools;
  */
 public final class CliException extends RuntimeException {
   private static final long serialVersionUID = 1L;
-  private final int exitCode;
+  private final ExitCode exitCode;
 
-  public CliException(int exitCode, String message) {
+  public CliException(ExitCode exitCode, String message) {
     super(message);
     this.exitCode = exitCode;
   }
 
-  public CliException(int exitCode, String message, Throwable cause) {
+  public CliException(ExitCode exitCode, String message, Throwable cause) {
     super(message, cause);
     this.exitCode = exitCode;
   }
 
-  public int exitCode() {
+  public ExitCode exitCode() {
     return exitCode;
   }
 }

@@ -19,7 +19,7 @@ abstract class ConnectedCommand implements Callable<Integer> {
     return run(connection.output());
   }
 
-  /** Does the command, printing to {@code out}; the exit code ({@link ExitCodes}). */
+  /** Does the command, printing to {@code out}; the exit code ({@link ExitCode}). */
   abstract int run(Output out);
 
   /** The ring as the node given with {@code --node} sees it now. */

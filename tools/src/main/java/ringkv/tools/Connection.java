@@ -60,7 +60,7 @@ final class Connection {
 
   Duration timeout() {
     if (!(timeoutSeconds > 0) || timeoutSeconds > 86_400) {
-      throw new CliException(ExitCodes.USAGE, "--timeout must be between 0 and 86400 seconds");
+      throw new CliException(ExitCode.USAGE, "--timeout must be between 0 and 86400 seconds");
     }
     return Duration.ofMillis(Math.max(1, Math.round(timeoutSeconds * 1000)));
   }
@@ -76,7 +76,7 @@ final class Connection {
       Path ca = caPath();
       boolean https = tls || ca != null || "https".equals(target.scheme());
       if ("http".equals(target.scheme()) && (tls || caFile != null)) {
-        throw new CliException(ExitCodes.USAGE, "--node " + node
+        throw new CliException(ExitCode.USAGE, "--node " + node
             + " says http:// but --tls or --cacert asks for HTTPS");
       }
       if ("http".equals(target.scheme())) {
@@ -105,7 +105,7 @@ final class Connection {
       if (value != null && !value.isBlank()) {
         Path p = Path.of(value);
         if (!Files.isReadable(p)) {
-          throw new CliException(ExitCodes.USAGE, variable + "=" + value + " is not readable");
+          throw new CliException(ExitCode.USAGE, variable + "=" + value + " is not readable");
         }
         return p;
       }
@@ -123,7 +123,7 @@ final class Connection {
         scheme = v.substring(0, at).toLowerCase(java.util.Locale.ROOT);
         v = v.substring(at + 3);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-          throw new CliException(ExitCodes.USAGE, "--node " + value + ": scheme must be "
+          throw new CliException(ExitCode.USAGE, "--node " + value + ": scheme must be "
               + "http or https");
         }
       }
@@ -133,7 +133,7 @@ final class Connection {
       int colon = v.lastIndexOf(':');
       if (colon <= 0 || !v.substring(colon + 1).matches("[0-9]{1,5}")
           || Integer.parseInt(v.substring(colon + 1)) > 65_535 || v.contains("/")) {
-        throw new CliException(ExitCodes.USAGE, "--node " + value + ": expected HOST:PORT, "
+        throw new CliException(ExitCode.USAGE, "--node " + value + ": expected HOST:PORT, "
             + "optionally after http:// or https://");
       }
       return new Target(scheme, v);

@@ -38,7 +38,7 @@ final class KeyValueCommands {
     /** Sends {@code method} with {@code body} plus the session's metadata; saves the answer's. */
     Reply send(String method, ObjectNode body) {
       if (key.isEmpty()) {
-        throw new CliException(ExitCodes.USAGE, "the key is empty");
+        throw new CliException(ExitCode.USAGE, "the key is empty");
       }
       Session session = Session.load(Session.path(sessionFile, connection.env()));
       body.set(Session.FIELD, session.metadata());
@@ -106,11 +106,11 @@ final class KeyValueCommands {
     try {
       JsonNode parsed = Json.MAPPER.readTree(value);
       if (parsed == null || parsed.isMissingNode()) {
-        throw new CliException(ExitCodes.USAGE, "--json-value: the value is empty");
+        throw new CliException(ExitCode.USAGE, "--json-value: the value is empty");
       }
       return parsed;
     } catch (JsonProcessingException e) {
-      throw new CliException(ExitCodes.USAGE, "--json-value: " + value + " is not JSON: "
+      throw new CliException(ExitCode.USAGE, "--json-value: " + value + " is not JSON: "
           + e.getOriginalMessage());
     }
   }

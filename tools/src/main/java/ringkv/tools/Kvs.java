@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The admin CLI, run by {@code ./kvs status|ring|view|add-member|reshard|plan|commit|abort|
- * settle|get|put|delete}: tables for people, {@code --json} for scripts, and {@link ExitCodes}
+ * settle|get|put|delete}: tables for people, {@code --json} for scripts, and {@link ExitCode}
  * that mean something. Errors are one line on stderr ({@code kvs: ...}).
  *
  * <p>The environment is given to the constructor (tests pass their own): {@code ADMIN_TOKEN}
@@ -48,7 +48,7 @@ public final class Kvs implements Callable<Integer> {
   @Override
   public Integer call() {
     spec.commandLine().usage(spec.commandLine().getErr());
-    return ExitCodes.USAGE;
+    return ExitCode.USAGE.code();
   }
 
   /** The command line with its error handling: one line on stderr and the exit code. */
@@ -59,12 +59,12 @@ public final class Kvs implements Callable<Integer> {
       if (e instanceof CliException c) {
         err.println("kvs: " + c.getMessage());
         err.flush();
-        return c.exitCode();
+        return c.exitCode().code();
       }
       err.println("kvs: internal error (a bug, please report it with this trace):");
       e.printStackTrace(err);
       err.flush();
-      return ExitCodes.INTERNAL;
+      return ExitCode.INTERNAL.code();
     });
     return cl;
   }

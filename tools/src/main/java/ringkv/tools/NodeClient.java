@@ -126,7 +126,7 @@ final class NodeClient {
     } else {
       why = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     }
-    return new CliException(ExitCodes.UNREACHABLE, what + ": " + why, e);
+    return new CliException(ExitCode.UNREACHABLE, what + ": " + why, e);
   }
 
   static String describe(Duration d) {

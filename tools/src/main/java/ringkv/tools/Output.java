@@ -23,7 +23,7 @@ record Output(PrintWriter out, PrintWriter err, boolean json) {
 
   /**
    * A command's result: {@code json} with {@code --json}, otherwise the {@code table} lines
-   * (made only then); returns {@link ExitCodes#OK} for the command to exit with.
+   * (made only then); returns the code of {@link ExitCode#OK} for the command to exit with.
    */
   int result(Supplier<JsonNode> json, Supplier<List<String>> table) {
     if (this.json) {
@@ -31,12 +31,12 @@ record Output(PrintWriter out, PrintWriter err, boolean json) {
     } else {
       table.get().forEach(this::line);
     }
-    return ExitCodes.OK;
+    return ExitCode.OK.code();
   }
 
   /**
    * A command's one-line result: {@code json} with {@code --json}, otherwise {@code line};
-   * returns {@link ExitCodes#OK} for the command to exit with.
+   * returns the code of {@link ExitCode#OK} for the command to exit with.
    */
   int result(Supplier<JsonNode> json, String line) {
     return result(json, () -> List.of(line));

@@ -126,7 +126,7 @@ final class PlanCommand extends ConnectedCommand {
       String node = connection.seed();
       Reply r = connection.send(NodeClient.Request.get("/admin/plan"));
       if (r.status() == 404) {
-        throw new CliException(ExitCodes.REFUSED, "no plan is staged on " + node
+        throw new CliException(ExitCode.REFUSED, "no plan is staged on " + node
             + " (./kvs plan KIND ... --node " + node + " stages one)");
       }
       return r.expectOk();
@@ -145,7 +145,7 @@ final class PlanCommand extends ConnectedCommand {
       NodeClient.Request delete = NodeClient.Request.admin("DELETE", "/admin/plan", null);
       Reply r = connection.send(delete);
       if (r.status() == 404) {
-        throw new CliException(ExitCodes.REFUSED, "no plan is staged on " + connection.seed());
+        throw new CliException(ExitCode.REFUSED, "no plan is staged on " + connection.seed());
       }
       r.expectOk();
       return out.result(r::json, "Plan dropped on " + connection.seed());

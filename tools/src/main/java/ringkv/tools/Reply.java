@@ -24,7 +24,7 @@ record Reply(String address, String method, String path, int status, JsonNode js
 
   /** The refusal as a one-line message and the exit code its status means. */
   CliException failure() {
-    return new CliException(ExitCodes.forStatus(status), describeError());
+    return new CliException(ExitCode.forStatus(status), describeError());
   }
 
   /** {@code "<error> (<status> from <node>, <METHOD> <path>)"}, from the JSON error body. */

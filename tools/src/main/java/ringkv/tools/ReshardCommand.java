@@ -16,7 +16,7 @@ final class ReshardCommand extends ConnectedCommand.Change {
   @Override
   int run(Output out) {
     if (shards < 1) {
-      throw new CliException(ExitCodes.USAGE, "the shard count must be a positive integer");
+      throw new CliException(ExitCode.USAGE, "the shard count must be a positive integer");
     }
     Reply r = change.run(connection, NodeClient.Request.admin("PUT",
         "/key-value-store-shard/reshard", Json.object().put("shard-count", shards)));

@@ -30,7 +30,7 @@ record RingSnapshot(String node, long epoch, String hashFunction, int vnodesPerS
 
   static RingSnapshot parse(String node, JsonNode ring) {
     if (!ring.isObject() || !ring.path("shards").isArray()) {
-      throw new CliException(ExitCodes.UNAVAILABLE, node + " answered GET /ring without a ring");
+      throw new CliException(ExitCode.UNAVAILABLE, node + " answered GET /ring without a ring");
     }
     List<Shard> shards = new ArrayList<>();
     for (JsonNode s : ring.path("shards")) {
@@ -101,7 +101,7 @@ record RingSnapshot(String node, long epoch, String hashFunction, int vnodesPerS
     try {
       return id.isIntegralNumber() ? id.asInt() : Integer.parseInt(id.asText().strip());
     } catch (NumberFormatException e) {
-      throw new CliException(ExitCodes.UNAVAILABLE, "a node sent shard id " + id
+      throw new CliException(ExitCode.UNAVAILABLE, "a node sent shard id " + id
           + ", not an integer");
     }
   }

@@ -18,17 +18,12 @@ import java.util.Map;
  * a sequence of CLI runs reads its own writes and never goes back in time (SPEC §6). The
  * metadata is opaque: stored exactly as the node sent it. A missing file is an empty session;
  * the file is replaced atomically, so an interrupted run leaves the old one or the new one.
+ *
+ * @param file the session file
+ * @param metadata the metadata to send: JSON null when the session has no history yet
  */
-final class Session {
+record Session(Path file, JsonNode metadata) {
   static final String FIELD = "causal-metadata";
-
-  private final Path file;
-  private final JsonNode metadata;
-
-  private Session(Path file, JsonNode metadata) {
-    this.file = file;
-    this.metadata = metadata;
-  }
 
   /**
    * {@code --session}, else {@code $KVS_SESSION}, else {@code ~/.ringkv/session.json} with
@@ -59,18 +54,9 @@ final class Session {
     } catch (NoSuchFileException e) {
       return new Session(file, NullNode.getInstance());
     } catch (IOException e) {
-      throw new CliException(ExitCodes.USAGE, "session file " + file + " is unreadable ("
+      throw new CliException(ExitCode.USAGE, "session file " + file + " is unreadable ("
           + e.getMessage() + "); remove it to start a new session");
     }
-  }
-
-  Path file() {
-    return file;
-  }
-
-  /** The metadata to send: JSON null when the session has no history yet. */
-  JsonNode metadata() {
-    return metadata;
   }
 
   /** Stores {@code next} as the session's metadata, if the answer carried any. */
@@ -92,7 +78,7 @@ final class Session {
         Files.deleteIfExists(tmp);
       }
     } catch (IOException e) {
-      throw new CliException(ExitCodes.USAGE, "cannot write session file " + file + ": " + e);
+      throw new CliException(ExitCode.USAGE, "cannot write session file " + file + ": " + e);
     }
     return new Session(file, next);
   }

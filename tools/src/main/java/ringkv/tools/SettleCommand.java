@@ -32,7 +32,7 @@ final class SettleCommand extends ConnectedCommand {
     if (!all) {
       Reply r = settle(connection.seed());
       if (r.status() == 404) {
-        throw new CliException(ExitCodes.REFUSED, "no view change of epoch " + epoch
+        throw new CliException(ExitCode.REFUSED, "no view change of epoch " + epoch
             + " is under way on " + connection.seed());
       }
       r.expectOk();

@@ -26,13 +26,13 @@ public final class Tls {
     try (InputStream in = Files.newInputStream(caPem)) {
       certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
     } catch (IOException e) {
-      throw new CliException(ExitCodes.USAGE, "cannot read CA file " + caPem + ": " + e);
+      throw new CliException(ExitCode.USAGE, "cannot read CA file " + caPem + ": " + e);
     } catch (GeneralSecurityException e) {
-      throw new CliException(ExitCodes.USAGE, "CA file " + caPem
+      throw new CliException(ExitCode.USAGE, "CA file " + caPem
           + " holds no PEM certificate: " + e.getMessage());
     }
     if (certificates.isEmpty()) {
-      throw new CliException(ExitCodes.USAGE, "CA file " + caPem + " holds no certificate");
+      throw new CliException(ExitCode.USAGE, "CA file " + caPem + " holds no certificate");
     }
     try {
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());

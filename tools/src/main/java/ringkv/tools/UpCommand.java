@@ -91,7 +91,7 @@ final class UpCommand implements Callable<Integer> {
     if (env.get("TLS_CERT") != null && !env.get("TLS_CERT").isEmpty()) {
       ca = firstSet(env.get("TLS_CA"), env.get("KVS_CA"));
       if (ca == null) {
-        throw new CliException(ExitCodes.USAGE, "TLS_CERT is set: give TLS_CA (or KVS_CA) too");
+        throw new CliException(ExitCode.USAGE, "TLS_CERT is set: give TLS_CA (or KVS_CA) too");
       }
       tls = Tls.trusting(Path.of(ca));
       scheme = "https";
@@ -99,7 +99,7 @@ final class UpCommand implements Callable<Integer> {
     List<Integer> ports = new ArrayList<>();
     for (int port = basePort; port < basePort + nodes; port++) {
       if (inUse(host, port)) {
-        throw new CliException(ExitCodes.USAGE, host + ":" + port + " is already in use");
+        throw new CliException(ExitCode.USAGE, host + ":" + port + " is already in use");
       }
       ports.add(port);
     }
@@ -116,7 +116,7 @@ final class UpCommand implements Callable<Integer> {
     try {
       launcher = builder.build();
     } catch (IllegalStateException e) {
-      throw new CliException(ExitCodes.USAGE, e.getMessage());
+      throw new CliException(ExitCode.USAGE, e.getMessage());
     }
     launcher.addShardCluster(host, ports, shardCount, data, nodeEnv, logs);
     Thread stopper = new Thread(() -> stop(launcher, out), "kvs-up-stopper");
@@ -127,19 +127,19 @@ final class UpCommand implements Callable<Integer> {
     try {
       launcher.startAll();
     } catch (LaunchException e) {
-      throw new CliException(ExitCodes.UNAVAILABLE, e.getMessage());
+      throw new CliException(ExitCode.UNAVAILABLE, e.getMessage());
     }
     printReady(launcher, scheme, ca, env, out);
     watch(launcher, out);
-    return ExitCodes.OK;
+    return ExitCode.OK.code();
   }
 
   private Integer validate() {
     if (nodes < 1) {
-      throw new CliException(ExitCodes.USAGE, "--nodes must be a positive integer");
+      throw new CliException(ExitCode.USAGE, "--nodes must be a positive integer");
     }
     if (basePort < 1 || basePort + nodes - 1 > 65535) {
-      throw new CliException(ExitCodes.USAGE, "--base-port out of range");
+      throw new CliException(ExitCode.USAGE, "--base-port out of range");
     }
     if (shards.equals("none")) {
       return null;
@@ -152,7 +152,7 @@ final class UpCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       // falls through to the usage error
     }
-    throw new CliException(ExitCodes.USAGE, "--shards must be N or none");
+    throw new CliException(ExitCode.USAGE, "--shards must be N or none");
   }
 
   /** The environment's CLUSTER_SECRET (or CLUSTER_SECRET_FILE's content), else a new one. */
@@ -163,7 +163,7 @@ final class UpCommand implements Callable<Integer> {
         secret = Files.readString(Path.of(env.get("CLUSTER_SECRET_FILE")),
             StandardCharsets.UTF_8).strip();
       } catch (IOException e) {
-        throw new CliException(ExitCodes.USAGE, "cannot read " + env.get("CLUSTER_SECRET_FILE"));
+        throw new CliException(ExitCode.USAGE, "cannot read " + env.get("CLUSTER_SECRET_FILE"));
       }
     }
     if (secret == null || secret.isEmpty()) {

@@ -22,7 +22,7 @@ class ArgumentsTest {
         Connection.Target.parse("HTTPS://10.0.0.1:8085/"));
     for (String bad : new String[] {"h", ":1", "h:x", "h:70000", "ftp://h:1", "h:1/path"}) {
       CliException e = assertThrows(CliException.class, () -> Connection.Target.parse(bad));
-      assertEquals(ExitCodes.USAGE, e.exitCode(), bad);
+      assertEquals(ExitCode.USAGE, e.exitCode(), bad);
     }
   }
 
@@ -53,22 +53,22 @@ class ArgumentsTest {
   @Test
   void anUnreachableNodeExitsThreeAndSaysWhichNode() {
     Cli.Result r = Cli.run(ENV, "status", "--timeout", "2");
-    assertEquals(ExitCodes.UNREACHABLE, r.exit(), r::toString);
+    assertEquals(ExitCode.UNREACHABLE.code(), r.exit(), r::toString);
     assertTrue(r.err().startsWith("kvs: GET http://127.0.0.1:1/ring: "), r.err());
     assertEquals("", r.out());
   }
 
   @Test
   void exitCodesOfStatuses() {
-    assertEquals(ExitCodes.REFUSED, ExitCodes.forStatus(404));
-    assertEquals(ExitCodes.REFUSED, ExitCodes.forStatus(400));
-    assertEquals(ExitCodes.UNAUTHORIZED, ExitCodes.forStatus(401));
-    assertEquals(ExitCodes.UNAUTHORIZED, ExitCodes.forStatus(403));
-    assertEquals(ExitCodes.UNAVAILABLE, ExitCodes.forStatus(503));
+    assertEquals(ExitCode.REFUSED, ExitCode.forStatus(404));
+    assertEquals(ExitCode.REFUSED, ExitCode.forStatus(400));
+    assertEquals(ExitCode.UNAUTHORIZED, ExitCode.forStatus(401));
+    assertEquals(ExitCode.UNAUTHORIZED, ExitCode.forStatus(403));
+    assertEquals(ExitCode.UNAVAILABLE, ExitCode.forStatus(503));
   }
 
   private static void assertUsage(Cli.Result r, String message) {
-    assertEquals(ExitCodes.USAGE, r.exit(), r::toString);
+    assertEquals(ExitCode.USAGE.code(), r.exit(), r::toString);
     assertTrue(r.err().contains(message), "\"" + message + "\" in\n" + r);
   }
 }

@@ -109,7 +109,7 @@ class CliClusterTest {
     assertTrue(Files.readString(session).contains("\"n\""), "the session holds both keys");
     assertEquals("Deleted greeting\n", ok(Cli.run(env(1), "delete", "greeting")).out());
     Cli.Result gone = Cli.run(env(2), "get", "greeting");
-    assertEquals(ExitCodes.REFUSED, gone.exit(), gone::toString);
+    assertEquals(ExitCode.REFUSED.code(), gone.exit(), gone::toString);
     assertTrue(gone.err().startsWith("kvs: Key does not exist (404 from "), gone.err());
   }
 
@@ -138,7 +138,7 @@ class CliClusterTest {
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
         assertEquals(3, http(cluster.node(2), "/ring").path("epoch").asLong()));
     Cli.Result none = Cli.run(env(0), "commit");
-    assertEquals(ExitCodes.REFUSED, none.exit(), none::toString);
+    assertEquals(ExitCode.REFUSED.code(), none.exit(), none::toString);
     assertTrue(none.err().contains("no plan is staged on " + cluster.node(0)), none.err());
   }
 
@@ -155,12 +155,12 @@ class CliClusterTest {
         http(cluster.node(0), "/admin/view-change").path("status").asText()));
     assertEquals(0, Cli.run(env(0), "abort").exit());
     Cli.Result result = commit.get(30, TimeUnit.SECONDS);
-    assertEquals(ExitCodes.UNAVAILABLE, result.exit(), result::toString);
+    assertEquals(ExitCode.UNAVAILABLE.code(), result.exit(), result::toString);
     assertTrue(result.err().contains("aborted by the operator"), result::toString);
     cluster.network((from, to, route) -> 0);
     assertEquals(1, json(Cli.run(env(1), "view", "--json")).path("epoch").asLong());
     Cli.Result again = Cli.run(env(0), "abort");
-    assertEquals(ExitCodes.REFUSED, again.exit(), again::toString);
+    assertEquals(ExitCode.REFUSED.code(), again.exit(), again::toString);
   }
 
   @Test
@@ -185,7 +185,7 @@ class CliClusterTest {
     assertTrue(settled.out().contains(coordinator + ": "), "the dead coordinator is listed: "
         + settled);
     Cli.Result again = Cli.run(env(1), "settle", "--epoch", "2");
-    assertEquals(ExitCodes.REFUSED, again.exit(), again::toString);
+    assertEquals(ExitCode.REFUSED.code(), again.exit(), again::toString);
     assertEquals(201, cluster.send(cluster.node(1), "PUT", "/key-value-store/new",
         "{\"value\":1}").status(), "serves writes again");
     assertEquals(1, json(Cli.run(env(2), "view", "--json")).path("epoch").asLong());
@@ -205,7 +205,7 @@ class CliClusterTest {
       assertEquals(down ? "DOWN" : "UP", n.path("status").asText(), n::toString);
     }
     Cli.Result direct = Cli.run(env(3), "status", "--timeout", "2");
-    assertEquals(ExitCodes.UNREACHABLE, direct.exit(), direct::toString);
+    assertEquals(ExitCode.UNREACHABLE.code(), direct.exit(), direct::toString);
     assertTrue(direct.err().contains(stopped + "/ring"), direct.err());
   }
 }

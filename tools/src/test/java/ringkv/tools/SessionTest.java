@@ -55,7 +55,7 @@ class SessionTest {
     Path file = dir.resolve("bad.json");
     Files.writeString(file, "{not json");
     CliException e = assertThrows(CliException.class, () -> Session.load(file));
-    assertEquals(ExitCodes.USAGE, e.exitCode());
+    assertEquals(ExitCode.USAGE, e.exitCode());
     assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
   }
 

@@ -115,9 +115,9 @@ class TlsTest {
   @Test
   void aCertificateItCannotVerifyIsUnreachableWithATlsMessage() {
     Cli.Result r = Cli.run(Map.of(), "ring", "--node", "https://" + address());
-    assertEquals(ExitCodes.UNREACHABLE, r.exit(), r::toString);
+    assertEquals(ExitCode.UNREACHABLE.code(), r.exit(), r::toString);
     assertTrue(r.err().contains("TLS failed"), r.err());
     Cli.Result plain = Cli.run(Map.of(), "ring", "--node", address(), "--timeout", "2");
-    assertEquals(ExitCodes.UNREACHABLE, plain.exit(), "HTTP to an HTTPS port: " + plain);
+    assertEquals(ExitCode.UNREACHABLE.code(), plain.exit(), "HTTP to an HTTPS port: " + plain);
   }
 }

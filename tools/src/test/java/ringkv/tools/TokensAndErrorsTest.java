@@ -67,11 +67,11 @@ class TokensAndErrorsTest {
     node.answer("/key-value-store-shard/reshard", 401, UNAUTHORIZED)
         .answer("/key-value-store/k", 403, "{\"error\":\"Forbidden\",\"message\":\"Error\"}");
     Cli.Result missing = Cli.run(Map.of("KVS_NODE", node.address()), "reshard", "2");
-    assertEquals(ExitCodes.UNAUTHORIZED, missing.exit(), missing::toString);
+    assertEquals(ExitCode.UNAUTHORIZED.code(), missing.exit(), missing::toString);
     assertTrue(missing.err().contains("set ADMIN_TOKEN"), missing.err());
     Cli.Result wrong = Cli.run(Map.of("KVS_NODE", node.address(), "CLIENT_TOKEN", "nope"),
         "get", "k", "--session", dir.resolve("s.json").toString());
-    assertEquals(ExitCodes.UNAUTHORIZED, wrong.exit(), wrong::toString);
+    assertEquals(ExitCode.UNAUTHORIZED.code(), wrong.exit(), wrong::toString);
     assertTrue(wrong.err().contains("refused the token in CLIENT_TOKEN"), wrong.err());
   }
 
@@ -99,7 +99,7 @@ class TokensAndErrorsTest {
         "{\"error\":\"View change in progress\",\"message\":\"Error in GET\"}");
     Cli.Result r = Cli.run(Map.of("KVS_NODE", node.address()), "get", "k", "--session",
         dir.resolve("s.json").toString());
-    assertEquals(ExitCodes.UNAVAILABLE, r.exit(), r::toString);
+    assertEquals(ExitCode.UNAVAILABLE.code(), r.exit(), r::toString);
     assertEquals("kvs: View change in progress (500 from " + node.address()
         + ", GET /key-value-store/k)\n", r.err());
   }
@@ -108,7 +108,7 @@ class TokensAndErrorsTest {
   void aNodeThatDoesNotAnswerInTimeExitsThree() {
     node.hold();
     Cli.Result r = Cli.run(Map.of("KVS_NODE", node.address()), "view", "--timeout", "0.5");
-    assertEquals(ExitCodes.UNREACHABLE, r.exit(), r::toString);
+    assertEquals(ExitCode.UNREACHABLE.code(), r.exit(), r::toString);
     assertTrue(r.err().contains("no answer within 500 ms"), r.err());
   }
 }

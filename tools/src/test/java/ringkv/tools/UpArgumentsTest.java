@@ -56,7 +56,7 @@ class UpArgumentsTest {
   }
 
   private static void assertUsage(Cli.Result r, String message) {
-    assertEquals(ExitCodes.USAGE, r.exit(), r.toString());
+    assertEquals(ExitCode.USAGE.code(), r.exit(), r.toString());
     assertTrue(r.err().contains(message), r.toString());
   }
 }

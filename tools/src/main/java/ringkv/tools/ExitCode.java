@@ -4,27 +4,35 @@ package ringkv.tools;
  * What {@code ./kvs} exits with: scripts branch on these, so they are part of the CLI's contract
  * (README "CLI") and never change meaning.
  */
-public final class ExitCodes {
+public enum ExitCode {
   /** The command did what it was asked. */
-  public static final int OK = 0;
+  OK(0),
   /** A node answered and refused: a 4xx such as not found, bad request, not enough nodes. */
-  public static final int REFUSED = 1;
+  REFUSED(1),
   /** Bad arguments, or a local file the command needs (CA, session) is missing or unreadable. */
-  public static final int USAGE = 2;
+  USAGE(2),
   /** No answer: connection refused, timed out, or the TLS handshake failed. */
-  public static final int UNREACHABLE = 3;
+  UNREACHABLE(3),
   /** The node wants a token (401) or refused the one given (403). */
-  public static final int UNAUTHORIZED = 4;
+  UNAUTHORIZED(4),
   /** A node answered with a 5xx: it could not serve now (view change, no replica, aborted). */
-  public static final int UNAVAILABLE = 5;
-
+  UNAVAILABLE(5),
   /** A bug in the CLI itself (sysexits' EX_SOFTWARE); the stack trace is printed. */
-  public static final int INTERNAL = 70;
+  INTERNAL(70);
 
-  private ExitCodes() {}
+  private final int code;
+
+  ExitCode(int code) {
+    this.code = code;
+  }
+
+  /** The process's exit status. */
+  public int code() {
+    return code;
+  }
 
   /** The exit code for an HTTP error status a node answered with. */
-  public static int forStatus(int status) {
+  public static ExitCode forStatus(int status) {
     if (status == 401 || status == 403) {
       return UNAUTHORIZED;
     }
