@@ -45,9 +45,15 @@ class ReplicationQueueTest {
 
   /** A queue (retry delays 20 to 100 ms) with {@code forB} enqueued for b, in order. */
   private static ReplicationQueue queue(int entriesMax, int batchMax, Entry... forB) {
+    return queueFor(B, entriesMax, batchMax, forB);
+  }
+
+  /** A queue (retry delays 20 to 100 ms) with {@code entries} enqueued for {@code peers}. */
+  private static ReplicationQueue queueFor(List<String> peers, int entriesMax, int batchMax,
+      Entry... entries) {
     ReplicationQueue q = new ReplicationQueue(new Limits(entriesMax, batchMax, 20, 100));
-    for (Entry e : forB) {
-      q.enqueue(e, B);
+    for (Entry e : entries) {
+      q.enqueue(e, peers);
     }
     return q;
   }
@@ -69,8 +75,7 @@ class ReplicationQueueTest {
 
   @Test
   void unreachablePeersAreSkippedAndSentAtOnceWhenUp() {
-    ReplicationQueue q = queue(100, 10);
-    q.enqueue(entry("k", 1), BC);
+    ReplicationQueue q = queueFor(BC, 100, 10, entry("k", 1));
     List<Batch> onlyB = q.onTick(0, peer -> !peer.equals("c"));
     assertEquals(List.of("b"), onlyB.stream().map(Batch::peer).toList());
     assertEquals(1, q.pending("c"), "kept for the unreachable peer");
@@ -83,9 +88,7 @@ class ReplicationQueueTest {
 
   @Test
   void oneBatchInFlightPerPeerAndAckFreesTheNextAtOnce() {
-    ReplicationQueue q = queue(100, 1);
-    q.enqueue(entry("x", 1), BC);
-    q.enqueue(entry("y", 2), BC);
+    ReplicationQueue q = queueFor(BC, 100, 1, entry("x", 1), entry("y", 2));
     List<Batch> batches = q.onTick(10);
     assertEquals(2, batches.size(), "one per peer");
     assertNotEquals(batches.get(0).id(), batches.get(1).id());
@@ -261,8 +264,7 @@ class ReplicationQueueTest {
 
   @Test
   void retainPeersDropsTheQueuesOfRemovedPeers() {
-    ReplicationQueue q = queue(100, 10);
-    q.enqueue(entry("x", 1), List.of("b", "c", "d"));
+    ReplicationQueue q = queueFor(List.of("b", "c", "d"), 100, 10, entry("x", 1));
     Batch toC = batchTo("c", q.onTick(0));
     q.retainPeers(Set.of("b"));
     assertEquals(0, q.pending("c"));
@@ -277,12 +279,10 @@ class ReplicationQueueTest {
 
   @Test
   void retainDropsTheWritesOfKeysTheShardNoLongerHolds() {
-    ReplicationQueue q = queue(100, 2);
-    q.enqueue(entry("moved", 3), List.of("b", "c"));
-    q.enqueue(entry("kept", 5), List.of("b", "c"));
+    ReplicationQueue q = queueFor(BC, 100, 2, entry("moved", 3), entry("kept", 5));
     Batch toB = batchTo("b", q.onTick(0));
     assertEquals(2, toB.entries().size());
-    q.enqueue(entry("moved", 7), List.of("b", "c"));
+    q.enqueue(entry("moved", 7), BC);
     q.enqueue(entry("gone", 2), List.of("c"));
     q.retain((peer, key) -> key.equals("kept"));
     assertEquals(1, q.pending("b"), "in flight to b: only kept");
@@ -301,9 +301,8 @@ class ReplicationQueueTest {
   void retainKeepsWritesOwedToPeersThatOwnTheirKeyOutsideTheShard() {
     // Seed 2242: this node moves to another shard; its old peer d, left out of the change,
     // still owns "stays-with-d" under the new layout and never got the write.
-    ReplicationQueue q = queue(100, 10);
-    q.enqueue(entry("stays-with-d", 4), List.of("b", "d"));
-    q.enqueue(entry("left-both", 6), List.of("b", "d"));
+    ReplicationQueue q = queueFor(List.of("b", "d"), 100, 10, entry("stays-with-d", 4),
+        entry("left-both", 6));
     Batch toD = batchTo("d", q.onTick(0));
     q.retain((peer, key) -> peer.equals("d") && key.equals("stays-with-d"));
     assertEquals(0, q.pending("b"));

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -28,6 +29,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import ringkv.tests.support.Http;
 import ringkv.tests.support.Http.Reply;
 import ringkv.tests.support.LocalCluster;
@@ -142,49 +146,38 @@ class KvsViewChangeTest {
     assertTrue(clusterLists(List.of(node)), "nothing changed");
   }
 
-  @Test
-  @Order(4)
-  void oneNodeToFour() {
-    changeView(0, List.of(0, 1, 2, 3), 2);
-  }
-
-  @Test
-  @Order(5)
-  void fourNodesToTwo() {
-    changeView(1, List.of(0, 1), 2);
-  }
-
-  @Test
-  @Order(6)
-  void twoNodesToFour() {
-    changeView(0, List.of(0, 1, 2, 3), 2);
-  }
-
-  @Test
-  @Order(7)
-  void replaceEveryNodeCoordinatedByALeavingNode() {
-    changeView(0, List.of(2, 3), 2);
-    changeView(3, List.of(0, 1), 2);
-    changeView(0, List.of(2, 3), 2);
-  }
-
-  @Test
-  @Order(8)
-  void changeTheReplicationFactor() {
-    changeView(0, List.of(0, 1, 2, 3), 1); // coordinated by a node outside the current view
-    changeView(1, List.of(0, 1, 2, 3), 2);
-    changeView(3, List.of(0, 1, 2, 3), 4);
-    changeView(0, List.of(0, 1, 2, 3), 2);
+  /**
+   * The view changes, in order, each with its coordinator, new members and replication factor:
+   * 1 -> 4 nodes, 4 -> 2, 2 -> 4, three changes that their coordinator leaves (to {2,3}, then
+   * every node replaced twice), then R = 2 -> 1 -> 2 -> 4 -> 2 over the four nodes.
+   */
+  static Stream<Arguments> viewChanges() {
+    List<Integer> all = List.of(0, 1, 2, 3);
+    return Stream.of(
+        Arguments.of("one node to four", 0, all, 2),
+        Arguments.of("four nodes to two", 1, List.of(0, 1), 2),
+        Arguments.of("two nodes to four", 0, all, 2),
+        Arguments.of("four nodes to two, coordinated by a leaving node", 0, List.of(2, 3), 2),
+        Arguments.of("replace every node, coordinated by a leaving node", 3, List.of(0, 1), 2),
+        Arguments.of("replace every node again, coordinated by a leaving node", 0,
+            List.of(2, 3), 2),
+        Arguments.of("R 2 -> 1, coordinated by a node outside the current view", 0, all, 1),
+        Arguments.of("R 1 -> 2", 1, all, 2),
+        Arguments.of("R 2 -> 4", 3, all, 4),
+        Arguments.of("R 4 -> 2", 0, all, 2));
   }
 
   /**
    * Changes the view to the nodes {@code members} with {@code replFactor} at node
    * {@code coordinator} and checks everything SPEC §4 promises afterwards.
    */
-  private void changeView(int coordinator, List<Integer> members, int replFactor) {
+  @ParameterizedTest(name = "{0}")
+  @Order(4)
+  @MethodSource("viewChanges")
+  void changeView(String change, int coordinator, List<Integer> members, int replFactor) {
     step++;
-    String where = "step " + step + " (" + members + " R=" + replFactor + " at "
-        + coordinator + ")";
+    String where = "step " + step + ", " + change + " (" + members + " R=" + replFactor
+        + " at " + coordinator + ")";
     List<String> view = members.stream().map(cluster::node).toList();
     Reply r = Kvs.viewChange(cluster.node(coordinator), view, replFactor);
     assertEquals(200, r.status(), where + ": " + r);

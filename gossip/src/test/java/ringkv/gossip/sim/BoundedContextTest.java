@@ -24,13 +24,6 @@ import ringkv.gossip.ReplicationQueue.Limits;
 class BoundedContextTest {
   private static final int OPS = 100_000;
   private static final int KEYS = 10_000;
-  private static final long TICK_MS = 10;
-  /** HEARTBEAT_INTERVAL_MS 250 = 25 ticks: how often a replica reports its localStable. */
-  private static final int HEARTBEAT_TICKS = 25;
-  /** The real node sweeps tombstones every 2 s. */
-  private static final int SWEEP_TICKS = 200;
-  /** ANTI_ENTROPY_INTERVAL_MS 10 s. */
-  private static final int AE_TICKS = 1_000;
   /**
    * The bound. A reply's context keeps up to {@link ContextBound#ENTRIES_MAX} entries as they
    * are, and beyond that only entries that are not stable yet. The client does at most one
@@ -49,8 +42,7 @@ class BoundedContextTest {
   @ValueSource(ints = {1, 2})
   void contextStaysBoundedOverAHundredThousandOperations(int shards) {
     long seed = Long.getLong("sim.seed", 42L);
-    SimConfig config = SimConfig.faultFree(shards, 2, 1, KEYS, TICK_MS, HEARTBEAT_TICKS,
-        SWEEP_TICKS, AE_TICKS, Limits.defaults());
+    SimConfig config = SimConfig.faultFree(shards, 2, 1, KEYS, Limits.defaults());
     long startNs = System.nanoTime();
     long startCpuNs = CPU.getCurrentThreadCpuTime();
     SimResult result = new SimCluster(seed, ReplicaBug.NONE, config).runFaultFree(OPS);

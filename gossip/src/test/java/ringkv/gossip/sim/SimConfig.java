@@ -73,11 +73,15 @@ public record SimConfig(
     checkArgument(viewChangeEveryTicksMax >= 0);
   }
 
-  /** This shape without process crashes (and with anti-entropy every {@code aeTicks}). */
+  /**
+   * This shape without process crashes, with the real node's timings at 10 ms a tick: heartbeats
+   * every 250 ms (HEARTBEAT_INTERVAL_MS) = 25 ticks, tombstone sweeps every 2 s = 200 ticks,
+   * anti-entropy every 10 s (ANTI_ENTROPY_INTERVAL_MS) = 1,000 ticks.
+   */
   public static SimConfig faultFree(int shards, int replicasPerShard, int clients, int keys,
-      long tickMs, int heartbeatEveryTicks, int sweepEveryTicks, int aeTicks, Limits limits) {
-    return new SimConfig(shards, replicasPerShard, clients, keys, tickMs, 0, 2_000, 300, 700, 5,
-        30, 1.0, 0, heartbeatEveryTicks, sweepEveryTicks, limits, aeTicks, 0, 0, 0);
+      Limits limits) {
+    return new SimConfig(shards, replicasPerShard, clients, keys, 10, 0, 2_000, 300, 700, 5,
+        30, 1.0, 0, 25, 200, limits, 1_000, 0, 0, 0);
   }
 
   /**

@@ -7,7 +7,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import ringkv.tests.causal.CausalChecker.Kind;
 import ringkv.tests.causal.CausalChecker.Op;
 import ringkv.tests.causal.CausalChecker.OpKind;
@@ -66,11 +70,6 @@ class CausalCheckerTest {
     return new Version(counter, "n1");
   }
 
-  private static void assertOnly(Kind kind, List<Violation> violations) {
-    assertEquals(1, violations.size(), "violations: " + violations);
-    assertEquals(kind, violations.get(0).kind(), violations.get(0).toString());
-  }
-
   @Test
   void cleanHistoryWithCrossKeyReadsDeletesErrorsAndConcurrencyPasses() {
     History h = new History()
@@ -96,98 +95,67 @@ class CausalCheckerTest {
     assertTrue(summary.contains("errors by status={503=2}"), summary);
   }
 
-  @Test
-  void staleReadAfterOwnWriteIsReadYourWrites() {
-    // No metadata at all: the history alone orders c1's two writes.
-    History h = new History().put("c1", "x", "c1-0").put("c1", "x", "c1-1")
-        .get("c1", "x", "c1-0");
-    assertOnly(Kind.READ_YOUR_WRITES, h.check());
+  /**
+   * Violation histories: each is the clean pattern with one thing broken, named by what breaks,
+   * with the only violation kind it must yield.
+   */
+  static Stream<Arguments> brokenHistories() {
+    return Stream.of(
+        // No metadata at all: the history alone orders c1's two writes.
+        Arguments.of("stale read after own write", Kind.READ_YOUR_WRITES, new History()
+            .put("c1", "x", "c1-0").put("c1", "x", "c1-1")
+            .get("c1", "x", "c1-0")),
+        Arguments.of("not found after own write, with no delete", Kind.READ_YOUR_WRITES,
+            new History().put("c1", "x", "c1-0").get("c1", "x", null)),
+        Arguments.of("reading an older value after a newer one", Kind.MONOTONIC_READS,
+            new History()
+                .put("c1", "x", "c1-0", "x", v(10))
+                .put("c2", "x", "c2-0", "x", v(20))  // concurrent with c1-0, newer by version
+                .get("c3", "x", "c2-0")
+                .get("c3", "x", "c1-0")),            // back in time
+        Arguments.of("old value after seeing its delete", Kind.MONOTONIC_READS, new History()
+            .put("c1", "x", "c1-0", "x", v(10))
+            .get("c2", "x", "c1-0")
+            .delete("c1", "x", "x", v(20))
+            .get("c2", "x", null)                    // observes the delete
+            .get("c2", "x", "c1-0")),                // and then the deleted value again
+        Arguments.of("missing cause of a value read", Kind.CROSS_KEY, new History()
+            .put("c1", "x", "c1-0")
+            .put("c1", "y", "c1-1")                  // c1 had written x first
+            .get("c2", "y", "c1-1")
+            .get("c2", "x", null)),                  // the cause of y is missing
+        Arguments.of("older value than the cause of a value read", Kind.CROSS_KEY, new History()
+            .put("c0", "x", "c0-0", "x", v(5))
+            .put("c1", "x", "c1-0", "x", v(10))
+            .put("c1", "y", "c1-1", "y", v(11))
+            .get("c2", "y", "c1-1")
+            .get("c2", "x", "c0-0")),                // older than c1-0, which y's writer knew
+        Arguments.of("cause lost through an observed delete", Kind.CROSS_KEY, new History()
+            .put("c1", "k", "c1-0")
+            .get("c2", "k", "c1-0")
+            .put("c1", "x", "c1-1")
+            .delete("c1", "k")                       // its writer had written x
+            .get("c2", "k", null)                    // c2 observes the delete...
+            .get("c2", "x", null)),                  // ...but not its cause
+        Arguments.of("write versioned below what its writer read", Kind.WRITES_FOLLOW_READS,
+            new History()
+                .put("c1", "x", "c1-0", "x", v(10))
+                .get("c2", "x", "c1-0")
+                .put("c2", "x", "c2-0", "x", v(5))), // would lose to the value it overwrote
+        Arguments.of("value nobody wrote", Kind.FABRICATED,
+            new History().get("c1", "x", "c9-9")),
+        Arguments.of("value written after the read ended", Kind.FUTURE_READ,
+            new History().get("c1", "x", "c2-0").put("c2", "x", "c2-0")),
+        Arguments.of("two versions for one write", Kind.INCONSISTENT_VERSIONS, new History()
+            .put("c1", "x", "c1-0", "x", v(10))
+            .get("c2", "x", "c1-0", "x", v(11))));
   }
 
-  @Test
-  void notFoundAfterOwnWriteWithNoDeleteIsReadYourWrites() {
-    History h = new History().put("c1", "x", "c1-0").get("c1", "x", null);
-    assertOnly(Kind.READ_YOUR_WRITES, h.check());
-  }
-
-  @Test
-  void readingAnOlderValueAfterANewerOneIsMonotonicReads() {
-    History h = new History()
-        .put("c1", "x", "c1-0", "x", v(10))
-        .put("c2", "x", "c2-0", "x", v(20))      // concurrent with c1-0, newer by version
-        .get("c3", "x", "c2-0")
-        .get("c3", "x", "c1-0");                 // back in time
-    assertOnly(Kind.MONOTONIC_READS, h.check());
-  }
-
-  @Test
-  void oldValueAfterSeeingItsDeleteIsMonotonicReads() {
-    History h = new History()
-        .put("c1", "x", "c1-0", "x", v(10))
-        .get("c2", "x", "c1-0")
-        .delete("c1", "x", "x", v(20))
-        .get("c2", "x", null)                    // observes the delete
-        .get("c2", "x", "c1-0");                 // and then the deleted value again
-    assertOnly(Kind.MONOTONIC_READS, h.check());
-  }
-
-  @Test
-  void missingCauseOfAValueReadIsCrossKey() {
-    History h = new History()
-        .put("c1", "x", "c1-0")
-        .put("c1", "y", "c1-1")                  // c1 had written x first
-        .get("c2", "y", "c1-1")
-        .get("c2", "x", null);                   // the cause of y is missing
-    assertOnly(Kind.CROSS_KEY, h.check());
-  }
-
-  @Test
-  void olderValueThanTheCauseOfAValueReadIsCrossKey() {
-    History h = new History()
-        .put("c0", "x", "c0-0", "x", v(5))
-        .put("c1", "x", "c1-0", "x", v(10))
-        .put("c1", "y", "c1-1", "y", v(11))
-        .get("c2", "y", "c1-1")
-        .get("c2", "x", "c0-0");                 // older than c1-0, which y's writer knew
-    assertOnly(Kind.CROSS_KEY, h.check());
-  }
-
-  @Test
-  void causeLostThroughAnObservedDeleteIsCrossKey() {
-    History h = new History()
-        .put("c1", "k", "c1-0")
-        .get("c2", "k", "c1-0")
-        .put("c1", "x", "c1-1")
-        .delete("c1", "k")                       // its writer had written x
-        .get("c2", "k", null)                    // c2 observes the delete...
-        .get("c2", "x", null);                   // ...but not its cause
-    assertOnly(Kind.CROSS_KEY, h.check());
-  }
-
-  @Test
-  void writeVersionedBelowWhatItsWriterReadIsWritesFollowReads() {
-    History h = new History()
-        .put("c1", "x", "c1-0", "x", v(10))
-        .get("c2", "x", "c1-0")
-        .put("c2", "x", "c2-0", "x", v(5));      // would lose to the value it overwrote
-    assertOnly(Kind.WRITES_FOLLOW_READS, h.check());
-  }
-
-  @Test
-  void valueNobodyWroteIsFabricated() {
-    assertOnly(Kind.FABRICATED, new History().get("c1", "x", "c9-9").check());
-  }
-
-  @Test
-  void valueWrittenAfterTheReadEndedIsAFutureRead() {
-    History h = new History().get("c1", "x", "c2-0").put("c2", "x", "c2-0");
-    assertOnly(Kind.FUTURE_READ, h.check());
-  }
-
-  @Test
-  void twoVersionsForOneWriteAreInconsistent() {
-    History h = new History().put("c1", "x", "c1-0", "x", v(10))
-        .get("c2", "x", "c1-0", "x", v(11));
-    assertOnly(Kind.INCONSISTENT_VERSIONS, h.check());
+  @ParameterizedTest(name = "{0}: {1}")
+  @MethodSource("brokenHistories")
+  void aBrokenHistoryYieldsExactlyItsViolation(String broken, Kind kind, History h) {
+    List<Violation> violations = h.check();
+    assertEquals(1, violations.size(), broken + ": " + violations);
+    assertEquals(kind, violations.get(0).kind(), broken + ": " + violations.get(0));
   }
 }

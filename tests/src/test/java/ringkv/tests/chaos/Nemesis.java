@@ -54,17 +54,14 @@ import ringkv.tests.support.Http;
  * and restarts every killed or stopped node. Not thread-safe: one thread drives it.
  */
 final class Nemesis {
-  private static final long FIRST_FAULT_MS = 1_000;
-  private static final long GAP_MS_MIN = 600;
-  private static final long GAP_MS_SPREAD = 2_400;
-  private static final long PAUSE_MS_MIN = 1_000;
-  private static final long PAUSE_MS_SPREAD = 3_000;
-  private static final long DOWN_MS_MIN = 1_500;
-  private static final long DOWN_MS_SPREAD = 4_500;
-
-  /** A clock fault moves a node's clock by 1-5 minutes, ahead or behind. */
-  private static final long SKEW_S_MIN = 60;
-  private static final long SKEW_S_SPREAD = 240;
+  /** When the first fault starts, and how far apart the starts of two faults are. */
+  private static final Span FIRST_FAULT_MS = new Span(1_000, 2_000);
+  private static final Span GAP_MS = new Span(600, 3_000);
+  /** How long a pause lasts, and any other fault. */
+  private static final Span PAUSE_MS = new Span(1_000, 4_000);
+  private static final Span DOWN_MS = new Span(1_500, 6_000);
+  /** A clock fault moves a node's clock by 1-5 minutes (60 to 300 s), ahead or behind. */
+  private static final Span SKEW_S = new Span(60, 301);
   /**
    * Clock faults a run draws at most: each restarts a node under faketime, a restart that the
    * schedule's other faults wait for (about 2 s here with NodeLauncher's libfaketime settings;
@@ -115,6 +112,13 @@ final class Nemesis {
           : action == Action.RESHARD ? " to " + shards + " shard" + (shards == 1 ? "" : "s") : "";
       return String.format("+%6dms %-9s %s%s%s", atMs, action.name().toLowerCase(), names, rest,
           clock);
+    }
+  }
+
+  /** The numbers in [min, max), drawn uniformly. */
+  private record Span(long min, long max) {
+    long draw(Random random) {
+      return min + random.nextInt((int) (max - min));
     }
   }
 
@@ -190,13 +194,11 @@ final class Nemesis {
     List<Impaired> impaired = new ArrayList<>();
     List<long[]> cuts = new ArrayList<>();
     List<Step> steps = new ArrayList<>();
-    for (long t = FIRST_FAULT_MS + random.nextInt(1_000); t < durationMs - PAUSE_MS_MIN;
-        t += GAP_MS_MIN + random.nextInt((int) GAP_MS_SPREAD)) {
+    for (long t = FIRST_FAULT_MS.draw(random); t < durationMs - PAUSE_MS.min();
+        t += GAP_MS.draw(random)) {
       // The first fault is always a kill -9 in the middle of the writes: every run covers it.
       Action kind = steps.isEmpty() ? Action.KILL : kinds.get(random.nextInt(kinds.size()));
-      long hold = kind == Action.PAUSE
-          ? PAUSE_MS_MIN + random.nextInt((int) PAUSE_MS_SPREAD)
-          : DOWN_MS_MIN + random.nextInt((int) DOWN_MS_SPREAD);
+      long hold = (kind == Action.PAUSE ? PAUSE_MS : DOWN_MS).draw(random);
       long from = t;
       long to = Math.min(t + hold, durationMs);
       List<Integer> free = new ArrayList<>();
@@ -226,8 +228,7 @@ final class Nemesis {
         steps.add(new Step(from, Action.PARTITION, chosen, others));
         steps.add(new Step(to, Action.HEAL, List.of(), List.of()));
       } else if (kind == Action.SKEW) {
-        long offsetS = (random.nextBoolean() ? 1 : -1)
-            * (SKEW_S_MIN + random.nextInt((int) SKEW_S_SPREAD + 1));
+        long offsetS = (random.nextBoolean() ? 1 : -1) * SKEW_S.draw(random);
         steps.add(new Step(from, kind, chosen, List.of(), offsetS));
         steps.add(new Step(to, Action.UNSKEW, chosen, List.of()));
         if (steps.stream().filter(x -> x.action() == Action.SKEW).count() >= SKEWS_MAX) {
