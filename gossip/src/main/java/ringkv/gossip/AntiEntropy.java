@@ -116,8 +116,7 @@ public final class AntiEntropy {
   /** The digest this node computes for an admitted request: at the higher of both horizons. */
   public DigestScan digestFor(Scope scope, long nowMs) {
     long horizon = AntiEntropyPolicy.horizon(settled.horizon(nowMs), scope.horizon());
-    return new DigestScan(scope.shard(), scope.epoch(), RepairScope.upTo(horizon),
-        limits.scanPageEntries(), scope.checksums());
+    return new DigestScan(scope, RepairScope.upTo(horizon), limits.scanPageEntries());
   }
 
   /** A digest admitted by {@link #admitDigest} was answered or abandoned. */
@@ -152,26 +151,24 @@ public final class AntiEntropy {
    * {@link #scanPage} call so a large store does not hold the event loop.
    */
   public static final class DigestScan {
-    private final int shard;
-    private final long epoch;
+    /** The request's: its shard, its epoch, whether it compares checksums. */
+    private final Scope request;
+    /** At the higher of both horizons. */
     private final RepairScope scope;
     private final int pageEntries;
-    private final boolean checksums;
     private final RangeDigest digest = new RangeDigest();
     private String after;
     private boolean complete;
 
-    DigestScan(int shard, long epoch, RepairScope scope, int pageEntries, boolean checksums) {
-      this.checksums = checksums;
-      this.shard = shard;
-      this.epoch = epoch;
+    DigestScan(Scope request, RepairScope scope, int pageEntries) {
+      this.request = request;
       this.scope = scope;
       this.pageEntries = pageEntries;
     }
 
     /** The epoch the digest is for: the caller abandons it when the node's moves. */
     public long epoch() {
-      return epoch;
+      return request.epoch();
     }
 
     /** Digests the next page; returns whether the digest is complete. */
@@ -180,7 +177,8 @@ public final class AntiEntropy {
         return true;
       }
       List<Entry> page = store.scan(after, pageEntries);
-      AntiEntropyRound.versionsOf(page, shard, scope, shardOf, checksums).forEach(digest::add);
+      AntiEntropyRound.versionsOf(page, request.shard(), scope, shardOf, request.checksums())
+          .forEach(digest::add);
       complete = page.size() < pageEntries;
       after = complete ? after : page.get(page.size() - 1).key();
       return complete;
@@ -191,7 +189,7 @@ public final class AntiEntropy {
       if (!complete) {
         throw new IllegalStateException("digest not complete");
       }
-      return new DigestReply(digest, scope.horizon(), checksums);
+      return new DigestReply(digest, scope.horizon(), request.checksums());
     }
   }
 

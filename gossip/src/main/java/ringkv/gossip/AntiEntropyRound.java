@@ -181,14 +181,6 @@ public final class AntiEntropyRound {
     return peer;
   }
 
-  public int shard() {
-    return shard;
-  }
-
-  public long epoch() {
-    return epoch;
-  }
-
   public long startMs() {
     return startMs;
   }

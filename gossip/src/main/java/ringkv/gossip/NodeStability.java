@@ -85,11 +85,6 @@ public final class NodeStability {
     return incarnation;
   }
 
-  /** Whether the node keeps its data (and its stable mark) on disk across restarts. */
-  public boolean durable() {
-    return durable;
-  }
-
   /**
    * Whether the node may serve its shard without having copied it from a peer first. One that
    * kept its data may (it only missed what its peers queue for it anyway); one that lost it must

@@ -26,7 +26,7 @@ import java.util.function.ToLongFunction;
  *
  * <p>Not thread-safe; confine to one event loop.
  */
-public final class Replica {
+public record Replica(String self, Store store, ReplicationQueue queue, LamportClock clock) {
 
   /** The outcome of a read: the stored entry (null if never seen) and the reader's new context. */
   public record ReadResult(Entry entry, CausalContext context) {
@@ -41,33 +41,11 @@ public final class Replica {
    */
   public record WriteResult(Entry entry, boolean existed, CausalContext context) {}
 
-  private final String self;
-  private final Store store;
-  private final ReplicationQueue queue;
-  private final LamportClock clock;
-
-  public Replica(String self, Store store, ReplicationQueue queue, LamportClock clock) {
+  public Replica {
     checkArgument(self != null && !self.isEmpty(), "self");
-    this.self = self;
-    this.store = Objects.requireNonNull(store, "store");
-    this.queue = Objects.requireNonNull(queue, "queue");
-    this.clock = Objects.requireNonNull(clock, "clock");
-  }
-
-  public String self() {
-    return self;
-  }
-
-  public Store store() {
-    return store;
-  }
-
-  public ReplicationQueue queue() {
-    return queue;
-  }
-
-  public LamportClock clock() {
-    return clock;
+    Objects.requireNonNull(store, "store");
+    Objects.requireNonNull(queue, "queue");
+    Objects.requireNonNull(clock, "clock");
   }
 
   /** Lamport's receive rule for a client's context: later local writes order after it. */

@@ -78,6 +78,11 @@ public final class ReplicationQueue {
     public static Limits defaults() {
       return new Limits(100_000, 512, 20, 2_000);
     }
+
+    /** The wait before a peer's queue is sent again after failures. */
+    public Backoff retryBackoff() {
+      return new Backoff(retryDelayMsMin, retryDelayMsMax);
+    }
   }
 
   /** A batch of entries to send to one peer; acknowledge or fail it by {@link #id()}. */
@@ -322,12 +327,7 @@ public final class ReplicationQueue {
 
   /** Capped exponential backoff: min, 2·min, 4·min, … up to max. */
   long retryDelayMs(int failures) {
-    long max = limits.retryDelayMsMax();
-    long delay = limits.retryDelayMsMin();
-    for (int i = 1; i < failures && delay < max; i++) {
-      delay = delay > max / 2 ? max : delay * 2; // saturate instead of overflowing
-    }
-    return Math.min(max, delay);
+    return limits.retryBackoff().delayMs(failures);
   }
 
   /** {@code peer} is reachable again: forget its backoff so its queue goes out now. */

@@ -12,7 +12,9 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 import ringkv.node.log.RequestIds;
+import ringkv.node.wire.JsonWriter;
 
 /**
  * The single place that renders failures as JSON: {@code {"error": ..., "message": "Error in
@@ -227,6 +229,24 @@ public final class HttpErrors {
     try {
       bytes = Json.bytes(body);
     } catch (IllegalStateException e) {
+      return unwritable(request, e);
+    }
+    return send(request, status, bytes);
+  }
+
+  /**
+   * Sends the body {@code write} renders into a {@link JsonWriter} with the status it returns; a
+   * body that cannot be rendered (a bug) becomes a 500, as with
+   * {@link #send(HttpServerRequest, int, ObjectNode)}.
+   */
+  public static Future<Void> send(HttpServerRequest request, ToIntFunction<JsonWriter> write) {
+    JsonWriter body = new JsonWriter();
+    int status;
+    byte[] bytes;
+    try {
+      status = write.applyAsInt(body);
+      bytes = body.finish();
+    } catch (RuntimeException e) {
       return unwritable(request, e);
     }
     return send(request, status, bytes);

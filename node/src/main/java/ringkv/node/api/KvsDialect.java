@@ -22,7 +22,6 @@ import ringkv.gossip.KeyValueCore;
 import ringkv.node.engine.KvService;
 import ringkv.node.engine.ViewChanges;
 import ringkv.node.wire.ContextJson;
-import ringkv.node.wire.JsonWriter;
 import ringkv.node.engine.KvReply;
 import ringkv.node.engine.KvRequest;
 import ringkv.ring.ClusterConfig;
@@ -132,50 +131,42 @@ public final class KvsDialect {
     return field;
   }
 
+  /**
+   * What this dialect says of an outcome: the message, the flag field ({@code "doesExist"} or
+   * {@code "replaced"}) with its value, and the status.
+   */
+  private record Said(String message, String flag, boolean value, int status) {}
+
+  private static Said said(KeyValueCore.Op op, KeyValueCore.Outcome outcome) {
+    return switch (outcome) {
+      case NOT_FOUND -> new Said("Error in " + op.name(), "doesExist", false, 404);
+      case FOUND -> new Said("Retrieved successfully", "doesExist", true, 200);
+      case CREATED -> new Said("Added successfully", "replaced", false, 201);
+      case UPDATED -> new Said("Updated successfully", "replaced", true, 200);
+      case DELETED -> new Said("Deleted successfully", "doesExist", true, 200);
+      default -> throw new IllegalStateException("outcome " + outcome);
+    };
+  }
+
   /** Renders {@code r}; {@code echo} as in the shard dialect's ({@link KvBody#echo}). */
   private static void render(HttpServerRequest req, KeyValueCore.Op op, KvReply r,
       byte[] echo) {
-    JsonWriter body = new JsonWriter();
-    int status = 200;
-    byte[] bytes;
-    try {
-      switch (r.outcome()) {
-        case NOT_FOUND -> {
-          body.text("message", "Error in " + op.name());
-          body.text("error", "Key does not exist");
-          body.bool("doesExist", false);
-          status = 404;
-        }
-        case FOUND -> {
-          body.text("message", "Retrieved successfully");
-          body.bool("doesExist", true);
-          body.raw("value", r.valueJson());
-        }
-        case CREATED -> {
-          body.text("message", "Added successfully");
-          body.bool("replaced", false);
-          status = 201;
-        }
-        case UPDATED -> {
-          body.text("message", "Updated successfully");
-          body.bool("replaced", true);
-        }
-        case DELETED -> {
-          body.text("message", "Deleted successfully");
-          body.bool("doesExist", true);
-        }
-        default -> throw new IllegalStateException("outcome " + r.outcome());
+    HttpErrors.send(req, body -> {
+      Said said = said(op, r.outcome());
+      body.text("message", said.message());
+      if (r.outcome() == KeyValueCore.Outcome.NOT_FOUND) {
+        body.text("error", "Key does not exist");
+      }
+      body.bool(said.flag(), said.value());
+      if (r.outcome() == KeyValueCore.Outcome.FOUND) {
+        body.raw("value", r.valueJson());
       }
       body.context(CONTEXT_FIELD, r.context(), echo);
       if (r.proxied()) {
         body.text("address", r.servedBy());
       }
-      bytes = body.finish();
-    } catch (RuntimeException e) {
-      HttpErrors.unwritable(req, e);
-      return;
-    }
-    HttpErrors.send(req, status, bytes);
+      return said.status();
+    });
   }
 
   // ---------------------------------------------------------------- shards

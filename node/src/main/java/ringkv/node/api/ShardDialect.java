@@ -14,7 +14,6 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.stream.Collectors;
 import ringkv.gossip.KeyValueCore;
 import ringkv.node.engine.Heartbeats;
-import ringkv.node.wire.JsonWriter;
 import ringkv.node.engine.KvReply;
 import ringkv.node.engine.KvRequest;
 import ringkv.ring.ClusterConfig;
@@ -194,10 +193,7 @@ public final class ShardDialect {
    */
   private static void render(HttpServerRequest req, KeyValueCore.Op op, KvReply r,
       byte[] echo) {
-    JsonWriter body = new JsonWriter();
-    int status = 200;
-    byte[] bytes;
-    try {
+    HttpErrors.send(req, body -> {
       switch (r.outcome()) {
         case NOT_FOUND -> {
           body.bool("doesExist", false);
@@ -206,32 +202,29 @@ public final class ShardDialect {
           // The client may have just learned of a delete: without its version (and causes) in
           // the metadata, a later read could return the value the delete removed.
           body.context(CONTEXT_FIELD, r.context(), echo);
-          status = 404;
+          return 404;
         }
         case FOUND -> {
           body.text("message", "Retrieved successfully");
           body.context(CONTEXT_FIELD, r.context(), echo);
           body.raw("value", r.valueJson());
+          return 200;
         }
         case CREATED, UPDATED -> {
           boolean created = r.outcome() == KeyValueCore.Outcome.CREATED;
           body.text("message", created ? "Added successfully" : "Updated successfully");
           body.context(CONTEXT_FIELD, r.context(), echo);
           body.number("shard-id", r.shardId());
-          status = created ? 201 : 200;
+          return created ? 201 : 200;
         }
         case DELETED -> {
           body.text("message", "Deleted successfully");
           body.context(CONTEXT_FIELD, r.context(), echo);
           body.number("shard-id", r.shardId());
+          return 200;
         }
         default -> throw new IllegalStateException("outcome " + r.outcome());
       }
-      bytes = body.finish();
-    } catch (RuntimeException e) {
-      HttpErrors.unwritable(req, e);
-      return;
-    }
-    HttpErrors.send(req, status, bytes);
+    });
   }
 }

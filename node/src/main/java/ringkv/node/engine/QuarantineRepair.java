@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import ringkv.gossip.Backoff;
 import ringkv.gossip.Entry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +30,7 @@ import ringkv.ring.NodeAddress;
  * <p>Bounds: one pass at a time; a pass reads {@link #KEYS_PER_PASS_MAX} quarantined keys, in
  * requests of {@link #KEYS_PER_REQUEST_MAX}. Keys no peer could give back (peers down, or none
  * holds the key) stay quarantined and are asked for again after a delay that doubles from
- * {@link #RETRY_DELAY_MS_MIN} to {@link #RETRY_DELAY_MS_MAX}; new damage is asked for at once.
+ * 1 s to 60 s ({@link #RETRY}); new damage is asked for at once.
  * Skipped while a view change is pending or the node is catching up. Keys of shards this node
  * does not serve are left alone (their owners have them).
  *
@@ -48,8 +49,8 @@ public final class QuarantineRepair {
   static final int KEYS_PER_PASS_MAX = 8_192;
   /** Keys per request to a peer. */
   static final int KEYS_PER_REQUEST_MAX = 512;
-  static final long RETRY_DELAY_MS_MIN = 1_000;
-  static final long RETRY_DELAY_MS_MAX = 60_000;
+  /** The wait before quarantined keys no peer gave back are asked for again. */
+  static final Backoff RETRY = new Backoff(1_000, 60_000);
 
   private final NodeServices node;
   private final KvService kv;
@@ -60,7 +61,8 @@ public final class QuarantineRepair {
   private boolean running;
   /** Keys still quarantined after the last pass; more means new damage. */
   private long leftAfterPass;
-  private long retryDelayMs = RETRY_DELAY_MS_MIN;
+  /** Passes in a row that left keys quarantined. */
+  private int failedPasses;
   private long nextAttemptMs;
 
   public QuarantineRepair(NodeServices node, KvService kv, long timeoutMs) {
@@ -92,7 +94,7 @@ public final class QuarantineRepair {
     long quarantined = store.quarantinedCount();
     if (quarantined == 0) {
       leftAfterPass = 0;
-      retryDelayMs = RETRY_DELAY_MS_MIN;
+      failedPasses = 0;
       return;
     }
     if (quarantined <= leftAfterPass && node.clock().millis() < nextAttemptMs) {
@@ -108,7 +110,7 @@ public final class QuarantineRepair {
       // A shard of one: no replica to repair from; the keys stay quarantined, and are lost.
       reportLost(lost.judge(keys, Map.of(), 0), 0);
       leftAfterPass = quarantined;
-      nextAttemptMs = node.clock().millis() + RETRY_DELAY_MS_MAX;
+      nextAttemptMs = node.clock().millis() + RETRY.maxMs();
       return;
     }
     running = true;
@@ -122,10 +124,10 @@ public final class QuarantineRepair {
       leftAfterPass = left;
       int repaired = ar.succeeded() ? ar.result() : 0;
       if (left > 0) {
-        nextAttemptMs = node.clock().millis() + retryDelayMs;
-        retryDelayMs = Math.min(RETRY_DELAY_MS_MAX, retryDelayMs * 2);
+        failedPasses++;
+        nextAttemptMs = node.clock().millis() + RETRY.delayMs(failedPasses);
       } else {
-        retryDelayMs = RETRY_DELAY_MS_MIN;
+        failedPasses = 0;
       }
       LOG.info("event=quarantine-repair node={} asked={} peers={} repaired={} left={} ms={}",
           node.state().self(), keys.size(), sources, repaired, left, node.clock().millis() - start);

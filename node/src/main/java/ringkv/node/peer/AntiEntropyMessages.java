@@ -1,5 +1,6 @@
 package ringkv.node.peer;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -125,22 +126,21 @@ public final class AntiEntropyMessages {
     }
 
     public static final Codec<VersionsPage> CODEC = Codec.object("a versions page",
-        (out, m) -> out.field("versions", g -> {
-          g.writeStartArray();
-          for (KeyVersion kv : m.versions()) {
-            g.writeStartArray();
-            g.writeString(kv.key());
-            g.writeNumber(kv.version().counter());
-            g.writeString(kv.version().node());
-            if (kv.checksum().isPresent()) {
-              g.writeNumber(kv.checksum().getAsLong());
-            }
-            g.writeEndArray();
-          }
-          g.writeEndArray();
-        }).textOrNull("last", m.last()),
+        (out, m) -> out.array("versions", m.versions(), VersionsPage::writePair)
+            .textOrNull("last", m.last()),
         f -> new VersionsPage(f.array("versions", VERSIONS_PAGE_MAX, VersionsPage::pair),
             f.textOrNull("last", EntryJson.KEY_CHARS_MAX)));
+
+    private static void writePair(JsonGenerator g, KeyVersion kv) throws IOException {
+      g.writeStartArray();
+      g.writeString(kv.key());
+      g.writeNumber(kv.version().counter());
+      g.writeString(kv.version().node());
+      if (kv.checksum().isPresent()) {
+        g.writeNumber(kv.checksum().getAsLong());
+      }
+      g.writeEndArray();
+    }
 
     private static KeyVersion pair(JsonNode n) {
       if (!n.isArray() || n.size() < 3 || n.size() > 4 || !n.get(0).isTextual()

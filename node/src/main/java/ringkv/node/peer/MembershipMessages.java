@@ -2,6 +2,7 @@ package ringkv.node.peer;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
@@ -209,23 +210,25 @@ public final class MembershipMessages {
     }
 
     public static final Codec<PlanReply> CODEC = Codec.object("a plan answer",
-        (out, m) -> out.field("transfers", g -> {
-          g.writeStartArray();
-          for (Transfer t : m.transfers()) {
-            g.writeStartObject();
-            g.writeStringField("target", t.target().toString());
-            g.writeNumberField("keys", t.keys());
-            g.writeNumberField("bytes", t.bytes());
-            g.writeEndObject();
-          }
-          g.writeEndArray();
-        }).number("keys-moving", m.keysMoving()).number("keys-held", m.keysHeld()),
-        f -> new PlanReply(f.array("transfers", NodeAddress.ADDRESSES_PER_LIST_MAX, n -> {
-          ringkv.node.wire.Fields t = ringkv.node.wire.Fields.of(n, "a transfer");
-          return new Transfer(t.address("target"), t.number("keys", 0, Long.MAX_VALUE),
-              t.number("bytes", 0, Long.MAX_VALUE));
-        }), f.number("keys-moving", 0, Long.MAX_VALUE),
+        (out, m) -> out.array("transfers", m.transfers(), PlanReply::writeTransfer)
+            .number("keys-moving", m.keysMoving()).number("keys-held", m.keysHeld()),
+        f -> new PlanReply(f.array("transfers", NodeAddress.ADDRESSES_PER_LIST_MAX,
+            PlanReply::transfer), f.number("keys-moving", 0, Long.MAX_VALUE),
             f.number("keys-held", 0, Long.MAX_VALUE)));
+
+    private static void writeTransfer(JsonGenerator g, Transfer t) throws IOException {
+      g.writeStartObject();
+      g.writeStringField("target", t.target().toString());
+      g.writeNumberField("keys", t.keys());
+      g.writeNumberField("bytes", t.bytes());
+      g.writeEndObject();
+    }
+
+    private static Transfer transfer(JsonNode n) {
+      ringkv.node.wire.Fields t = ringkv.node.wire.Fields.of(n, "a transfer");
+      return new Transfer(t.address("target"), t.number("keys", 0, Long.MAX_VALUE),
+          t.number("bytes", 0, Long.MAX_VALUE));
+    }
   }
 
   /**

@@ -52,22 +52,29 @@ public final class FieldWriter {
     return this;
   }
 
-  public FieldWriter texts(String name, Collection<String> values) throws IOException {
+  /** Writes one element of an array with the generator. */
+  @FunctionalInterface
+  public interface Element<T> {
+    void write(JsonGenerator g, T item) throws IOException;
+  }
+
+  /** An array of {@code items}, each written by {@code element}. */
+  public <T> FieldWriter array(String name, Collection<T> items, Element<T> element)
+      throws IOException {
     g.writeArrayFieldStart(name);
-    for (String v : values) {
-      g.writeString(v);
+    for (T item : items) {
+      element.write(g, item);
     }
     g.writeEndArray();
     return this;
   }
 
+  public FieldWriter texts(String name, Collection<String> values) throws IOException {
+    return array(name, values, JsonGenerator::writeString);
+  }
+
   public FieldWriter addresses(String name, Collection<NodeAddress> values) throws IOException {
-    g.writeArrayFieldStart(name);
-    for (NodeAddress a : values) {
-      g.writeString(a.toString());
-    }
-    g.writeEndArray();
-    return this;
+    return array(name, values, (out, a) -> out.writeString(a.toString()));
   }
 
   public FieldWriter context(String name, CausalContext value) throws IOException {
