@@ -97,7 +97,7 @@ public final class ChangeParticipant {
     this.kv = kv;
     this.inquiry = new OutcomeInquiry(node, coordinated);
     this.sender = new TransferSender(node, replica);
-    this.installer = new LayoutInstaller(node, stability, replica, meta);
+    this.installer = new LayoutInstaller(node, stability, replica, meta, kv::rerouteWaiting);
   }
 
   public ChangeStats lastChange() {

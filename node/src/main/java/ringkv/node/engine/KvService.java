@@ -144,7 +144,7 @@ public final class KvService {
     }
     if (member && (!node.state().catchingUp() || fromCatchingUp)
         && !(mayRedirect && damaged(request.key()))) {
-      Future<KvReply> local = executeLocal(request, shard);
+      Future<KvReply> local = executeLocal(request, shard, hops, fromCatchingUp);
       return !mayRedirect ? local : local.compose(r ->
           r.outcome() == KeyValueCore.Outcome.NOT_FOUND && damaged(request.key())
               ? forward(request, hops, c, others(members), true)
@@ -219,7 +219,8 @@ public final class KvService {
     return new ForwardReply(r.outcome(), r.valueJson(), r.context(), r.shardId(), r.servedBy());
   }
 
-  private Future<KvReply> executeLocal(KvRequest request, int shard) {
+  private Future<KvReply> executeLocal(KvRequest request, int shard, int hops,
+      boolean fromCatchingUp) {
     String key = request.key();
     if (key.isEmpty()) {
       return Future.failedFuture(new KvException(ErrorCode.KEY_MISSING));
@@ -236,15 +237,47 @@ public final class KvService {
           + request.acks() + ", but the key's shard has " + replicas + " replicas"));
     }
     Optional<Version> missing = core.missing(key, request.context());
-    Future<Void> ready = missing.isEmpty()
-        ? Future.succeededFuture() : observed(request.op(),
-            awaitVersion(key, missing.get(), shard, request.waitMs()));
-    if (KeyValueCore.goesAheadWithoutDependency(request.op())) {
-      ready = ready.recover(err -> err instanceof KvException k
-          && k.code() == ErrorCode.CAUSAL_TIMEOUT
-          ? Future.succeededFuture() : Future.failedFuture(err));
+    if (missing.isEmpty()) {
+      return Future.succeededFuture().compose(v -> perform(request, shard))
+          .compose(this::afterDurable);
     }
-    return ready.compose(v -> perform(request, shard)).compose(this::afterDurable);
+    ClusterConfig routedBy = node.state().current();
+    return observed(request.op(), awaitVersion(key, missing.get(), shard, request.waitMs()))
+        .transform(waited -> {
+          if (node.state().current() != routedBy || node.state().pending().isPresent()) {
+            // The layout changed, or a change stopped this node, while the request waited: the
+            // key may have moved away and this node dropped it (a write performed here now
+            // would be acknowledged and then lost, a read answered from what is left), so the
+            // request is routed again (chaos seed 529014448885: a foreign key left on a node).
+            return execute(request, hops, fromCatchingUp);
+          }
+          if (waited.failed() && !(KeyValueCore.goesAheadWithoutDependency(request.op())
+              && waited.cause() instanceof KvException k
+              && k.code() == ErrorCode.CAUSAL_TIMEOUT)) {
+            return Future.failedFuture(waited.cause());
+          }
+          return perform(request, shard).compose(this::afterDurable);
+        });
+  }
+
+  /**
+   * A new layout is installed: every request waiting here for a causal dependency goes through
+   * {@link #execute} again at once ({@link #executeLocal} sees the change) rather than when its
+   * wait ends, on this node's context after the install.
+   */
+  void rerouteWaiting() {
+    if (parked.isEmpty()) {
+      return;
+    }
+    List<Promise<Void>> waiting = new ArrayList<>();
+    parked.forEach((id, promise) -> {
+      if (core.cancelWait(id)) {
+        waiting.add(promise);
+      }
+    });
+    parked.clear();
+    node.context().runOnContext(v -> waiting.forEach(p -> p.tryFail(new KvException(
+        ErrorCode.VIEW_CHANGE, "the layout changed while the request waited"))));
   }
 
   /**

@@ -31,12 +31,16 @@ final class LayoutInstaller {
   /** Keys kept in the store for a hand-off until delivered, with the counter handed over. */
   private final Map<String, Long> handingOff = new HashMap<>();
   private long releaseTimer = -1;
+  /** Run after each install: requests waiting for causal dependencies are routed again. */
+  private final Runnable installed;
 
-  LayoutInstaller(NodeServices node, NodeStability stability, Replica replica, NodeMeta meta) {
+  LayoutInstaller(NodeServices node, NodeStability stability, Replica replica, NodeMeta meta,
+      Runnable installed) {
     this.node = node;
     this.stability = stability;
     this.replica = replica;
     this.meta = meta;
+    this.installed = installed;
   }
 
   /**
@@ -79,6 +83,7 @@ final class LayoutInstaller {
     LOG.info("event=config-installed node={} epoch={} previous={} shard={} shards={}",
         node.state().self(), next.epoch(), previous.epoch(), next.shardOfNode(node.state().self()),
         next.layout().asMap());
+    installed.run();
     recountKept();
     long[] handed = {0};
     int keptBefore = handingOff.size();

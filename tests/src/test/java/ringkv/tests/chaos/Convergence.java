@@ -108,7 +108,7 @@ final class Convergence {
       long expected = found.getOrDefault(shard, 0L);
       if (counts.values().stream().anyMatch(n -> n != expected)) {
         problems.add("shard " + shard + " key counts by node " + counts + ", " + expected
-            + " keys found");
+            + " keys found; what each holds of the workload's keys:\n" + holdings(members));
       }
     });
     lastReads = reads;
@@ -143,6 +143,34 @@ final class Convergence {
       case 404 -> "not found";
       default -> "status " + read.status();
     };
+  }
+
+  /**
+   * For a shard whose replicas' counts disagree: each member's entries of the workload's keys
+   * ({@code /internal/entries}; the chaos clusters run without CLUSTER_SECRET), each marked with
+   * the shard that key belongs to, so a key one replica holds and the other lacks, or a key of
+   * another shard still counted, shows in the failure.
+   */
+  private String holdings(List<Integer> members) {
+    List<String> lines = new ArrayList<>();
+    for (int m : members) {
+      String from = backend.addresses().get(members.get(0) == m && members.size() > 1
+          ? members.get(1) : members.get(0));
+      String body = Http.obj("from", from, "keys", keys).toString();
+      try {
+        Http.Reply r = backend.send(m, "POST", "/internal/entries", body);
+        List<String> held = new ArrayList<>();
+        for (JsonNode e : r.field("entries")) {
+          String key = e.path("key").asText();
+          held.add(key + "@" + layout.shardOfKey().get(key) + (e.has("json") ? "" : "(deleted)")
+              + e.path("version"));
+        }
+        lines.add("    n" + m + ": " + String.join(" ", held));
+      } catch (AssertionError noAnswer) {
+        lines.add("    n" + m + ": no answer");
+      }
+    }
+    return String.join("\n", lines);
   }
 
   private long ownKeyCount(int node, String shard) {
