@@ -247,8 +247,9 @@ public final class KvService {
           if (node.state().current() != routedBy || node.state().pending().isPresent()) {
             // The layout changed, or a change stopped this node, while the request waited: the
             // key may have moved away and this node dropped it (a write performed here now
-            // would be acknowledged and then lost, a read answered from what is left), so the
-            // request is routed again (chaos seed 529014448885: a foreign key left on a node).
+            // would stay as a key it no longer owns, counted in its new shard; a read would be
+            // answered from what is left), so the request is routed again (chaos seed
+            // 529014448885, WaitAcrossViewChangeTest).
             return execute(request, hops, fromCatchingUp);
           }
           if (waited.failed() && !(KeyValueCore.goesAheadWithoutDependency(request.op())
