@@ -122,10 +122,11 @@ public final class AntiEntropyRound {
 
   /**
    * The round is over: {@code failure} null when it completed (it then counts towards releasing
-   * a stable-time hold, {@code NodeStability.onAntiEntropyRound}).
+   * a stable-time hold if it compared up to the hold's mark, {@code
+   * NodeStability.onAntiEntropyRound}); {@code horizon}, the counter it compared entries up to.
    */
-  public record Done(String peer, String failure, int leaves, long sent, long received)
-      implements Action {
+  public record Done(String peer, String failure, int leaves, long sent, long received,
+      long horizon) implements Action {
     public boolean completed() {
       return failure == null;
     }
@@ -371,7 +372,7 @@ public final class AntiEntropyRound {
 
   private Done finish(String failure) {
     if (done == null) {
-      done = new Done(peer, failure, leaves, sent, received);
+      done = new Done(peer, failure, leaves, sent, received, scope.horizon());
       state = State.DONE;
     }
     return done;

@@ -355,7 +355,7 @@ public final class KeyValueCore {
       queued++;
     }
     if (overflow > 0) {
-      stability.hold(NodeStability.OUTBOX_OVERFLOW);
+      stability.hold(NodeStability.OUTBOX_OVERFLOW, replica.clock().current());
     }
     return new Requeued(queued, overflow);
   }

@@ -60,7 +60,15 @@ public final class NodeStability {
   private boolean bootstrapped;
   /** Why this node holds its report at 0, or null. */
   private String holdReason;
-  /** Complete anti-entropy rounds this node ran with each peer since the hold began. */
+  /**
+   * This replica's clock when the hold began: every write the hold is about (copied at catch-up,
+   * left in an outbox, made under a missed layout) is at or below it.
+   */
+  private long holdMark;
+  /**
+   * Complete anti-entropy rounds this node ran with each peer since the hold began that compared
+   * entries up to {@link #holdMark}.
+   */
   private final Map<String, Integer> roundsSinceHold = new HashMap<>();
 
   /**
@@ -145,10 +153,11 @@ public final class NodeStability {
    * This node copied {@code copiedEntries} of its shard from a peer after it started (or after
    * it learned a configuration it had missed). A node without durable data that found data
    * there may have lost writes its previous process acknowledged but never delivered: it holds
-   * its report (returns true when that began a hold). Reports may start.
+   * its report (returns true when that began a hold). Reports may start. {@code mark}: the
+   * replica's clock now ({@link #hold}).
    */
-  public boolean onCaughtUp(long copiedEntries) {
-    boolean held = !durable && copiedEntries > 0 && hold(RESTARTED_WITHOUT_DATA);
+  public boolean onCaughtUp(long copiedEntries, long mark) {
+    boolean held = !durable && copiedEntries > 0 && hold(RESTARTED_WITHOUT_DATA, mark);
     bootstrapped = true;
     return held;
   }
@@ -174,12 +183,15 @@ public final class NodeStability {
 
   /**
    * Holds this node's report at 0 until anti-entropy has repaired its shard (see the class
-   * comment); returns false if it already held.
+   * comment); returns false if it already held. {@code mark} is the replica's clock now: only
+   * rounds that compare entries up to it count towards the release ({@link
+   * #onAntiEntropyRound}).
    */
-  public boolean hold(String reason) {
+  public boolean hold(String reason, long mark) {
     Objects.requireNonNull(reason, "reason");
     boolean fresh = holdReason == null;
     holdReason = reason;
+    holdMark = fresh ? mark : Math.max(holdMark, mark);
     roundsSinceHold.clear();
     return fresh;
   }
@@ -214,8 +226,8 @@ public final class NodeStability {
    * and meanwhile takes part in no new change ({@link #refusalWhileHeld}). Returns false if it
    * already held. The one rule of the node's ChangeParticipant.adoptLearned and the simulation.
    */
-  public boolean onLearnedConfiguration() {
-    return hold(MISSED_VIEW_CHANGE);
+  public boolean onLearnedConfiguration(long mark) {
+    return hold(MISSED_VIEW_CHANGE, mark);
   }
 
   /**
@@ -234,9 +246,16 @@ public final class NodeStability {
     return Optional.ofNullable(holdReason);
   }
 
-  /** This node completed an anti-entropy round it started with {@code peer}. */
-  public void onAntiEntropyRound(String peer) {
-    if (holdReason != null) {
+  /**
+   * This node completed an anti-entropy round it started with {@code peer}, comparing entries up
+   * to {@code horizon}. It counts towards releasing a hold only if that covers the hold's mark: a
+   * round below it compares none of the writes the hold is about, so it repairs none of them on
+   * the peer (AntiEntropyTest's restarted author: its first rounds with a peer resumed from a
+   * pause ran at that peer's old horizon, found nothing, released the hold, and the shard's
+   * stable time then passed writes that peer still lacked, whose repairs it dropped as stale).
+   */
+  public void onAntiEntropyRound(String peer, long horizon) {
+    if (holdReason != null && horizon >= holdMark) {
       roundsSinceHold.merge(peer, 1, Integer::sum);
     }
   }

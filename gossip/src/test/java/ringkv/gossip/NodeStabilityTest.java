@@ -58,7 +58,7 @@ class NodeStabilityTest {
       NodeStability learner = new NodeStability("a", 1, durable, LAYOUT, 0);
       learner.onBootstrapped();
       assertEquals(durable, learner.mayEndCatchUpUncopied(2, 2), "not learned: only if durable");
-      learner.onLearnedConfiguration();
+      learner.onLearnedConfiguration(0);
       assertFalse(learner.mayEndCatchUpUncopied(2, 2), "learned: wait for a peer");
       assertFalse(learner.mayEndCatchUpUncopied(100, 2), "learned: wait for a peer");
       assertTrue(learner.mayEndCatchUpUncopied(0, 0), "a shard of one: nothing to copy");
@@ -70,8 +70,8 @@ class NodeStabilityTest {
     NodeStability s = new NodeStability("a", 1, true, LAYOUT, 1);
     ViewChangeParticipant p = new ViewChangeParticipant();
     assertEquals(Optional.empty(), s.refusalWhileHeld(p, 2), "not held");
-    assertTrue(s.onLearnedConfiguration());
-    assertFalse(s.onLearnedConfiguration(), "already held");
+    assertTrue(s.onLearnedConfiguration(0));
+    assertFalse(s.onLearnedConfiguration(0), "already held");
     assertEquals(Optional.of(NodeStability.MISSED_VIEW_CHANGE), s.holdReason());
     assertTrue(s.refusalWhileHeld(p, 2).isPresent(), "held: no new change");
     List<NodeAddress> nodes = List.of(NodeAddress.parse("10.0.0.1:1"),
@@ -84,7 +84,7 @@ class NodeStabilityTest {
         "a retried call of the change already prepared is answered");
     assertTrue(s.refusalWhileHeld(p, e2.epoch() + 1).isPresent());
     NodeStability restarted = new NodeStability("a", 1, true, LAYOUT, 1);
-    restarted.hold(NodeStability.OUTBOX_OVERFLOW);
+    restarted.hold(NodeStability.OUTBOX_OVERFLOW, 0);
     assertEquals(Optional.empty(), restarted.refusalWhileHeld(p, 2),
         "only the missed-view-change hold refuses");
   }
@@ -111,7 +111,7 @@ class NodeStabilityTest {
     r.clock().observe(5_000);
     NodeStability s = new NodeStability("a", 1, false, LAYOUT, 0);
     assertEquals(0, s.localStable(r));
-    assertFalse(s.onCaughtUp(0), "an empty shard: nothing to hold for");
+    assertFalse(s.onCaughtUp(0, 0), "an empty shard: nothing to hold for");
     assertEquals(5_000, s.localStable(r));
     NodeStability durable = new NodeStability("a", 1, true, LAYOUT, 0);
     assertEquals(5_000, durable.localStable(r), "durable data: the outbox is rebuilt");
@@ -122,14 +122,15 @@ class NodeStabilityTest {
     Replica r = replica();
     r.clock().observe(5_000);
     NodeStability s = new NodeStability("a", 1, false, LAYOUT, 0);
-    assertTrue(s.onCaughtUp(42), "copied data: it may have lost what it never delivered");
+    assertTrue(s.onCaughtUp(42, 5_000),
+        "copied data: it may have lost what it never delivered");
     assertEquals(0, s.localStable(r));
-    s.onAntiEntropyRound("b");
-    s.onAntiEntropyRound("c");
-    s.onAntiEntropyRound("b");
+    s.onAntiEntropyRound("b", 5_000);
+    s.onAntiEntropyRound("c", 5_000);
+    s.onAntiEntropyRound("b", 5_000);
     assertTrue(s.releaseIfRepaired(List.of("b", "c")).isEmpty(), "c only once");
     assertTrue(s.releaseIfRepaired(List.of()).isEmpty(), "no live peer: no release");
-    s.onAntiEntropyRound("c");
+    s.onAntiEntropyRound("c", 6_000);
     assertEquals(NodeStability.RESTARTED_WITHOUT_DATA,
         s.releaseIfRepaired(List.of("b", "c")).orElseThrow());
     assertEquals(5_000, s.localStable(r));
@@ -167,11 +168,39 @@ class NodeStabilityTest {
   @Test
   void roundsBeforeAHoldDoNotCount() {
     NodeStability s = new NodeStability("a", 1, true, LAYOUT, 0);
-    s.onAntiEntropyRound("b");
-    s.onAntiEntropyRound("b");
-    assertTrue(s.hold(NodeStability.OUTBOX_OVERFLOW));
-    assertFalse(s.hold(NodeStability.OUTBOX_OVERFLOW), "already holding");
+    s.onAntiEntropyRound("b", 100);
+    s.onAntiEntropyRound("b", 100);
+    assertTrue(s.hold(NodeStability.OUTBOX_OVERFLOW, 0));
+    assertFalse(s.hold(NodeStability.OUTBOX_OVERFLOW, 0), "already holding");
     assertTrue(s.releaseIfRepaired(List.of("b")).isEmpty());
+  }
+
+  /*
+   * AntiEntropyTest.lostOutboxIsRepairedEvenWhenItsAuthorRestartsEmpty (failed 1 run in 6 in
+   * clean-clone CI): the restarted author's first rounds with a peer just resumed from a pause
+   * ran at that peer's old horizon, below the writes the peer lacked; they found nothing, yet
+   * released the hold, and the peer then dropped those writes' repairs as stale duplicates.
+   */
+  @Test
+  void onlyRoundsThatCompareUpToTheHoldsMarkRelease() {
+    Replica r = replica();
+    r.clock().observe(5_000);
+    NodeStability s = new NodeStability("a", 1, false, LAYOUT, 0);
+    assertTrue(s.onCaughtUp(42, r.clock().current()));
+    for (int i = 0; i < 3; i++) {
+      s.onAntiEntropyRound("b", 4_999);
+      s.onAntiEntropyRound("c", 4_999);
+    }
+    assertTrue(s.releaseIfRepaired(List.of("b", "c")).isEmpty(),
+        "rounds below the mark compared none of the writes the hold is about");
+    assertEquals(0, s.localStable(r));
+    s.onAntiEntropyRound("b", 5_000);
+    s.onAntiEntropyRound("c", 5_001);
+    s.onAntiEntropyRound("b", 5_000);
+    s.onAntiEntropyRound("c", 7_000);
+    assertEquals(NodeStability.RESTARTED_WITHOUT_DATA,
+        s.releaseIfRepaired(List.of("b", "c")).orElseThrow());
+    assertEquals(5_000, s.localStable(r));
   }
 
   @Test
@@ -231,9 +260,9 @@ class NodeStabilityTest {
     s.onReport("e", 1, 5, 60);
     assertEquals(700, s.stableTime(0, r));
     assertTrue(s.viewChangeRefusal().isEmpty());
-    assertTrue(s.hold(NodeStability.RESTARTED_WITHOUT_DATA));
+    assertTrue(s.hold(NodeStability.RESTARTED_WITHOUT_DATA, 0));
     assertTrue(s.viewChangeRefusal().isEmpty(), "a restart's hold lets changes go on");
-    assertFalse(s.hold(NodeStability.MISSED_VIEW_CHANGE));
+    assertFalse(s.hold(NodeStability.MISSED_VIEW_CHANGE, 0));
     assertEquals(0, s.localStable(r), "missed a transfer: vouches for nothing");
     assertTrue(s.viewChangeRefusal().orElseThrow().contains(NodeStability.MISSED_VIEW_CHANGE));
   }
@@ -261,7 +290,7 @@ class NodeStabilityTest {
         }
       }
       if (random.nextInt(6) == 0) {
-        s.hold(NodeStability.OUTBOX_OVERFLOW);
+        s.hold(NodeStability.OUTBOX_OVERFLOW, 0);
       }
       if (random.nextInt(3) == 0) {
         r.put("k" + run, "1", CausalContext.EMPTY, List.of("b", "c"), random.nextInt(1_000));

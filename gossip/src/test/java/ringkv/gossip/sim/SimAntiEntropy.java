@@ -114,7 +114,7 @@ final class SimAntiEntropy {
     if (done.completed()) {
       rounds++;
       repaired += done.sent() + done.received();
-      node.stability().onAntiEntropyRound(done.peer());
+      node.stability().onAntiEntropyRound(done.peer(), done.horizon());
     }
   }
 

@@ -58,7 +58,7 @@ final class SimCatchUp {
   }
 
   private void caughtUp() {
-    node.stability().onCaughtUp(copied);
+    node.stability().onCaughtUp(copied, node.replica().clock().current());
     node.setPhase(SimNode.Phase.UP);
     askedMs = -1;
     if (node.change().participant().underWay().isEmpty()) {

@@ -128,7 +128,7 @@ final class SimChangeParticipant {
       reset();
       node.installLearned(theirs);
       // Writes made under the old configuration were never queued to the new shard peers.
-      node.stability().onLearnedConfiguration();
+      node.stability().onLearnedConfiguration(node.replica().clock().current());
       node.startCatchUp(); // we missed the transfer: copy our shard from a peer
     }
   }

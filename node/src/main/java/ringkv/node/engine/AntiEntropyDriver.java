@@ -212,7 +212,7 @@ public final class AntiEntropyDriver {
           d.peer(), ms, d.failure());
       return;
     }
-    stability.onAntiEntropyRound(d.peer());
+    stability.onAntiEntropyRound(d.peer(), d.horizon());
     if (d.sent() + d.received() > 0) {
       LOG.info("event=anti-entropy-repaired node={} peer={} sent={} received={} leaves={} "
           + "ms={}", node.state().self(), d.peer(), d.sent(), d.received(), d.leaves(), ms);

@@ -161,7 +161,7 @@ public final class CatchUp {
       if (ar.succeeded()) {
         LOG.info("event=caught-up node={} shard={} entries={} ms={}", node.state().self(),
             shard.getAsInt(), ar.result(), node.clock().millis() - start);
-        if (stability.onCaughtUp(ar.result())) {
+        if (stability.onCaughtUp(ar.result(), replica.clock().current())) {
           // Our lost outbox may have left peers behind.
           LOG.info("event=stable-held node={} reason={}", node.state().self(),
               NodeStability.RESTARTED_WITHOUT_DATA);

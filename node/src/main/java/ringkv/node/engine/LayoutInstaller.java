@@ -50,7 +50,7 @@ final class LayoutInstaller {
    * that leave it which may not be stable to their new owners ({@link HandOff}).
    */
   Future<Integer> adoptLearned(ClusterConfig next) {
-    if (stability.onLearnedConfiguration()) {
+    if (stability.onLearnedConfiguration(replica.clock().current())) {
       LOG.info("event=stable-held node={} reason={}", node.state().self(),
           NodeStability.MISSED_VIEW_CHANGE);
     }
