@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.slf4j.LoggerFactory;
 import ringkv.node.api.AccessGate;
 import ringkv.ring.NodeAddress;
@@ -20,7 +21,9 @@ import ringkv.ring.NodeAddress;
  * the token can still reshard, and every admin request is logged with caller, route and outcome;
  * with CLIENT_TOKEN, key-value routes of both dialects — the fast path and the router's — need
  * it (the admin token also does). Method: InProcessCluster with the tokens in the environment.
+ * Isolated: it reads what AccessGate logs, which a class running beside it would add to.
  */
+@Isolated
 class AccessTokensTest {
   private static final String ADMIN = "operator-token-0123456789abcdef";
   private static final String CLIENT = "client-token-0123456789abcdef";
