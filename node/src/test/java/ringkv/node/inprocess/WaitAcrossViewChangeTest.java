@@ -75,12 +75,15 @@ class WaitAcrossViewChangeTest {
 
       var answer = write.get(20, TimeUnit.SECONDS);
       assertEquals(200, answer.status(), answer.toString());
-      for (int n = 1; n < 4; n++) {
-        var get = c.send(c.node(n), "GET", "/key-value-store/" + key, null);
-        assertEquals(200, get.status(), get.toString());
-        assertEquals("after", json(get).get("value").asText(),
-            c.node(n) + " holds the write acknowledged through " + x);
-      }
+      // The new owner that took the write acknowledged it; the other two get it by gossip.
+      await("the new owners hold the write").atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        for (int n = 1; n < 4; n++) {
+          var get = c.send(c.node(n), "GET", "/key-value-store/" + key, null);
+          assertEquals(200, get.status(), get.toString());
+          assertEquals("after", json(get).get("value").asText(),
+              c.node(n) + " holds the write acknowledged through " + x);
+        }
+      });
       var held = c.send(x, "POST", "/internal/entries",
           "{\"from\":\"" + y + "\",\"keys\":[\"" + key + "\"]}");
       assertEquals(200, held.status(), held.toString());
