@@ -30,14 +30,11 @@ public final class ConfigSync {
   private final NodeServices node;
   private final ChangeParticipant participant;
   private final CatchUp catchUp;
-  private final long timeoutMs;
 
-  public ConfigSync(NodeServices node, ChangeParticipant participant, CatchUp catchUp,
-      long timeoutMs) {
+  public ConfigSync(NodeServices node, ChangeParticipant participant, CatchUp catchUp) {
     this.node = node;
     this.participant = participant;
     this.catchUp = catchUp;
-    this.timeoutMs = timeoutMs;
   }
 
   /**
@@ -48,7 +45,7 @@ public final class ConfigSync {
     if (!node.state().current().view().contains(peer) || peer.equals(node.state().self())) {
       return Future.succeededFuture(); // not a member: never contacted on a request's word
     }
-    return node.peers().call(peer, PeerProtocol.CONFIG, Empty.INSTANCE, timeoutMs)
+    return node.ask(peer, PeerProtocol.CONFIG, Empty.INSTANCE)
         .onSuccess(theirs -> adopt(peer, theirs))
         .<Void>mapEmpty().recover(err -> Future.succeededFuture());
   }
