@@ -164,7 +164,7 @@ public final class NodeVerticle extends VerticleBase {
     metrics.watchLostKeys(kv.lostKeys()::count);
     new RingRoutes(api).mount(router);
     new UiRoutes(api, clock).mount(router);
-    new AdminRoutes(state, liveness, views).mount(router);
+    new AdminRoutes(api).mount(router);
     new InternalRoutes(kv, state, heartbeats, configSync, catchUp, views, participant,
         antiEntropy, peerAuth, new ReplayGuard(config.signatureWindowMs(), config.noncesMax()),
         clock).mount(router);

@@ -69,8 +69,7 @@ public final class KvService {
     this.core = core;
     this.gossip = gossip;
     this.forwarder = new Forwarder(node, node.config().forwardTimeoutMs());
-    this.counters = new CounterGuard(node.clock(), node.state().self(),
-        node.config().clockAheadMsMax());
+    this.counters = new CounterGuard(node);
     this.counts = new KeyCounts(node, core, gossip);
     this.sweeper = new TombstoneSweeper(node, core);
     this.lost = new LostKeys(core.replica().store());
