@@ -34,6 +34,23 @@ class NodeStabilityTest {
         new ReplicationQueue(ReplicationQueue.Limits.defaults()), new LamportClock());
   }
 
+  /** A replica whose clock has seen {@code counter}. */
+  private static Replica replicaAt(long counter) {
+    Replica r = replica();
+    r.clock().observe(counter);
+    return r;
+  }
+
+  /**
+   * Peers b and c repaired {@code s}'s node, restarted without its data: the hold is released
+   * and its report is back at {@code stable}.
+   */
+  private static void assertRepaired(NodeStability s, Replica r, long stable) {
+    assertEquals(NodeStability.RESTARTED_WITHOUT_DATA,
+        s.releaseIfRepaired(List.of("b", "c")).orElseThrow());
+    assertEquals(stable, s.localStable(r));
+  }
+
   @Test
   void catchUpEndsUncopiedAfterOneUnansweredRoundOnlyWithDurableData() {
     NodeStability durable = new NodeStability("a", 1, true, LAYOUT, 0);
@@ -107,8 +124,7 @@ class NodeStabilityTest {
 
   @Test
   void withoutDurableDataNothingIsVouchedForBeforeBootstrap() {
-    Replica r = replica();
-    r.clock().observe(5_000);
+    Replica r = replicaAt(5_000);
     NodeStability s = new NodeStability("a", 1, false, LAYOUT, 0);
     assertEquals(0, s.localStable(r));
     assertFalse(s.onCaughtUp(0, 0), "an empty shard: nothing to hold for");
@@ -119,8 +135,7 @@ class NodeStabilityTest {
 
   @Test
   void aNodeThatLostItsDataHoldsUntilTwoRoundsWithEachLivePeer() {
-    Replica r = replica();
-    r.clock().observe(5_000);
+    Replica r = replicaAt(5_000);
     NodeStability s = new NodeStability("a", 1, false, LAYOUT, 0);
     assertTrue(s.onCaughtUp(42, 5_000),
         "copied data: it may have lost what it never delivered");
@@ -131,9 +146,7 @@ class NodeStabilityTest {
     assertTrue(s.releaseIfRepaired(List.of("b", "c")).isEmpty(), "c only once");
     assertTrue(s.releaseIfRepaired(List.of()).isEmpty(), "no live peer: no release");
     s.onAntiEntropyRound("c", 6_000);
-    assertEquals(NodeStability.RESTARTED_WITHOUT_DATA,
-        s.releaseIfRepaired(List.of("b", "c")).orElseThrow());
-    assertEquals(5_000, s.localStable(r));
+    assertRepaired(s, r, 5_000);
   }
 
   /*
@@ -143,8 +156,7 @@ class NodeStabilityTest {
    */
   @Test
   void aWriteOwedOutsideTheShardHoldsTheReportAtZeroUntilAcknowledged() {
-    Replica r = replica();
-    r.clock().observe(900);
+    Replica r = replicaAt(900);
     NodeStability s = new NodeStability("a", 1, true, LAYOUT, 0);
     assertEquals(900, s.localStable(r));
     r.queue().enqueue(new Entry("x1", "1", new Version(800, "a"), CausalContext.EMPTY),
@@ -183,8 +195,7 @@ class NodeStabilityTest {
    */
   @Test
   void onlyRoundsThatCompareUpToTheHoldsMarkRelease() {
-    Replica r = replica();
-    r.clock().observe(5_000);
+    Replica r = replicaAt(5_000);
     NodeStability s = new NodeStability("a", 1, false, LAYOUT, 0);
     assertTrue(s.onCaughtUp(42, r.clock().current()));
     for (int i = 0; i < 3; i++) {
@@ -198,15 +209,12 @@ class NodeStabilityTest {
     s.onAntiEntropyRound("c", 5_001);
     s.onAntiEntropyRound("b", 5_000);
     s.onAntiEntropyRound("c", 7_000);
-    assertEquals(NodeStability.RESTARTED_WITHOUT_DATA,
-        s.releaseIfRepaired(List.of("b", "c")).orElseThrow());
-    assertEquals(5_000, s.localStable(r));
+    assertRepaired(s, r, 5_000);
   }
 
   @Test
   void aShardsStableTimeIsItsMembersMinimumAndReportsReplaceAcrossIncarnations() {
-    Replica r = replica();
-    r.clock().observe(900);
+    Replica r = replicaAt(900);
     NodeStability s = new NodeStability("a", 1, true, LAYOUT, 0);
     assertEquals(0, s.stableTime(0, r), "b and c never reported");
     s.onReport("b", 10, 0, 800);
@@ -241,8 +249,7 @@ class NodeStabilityTest {
    */
   @Test
   void reportsCountOnlyAtTheirEpochAndAHoldRefusesViewChanges() {
-    Replica r = replica();
-    r.clock().observe(900);
+    Replica r = replicaAt(900);
     NodeStability s = new NodeStability("a", 1, true, LAYOUT, 4);
     s.onReport("d", 1, 4, 50);
     s.onReport("e", 1, 4, 60);
@@ -278,8 +285,7 @@ class NodeStabilityTest {
     Random random = new Random(7);
     String[] others = {"b", "c", "d", "e"};
     for (int run = 0; run < 500; run++) {
-      Replica r = replica();
-      r.clock().observe(1 + random.nextInt(1_000));
+      Replica r = replicaAt(1 + random.nextInt(1_000));
       NodeStability s = new NodeStability("a", 1, random.nextInt(4) > 0, LAYOUT, 0);
       if (random.nextBoolean()) {
         s.onBootstrapped();

@@ -17,9 +17,11 @@ class WaitsTest {
   private static final Version V5 = new Version(5, "n");
   private static final Version V7 = new Version(7, "n");
 
+  /** Room for ten parked requests (a fresh one per test). */
+  private final Waits w = new Waits(10);
+
   @Test
   void releasedByANewEnoughVersionOnly() {
-    Waits w = new Waits(10);
     long a = w.await("k", V7, 1_000).getAsLong();
     long b = w.await("k", V5, 1_000).getAsLong();
     long c = w.await("j", V5, 1_000).getAsLong();
@@ -33,7 +35,6 @@ class WaitsTest {
 
   @Test
   void expiresInDeadlineOrderAndCancelsOnce() {
-    Waits w = new Waits(10);
     long late = w.await("k", V5, 2_000).getAsLong();
     long early = w.await("j", V5, 1_000).getAsLong();
     long other = w.await("i", V5, 1_000).getAsLong();
@@ -47,11 +48,11 @@ class WaitsTest {
 
   @Test
   void boundedInNumber() {
-    Waits w = new Waits(2);
-    assertTrue(w.await("a", V5, 10).isPresent());
-    assertTrue(w.await("b", V5, 10).isPresent());
-    assertEquals(OptionalLong.empty(), w.await("c", V5, 10));
-    w.onHeld("a", V5);
-    assertTrue(w.await("c", V5, 10).isPresent(), "room again once one is released");
+    Waits two = new Waits(2);
+    assertTrue(two.await("a", V5, 10).isPresent());
+    assertTrue(two.await("b", V5, 10).isPresent());
+    assertEquals(OptionalLong.empty(), two.await("c", V5, 10));
+    two.onHeld("a", V5);
+    assertTrue(two.await("c", V5, 10).isPresent(), "room again once one is released");
   }
 }

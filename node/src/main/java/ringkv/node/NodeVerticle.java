@@ -138,19 +138,17 @@ public final class NodeVerticle extends VerticleBase {
     ReplicaAcks acks = new ReplicaAcks(vertx, clock);
     NodeServices node = new NodeServices(vertx, context, clock, config, state, liveness, peers,
         metrics);
-    gossip = new GossipDriver(node, queue, config.replicationTickMs(), config.forwardTimeoutMs(),
-        acks);
+    gossip = new GossipDriver(node, queue, acks);
     kv = new KvService(node, core, gossip, durable != null ? durable : Durability.IMMEDIATE, acks);
     CoordinatorLog coordinated = new CoordinatorLog();
-    ChangeParticipant participant = new ChangeParticipant(node, stability, kv, meta, coordinated);
+    ChangeParticipant participant = new ChangeParticipant(node, kv, meta, coordinated);
     ViewChanges views = new ViewChanges(node, participant, kv, coordinated);
-    CatchUp catchUp = new CatchUp(node, stability, kv, participant, gossip);
-    ConfigSync configSync = new ConfigSync(node, participant, catchUp, config.forwardTimeoutMs());
+    CatchUp catchUp = new CatchUp(node, kv, participant, gossip);
+    ConfigSync configSync = new ConfigSync(node, participant, catchUp);
     heartbeats = new Heartbeats(node, stability, replica, gossip, configSync, meta,
         config.heartbeatIntervalMs(), config.failureTimeoutMs(), kv::clockLimit);
-    antiEntropy = new AntiEntropyDriver(node, stability, kv, config.antiEntropyIntervalMs(),
-        config.forwardTimeoutMs());
-    quarantineRepair = new QuarantineRepair(node, kv, config.forwardTimeoutMs());
+    antiEntropy = new AntiEntropyDriver(node, kv);
+    quarantineRepair = new QuarantineRepair(node, kv);
     meta.saveConfig(state.current());
 
     admitAndGate(self);
@@ -166,7 +164,7 @@ public final class NodeVerticle extends VerticleBase {
     metrics.watchLostKeys(kv.lostKeys()::count);
     new RingRoutes(api).mount(router);
     new UiRoutes(api, clock).mount(router);
-    new AdminRoutes(state, liveness, views).mount(router);
+    new AdminRoutes(api).mount(router);
     new InternalRoutes(kv, state, heartbeats, configSync, catchUp, views, participant,
         antiEntropy, peerAuth, new ReplayGuard(config.signatureWindowMs(), config.noncesMax()),
         clock).mount(router);

@@ -9,8 +9,6 @@ import java.util.Map;
 import ringkv.gossip.ChangeTermination.Decision;
 import ringkv.gossip.TransferProgress;
 import ringkv.node.engine.ChangeParticipant;
-import ringkv.node.engine.ClusterState;
-import ringkv.node.engine.PeerLiveness;
 import ringkv.node.engine.ViewChanges;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
@@ -41,24 +39,16 @@ import ringkv.ring.NodeAddress;
  *       participant installed it, aborts once every other participant answered and none did;
  *       503 naming who did not answer otherwise.
  * </ul>
- * The course routes of both dialects keep planning and committing at once.
+ * The course routes of both dialects keep planning and committing at once. The routes read the
+ * configuration and the peers' liveness, and drive the view-change coordinator, through
+ * {@code api}.
  */
-public final class AdminRoutes {
+public record AdminRoutes(ApiServices api) {
   public static final String PLAN = "/admin/plan";
   public static final String COMMIT = "/admin/plan/commit";
   public static final String VIEW_CHANGE = "/admin/view-change";
   public static final String ABORT = "/admin/view-change/abort";
   public static final String SETTLE = "/admin/view-change/settle";
-
-  private final ClusterState state;
-  private final PeerLiveness liveness;
-  private final ViewChanges views;
-
-  public AdminRoutes(ClusterState state, PeerLiveness liveness, ViewChanges views) {
-    this.state = state;
-    this.liveness = liveness;
-    this.views = views;
-  }
 
   public void mount(Router router) {
     router.post(PLAN).handler(this::plan);
@@ -71,19 +61,19 @@ public final class AdminRoutes {
   }
 
   private void plan(RoutingContext ctx) {
-    Proposals.Proposal p = Proposals.of(Requests.body(ctx), state, liveness);
-    HttpErrors.sendWhenDone(ctx, views.plan(p.next(), p.extra()), 200,
+    Proposals.Proposal p = Proposals.of(Requests.body(ctx), api.state(), api.liveness());
+    HttpErrors.sendWhenDone(ctx, api.views().plan(p.next(), p.extra()), 200,
         plan -> describe(plan, p.description()));
   }
 
   private void staged(RoutingContext ctx) {
-    ViewChanges.Plan plan = views.staged().orElseThrow(() ->
+    ViewChanges.Plan plan = api.views().staged().orElseThrow(() ->
         new KvException(ErrorCode.ROUTE_NOT_FOUND, "no plan is staged"));
     HttpErrors.send(ctx, 200, describe(plan, null));
   }
 
   private void clear(RoutingContext ctx) {
-    if (!views.clear()) {
+    if (!api.views().clear()) {
       throw new KvException(ErrorCode.ROUTE_NOT_FOUND, "no plan is staged");
     }
     HttpErrors.send(ctx, 200, Json.object().put("message", "Plan cleared"));
@@ -92,7 +82,7 @@ public final class AdminRoutes {
   private void commit(RoutingContext ctx) {
     long epoch = epoch(ctx, "the epoch the plan was made at");
     boolean force = "true".equals(ctx.queryParams().get("force"));
-    HttpErrors.sendWhenDone(ctx, views.commitStaged(epoch, force), 200, s -> {
+    HttpErrors.sendWhenDone(ctx, api.views().commitStaged(epoch, force), 200, s -> {
       ObjectNode body = Json.object().put("message", "View change committed");
       return body.put("epoch", s.epoch()).put("window-ms", s.windowMs())
           .put("total-ms", s.totalMs()).put("keys-moved", s.keysMoved())
@@ -102,7 +92,7 @@ public final class AdminRoutes {
 
   private void status(RoutingContext ctx) {
     ObjectNode body = Json.object();
-    views.status().ifPresentOrElse(s -> {
+    api.views().status().ifPresentOrElse(s -> {
       body.put("status", s.phase()).put("epoch", s.epoch()).put("started-ms", s.startedMs());
       progress(body.putObject("progress"), s.progress());
       ObjectNode nodes = body.putObject("participants");
@@ -120,10 +110,10 @@ public final class AdminRoutes {
         body.put("message", s.message());
       }
     }, () -> body.put("status", "idle"));
-    views.lastCoordinated().ifPresent(l -> body.putObject("last").put("epoch", l.epoch())
+    api.views().lastCoordinated().ifPresent(l -> body.putObject("last").put("epoch", l.epoch())
         .put("window-ms", l.windowMs()).put("total-ms", l.totalMs())
         .put("keys-moved", l.keysMoved()).put("bytes-sent", l.bytesStreamed()));
-    ChangeParticipant.ChangeStats took = views.lastChange();
+    ChangeParticipant.ChangeStats took = api.views().lastChange();
     if (took != null) {
       body.putObject("last-taken-part").put("epoch", took.epoch())
           .put("window-ms", took.windowMs()).put("keys-sent", took.keysMoved())
@@ -154,7 +144,7 @@ public final class AdminRoutes {
 
   private void settle(RoutingContext ctx) {
     long epoch = epoch(ctx, "the epoch of the change to settle");
-    views.settle(epoch).onComplete(ar -> {
+    api.views().settle(epoch).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         return;
@@ -179,7 +169,7 @@ public final class AdminRoutes {
   }
 
   private void abort(RoutingContext ctx) {
-    if (!views.abortRunning()) {
+    if (!api.views().abortRunning()) {
       throw new KvException(ErrorCode.ROUTE_NOT_FOUND,
           "no change this node coordinates is copying (only a copy can be aborted)");
     }

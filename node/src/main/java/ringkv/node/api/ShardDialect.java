@@ -21,22 +21,16 @@ import ringkv.ring.NodeAddress;
 
 /**
  * The shard dialect ({@code /key-value-store…}, SPEC §3): parses requests into engine calls and
- * renders engine replies with the exact strings of the contract. No behaviour lives here.
+ * renders engine replies with the exact strings of the contract. No behaviour lives here:
+ * {@code api} serves the requests, and {@code heartbeats} hears a known node that announces its
+ * return.
  */
-public final class ShardDialect {
+public record ShardDialect(ApiServices api, Heartbeats heartbeats) {
   static final String KV_PREFIX = "/key-value-store/";
   /** Routes that change the cluster ({@link AccessGate#ADMIN_ROUTES}). */
   static final String VIEW = "/key-value-store-view";
   static final String ADD_MEMBER = "/key-value-store-shard/add-member/:id";
   static final String RESHARD = "/key-value-store-shard/reshard";
-
-  private final ApiServices api;
-  private final Heartbeats heartbeats;
-
-  public ShardDialect(ApiServices api, Heartbeats heartbeats) {
-    this.api = api;
-    this.heartbeats = heartbeats;
-  }
 
   public void mount(Router router) {
     router.get(VIEW).handler(this::view);

@@ -391,35 +391,52 @@ public record NodeConfig(
 
   /** The one line printed at start: every tunable with its effective value. */
   public String describe() {
-    return "config address=" + address + " view=" + view.size() + " nodes"
-        + " shard-count=" + (shardCount.isPresent() ? shardCount.getAsInt()
+    StringBuilder line = new StringBuilder("config address=" + address + " view=" + view.size()
+        + " nodes shard-count=" + (shardCount.isPresent() ? shardCount.getAsInt()
             : replFactor.isPresent() ? "view/repl-factor" : "from-cluster")
         + " repl-factor=" + (replFactor.isPresent() ? replFactor.getAsInt() : "-")
-        + " data-dir=" + dataDir.map(Path::toString).orElse("(memory)")
-        + " BIND_ADDRESS=" + bindHost
-        + " VNODES_PER_SHARD=" + vnodesPerShard + " CAUSAL_WAIT_MS=" + causalWaitMs
-        + " KVS_CAUSAL_WAIT_MS=" + kvsCausalWaitMs
-        + " KVS_REQUEST_TIMEOUT_MS=" + kvsRequestTimeoutMs + " ACKS_WAIT_MS=" + acksWaitMs
-        + " FORWARD_TIMEOUT_MS=" + forwardTimeoutMs + " CONNECT_TIMEOUT_MS=" + connectTimeoutMs
-        + " REPLICATION_TICK_MS=" + replicationTickMs
-        + " HEARTBEAT_INTERVAL_MS=" + heartbeatIntervalMs
-        + " FAILURE_TIMEOUT_MS=" + failureTimeoutMs
-        + " VIEW_CHANGE_TIMEOUT_MS=" + viewChangeTimeoutMs
-        + " RETRY_DELAY_MS_MIN=" + retryDelayMsMin
-        + " RETRY_DELAY_MS_MAX=" + retryDelayMsMax + " QUEUE_ENTRIES_MAX=" + queueEntriesMax
-        + " BATCH_ENTRIES_MAX=" + batchEntriesMax + " BATCH_INTERVAL_MS=" + batchIntervalMs
-        + " WAITERS_MAX=" + waitersMax
-        + " BODY_BYTES_MAX=" + bodyBytesMax
-        + " ANTI_ENTROPY_INTERVAL_MS=" + antiEntropyIntervalMs
-        + " EXIT_WITH_PARENT=" + (exitWithParent ? 1 : 0)
-        + " LOG_FORMAT=" + logFormat.text()
-        + " CLOCK_AHEAD_MS_MAX=" + clockAheadMsMax + " EPOCH_AHEAD_MAX=" + epochAheadMax
-        + " SIGNATURE_WINDOW_MS=" + signatureWindowMs + " NONCES_MAX=" + noncesMax
-        + " IDLE_TIMEOUT_MS=" + idleTimeoutMs + " REQUEST_READ_TIMEOUT_MS=" + requestReadTimeoutMs
-        + " CONNECTIONS_MAX=" + connectionsMax
-        + " CLIENT_REQUESTS_IN_FLIGHT_MAX=" + clientRequestsInFlightMax
-        + " PEER_REQUESTS_IN_FLIGHT_MAX=" + peerRequestsInFlightMax
-        + " DURABILITY=" + durability.label() + " FSYNC_INTERVAL_MS=" + fsyncIntervalMs
-        + " SCRUB_BYTES_PER_SEC=" + scrubBytesPerSec + " " + security;
+        + " data-dir=" + dataDir.map(Path::toString).orElse("(memory)"));
+    tunables().forEach((name, value) -> line.append(' ').append(name).append('=').append(value));
+    return line.append(' ').append(security).toString();
+  }
+
+  /** The tunables by their environment names, in the order {@link #describe()} prints them. */
+  private Map<String, Object> tunables() {
+    Map<String, Object> t = new LinkedHashMap<>();
+    t.put("BIND_ADDRESS", bindHost);
+    t.put("VNODES_PER_SHARD", vnodesPerShard);
+    t.put("CAUSAL_WAIT_MS", causalWaitMs);
+    t.put("KVS_CAUSAL_WAIT_MS", kvsCausalWaitMs);
+    t.put("KVS_REQUEST_TIMEOUT_MS", kvsRequestTimeoutMs);
+    t.put("ACKS_WAIT_MS", acksWaitMs);
+    t.put("FORWARD_TIMEOUT_MS", forwardTimeoutMs);
+    t.put("CONNECT_TIMEOUT_MS", connectTimeoutMs);
+    t.put("REPLICATION_TICK_MS", replicationTickMs);
+    t.put("HEARTBEAT_INTERVAL_MS", heartbeatIntervalMs);
+    t.put("FAILURE_TIMEOUT_MS", failureTimeoutMs);
+    t.put("VIEW_CHANGE_TIMEOUT_MS", viewChangeTimeoutMs);
+    t.put("RETRY_DELAY_MS_MIN", retryDelayMsMin);
+    t.put("RETRY_DELAY_MS_MAX", retryDelayMsMax);
+    t.put("QUEUE_ENTRIES_MAX", queueEntriesMax);
+    t.put("BATCH_ENTRIES_MAX", batchEntriesMax);
+    t.put("BATCH_INTERVAL_MS", batchIntervalMs);
+    t.put("WAITERS_MAX", waitersMax);
+    t.put("BODY_BYTES_MAX", bodyBytesMax);
+    t.put("ANTI_ENTROPY_INTERVAL_MS", antiEntropyIntervalMs);
+    t.put("EXIT_WITH_PARENT", exitWithParent ? 1 : 0);
+    t.put("LOG_FORMAT", logFormat.text());
+    t.put("CLOCK_AHEAD_MS_MAX", clockAheadMsMax);
+    t.put("EPOCH_AHEAD_MAX", epochAheadMax);
+    t.put("SIGNATURE_WINDOW_MS", signatureWindowMs);
+    t.put("NONCES_MAX", noncesMax);
+    t.put("IDLE_TIMEOUT_MS", idleTimeoutMs);
+    t.put("REQUEST_READ_TIMEOUT_MS", requestReadTimeoutMs);
+    t.put("CONNECTIONS_MAX", connectionsMax);
+    t.put("CLIENT_REQUESTS_IN_FLIGHT_MAX", clientRequestsInFlightMax);
+    t.put("PEER_REQUESTS_IN_FLIGHT_MAX", peerRequestsInFlightMax);
+    t.put("DURABILITY", durability.label());
+    t.put("FSYNC_INTERVAL_MS", fsyncIntervalMs);
+    t.put("SCRUB_BYTES_PER_SEC", scrubBytesPerSec);
+    return t;
   }
 }

@@ -19,8 +19,7 @@ import ringkv.gossip.AntiEntropyRound.Done;
 import ringkv.gossip.AntiEntropyRound.Pull;
 import ringkv.gossip.AntiEntropyRound.Push;
 import ringkv.gossip.AntiEntropyRound.Yield;
-import ringkv.gossip.NodeStability;
-import ringkv.gossip.Replica;
+import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.VersionMerge;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
@@ -50,7 +49,7 @@ import ringkv.ring.NodeAddress;
  * feeds the answers back, applies pulled entries like replicated writes
  * ({@link KvService#applyFromPeers}), continues a round and a digest on a fresh event-loop turn
  * after each page of the store, and reports a completed round to
- * {@link NodeStability#onAntiEntropyRound}.
+ * {@link ringkv.gossip.NodeStability#onAntiEntropyRound}.
  *
  * <p>A node is quiet when no view change is pending and it is not catching up; rounds are
  * skipped and requests refused otherwise (and when the epochs differ). Logs at INFO only a round
@@ -62,29 +61,24 @@ public final class AntiEntropyDriver {
   static final long SETTLE_MS = AntiEntropy.SETTLE_MS_DEFAULT;
 
   private final NodeServices node;
-  private final NodeStability stability;
-  private final Replica replica;
+  /** The key-value service's core: this node's replica and its stability. */
+  private final KeyValueCore core;
   private final KvService kv;
-  private final long intervalMs;
-  private final long timeoutMs;
   private final AntiEntropy ae;
   private long timer = -1;
 
-  public AntiEntropyDriver(NodeServices node, NodeStability stability, KvService kv,
-      long intervalMs, long timeoutMs) {
+  /** Starts a round every ANTI_ENTROPY_INTERVAL_MS; asks time out after FORWARD_TIMEOUT_MS. */
+  public AntiEntropyDriver(NodeServices node, KvService kv) {
     this.node = node;
-    this.stability = stability;
-    this.replica = kv.core().replica();
+    this.core = kv.core();
     this.kv = kv;
-    this.intervalMs = intervalMs;
-    this.timeoutMs = timeoutMs;
-    this.ae = new AntiEntropy(node.state().self().toString(), intervalMs, SETTLE_MS,
-        AntiEntropyRound.Limits.defaults());
+    this.ae = new AntiEntropy(node.state().self().toString(),
+        node.config().antiEntropyIntervalMs(), SETTLE_MS, AntiEntropyRound.Limits.defaults());
   }
 
   public void start() {
-    timer = node.vertx().setPeriodic(intervalMs, id -> {
-      ae.sample(node.clock().millis(), replica.clock().current());
+    timer = node.vertx().setPeriodic(node.config().antiEntropyIntervalMs(), id -> {
+      ae.sample(node.clock().millis(), core.replica().clock().current());
       round();
     });
   }
@@ -128,7 +122,7 @@ public final class AntiEntropyDriver {
     Action a;
     try {
       ClusterConfig c = node.state().current();
-      a = round.next(replica.store(), c::shardOf, quiet(), c.epoch());
+      a = round.next(core.replica().store(), c::shardOf, quiet(), c.epoch());
     } catch (RuntimeException e) {
       LOG.error("event=anti-entropy-broken node={} round={}", node.state().self(), round, e);
       a = round.fail(e.toString());
@@ -183,7 +177,7 @@ public final class AntiEntropyDriver {
   /** Sends {@code request}, feeds the answer (or fails the round), and pumps again. */
   private <Q, A> void ask(AntiEntropyRound round, NodeAddress peer, PeerRoute<Q, A> route,
       Q request, Consumer<A> feed) {
-    node.peers().call(peer, route, request, timeoutMs).onComplete(ar -> {
+    node.ask(peer, route, request).onComplete(ar -> {
       if (ar.failed()) {
         round.fail(ar.cause().toString());
       } else {
@@ -212,7 +206,7 @@ public final class AntiEntropyDriver {
           d.peer(), ms, d.failure());
       return;
     }
-    stability.onAntiEntropyRound(d.peer(), d.horizon());
+    core.stability().onAntiEntropyRound(d.peer(), d.horizon());
     if (d.sent() + d.received() > 0) {
       LOG.info("event=anti-entropy-repaired node={} peer={} sent={} received={} leaves={} "
           + "ms={}", node.state().self(), d.peer(), d.sent(), d.received(), d.leaves(), ms);
@@ -259,7 +253,7 @@ public final class AntiEntropyDriver {
       ClusterConfig c = node.state().current();
       if (c.epoch() != scan.epoch() || !quiet()) {
         done.tryFail(new KvException(ErrorCode.UNAVAILABLE, "view changed during a digest"));
-      } else if (scan.scanPage(replica.store(), c::shardOf)) {
+      } else if (scan.scanPage(core.replica().store(), c::shardOf)) {
         done.tryComplete(scan.reply());
       } else {
         Turns.afterIo(node.context().owner(), () -> scanPage(scan, done));
@@ -278,7 +272,7 @@ public final class AntiEntropyDriver {
     if (refusal.isPresent()) {
       throw refused(refusal.get());
     }
-    AntiEntropyRound.VersionsPage page = AntiEntropy.versions(replica.store(), s,
+    AntiEntropyRound.VersionsPage page = AntiEntropy.versions(core.replica().store(), s,
         request.leaves(), request.after(), request.limit(), c::shardOf);
     return new VersionsPage(page.versions(), page.last());
   }

@@ -10,7 +10,6 @@ import org.slf4j.LoggerFactory;
 import ringkv.gossip.Entry;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.NodeStability;
-import ringkv.gossip.Replica;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.node.config.NodeConfig;
 import ringkv.node.peer.Empty;
@@ -43,17 +42,16 @@ public final class CatchUp {
   static final long DISCOVER_TIMEOUT_MS = 1_000;
 
   private final NodeServices node;
-  private final NodeStability stability;
-  private final Replica replica;
+  /** The key-value service's core: this node's replica and its stability. */
+  private final KeyValueCore core;
   private final KvService kv;
   private final ChangeParticipant participant;
   private final GossipDriver gossip;
 
-  public CatchUp(NodeServices node, NodeStability stability, KvService kv,
-      ChangeParticipant participant, GossipDriver gossip) {
+  public CatchUp(NodeServices node, KvService kv, ChangeParticipant participant,
+      GossipDriver gossip) {
     this.node = node;
-    this.stability = stability;
-    this.replica = kv.core().replica();
+    this.core = kv.core();
     this.kv = kv;
     this.participant = participant;
     this.gossip = gossip;
@@ -67,7 +65,7 @@ public final class CatchUp {
     if (node.config().startsIdle() && !restored) {
       // View-change dialect, not in its VIEW: contacts nobody until a view change names it.
       LOG.info("event=idle node={} reason=not-in-VIEW", node.state().self());
-      stability.onBootstrapped();
+      core.stability().onBootstrapped();
       return Future.succeededFuture();
     }
     node.state().startCatchingUp();
@@ -96,7 +94,7 @@ public final class CatchUp {
       return Future.<Void>succeededFuture();
     }).compose(v -> catchUp()).onComplete(ar -> {
       node.state().endCatchingUp();
-      stability.onBootstrapped(); // also when catch-up failed or there was no shard
+      core.stability().onBootstrapped(); // also when catch-up failed or there was no shard
       if (restored) {
         participant.sweepLeftovers(); // copies of a change this process no longer knows
       }
@@ -161,7 +159,7 @@ public final class CatchUp {
       if (ar.succeeded()) {
         LOG.info("event=caught-up node={} shard={} entries={} ms={}", node.state().self(),
             shard.getAsInt(), ar.result(), node.clock().millis() - start);
-        if (stability.onCaughtUp(ar.result(), replica.clock().current())) {
+        if (core.stability().onCaughtUp(ar.result(), core.replica().clock().current())) {
           // Our lost outbox may have left peers behind.
           LOG.info("event=stable-held node={} reason={}", node.state().self(),
               NodeStability.RESTARTED_WITHOUT_DATA);
@@ -171,7 +169,7 @@ public final class CatchUp {
   }
 
   private Future<Long> copyFromAny(int shard, List<NodeAddress> sources, int index) {
-    if (stability.mayEndCatchUpUncopied(index, sources.size())) {
+    if (core.stability().mayEndCatchUpUncopied(index, sources.size())) {
       if (!sources.isEmpty()) { // else a shard of one: nobody to copy from
         LOG.info("event=catch-up-skipped node={} shard={} reason=no-live-peer", node.state().self(),
             shard);
@@ -222,21 +220,20 @@ public final class CatchUp {
 
   private Future<Long> copyPage(NodeAddress source, int shard, String after, long copied) {
     ScanRequest request = new ScanRequest(shard, after, PAGE_ENTRIES_MAX);
-    return node.peers().call(source, PeerProtocol.SCAN, request,
-        node.config().forwardTimeoutMs()).compose(page -> {
-          kv.applyFromPeers(page.entries(), false);
-          long total = copied + page.entries().size();
-          // The last page: the copy counts as caught up once it is as durable as DURABILITY
-          // says (issue 15), or a power loss could undo a catch-up the shard relies on.
-          return page.last() == null ? kv.whenDurable().map(total)
-              : copyPage(source, shard, page.last(), total);
-        });
+    return node.ask(source, PeerProtocol.SCAN, request).compose(page -> {
+      kv.applyFromPeers(page.entries(), false);
+      long total = copied + page.entries().size();
+      // The last page: the copy counts as caught up once it is as durable as DURABILITY
+      // says (issue 15), or a power loss could undo a catch-up the shard relies on.
+      return page.last() == null ? kv.whenDurable().map(total)
+          : copyPage(source, shard, page.last(), total);
+    });
   }
 
   /** Serves a page of this node's entries of a shard for a peer's catch-up. */
   public ScanPage scan(ScanRequest request) {
     ClusterConfig c = node.state().current();
-    List<Entry> page = replica.store().scan(request.after(), request.limit());
+    List<Entry> page = core.replica().store().scan(request.after(), request.limit());
     List<Entry> mine = new ArrayList<>();
     String last = null;
     long bytes = 0;

@@ -9,8 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.ChangeTermination.Decision;
 import ringkv.gossip.Entry;
-import ringkv.gossip.NodeStability;
-import ringkv.gossip.Replica;
+import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.TransferPlan;
 import ringkv.gossip.ViewChangeParticipant;
 import ringkv.node.error.ErrorCode;
@@ -61,8 +60,8 @@ public final class ChangeParticipant {
   public record ChangeStats(long epoch, long windowMs, long keysMoved, long bytesStreamed) {}
 
   private final NodeServices node;
-  private final NodeStability stability;
-  private final Replica replica;
+  /** The key-value service's core: this node's replica and its stability. */
+  private final KeyValueCore core;
   private final KvService kv;
   private final OutcomeInquiry inquiry;
   private final TransferSender sender;
@@ -89,15 +88,14 @@ public final class ChangeParticipant {
     }
   }
 
-  public ChangeParticipant(NodeServices node, NodeStability stability, KvService kv,
-      NodeMeta meta, CoordinatorLog coordinated) {
+  public ChangeParticipant(NodeServices node, KvService kv, NodeMeta meta,
+      CoordinatorLog coordinated) {
     this.node = node;
-    this.stability = stability;
-    this.replica = kv.core().replica();
+    this.core = kv.core();
     this.kv = kv;
     this.inquiry = new OutcomeInquiry(node, coordinated);
-    this.sender = new TransferSender(node, replica);
-    this.installer = new LayoutInstaller(node, stability, replica, meta, kv::rerouteWaiting);
+    this.sender = new TransferSender(node, core.replica());
+    this.installer = new LayoutInstaller(node, core, meta, kv::rerouteWaiting);
   }
 
   public ChangeStats lastChange() {
@@ -114,7 +112,7 @@ public final class ChangeParticipant {
 
   /** Visits every entry, one page per turn of the event loop. */
   private Future<Void> scan(java.util.function.Consumer<Entry> visitor) {
-    return StorePages.scan(node.vertx(), replica.store(), PAGE_ENTRIES, visitor);
+    return StorePages.scan(node.vertx(), core.replica().store(), PAGE_ENTRIES, visitor);
   }
 
   // ---------------------------------------------------------------- copy
@@ -214,7 +212,7 @@ public final class ChangeParticipant {
    * refusal when this node holds its stability report (NodeStability) or the phase refuses.
    */
   private Optional<KvException> enter(ChangeRequest request, Phase phase) {
-    Optional<String> held = stability.refusalWhileHeld(node.state().participant(),
+    Optional<String> held = core.stability().refusalWhileHeld(node.state().participant(),
         request.config().epoch());
     if (held.isPresent()) {
       return Optional.of(new KvException(ErrorCode.VIEW_CHANGE_CONFLICT, held.get()));
@@ -252,7 +250,7 @@ public final class ChangeParticipant {
       Set<String> keys = kv.core().takeChanges();
       stop.changedKeys = keys.size();
       for (String key : keys) {
-        Entry e = replica.store().get(key);
+        Entry e = core.replica().store().get(key);
         if (e != null && !plan.targetsOf(node.state().self(), key).isEmpty()) {
           changed.add(e);
         }

@@ -1,7 +1,10 @@
 package ringkv.node.engine;
 
 import io.vertx.core.Future;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.ViewChangeParticipant;
@@ -26,18 +29,23 @@ import ringkv.ring.NodeAddress;
  */
 public final class ConfigSync {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigSync.class);
+  private static final int REFUSALS_REMEMBERED = 64;
 
   private final NodeServices node;
   private final ChangeParticipant participant;
   private final CatchUp catchUp;
-  private final long timeoutMs;
+  /** Epochs refused and logged once each (the last few: all an operator needs to see). */
+  private final Set<Long> refused = Collections.newSetFromMap(new LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
+      return size() > REFUSALS_REMEMBERED;
+    }
+  });
 
-  public ConfigSync(NodeServices node, ChangeParticipant participant, CatchUp catchUp,
-      long timeoutMs) {
+  public ConfigSync(NodeServices node, ChangeParticipant participant, CatchUp catchUp) {
     this.node = node;
     this.participant = participant;
     this.catchUp = catchUp;
-    this.timeoutMs = timeoutMs;
   }
 
   /**
@@ -48,7 +56,7 @@ public final class ConfigSync {
     if (!node.state().current().view().contains(peer) || peer.equals(node.state().self())) {
       return Future.succeededFuture(); // not a member: never contacted on a request's word
     }
-    return node.peers().call(peer, PeerProtocol.CONFIG, Empty.INSTANCE, timeoutMs)
+    return node.ask(peer, PeerProtocol.CONFIG, Empty.INSTANCE)
         .onSuccess(theirs -> adopt(peer, theirs))
         .<Void>mapEmpty().recover(err -> Future.succeededFuture());
   }
@@ -76,16 +84,6 @@ public final class ConfigSync {
           node.state().self(), peer, theirs.epoch(), refusal.get());
     }
   }
-
-  /** Epochs refused and logged once each (the last few: all an operator needs to see). */
-  private final java.util.Set<Long> refused = java.util.Collections.newSetFromMap(
-      new java.util.LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
-          return size() > REFUSALS_REMEMBERED;
-        }
-      });
-  private static final int REFUSALS_REMEMBERED = 64;
 
   /** {@code peer} was heard again after it was down (a catch-up waiting for it asks now). */
   public void peerUp(NodeAddress peer) {

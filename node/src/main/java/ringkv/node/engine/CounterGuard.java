@@ -9,8 +9,6 @@ import ringkv.gossip.CounterBound;
 import ringkv.gossip.Entry;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
-import ringkv.node.time.Clock;
-import ringkv.ring.NodeAddress;
 
 /**
  * The node's side of {@link CounterBound}: refuses (400) counters from a client or a peer beyond
@@ -24,20 +22,17 @@ final class CounterGuard {
   /** At most one refusal is logged per this interval. */
   static final long REFUSAL_LOG_INTERVAL_MS = 10_000;
 
-  private final Clock clock;
-  private final NodeAddress self;
-  private final long clockAheadMsMax;
+  /** The node whose clock, address and CLOCK_AHEAD_MS_MAX the guard reads. */
+  private final NodeServices node;
   private long lastRefusalLoggedMs = Long.MIN_VALUE / 2;
 
-  CounterGuard(Clock clock, NodeAddress self, long clockAheadMsMax) {
-    this.clock = clock;
-    this.self = self;
-    this.clockAheadMsMax = clockAheadMsMax;
+  CounterGuard(NodeServices node) {
+    this.node = node;
   }
 
   /** The largest Lamport counter this node accepts: its wall clock plus the allowance. */
   long limit() {
-    return CounterBound.limit(clock.millis(), clockAheadMsMax);
+    return CounterBound.limit(node.clock().millis(), node.config().clockAheadMsMax());
   }
 
   /** Refuses a causal context with a counter beyond {@link #limit()}. */
@@ -60,12 +55,12 @@ final class CounterGuard {
   }
 
   private KvException beyond(String what, long counter, long limit) {
-    long nowMs = clock.millis();
+    long nowMs = node.clock().millis();
     if (nowMs - lastRefusalLoggedMs >= REFUSAL_LOG_INTERVAL_MS) {
       lastRefusalLoggedMs = nowMs;
       LOG.warn("event=counter-refused node={} what=\"{}\" counter={} limit={} (a forgery, or a "
-          + "clock more than CLOCK_AHEAD_MS_MAX={} ms off)", self, what, counter, limit,
-          clockAheadMsMax);
+          + "clock more than CLOCK_AHEAD_MS_MAX={} ms off)", node.state().self(), what, counter,
+          limit, node.config().clockAheadMsMax());
     }
     return new KvException(ErrorCode.BAD_REQUEST, what + " carries counter " + counter
         + ", beyond this node's clock plus CLOCK_AHEAD_MS_MAX (" + limit + ")");

@@ -27,8 +27,6 @@ public final class GossipDriver {
   private final NodeServices node;
   private final ReplicationQueue queue;
   private final NodeAddress self;
-  private final long tickMs;
-  private final long timeoutMs;
   private final Set<String> failing = new HashSet<>();
   private boolean flushScheduled;
   private long timerId = -1;
@@ -38,18 +36,16 @@ public final class GossipDriver {
 
   private final ReplicaAcks acks;
 
-  public GossipDriver(NodeServices node, ReplicationQueue queue, long tickMs, long timeoutMs,
-      ReplicaAcks acks) {
+  /** Sends every REPLICATION_TICK_MS; each batch's call times out after FORWARD_TIMEOUT_MS. */
+  public GossipDriver(NodeServices node, ReplicationQueue queue, ReplicaAcks acks) {
     this.acks = acks;
     this.node = node;
     this.queue = queue;
     this.self = node.state().self();
-    this.tickMs = tickMs;
-    this.timeoutMs = timeoutMs;
   }
 
   public void start() {
-    timerId = node.vertx().setPeriodic(tickMs, id -> flush());
+    timerId = node.vertx().setPeriodic(node.config().replicationTickMs(), id -> flush());
   }
 
   public void stop() {
@@ -114,7 +110,7 @@ public final class GossipDriver {
     NodeAddress to = NodeAddress.parse(batch.peer());
     ReplicationMessages.Batch message =
         ReplicationMessages.Batch.replicated(self, node.state().current().epoch(), batch.entries());
-    node.peers().call(to, PeerProtocol.REPLICATE, message, timeoutMs).onComplete(ar -> {
+    node.ask(to, PeerProtocol.REPLICATE, message).onComplete(ar -> {
       long now = node.clock().millis();
       if (ar.succeeded()) {
         queue.onAck(batch.peer(), batch.id(), now);

@@ -34,13 +34,11 @@ public final class KeyCounts {
   private final NodeServices node;
   private final KeyValueCore core;
   private final GossipDriver gossip;
-  private final long askTimeoutMs;
 
-  KeyCounts(NodeServices node, KeyValueCore core, GossipDriver gossip, long askTimeoutMs) {
+  KeyCounts(NodeServices node, KeyValueCore core, GossipDriver gossip) {
     this.node = node;
     this.core = core;
     this.gossip = gossip;
-    this.askTimeoutMs = askTimeoutMs;
   }
 
   /**
@@ -70,7 +68,7 @@ public final class KeyCounts {
       return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
           "no member of shard " + request.shard() + " answered"));
     }
-    return node.peers().call(members.get(index), PeerProtocol.COUNT, request, askTimeoutMs)
+    return node.ask(members.get(index), PeerProtocol.COUNT, request)
         .map(Count::keys)
         .recover(err -> askKeyCount(request, members, index + 1));
   }

@@ -69,9 +69,8 @@ public final class KvService {
     this.core = core;
     this.gossip = gossip;
     this.forwarder = new Forwarder(node, node.config().forwardTimeoutMs());
-    this.counters = new CounterGuard(node.clock(), node.state().self(),
-        node.config().clockAheadMsMax());
-    this.counts = new KeyCounts(node, core, gossip, node.config().forwardTimeoutMs());
+    this.counters = new CounterGuard(node);
+    this.counts = new KeyCounts(node, core, gossip);
     this.sweeper = new TombstoneSweeper(node, core);
     this.lost = new LostKeys(core.replica().store());
   }

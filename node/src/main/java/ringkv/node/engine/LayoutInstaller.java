@@ -10,8 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.Entry;
 import ringkv.gossip.HandOff;
+import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.NodeStability;
-import ringkv.gossip.Replica;
+import ringkv.gossip.Store;
 import ringkv.node.log.LogFields;
 import ringkv.ring.ClusterConfig;
 
@@ -25,8 +26,8 @@ final class LayoutInstaller {
   static final long RELEASE_CHECK_MS = 200;
 
   private final NodeServices node;
-  private final NodeStability stability;
-  private final Replica replica;
+  /** This node's replica and its stability. */
+  private final KeyValueCore core;
   private final NodeMeta meta;
   /** Keys kept in the store for a hand-off until delivered, with the counter handed over. */
   private final Map<String, Long> handingOff = new HashMap<>();
@@ -34,11 +35,9 @@ final class LayoutInstaller {
   /** Run after each install: requests waiting for causal dependencies are routed again. */
   private final Runnable installed;
 
-  LayoutInstaller(NodeServices node, NodeStability stability, Replica replica, NodeMeta meta,
-      Runnable installed) {
+  LayoutInstaller(NodeServices node, KeyValueCore core, NodeMeta meta, Runnable installed) {
     this.node = node;
-    this.stability = stability;
-    this.replica = replica;
+    this.core = core;
     this.meta = meta;
     this.installed = installed;
   }
@@ -50,12 +49,12 @@ final class LayoutInstaller {
    * that leave it which may not be stable to their new owners ({@link HandOff}).
    */
   Future<Integer> adoptLearned(ClusterConfig next) {
-    if (stability.onLearnedConfiguration(replica.clock().current())) {
+    if (core.stability().onLearnedConfiguration(core.replica().clock().current())) {
       LOG.info("event=stable-held node={} reason={}", node.state().self(),
           NodeStability.MISSED_VIEW_CHANGE);
     }
-    return adopt(next, HandOff.before(node.state().self().toString(), stability, replica,
-        ClusterState.shardMap(next)));
+    return adopt(next, HandOff.before(node.state().self().toString(), core.stability(),
+        core.replica(), ClusterState.shardMap(next)));
   }
 
   /**
@@ -76,8 +75,8 @@ final class LayoutInstaller {
     LogFields.epoch(next.epoch());
     node.state().clearForeignLive();
     meta.saveConfig(next);
-    stability.onLayout(ClusterState.shardMap(next), next.epoch());
-    replica.queue().retain((peer, key) -> next.membersOf(next.shardOf(key)).stream()
+    core.stability().onLayout(ClusterState.shardMap(next), next.epoch());
+    core.replica().queue().retain((peer, key) -> next.membersOf(next.shardOf(key)).stream()
         .anyMatch(m -> m.toString().equals(peer)));
     node.liveness().track(node.state().others());
     LOG.info("event=config-installed node={} epoch={} previous={} shard={} shards={}",
@@ -110,10 +109,10 @@ final class LayoutInstaller {
   private boolean handOver(HandOff handOff, Entry e, long[] handed) {
     Optional<List<String>> targets = handOff.targets(e);
     targets.ifPresent(t -> {
-      replica.queue().handOff(e, t);
+      core.replica().queue().handOff(e, t);
       handed[0]++;
     });
-    if (!meta.durable() || targets.isEmpty() && !replica.queue().owes(e.key())) {
+    if (!meta.durable() || targets.isEmpty() && !core.replica().queue().owes(e.key())) {
       return false;
     }
     if (handingOff.put(e.key(), e.version().counter()) == null && !e.isTombstone()) {
@@ -125,7 +124,7 @@ final class LayoutInstaller {
   /** Counts the kept keys that are foreign under the installed layout as foreign again. */
   private void recountKept() {
     for (String key : handingOff.keySet()) {
-      Entry e = replica.store().get(key);
+      Entry e = core.replica().store().get(key);
       if (e != null && !e.isTombstone() && !node.state().owns(node.state().current(), key)) {
         node.state().addForeignLive(1);
       }
@@ -141,7 +140,7 @@ final class LayoutInstaller {
       return;
     }
     releaseTimer = node.vertx().setPeriodic(RELEASE_CHECK_MS, id -> {
-      handingOff.keySet().removeIf(key -> !replica.queue().owes(key) && release(key));
+      handingOff.keySet().removeIf(key -> !core.replica().queue().owes(key) && release(key));
       if (handingOff.isEmpty()) {
         node.vertx().cancelTimer(releaseTimer);
         releaseTimer = -1;
@@ -157,9 +156,9 @@ final class LayoutInstaller {
    * meanwhile; either way it is no longer kept (returns true, for {@code removeIf}).
    */
   private boolean release(String key) {
-    Entry e = replica.store().get(key);
+    Entry e = core.replica().store().get(key);
     if (e != null && !ownsNowOrNext(key)) {
-      replica.store().remove(key);
+      core.replica().store().remove(key);
       if (!e.isTombstone()) {
         node.state().addForeignLive(-1);
       }
@@ -212,9 +211,10 @@ final class LayoutInstaller {
    */
   private Future<Integer> dropForeignKeys(Predicate<Entry> keep) {
     int[] dropped = {0};
-    return StorePages.scan(node.vertx(), replica.store(), ChangeParticipant.PAGE_ENTRIES, e -> {
+    Store store = core.replica().store();
+    return StorePages.scan(node.vertx(), store, ChangeParticipant.PAGE_ENTRIES, e -> {
       if (!ownsNowOrNext(e.key()) && !keep.test(e) && !handingOff.containsKey(e.key())) {
-        replica.store().remove(e.key());
+        store.remove(e.key());
         dropped[0]++;
       }
     }).map(v -> dropped[0]);

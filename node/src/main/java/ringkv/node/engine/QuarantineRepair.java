@@ -55,7 +55,6 @@ public final class QuarantineRepair {
   private final NodeServices node;
   private final KvService kv;
   private final Store store;
-  private final long timeoutMs;
   private final LostKeys lost;
   private long timer = -1;
   private boolean running;
@@ -65,11 +64,10 @@ public final class QuarantineRepair {
   private int failedPasses;
   private long nextAttemptMs;
 
-  public QuarantineRepair(NodeServices node, KvService kv, long timeoutMs) {
+  public QuarantineRepair(NodeServices node, KvService kv) {
     this.node = node;
     this.kv = kv;
     this.store = kv.core().replica().store();
-    this.timeoutMs = timeoutMs;
     this.lost = kv.lostKeys();
   }
 
@@ -176,7 +174,7 @@ public final class QuarantineRepair {
     EntriesRequest request = new EntriesRequest(node.state().self(), keys.subList(index, end));
     List<Future<Integer>> answers = new ArrayList<>();
     for (NodeAddress peer : sources) {
-      answers.add(node.peers().call(peer, PeerProtocol.ENTRIES, request, timeoutMs)
+      answers.add(node.ask(peer, PeerProtocol.ENTRIES, request)
           .map(reply -> {
             tally(request.keys(), reply.served(), reply.entries(), denials);
             return kv.applyFromPeers(reply.entries(), true);

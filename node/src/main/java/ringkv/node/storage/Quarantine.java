@@ -24,18 +24,8 @@ import ringkv.gossip.Entry;
  * <p>Thread-safe: reads hold no lock; moving a record aside holds the {@link StoreDatabase}
  * monitor, like every mutation, and does nothing once the store is closed.
  */
-final class Quarantine {
+record Quarantine(StoreDatabase database, StoreCounts counts, WalSyncer syncer) {
   private static final Logger LOG = LoggerFactory.getLogger(RocksDbStore.class);
-
-  private final StoreDatabase database;
-  private final StoreCounts counts;
-  private final WalSyncer syncer;
-
-  Quarantine(StoreDatabase database, StoreCounts counts, WalSyncer syncer) {
-    this.database = database;
-    this.counts = counts;
-    this.syncer = syncer;
-  }
 
   /** Whether {@code keyBytes} has a quarantined record (no lookup while none is). */
   boolean contains(byte[] keyBytes) throws RocksDBException {
