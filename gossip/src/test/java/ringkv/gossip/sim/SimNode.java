@@ -14,6 +14,7 @@ import ringkv.gossip.ChangeTermination;
 import ringkv.gossip.Entry;
 import ringkv.gossip.FailureDetector;
 import ringkv.gossip.HandOff;
+import ringkv.gossip.KeptKeys;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.LamportClock;
 import ringkv.gossip.MemoryStore;
@@ -88,6 +89,8 @@ final class SimNode {
   private final List<String> dropped = new ArrayList<>();
   /** A durable node's hand-off not delivered yet ("on disk": it survives a crash), or null. */
   private HandOff savedHandOff;
+  /** Keys kept in the store until delivered (lost with the process: found again at restart). */
+  private KeptKeys kept;
   private ClusterConfig config;
   private ShardMap shards;
   private Replica replica;
@@ -130,6 +133,7 @@ final class SimNode {
     core = new KeyValueCore(id, replica, stability, 1_000);
     antiEntropy = new SimAntiEntropy(this, aeIntervalMs);
     change = new SimChangeParticipant(this);
+    kept = new KeptKeys(durable);
     coordinator = null;
     decided.clear();
   }
@@ -300,74 +304,68 @@ final class SimNode {
    * left, keys no longer owned are dropped.
    */
   void install(ClusterConfig next) {
-    config = next;
-    shards = new SimLayout(next);
-    change.participant().onInstalled(next);
-    stability.onLayout(shards, next.epoch());
-    int shard = shard();
-    replica.queue().retain((peer, k) -> shards.membersOf(shards.shardOf(k)).contains(peer));
-    inFlight.keySet().retainAll(others()); // a write may still be owed outside the shard
-    detector.track(others(), 0);
-    dropForeignKeys();
+    install(next, null);
   }
 
   /**
    * Installs {@code next} learned from a peer (this node missed the change): as
-   * {@link #install}, after queueing the writes of keys that leave this node and may not be
-   * stable for their new owners ({@link HandOff}, the node's ChangeParticipant.adoptLearned).
+   * {@link #install}, and the writes of keys that leave this node and may not be stable for
+   * their new owners are handed to them ({@link HandOff}, the node's
+   * LayoutInstaller.adoptLearned); a durable node keeps them in its store until delivered
+   * ({@link KeptKeys}).
    */
   void installLearned(ClusterConfig next) {
-    HandOff handOff = HandOff.before(id, stability, replica, new SimLayout(next));
-    List<Map.Entry<Entry, List<String>>> out = new ArrayList<>();
-    replica.store().forEach(e -> handOff.targets(e).ifPresent(t -> out.add(Map.entry(e, t))));
-    install(next);
-    if (durable) {
-      // The node's LayoutInstaller with DATA_DIR: the rule is saved first, and the handed-off
-      // entries stay in the store until nobody is owed them, so a crash hands them over again.
-      savedHandOff = handOff;
-      out.forEach(h -> {
-        replica.store().put(h.getKey());
-        dropped.remove(h.getKey().key());
-      });
+    install(next, HandOff.before(id, stability, replica, new SimLayout(next)));
+  }
+
+  private void install(ClusterConfig next, HandOff handOff) {
+    if (handOff != null && durable) {
+      savedHandOff = handOff; // the node's LayoutInstaller saves it before the new layout
     }
-    out.forEach(h -> replica.queue().handOff(h.getKey(), h.getValue()));
+    config = next;
+    shards = new SimLayout(next);
+    change.participant().onInstalled(next);
+    stability.onLayout(shards, next.epoch());
+    replica.queue().retain((peer, k) -> shards.membersOf(shards.shardOf(k)).contains(peer));
+    inFlight.keySet().retainAll(others()); // a write may still be owed outside the shard
+    detector.track(others(), 0);
+    leaveForeignKeys(handOff);
+    if (handOff != null && kept.isEmpty()) {
+      savedHandOff = null; // nothing kept: nothing for a restart to hand over again
+    }
   }
 
   /**
-   * A durable node's hand-off: its kept entries go once no peer is owed them (the node's
-   * LayoutInstaller release loop), and after a restart they are handed over again before the
-   * node serves (its resumeHandOff).
+   * A durable node's kept keys go once nobody is owed them (the node's LayoutInstaller release
+   * loop); when none is left, the saved hand-off is forgotten.
    */
-  private void releaseHandOff(boolean resume) {
-    if (savedHandOff == null) {
+  private void releaseKept() {
+    if (kept.isEmpty()) {
       return;
     }
-    List<String> release = new ArrayList<>();
-    replica.store().forEach(e -> {
-      if (shards.shardOf(e.key()) != shard()) {
-        var targets = savedHandOff.targets(e);
-        if (resume && targets.isPresent()) {
-          replica.queue().handOff(e, targets.get());
-        } else if (!replica.queue().owes(e.key())) {
-          release.add(e.key());
-        }
-      }
-    });
+    List<String> release = kept.release(replica.queue(), k -> shards.shardOf(k) == shard());
     release.forEach(k -> replica.store().remove(k));
     dropped.addAll(release);
-    boolean[] kept = {false};
-    replica.store().forEach(e -> kept[0] |= shards.shardOf(e.key()) != shard());
-    if (!kept[0]) {
+    if (kept.isEmpty()) {
       savedHandOff = null;
     }
   }
 
-  /** Removes every key this node's configuration does not give it. */
+  /** Removes every key this node's configuration does not give it, but those it keeps. */
   void dropForeignKeys() {
+    leaveForeignKeys(null);
+  }
+
+  /**
+   * Removes every key this node's configuration does not give it, after handing it off by
+   * {@code handOff} (null: none), but those it keeps ({@link KeptKeys}).
+   */
+  private void leaveForeignKeys(HandOff handOff) {
     List<String> foreign = new ArrayList<>();
     replica.store().forEach(e -> {
-      if (shards.shardOf(e.key()) != shard() && (savedHandOff == null
-          || savedHandOff.targets(e).isEmpty())) {
+      if (shards.shardOf(e.key()) != shard()
+          && !(handOff == null ? kept.keeps(e.key()) : kept.leave(e, handOff, replica.queue())
+              .kept())) {
         foreign.add(e.key());
       }
     });
@@ -403,7 +401,13 @@ final class SimNode {
     if (durable) {
       core.requeue(KeyValueCore.unacknowledgedOwn(store, id, savedStable), savedStable,
           this::acceptsReplicated);
-      releaseHandOff(true);
+      if (savedHandOff != null) {
+        // The node's LayoutInstaller.resumeHandOff: handed over again before it serves.
+        leaveForeignKeys(savedHandOff);
+        if (kept.isEmpty()) {
+          savedHandOff = null;
+        }
+      }
     } else {
       savedHandOff = null;
     }
@@ -439,7 +443,7 @@ final class SimNode {
     if (phase == Phase.CATCHING_UP) {
       catchUp.step(local);
     }
-    releaseHandOff(false);
+    releaseKept();
     antiEntropy.onTick(local);
     change.onTick(local);
     if (coordinator != null) {

@@ -1,15 +1,13 @@
 package ringkv.node.engine;
 
 import io.vertx.core.Future;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.Entry;
 import ringkv.gossip.HandOff;
+import ringkv.gossip.KeptKeys;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.NodeStability;
 import ringkv.gossip.Store;
@@ -29,8 +27,8 @@ final class LayoutInstaller {
   /** This node's replica and its stability. */
   private final KeyValueCore core;
   private final NodeMeta meta;
-  /** Keys kept in the store for a hand-off until delivered, with the counter handed over. */
-  private final Map<String, Long> handingOff = new HashMap<>();
+  /** Keys kept in the store until a hand-off delivered them (with DATA_DIR). */
+  private final KeptKeys kept;
   private long releaseTimer = -1;
   /** Run after each install: requests waiting for causal dependencies are routed again. */
   private final Runnable installed;
@@ -40,6 +38,7 @@ final class LayoutInstaller {
     this.core = core;
     this.meta = meta;
     this.installed = installed;
+    this.kept = new KeptKeys(meta.durable());
   }
 
   /**
@@ -85,15 +84,15 @@ final class LayoutInstaller {
     installed.run();
     recountKept();
     long[] handed = {0};
-    int keptBefore = handingOff.size();
+    int keptBefore = kept.size();
     return dropForeignKeys(handOff == null ? e -> false : e -> handOver(handOff, e, handed))
         .onSuccess(n -> {
           if (n > 0 || handed[0] > 0) {
             LOG.info("event=foreign-keys-dropped node={} epoch={} keys={} handed-off={}"
                 + " kept-until-delivered={}", node.state().self(), next.epoch(), n, handed[0],
-                handingOff.size() - keptBefore);
+                kept.size() - keptBefore);
           }
-          if (handOff != null && handingOff.isEmpty()) {
+          if (handOff != null && kept.isEmpty()) {
             meta.clearHandOff(); // nothing kept: nothing for a restart to hand over again
           }
           releaseWhenDelivered();
@@ -102,28 +101,24 @@ final class LayoutInstaller {
 
   /**
    * Queues {@code e} for the new owners {@code handOff} names, if any; returns whether the store
-   * keeps it until they (and any peer a write of its key is still owed to) acknowledge: on a
-   * node with {@code DATA_DIR}, so that a crash before that loses nothing (a restart hands it
-   * over again, {@link #resumeHandOff}).
+   * keeps it until they (and any peer a write of its key is still owed to) acknowledge
+   * ({@link KeptKeys}): on a node with {@code DATA_DIR}, so that a crash before that loses
+   * nothing (a restart hands it over again, {@link #resumeHandOff}).
    */
   private boolean handOver(HandOff handOff, Entry e, long[] handed) {
-    Optional<List<String>> targets = handOff.targets(e);
-    targets.ifPresent(t -> {
-      core.replica().queue().handOff(e, t);
+    KeptKeys.Leaving leaving = kept.leave(e, handOff, core.replica().queue());
+    if (leaving.handedOff()) {
       handed[0]++;
-    });
-    if (!meta.durable() || targets.isEmpty() && !core.replica().queue().owes(e.key())) {
-      return false;
     }
-    if (handingOff.put(e.key(), e.version().counter()) == null && !e.isTombstone()) {
+    if (leaving.newlyKept() && !e.isTombstone()) {
       node.state().addForeignLive(1); // not this node's key: key counts leave it out
     }
-    return true;
+    return leaving.kept();
   }
 
   /** Counts the kept keys that are foreign under the installed layout as foreign again. */
   private void recountKept() {
-    for (String key : handingOff.keySet()) {
+    for (String key : kept.keys()) {
       Entry e = core.replica().store().get(key);
       if (e != null && !e.isTombstone() && !node.state().owns(node.state().current(), key)) {
         node.state().addForeignLive(1);
@@ -136,12 +131,12 @@ final class LayoutInstaller {
    * every {@link #RELEASE_CHECK_MS}); when none is left, forgets the saved hand-off.
    */
   private void releaseWhenDelivered() {
-    if (handingOff.isEmpty() || releaseTimer != -1) {
+    if (kept.isEmpty() || releaseTimer != -1) {
       return;
     }
     releaseTimer = node.vertx().setPeriodic(RELEASE_CHECK_MS, id -> {
-      handingOff.keySet().removeIf(key -> !core.replica().queue().owes(key) && release(key));
-      if (handingOff.isEmpty()) {
+      kept.release(core.replica().queue(), this::ownsNowOrNext).forEach(this::release);
+      if (kept.isEmpty()) {
         node.vertx().cancelTimer(releaseTimer);
         releaseTimer = -1;
         meta.clearHandOff();
@@ -151,19 +146,15 @@ final class LayoutInstaller {
     });
   }
 
-  /**
-   * Removes a delivered kept key from the store, unless a layout gave it back to this node
-   * meanwhile; either way it is no longer kept (returns true, for {@code removeIf}).
-   */
-  private boolean release(String key) {
+  /** Removes a delivered kept key, not given back to this node meanwhile, from the store. */
+  private void release(String key) {
     Entry e = core.replica().store().get(key);
-    if (e != null && !ownsNowOrNext(key)) {
+    if (e != null) {
       core.replica().store().remove(key);
       if (!e.isTombstone()) {
         node.state().addForeignLive(-1);
       }
     }
-    return true;
   }
 
   private boolean ownsNowOrNext(String key) {
@@ -188,8 +179,8 @@ final class LayoutInstaller {
     return dropForeignKeys(e -> handOver(handOff, e, handed)).map(n -> {
       LOG.info("event=hand-off-resumed node={} epoch={} handed-off={} kept-until-delivered={}"
           + " dropped={}", node.state().self(), node.state().current().epoch(), handed[0],
-          handingOff.size(), n);
-      if (handingOff.isEmpty()) {
+          kept.size(), n);
+      if (kept.isEmpty()) {
         meta.clearHandOff();
       }
       releaseWhenDelivered();
@@ -213,7 +204,7 @@ final class LayoutInstaller {
     int[] dropped = {0};
     Store store = core.replica().store();
     return StorePages.scan(node.vertx(), store, ChangeParticipant.PAGE_ENTRIES, e -> {
-      if (!ownsNowOrNext(e.key()) && !keep.test(e) && !handingOff.containsKey(e.key())) {
+      if (!ownsNowOrNext(e.key()) && !keep.test(e) && !kept.keeps(e.key())) {
         store.remove(e.key());
         dropped[0]++;
       }
