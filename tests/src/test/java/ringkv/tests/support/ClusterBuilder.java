@@ -50,7 +50,7 @@ abstract class ClusterBuilder<B extends ClusterBuilder<B, C>, C> {
     this.cluster = cluster;
   }
 
-  /** This builder as its own class (every builder is a B: {@code B extends ClusterBuilder<B>}). */
+  /** This builder as its own class (each subclass B extends {@code ClusterBuilder<B, C>}). */
   @SuppressWarnings("unchecked")
   final B self() {
     return (B) this;
