@@ -3,6 +3,7 @@ package ringkv.bench;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * One side of {@code --compare redis}: a local cluster the comparison starts, routes requests
@@ -16,17 +17,20 @@ interface ComparedCluster extends AutoCloseable {
   /** One line: what runs (processes, flags, versions). */
   String describe();
 
-  /** Starts the servers and returns once the cluster serves with every replica in place. */
-  void start() throws IOException;
+  /**
+   * Where the requests of a started cluster go: {@code targets}, the servers, in a fixed order,
+   * and {@code ownerOf}, the one of them a request for a key goes to.
+   */
+  record Routes(List<String> targets, UnaryOperator<String> ownerOf) {}
+
+  /**
+   * Starts the servers and returns, once the cluster serves with every replica in place, where
+   * requests go.
+   */
+  Routes start() throws IOException;
 
   /** Every server process, pid to a label ({@code "127.0.0.1:7001 master"}). */
   Map<Long, String> servers();
-
-  /** The servers requests go to, in a fixed order. */
-  List<String> targets();
-
-  /** The server of {@link #targets()} a request for {@code key} goes to. */
-  String ownerOf(String key);
 
   /** The GET and PUT/SET of {@code key} as sent to {@code owner}. */
   LoadGenerator.Requests requests(String owner, String key, String value);

@@ -31,10 +31,8 @@ final class LoadPhase {
   final Recorder service = new Recorder(SIGNIFICANT_DIGITS);
   final LongAdder ops = new LongAdder();
   final LongAdder notFound = new LongAdder();
-  final LongAdder issued = new LongAdder();
-  final LongAdder late = new LongAdder();
-  final LongAdder missed = new LongAdder();
-  final AtomicLong lateNanosMax = new AtomicLong();
+  /** How the open loop kept to its schedule (untouched in a closed loop). */
+  final Schedule schedule = new Schedule();
   final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
   final long startNanos = System.nanoTime();
   /** When the phase was ended (set before the slots are told to stop). */
@@ -46,12 +44,25 @@ final class LoadPhase {
     this.rate = rate;
   }
 
-  /** An open-loop operation was issued with this ticket. */
-  void issued(RateSchedule.Ticket ticket) {
-    issued.increment();
-    if (ticket.late()) {
-      late.increment();
-      lateNanosMax.accumulateAndGet(ticket.lateNanos(), Math::max);
+  /** Counters of an open loop: operations issued, issued late, and due but never issued. */
+  static final class Schedule {
+    final LongAdder issued = new LongAdder();
+    final LongAdder late = new LongAdder();
+    final LongAdder missed = new LongAdder();
+    final AtomicLong lateNanosMax = new AtomicLong();
+
+    /** An open-loop operation was issued with this ticket. */
+    void issued(RateSchedule.Ticket ticket) {
+      issued.increment();
+      if (ticket.late()) {
+        late.increment();
+        lateNanosMax.accumulateAndGet(ticket.lateNanos(), Math::max);
+      }
+    }
+
+    RateStats stats(double rate) {
+      return new RateStats(rate, issued.sum(), late.sum(), lateNanosMax.get() / 1e6,
+          missed.sum());
     }
   }
 
@@ -78,8 +89,7 @@ final class LoadPhase {
   PhaseResult result(long endNanos) {
     Map<String, Long> e = new TreeMap<>();
     errors.forEach((k, v) -> e.put(k, v.sum()));
-    RateStats rateStats = rate <= 0 ? null : new RateStats(rate, issued.sum(), late.sum(),
-        lateNanosMax.get() / 1e6, missed.sum());
+    RateStats rateStats = rate <= 0 ? null : schedule.stats(rate);
     Histogram readHistogram = reads.getIntervalHistogram();
     Histogram updateHistogram = updates.getIntervalHistogram();
     Histogram all = readHistogram.copy();

@@ -207,7 +207,7 @@ final class LoadRunner {
       window.close();
       awaitQuietly(done, Long.MAX_VALUE);
       if (schedule != null) {
-        measure.missed.add(schedule.missedBefore(measure.endNanos));
+        measure.schedule.missed.add(schedule.missedBefore(measure.endNanos));
       }
     } finally {
       progress.close();
@@ -331,12 +331,12 @@ final class LoadRunner {
     if (op == null) {
       LoadPhase last = ended;
       if (last != null && ticket.dueNanos() - last.endNanos < 0) {
-        last.missed.increment();
+        last.schedule.missed.increment();
       }
       done.countDown();
       return false;
     }
-    phase.issued(ticket);
+    phase.schedule.issued(ticket);
     long sent = System.nanoTime();
     CompletableFuture<?> future = send(slot, op);
     if (!future.isDone()) {

@@ -46,7 +46,7 @@ final class ProgressPrinter implements AutoCloseable {
     long delta = phase == lastPhase ? ops - lastOps : ops;
     long sinceNanos = phase == lastPhase ? now - lastNanos : now - phase.startNanos;
     double rate = sinceNanos <= 0 ? 0 : delta * 1e9 / sinceNanos;
-    String late = phase.rate > 0 ? "  late " + phase.late.sum() : "";
+    String late = phase.rate > 0 ? "  late " + phase.schedule.late.sum() : "";
     String extra = phase.name.equals("measure") ? window.progress() : "";
     out.printf("[%s] %-7s %4ds %9.0f ops/s  errors %d%s%s%n", label, phase.name,
         Math.round((now - phase.startNanos) / 1e9), rate, phase.errorCount(), late,

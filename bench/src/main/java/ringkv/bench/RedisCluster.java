@@ -35,7 +35,6 @@ final class RedisCluster extends LocalCluster {
   private final Path dataDir;
   private final List<Process> started = new ArrayList<>();
   private List<String> addresses = List.of();
-  private ClusterSlots slots;
   private String version = "?";
 
   RedisCluster(Path redisServer, Path redisCli, int shards, int replicas, Path logDir) {
@@ -78,7 +77,7 @@ final class RedisCluster extends LocalCluster {
   }
 
   @Override
-  public void start() throws IOException {
+  public Routes start() throws IOException {
     removeOldClusterState();
     version = run(List.of(redisServer.toString(), "--version"), "redis-version.log")
         .replaceAll(".*\\bv=([0-9.]+).*", "$1").trim();
@@ -108,8 +107,9 @@ final class RedisCluster extends LocalCluster {
         "--cluster-yes"));
     run(create, "redis-cli-cluster-create.log");
     awaitTrue(deadline, "cluster_state:ok with every replica connected", this::formed);
-    slots = ClusterSlots.fromReply(call(addresses.get(0), "CLUSTER", "SLOTS"));
-    labelRoles();
+    ClusterSlots slots = ClusterSlots.fromReply(call(addresses.get(0), "CLUSTER", "SLOTS"));
+    labelRoles(slots.masters());
+    return new Routes(slots.masters(), slots::masterOf);
   }
 
   /** Every node says the cluster is ok, and every master has its replicas, all in sync. */
@@ -140,8 +140,7 @@ final class RedisCluster extends LocalCluster {
     return true;
   }
 
-  private void labelRoles() throws IOException {
-    List<String> masters = slots.masters();
+  private void labelRoles(List<String> masters) {
     servers.replaceAll((pid, a) -> a + (masters.contains(a) ? " master" : " replica"));
   }
 
@@ -217,16 +216,6 @@ final class RedisCluster extends LocalCluster {
     throw new IOException("Redis Cluster: no " + what + " within " + START_TIMEOUT_MS
         + " ms; see the logs in " + dataDir + (last == null ? "" : " (last error: " + last
         + ")"));
-  }
-
-  @Override
-  public List<String> targets() {
-    return slots.masters();
-  }
-
-  @Override
-  public String ownerOf(String key) {
-    return slots.masterOf(key);
   }
 
   @Override

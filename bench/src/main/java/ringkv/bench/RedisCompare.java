@@ -99,19 +99,21 @@ public final class RedisCompare {
       String name = cluster.name();
       out.println("bench --compare: starting " + cluster.describe() + " (logs in "
           + options.logDir() + ")");
+      ComparedCluster.Routes routes;
       try {
-        cluster.start();
+        routes = cluster.start();
       } finally {
         startedServers.addAll(cluster.servers().keySet());
       }
       out.println("bench --compare: " + name + " ready: " + cluster.servers().values()
-          + "; requests go to " + cluster.targets());
+          + "; requests go to " + routes.targets());
       List<String> keys = keys(options.keys());
       String value = value(options.valueSize(), options.seed());
-      List<LoadGenerator.Target> targets = targets(keys, cluster.targets(), cluster::ownerOf);
+      List<LoadGenerator.Target> targets = targets(keys, routes.targets(), routes.ownerOf());
       LoadGenerator.Requests[] requests = new LoadGenerator.Requests[keys.size()];
       for (int i = 0; i < keys.size(); i++) {
-        requests[i] = cluster.requests(cluster.ownerOf(keys.get(i)), keys.get(i), value);
+        String key = keys.get(i);
+        requests[i] = cluster.requests(routes.ownerOf().apply(key), key, value);
       }
       CompareReport.Phase load;
       CompareReport.Phase get;

@@ -92,7 +92,7 @@ final class RingKvCluster extends LocalCluster {
   }
 
   @Override
-  public void start() throws IOException {
+  public Routes start() throws IOException {
     List<String> addresses = processes.startCluster(nodeJar, nodes, shards);
     processes.nodePids().forEach((address, pid) -> servers.put(pid, address));
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
@@ -111,16 +111,17 @@ final class RingKvCluster extends LocalCluster {
       }
     }
     checkPlacement();
+    return new Routes(placement.nodes(), placement::ownerOf);
   }
 
   /** The ring code here and the node agree on a sample of keys. */
   private void checkPlacement() throws IOException {
     for (int i = 0; i < PLACEMENT_CHECKS; i++) {
       String key = BenchOptions.key(i * 97L);
-      JsonNode r = getJson(targets().get(0), "/ring/key/" + key);
+      JsonNode r = getJson(placement.nodes().get(0), "/ring/key/" + key);
       List<String> members = new ArrayList<>();
       r.path("members").forEach(n -> members.add(n.asText()));
-      String owner = ownerOf(key);
+      String owner = placement.ownerOf(key);
       if (!members.contains(owner)) {
         throw new IllegalStateException("placement differs from the node's: key " + key
             + " computed owner " + owner + ", node says members " + members);
@@ -141,16 +142,6 @@ final class RingKvCluster extends LocalCluster {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
     }
-  }
-
-  @Override
-  public List<String> targets() {
-    return placement.nodes();
-  }
-
-  @Override
-  public String ownerOf(String key) {
-    return placement.ownerOf(key);
   }
 
   @Override

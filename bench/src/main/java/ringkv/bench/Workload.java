@@ -8,38 +8,39 @@ package ringkv.bench;
  */
 public enum Workload {
   /** Update heavy: 50% reads, 50% updates. */
-  A(0.50),
+  A(50),
   /** Read mostly: 95% reads, 5% updates. */
-  B(0.95),
+  B(95),
   /** Read only. */
-  C(1.00),
+  C(100),
   /** Write only: 100% updates. */
-  W(0.00);
+  W(0);
 
-  private final double readFraction;
+  /** Reads in every 100 operations. */
+  private final int readPercent;
 
-  Workload(double readFraction) {
-    this.readFraction = readFraction;
+  Workload(int readPercent) {
+    this.readPercent = readPercent;
   }
 
+  /** The share of reads, from 0 to 1. */
   public double readFraction() {
-    return readFraction;
+    return readPercent / 100.0;
   }
 
   /** Whether the next operation is a read, given {@code u} uniform in [0, 1). */
   public boolean isRead(double u) {
-    return u < readFraction;
+    return u < readFraction();
   }
 
   /** For reports: {@code "C (100% read)"}. */
   public String describe() {
-    long reads = Math.round(readFraction * 100);
-    if (reads == 100) {
+    if (readPercent == 100) {
       return name() + " (100% read)";
     }
-    if (reads == 0) {
+    if (readPercent == 0) {
       return name() + " (100% update)";
     }
-    return name() + " (" + reads + "% read, " + (100 - reads) + "% update)";
+    return name() + " (" + readPercent + "% read, " + (100 - readPercent) + "% update)";
   }
 }

@@ -130,11 +130,11 @@ class RateScheduleTest {
   void phaseSumsLatenessIntoItsRateStats() {
     LoadPhase phase = new LoadPhase("measure", 250);
     RateSchedule s = new RateSchedule(0, 4 * MS);
-    phase.issued(s.take(0));
-    phase.issued(s.take(9 * MS)); // due 4: 5 ms late
-    phase.issued(s.take(9 * MS)); // due 8: 1 ms late
-    phase.issued(s.take(9 * MS)); // due 12: waited, on time
-    phase.missed.add(s.missedBefore(21 * MS)); // due 16 and 20
+    phase.schedule.issued(s.take(0));
+    phase.schedule.issued(s.take(9 * MS)); // due 4: 5 ms late
+    phase.schedule.issued(s.take(9 * MS)); // due 8: 1 ms late
+    phase.schedule.issued(s.take(9 * MS)); // due 12: waited, on time
+    phase.schedule.missed.add(s.missedBefore(21 * MS)); // due 16 and 20
     for (int i = 0; i < 3; i++) {
       phase.record(true, 2 * MS, MS, null, null);
     }

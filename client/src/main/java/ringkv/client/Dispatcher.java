@@ -35,7 +35,7 @@ final class Dispatcher {
     this.encoder = options.encoder();
     this.counters = counters;
     this.inFlight = new Semaphore(options.inFlightMax());
-    this.router = new RingRouter(options, transport, encoder, counters, this::isClosed);
+    this.router = new RingRouter(this); // last: it takes the fields above
   }
 
   boolean isClosed() {

@@ -39,13 +39,16 @@ final class RingRouter {
   private final AtomicLong lastRefreshNanos = new AtomicLong(System.nanoTime() - 1_000_000_000L);
   private final Map<String, Long> suspectUntilNanos = new ConcurrentHashMap<>();
 
-  RingRouter(ClientOptions options, HttpTransport transport, RequestEncoder encoder,
-      ClientCounters counters, BooleanSupplier closed) {
-    this.options = options;
-    this.transport = transport;
-    this.encoder = encoder;
-    this.counters = counters;
-    this.closed = closed;
+  /**
+   * The router of {@code dispatcher}'s operations, with its options, transport, encoder and
+   * counters; a ring read still going on when the dispatcher closes fails (cancelled).
+   */
+  RingRouter(Dispatcher dispatcher) {
+    this.options = dispatcher.options;
+    this.transport = dispatcher.transport;
+    this.encoder = dispatcher.encoder;
+    this.counters = dispatcher.counters;
+    this.closed = dispatcher::isClosed;
   }
 
   /** The ring routed with now, or null before the first was read. */

@@ -3,9 +3,8 @@ package ringkv.tools;
 import picocli.CommandLine.Command;
 
 /** {@code ./kvs abort}: stops the change the node coordinates while it copies keys. */
-@Command(name = "abort", mixinStandardHelpOptions = true,
-    description = "Abort the view change that --node coordinates (only while it copies keys; "
-        + "everything rolls back). Exits 1 when no change is copying there.")
+@Command(name = "abort", description = "Abort the view change that --node coordinates (only "
+    + "while it copies keys; everything rolls back). Exits 1 when no change is copying there.")
 final class AbortCommand extends ConnectedCommand {
   @Override
   int run(Output out) {

@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
  * dialect's {@code PUT /key-value-store-shard/add-member/<id>}; without {@code --shard}, in the
  * shard with the fewest members (the lowest id on a tie).
  */
-@Command(name = "add-member", mixinStandardHelpOptions = true,
+@Command(name = "add-member",
     description = "Add a node to a shard (it receives the shard's keys before the change ends).")
 final class AddMemberCommand extends ConnectedCommand.Change {
   @Parameters(index = "0", paramLabel = "HOST:PORT", description = "The node to add.")

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
  * the epoch the plan was made at, so it runs only on the cluster it was made for), printing the
  * change's progress while keys are copied.
  */
-@Command(name = "commit", mixinStandardHelpOptions = true,
+@Command(name = "commit",
     description = "Run the plan staged on --node, with a progress line while keys are copied.")
 final class CommitCommand extends ConnectedCommand.Change {
   @Option(names = "--epoch", paramLabel = "E",

@@ -1,15 +1,18 @@
 package ringkv.tools;
 
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
  * A command that talks to the cluster through the node given with {@code --node}: the options
- * every such command shares ({@link Connection}: the node, TLS, token, timeout, {@code --json})
- * and the call that hands the command its output.
+ * every such command shares ({@link Connection}: the node, TLS, token, timeout, {@code --json};
+ * {@code --help} and {@code --version}, which picocli gives every subclass from this class's
+ * {@code @Command}) and the call that hands the command its output.
  *
  * <p>Not thread-safe; picocli runs one command once.
  */
+@Command(mixinStandardHelpOptions = true)
 abstract class ConnectedCommand implements Callable<Integer> {
   @Mixin
   Connection connection;

@@ -15,7 +15,11 @@ import picocli.CommandLine.Spec;
  * {@link Kvs} command, so tests can give their own.
  */
 final class Connection {
-  static final String DEFAULT_NODE = "127.0.0.1:8082";
+  /** Where {@code ./kvs up} starts its first node by default (--host, --base-port). */
+  static final String DEFAULT_HOST = "127.0.0.1";
+  static final String DEFAULT_PORT = "8082";
+  /** The node asked by default: the first one {@code ./kvs up} starts. */
+  static final String DEFAULT_NODE = DEFAULT_HOST + ":" + DEFAULT_PORT;
 
   @Spec(Spec.Target.MIXEE)
   private CommandSpec mixee;

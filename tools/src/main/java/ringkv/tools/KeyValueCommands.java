@@ -22,7 +22,12 @@ final class KeyValueCommands {
 
   private KeyValueCommands() {}
 
-  /** What every key-value command shares: the connection, the session file, the key. */
+  /**
+   * What every key-value command shares: the connection, the session file, the key, and
+   * {@code --help} and {@code --version} (picocli applies this class's {@code @Command} to
+   * every subclass).
+   */
+  @Command(mixinStandardHelpOptions = true)
   abstract static class KeyCommand implements Callable<Integer> {
     @Mixin
     Connection connection;
@@ -52,7 +57,7 @@ final class KeyValueCommands {
     }
   }
 
-  @Command(name = "get", mixinStandardHelpOptions = true,
+  @Command(name = "get",
       description = "Print the value of KEY (strings as they are, other values as JSON). "
           + "Exits 1 if the key does not exist.")
   static final class Get extends KeyCommand {
@@ -65,7 +70,7 @@ final class KeyValueCommands {
     }
   }
 
-  @Command(name = "put", mixinStandardHelpOptions = true,
+  @Command(name = "put",
       description = "Store VALUE (a string; with --json-value, any JSON value) under KEY.")
   static final class Put extends KeyCommand {
     @Parameters(index = "1", paramLabel = "VALUE")
@@ -88,7 +93,7 @@ final class KeyValueCommands {
     }
   }
 
-  @Command(name = "delete", mixinStandardHelpOptions = true,
+  @Command(name = "delete",
       description = "Delete KEY. Exits 1 if the key does not exist.")
   static final class Delete extends KeyCommand {
     @Override

@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
  * {@code ./kvs plan drop} drops it. {@code ./kvs plan} (or {@code plan show}) shows the staged
  * plan.
  */
-@Command(name = "plan", mixinStandardHelpOptions = true,
+@Command(name = "plan",
     description = "Plan a view change (shown, staged on --node, run by ./kvs commit).",
     subcommands = {PlanCommand.Reshard.class, PlanCommand.AddMember.class,
         PlanCommand.AddNode.class, PlanCommand.RemoveNode.class, PlanCommand.ViewChange.class,
@@ -59,7 +59,7 @@ final class PlanCommand extends ConnectedCommand {
     }
   }
 
-  @Command(name = "reshard", mixinStandardHelpOptions = true,
+  @Command(name = "reshard",
       description = "Plan a reshard to N shards.")
   static final class Reshard extends Kind {
     @Parameters(index = "0", paramLabel = "N")
@@ -71,7 +71,7 @@ final class PlanCommand extends ConnectedCommand {
     }
   }
 
-  @Command(name = "add-member", mixinStandardHelpOptions = true,
+  @Command(name = "add-member",
       description = "Plan adding a node to a shard.")
   static final class AddMember extends Kind {
     @Parameters(index = "0", paramLabel = "HOST:PORT")
@@ -87,17 +87,17 @@ final class PlanCommand extends ConnectedCommand {
     }
   }
 
-  @Command(name = "add-node", mixinStandardHelpOptions = true,
+  @Command(name = "add-node",
       description = "Plan adding a node to the view (in no shard).")
   static final class AddNode extends NodeKind {
   }
 
-  @Command(name = "remove-node", mixinStandardHelpOptions = true,
+  @Command(name = "remove-node",
       description = "Plan removing a node from the view.")
   static final class RemoveNode extends NodeKind {
   }
 
-  @Command(name = "view-change", mixinStandardHelpOptions = true,
+  @Command(name = "view-change",
       description = "Plan a new view with a replication factor (the view-change dialect's "
           + "change).")
   static final class ViewChange extends Kind {
@@ -113,7 +113,7 @@ final class PlanCommand extends ConnectedCommand {
     }
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true,
+  @Command(name = "show",
       description = "Show the plan staged on --node (exit 1 if none).")
   static final class Show extends ConnectedCommand {
     @Override
@@ -137,7 +137,7 @@ final class PlanCommand extends ConnectedCommand {
     }
   }
 
-  @Command(name = "drop", mixinStandardHelpOptions = true,
+  @Command(name = "drop",
       description = "Drop the plan staged on --node (exit 1 if none).")
   static final class Drop extends ConnectedCommand {
     @Override

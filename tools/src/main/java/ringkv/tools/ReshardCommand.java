@@ -7,7 +7,7 @@ import picocli.CommandLine.Parameters;
  * {@code ./kvs reshard N}: re-lays the cluster over N shards through the shard dialect's
  * {@code PUT /key-value-store-shard/reshard}, with a progress line while keys are copied.
  */
-@Command(name = "reshard", mixinStandardHelpOptions = true,
+@Command(name = "reshard",
     description = "Change the number of shards (every shard needs two live nodes).")
 final class ReshardCommand extends ConnectedCommand.Change {
   @Parameters(index = "0", paramLabel = "N", description = "The new shard count.")

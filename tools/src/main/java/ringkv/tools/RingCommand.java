@@ -6,9 +6,9 @@ import java.util.Locale;
 import picocli.CommandLine.Command;
 
 /** {@code ./kvs ring}: the ring of a running cluster as a table, like {@code nodetool ring}. */
-@Command(name = "ring", mixinStandardHelpOptions = true,
-    description = "Print the ring as one node sees it: shards with their share of the hash "
-        + "space, key counts and members (* = live), then every token and the range it owns.")
+@Command(name = "ring", description = "Print the ring as one node sees it: shards with their "
+    + "share of the hash space, key counts and members (* = live), then every token and the "
+    + "range it owns.")
 final class RingCommand extends ConnectedCommand {
   @Override
   int run(Output out) {

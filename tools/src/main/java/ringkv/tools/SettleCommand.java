@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
  * every participant but the coordinator answered and none did; a node that cannot decide yet
  * names who did not answer (exit 5).
  */
-@Command(name = "settle", mixinStandardHelpOptions = true,
+@Command(name = "settle",
     description = "Settle the view change of epoch E stuck on --node (or on every node with "
         + "--all) because its coordinator is gone for good: commit if any participant "
         + "installed it, else abort once every other participant answered.")

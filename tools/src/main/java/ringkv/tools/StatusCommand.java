@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
  * come from the node given with {@code --node}; every node is then asked for its own figures,
  * all at once, so a node that does not answer costs one timeout and shows as DOWN.
  */
-@Command(name = "status", mixinStandardHelpOptions = true,
+@Command(name = "status",
     description = "Print every node: reachable (UP) or not (DOWN), shard, readiness, epoch, "
         + "keys, replication queue (writes its shard peers have not acknowledged) and lag (age "
         + "of the oldest). Exits 0 when the node asked answers, even if others are DOWN.")

@@ -60,11 +60,11 @@ final class UpCommand implements Callable<Integer> {
           + "which makes the whole cluster one shard.")
   private String shards;
 
-  @Option(names = "--base-port", paramLabel = "P", defaultValue = "8082",
+  @Option(names = "--base-port", paramLabel = "P", defaultValue = Connection.DEFAULT_PORT,
       description = "First port; nodes use P..P+N-1 (default ${DEFAULT-VALUE}).")
   private int basePort;
 
-  @Option(names = "--host", paramLabel = "H", defaultValue = "127.0.0.1",
+  @Option(names = "--host", paramLabel = "H", defaultValue = Connection.DEFAULT_HOST,
       description = "Address the nodes listen on (default ${DEFAULT-VALUE}).")
   private String host;
 

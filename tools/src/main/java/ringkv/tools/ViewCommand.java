@@ -5,9 +5,8 @@ import java.util.List;
 import picocli.CommandLine.Command;
 
 /** {@code ./kvs view}: the current view, the members of every shard and the epoch. */
-@Command(name = "view", mixinStandardHelpOptions = true,
-    description = "Print the current view: the epoch, each shard's members (* = live) and live "
-        + "nodes in no shard.")
+@Command(name = "view", description = "Print the current view: the epoch, each shard's "
+    + "members (* = live) and live nodes in no shard.")
 final class ViewCommand extends ConnectedCommand {
   @Override
   int run(Output out) {

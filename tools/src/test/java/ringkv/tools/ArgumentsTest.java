@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * Goal: bad arguments are usage errors (exit 2) with a message, before anything is sent; good
@@ -48,6 +51,20 @@ class ArgumentsTest {
         "commit", "abort", "get", "put", "delete", "Exit codes", "unauthorized"}) {
       assertTrue(r.out().contains(word), word + " in\n" + r.out());
     }
+  }
+
+  /** Every command, nested ones too, has --help and --version (most inherit them). */
+  @Test
+  void everyCommandHasHelpAndVersion() {
+    List<CommandLine> commands = new ArrayList<>(List.of(Kvs.commandLine(ENV)));
+    for (int i = 0; i < commands.size(); i++) {
+      CommandLine c = commands.get(i);
+      commands.addAll(c.getSubcommands().values());
+      String usage = c.getUsageMessage();
+      assertTrue(usage.contains("-h, --help") && usage.contains("-V, --version"),
+          c.getCommandName() + ":\n" + usage);
+    }
+    assertEquals(21, commands.size()); // kvs, 13 commands, plan's 7
   }
 
   @Test

@@ -12,17 +12,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
  * What the builders of the test clusters (local processes, network namespaces, containers)
  * share: the cluster's name (its log directory), how many nodes, the node's HTTP dialect, the
  * environment every node gets, and how long the nodes may take to serve, at the first start and
- * at every restart.
+ * at every restart; and {@link #start()}, which hands the builder to the cluster's constructor.
  *
  * @param <B> the concrete builder, returned by every setter so calls chain
+ * @param <C> the cluster it starts
  */
-abstract class ClusterBuilder<B extends ClusterBuilder<B>> {
+abstract class ClusterBuilder<B extends ClusterBuilder<B, C>, C> {
   /** Log directories and log names already cleaned up in this JVM (done once for each). */
   private static final Set<List<String>> LOG_DIRS_PREPARED =
       Collections.synchronizedSet(new HashSet<>());
@@ -36,15 +38,31 @@ abstract class ClusterBuilder<B extends ClusterBuilder<B>> {
   /** {@code REPL_FACTOR}, which selects the view-change dialect; null: the shard dialect. */
   Integer replFactor;
   final Map<String, String> extraEnv = new LinkedHashMap<>();
+  /** The cluster's constructor, which starts it from this builder's options. */
+  private final Function<B, C> cluster;
 
-  ClusterBuilder(String name, int nodes, int nodesMax, Duration startTimeout) {
+  ClusterBuilder(String name, int nodes, int nodesMax, Duration startTimeout,
+      Function<B, C> cluster) {
     this.name = name;
     this.nodeCount = nodes;
     this.nodesMax = nodesMax;
     this.startTimeout = startTimeout;
+    this.cluster = cluster;
   }
 
-  abstract B self();
+  /** This builder as its own class (each subclass B extends {@code ClusterBuilder<B, C>}). */
+  @SuppressWarnings("unchecked")
+  final B self() {
+    return (B) this;
+  }
+
+  /**
+   * Starts the cluster and returns once each node serves (what else it sets up, and when it
+   * aborts the test instead, see the cluster's class).
+   */
+  public C start() {
+    return cluster.apply(self());
+  }
 
   public B nodes(int count) {
     if (count < 1 || count > nodesMax) {

@@ -64,27 +64,18 @@ public final class ContainerCluster implements BridgedCluster {
   private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
   /** Options; see {@link ContainerCluster#builder(String)}. */
-  public static final class Builder extends ClusterBuilder<Builder> {
+  public static final class Builder extends ClusterBuilder<Builder, ContainerCluster> {
     private boolean dataVolumes;
 
     private Builder(String name) {
-      super(name, 4, 200, Duration.ofSeconds(60));
+      super(name, 4, 200, Duration.ofSeconds(60), ContainerCluster::new);
       shards(2);
-    }
-
-    @Override
-    Builder self() {
-      return this;
     }
 
     /** Node i gets {@code DATA_DIR=/data} on the named volume {@code data<i+1>}. */
     public Builder dataVolumes() {
       this.dataVolumes = true;
       return this;
-    }
-
-    public ContainerCluster start() {
-      return new ContainerCluster(this);
     }
   }
 

@@ -202,10 +202,6 @@ public final class ContainerEngine implements AutoCloseable {
     return "unix://" + workDir.resolve("docker.sock");
   }
 
-  public String storageDriver() {
-    return storageDriver;
-  }
-
   /** A directory of this engine's (deleted with it), for sockets and build contexts. */
   public Path workDir() {
     return workDir;

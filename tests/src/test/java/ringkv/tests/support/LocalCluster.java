@@ -92,7 +92,7 @@ public final class LocalCluster implements AutoCloseable {
    * Options of a cluster; see {@link LocalCluster#builder(String)}. The shard dialect with
    * {@code SHARD_COUNT=2} unless a dialect is chosen.
    */
-  public static final class Builder extends ClusterBuilder<Builder> {
+  public static final class Builder extends ClusterBuilder<Builder, LocalCluster> {
     private int idleCount;
     private Path dataRoot;
     private SSLContext tls;
@@ -100,13 +100,8 @@ public final class LocalCluster implements AutoCloseable {
     private final Map<String, String> hostNames = new LinkedHashMap<>();
 
     private Builder(String name) {
-      super(name, 4, Integer.MAX_VALUE, START_TIMEOUT);
+      super(name, 4, Integer.MAX_VALUE, START_TIMEOUT, LocalCluster::new);
       shards(2);
-    }
-
-    @Override
-    Builder self() {
-      return this;
     }
 
     /**
@@ -154,11 +149,6 @@ public final class LocalCluster implements AutoCloseable {
     public Builder tls(SSLContext context) {
       this.tls = context;
       return this;
-    }
-
-    /** Starts the nodes and waits until each serves. */
-    public LocalCluster start() {
-      return new LocalCluster(this);
     }
   }
 

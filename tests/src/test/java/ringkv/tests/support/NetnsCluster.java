@@ -141,17 +141,12 @@ public final class NetnsCluster implements BridgedCluster {
    * Options of a cluster; see {@link NetnsCluster#builder(String)}. The view-change dialect with
    * {@code REPL_FACTOR=2} unless a dialect is chosen.
    */
-  public static final class Builder extends ClusterBuilder<Builder> {
+  public static final class Builder extends ClusterBuilder<Builder, NetnsCluster> {
     private boolean dataDirs;
 
     private Builder(String name) {
-      super(name, 4, 200, LocalCluster.START_TIMEOUT);
+      super(name, 4, 200, LocalCluster.START_TIMEOUT, NetnsCluster::new);
       replFactor(2);
-    }
-
-    @Override
-    Builder self() {
-      return this;
     }
 
     /**
@@ -161,14 +156,6 @@ public final class NetnsCluster implements BridgedCluster {
     public Builder dataDirs() {
       this.dataDirs = true;
       return this;
-    }
-
-    /**
-     * Creates the namespace, starts bridges and nodes and waits until each node serves; aborts
-     * the calling test (JUnit assumption) when namespaces or iptables are unavailable here.
-     */
-    public NetnsCluster start() {
-      return new NetnsCluster(this);
     }
   }
 
