@@ -7,8 +7,11 @@ import static ringkv.node.inprocess.InProcessCluster.json;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import ringkv.node.inprocess.InProcessCluster.NodeSetup;
@@ -62,6 +65,52 @@ class DurableHandOffTest {
       // Delivered: the saved hand-off is forgotten, so a later restart hands nothing over again.
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(0,
           c.store(cut).getMeta("hand-off-config").map(b -> b.length).orElse(0)));
+    }
+  }
+
+  /*
+   * Node 6 is down for the whole change and learns it when it starts again on its DATA_DIR:
+   * start-up finds the newer layout among its VIEW, a layout whose change it missed, so it
+   * hands the writes of keys that moved away to their new owners, as when it learns one from a
+   * heartbeat. Before the fix start-up installed it as one it had taken part in: the writes it
+   * queued again at start went only to its old shard peers that still own their keys, here
+   * none (the change removes them and node 6 from the view), and the keys were dropped and
+   * lost (the last await fails). Found reading the simulation's start-up (session 15).
+   */
+  @Test
+  void aNodeDownForTheWholeChangeHandsOffWhatItHeldWhenItStartsAgain() {
+    try (InProcessCluster c = new InProcessCluster(7, ENV, NodeSetup.durableUnder(dir))) {
+      NodeAddress cut = c.node(6);
+      String shard = json(c.send(cut, "GET", "/key-value-store-shard/node-shard-id", null))
+          .get("shard-id").asText();
+      Set<String> oldShard = new HashSet<>();
+      json(c.send(cut, "GET", "/key-value-store-shard/shard-id-members/" + shard, null))
+          .get("shard-id-members").forEach(m -> oldShard.add(m.asText()));
+      List<NodeAddress> keepers = new ArrayList<>();
+      for (int n = 0; n < 6; n++) {
+        if (!oldShard.contains(c.node(n).toString())) {
+          keepers.add(c.node(n));
+        }
+      }
+      LeftOut.cutOff(c, cut, keepers.get(0));
+      List<String> keys = LeftOut.writeThrough(c, cut, KEYS);
+      c.kill(cut);
+      var change = c.send(keepers.get(0), "PUT", "/kvs/view-change", "{\"view\":\""
+          + String.join(",", keepers.stream().map(NodeAddress::toString).toList())
+          + "\",\"repl-factor\":" + keepers.size() + "}");
+      assertEquals(200, change.status(), change.toString());
+      c.network((from, to, route) -> 0);
+      c.start(cut);
+
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        for (String key : keys) {
+          for (NodeAddress n : keepers) {
+            var get = c.send(n, "GET", "/key-value-store/" + key, null);
+            assertEquals(200, get.status(), n + " " + key + ": " + get);
+            assertEquals("cut-" + key.substring(1), json(get).get("value").asText());
+          }
+        }
+      });
     }
   }
 }
