@@ -29,6 +29,11 @@ class NodeStabilityTest {
   private static final ShardMap LAYOUT = new ListLayout(List.of(List.of("a", "b", "c"),
       List.of("d", "e")), key -> key.startsWith("x") ? 1 : 0);
 
+  /** Node "a" of {@link #LAYOUT}, incarnation 1, at epoch 0. */
+  private static NodeStability stability(boolean durable) {
+    return new NodeStability("a", 1, durable, LAYOUT, 0);
+  }
+
   private static Replica replica() {
     return new Replica("a", new MemoryStore(),
         new ReplicationQueue(ReplicationQueue.Limits.defaults()), new LamportClock());
@@ -53,8 +58,8 @@ class NodeStabilityTest {
 
   @Test
   void catchUpEndsUncopiedAfterOneUnansweredRoundOnlyWithDurableData() {
-    NodeStability durable = new NodeStability("a", 1, true, LAYOUT, 0);
-    NodeStability volatileData = new NodeStability("a", 1, false, LAYOUT, 0);
+    NodeStability durable = stability(true);
+    NodeStability volatileData = stability(false);
     assertTrue(durable.mayEndCatchUpUncopied(0, 0), "a shard of one: nothing to copy");
     assertTrue(volatileData.mayEndCatchUpUncopied(0, 0), "a shard of one: nothing to copy");
     assertFalse(durable.mayEndCatchUpUncopied(1, 2), "a peer not asked yet");
@@ -109,7 +114,7 @@ class NodeStabilityTest {
   @Test
   void theReportIsWhatEveryPeerAcknowledged() {
     Replica r = replica();
-    NodeStability s = new NodeStability("a", 1, true, LAYOUT, 0);
+    NodeStability s = stability(true);
     r.put("k", "1", CausalContext.EMPTY, List.of("b", "c"), 100);
     r.put("k2", "1", CausalContext.EMPTY, List.of("b", "c"), 200);
     assertEquals(99, s.localStable(r), "below the oldest unacknowledged write");
@@ -125,18 +130,18 @@ class NodeStabilityTest {
   @Test
   void withoutDurableDataNothingIsVouchedForBeforeBootstrap() {
     Replica r = replicaAt(5_000);
-    NodeStability s = new NodeStability("a", 1, false, LAYOUT, 0);
+    NodeStability s = stability(false);
     assertEquals(0, s.localStable(r));
     assertFalse(s.onCaughtUp(0, 0), "an empty shard: nothing to hold for");
     assertEquals(5_000, s.localStable(r));
-    NodeStability durable = new NodeStability("a", 1, true, LAYOUT, 0);
+    NodeStability durable = stability(true);
     assertEquals(5_000, durable.localStable(r), "durable data: the outbox is rebuilt");
   }
 
   @Test
   void aNodeThatLostItsDataHoldsUntilTwoRoundsWithEachLivePeer() {
     Replica r = replicaAt(5_000);
-    NodeStability s = new NodeStability("a", 1, false, LAYOUT, 0);
+    NodeStability s = stability(false);
     assertTrue(s.onCaughtUp(42, 5_000),
         "copied data: it may have lost what it never delivered");
     assertEquals(0, s.localStable(r));
@@ -157,7 +162,7 @@ class NodeStabilityTest {
   @Test
   void aWriteOwedOutsideTheShardHoldsTheReportAtZeroUntilAcknowledged() {
     Replica r = replicaAt(900);
-    NodeStability s = new NodeStability("a", 1, true, LAYOUT, 0);
+    NodeStability s = stability(true);
     assertEquals(900, s.localStable(r));
     r.queue().enqueue(new Entry("x1", "1", new Version(800, "a"), CausalContext.EMPTY),
         List.of("b"));
@@ -179,7 +184,7 @@ class NodeStabilityTest {
 
   @Test
   void roundsBeforeAHoldDoNotCount() {
-    NodeStability s = new NodeStability("a", 1, true, LAYOUT, 0);
+    NodeStability s = stability(true);
     s.onAntiEntropyRound("b", 100);
     s.onAntiEntropyRound("b", 100);
     assertTrue(s.hold(NodeStability.OUTBOX_OVERFLOW, 0));
@@ -196,7 +201,7 @@ class NodeStabilityTest {
   @Test
   void onlyRoundsThatCompareUpToTheHoldsMarkRelease() {
     Replica r = replicaAt(5_000);
-    NodeStability s = new NodeStability("a", 1, false, LAYOUT, 0);
+    NodeStability s = stability(false);
     assertTrue(s.onCaughtUp(42, r.clock().current()));
     for (int i = 0; i < 3; i++) {
       s.onAntiEntropyRound("b", 4_999);
@@ -215,7 +220,7 @@ class NodeStabilityTest {
   @Test
   void aShardsStableTimeIsItsMembersMinimumAndReportsReplaceAcrossIncarnations() {
     Replica r = replicaAt(900);
-    NodeStability s = new NodeStability("a", 1, true, LAYOUT, 0);
+    NodeStability s = stability(true);
     assertEquals(0, s.stableTime(0, r), "b and c never reported");
     s.onReport("b", 10, 0, 800);
     s.onReport("c", 20, 0, 700);

@@ -1,9 +1,13 @@
 package ringkv.gossip.sim;
 
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import ringkv.gossip.Entry;
+import ringkv.gossip.sim.SimMessage.ConfigRequest;
 import ringkv.gossip.sim.SimMessage.ScanPage;
 import ringkv.gossip.sim.SimMessage.ScanShard;
+import ringkv.ring.ClusterConfig;
 
 /**
  * A node's catch-up in the simulation (the node's CatchUp): after a restart, or after it adopted
@@ -11,7 +15,10 @@ import ringkv.gossip.sim.SimMessage.ScanShard;
  * (copied data, merged as is) before it serves; a peer that does not answer within
  * {@link SimNode#EXCHANGE_TIMEOUT_MS} is replaced by the next. A node with durable data serves
  * with what it kept once each peer in turn failed to answer; one without must wait for a peer
- * ({@link ringkv.gossip.NodeStability#mayEndCatchUpUncopied}, the node's own rule).
+ * ({@link ringkv.gossip.NodeStability#mayEndCatchUpUncopied}, the node's own rule). After a
+ * restart it first asks the other nodes of its view for their configuration and installs a newer
+ * one as learned (the node's CatchUp.bootstrap, one attempt of {@code discover}): a node down
+ * for a whole change learns it before it copies and serves.
  *
  * <p>Not thread-safe; a simulation runs in one thread.
  */
@@ -22,6 +29,10 @@ final class SimCatchUp {
   private String after;
   private long askedMs = -1;
   private long copied;
+  // Discovery after a restart: the nodes not answered yet, the newest configuration answered.
+  private final Set<String> unanswered = new HashSet<>();
+  private boolean discovering;
+  private ClusterConfig discovered;
 
   SimCatchUp(SimNode node) {
     this.node = node;
@@ -35,11 +46,48 @@ final class SimCatchUp {
     askedMs = -1;
   }
 
+  /** After a restart: asks the other nodes of the view for their configuration, then copies. */
+  void startAfterRestart(long local) {
+    start();
+    discovering = true;
+    discovered = null;
+    unanswered.clear();
+    node.config().view().forEach(a -> unanswered.add(a.toString()));
+    unanswered.remove(node.id());
+    askedMs = local;
+    unanswered.forEach(p -> node.network().send(node.id(), p, new ConfigRequest()));
+  }
+
+  /** Whether a configuration answered now is the answer to the discovery of a restart. */
+  boolean discovering() {
+    return discovering;
+  }
+
+  /** {@code from} answered the discovery with {@code config}. */
+  void onDiscovered(String from, ClusterConfig config) {
+    if (discovered == null || config.isNewerThan(discovered)) {
+      discovered = config;
+    }
+    unanswered.remove(from);
+  }
+
   void stop() {
     askedMs = -1;
+    discovering = false;
   }
 
   void step(long local) {
+    if (discovering) {
+      if (!unanswered.isEmpty() && local - askedMs < SimNode.EXCHANGE_TIMEOUT_MS) {
+        return; // waiting for the answers
+      }
+      discovering = false;
+      askedMs = -1;
+      if (discovered != null && discovered.isNewerThan(node.config())) {
+        node.change().learn(discovered, local); // installs it as learned, then copies anew
+        return;
+      }
+    }
     if (askedMs >= 0 && local - askedMs < SimNode.EXCHANGE_TIMEOUT_MS) {
       return; // waiting for the page
     }

@@ -411,7 +411,7 @@ final class SimNode {
     } else {
       savedHandOff = null;
     }
-    catchUp.start();
+    catchUp.startAfterRestart(local);
     detector.track(others(), local);
   }
 
@@ -549,7 +549,11 @@ final class SimNode {
     } else if (message instanceof ConfigRequest) {
       network.send(id, from, new ConfigReply(config));
     } else if (message instanceof ConfigReply reply) {
-      change.learn(reply.config(), local);
+      if (catchUp.discovering()) {
+        catchUp.onDiscovered(from, reply.config());
+      } else {
+        change.learn(reply.config(), local);
+      }
     } else if (!antiEntropy.onMessage(from, message, local)
         && !change.onMessage(from, message, local)
         && !(coordinator != null && coordinator.onMessage(from, message, local))) {
