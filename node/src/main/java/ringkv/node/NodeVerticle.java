@@ -201,7 +201,7 @@ public final class NodeVerticle extends VerticleBase {
 
   /** The budgets every request passes and the tokens it must carry. */
   private void admitAndGate(NodeAddress self) {
-    admission = new Admission(vertx, config.clientRequestsInFlightMax(),
+    admission = new Admission(vertx, clock, config.clientRequestsInFlightMax(),
         config.peerRequestsInFlightMax(), config.connectionsMax(),
         config.requestReadTimeoutMs());
     gate = new AccessGate(self, BearerToken.of(config.security().adminToken()),

@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.node.error.ErrorCode;
 import ringkv.node.error.KvException;
+import ringkv.node.time.Clock;
 
 /**
  * What a node lets in, so that no client can exhaust it:
@@ -64,7 +65,8 @@ public final class Admission {
   private final Map<HttpConnection, Long> awaitingFirstRequest = new HashMap<>();
   private long refusedConnections;
 
-  public Admission(Vertx vertx, int clientsMax, int peersMax, int connectionsMax,
+  /** Read deadlines are measured on {@code clock}'s monotonic reading. */
+  public Admission(Vertx vertx, Clock clock, int clientsMax, int peersMax, int connectionsMax,
       long readTimeoutMs) {
     this(new Timers() {
       @Override
@@ -76,7 +78,7 @@ public final class Admission {
       public void cancelTimer(long id) {
         vertx.cancelTimer(id);
       }
-    }, System::nanoTime, clientsMax, peersMax, connectionsMax, readTimeoutMs);
+    }, clock::nanos, clientsMax, peersMax, connectionsMax, readTimeoutMs);
   }
 
   Admission(Timers timers, LongSupplier nanos, int clientsMax, int peersMax,
