@@ -12,6 +12,8 @@ import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.NodeStability;
 import ringkv.gossip.ReplicationQueue;
 import ringkv.node.config.NodeConfig;
+import ringkv.node.error.ErrorCode;
+import ringkv.node.error.KvException;
 import ringkv.node.peer.Empty;
 import ringkv.node.peer.MembershipMessages.JoinRequest;
 import ringkv.node.peer.MembershipMessages.ScanPage;
@@ -139,7 +141,8 @@ public final class CatchUp {
 
   private Future<Void> tryJoin(JoinRequest request, List<NodeAddress> targets, int index) {
     if (index >= targets.size()) {
-      return Future.failedFuture(new IllegalStateException("no node accepted the join"));
+      return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE,
+          "no node accepted the join"));
     }
     return node.peers().call(targets.get(index), PeerProtocol.JOIN, request,
             node.config().viewChangeTimeoutMs()).<Void>mapEmpty()

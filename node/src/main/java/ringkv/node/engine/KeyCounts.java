@@ -137,7 +137,7 @@ public final class KeyCounts {
         }
       }
       return true;
-    }, deadlineMs).recover(err -> Future.failedFuture(new IllegalStateException(
+    }, deadlineMs).recover(err -> Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE, 
         core.replica().queue().pendingTotal() + " writes still unacknowledged")));
   }
 
@@ -147,7 +147,7 @@ public final class KeyCounts {
       return Future.succeededFuture();
     }
     if (node.clock().millis() > deadlineMs) {
-      return Future.failedFuture(new IllegalStateException("deadline passed"));
+      return Future.failedFuture(new KvException(ErrorCode.UNAVAILABLE, "deadline passed"));
     }
     Promise<Void> later = Promise.promise();
     node.vertx().setTimer(DRAIN_POLL_MS, id -> poll(done, deadlineMs).onComplete(later));

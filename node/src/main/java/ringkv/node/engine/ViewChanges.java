@@ -372,16 +372,17 @@ public final class ViewChanges {
       }
       for (var e : reports.entrySet()) {
         if ("failed".equals(e.getValue().state())) {
-          return Future.failedFuture(new IllegalStateException(e.getKey() + " could not copy: "
-              + e.getValue().error()));
+          return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
+              e.getKey() + " could not copy: " + e.getValue().error()));
         }
       }
       if (r.abortRequested) {
-        return Future.failedFuture(new IllegalStateException("aborted by the operator"));
+        return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
+            "aborted by the operator"));
       }
       if (now - r.lastProgressMs > STALL_MS) {
         r.message = "the copy made no progress for " + STALL_MS + " ms: aborting";
-        return Future.failedFuture(new IllegalStateException(r.message));
+        return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED, r.message));
       }
       if (reports.values().stream().allMatch(p -> "copied".equals(p.state()))) {
         return Future.succeededFuture();
@@ -404,8 +405,8 @@ public final class ViewChanges {
       for (Map.Entry<NodeAddress, Future<A>> e : calls.entrySet()) {
         Future<A> f = e.getValue();
         if (f.failed()) {
-          return Future.failedFuture(new IllegalStateException(e.getKey() + " refused "
-              + route.path() + ": " + f.cause().getMessage()));
+          return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE_FAILED,
+              e.getKey() + " refused " + route.path() + ": " + f.cause().getMessage()));
         }
         replies.put(e.getKey(), f.result());
       }
