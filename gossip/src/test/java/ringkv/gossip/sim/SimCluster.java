@@ -329,9 +329,12 @@ public final class SimCluster {
     int shard = placement.shardOf(victim);
     boolean shardBusy = shard < 0 || placement.membersOf(shard).stream()
         .anyMatch(n -> n.phase() != SimNode.Phase.UP);
-    // A node without durable data holds the only copy of what a change copied to it.
+    // A node without durable data holds the only copy of what a change copied to it, and of
+    // the writes its queue still owes to a node outside its shard: after a change, writes of
+    // keys that left it, which its store no longer holds (seed 4335: killed then, it lost one).
     if (shardBusy || (!victim.durable() && (views.underWay(nodes.values())
-        || holdsAUniqueWrite(victim, shard)))) {
+        || holdsAUniqueWrite(victim, shard)
+        || victim.replica().queue().owesOutside(victim.peers())))) {
       return;
     }
     victim.crash();
