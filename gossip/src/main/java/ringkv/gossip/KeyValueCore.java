@@ -332,18 +332,21 @@ public final class KeyValueCore {
   /**
    * After a restart with durable data: the replication queue was in memory, so {@code own}
    * (this node's writes above its saved stable mark {@code mark}, which some peer may lack) are
-   * queued again for its shard's peers — those of keys it still owns ({@code owns}). Each stands
+   * queued again for its shard's peers — those of keys it still owns ({@code owns}) — and, for
+   * a key that left it (a change committed while its queue still owed a write of it: its store
+   * keeps such keys until delivered, {@link KeptKeys}), for the key's owners. Each stands
    * for every write of its key above the mark (an older one it overwrote may be undelivered
    * too), so the node's report stays at or below the mark until they are acknowledged. Writes a
    * full queue cannot take are left to anti-entropy, and the node holds its stable time until
    * that has run: its report must not vouch for writes no queue delivers.
    */
   public Requeued requeue(List<Entry> own, long mark, Predicate<String> owns) {
-    List<String> targets = stability.shards().shardPeersOf(self);
+    List<String> shardPeers = stability.shards().shardPeersOf(self);
     int queued = 0;
     int overflow = 0;
     for (Entry e : own) {
-      if (!owns.test(e.key())) {
+      List<String> targets = owns.test(e.key()) ? shardPeers : ownersOf(e.key());
+      if (targets.isEmpty()) {
         continue;
       }
       replica.clock().observe(e.version().counter());
@@ -358,5 +361,11 @@ public final class KeyValueCore {
       stability.hold(NodeStability.OUTBOX_OVERFLOW, replica.clock().current());
     }
     return new Requeued(queued, overflow);
+  }
+
+  /** The owners of {@code key} under the layout stability knows, this node left out. */
+  private List<String> ownersOf(String key) {
+    ShardMap shards = stability.shards();
+    return shards.membersOf(shards.shardOf(key)).stream().filter(n -> !n.equals(self)).toList();
   }
 }

@@ -176,6 +176,27 @@ class KeyValueCoreTest {
     assertEquals(0, stability.localStable(replica));
   }
 
+  /*
+   * A change committed while a's queue still owed its write of a key that left it (a coordinator
+   * that saw every other replica down); its store kept the key (KeptKeys) and a restart queues
+   * the write again for the key's owners, not for its own shard, whose peers do not keep it.
+   */
+  @Test
+  void aRestartQueuesItsWritesOfKeysThatLeftItForTheirOwners() {
+    ShardMap two = new ListLayout(List.of(List.of("a", "b"), List.of("c", "d")),
+        key -> key.startsWith("x") ? 0 : 1);
+    Replica r = new Replica("a", new MemoryStore(),
+        new ReplicationQueue(ReplicationQueue.Limits.defaults()), new LamportClock());
+    KeyValueCore c = new KeyValueCore("a", r, new NodeStability("a", 1, true, two, 0), 10);
+    Entry mine = Entry.value("x1", "1", new Version(900, "a"), CausalContext.EMPTY);
+    Entry left = Entry.value("k", "1", new Version(901, "a"), CausalContext.EMPTY);
+    assertEquals(new KeyValueCore.Requeued(2, 0),
+        c.requeue(List.of(mine, left), 500, k -> k.startsWith("x")));
+    assertEquals(1, r.queue().pending("b"), "x1 for its shard peer");
+    assertEquals(1, r.queue().pending("c"), "k for its owners");
+    assertEquals(1, r.queue().pending("d"));
+  }
+
   @Test
   void requeueSelectsOnlyItsOwnWritesAboveTheMark() {
     Entry below = Entry.value("k", "1", new Version(500, "a"), CausalContext.EMPTY);

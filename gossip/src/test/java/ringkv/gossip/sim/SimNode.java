@@ -353,7 +353,14 @@ final class SimNode {
 
   /** Removes every key this node's configuration does not give it, but those it keeps. */
   void dropForeignKeys() {
-    leaveForeignKeys(null);
+    List<String> foreign = new ArrayList<>();
+    replica.store().forEach(e -> {
+      if (shards.shardOf(e.key()) != shard() && !kept.keeps(e.key())) {
+        foreign.add(e.key());
+      }
+    });
+    foreign.forEach(k -> replica.store().remove(k));
+    dropped.addAll(foreign);
   }
 
   /**
@@ -363,9 +370,7 @@ final class SimNode {
   private void leaveForeignKeys(HandOff handOff) {
     List<String> foreign = new ArrayList<>();
     replica.store().forEach(e -> {
-      if (shards.shardOf(e.key()) != shard()
-          && !(handOff == null ? kept.keeps(e.key()) : kept.leave(e, handOff, replica.queue())
-              .kept())) {
+      if (shards.shardOf(e.key()) != shard() && !kept.leave(e, handOff, replica.queue()).kept()) {
         foreign.add(e.key());
       }
     });
@@ -407,6 +412,13 @@ final class SimNode {
         if (kept.isEmpty()) {
           savedHandOff = null;
         }
+      } else {
+        // Its keepOwed: the requeued writes of keys that left it stay until delivered.
+        replica.store().forEach(e -> {
+          if (shards.shardOf(e.key()) != shard()) {
+            kept.leave(e, null, replica.queue());
+          }
+        });
       }
     } else {
       savedHandOff = null;

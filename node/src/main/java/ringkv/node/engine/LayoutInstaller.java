@@ -85,7 +85,7 @@ final class LayoutInstaller {
     recountKept();
     long[] handed = {0};
     int keptBefore = kept.size();
-    return dropForeignKeys(handOff == null ? e -> false : e -> handOver(handOff, e, handed))
+    return dropForeignKeys(e -> handOver(handOff, e, handed))
         .onSuccess(n -> {
           if (n > 0 || handed[0] > 0) {
             LOG.info("event=foreign-keys-dropped node={} epoch={} keys={} handed-off={}"
@@ -100,7 +100,8 @@ final class LayoutInstaller {
   }
 
   /**
-   * Queues {@code e} for the new owners {@code handOff} names, if any; returns whether the store
+   * Queues {@code e} for the new owners {@code handOff} names, if any (null: none, a change this
+   * node took part in); returns whether the store
    * keeps it until they (and any peer a write of its key is still owed to) acknowledge
    * ({@link KeptKeys}): on a node with {@code DATA_DIR}, so that a crash before that loses
    * nothing (a restart hands it over again, {@link #resumeHandOff}).
@@ -170,7 +171,7 @@ final class LayoutInstaller {
   Future<Void> resumeHandOff() {
     Optional<NodeMeta.PendingHandOff> saved = meta.restoredHandOff();
     if (saved.isEmpty()) {
-      return Future.succeededFuture();
+      return keepOwed();
     }
     HandOff handOff = HandOff.of(node.state().self().toString(),
         ClusterState.shardMap(saved.get().old()), ClusterState.shardMap(node.state().current()),
@@ -186,6 +187,29 @@ final class LayoutInstaller {
       releaseWhenDelivered();
       return null;
     });
+  }
+
+  /**
+   * After a restart with {@code DATA_DIR} and no saved hand-off: keeps in the store the keys
+   * this node does not own whose writes its rebuilt queue owes (its own writes of keys that left
+   * it, queued again for their owners), until delivered. Drops nothing: leftovers go later
+   * ({@link #sweepLeftovers}).
+   */
+  private Future<Void> keepOwed() {
+    long[] handed = {0};
+    return StorePages.scan(node.vertx(), core.replica().store(), ChangeParticipant.PAGE_ENTRIES,
+        e -> {
+          if (!ownsNowOrNext(e.key())) {
+            handOver(null, e, handed);
+          }
+        }).map(v -> {
+          if (!kept.isEmpty()) {
+            LOG.info("event=owed-writes-kept node={} epoch={} kept-until-delivered={}",
+                node.state().self(), node.state().current().epoch(), kept.size());
+            releaseWhenDelivered();
+          }
+          return null;
+        });
   }
 
   /** Drops the keys neither the installed configuration nor a change under way gives here. */
