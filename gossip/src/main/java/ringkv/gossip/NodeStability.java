@@ -164,6 +164,13 @@ public final class NodeStability {
 
   /** Hold reason: restarted without durable data into a shard that holds data. */
   public static final String RESTARTED_WITHOUT_DATA = "restarted-without-data-dir";
+  /**
+   * Hold reason: restarted on durable data written without a sync per write (DURABILITY
+   * periodic or os): the power loss or crash may have taken writes it acknowledged to a peer,
+   * which then counted them delivered; until anti-entropy has given them back, the shard's
+   * stable time must not pass them (a repair at or below it is dropped as a stale duplicate).
+   */
+  public static final String RESTARTED_UNSYNCED = "restarted-on-unsynced-data";
   /** Hold reason: the rebuilt outbox did not fit the replication queue's bound. */
   public static final String OUTBOX_OVERFLOW = "outbox-overflow";
   /**

@@ -58,6 +58,7 @@ import ringkv.node.metrics.ClusterView;
 import ringkv.node.metrics.NodeMetrics;
 import ringkv.node.peer.PeerClient;
 import ringkv.node.storage.Durability;
+import ringkv.node.storage.DurabilityMode;
 import ringkv.node.storage.RocksDbStore;
 import ringkv.node.time.Clock;
 import ringkv.ring.ClusterConfig;
@@ -179,7 +180,8 @@ public final class NodeVerticle extends VerticleBase {
           fastPath.handle(req);
         })
         .invalidRequestHandler(NodeVerticle::rejectMalformed);
-    return requeueUnacknowledged(meta, catchUp).compose(v -> participant.resumeHandOff())
+    return requeueUnacknowledged(meta, catchUp, restored != null)
+        .compose(v -> participant.resumeHandOff())
         .compose(v -> server.listen()).compose(s -> {
       gossip.start();
       kv.start();
@@ -303,9 +305,11 @@ public final class NodeVerticle extends VerticleBase {
   /**
    * After a restart with DATA_DIR: the replication queue was in memory, so every write this node
    * made above its persisted stable mark (the ones some peer may not have acknowledged) is
-   * queued again for its shard's peers. Scanning the store runs on a worker thread.
+   * queued again for its shard's peers. Scanning the store runs on a worker thread. A node
+   * {@code restored} on data not synced per write also holds its stability report
+   * ({@link CatchUp#holdAfterUnsyncedRestart}).
    */
-  private Future<Void> requeueUnacknowledged(NodeMeta meta, CatchUp catchUp) {
+  private Future<Void> requeueUnacknowledged(NodeMeta meta, CatchUp catchUp, boolean restored) {
     if (durable == null) {
       return Future.succeededFuture();
     }
@@ -314,6 +318,9 @@ public final class NodeVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> KeyValueCore.unacknowledgedOwn(durable, self, mark))
         .map(own -> {
           int queued = catchUp.requeue(own, mark);
+          if (config.durability() != DurabilityMode.SYNC && restored) {
+            catchUp.holdAfterUnsyncedRestart(); // its unsynced tail may be gone
+          }
           LOG.info("event=outbox-rebuilt node={} stable-mark={} own-writes-above-mark={}"
               + " queued={}", self, mark, own.size(), queued);
           return null;

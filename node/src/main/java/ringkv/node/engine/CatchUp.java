@@ -259,6 +259,19 @@ public final class CatchUp {
   }
 
   /**
+   * After a restart on data written without a sync per write: holds this node's stability
+   * report until anti-entropy has given back what the crash may have taken
+   * ({@link NodeStability#RESTARTED_UNSYNCED}).
+   */
+  public void holdAfterUnsyncedRestart() {
+    if (core.stability().hold(NodeStability.RESTARTED_UNSYNCED,
+        core.replica().clock().current())) {
+      LOG.info("event=stable-held node={} reason={}", node.state().self(),
+          NodeStability.RESTARTED_UNSYNCED);
+    }
+  }
+
+  /**
    * Queues again, for this node's shard peers, writes it made before a restart that some peer
    * may not have acknowledged ({@code own}: its writes above its stable mark). Writes a full
    * queue cannot take are left to anti-entropy, and the node holds its stable time until that
