@@ -30,11 +30,8 @@ class UnsyncedRestartTest {
   private static final Map<String, String> ENV = Map.of("SHARD_COUNT", "1",
       "DURABILITY", "periodic", "ANTI_ENTROPY_INTERVAL_MS", "2000");
 
-  @TempDir
-  Path dir;
-
   @Test
-  void aWriteTheUnsyncedTailTookComesBackByAntiEntropy() {
+  void aWriteTheUnsyncedTailTookComesBackByAntiEntropy(@TempDir Path dir) {
     try (InProcessCluster c = new InProcessCluster(2, ENV, NodeSetup.durableUnder(dir))) {
       NodeAddress a = c.node(0);
       NodeAddress b = c.node(1);
