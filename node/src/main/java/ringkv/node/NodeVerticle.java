@@ -11,6 +11,7 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ringkv.gossip.EpochBound;
+import ringkv.gossip.Entry;
 import ringkv.gossip.KeyValueCore;
 import ringkv.gossip.LamportClock;
 import ringkv.gossip.MemoryStore;
@@ -181,7 +182,7 @@ public final class NodeVerticle extends VerticleBase {
         })
         .invalidRequestHandler(NodeVerticle::rejectMalformed);
     return requeueUnacknowledged(meta, catchUp, restored != null)
-        .compose(v -> participant.resumeHandOff())
+        .compose(participant::resumeHandOff)
         .compose(v -> server.listen()).compose(s -> {
       gossip.start();
       kv.start();
@@ -307,11 +308,12 @@ public final class NodeVerticle extends VerticleBase {
    * made above its persisted stable mark (the ones some peer may not have acknowledged) is
    * queued again for its shard's peers. Scanning the store runs on a worker thread. A node
    * {@code restored} on data not synced per write also holds its stability report
-   * ({@link CatchUp#holdAfterUnsyncedRestart}).
+   * ({@link CatchUp#holdAfterUnsyncedRestart}). Completes with the writes it queued again.
    */
-  private Future<Void> requeueUnacknowledged(NodeMeta meta, CatchUp catchUp, boolean restored) {
+  private Future<List<Entry>> requeueUnacknowledged(NodeMeta meta, CatchUp catchUp,
+      boolean restored) {
     if (durable == null) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(List.of());
     }
     long mark = meta.restoredStableMark();
     String self = config.address().toString();
@@ -323,7 +325,7 @@ public final class NodeVerticle extends VerticleBase {
           }
           LOG.info("event=outbox-rebuilt node={} stable-mark={} own-writes-above-mark={}"
               + " queued={}", self, mark, own.size(), queued);
-          return null;
+          return own;
         });
   }
 

@@ -404,8 +404,8 @@ final class SimNode {
     newProcess(store, local);
     restarts++;
     if (durable) {
-      core.requeue(KeyValueCore.unacknowledgedOwn(store, id, savedStable), savedStable,
-          this::acceptsReplicated);
+      List<Entry> own = KeyValueCore.unacknowledgedOwn(store, id, savedStable);
+      core.requeue(own, savedStable, this::acceptsReplicated);
       if (savedHandOff != null) {
         // The node's LayoutInstaller.resumeHandOff: handed over again before it serves.
         leaveForeignKeys(savedHandOff);
@@ -414,11 +414,8 @@ final class SimNode {
         }
       } else {
         // Its keepOwed: the requeued writes of keys that left it stay until delivered.
-        replica.store().forEach(e -> {
-          if (shards.shardOf(e.key()) != shard()) {
-            kept.leave(e, null, replica.queue());
-          }
-        });
+        own.stream().filter(e -> shards.shardOf(e.key()) != shard())
+            .forEach(e -> kept.leave(e, null, replica.queue()));
       }
     } else {
       savedHandOff = null;

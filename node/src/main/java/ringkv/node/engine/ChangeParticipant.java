@@ -472,7 +472,7 @@ public final class ChangeParticipant {
    * After a restart with {@code DATA_DIR}: hands over again what the previous process's hand-off
    * had not delivered; run before the node serves or reports its stability.
    */
-  public Future<Void> resumeHandOff() {
-    return installer.resumeHandOff();
+  public Future<Void> resumeHandOff(List<Entry> requeued) {
+    return installer.resumeHandOff(requeued);
   }
 }

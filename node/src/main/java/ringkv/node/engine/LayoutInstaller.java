@@ -1,6 +1,7 @@
 package ringkv.node.engine;
 
 import io.vertx.core.Future;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -168,10 +169,11 @@ final class LayoutInstaller {
    * again what a hand-off of the previous process had not delivered (the keys it kept for it,
    * and any foreign key the saved hand-off's rule gives to new owners), as {@link #adopt} did.
    */
-  Future<Void> resumeHandOff() {
+  Future<Void> resumeHandOff(List<Entry> requeued) {
     Optional<NodeMeta.PendingHandOff> saved = meta.restoredHandOff();
     if (saved.isEmpty()) {
-      return keepOwed();
+      keepOwed(requeued);
+      return Future.succeededFuture();
     }
     HandOff handOff = HandOff.of(node.state().self().toString(),
         ClusterState.shardMap(saved.get().old()), ClusterState.shardMap(node.state().current()),
@@ -191,25 +193,23 @@ final class LayoutInstaller {
 
   /**
    * After a restart with {@code DATA_DIR} and no saved hand-off: keeps in the store the keys
-   * this node does not own whose writes its rebuilt queue owes (its own writes of keys that left
-   * it, queued again for their owners), until delivered. Drops nothing: leftovers go later
+   * this node does not own among the writes it just queued again ({@code requeued}: its own
+   * writes of keys that left it, queued for their owners), until delivered. The queue was
+   * empty before, so no other foreign key can be owed. Drops nothing: leftovers go later
    * ({@link #sweepLeftovers}).
    */
-  private Future<Void> keepOwed() {
+  private void keepOwed(List<Entry> requeued) {
     long[] handed = {0};
-    return StorePages.scan(node.vertx(), core.replica().store(), ChangeParticipant.PAGE_ENTRIES,
-        e -> {
-          if (!ownsNowOrNext(e.key())) {
-            handOver(null, e, handed);
-          }
-        }).map(v -> {
-          if (!kept.isEmpty()) {
-            LOG.info("event=owed-writes-kept node={} epoch={} kept-until-delivered={}",
-                node.state().self(), node.state().current().epoch(), kept.size());
-            releaseWhenDelivered();
-          }
-          return null;
-        });
+    for (Entry e : requeued) {
+      if (!ownsNowOrNext(e.key())) {
+        handOver(null, e, handed);
+      }
+    }
+    if (!kept.isEmpty()) {
+      LOG.info("event=owed-writes-kept node={} epoch={} kept-until-delivered={}",
+          node.state().self(), node.state().current().epoch(), kept.size());
+      releaseWhenDelivered();
+    }
   }
 
   /** Drops the keys neither the installed configuration nor a change under way gives here. */
