@@ -81,9 +81,4 @@ public final class KeptKeys {
     });
     return drop;
   }
-
-  /** The process died: what it kept is found again by {@link HandOff}'s rule at restart. */
-  public void clear() {
-    kept.clear();
-  }
 }
