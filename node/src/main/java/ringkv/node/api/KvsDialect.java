@@ -230,33 +230,45 @@ public final class KvsDialect {
   private void viewChange(RoutingContext ctx) {
     Proposals.Proposal p = Proposals.viewChange(Requests.body(ctx), api.state());
     ClusterConfig next = p.next();
-    Future<ArrayNode> described =
+    Future<ObjectNode> described =
         api.views().change(next, p.extra()).compose(stats -> describeShards(next));
-    HttpErrors.sendWhenDone(ctx, described, 200, shards -> {
-      ObjectNode ok = Json.object();
-      ok.put("message", "View change successful");
-      ok.set("shards", shards);
-      return ok;
-    });
+    HttpErrors.sendWhenDone(ctx, described, 200, ok -> ok);
   }
 
 
-  /** Every shard of {@code installed} with its replicas and the key count they report now. */
-  private Future<ArrayNode> describeShards(ClusterConfig installed) {
+  /**
+   * Every shard of {@code installed} with its replicas and the key count they report now. The
+   * change is committed by then, so a shard none of whose replicas answers for its count does
+   * not fail the answer: its {@code key-count} is {@code null} and {@code warnings} says why.
+   */
+  private Future<ObjectNode> describeShards(ClusterConfig installed) {
     List<Integer> ids = new ArrayList<>(installed.ring().shardIds());
     List<Future<Long>> counts = new ArrayList<>();
     for (int id : ids) {
       counts.add(api.kv().counts().keyCount(id));
     }
-    return Future.all(counts).map(done -> {
-      ArrayNode shards = Json.MAPPER.createArrayNode();
+    return Future.join(counts).otherwiseEmpty().map(done -> {
+      ObjectNode ok = Json.object();
+      ok.put("message", "View change successful");
+      ArrayNode shards = ok.putArray("shards");
+      ArrayNode warnings = Json.MAPPER.createArrayNode();
       for (int i = 0; i < ids.size(); i++) {
         ObjectNode s = shards.addObject();
         s.put("shard-id", Integer.toString(ids.get(i)));
-        s.put("key-count", counts.get(i).result());
+        if (counts.get(i).succeeded()) {
+          s.put("key-count", counts.get(i).result());
+        } else {
+          s.putNull("key-count");
+          warnings.add("the key count of shard " + ids.get(i) + " is unknown: "
+              + counts.get(i).cause().getMessage());
+        }
         s.set("replicas", addresses(installed.membersOf(ids.get(i))));
       }
-      return shards;
+      if (!warnings.isEmpty()) {
+        ok.set("warnings", warnings);
+      }
+      return ok;
     });
   }
 }
+

@@ -293,10 +293,6 @@ public final class InProcessCluster implements AutoCloseable {
     }
   }
 
-  /**
-   * Writes {@code k0..k<count-1>} (value i) through node {@code i % size()}; a forwarded write
-   * that times out on a loaded machine is retried.
-   */
   /** A cluster of {@code nodes} with {@code env}, keys k0..k{count-1} written (value i). */
   public static InProcessCluster withKeys(int nodes, Map<String, String> env, int count) {
     InProcessCluster c = new InProcessCluster(nodes, env);
@@ -309,6 +305,10 @@ public final class InProcessCluster implements AutoCloseable {
     return c;
   }
 
+  /**
+   * Writes {@code k0..k<count-1>} (value i) through node {@code i % size()}; a forwarded write
+   * that times out on a loaded machine is retried.
+   */
   public void writeKeys(int count) {
     for (int i = 0; i < count; i++) {
       int key = i;
