@@ -122,7 +122,7 @@ public final class KvService {
   public Future<KvReply> execute(KvRequest request, int hops, boolean fromCatchingUp) {
     Optional<ClusterConfig> pending = node.state().pending();
     if (pending.isPresent()) {
-      return executeInStop(request, pending.get());
+      return executeInStop(request, hops, pending.get());
     }
     ClusterConfig c = node.state().current();
     int shard = c.shardOf(request.key());
@@ -164,10 +164,11 @@ public final class KvService {
   /**
    * A request while this node is stopped by the view change to {@code next}: a read of a key it
    * holds is served from its store when it holds what the client saw
-   * ({@link KeyValueCore#servesInStop}); everything else is refused (500) until the change
+   * ({@link KeyValueCore#servesInStop}); a read of a key it does not hold is forwarded to the
+   * key's owners under the installed layout; everything else is refused (500) until the change
    * commits or aborts.
    */
-  private Future<KvReply> executeInStop(KvRequest request, ClusterConfig next) {
+  private Future<KvReply> executeInStop(KvRequest request, int hops, ClusterConfig next) {
     ClusterConfig c = node.state().current();
     String key = request.key();
     int shard = c.shardOf(key);
@@ -180,6 +181,15 @@ public final class KvService {
     if (core.servesInStop(request.op(), key, request.context(), owns,
         next.shardOfNode(node.state().self()).isPresent())) {
       return perform(request, shard);
+    }
+    List<NodeAddress> members = c.membersOf(shard);
+    if (wellFormed && request.op() == KeyValueCore.Op.GET && hops < FORWARD_HOPS_MAX
+        && !members.contains(node.state().self())) {
+      // A read of a key this node does not hold goes to its owners, as it would without the
+      // stop: each answers it by the rules of its own state (servesInStop when stopped too), as
+      // it would answer the client directly, so the client's read waits for no stop but that of
+      // the owner it reaches.
+      return forward(request, hops, c, members, false);
     }
     return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE,
         "view change to epoch " + next.epoch() + " in progress"));
