@@ -326,7 +326,7 @@ public final class ChangeParticipant {
     cancelAbortTimer();
     copy = null;
     kv.core().takeChanges();
-    installer.dropForeignKeys().onSuccess(n -> node.state().clearForeignLive());
+    installer.dropCopies();
   }
 
   private void armDeadline() {

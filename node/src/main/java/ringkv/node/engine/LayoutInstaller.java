@@ -213,7 +213,7 @@ final class LayoutInstaller {
   }
 
   /** Drops the keys neither the installed configuration nor a change under way gives here. */
-  Future<Integer> dropForeignKeys() {
+  private Future<Integer> dropForeignKeys() {
     return dropForeignKeys(e -> false);
   }
 
@@ -233,6 +233,17 @@ final class LayoutInstaller {
         dropped[0]++;
       }
     }).map(v -> dropped[0]);
+  }
+
+  /**
+   * Drops the keys an aborted change copied here; afterwards the only foreign keys this node
+   * holds are those it keeps until delivered, and the key count leaves exactly those out.
+   */
+  Future<Integer> dropCopies() {
+    return dropForeignKeys().onSuccess(n -> {
+      node.state().clearForeignLive();
+      recountKept();
+    });
   }
 
   /**
