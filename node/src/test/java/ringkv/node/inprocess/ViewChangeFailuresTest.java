@@ -29,7 +29,9 @@ import ringkv.ring.NodeAddress;
  * VIEW_CHANGE_TIMEOUT_MS without its polls and drop what they copied in; a partition that cuts
  * a receiver off during the copy makes the copy fail and the change abort; a copy batch that
  * arrives after its receiver aborted is refused (it carries its change's epoch), so no node keeps
- * keys of a shard it does not serve.
+ * keys of a shard it does not serve; a participant killed during the stop makes the change
+ * abort; one killed while the commit is on its way to it learns the change when it starts
+ * again on its data (issue 17 item 4).
  * Method: four real nodes in this JVM (2 shards of 2), 400 keys; the test's network slows the
  * copy's batches so the change is caught copying (or so they arrive after the abort).
  */
@@ -96,6 +98,66 @@ class ViewChangeFailuresTest {
       assertEquals(503, reshard.get().status(), reshard.get().toString());
       c.network((from, to, route) -> 0);
       unchanged(c, c.node(1), epoch);
+    }
+  }
+
+  /** The stop: the transfer requests are held 2 s, a participant is killed meanwhile. */
+  @Test
+  void aParticipantKilledDuringTheStopAbortsTheChange() throws Exception {
+    try (InProcessCluster c = new InProcessCluster(4, ENV)) {
+      NodeAddress coordinator = c.node(0);
+      long epoch = writeThroughEveryNode(c, coordinator).get("epoch").asLong();
+      c.network((from, to, route) -> route == PeerProtocol.TRANSFER ? 2_000 : 0);
+      CompletableFuture<InProcessCluster.Answer> reshard = CompletableFuture.supplyAsync(() ->
+          c.send(coordinator, "PUT", "/key-value-store-shard/reshard", "{\"shard-count\":1}"));
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertEquals("stopping",
+          json(c.send(coordinator, "GET", "/admin/view-change", null)).get("status").asText()));
+      c.kill(c.node(3));
+      var answer = reshard.get();
+      assertEquals(503, answer.status(), answer.toString());
+      assertTrue(answer.body().contains("nothing was changed"), answer.toString());
+      c.network((from, to, route) -> 0);
+      unchanged(c, c.node(1), epoch);
+    }
+  }
+
+  /**
+   * The commit: decided, but the commit to a durable participant is held 2 s and the
+   * participant killed meanwhile. The change stands; the participant, started again on its
+   * data, learns it from its peers; every key is where the new layout puts it.
+   */
+  @Test
+  void aParticipantKilledDuringTheCommitLearnsTheChangeWhenItStartsAgain() throws Exception {
+    try (InProcessCluster c = new InProcessCluster(4, ENV,
+        InProcessCluster.NodeSetup.durableUnder(data))) {
+      NodeAddress coordinator = c.node(0);
+      NodeAddress killed = c.node(3);
+      long epoch = writeThroughEveryNode(c, coordinator).get("epoch").asLong();
+      c.network((from, to, route) -> route == PeerProtocol.COMMIT && to.equals(killed)
+          ? 2_000 : 0);
+      CompletableFuture<InProcessCluster.Answer> reshard = CompletableFuture.supplyAsync(() ->
+          c.send(coordinator, "PUT", "/key-value-store-shard/reshard", "{\"shard-count\":1}"));
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertEquals("committing",
+          json(c.send(coordinator, "GET", "/admin/view-change", null)).get("status").asText()));
+      c.kill(killed);
+      var answer = reshard.get();
+      assertEquals(200, answer.status(), answer.toString());
+      c.network((from, to, route) -> 0);
+      c.start(killed);
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        for (int n = 0; n < 4; n++) {
+          JsonNode ring = json(c.send(c.node(n), "GET", "/ring", null));
+          assertEquals(epoch + 1, ring.get("epoch").asLong(), c.node(n) + ": " + ring);
+          assertEquals(1, ring.get("shards").size(), ring.toString());
+          assertEquals(KEYS, ring.get("shards").get(0).get("key-count").asLong(),
+              "no key lost, none counted twice: " + ring);
+        }
+      });
+      for (int i = 0; i < KEYS; i += 13) {
+        var get = c.send(killed, "GET", "/key-value-store/k" + i, null);
+        assertEquals(200, get.status(), get.toString());
+        assertEquals(i, json(get).get("value").asInt(), get.toString());
+      }
     }
   }
 
