@@ -5,7 +5,9 @@ import io.netty.buffer.ByteBuf;
 /**
  * Encodes the client's requests: {@code GET /ring}, and the key-value requests with the
  * session's causal metadata (and the value) as the JSON body. Header lines every request
- * carries (the bearer token) are encoded once, when the client is built, so that a request
+ * carries (the bearer token; {@code RingKV-Context-Entries: 1}, so that a reply's metadata
+ * keeps only one entry besides those some replica may still lack, and a session carries little
+ * more than what is not yet stable) are encoded once, when the client is built, so that a request
  * costs the same with or without them but for their bytes.
  *
  * <p>Immutable; thread-safe.
@@ -28,17 +30,19 @@ final class RequestEncoder {
     this.headers = headers;
   }
 
-  /** Requests with no extra header. */
-  static RequestEncoder plain() {
-    return new RequestEncoder(new byte[0]);
-  }
+  /**
+   * The node's header that bounds a reply's causal metadata (KvService.CONTEXT_ENTRIES_HEADER):
+   * the node keeps every entry that is not stable, and this many entries at least, so that a
+   * session that saw something never sends an empty context (which means "saw nothing").
+   */
+  static final String CONTEXT_ENTRIES = "\r\nringkv-context-entries: 1";
 
   /** Requests with {@code Authorization: Bearer <token>}; a null token: none. */
   static RequestEncoder withToken(String token) {
     if (token == null) {
-      return plain();
+      return new RequestEncoder(HttpTransport.ascii(CONTEXT_ENTRIES));
     }
-    return new RequestEncoder(HttpTransport.ascii("\r\nauthorization: Bearer "
+    return new RequestEncoder(HttpTransport.ascii(CONTEXT_ENTRIES + "\r\nauthorization: Bearer "
         + requireToken(token)));
   }
 

@@ -196,6 +196,19 @@ public final class KeyValueCore {
    * the client's context as it sent it.
    */
   public Result perform(Op op, String key, String valueJson, CausalContext sent, long nowMs) {
+    return perform(op, key, valueJson, sent, nowMs, ContextBound.ENTRIES_MAX);
+  }
+
+  /**
+   * As {@link #perform(Op, String, String, CausalContext, long)}, the reply's context bounded to
+   * {@code contextEntries} entries ({@link ContextBound}; at least 1, so a context that observed
+   * something never comes back empty): a client that drops the stable entries it no longer
+   * needs asks for fewer than {@link ContextBound#ENTRIES_MAX}.
+   */
+  public Result perform(Op op, String key, String valueJson, CausalContext sent, long nowMs,
+      int contextEntries) {
+    checkArgument(contextEntries >= 1 && contextEntries <= ContextBound.ENTRIES_MAX,
+        "contextEntries must be 1 to %s", ContextBound.ENTRIES_MAX);
     // One predicate per request: the stable times it computes serve the pruning and the reply.
     BiPredicate<String, Version> stable = stability.stablePredicate(replica);
     CausalContext known = NodeStability.prune(sent, stable);
@@ -205,8 +218,10 @@ public final class KeyValueCore {
       case GET -> {
         Replica.ReadResult r = replica.read(key, known);
         return r.found()
-            ? answer(Outcome.FOUND, r.entry().value(), r.entry(), sent, r.context(), stable)
-            : answer(Outcome.NOT_FOUND, null, r.entry(), sent, r.context(), stable);
+            ? answer(Outcome.FOUND, r.entry().value(), r.entry(), sent, r.context(), stable,
+                contextEntries)
+            : answer(Outcome.NOT_FOUND, null, r.entry(), sent, r.context(), stable,
+                contextEntries);
       }
       case PUT, DELETE -> {
         if (op == Op.PUT) {
@@ -220,12 +235,13 @@ public final class KeyValueCore {
             ? replica.put(key, valueJson, known, targets, nowMs)
             : replica.delete(key, known, targets, nowMs);
         if (w.entry() == null) {
-          return answer(Outcome.NOT_FOUND, null, current, sent, w.context(), stable);
+          return answer(Outcome.NOT_FOUND, null, current, sent, w.context(), stable,
+              contextEntries);
         }
         changed(key);
         Outcome outcome = op == Op.DELETE ? Outcome.DELETED
             : w.existed() ? Outcome.UPDATED : Outcome.CREATED;
-        return answer(outcome, null, w.entry(), sent, w.context(), stable,
+        return answer(outcome, null, w.entry(), sent, w.context(), stable, contextEntries,
             waits.onHeld(key, w.entry().version()));
       }
       default -> throw new IllegalStateException("unknown op " + op);
@@ -233,13 +249,14 @@ public final class KeyValueCore {
   }
 
   private Result answer(Outcome outcome, String valueJson, Entry entry, CausalContext sent,
-      CausalContext learned, BiPredicate<String, Version> stable) {
-    return answer(outcome, valueJson, entry, sent, learned, stable, List.of());
+      CausalContext learned, BiPredicate<String, Version> stable, int contextEntries) {
+    return answer(outcome, valueJson, entry, sent, learned, stable, contextEntries, List.of());
   }
 
   private Result answer(Outcome outcome, String valueJson, Entry entry, CausalContext sent,
-      CausalContext learned, BiPredicate<String, Version> stable, List<Long> released) {
-    CausalContext context = ContextBound.reply(sent, learned, ContextBound.ENTRIES_MAX, stable);
+      CausalContext learned, BiPredicate<String, Version> stable, int contextEntries,
+      List<Long> released) {
+    CausalContext context = ContextBound.reply(sent, learned, contextEntries, stable);
     return new Result(outcome, valueJson, entry, context, released);
   }
 

@@ -140,6 +140,13 @@ class ClientClusterTest {
       assertEquals(200, viaOther.status(), key + " at " + otherReplica + ": " + viaOther);
       assertEquals(i, viaOther.body().path("value").asInt(), key + " at " + otherReplica);
     }
+    // The session carried every write it made while they were new; once every replica holds
+    // them it keeps one entry (the client asks for RingKV-Context-Entries: 1), not sixteen.
+    await("the session drops what every replica holds")
+        .atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+          client.getBlocking(session, "ryw-0");
+          assertEquals(1, session.metadata().size(), session.toString());
+        });
     // Another client instance (another process, say) continuing the same session.
     try (RingKvClient other = RingKvClient.connect(cluster.node(5))) {
       Session continued = new Session(session.metadata());

@@ -305,7 +305,8 @@ public final class InternalRoutes {
     Future<Void> synced = configSync.isNews(request.epoch())
         ? configSync.learnFrom(request.from()) : Future.succeededFuture();
     KvRequest kvRequest = new KvRequest(request.op(), request.key(), request.valueJson(),
-        request.context(), request.waitMs(), request.requestId(), request.acks());
+        request.context(), request.waitMs(), request.requestId(), request.acks(),
+        request.contextEntries());
     return synced.compose(v -> kv.execute(kvRequest, request.hops(), request.fromCatchingUp()))
         .map(KvService::forwardReply);
   }

@@ -86,7 +86,7 @@ public final class KvsDialect {
       body = Requests.kvBody(req, rawBody, CONTEXT_FIELD, api.kv().clockLimit());
       context = body.context();
       request = new KvRequest(op, key, body.rawValue(), context, api.config().kvsCausalWaitMs(),
-          RequestIds.of(req), Requests.acks(req));
+          RequestIds.of(req), Requests.acks(req), Requests.contextEntries(req));
     } catch (KvException e) {
       HttpErrors.render(req, e, contextField(context));
       return;

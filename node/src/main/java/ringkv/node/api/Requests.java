@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
+import ringkv.gossip.ContextBound;
 import ringkv.node.engine.KvService;
 import ringkv.node.peer.KvMessages;
 import java.io.ByteArrayOutputStream;
@@ -128,6 +129,29 @@ public final class Requests {
     }
     throw new KvException(
         ErrorCode.BAD_REQUEST, "shard id \"" + text + "\" is not a positive integer");
+  }
+
+  /**
+   * The most causal metadata entries the reply keeps before it drops stable ones: the
+   * {@code RingKV-Context-Entries} header (1 to {@link ContextBound#ENTRIES_MAX}), the maximum
+   * without it (what round-trips for the course clients); 400 otherwise.
+   */
+  public static int contextEntries(HttpServerRequest req) {
+    String raw = req.getHeader(KvService.CONTEXT_ENTRIES_HEADER);
+    if (raw == null) {
+      return ContextBound.ENTRIES_MAX;
+    }
+    try {
+      int entries = Integer.parseInt(raw.trim());
+      if (entries >= 1 && entries <= ContextBound.ENTRIES_MAX) {
+        return entries;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the error below
+    }
+    throw new KvException(ErrorCode.BAD_REQUEST, KvService.CONTEXT_ENTRIES_HEADER
+        + " must be an integer from 1 to " + ContextBound.ENTRIES_MAX + " (causal metadata"
+        + " entries a reply keeps before it drops stable ones), not \"" + raw + "\"");
   }
 
   /**

@@ -167,7 +167,8 @@ public record ShardDialect(ApiServices api, Heartbeats heartbeats) {
     }
     KvBody body = Requests.kvBody(req, rawBody, CONTEXT_FIELD, api.kv().clockLimit());
     KvRequest request = new KvRequest(op, key, body.rawValue(), body.context(),
-        api.config().causalWaitMs(), RequestIds.of(req), Requests.acks(req));
+        api.config().causalWaitMs(), RequestIds.of(req), Requests.acks(req),
+        Requests.contextEntries(req));
     api.kv().execute(request, 0, false).onComplete(ar -> {
       if (ar.failed()) {
         HttpErrors.fail(req, ar.cause());

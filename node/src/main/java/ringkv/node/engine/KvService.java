@@ -215,7 +215,8 @@ public final class KvService {
     }
     ForwardRequest forward = new ForwardRequest(request.op(), request.key(),
         request.valueJson(), request.context(), request.waitMs(), hops + 1, c.epoch(),
-        node.state().self(), member, request.requestId(), request.acks());
+        node.state().self(), member, request.requestId(), request.acks(),
+        request.contextEntries());
     // A replica of the key's shard answers for its own shard: the client asked a replica of the
     // key and gets no "address" (SPEC: only a node outside the key's shard names the owner).
     boolean proxied = !member;
@@ -324,9 +325,16 @@ public final class KvService {
    */
   public static final String ACKS_HEADER = "RingKV-Acks";
 
+  /**
+   * The request header that bounds the entries a reply's causal metadata keeps without looking
+   * at stability (1 to {@link ringkv.gossip.ContextBound#ENTRIES_MAX}, the default): the
+   * client library sends 1, so its sessions carry only what some replica may still lack.
+   */
+  public static final String CONTEXT_ENTRIES_HEADER = "RingKV-Context-Entries";
+
   private Future<KvReply> perform(KvRequest request, int shard) {
     KeyValueCore.Result r = core.perform(request.op(), request.key(), request.valueJson(),
-        request.context(), node.clock().millis());
+        request.context(), node.clock().millis(), request.contextEntries());
     if (r.outcome() == KeyValueCore.Outcome.QUEUE_FULL) {
       throw new KvException(ErrorCode.QUEUE_FULL);
     }

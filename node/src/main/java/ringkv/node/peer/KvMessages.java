@@ -3,6 +3,7 @@ package ringkv.node.peer;
 import java.util.List;
 import java.util.Objects;
 import ringkv.gossip.CausalContext;
+import ringkv.gossip.ContextBound;
 import ringkv.gossip.Entry;
 import ringkv.gossip.KeyValueCore;
 import ringkv.node.wire.EntryJson;
@@ -42,7 +43,7 @@ public final class KvMessages {
    */
   public record ForwardRequest(KeyValueCore.Op op, String key, String valueJson,
       CausalContext context, long waitMs, int hops, long epoch, NodeAddress from,
-      boolean fromCatchingUp, String requestId, int acks) {
+      boolean fromCatchingUp, String requestId, int acks, int contextEntries) {
     public ForwardRequest {
       Objects.requireNonNull(op, "op");
       Objects.requireNonNull(key, "key");
@@ -53,14 +54,15 @@ public final class KvMessages {
     public ForwardRequest(KeyValueCore.Op op, String key, String valueJson,
         CausalContext context, long waitMs, int hops, long epoch, NodeAddress from,
         boolean fromCatchingUp) {
-      this(op, key, valueJson, context, waitMs, hops, epoch, from, fromCatchingUp, null, 1);
+      this(op, key, valueJson, context, waitMs, hops, epoch, from, fromCatchingUp, null, 1,
+          ContextBound.ENTRIES_MAX);
     }
 
     public ForwardRequest(KeyValueCore.Op op, String key, String valueJson,
         CausalContext context, long waitMs, int hops, long epoch, NodeAddress from,
         boolean fromCatchingUp, String requestId) {
       this(op, key, valueJson, context, waitMs, hops, epoch, from, fromCatchingUp, requestId,
-          1);
+          1, ContextBound.ENTRIES_MAX);
     }
 
     public static final Codec<ForwardRequest> CODEC = Codec.object("a forwarded request",
@@ -68,14 +70,17 @@ public final class KvMessages {
             .text("value-json", m.valueJson()).context("context", m.context())
             .number("wait-ms", m.waitMs()).number("hops", m.hops()).number("epoch", m.epoch())
             .address("from", m.from()).bool("from-catching-up", m.fromCatchingUp())
-            .text("request-id", m.requestId()).number("acks", m.acks()),
+            .text("request-id", m.requestId()).number("acks", m.acks())
+            .number("context-entries", m.contextEntries()),
         f -> new ForwardRequest(KvMessages.op(f.text("op", 16)), f.text("key", Integer.MAX_VALUE),
             f.textOrNull("value-json", Integer.MAX_VALUE), f.context("context", Long.MAX_VALUE),
             f.number("wait-ms", 0, WAIT_MS_MAX, 0), (int) f.number("hops", 0, HOPS_MAX, 0),
             f.number("epoch", 0, Long.MAX_VALUE, 0), f.address("from"),
             f.bool("from-catching-up", false),
             f.textOrNull("request-id", REQUEST_ID_CHARS_MAX),
-            (int) f.number("acks", 1, ACKS_MAX, 1)));
+            (int) f.number("acks", 1, ACKS_MAX, 1),
+            (int) f.number("context-entries", 1, ContextBound.ENTRIES_MAX,
+                ContextBound.ENTRIES_MAX)));
   }
 
   static KeyValueCore.Op op(String text) {
