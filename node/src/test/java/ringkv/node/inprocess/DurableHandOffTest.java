@@ -130,15 +130,7 @@ class DurableHandOffTest {
     try (InProcessCluster c = new InProcessCluster(4, Map.of("SHARD_COUNT", "1"),
         NodeSetup.durableUnder(dir))) {
       NodeAddress alone = c.node(0);
-      c.network((from, to, route) -> from.equals(alone) != to.equals(alone) ? -1 : 0);
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-        String live = json(c.send(alone, "GET", "/ring", null)).get("shards")
-            .findValues("live-members").toString();
-        for (int n = 1; n < 4; n++) {
-          assertTrue(!live.contains("\"" + c.node(n) + "\""), alone + " sees " + c.node(n)
-              + " down: " + live);
-        }
-      });
+      isolate(c, alone);
       List<String> keys = LeftOut.writeThrough(c, alone, KEYS);
       String view = String.join(",", List.of(c.node(0).toString(), c.node(1).toString(),
           c.node(2).toString(), c.node(3).toString()));
@@ -184,15 +176,7 @@ class DurableHandOffTest {
     try (InProcessCluster c = new InProcessCluster(4, Map.of("SHARD_COUNT", "1"),
         NodeSetup.durableUnder(dir))) {
       NodeAddress alone = c.node(0);
-      c.network((from, to, route) -> from.equals(alone) != to.equals(alone) ? -1 : 0);
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-        String live = json(c.send(alone, "GET", "/ring", null)).get("shards")
-            .findValues("live-members").toString();
-        for (int n = 1; n < 4; n++) {
-          assertTrue(!live.contains("\"" + c.node(n) + "\""), alone + " sees " + c.node(n)
-              + " down: " + live);
-        }
-      });
+      isolate(c, alone);
       List<String> keys = LeftOut.writeThrough(c, alone, KEYS);
       String view = c.node(0) + "," + c.node(1) + "," + c.node(2) + "," + c.node(3);
       var change = c.send(alone, "PUT", "/kvs/view-change",
@@ -229,5 +213,18 @@ class DurableHandOffTest {
           assertEquals(expected, json(c.send(alone, "GET", "/kvs/key-count", null))
               .get("key-count").asLong(), alone + " counts the keys it owns after the abort"));
     }
+  }
+
+  /** Cuts {@code alone} off from the three others until it sees each of them down. */
+  private static void isolate(InProcessCluster c, NodeAddress alone) {
+    c.network((from, to, route) -> from.equals(alone) != to.equals(alone) ? -1 : 0);
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      String live = json(c.send(alone, "GET", "/ring", null)).get("shards")
+          .findValues("live-members").toString();
+      for (int n = 1; n < 4; n++) {
+        assertTrue(!live.contains("\"" + c.node(n) + "\""), alone + " sees " + c.node(n)
+            + " down: " + live);
+      }
+    });
   }
 }

@@ -87,30 +87,28 @@ class ViewChangeFailuresTest {
 
   @Test
   void aParticipantKilledDuringTheCopyAbortsTheChange() throws Exception {
-    try (InProcessCluster c = new InProcessCluster(4, ENV)) {
-      NodeAddress coordinator = c.node(0);
-      long epoch = writeThroughEveryNode(c, coordinator).get("epoch").asLong();
-      c.network((from, to, route) -> route == PeerProtocol.REPLICATE ? 2_000 : 0);
-      CompletableFuture<InProcessCluster.Answer> reshard = CompletableFuture.supplyAsync(() ->
-          c.send(coordinator, "PUT", "/key-value-store-shard/reshard", "{\"shard-count\":1}"));
-      awaitCopying(c, coordinator);
-      c.kill(c.node(3));
-      assertEquals(503, reshard.get().status(), reshard.get().toString());
-      c.network((from, to, route) -> 0);
-      unchanged(c, c.node(1), epoch);
-    }
+    participantKilledDuring(PeerProtocol.REPLICATE, "copying");
   }
 
   /** The stop: the transfer requests are held 2 s, a participant is killed meanwhile. */
   @Test
   void aParticipantKilledDuringTheStopAbortsTheChange() throws Exception {
+    participantKilledDuring(PeerProtocol.TRANSFER, "stopping");
+  }
+
+  /**
+   * Holds every call over {@code held} 2 s, reshards 2 -> 1 through node 0, kills node 3 once
+   * node 0 reports {@code phase}: the change must abort and leave everything as it was.
+   */
+  private static void participantKilledDuring(ringkv.node.peer.PeerRoute<?, ?> held,
+      String phase) throws Exception {
     try (InProcessCluster c = new InProcessCluster(4, ENV)) {
       NodeAddress coordinator = c.node(0);
       long epoch = writeThroughEveryNode(c, coordinator).get("epoch").asLong();
-      c.network((from, to, route) -> route == PeerProtocol.TRANSFER ? 2_000 : 0);
+      c.network((from, to, route) -> route == held ? 2_000 : 0);
       CompletableFuture<InProcessCluster.Answer> reshard = CompletableFuture.supplyAsync(() ->
           c.send(coordinator, "PUT", "/key-value-store-shard/reshard", "{\"shard-count\":1}"));
-      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertEquals("stopping",
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertEquals(phase,
           json(c.send(coordinator, "GET", "/admin/view-change", null)).get("status").asText()));
       c.kill(c.node(3));
       var answer = reshard.get();
