@@ -145,6 +145,21 @@ public final class ViewChangeParticipant {
         && pending.map(p -> p.epoch() <= heardEpoch).orElse(true);
   }
 
+  /**
+   * Whether a node at {@code epoch} applies a batch of replicated writes (a replication queue's
+   * or an anti-entropy push) whose sender was at {@code senderEpoch} when it sent it (0: not
+   * said): only at the same epoch; else the sender sends it again, once both are at one epoch.
+   * A receiver behind the sender would judge which keys it owns by an older layout and
+   * acknowledge, unapplied, writes the newer one gives it. A receiver ahead of the sender would
+   * take a batch from before the change, perhaps a duplicate delayed past it, under the new
+   * layout's stable time (0 until every node reports at the new epoch), which cannot tell a stale
+   * duplicate of a collected delete's value from a new write. The one rule of the node's
+   * REPLICATE route and the simulation.
+   */
+  public static boolean takesBatchAt(long epoch, long senderEpoch) {
+    return senderEpoch == 0 || senderEpoch == epoch;
+  }
+
   /** The configuration keys are being copied for, or installed: any change under way. */
   public Optional<ClusterConfig> underWay() {
     return Optional.ofNullable(pending);

@@ -14,6 +14,7 @@ import ringkv.gossip.AntiEntropyRound.Push;
 import ringkv.gossip.Entry;
 import ringkv.gossip.sim.SimMessage.AeDigestReply;
 import ringkv.gossip.sim.SimMessage.AeDigestRequest;
+import ringkv.gossip.ViewChangeParticipant;
 import ringkv.gossip.sim.SimMessage.AePullReply;
 import ringkv.gossip.sim.SimMessage.AePullRequest;
 import ringkv.gossip.sim.SimMessage.AePush;
@@ -101,7 +102,7 @@ final class SimAntiEntropy {
         send(peer, new AePullRequest(pull.keys(), inc));
         return;
       } else if (a instanceof Push push) {
-        send(peer, new AePush(push.entries(), inc));
+        send(peer, new AePush(push.entries(), inc, node.config().epoch()));
         return;
       }
       // Yield: the node continues on a fresh turn of its loop; here at once.
@@ -140,7 +141,10 @@ final class SimAntiEntropy {
           .filter(e -> e != null).toList();
       send(from, new AePullReply(entries, r.keys().size(), r.incarnation()));
     } else if (m instanceof AePush r) {
-      send(from, new AePushed(node.applyFromPeers(r.entries()), r.incarnation()));
+      send(from, ViewChangeParticipant.takesBatchAt(node.config().epoch(), r.epoch())
+          ? new AePushed(node.applyFromPeers(r.entries()), r.incarnation())
+          : new AeRefused("pushed at epoch " + r.epoch() + ", here "
+              + node.config().epoch(), r.incarnation()));
     } else if (m instanceof AeDigestReply r) {
       answered(from, r.incarnation(), local, () -> round.onDigest(r.reply()));
     } else if (m instanceof AeVersionsPage r) {

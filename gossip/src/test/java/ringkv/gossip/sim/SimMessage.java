@@ -39,8 +39,12 @@ public sealed interface SimMessage {
     return entries.stream().map(Entry::key).toList();
   }
 
-  /** A batch from the sender's replication queue; the receiver applies it and acks. */
-  record ReplicateRequest(Batch batch, long incarnation) implements SimMessage {}
+  /**
+   * A batch from the sender's replication queue, sent at the sender's {@code epoch}; the
+   * receiver applies it and acks, if it is at that epoch too
+   * ({@link ringkv.gossip.ViewChangeParticipant#takesBatchAt}).
+   */
+  record ReplicateRequest(Batch batch, long incarnation, long epoch) implements SimMessage {}
 
   /** The receiver stored batch {@code batchId}. */
   record ReplicateAck(long batchId, long incarnation) implements SimMessage {}
@@ -88,8 +92,11 @@ public sealed interface SimMessage {
   /** The entries held of the first {@code served} keys asked for. */
   record AePullReply(List<Entry> entries, int served, long incarnation) implements SimMessage {}
 
-  /** The initiator pushes entries the peer lacks; merged as replicated writes. */
-  record AePush(List<Entry> entries, long incarnation) implements SimMessage {}
+  /**
+   * The initiator pushes entries the peer lacks, at its {@code epoch}; merged as replicated
+   * writes, by a peer at that epoch (the node's REPLICATE route).
+   */
+  record AePush(List<Entry> entries, long incarnation, long epoch) implements SimMessage {}
 
   record AePushed(int applied, long incarnation) implements SimMessage {}
 

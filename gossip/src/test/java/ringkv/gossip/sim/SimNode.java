@@ -446,7 +446,7 @@ final class SimNode {
       }
     }
     for (Batch batch : replica.queue().onTick(local, detector::isUp)) {
-      network.send(id, batch.peer(), new ReplicateRequest(batch, incarnation));
+      network.send(id, batch.peer(), new ReplicateRequest(batch, incarnation, config.epoch()));
       inFlight.put(batch.peer(), new InFlight(batch.id(), local));
     }
     if (phase == Phase.CATCHING_UP) {
@@ -527,8 +527,9 @@ final class SimNode {
     }
     SimMessage message = delivery.message();
     if (message instanceof ReplicateRequest request) {
-      if (!change.participant().takesReplicatedWrites()) {
-        return; // unacknowledged: the sender retries after the change ends
+      if (!change.participant().takesReplicatedWrites()
+          || !ViewChangeParticipant.takesBatchAt(config.epoch(), request.epoch())) {
+        return; // unacknowledged: the sender retries after the change ends, at one epoch
       }
       applyFromPeers(request.batch().entries());
       network.send(id, from, new ReplicateAck(request.batch().id(), request.incarnation()));

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.function.Function;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.http.HttpServerRequest;
+import ringkv.gossip.ViewChangeParticipant;
 import ringkv.node.auth.PeerAuth;
 import ringkv.node.auth.PeerAuth.RequestSignature;
 import ringkv.node.auth.ReplayGuard;
@@ -94,9 +95,12 @@ public final class InternalRoutes {
         return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE,
             "view change transfer in progress"));
       }
-      if (!batch.transfer() && batch.at() > state.current().epoch()) {
-        // Which keys this node owns is for the sender's configuration to say, which this node
-        // has not installed yet (it learns it from the heartbeats): the sender retries.
+      if (!batch.transfer()
+          && !ViewChangeParticipant.takesBatchAt(state.current().epoch(), batch.at())) {
+        // Ahead: which keys this node owns is for the sender's configuration to say, which this
+        // node has not installed yet. Behind: the batch may be from before the change this node
+        // installed. Either way one of them learns the other's epoch from the heartbeats, and
+        // the sender sends the batch again then.
         return Future.failedFuture(new KvException(ErrorCode.VIEW_CHANGE, "the sender is at"
             + " epoch " + batch.at() + ", this node at " + state.current().epoch()));
       }
