@@ -127,19 +127,9 @@ class DurableHandOffTest {
    */
   @Test
   void writesOwedAtACommittedChangeSurviveACrashBeforeDelivery() {
-    try (InProcessCluster c = new InProcessCluster(4, Map.of("SHARD_COUNT", "1"),
-        NodeSetup.durableUnder(dir))) {
+    try (InProcessCluster c = oneShardOfFour()) {
       NodeAddress alone = c.node(0);
-      isolate(c, alone);
-      List<String> keys = LeftOut.writeThrough(c, alone, KEYS);
-      String view = String.join(",", List.of(c.node(0).toString(), c.node(1).toString(),
-          c.node(2).toString(), c.node(3).toString()));
-      long before = json(c.send(alone, "GET", "/ring", null)).get("epoch").asLong();
-      // Committed; the answer's key counts of the other shard cannot be asked for (null).
-      var change = c.send(alone, "PUT", "/kvs/view-change",
-          "{\"view\":\"" + view + "\",\"repl-factor\":2}");
-      assertEquals(before + 1, json(c.send(alone, "GET", "/ring", null)).get("epoch").asLong(),
-          change.toString());
+      List<String> keys = splitAlone(c, alone);
       long left = keys.stream().filter(k -> !json(c.send(alone, "GET", "/ring/key/" + k, null))
           .get("members").toString().contains("\"" + alone + "\"")).count();
       assertTrue(left > 0, "some keys left " + alone);
@@ -173,15 +163,10 @@ class DurableHandOffTest {
    */
   @Test
   void keptKeysStayOutOfTheKeyCountAfterAnAbortedChange() {
-    try (InProcessCluster c = new InProcessCluster(4, Map.of("SHARD_COUNT", "1"),
-        NodeSetup.durableUnder(dir))) {
+    try (InProcessCluster c = oneShardOfFour()) {
       NodeAddress alone = c.node(0);
-      isolate(c, alone);
-      List<String> keys = LeftOut.writeThrough(c, alone, KEYS);
-      String view = c.node(0) + "," + c.node(1) + "," + c.node(2) + "," + c.node(3);
-      var change = c.send(alone, "PUT", "/kvs/view-change",
-          "{\"view\":\"" + view + "\",\"repl-factor\":2}");
-      assertEquals(200, change.status(), change.toString());
+      List<String> keys = splitAlone(c, alone);
+      String view = view(c);
       Set<NodeAddress> others = new HashSet<>();
       long owned = 0;
       for (String k : keys) {
@@ -213,6 +198,33 @@ class DurableHandOffTest {
           assertEquals(expected, json(c.send(alone, "GET", "/kvs/key-count", null))
               .get("key-count").asLong(), alone + " counts the keys it owns after the abort"));
     }
+  }
+
+  /** Four durable nodes in one shard. */
+  private InProcessCluster oneShardOfFour() {
+    return new InProcessCluster(4, Map.of("SHARD_COUNT", "1"), NodeSetup.durableUnder(dir));
+  }
+
+  private static String view(InProcessCluster c) {
+    return c.node(0) + "," + c.node(1) + "," + c.node(2) + "," + c.node(3);
+  }
+
+  /**
+   * Cuts {@code alone} off, writes {@link #KEYS} keys through it and has it split the shard in
+   * two (the same four nodes, two replicas a shard) by itself: committed, the others left out.
+   * Answered 200 although the other shard's key count cannot be asked for (null). Returns the
+   * keys.
+   */
+  private static List<String> splitAlone(InProcessCluster c, NodeAddress alone) {
+    isolate(c, alone);
+    List<String> keys = LeftOut.writeThrough(c, alone, KEYS);
+    long before = json(c.send(alone, "GET", "/ring", null)).get("epoch").asLong();
+    var change = c.send(alone, "PUT", "/kvs/view-change",
+        "{\"view\":\"" + view(c) + "\",\"repl-factor\":2}");
+    assertEquals(200, change.status(), change.toString());
+    assertEquals(before + 1, json(c.send(alone, "GET", "/ring", null)).get("epoch").asLong(),
+        change.toString());
+    return keys;
   }
 
   /** Cuts {@code alone} off from the three others until it sees each of them down. */
